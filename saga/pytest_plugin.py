@@ -1,0 +1,1 @@
+"""Pytest plugin: fixtures for running sagas and state machines locally."""
