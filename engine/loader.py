@@ -19,16 +19,40 @@ _PLACEHOLDER = re.compile(r"\$\{([^}]+)\}")
 
 
 def substitute(value: Any, substitutions: Mapping[str, str]) -> Any:
-    """Replace ``${Name}`` in every string of ``value``; placeholders without a value stay verbatim."""
-    if isinstance(value, str):
-        if "${" not in value:
-            return value
-        return _PLACEHOLDER.sub(lambda m: substitutions.get(m.group(1), m.group(0)), value)
-    if isinstance(value, dict):
-        return {substitute(k, substitutions): substitute(v, substitutions) for k, v in value.items()}
-    if isinstance(value, list):
-        return [substitute(v, substitutions) for v in value]
-    return value
+    """Replace ``${Name}`` in every string of ``value``; placeholders without a value stay verbatim.
+
+    Iterative, so a deeply nested document cannot exhaust the stack; ``value`` is not modified.
+    """
+
+    def replace(text: str) -> str:
+        if "${" not in text:
+            return text
+        return _PLACEHOLDER.sub(lambda m: substitutions.get(m.group(1), m.group(0)), text)
+
+    def copy(node: Any) -> Any:
+        if isinstance(node, str):
+            return replace(node)
+        if isinstance(node, dict):
+            return {}
+        if isinstance(node, list):
+            return [None] * len(node)
+        return node
+
+    root = copy(value)
+    stack: list[tuple[Any, Any]] = [(value, root)]
+    while stack:
+        source, target = stack.pop()
+        if isinstance(source, dict):
+            for key, child in source.items():
+                target[replace(key)] = copied = copy(child)
+                if isinstance(child, dict | list):
+                    stack.append((child, copied))
+        elif isinstance(source, list):
+            for index, child in enumerate(source):
+                target[index] = copied = copy(child)
+                if isinstance(child, dict | list):
+                    stack.append((child, copied))
+    return root
 
 
 def load(
@@ -50,7 +74,7 @@ def load(
             [Diagnostic("INVALID_TYPE", "", f"expected a JSON object, got {_json_type(document)}")]
         )
     try:
-        machine = StateMachine.model_validate(document)
+        machine = StateMachine.model_validate(document, by_alias=True, by_name=False)
     except ValidationError as exc:
         from engine.validate import diagnostics_from_validation_error
 
@@ -72,7 +96,11 @@ def _parse(source: str | bytes | Mapping[str, Any] | Path) -> Any:
     if isinstance(source, Mapping):
         return dict(source)
     try:
-        return json.loads(source)
+        return json.loads(source, parse_constant=_reject_constant)
+    except _NonFiniteNumberError as exc:
+        raise DefinitionError(
+            [Diagnostic("INVALID_JSON", "", f"not valid JSON: {exc.args[0]} is not a JSON number")]
+        ) from None
     except json.JSONDecodeError as exc:
         raise DefinitionError(
             [
@@ -85,6 +113,18 @@ def _parse(source: str | bytes | Mapping[str, Any] | Path) -> Any:
         ) from None
     except UnicodeDecodeError as exc:
         raise DefinitionError([Diagnostic("INVALID_JSON", "", f"not UTF-8 text: {exc}")]) from None
+    except RecursionError:
+        raise DefinitionError(
+            [Diagnostic("TOO_DEEP", "", "the JSON text is nested too deeply to parse")]
+        ) from None
+
+
+class _NonFiniteNumberError(ValueError):
+    """``NaN``/``Infinity`` in the text: Python's parser accepts them, JSON does not."""
+
+
+def _reject_constant(text: str) -> Any:
+    raise _NonFiniteNumberError(text)
 
 
 def _json_type(value: Any) -> str:

@@ -1,0 +1,77 @@
+"""The AWS SAM template that deploys a state machine with its Python steps.
+
+Contents: the ``AWS::Serverless::StateMachine`` (definition, DefinitionSubstitutions and the
+least policies its states need), one ``AWS::Serverless::Function`` per Python step running the
+Lambda adapter, the queues the definition sends to by placeholder (the dead-letter queue), and
+parameters for every placeholder the template cannot fill in itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from asl_export import _template
+from asl_export.functions import FunctionSpec
+from asl_export.policies import plan_template
+from engine.model import StateMachine
+
+__all__ = ["render_sam", "sam_template"]
+
+
+def sam_template(
+    machine: StateMachine,
+    *,
+    name: str,
+    functions: Sequence[FunctionSpec] = (),
+    values: Mapping[str, str] | None = None,
+    description: str | None = None,
+) -> dict[str, Any]:
+    """The SAM template as a JSON object (keys in the order they are written)."""
+    plan = plan_template(machine, name=name, functions=functions, values=values)
+    resources: dict[str, Any] = {}
+    for spec, timeout in plan.functions:
+        properties = {"CodeUri": spec.code_uri, **_template.function_properties(spec, timeout)}
+        if spec.policy_statements:
+            properties["Policies"] = [
+                _template.policy_document([dict(s) for s in spec.policy_statements])
+            ]
+        resources[spec.resource_id] = {
+            "Type": "AWS::Serverless::Function",
+            "Properties": properties,
+        }
+    resources.update(_template.queue_resources(plan))
+    machine_properties: dict[str, Any] = {
+        "Name": _template.machine_name(name),
+        "Type": "STANDARD",
+        "Definition": plan.definition,
+    }
+    if plan.substitutions:
+        machine_properties["DefinitionSubstitutions"] = plan.substitutions
+    if plan.statements:
+        machine_properties["Policies"] = [_template.policy_document(plan.statements)]
+    resources["StateMachine"] = {
+        "Type": "AWS::Serverless::StateMachine",
+        "Properties": machine_properties,
+    }
+    return {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Transform": "AWS::Serverless-2016-10-31",
+        "Description": description or f"State machine {name} and its steps",
+        "Parameters": _template.parameters(plan, name),
+        "Resources": resources,
+        "Outputs": _template.outputs(),
+    }
+
+
+def render_sam(
+    machine: StateMachine,
+    *,
+    name: str,
+    functions: Sequence[FunctionSpec] = (),
+    values: Mapping[str, str] | None = None,
+    fmt: _template.TemplateFormat = "yaml",
+) -> str:
+    """The SAM template as YAML (default) or JSON text."""
+    template = sam_template(machine, name=name, functions=functions, values=values)
+    return _template.dump(template, fmt)

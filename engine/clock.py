@@ -1,0 +1,305 @@
+"""Clocks: every wait of the interpreter (Wait states, retry backoff, timeouts) goes through one.
+
+``RealClock`` waits for real. ``VirtualClock`` skips time: when every flow it knows about is
+parked on the clock it jumps straight to the earliest deadline, so a day-long Wait finishes at
+once. It never runs slower than real time: while a flow is ``busy`` (a handler running, a task
+token outstanding) virtual time advances with the wall clock, so timeouts on blocking work
+still fire after the right wall-clock delay.
+
+Flows are counted so the jump is exact, not guessed: a flow is counted from
+``flow_started()`` (called before it is spawned) until ``flow_finished()``, and uncounted while
+parked in ``sleep`` or ``Gate.wait``. Whoever wakes a parked flow counts it again before it
+resumes, so the count never drops to zero while something is about to run.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import time
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from datetime import UTC, datetime
+
+import anyio
+import anyio.lowlevel
+
+__all__ = ["Clock", "Gate", "RealClock", "VirtualClock", "format_timestamp"]
+
+
+def format_timestamp(posix: float) -> str:
+    """ISO-8601 UTC text as the context object shows it (``2024-01-01T00:00:00.123Z``)."""
+    moment = datetime.fromtimestamp(posix, UTC)
+    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
+    millis = moment.microsecond // 1000
+    return f"{text}.{millis:03d}Z"
+
+
+class Gate:
+    """A one-shot signal from one flow to a waiting flow (Parallel/Map parents wait on one).
+
+    With a virtual clock, opening the gate counts the waiter as running again before it
+    resumes, so no time jump happens in between.
+    """
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        self._event = anyio.Event()
+        self._opened = False
+        self._waiting = False
+
+    def open(self) -> None:
+        """Let the waiter go (idempotent)."""
+        if self._opened:
+            return
+        self._opened = True
+        if self._waiting:
+            self._waiting = False
+            self._clock._resume()
+        self._event.set()
+
+    async def wait(self) -> None:
+        """Park until the gate opens."""
+        if self._opened:
+            await anyio.lowlevel.checkpoint()
+            return
+        self._waiting = True
+        self._clock._park()
+        try:
+            await self._event.wait()
+        except BaseException:
+            if self._waiting:
+                self._waiting = False
+                self._clock._resume()
+            raise
+
+
+class Clock(ABC):
+    """What the interpreter needs from time: now, sleep, and flow bookkeeping for skipping."""
+
+    @abstractmethod
+    def time(self) -> float:
+        """Now, as POSIX seconds."""
+
+    def now(self) -> datetime:
+        """Now, as an aware UTC datetime."""
+        return datetime.fromtimestamp(self.time(), UTC)
+
+    @abstractmethod
+    async def sleep(self, seconds: float) -> None:
+        """Wait ``seconds`` of this clock's time."""
+
+    def flow_started(self) -> None:  # noqa: B027 - no-op unless the clock skips time
+        """Count a flow about to be spawned (call before ``start_soon``)."""
+
+    def flow_finished(self) -> None:  # noqa: B027 - no-op unless the clock skips time
+        """Uncount a flow that ends (call in its ``finally``)."""
+
+    @contextmanager
+    def busy(self) -> Iterator[None]:
+        """Mark work outside the clock's control (a handler, a callback) as in progress."""
+        yield
+
+    def gate(self) -> Gate:
+        """A new :class:`Gate` bound to this clock."""
+        return Gate(self)
+
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        """Keep whatever background work the clock needs alive for the block."""
+        yield
+
+    def _park(self) -> None:  # noqa: B027 - no-op unless the clock skips time
+        """The current flow parks (no-op unless the clock skips time)."""
+
+    def _resume(self) -> None:  # noqa: B027 - no-op unless the clock skips time
+        """A parked flow is woken (no-op unless the clock skips time)."""
+
+
+class RealClock(Clock):
+    """Wall-clock time; ``sleep`` really sleeps."""
+
+    def time(self) -> float:
+        """Now, as POSIX seconds."""
+        return time.time()
+
+    async def sleep(self, seconds: float) -> None:
+        """Sleep for real."""
+        await anyio.sleep(max(0.0, seconds))
+
+
+class _Sleeper:
+    __slots__ = ("deadline", "event", "state")
+
+    def __init__(self, deadline: float) -> None:
+        self.deadline = deadline
+        self.event = anyio.Event()
+        self.state = 0  # 0 parked, 1 woken, 2 abandoned
+
+
+class VirtualClock(Clock):
+    """A clock that skips idle time; see the module docstring for the rules."""
+
+    _WATCHDOG_SECONDS = 2.0
+
+    def __init__(self, start: datetime | None = None) -> None:
+        moment = start if start is not None else datetime.now(UTC)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        self._virtual = moment.timestamp()
+        self._heap: list[tuple[float, int, _Sleeper]] = []
+        self._seq = itertools.count()
+        self._active = 0
+        self._busy = 0
+        self._busy_since = 0.0
+        self._changed: anyio.Event | None = None
+        self._drivers = 0
+        self._progress = 0
+
+    # -- time -------------------------------------------------------------------------------
+
+    def time(self) -> float:
+        """Virtual now: frozen while idle, flowing with the wall clock while busy."""
+        if self._busy:
+            return self._virtual + (time.monotonic() - self._busy_since)
+        return self._virtual
+
+    def advance(self, seconds: float) -> None:
+        """Move virtual time forward by hand (tests), waking sleepers now due."""
+        self._virtual += max(0.0, seconds)
+        self._wake_due()
+
+    async def sleep(self, seconds: float) -> None:
+        """Park until virtual time reaches now + ``seconds``."""
+        if seconds <= 0:
+            await anyio.lowlevel.checkpoint()
+            return
+        sleeper = _Sleeper(self.time() + seconds)
+        heapq.heappush(self._heap, (sleeper.deadline, next(self._seq), sleeper))
+        self._notify()
+        self._park()
+        try:
+            await sleeper.event.wait()
+        except BaseException:
+            if sleeper.state == 0:
+                sleeper.state = 2
+                self._resume()
+            raise
+
+    # -- bookkeeping ------------------------------------------------------------------------
+
+    def flow_started(self) -> None:
+        """Count a flow about to be spawned."""
+        self._active += 1
+        self._progress += 1
+
+    def flow_finished(self) -> None:
+        """Uncount a finished flow; jump if everything left is parked."""
+        self._active -= 1
+        self._progress += 1
+        if self._active <= 0:
+            self._jump()
+
+    @contextmanager
+    def busy(self) -> Iterator[None]:
+        """Let virtual time flow with the wall clock while the block runs."""
+        if self._busy == 0:
+            self._busy_since = time.monotonic()
+            self._notify()
+        self._busy += 1
+        try:
+            yield
+        finally:
+            self._busy -= 1
+            if self._busy == 0:
+                self._virtual += time.monotonic() - self._busy_since
+                self._wake_due()
+
+    def _park(self) -> None:
+        self._active -= 1
+        self._progress += 1
+        if self._active <= 0:
+            self._jump()
+
+    def _resume(self) -> None:
+        self._active += 1
+        self._progress += 1
+
+    def _jump(self) -> None:
+        """Everything is parked: advance to the earliest deadline and wake who is due."""
+        if self._busy:
+            return
+        while self._heap and self._heap[0][2].state != 0:
+            heapq.heappop(self._heap)
+        if not self._heap:
+            return
+        deadline = self._heap[0][0]
+        self._virtual = max(self._virtual, deadline)
+        self._wake_due()
+
+    def _wake_due(self) -> None:
+        now = self.time()
+        while self._heap and (self._heap[0][2].state != 0 or self._heap[0][0] <= now):
+            _, _, sleeper = heapq.heappop(self._heap)
+            if sleeper.state == 0:
+                sleeper.state = 1
+                self._resume()
+                sleeper.event.set()
+
+    def _notify(self) -> None:
+        if self._changed is not None:
+            self._changed.set()
+
+    # -- background driver ------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        """Run the driver that wakes sleepers while time flows (one per clock)."""
+        if self._drivers:
+            self._drivers += 1
+            try:
+                yield
+            finally:
+                self._drivers -= 1
+            return
+        self._drivers = 1
+        try:
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(self._drive)
+                try:
+                    yield
+                finally:
+                    tg.cancel_scope.cancel()
+        finally:
+            self._drivers = 0
+            self._changed = None
+
+    async def _drive(self) -> None:
+        stalled_since: float | None = None
+        last_progress = -1
+        while True:
+            self._changed = anyio.Event()
+            self._wake_due()
+            timeout: float | None = None
+            if self._heap:
+                timeout = max(0.0, self._heap[0][0] - self.time()) if self._busy else 0.25
+            if timeout is None:
+                stalled_since = None
+                await self._changed.wait()
+                continue
+            with anyio.move_on_after(timeout):
+                await self._changed.wait()
+            # Safety net: counted flows that neither run nor park would freeze time forever.
+            if self._busy or not self._heap or self._progress != last_progress:
+                last_progress = self._progress
+                stalled_since = None
+                continue
+            now = time.monotonic()
+            if stalled_since is None:
+                stalled_since = now
+            elif now - stalled_since >= self._WATCHDOG_SECONDS:
+                stalled_since = None
+                busy, self._busy = self._busy, 0
+                self._jump()
+                self._busy = busy

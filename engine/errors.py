@@ -1,0 +1,79 @@
+"""Step Functions error names and the errors a running state raises."""
+
+from __future__ import annotations
+
+import json
+import traceback
+from typing import Final
+
+__all__ = [
+    "ALL",
+    "BRANCH_FAILED",
+    "DATA_LIMIT_EXCEEDED",
+    "HEARTBEAT_TIMEOUT",
+    "INTRINSIC_FAILURE",
+    "NO_CHOICE_MATCHED",
+    "PARAMETER_PATH_FAILURE",
+    "RESULT_PATH_MATCH_FAILURE",
+    "RUNTIME",
+    "TASK_FAILED",
+    "TIMEOUT",
+    "EXCEED_TOLERATED_FAILURE_THRESHOLD",
+    "StatesError",
+    "error_name_of",
+    "lambda_error_cause",
+]
+
+ALL: Final = "States.ALL"
+TASK_FAILED: Final = "States.TaskFailed"
+TIMEOUT: Final = "States.Timeout"
+HEARTBEAT_TIMEOUT: Final = "States.HeartbeatTimeout"
+RUNTIME: Final = "States.Runtime"
+DATA_LIMIT_EXCEEDED: Final = "States.DataLimitExceeded"
+NO_CHOICE_MATCHED: Final = "States.NoChoiceMatched"
+INTRINSIC_FAILURE: Final = "States.IntrinsicFailure"
+RESULT_PATH_MATCH_FAILURE: Final = "States.ResultPathMatchFailure"
+PARAMETER_PATH_FAILURE: Final = "States.ParameterPathFailure"
+BRANCH_FAILED: Final = "States.BranchFailed"
+EXCEED_TOLERATED_FAILURE_THRESHOLD: Final = "States.ExceedToleratedFailureThreshold"
+
+
+class StatesError(Exception):
+    """A failure inside an execution, named as Step Functions names it.
+
+    ``error`` is the ASL error name matched by ``ErrorEquals``; ``cause`` the text Step
+    Functions reports next to it (``None`` when there is none, as for a bare Fail state).
+    """
+
+    def __init__(self, error: str | None, cause: str | None = None) -> None:
+        self.error = error
+        self.cause = cause
+        super().__init__(f"{error}: {cause}" if cause else str(error))
+
+
+def error_name_of(exc: BaseException) -> str:
+    """The ASL error name of a Python exception: its ``error_name`` attribute, else its class name.
+
+    This is the name AWS Lambda's Python runtime reports as ``errorType``, so retriers and
+    catchers match the same way locally and when deployed.
+    """
+    if isinstance(exc, StatesError) and exc.error:
+        return exc.error
+    name = getattr(exc, "error_name", None)
+    if isinstance(name, str) and name:
+        return name
+    return type(exc).__name__
+
+
+def lambda_error_cause(exc: BaseException) -> str:
+    """The cause AWS Lambda's Python runtime reports for an exception: a compact JSON string."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    stack = [
+        f'  File "{frame.filename}", line {frame.lineno}, in {frame.name}\n    {frame.line}\n'
+        for frame in frames
+    ]
+    return json.dumps(
+        {"errorMessage": str(exc), "errorType": error_name_of(exc), "stackTrace": stack},
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )

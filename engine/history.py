@@ -1,0 +1,149 @@
+"""An execution's history: Step Functions' events with ids, previous ids, timestamps, details.
+
+Events keep their payloads as Python values and render JSON text only when asked
+(``to_dict``), so recording stays cheap on the hot path.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from engine.clock import format_timestamp
+from engine.limits import MAX_HISTORY_EVENTS, FatalError
+
+__all__ = ["History", "HistoryEvent", "HistoryLimitExceeded", "JSON_FIELDS", "details_key"]
+
+JSON_FIELDS: Final = frozenset({"input", "output", "parameters"})
+"""Detail fields AWS reports as JSON text (held as Python values until rendered)."""
+
+_DETAIL_WRAPPERS: Final = frozenset({"input", "output"})
+
+
+def details_key(event_type: str) -> str:
+    """The name of the details member of an event (``stateEnteredEventDetails`` ...)."""
+    if event_type.endswith("StateEntered"):
+        return "stateEnteredEventDetails"
+    if event_type.endswith("StateExited"):
+        return "stateExitedEventDetails"
+    return event_type[0].lower() + event_type[1:] + "EventDetails"
+
+
+def _json_text(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+@dataclass(slots=True)
+class HistoryEvent:
+    """One history event; ``details`` holds Python values for the JSON-text fields."""
+
+    id: int
+    type: str
+    posix: float
+    previous_event_id: int
+    details: dict[str, Any] | None = None
+
+    @property
+    def timestamp(self) -> datetime:
+        """When the event happened (aware UTC)."""
+        return datetime.fromtimestamp(self.posix, UTC)
+
+    @property
+    def state_name(self) -> str | None:
+        """The state an event belongs to, when its details name one."""
+        if self.details is None:
+            return None
+        name = self.details.get("name")
+        return name if isinstance(name, str) else None
+
+    def rendered_details(self) -> dict[str, Any]:
+        """The details as AWS shows them: payload fields as JSON text plus ``…Details``."""
+        if not self.details:
+            return {}
+        out: dict[str, Any] = {}
+        for key, value in self.details.items():
+            if key in JSON_FIELDS:
+                out[key] = _json_text(value)
+                if key in _DETAIL_WRAPPERS:
+                    out[f"{key}Details"] = {"truncated": False}
+            else:
+                out[key] = value
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """The event in the shape of ``GetExecutionHistory`` (timestamp as ISO-8601 text, milliseconds)."""
+        event: dict[str, Any] = {
+            "timestamp": format_timestamp(self.posix),
+            "type": self.type,
+            "id": self.id,
+            "previousEventId": self.previous_event_id,
+        }
+        if self.details is not None:
+            event[details_key(self.type)] = self.rendered_details()
+        return event
+
+
+class HistoryLimitExceeded(FatalError):  # noqa: N818 - AWS-style name
+    """The execution reached the history-event quota; it fails as AWS fails it."""
+
+
+class History:
+    """The ordered event list of one execution, with the quota enforced."""
+
+    __slots__ = ("_clock", "_limit_hit", "_listener", "events", "limit")
+
+    def __init__(
+        self,
+        clock_time: Callable[[], float],
+        *,
+        limit: int = MAX_HISTORY_EVENTS,
+        listener: Callable[[HistoryEvent], None] | None = None,
+    ) -> None:
+        self.events: list[HistoryEvent] = []
+        self.limit = limit
+        self._clock = clock_time
+        self._limit_hit = False
+        self._listener = listener
+
+    def __len__(self) -> int:
+        return len(self.events)
+
+    def __iter__(self) -> Iterator[HistoryEvent]:
+        return iter(self.events)
+
+    @property
+    def last_id(self) -> int:
+        """Id of the latest event (0 when empty)."""
+        return len(self.events)
+
+    def add(
+        self,
+        event_type: str,
+        previous_event_id: int,
+        details: dict[str, Any] | None = None,
+        *,
+        final: bool = False,
+    ) -> int:
+        """Append an event and return its id.
+
+        The last slot below the quota is kept for the closing execution event (``final``);
+        the first event that would take it raises :class:`HistoryLimitExceeded`, later ones
+        are dropped.
+        """
+        if not final and len(self.events) >= self.limit - 1:
+            if self._limit_hit:
+                return len(self.events)
+            self._limit_hit = True
+            raise HistoryLimitExceeded(
+                "States.Runtime",
+                f"The execution reached the maximum number of history events ({self.limit}).",
+            )
+        event_id = len(self.events) + 1
+        event = HistoryEvent(event_id, event_type, self._clock(), previous_event_id, details)
+        self.events.append(event)
+        if self._listener is not None:
+            self._listener(event)
+        return event_id

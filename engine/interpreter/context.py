@@ -1,0 +1,162 @@
+"""Per-execution runtime state, per-flow event chaining, and the per-state-visit context."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio
+
+from engine.bindings import CallNext
+from engine.clock import Clock, format_timestamp
+from engine.execution import Execution
+from engine.history import History
+from engine.limits import FatalError
+
+__all__ = ["FatalError", "Flow", "Runtime", "StateContext", "TokenWaiter"]
+
+
+class TokenWaiter:
+    """An outstanding ``.waitForTaskToken`` callback."""
+
+    __slots__ = ("event", "heartbeat_deadline", "heartbeat_seconds", "outcome")
+
+    def __init__(self, heartbeat_seconds: float | None) -> None:
+        self.event = anyio.Event()
+        self.outcome: tuple[bool, Any, str | None] | None = None
+        self.heartbeat_seconds = heartbeat_seconds
+        self.heartbeat_deadline: float | None = None
+
+    def complete(self, ok: bool, value: Any, cause: str | None = None) -> None:
+        """Record SendTaskSuccess (``ok``, output) or SendTaskFailure (error, cause)."""
+        if self.outcome is None:
+            self.outcome = (ok, value, cause)
+            self.event.set()
+
+
+@dataclass(eq=False)
+class Runtime:
+    """Everything one running execution shares across its flows."""
+
+    record: Execution
+    history: History
+    clock: Clock
+    rng: random.Random
+    token_rng: random.Random
+    calls: Mapping[str, CallNext]
+    tokens: dict[str, TokenWaiter]
+    region: str
+    context_execution: dict[str, Any]
+    context_state_machine: dict[str, Any]
+    invocations: dict[str, int] = field(default_factory=dict)
+    transitions: int = 0
+
+    def next_invocation(self, state_name: str) -> int:
+        """0-based count of invocations of ``state_name`` so far (mock-config indexing)."""
+        count = self.invocations.get(state_name, 0)
+        self.invocations[state_name] = count + 1
+        return count
+
+    def new_token(self) -> str:
+        """A fresh task token (reproducible under a seed)."""
+        return f"{self.token_rng.getrandbits(128):032x}{self.token_rng.getrandbits(128):032x}"
+
+
+class Flow:
+    """One sequential line of events: the execution itself, a Parallel branch, a Map iteration.
+
+    ``previousEventId`` of each event links to the flow's prior event, as AWS links events
+    inside branches.
+    """
+
+    __slots__ = ("last_id", "runtime", "top_level")
+
+    def __init__(self, runtime: Runtime, last_id: int, *, top_level: bool) -> None:
+        self.runtime = runtime
+        self.last_id = last_id
+        self.top_level = top_level
+
+    def add(self, event_type: str, details: dict[str, Any] | None = None) -> int:
+        """Record an event in the execution's history, chained to this flow."""
+        event_id = self.runtime.history.add(event_type, self.last_id, details)
+        self.last_id = event_id
+        return event_id
+
+    def child(self, last_id: int) -> Flow:
+        """A nested flow (branch or iteration) starting after event ``last_id``."""
+        return Flow(self.runtime, last_id, top_level=False)
+
+
+class StateContext:
+    """One visit of one state: its name, entry event, retry count and the ``$$`` object."""
+
+    __slots__ = (
+        "_context",
+        "entered_id",
+        "entered_posix",
+        "flow",
+        "name",
+        "retry_count",
+        "task_token",
+    )
+
+    def __init__(self, flow: Flow, name: str, entered_id: int, entered_posix: float) -> None:
+        self.flow = flow
+        self.name = name
+        self.entered_id = entered_id
+        self.entered_posix = entered_posix
+        self.retry_count = 0
+        self.task_token: str | None = None
+        self._context: dict[str, Any] | None = None
+
+    @property
+    def runtime(self) -> Runtime:
+        """The execution's runtime."""
+        return self.flow.runtime
+
+    @property
+    def clock(self) -> Clock:
+        """The execution's clock."""
+        return self.flow.runtime.clock
+
+    @property
+    def context(self) -> dict[str, Any]:
+        """The context object ``$$`` for this visit (built on first use)."""
+        if self._context is None:
+            runtime = self.flow.runtime
+            context: dict[str, Any] = {
+                "Execution": runtime.context_execution,
+                "StateMachine": runtime.context_state_machine,
+                "State": {
+                    "EnteredTime": format_timestamp(self.entered_posix),
+                    "Name": self.name,
+                    "RetryCount": self.retry_count,
+                },
+            }
+            if self.task_token is not None:
+                context["Task"] = {"Token": self.task_token}
+            self._context = context
+        return self._context
+
+    def map_item_context(self, index: int, value: Any) -> dict[str, Any]:
+        """``$$`` for a Map's ItemSelector: the visit's context plus ``Map.Item``."""
+        return {**self.context, "Map": {"Item": {"Index": index, "Value": value}}}
+
+    def retried(self) -> None:
+        """Count a retry (``$$.State.RetryCount``)."""
+        self.retry_count += 1
+        self._context = None
+
+    def set_task_token(self, token: str | None) -> None:
+        """Expose a task token as ``$$.Task.Token`` for this attempt."""
+        self.task_token = token
+        self._context = None
+
+    def add(self, event_type: str, details: dict[str, Any] | None = None) -> int:
+        """Record an event in this visit's flow."""
+        return self.flow.add(event_type, details)
+
+
+StateRunner = Callable[..., Any]

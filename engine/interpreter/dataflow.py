@@ -1,0 +1,107 @@
+"""The JSONPath data flow shared by the state types, in ASL's order.
+
+``InputPath → Parameters → (work) → ResultSelector → ResultPath → OutputPath``. A field that
+is absent means its default (``$``); an explicit ``null`` means ``{}`` for InputPath and
+OutputPath and "keep the raw input" for ResultPath.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.errors import DATA_LIMIT_EXCEEDED, RUNTIME, StatesError
+from engine.interpreter.context import FatalError, StateContext
+from engine.limits import check_payload_size
+from engine.paths import apply_payload_template, apply_result_path, evaluate_path, in_state
+
+__all__ = [
+    "apply_input_path",
+    "apply_output_path",
+    "apply_parameters",
+    "apply_result_selector",
+    "checked_output",
+    "fatal",
+    "result_path_of",
+]
+
+
+def fatal(ctx: StateContext, error: StatesError) -> FatalError:
+    """The error as one that ends the execution; ``States.Runtime`` gets AWS's state prefix."""
+    if isinstance(error, FatalError):
+        return error
+    cause = error.cause
+    if error.error == RUNTIME and not (cause or "").startswith("An error occurred while"):
+        cause = in_state(error, ctx.name, ctx.entered_id).cause
+    fatal_error = FatalError(error.error, cause)
+    fatal_error.__cause__ = error.__cause__
+    return fatal_error
+
+
+def apply_input_path(ctx: StateContext, state: Any, raw: Any) -> Any:
+    """The effective input after ``InputPath``."""
+    if "input_path" not in state.model_fields_set:
+        return raw
+    path = state.input_path
+    if path is None:
+        return {}
+    if path == "$":
+        return raw
+    return evaluate_path(path, raw, ctx.context)
+
+
+def apply_parameters(ctx: StateContext, template: Any, effective: Any) -> Any:
+    """The effective input after a ``Parameters`` payload template."""
+    return apply_payload_template(
+        template, effective, ctx.context, field="Parameters", rng=ctx.runtime.rng
+    )
+
+
+def apply_result_selector(ctx: StateContext, state: Any, result: Any) -> Any:
+    """The effective result after ``ResultSelector`` (on success only)."""
+    template = getattr(state, "result_selector", None)
+    if template is None:
+        return result
+    return apply_payload_template(
+        template, result, ctx.context, field="ResultSelector", rng=ctx.runtime.rng
+    )
+
+
+def result_path_of(state: Any) -> str | None:
+    """The state's ResultPath: ``$`` when absent, ``None`` for an explicit ``null``."""
+    if "result_path" not in state.model_fields_set:
+        return "$"
+    path: str | None = state.result_path
+    return path
+
+
+def apply_output_path(ctx: StateContext, state: Any, value: Any) -> Any:
+    """The state output after ``OutputPath``."""
+    if "output_path" not in state.model_fields_set:
+        return value
+    path = state.output_path
+    if path is None:
+        return {}
+    if path == "$":
+        return value
+    return evaluate_path(path, value, ctx.context)
+
+
+def checked_output(ctx: StateContext, output: Any, checked: Any) -> Any:
+    """``output`` after the payload quota check (skipped when it is the already checked value)."""
+    if output is not checked:
+        try:
+            check_payload_size(output, ctx.name)
+        except StatesError as exc:
+            raise fatal(ctx, exc) from None
+    return output
+
+
+def result_with_path(ctx: StateContext, state: Any, raw: Any, result: Any) -> Any:
+    """``ResultPath`` then ``OutputPath`` applied to a state's effective result."""
+    placed = apply_result_path(raw, result, result_path_of(state))
+    return apply_output_path(ctx, state, placed)
+
+
+def is_data_limit(error: StatesError) -> bool:
+    """Whether the error is the payload quota error."""
+    return error.error == DATA_LIMIT_EXCEEDED

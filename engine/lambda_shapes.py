@@ -1,0 +1,157 @@
+"""Resource classification and AWS Lambda's result shapes, as Step Functions records them."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from email.utils import format_datetime
+from typing import Any, Final, Literal
+
+__all__ = [
+    "LAMBDA_INVOKE",
+    "ResourceInfo",
+    "classify_resource",
+    "lambda_function_name",
+    "lambda_invoke_response",
+    "placeholder_names",
+    "request_id_for",
+    "sdk_metadata",
+]
+
+LAMBDA_INVOKE: Final = "arn:aws:states:::lambda:invoke"
+
+_LEGACY_LAMBDA = re.compile(
+    r"^arn:[^:]+:lambda:.*:function:(?P<name>[^:]+)(?::(?P<qualifier>[^:]+))?$"
+)
+_ACTIVITY = re.compile(r"^arn:[^:]+:states:[^:]*:[^:]*:activity:.+$")
+_SERVICE = re.compile(r"^arn:[^:]+:states:::(?P<service>.+):(?P<action>[^:]+)$")
+_PLACEHOLDER = re.compile(r"^\$\{(?P<name>[^}]+)\}$")
+_PATTERNS: Final = {".sync:2": "sync:2", ".sync": "sync", ".waitForTaskToken": "waitForTaskToken"}
+
+Family = Literal["lambda", "task", "activity"]
+Pattern = Literal["request-response", "sync", "sync:2", "waitForTaskToken"]
+
+
+@dataclass(frozen=True)
+class ResourceInfo:
+    """How a Task's resource is recorded in the history and which integration pattern it uses.
+
+    ``family`` picks the event names: ``lambda`` → ``LambdaFunction*`` (legacy Lambda ARN and
+    ``${Placeholder}`` resources), ``activity`` → ``Activity*``, ``task`` → ``Task*`` with
+    ``resource_type``/``resource`` as in ``TaskScheduled`` (e.g. ``lambda``/``invoke``,
+    ``dynamodb``/``updateItem``, ``sqs``/``sendMessage.waitForTaskToken``). ``base_resource``
+    is ``arn`` without its ``.sync``/``.waitForTaskToken`` suffix.
+    """
+
+    family: Family
+    resource_type: str | None
+    resource: str
+    pattern: Pattern
+    is_lambda: bool
+    base_resource: str
+    arn: str
+
+    @property
+    def wait_for_task_token(self) -> bool:
+        """Whether the state waits for SendTaskSuccess/SendTaskFailure."""
+        return self.pattern == "waitForTaskToken"
+
+    @property
+    def sync(self) -> bool:
+        """Whether the state waits for the job to finish (``.sync`` or ``.sync:2``)."""
+        return self.pattern in ("sync", "sync:2")
+
+
+def classify_resource(resource: str) -> ResourceInfo:
+    """Classify a Task resource for the history and for the integration pattern."""
+    if _LEGACY_LAMBDA.match(resource) or _PLACEHOLDER.match(resource):
+        return ResourceInfo("lambda", None, resource, "request-response", True, resource, resource)
+    if _ACTIVITY.match(resource):
+        return ResourceInfo(
+            "activity", None, resource, "request-response", False, resource, resource
+        )
+    suffix = next((s for s in _PATTERNS if resource.endswith(s)), "")
+    base = resource[: len(resource) - len(suffix)] if suffix else resource
+    match = _SERVICE.match(base)
+    if match is None:
+        return ResourceInfo("task", None, resource, "request-response", False, resource, resource)
+    pattern: Pattern = _PATTERNS.get(suffix, "request-response")  # type: ignore[assignment]
+    service, action = match["service"], match["action"]
+    return ResourceInfo(
+        family="task",
+        resource_type=service,
+        resource=action + suffix,
+        pattern=pattern,
+        is_lambda=service == "lambda",
+        base_resource=base,
+        arn=resource,
+    )
+
+
+def lambda_function_name(reference: str) -> tuple[str, str | None] | None:
+    """The function name and qualifier of a Lambda function ARN (None for anything else)."""
+    match = _LEGACY_LAMBDA.match(reference)
+    if match is None:
+        return None
+    return match["name"], match["qualifier"]
+
+
+def placeholder_names(reference: str) -> list[str]:
+    """Handler keys a ``${Name.Attr}`` placeholder may be bound under: ``Name.Attr``, ``Name``."""
+    match = _PLACEHOLDER.match(reference)
+    if match is None:
+        return []
+    name = match["name"]
+    names = [name]
+    if "." in name:
+        names.append(name.split(".", 1)[0])
+    return names
+
+
+def request_id_for(execution_name: str, state_name: str, invocation: int) -> str:
+    """A request id that is stable for one invocation, so seeded runs record identical histories."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"saga:{execution_name}/{state_name}/{invocation}"))
+
+
+def _http_date(when: datetime | None) -> str | None:
+    if when is None:
+        return None
+    return format_datetime(when, usegmt=True) if when.tzinfo else format_datetime(when)
+
+
+def sdk_metadata(
+    request_id: str, headers: dict[str, str], status_code: int = 200
+) -> dict[str, Any]:
+    """The ``SdkHttpMetadata``/``SdkResponseMetadata`` keys of an optimised integration result."""
+    return {
+        "SdkHttpMetadata": {
+            "AllHttpHeaders": {key: [value] for key, value in headers.items()},
+            "HttpHeaders": dict(headers),
+            "HttpStatusCode": status_code,
+        },
+        "SdkResponseMetadata": {"RequestId": request_id},
+    }
+
+
+def lambda_invoke_response(
+    payload: Any, request_id: str, *, date: datetime | None = None, version: str = "$LATEST"
+) -> dict[str, Any]:
+    """The result ``arn:aws:states:::lambda:invoke`` returns for a function's ``payload``."""
+    headers = {
+        "Connection": "keep-alive",
+        "Content-Type": "application/json",
+        "X-Amz-Executed-Version": version,
+        "x-amzn-Remapped-Content-Length": "0",
+        "x-amzn-RequestId": request_id,
+    }
+    rendered = _http_date(date)
+    if rendered is not None:
+        headers["Date"] = rendered
+    return {
+        "ExecutedVersion": version,
+        "Payload": payload,
+        **sdk_metadata(request_id, dict(sorted(headers.items()))),
+        "StatusCode": 200,
+    }

@@ -1,0 +1,85 @@
+"""Step Functions quotas the local engine enforces, and the payload size check."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Final
+
+from engine.errors import DATA_LIMIT_EXCEEDED, RUNTIME, StatesError
+
+__all__ = [
+    "DEFAULT_TASK_TIMEOUT_SECONDS",
+    "FatalError",
+    "MAX_HISTORY_EVENTS",
+    "MAX_PAYLOAD_BYTES",
+    "check_payload_size",
+    "data_limit_error",
+    "payload_size",
+    "to_json_text",
+]
+
+
+class FatalError(StatesError):
+    """An error that ends the execution at once: no Retry, no Catch, not stopped by branches.
+
+    ``States.Runtime`` (with AWS's cause prefix naming the state), a post-Parameters input or a
+    state output over the payload quota, the history quota.
+    """
+
+
+MAX_PAYLOAD_BYTES: Final = 262_144
+"""256 KiB, UTF-8: execution input, state input/output, task input/result."""
+
+MAX_HISTORY_EVENTS: Final = 25_000
+"""Events per Standard execution; reaching it fails the execution."""
+
+DEFAULT_TASK_TIMEOUT_SECONDS: Final = 99_999_999
+"""AWS's Task ``TimeoutSeconds`` when none is given."""
+
+
+def to_json_text(value: Any) -> str:
+    """Compact JSON text of a value; ``TypeError``/``ValueError`` when it is not JSON data."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def payload_size(value: Any) -> int:
+    """Bytes of the value's compact UTF-8 JSON text."""
+    text = to_json_text(value)
+    if text.isascii():
+        return len(text)
+    return len(text.encode("utf-8"))
+
+
+def _too_large(state_name: str) -> StatesError:
+    return StatesError(
+        DATA_LIMIT_EXCEEDED,
+        f"The state/task '{state_name}' returned a result with a size exceeding the maximum "
+        "number of bytes service limit.",
+    )
+
+
+def check_payload_size(value: Any, state_name: str) -> None:
+    """Raise ``States.DataLimitExceeded`` for a payload over 262,144 bytes.
+
+    Small containers are accepted without serialising (they cannot reach the limit).
+    """
+    if value is None or isinstance(value, bool | int | float):
+        return
+    if isinstance(value, str):
+        if len(value) * 4 + 2 < MAX_PAYLOAD_BYTES:
+            return
+    elif isinstance(value, dict | list) and len(value) == 0:
+        return
+    try:
+        size = payload_size(value)
+    except (TypeError, ValueError) as exc:
+        raise StatesError(
+            RUNTIME, f"The state '{state_name}' produced a value that is not JSON: {exc}"
+        ) from None
+    if size > MAX_PAYLOAD_BYTES:
+        raise _too_large(state_name)
+
+
+def data_limit_error(state_name: str) -> StatesError:
+    """The ``States.DataLimitExceeded`` error for a state's oversize result."""
+    return _too_large(state_name)

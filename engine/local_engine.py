@@ -1,0 +1,503 @@
+"""The local Step Functions: start executions by name, await, describe, stop, callbacks.
+
+``LocalEngine`` is an async context manager running any number of executions concurrently in
+one event loop; ``run`` is the synchronous one-shot wrapper. Everything a definition needs is
+checked before an execution starts: every Task resource must be bound (a handler, a built-in
+integration, or an interceptor that mocks the state), distributed Maps and JSONata are refused.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import threading
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Final
+
+import anyio
+import anyio.abc
+import anyio.from_thread
+
+from engine import logging as engine_logging
+from engine.bindings import (
+    CallNext,
+    Handler,
+    Interceptor,
+    TaskBinding,
+    UnboundResourceBinding,
+    chain_interceptors,
+    is_mocked,
+    resolve_binding,
+)
+from engine.clock import Clock, VirtualClock, format_timestamp
+from engine.diagnostics import DefinitionError, Diagnostic
+from engine.execution import Execution
+from engine.history import History, HistoryEvent
+from engine.interpreter import ExecutionControl, Runtime, TokenWaiter, execute
+from engine.limits import MAX_PAYLOAD_BYTES, payload_size
+from engine.loader import load
+from engine.model import MapState, ParallelState, State, StateMachine, TaskState
+
+__all__ = [
+    "DEFAULT_ACCOUNT_ID",
+    "DEFAULT_REGION",
+    "ExecutionAlreadyExists",
+    "ExecutionDoesNotExist",
+    "ExecutionHandle",
+    "InvalidExecutionInput",
+    "InvalidToken",
+    "LocalEngine",
+    "MachineSource",
+    "prepare_calls",
+    "run",
+]
+
+DEFAULT_REGION: Final = "us-east-1"
+DEFAULT_ACCOUNT_ID: Final = "123456789012"
+DEFAULT_STATE_MACHINE_NAME: Final = "LocalStateMachine"
+_NAME_FORBIDDEN = re.compile(r"[\s<>{}\[\]?*\"#%\\^|~`$&,;:/\x00-\x1f\x7f-\x9f]")
+
+MachineSource = StateMachine | Mapping[str, Any] | str | bytes | Path
+"""A model, a parsed definition, JSON text or a definition file."""
+
+
+class ExecutionAlreadyExists(Exception):  # noqa: N818 - the Step Functions API name
+    """An execution of that name exists (closed, or running with a different input)."""
+
+
+class ExecutionDoesNotExist(KeyError):  # noqa: N818 - the Step Functions API name
+    """No execution of that name was started by this engine."""
+
+
+class InvalidExecutionInput(ValueError):  # noqa: N818 - the Step Functions API name
+    """The execution input is not JSON data or exceeds 262,144 bytes."""
+
+
+class InvalidToken(Exception):  # noqa: N818 - the Step Functions API name
+    """The task token is unknown or its task is no longer waiting."""
+
+
+def _location(path: Sequence[str]) -> str:
+    return "".join(f"/{part.replace('~', '~0').replace('/', '~1')}" for part in path)
+
+
+def _walk_states(
+    states: Mapping[str, State], path: tuple[str, ...]
+) -> list[tuple[str, State, tuple[str, ...]]]:
+    found: list[tuple[str, State, tuple[str, ...]]] = []
+    for name, state in states.items():
+        where = (*path, "States", name)
+        found.append((name, state, where))
+        if isinstance(state, ParallelState):
+            for index, branch in enumerate(state.branches):
+                found += _walk_states(branch.states, (*where, "Branches", str(index)))
+        elif isinstance(state, MapState) and (state.item_processor or state.iterator):
+            key = "ItemProcessor" if state.item_processor is not None else "Iterator"
+            found += _walk_states(state.processor.states, (*where, key))
+    return found
+
+
+def prepare_calls(
+    machine: StateMachine,
+    handlers: Mapping[str, Handler],
+    interceptors: Sequence[Interceptor] = (),
+    bindings: Mapping[str, TaskBinding] | None = None,
+) -> dict[str, CallNext]:
+    """The invocation chain of every Task state, by state name; raises before anything runs.
+
+    Raises :class:`DefinitionError` naming each unbound resource, each distributed Map and
+    each JSONata state (not supported locally).
+    """
+    problems: list[Diagnostic] = []
+    calls: dict[str, CallNext] = {}
+    if machine.query_language == "JSONata":
+        problems.append(
+            Diagnostic("UNSUPPORTED_LOCALLY", "/QueryLanguage", "JSONata is not supported locally")
+        )
+    for name, state, where in _walk_states(machine.states, ()):
+        if state.query_language == "JSONata":
+            problems.append(
+                Diagnostic(
+                    "UNSUPPORTED_LOCALLY",
+                    _location((*where, "QueryLanguage")),
+                    f"state '{name}' uses JSONata, which is not supported locally",
+                )
+            )
+        if isinstance(state, MapState) and state.is_distributed:
+            problems.append(
+                Diagnostic(
+                    "UNSUPPORTED_LOCALLY",
+                    _location((*where, "ItemProcessor", "ProcessorConfig", "Mode")),
+                    f"Map state '{name}' is a distributed Map, which is not supported locally; "
+                    "use an inline Map (ProcessorConfig.Mode INLINE)",
+                )
+            )
+        if not isinstance(state, TaskState):
+            continue
+        resource = state.resource
+        binding = bindings.get(resource) if bindings else None
+        if binding is None:
+            binding = resolve_binding(resource, handlers, parameters=state.parameters)
+        if binding is None:
+            if is_mocked(interceptors, name):
+                binding = UnboundResourceBinding(name, resource)
+            else:
+                problems.append(
+                    Diagnostic(
+                        "UNBOUND_RESOURCE",
+                        _location((*where, "Resource")),
+                        f"state '{name}': nothing is bound to resource '{resource}' "
+                        "(give a handler keyed by the resource, its placeholder or function "
+                        "name, or a mock)",
+                    )
+                )
+                continue
+        calls[name] = chain_interceptors(interceptors, binding)
+    if problems:
+        raise DefinitionError(problems)
+    return calls
+
+
+def _as_machine(source: MachineSource) -> StateMachine:
+    if isinstance(source, StateMachine):
+        return source
+    if isinstance(source, str) and not source.lstrip().startswith("{"):
+        return load(Path(source))
+    return load(source)
+
+
+def _clean_input(value: Any) -> Any:
+    if value is None:
+        return {}
+    try:
+        size = payload_size(value)
+    except (TypeError, ValueError) as exc:
+        raise InvalidExecutionInput(f"the execution input is not JSON data: {exc}") from None
+    if size > MAX_PAYLOAD_BYTES:
+        raise InvalidExecutionInput(
+            f"the execution input is {size} bytes; the limit is {MAX_PAYLOAD_BYTES}"
+        )
+    return json.loads(json.dumps(value))
+
+
+def _check_name(name: str) -> None:
+    if not 1 <= len(name) <= 80 or _NAME_FORBIDDEN.search(name):
+        raise ValueError(
+            f"invalid execution name {name!r}: 1-80 characters, no whitespace, brackets, "
+            "wildcards or special characters"
+        )
+
+
+@dataclass(eq=False)
+class ExecutionHandle:
+    """A started execution: await its result, describe it, stop it."""
+
+    engine: LocalEngine
+    execution: Execution
+    control: ExecutionControl
+    runtime: Runtime
+
+    @property
+    def name(self) -> str:
+        """The execution's name."""
+        return self.execution.name
+
+    async def result(self) -> Execution:
+        """Wait for the execution to end and return its record."""
+        await self.control.done.wait()
+        return self.execution
+
+    def describe(self) -> Execution:
+        """The execution's record as it is now."""
+        return self.execution
+
+    async def stop(self, error: str | None = None, cause: str | None = None) -> Execution:
+        """Abort the execution (status ABORTED) and wait until it has ended."""
+        return await self.engine.stop(self.name, error=error, cause=cause)
+
+
+class LocalEngine:
+    """Runs ASL state machines locally, many executions at once, in one event loop.
+
+    Use as ``async with LocalEngine(...) as engine``; executions still running when the block
+    ends are aborted.
+    """
+
+    def __init__(
+        self,
+        *,
+        clock: Clock | None = None,
+        handlers: Mapping[str, Handler] | None = None,
+        seed: int | None = None,
+        interceptors: Sequence[Interceptor] = (),
+        bindings: Mapping[str, TaskBinding] | None = None,
+        region: str = DEFAULT_REGION,
+        account_id: str = DEFAULT_ACCOUNT_ID,
+        role_arn: str | None = None,
+    ) -> None:
+        self.clock: Clock = clock if clock is not None else VirtualClock()
+        self.handlers: Mapping[str, Handler] = dict(handlers or {})
+        self.seed = seed
+        self.interceptors: tuple[Interceptor, ...] = tuple(interceptors)
+        self.bindings: Mapping[str, TaskBinding] = dict(bindings or {})
+        self.region = region
+        self.account_id = account_id
+        self.role_arn = role_arn or f"arn:aws:iam::{account_id}:role/LocalStepFunctionsRole"
+        self._handles: dict[str, ExecutionHandle] = {}
+        self._tokens: dict[str, TokenWaiter] = {}
+        self._prepared: dict[int, tuple[StateMachine, dict[str, CallNext]]] = {}
+        self._task_group: anyio.abc.TaskGroup | None = None
+        self._clock_context: Any = None
+        self._loop_thread: int | None = None
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    async def __aenter__(self) -> LocalEngine:
+        self._loop_thread = threading.get_ident()
+        self._clock_context = self.clock.running()
+        await self._clock_context.__aenter__()
+        self._task_group = anyio.create_task_group()
+        await self._task_group.__aenter__()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool | None:
+        for handle in list(self._handles.values()):
+            if not handle.execution.done:
+                handle.control.stopped = True
+                handle.control.stop_error = "States.Aborted"
+                handle.control.stop_cause = "The local engine was closed."
+                handle.control.scope.cancel()
+        task_group, self._task_group = self._task_group, None
+        try:
+            if task_group is not None:
+                await task_group.__aexit__(exc_type, exc, tb)
+        finally:
+            await self._clock_context.__aexit__(None, None, None)
+        return None
+
+    # -- executions -------------------------------------------------------------------------
+
+    def _prepare(self, machine: StateMachine) -> dict[str, CallNext]:
+        cached = self._prepared.get(id(machine))
+        if cached is not None and cached[0] is machine:
+            return cached[1]
+        calls = prepare_calls(machine, self.handlers, self.interceptors, self.bindings)
+        self._prepared[id(machine)] = (machine, calls)
+        return calls
+
+    async def start_execution(
+        self,
+        machine: MachineSource,
+        input: Any = None,
+        name: str | None = None,
+        *,
+        state_machine_name: str | None = None,
+    ) -> ExecutionHandle:
+        """Start an execution and return its handle without waiting for it.
+
+        Starting again with the name of a running execution and the same input returns that
+        execution (idempotent, as Step Functions); otherwise the name must be new.
+        """
+        if self._task_group is None:
+            raise RuntimeError("use the LocalEngine as 'async with LocalEngine(...) as engine'")
+        model = _as_machine(machine)
+        calls = self._prepare(model)
+        data = _clean_input(input)
+        name = name if name is not None else str(uuid.uuid4())
+        _check_name(name)
+        existing = self._handles.get(name)
+        if existing is not None:
+            if not existing.execution.done and existing.execution.input == data:
+                return existing
+            raise ExecutionAlreadyExists(f"Execution Already Exists: '{name}'")
+        handle = self._create(model, calls, data, name, state_machine_name)
+        self._handles[name] = handle
+        self.clock.flow_started()
+        self._task_group.start_soon(self._run, handle, model)
+        return handle
+
+    def _create(
+        self,
+        machine: StateMachine,
+        calls: dict[str, CallNext],
+        data: Any,
+        name: str,
+        state_machine_name: str | None,
+    ) -> ExecutionHandle:
+        sm_name = state_machine_name or DEFAULT_STATE_MACHINE_NAME
+        prefix = f"arn:aws:states:{self.region}:{self.account_id}"
+        sm_arn = f"{prefix}:stateMachine:{sm_name}"
+        execution_arn = f"{prefix}:execution:{sm_name}:{name}"
+        start = self.clock.time()
+        listener = None
+        if engine_logging.enabled():
+
+            def listener(event: HistoryEvent) -> None:
+                engine_logging.log_event(name, event)
+
+        history = History(self.clock.time, listener=listener)
+        record = Execution(
+            name=name,
+            execution_arn=execution_arn,
+            state_machine_arn=sm_arn,
+            input=data,
+            start_posix=start,
+            history=history.events,
+        )
+        seed = self.seed
+        runtime = Runtime(
+            record=record,
+            history=history,
+            clock=self.clock,
+            rng=random.Random(seed) if seed is not None else random.Random(),
+            token_rng=random.Random(f"{seed}/{name}") if seed is not None else random.Random(),
+            calls=calls,
+            tokens=self._tokens,
+            region=self.region,
+            context_execution={
+                "Id": execution_arn,
+                "Input": data,
+                "Name": name,
+                "RoleArn": self.role_arn,
+                "StartTime": format_timestamp(start),
+                "RedriveCount": 0,
+            },
+            context_state_machine={"Id": sm_arn, "Name": sm_name},
+        )
+        return ExecutionHandle(self, record, ExecutionControl(), runtime)
+
+    async def _run(self, handle: ExecutionHandle, machine: StateMachine) -> None:
+        try:
+            await execute(handle.runtime, machine, handle.control, self.role_arn)
+        finally:
+            self.clock.flow_finished()
+
+    async def execute(
+        self,
+        machine: MachineSource,
+        input: Any = None,
+        name: str | None = None,
+        *,
+        state_machine_name: str | None = None,
+    ) -> Execution:
+        """Start an execution and wait for its end."""
+        handle = await self.start_execution(
+            machine, input, name, state_machine_name=state_machine_name
+        )
+        return await handle.result()
+
+    def _handle(self, name: str) -> ExecutionHandle:
+        handle = self._handles.get(name)
+        if handle is None:
+            raise ExecutionDoesNotExist(name)
+        return handle
+
+    def describe(self, name: str) -> Execution:
+        """The record of the execution ``name`` as it is now."""
+        return self._handle(name).execution
+
+    async def result(self, name: str) -> Execution:
+        """Wait for the execution ``name`` to end."""
+        return await self._handle(name).result()
+
+    def history(self, name: str) -> list[HistoryEvent]:
+        """The history events of the execution ``name`` so far."""
+        return list(self._handle(name).execution.history)
+
+    def executions(self) -> list[Execution]:
+        """Every execution this engine started, in start order."""
+        return [handle.execution for handle in self._handles.values()]
+
+    async def stop(
+        self, name: str, *, error: str | None = None, cause: str | None = None
+    ) -> Execution:
+        """Abort a running execution (status ABORTED, ``ExecutionAborted``); wait for its end."""
+        handle = self._handle(name)
+        if not handle.execution.done:
+            handle.control.stopped = True
+            handle.control.stop_error = error
+            handle.control.stop_cause = cause
+            handle.control.scope.cancel()
+        return await handle.result()
+
+    # -- callbacks (SendTaskSuccess / SendTaskFailure / SendTaskHeartbeat) ------------------
+
+    def _in_loop(self, action: Any, *args: Any) -> None:
+        if self._loop_thread is None or threading.get_ident() == self._loop_thread:
+            action(*args)
+        else:
+            anyio.from_thread.run_sync(action, *args)
+
+    def _waiter(self, token: str) -> TokenWaiter:
+        waiter = self._tokens.get(token)
+        if waiter is None or waiter.outcome is not None:
+            raise InvalidToken(f"Invalid Token: '{token}'")
+        return waiter
+
+    def send_task_success(self, token: str, output: Any) -> None:
+        """Complete a ``.waitForTaskToken`` task; ``output`` is JSON text or JSON data."""
+        if isinstance(output, str | bytes):
+            try:
+                output = json.loads(output)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"output is not valid JSON text: {exc.msg}") from None
+        self._in_loop(lambda: self._waiter(token).complete(True, output))
+
+    def send_task_failure(
+        self, token: str, error: str | None = None, cause: str | None = None
+    ) -> None:
+        """Fail a ``.waitForTaskToken`` task with ``error`` and ``cause``."""
+        self._in_loop(lambda: self._waiter(token).complete(False, error, cause))
+
+    def send_task_heartbeat(self, token: str) -> None:
+        """Restart the heartbeat interval of a ``.waitForTaskToken`` task."""
+
+        def beat() -> None:
+            waiter = self._waiter(token)
+            if waiter.heartbeat_seconds is not None:
+                waiter.heartbeat_deadline = self.clock.time() + waiter.heartbeat_seconds
+
+        self._in_loop(beat)
+
+
+def run(
+    machine: MachineSource,
+    input: Any = None,
+    *,
+    handlers: Mapping[str, Handler] | None = None,
+    name: str | None = None,
+    clock: Clock | None = None,
+    seed: int | None = None,
+    interceptors: Sequence[Interceptor] = (),
+    bindings: Mapping[str, TaskBinding] | None = None,
+    state_machine_name: str | None = None,
+) -> Execution:
+    """Run one execution to its end and return its record (a virtual clock unless given one).
+
+    Raises :class:`DefinitionError` before running when the definition cannot run locally
+    (an unbound resource, a distributed Map), and :class:`InvalidExecutionInput`.
+    """
+    model = _as_machine(machine)
+    prepare_calls(model, handlers or {}, interceptors, bindings)
+
+    async def main() -> Execution:
+        async with LocalEngine(
+            clock=clock,
+            handlers=handlers,
+            seed=seed,
+            interceptors=interceptors,
+            bindings=bindings,
+        ) as engine:
+            return await engine.execute(model, input, name, state_machine_name=state_machine_name)
+
+    return anyio.run(main)

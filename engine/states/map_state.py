@@ -1,0 +1,150 @@
+"""``Type: Map`` (inline) — the item processor once per array element; results in item order.
+
+``ItemsPath`` selects the array from the effective input; ``ItemSelector`` (or the older
+``Parameters``) builds each iteration's input with ``$$.Map.Item.Index``/``Value``;
+``MaxConcurrency`` bounds how many run at once (0 = unbounded, 1 = one after another). Without
+a tolerated-failure setting the first failing iteration cancels the rest and the Map fails with
+its error; with one, failures are counted and ``States.ExceedToleratedFailureThreshold`` is
+raised when the count or percentage is exceeded.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from typing import Any
+
+import anyio
+
+from engine.errors import EXCEED_TOLERATED_FAILURE_THRESHOLD, RUNTIME, StatesError
+from engine.interpreter.concurrency import run_children
+from engine.interpreter.context import FatalError, StateContext
+from engine.interpreter.dataflow import apply_input_path, apply_result_selector
+from engine.interpreter.recovery import error_output, with_retry_and_catch
+from engine.model import MapState
+from engine.paths import apply_payload_template, evaluate_path
+
+__all__ = ["run_map"]
+
+
+def _integer_from_path(ctx: StateContext, path: str, data: Any, field: str) -> int:
+    value = evaluate_path(path, data, ctx.context)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise StatesError(
+            RUNTIME,
+            f"The {field}Path field refers to value {json.dumps(value)} which is not a valid "
+            "integer",
+        )
+    return value
+
+
+def _max_concurrency(ctx: StateContext, state: MapState, data: Any) -> int:
+    if state.max_concurrency_path is not None:
+        return _integer_from_path(ctx, state.max_concurrency_path, data, "MaxConcurrency")
+    if isinstance(state.max_concurrency, int):
+        return state.max_concurrency
+    return 0
+
+
+def _tolerance(ctx: StateContext, state: MapState, data: Any) -> tuple[int | None, float | None]:
+    count: int | None = None
+    if state.tolerated_failure_count_path is not None:
+        count = _integer_from_path(
+            ctx, state.tolerated_failure_count_path, data, "ToleratedFailureCount"
+        )
+    elif isinstance(state.tolerated_failure_count, int):
+        count = state.tolerated_failure_count
+    percentage: float | None = None
+    raw_percentage: Any = state.tolerated_failure_percentage
+    if state.tolerated_failure_percentage_path is not None:
+        raw_percentage = evaluate_path(state.tolerated_failure_percentage_path, data, ctx.context)
+    if raw_percentage is not None and not isinstance(raw_percentage, str):
+        if isinstance(raw_percentage, bool) or not 0 <= raw_percentage <= 100:
+            raise StatesError(RUNTIME, "ToleratedFailurePercentage must be between 0 and 100.")
+        percentage = float(raw_percentage)
+    return count, percentage
+
+
+def _items(ctx: StateContext, state: MapState, effective: Any) -> list[Any]:
+    path = state.items_path
+    items = (
+        effective if path is None or path == "$" else evaluate_path(path, effective, ctx.context)
+    )
+    if not isinstance(items, list):
+        raise StatesError(RUNTIME, f'Reference path "{path or "$"}" must point to array.')
+    return items
+
+
+async def run_map(ctx: StateContext, state: MapState, raw: Any) -> tuple[Any, str | None]:
+    """InputPath → ItemsPath → iterations → ResultSelector → ResultPath → OutputPath."""
+    from engine.interpreter.loop import run_states
+
+    processor = state.processor
+    selector = state.item_selector if state.item_selector is not None else state.parameters
+    runtime = ctx.runtime
+
+    async def attempt() -> Any:
+        effective = apply_input_path(ctx, state, raw)
+        items = _items(ctx, state, effective)
+        workers = _max_concurrency(ctx, state, effective) or len(items)
+        count, percentage = _tolerance(ctx, state, effective)
+        tolerant = bool(count) or bool(percentage)
+        started_id = ctx.add("MapStateStarted", {"length": len(items)})
+        name = ctx.name
+
+        async def run_item(index: int) -> Any:
+            value = items[index]
+            if selector is not None:
+                value = apply_payload_template(
+                    selector,
+                    effective,
+                    ctx.map_item_context(index, value),
+                    field="ItemSelector",
+                    rng=runtime.rng,
+                )
+            flow = ctx.flow.child(started_id)
+            detail = {"index": index, "name": name}
+            flow.add("MapIterationStarted", detail)
+            try:
+                output = await run_states(flow, processor.states, processor.start_at, value)
+            except FatalError:
+                raise
+            except StatesError:
+                flow.add("MapIterationFailed", detail)
+                raise
+            except anyio.get_cancelled_exc_class():
+                with contextlib.suppress(StatesError):
+                    flow.add("MapIterationAborted", detail)
+                raise
+            flow.add("MapIterationSucceeded", detail)
+            return output
+
+        try:
+            results, errors = await run_children(
+                ctx.clock, len(items), workers, run_item, fail_fast=not tolerant
+            )
+            failures = [index for index, error in enumerate(errors) if error is not None]
+            if failures:
+                exceeded = (count is not None and len(failures) > count) or (
+                    percentage is not None and len(failures) * 100.0 > percentage * len(items)
+                )
+                if exceeded or (count is None and percentage is None):
+                    raise StatesError(
+                        EXCEED_TOLERATED_FAILURE_THRESHOLD,
+                        "The specified tolerated failure threshold was exceeded",
+                    )
+                for index in failures:
+                    error = errors[index]
+                    assert error is not None
+                    results[index] = error_output(error)
+        except FatalError:
+            raise
+        except StatesError:
+            ctx.flow.last_id = runtime.history.last_id
+            ctx.add("MapStateFailed")
+            raise
+        ctx.flow.last_id = runtime.history.last_id
+        ctx.add("MapStateSucceeded")
+        return apply_result_selector(ctx, state, results)
+
+    return await with_retry_and_catch(ctx, state, raw, attempt)

@@ -1,0 +1,49 @@
+"""``Type: Parallel`` — every branch on the same effective input; results in branch order.
+
+The first branch to fail cancels the others (their running states record ``…Aborted``) and
+the Parallel fails with that branch's own error and cause. A Retry re-runs every branch.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.errors import StatesError
+from engine.interpreter.concurrency import run_children
+from engine.interpreter.context import FatalError, StateContext
+from engine.interpreter.dataflow import apply_input_path, apply_parameters, apply_result_selector
+from engine.interpreter.recovery import with_retry_and_catch
+from engine.model import ParallelState
+
+__all__ = ["run_parallel"]
+
+
+async def run_parallel(ctx: StateContext, state: ParallelState, raw: Any) -> tuple[Any, str | None]:
+    """InputPath → Parameters → branches → ResultSelector → ResultPath → OutputPath."""
+    from engine.interpreter.loop import run_states
+
+    async def attempt() -> Any:
+        effective = apply_input_path(ctx, state, raw)
+        if state.parameters is not None:
+            effective = apply_parameters(ctx, state.parameters, effective)
+        started_id = ctx.add("ParallelStateStarted")
+
+        async def run_branch(index: int) -> Any:
+            branch = state.branches[index]
+            flow = ctx.flow.child(started_id)
+            return await run_states(flow, branch.states, branch.start_at, effective)
+
+        branches = len(state.branches)
+        try:
+            results, _ = await run_children(ctx.clock, branches, branches, run_branch)
+        except FatalError:
+            raise
+        except StatesError:
+            ctx.flow.last_id = ctx.runtime.history.last_id
+            ctx.add("ParallelStateFailed")
+            raise
+        ctx.flow.last_id = ctx.runtime.history.last_id
+        ctx.add("ParallelStateSucceeded")
+        return apply_result_selector(ctx, state, results)
+
+    return await with_retry_and_catch(ctx, state, raw, attempt)

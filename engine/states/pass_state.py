@@ -1,0 +1,20 @@
+"""``Type: Pass`` — its result is ``Result``, else its effective input (InputPath, Parameters)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.interpreter.context import StateContext
+from engine.interpreter.dataflow import apply_input_path, apply_parameters, result_with_path
+from engine.model import PassState
+
+__all__ = ["run_pass"]
+
+
+async def run_pass(ctx: StateContext, state: PassState, raw: Any) -> tuple[Any, str | None]:
+    """InputPath → Parameters → (Result) → ResultPath → OutputPath."""
+    effective = apply_input_path(ctx, state, raw)
+    if state.parameters is not None:
+        effective = apply_parameters(ctx, state.parameters, effective)
+    result = state.result if "result" in state.model_fields_set else effective
+    return result_with_path(ctx, state, raw, result), state.next

@@ -1,0 +1,243 @@
+"""``Type: Task`` — runs its resource through the bound handler, integration or mock.
+
+InputPath → Parameters → invoke (with TimeoutSeconds, HeartbeatSeconds, task token) →
+ResultSelector → ResultPath → OutputPath, inside Retry/Catch. The history records AWS's events
+for the resource's family: ``LambdaFunction*`` for legacy Lambda ARNs, ``Activity*`` for
+activities, ``Task*`` (with ``resourceType``/``resource``) for everything else.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from typing import Any
+
+import anyio
+
+from engine.bindings import CallNext, TaskRequest
+from engine.errors import RUNTIME, TIMEOUT, StatesError
+from engine.interpreter.context import FatalError, StateContext, TokenWaiter
+from engine.interpreter.dataflow import apply_input_path, apply_parameters, apply_result_selector
+from engine.interpreter.recovery import with_retry_and_catch
+from engine.lambda_shapes import ResourceInfo, classify_resource
+from engine.limits import MAX_PAYLOAD_BYTES, data_limit_error, to_json_text
+from engine.model import TaskState
+from engine.paths import PathNotFound, evaluate_path
+
+__all__ = ["run_task", "resource_info"]
+
+
+class _TimedOut(StatesError):  # noqa: N818
+    """The task ran past TimeoutSeconds or missed a heartbeat."""
+
+    def __init__(self) -> None:
+        super().__init__(TIMEOUT, None)
+
+
+@lru_cache(maxsize=1024)
+def resource_info(resource: str) -> ResourceInfo:
+    """How a resource is recorded and which integration pattern it uses (cached)."""
+    return classify_resource(resource)
+
+
+def _event_names(info: ResourceInfo) -> tuple[str, dict[str, Any]]:
+    """The event-name prefix and the common detail fields for the resource's family."""
+    if info.family == "lambda":
+        return "LambdaFunction", {}
+    if info.family == "activity":
+        return "Activity", {}
+    return "Task", {"resource": info.resource, "resourceType": info.resource_type or "local"}
+
+
+def _positive_seconds(
+    ctx: StateContext, literal: int | str | None, path: str | None, field: str, data: Any
+) -> int | None:
+    if literal is not None:
+        if isinstance(literal, str):
+            raise StatesError(RUNTIME, f"JSONata {field} expressions are not supported locally")
+        return literal
+    if path is None:
+        return None
+    try:
+        value = evaluate_path(path, data, ctx.context)
+    except PathNotFound as exc:
+        raise StatesError(RUNTIME, exc.cause) from None
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise StatesError(
+            RUNTIME,
+            f"The {field}Path field refers to value {json.dumps(value)} which is not a valid "
+            "positive integer",
+        )
+    return value
+
+
+def _json_copy(ctx: StateContext, value: Any, what: str) -> tuple[Any, int]:
+    """A JSON-clean copy of ``value`` and its size in bytes; non-JSON data is States.Runtime."""
+    try:
+        text = to_json_text(value)
+    except (TypeError, ValueError) as exc:
+        raise FatalError(
+            RUNTIME,
+            f"An error occurred while executing the state '{ctx.name}' (entered at the event id "
+            f"#{ctx.entered_id}). The {what} is not JSON-serialisable: {exc}",
+        ) from None
+    size = len(text) if text.isascii() else len(text.encode("utf-8"))
+    if value is None or isinstance(value, bool | int | float | str):
+        return value, size
+    return json.loads(text), size
+
+
+async def _invoke(  # noqa: PLR0917
+    ctx: StateContext,
+    call: CallNext,
+    request: TaskRequest,
+    timeout: float | None,
+    heartbeat: float | None,
+    token: str | None,
+    on_submitted: Any,
+) -> Any:
+    """Call the binding; race it against the timeout/heartbeat; wait for the callback."""
+    clock = ctx.clock
+    if timeout is None and token is None:
+        with clock.busy():
+            return await call(request)
+    runtime = ctx.runtime
+    waiter: TokenWaiter | None = None
+    if token is not None:
+        waiter = TokenWaiter(heartbeat)
+        runtime.tokens[token] = waiter
+        if heartbeat is not None:
+            waiter.heartbeat_deadline = clock.time() + heartbeat
+    deadline = clock.time() + timeout if timeout is not None else None
+    box: dict[str, Any] = {}
+
+    async def timer(scope: anyio.CancelScope) -> None:
+        try:
+            while True:
+                limits = [deadline] if deadline is not None else []
+                if waiter is not None and waiter.heartbeat_deadline is not None:
+                    limits.append(waiter.heartbeat_deadline)
+                limit = min(limits)
+                now = clock.time()
+                if now >= limit:
+                    box["timed_out"] = True
+                    scope.cancel()
+                    return
+                await clock.sleep(limit - now)
+        finally:
+            clock.flow_finished()
+
+    try:
+        with clock.busy():
+            async with anyio.create_task_group() as tg:
+                if deadline is not None or heartbeat is not None:
+                    clock.flow_started()
+                    tg.start_soon(timer, tg.cancel_scope)
+                try:
+                    result = await call(request)
+                    if waiter is not None:
+                        on_submitted(result)
+                        if heartbeat is not None:
+                            waiter.heartbeat_deadline = clock.time() + heartbeat
+                        await waiter.event.wait()
+                        assert waiter.outcome is not None
+                        ok, value, cause = waiter.outcome
+                        if not ok:
+                            raise StatesError(value, cause)
+                        result = value
+                    box["result"] = result
+                except Exception as exc:
+                    box["error"] = exc
+                tg.cancel_scope.cancel()
+    finally:
+        if token is not None:
+            runtime.tokens.pop(token, None)
+    if "error" in box:
+        raise box["error"]
+    if "result" in box:
+        return box["result"]
+    raise _TimedOut()
+
+
+async def run_task(ctx: StateContext, state: TaskState, raw: Any) -> tuple[Any, str | None]:
+    """Run the Task state with its Retry and Catch."""
+    runtime = ctx.runtime
+    info = resource_info(state.resource)
+    prefix, common = _event_names(info)
+    call = runtime.calls[ctx.name]
+
+    async def attempt() -> Any:
+        effective = apply_input_path(ctx, state, raw)
+        timeout = _positive_seconds(
+            ctx, state.timeout_seconds, state.timeout_seconds_path, "TimeoutSeconds", effective
+        )
+        heartbeat = _positive_seconds(
+            ctx,
+            state.heartbeat_seconds,
+            state.heartbeat_seconds_path,
+            "HeartbeatSeconds",
+            effective,
+        )
+        token = runtime.new_token() if info.wait_for_task_token else None
+        ctx.set_task_token(token)
+        payload = effective
+        if state.parameters is not None:
+            payload = apply_parameters(ctx, state.parameters, effective)
+        handler_input, size = _json_copy(ctx, payload, "task input")
+        if size > MAX_PAYLOAD_BYTES:
+            error = data_limit_error(ctx.name)
+            raise FatalError(error.error, error.cause)
+        scheduled: dict[str, Any] = dict(common)
+        if info.family == "task":
+            scheduled["region"] = runtime.region
+            scheduled["parameters"] = payload
+        else:
+            scheduled["resource"] = state.resource
+            scheduled["input"] = payload
+        if timeout is not None:
+            scheduled["timeoutInSeconds"] = timeout
+        if heartbeat is not None:
+            scheduled["heartbeatInSeconds"] = heartbeat
+        ctx.add(f"{prefix}Scheduled", scheduled)
+        ctx.add(f"{prefix}Started", dict(common) if common else None)
+        request = TaskRequest(
+            state_name=ctx.name,
+            resource=state.resource,
+            payload=handler_input,
+            context=ctx.context,
+            attempt=ctx.retry_count,
+            invocation=runtime.next_invocation(ctx.name),
+            timeout_seconds=float(timeout) if timeout is not None else None,
+            execution_name=runtime.record.name,
+        )
+
+        def submitted(output: Any) -> None:
+            value, _ = _json_copy(ctx, output, "task's submission result")
+            ctx.add(f"{prefix}Submitted", {**common, "output": value})
+
+        try:
+            result = await _invoke(ctx, call, request, timeout, heartbeat, token, submitted)
+        except FatalError:
+            raise
+        except _TimedOut as exc:
+            ctx.add(f"{prefix}TimedOut", {**common, "error": exc.error})
+            raise
+        except StatesError as exc:
+            if exc.error == RUNTIME:
+                raise
+            failed = {**common, "error": exc.error}
+            if exc.cause is not None:
+                failed["cause"] = exc.cause
+            ctx.add(f"{prefix}Failed", failed)
+            raise
+        finally:
+            ctx.set_task_token(None)
+        result, size = _json_copy(ctx, result, "task result")
+        if size > MAX_PAYLOAD_BYTES:
+            error = data_limit_error(ctx.name)
+            ctx.add(f"{prefix}Failed", {**common, "error": error.error, "cause": error.cause})
+            raise error
+        ctx.add(f"{prefix}Succeeded", {**common, "output": result})
+        return apply_result_selector(ctx, state, result)
+
+    return await with_retry_and_catch(ctx, state, raw, attempt)

@@ -1,0 +1,158 @@
+"""``python -m examples.airline_booking``: book flights through the saga and show what happened.
+
+Runs the chosen scenarios on the local engine (virtual clock by default) against moto in
+process, or the AWS endpoint given, and prints for each the path taken, the result, and the
+evidence read back from the tables and queues.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from engine.diagnostics import DefinitionError
+from engine.model import StateMachine
+from examples.airline_booking.environment import AirlineEnvironment
+from examples.airline_booking.evidence import render_evidence
+from examples.airline_booking.runner import ROLES, ScenarioRun, load_reference, run_scenario
+from examples.airline_booking.scenarios import DEFAULT_SCENARIOS, SCENARIOS
+from examples.airline_booking.style import Style
+from examples.airline_booking.trace import error_message, render_trace
+
+__all__ = ["main"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m examples.airline_booking",
+        description=(
+            "Run the airline booking saga locally and show the path it took and the evidence "
+            "that its compensations worked."
+        ),
+    )
+    parser.add_argument(
+        "--scenario",
+        action="append",
+        choices=[*SCENARIOS, "all"],
+        metavar="NAME",
+        help=(
+            f"scenario to run, repeatable: {', '.join(SCENARIOS)} or all "
+            f"(default: {' and '.join(DEFAULT_SCENARIOS)})"
+        ),
+    )
+    parser.add_argument(
+        "--clock",
+        choices=["virtual", "real"],
+        default="virtual",
+        help="virtual skips retry backoffs instantly (default); real waits them out",
+    )
+    parser.add_argument(
+        "--endpoint-url",
+        metavar="URL",
+        help=(
+            "AWS endpoint for DynamoDB, SNS and SQS (LocalStack, moto server, ...); "
+            "default: AWS_ENDPOINT_URL, else moto in process"
+        ),
+    )
+    parser.add_argument(
+        "--definition",
+        type=Path,
+        metavar="FILE",
+        help="run this ProcessBooking definition (e.g. the sample's original) instead of the saga",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed for retry jitter (default 0)")
+    return parser
+
+
+def _selected(names: Sequence[str] | None) -> list[str]:
+    if not names:
+        return list(DEFAULT_SCENARIOS)
+    if "all" in names:
+        return list(SCENARIOS)
+    return list(dict.fromkeys(names))
+
+
+def _machine(env: AirlineEnvironment, definition: Path | None) -> StateMachine:
+    if definition is not None:
+        return load_reference(env, definition)
+    from examples.airline_booking.saga import build_machine
+
+    return build_machine(env.substitutions())
+
+
+def _heading(title: str, style: Style) -> str:
+    return style.bold(style.blue(f"━━ {title} " + "━" * max(3, 72 - len(title))))
+
+
+def _result_lines(run: ScenarioRun, style: Style) -> list[str]:
+    execution = run.execution
+    if execution.status == "SUCCEEDED":
+        output: Any = execution.output
+        shown = {k: output[k] for k in ("bookingId", "payment", "bookingReference") if k in output}
+        return [
+            f"  {style.green(style.bold('SUCCEEDED'))}",
+            *(f"  {line}" for line in json.dumps(shown, indent=2).splitlines()),
+        ]
+    status = style.red(style.bold(execution.status))
+    error = execution.error or "(no error name)"
+    cause = error_message(execution.cause) or "(no cause)"
+    return [f"  {status}  {error}: {cause}"]
+
+
+def _report(run: ScenarioRun, *, clock: str, backend: str, style: Style, out: TextIO) -> bool:
+    scenario = run.prepared.scenario
+    execution = run.execution
+    succeeded = execution.status == "SUCCEEDED"
+    elapsed = (execution.stop_posix or execution.start_posix) - execution.start_posix
+    lines = [
+        _heading(scenario.title, style),
+        scenario.story,
+        style.dim(
+            f"execution {execution.name} · {clock} clock, {elapsed:.1f}s of execution time "
+            f"· AWS services: {backend}"
+        ),
+        "",
+        style.bold("Path"),
+        *render_trace(execution, machine=run.machine, roles=ROLES, style=style),
+        "",
+        style.bold("Result"),
+        *_result_lines(run, style),
+        "",
+        style.bold("Evidence"),
+        *render_evidence(run.evidence, succeeded=succeeded, style=style),
+        "",
+    ]
+    out.write("\n".join(lines) + "\n")
+    return all(check.ok for check in run.evidence.checks(succeeded=succeeded))
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
+    """Run the scenarios; exit 0 when every one left the world as it should, 1 otherwise."""
+    args = _parser().parse_args(argv)
+    out = out or sys.stdout
+    style = Style.for_stream(out)
+    all_ok = True
+    try:
+        with AirlineEnvironment(endpoint_url=args.endpoint_url) as env:
+            machine = _machine(env, args.definition)
+            for name in _selected(args.scenario):
+                run = run_scenario(SCENARIOS[name], env, machine, clock=args.clock, seed=args.seed)
+                ok = _report(run, clock=args.clock, backend=env.backend, style=style, out=out)
+                all_ok = all_ok and ok
+    except DefinitionError as exc:
+        print(f"error: the definition is not usable:\n{exc}", file=sys.stderr)
+        return 2
+    except (BotoCoreError, ClientError, OSError) as exc:
+        print(f"error: AWS services at {args.endpoint_url or 'moto'}: {exc}", file=sys.stderr)
+        return 2
+    return 0 if all_ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

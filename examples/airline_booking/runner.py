@@ -1,0 +1,89 @@
+"""Run one scenario on the local engine and read back what it left behind."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from engine.clock import Clock, RealClock, VirtualClock
+from engine.execution import Execution
+from engine.loader import load
+from engine.local_engine import run
+from engine.model import StateMachine
+from examples.airline_booking.environment import AirlineEnvironment
+from examples.airline_booking.evidence import Evidence, collect_evidence
+from examples.airline_booking.functions import HANDLERS
+from examples.airline_booking.scenarios import FaultInjector, PreparedRun, Scenario
+from examples.airline_booking.trace import Role
+
+__all__ = [
+    "ROLES",
+    "ClockName",
+    "ScenarioRun",
+    "load_reference",
+    "make_clock",
+    "run_scenario",
+]
+
+ClockName = Literal["virtual", "real"]
+
+
+@dataclass(frozen=True)
+class ScenarioRun:
+    """One scenario's execution and the evidence read back after it."""
+
+    prepared: PreparedRun
+    machine: StateMachine
+    execution: Execution
+    injector: FaultInjector
+    evidence: Evidence
+
+
+def make_clock(name: ClockName) -> Clock:
+    """A fresh clock: virtual (backoffs skipped) or real (backoffs waited)."""
+    return VirtualClock() if name == "virtual" else RealClock()
+
+
+def load_reference(env: AirlineEnvironment, path: Path) -> StateMachine:
+    """The sample's own definition with ``${BookingsDLQ}`` bound to this environment's queue.
+
+    The Lambda placeholders stay as they are: :data:`HANDLERS` binds them by name.
+    """
+    return load(path, substitutions=env.substitutions())
+
+
+def run_scenario(
+    scenario: Scenario,
+    env: AirlineEnvironment,
+    machine: StateMachine,
+    *,
+    clock: ClockName = "virtual",
+    seed: int = 0,
+    run_id: str = "1",
+) -> ScenarioRun:
+    """Prepare the world for ``scenario``, run ``machine`` on it, and collect the evidence."""
+    prepared = scenario.prepare(env, run_id)
+    injector = scenario.fault_injector()
+    execution = run(
+        machine,
+        prepared.input,
+        handlers=HANDLERS,
+        name=prepared.execution_name,
+        clock=make_clock(clock),
+        seed=seed,
+        interceptors=[injector],
+    )
+    return ScenarioRun(prepared, machine, execution, injector, collect_evidence(env, prepared))
+
+
+ROLES: dict[str, Role] = {
+    "Refund Payment": Role.COMPENSATION,
+    "Cancel Booking": Role.COMPENSATION,
+    "Release Flight Seat": Role.COMPENSATION,
+    "Notify Booking Failed": Role.FAILURE_HANDLER,
+    "Booking DLQ": Role.FAILURE_HANDLER,
+    "Booking Confirmed": Role.END,
+    "Booking Failed": Role.END,
+}
+"""What each ProcessBooking state is for, so the trace marks compensations as such."""

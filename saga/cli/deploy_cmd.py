@@ -1,0 +1,50 @@
+"""``saga deploy``: create or update a state machine through boto3."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from asl_export.deploy import DEFAULT_LOCAL_ROLE_ARN, DeployError, deploy
+from asl_export.render import ExportError
+from saga.cli._common import EXIT_FAILED, EXIT_OK, UsageError, fail, print_json
+from saga.cli.export_cmd import add_resolution_arguments, load_target, resolved_machine
+
+__all__ = ["register"]
+
+
+def _deploy(args: argparse.Namespace) -> int:
+    target = load_target(args.target)
+    try:
+        machine = resolved_machine(target.machine, args)
+        result = deploy(
+            machine,
+            name=args.name,
+            role_arn=args.role_arn,
+            endpoint_url=args.endpoint_url,
+            region=args.region,
+        )
+    except ExportError as exc:
+        raise UsageError(str(exc)) from None
+    except DeployError as exc:
+        return fail(str(exc), code=EXIT_FAILED)
+    print_json(result.to_dict())
+    return EXIT_OK
+
+
+def register(subparsers: Any) -> None:
+    """Add ``saga deploy`` to the command line."""
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "deploy",
+        help="create or update the state machine through boto3",
+        description="Create the state machine, or update it when one with this name exists. "
+        "boto3's usual configuration applies (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL...). "
+        f"On a local endpoint a new machine gets the role {DEFAULT_LOCAL_ROLE_ARN} unless "
+        "--role-arn is given.",
+    )
+    parser.add_argument("target", metavar="TARGET", help="module:attribute or a definition file")
+    parser.add_argument("--name", required=True, help="the state machine name")
+    parser.add_argument("--role-arn", help="IAM role Step Functions assumes (required on AWS)")
+    parser.add_argument("--endpoint-url", help="Step Functions endpoint (LocalStack, SFN Local)")
+    add_resolution_arguments(parser)
+    parser.set_defaults(handler=_deploy)

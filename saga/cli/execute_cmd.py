@@ -1,0 +1,169 @@
+"""``saga execute``: run any ASL definition locally and print the outcome as one JSON object."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from engine.clock import Clock, RealClock, VirtualClock
+from engine.diagnostics import DefinitionError
+from engine.loader import load
+from engine.local_engine import InvalidExecutionInput, run
+from saga.cli._common import (
+    EXIT_BAD_USAGE,
+    EXIT_FAILED,
+    EXIT_OK,
+    UsageError,
+    fail,
+    print_json,
+    read_json_arg,
+)
+
+__all__ = ["load_handlers", "make_clock", "parse_substitutions", "register"]
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``execute`` subcommand."""
+    parser = subparsers.add_parser(
+        "execute",
+        help="run an ASL definition locally",
+        description=(
+            "Run an ASL definition on the local engine and print one JSON object: status, "
+            "output or error and cause, name, states (and history with --history). "
+            "Exit 0 when the execution succeeded, 1 when it failed, timed out or was aborted, "
+            "2 on bad usage or an invalid definition."
+        ),
+    )
+    parser.add_argument("definition", metavar="DEFINITION.asl.json", help="the ASL definition")
+    parser.add_argument(
+        "--input", default="{}", metavar="JSON|@FILE", help="execution input (default {})"
+    )
+    parser.add_argument(
+        "--handlers",
+        metavar="MODULE_OR_FILE.py",
+        help="module or file exposing HANDLERS: dict[str, Callable] keyed by resource or name",
+    )
+    parser.add_argument("--name", help="execution name (default: a UUID)")
+    parser.add_argument(
+        "--clock",
+        choices=("real", "virtual"),
+        default="virtual",
+        help="virtual (default) skips waits and backoff; real waits for real",
+    )
+    parser.add_argument(
+        "--substitute",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="replace ${NAME} in the definition (repeatable)",
+    )
+    parser.add_argument("--history", action="store_true", help="include the history events")
+    parser.set_defaults(handler=_execute)
+
+
+def parse_substitutions(items: list[str]) -> dict[str, str]:
+    """``NAME=VALUE`` arguments as a mapping."""
+    substitutions: dict[str, str] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise UsageError(f"--substitute: expected NAME=VALUE, got {item!r}")
+        substitutions[name] = value
+    return substitutions
+
+
+def make_clock(kind: str) -> Clock:
+    """The clock a ``--clock`` value names."""
+    return RealClock() if kind == "real" else VirtualClock()
+
+
+def _import_module(spec: str) -> Any:
+    path = Path(spec)
+    if spec.endswith(".py") or path.is_file():
+        if not path.is_file():
+            raise UsageError(f"--handlers: no such file: {spec}")
+        module_name = f"_saga_handlers_{abs(hash(str(path.resolve())))}"
+        module_spec = importlib.util.spec_from_file_location(module_name, path)
+        if module_spec is None or module_spec.loader is None:
+            raise UsageError(f"--handlers: cannot load {spec}")
+        module = importlib.util.module_from_spec(module_spec)
+        sys.modules[module_name] = module
+        directory = str(path.resolve().parent)
+        sys.path.insert(0, directory)
+        try:
+            module_spec.loader.exec_module(module)
+        finally:
+            sys.path.remove(directory)
+        return module
+    if str(Path.cwd()) not in sys.path:
+        sys.path.insert(0, str(Path.cwd()))
+    return importlib.import_module(spec)
+
+
+def load_handlers(spec: str) -> dict[str, Callable[..., Any]]:
+    """The ``HANDLERS`` mapping of a module name or a ``.py`` file; UsageError when unusable."""
+    try:
+        module = _import_module(spec)
+    except UsageError:
+        raise
+    except Exception as exc:
+        raise UsageError(f"--handlers: cannot import {spec}: {type(exc).__name__}: {exc}") from None
+    handlers = getattr(module, "HANDLERS", None)
+    if not isinstance(handlers, Mapping):
+        raise UsageError(f"--handlers: {spec} has no HANDLERS dict (resource or name -> callable)")
+    bad = [str(key) for key, value in handlers.items() if not callable(value)]
+    if bad:
+        raise UsageError(f"--handlers: HANDLERS entries are not callable: {', '.join(bad)}")
+    return {str(key): value for key, value in handlers.items()}
+
+
+def _machine_name(path: Path) -> str:
+    name = path.name
+    for suffix in (".asl.json", ".json"):
+        if name.endswith(suffix):
+            return name[: -len(suffix)] or "LocalStateMachine"
+    return name or "LocalStateMachine"
+
+
+def _print_diagnostics(title: str, error: DefinitionError) -> int:
+    print(f"saga: {title}", file=sys.stderr)
+    for diagnostic in error.diagnostics:
+        print(f"  {diagnostic}", file=sys.stderr)
+    return EXIT_BAD_USAGE
+
+
+def _execute(args: argparse.Namespace) -> int:
+    path = Path(args.definition)
+    if not path.is_file():
+        raise UsageError(f"no such definition file: {path}")
+    substitutions = parse_substitutions(args.substitute)
+    data = read_json_arg(args.input)
+    handlers = load_handlers(args.handlers) if args.handlers else {}
+    try:
+        machine = load(path, substitutions or None)
+    except DefinitionError as exc:
+        return _print_diagnostics(f"invalid definition {path}:", exc)
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror}") from None
+    try:
+        execution = run(
+            machine,
+            data,
+            handlers=handlers,
+            name=args.name,
+            clock=make_clock(args.clock),
+            state_machine_name=_machine_name(path),
+        )
+    except DefinitionError as exc:
+        return _print_diagnostics(f"{path} cannot run locally:", exc)
+    except (InvalidExecutionInput, ValueError) as exc:
+        raise UsageError(str(exc)) from None
+    except Exception as exc:
+        return fail(f"the local engine failed: {type(exc).__name__}: {exc}", code=EXIT_FAILED)
+    print_json(execution.to_dict(history=args.history))
+    return EXIT_OK if execution.status == "SUCCEEDED" else EXIT_FAILED

@@ -1,0 +1,215 @@
+"""``saga export``: a saga or definition as ASL JSON, a SAM or a CloudFormation template."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import re
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from asl_export.cloudformation import render_cloudformation
+from asl_export.functions import FunctionSpec
+from asl_export.render import ExportError, render, resolve
+from asl_export.sam import render_sam
+from engine.diagnostics import DefinitionError
+from engine.loader import load
+from engine.model import StateMachine
+from saga.cli._common import EXIT_OK, UsageError
+
+__all__ = ["ExportTarget", "load_target", "read_substitutions", "register", "write_output"]
+
+
+@dataclass(frozen=True)
+class ExportTarget:
+    """What a TARGET names: the machine, a default name, its Python steps and compensations."""
+
+    machine: StateMachine
+    name: str
+    functions: tuple[FunctionSpec, ...] = ()
+    compensations: frozenset[str] = field(default_factory=frozenset)
+
+
+def _definition_error(source: str, exc: DefinitionError) -> UsageError:
+    problems = "; ".join(
+        f"{d.location or '/'}: {d.message}" for d in exc.diagnostics if d.severity == "error"
+    )
+    return UsageError(f"{source}: not a usable definition: {problems or exc}")
+
+
+def _default_name(text: str) -> str:
+    name = re.sub(r"\.asl$", "", Path(text).stem) if "/" in text or text.endswith(".json") else text
+    return (
+        re.sub(r"[^A-Za-z0-9_-]+", "-", name.rsplit(":", 1)[-1].rsplit(".", 1)[-1])
+        or "StateMachine"
+    )
+
+
+def _import(text: str) -> Any:
+    module_name, _, attribute = text.partition(":")
+    if not module_name or not attribute:
+        raise UsageError(f"TARGET {text!r}: expected module:attribute or a definition file")
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        value: Any = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise UsageError(f"TARGET {text!r}: cannot import {module_name!r}: {exc}") from None
+    for part in attribute.split("."):
+        try:
+            value = getattr(value, part)
+        except AttributeError:
+            raise UsageError(
+                f"TARGET {text!r}: {module_name} has no attribute {attribute!r}"
+            ) from None
+    return value
+
+
+def _functions(value: Any) -> tuple[FunctionSpec, ...]:
+    specs = getattr(value, "function_specs", None)
+    if not callable(specs):
+        return ()
+    found = tuple(specs())
+    for spec in found:
+        if not isinstance(spec, FunctionSpec):
+            raise UsageError(f"function_specs() gave {type(spec).__name__}, not a FunctionSpec")
+    return found
+
+
+def _compensations(value: Any) -> frozenset[str]:
+    names = getattr(value, "compensation_states", None)
+    if callable(names):
+        return frozenset(str(n) for n in names())
+    return frozenset()
+
+
+def load_target(text: str) -> ExportTarget:
+    """Load TARGET: a definition file, or ``module:attribute`` of a saga or a StateMachine."""
+    path = Path(text)
+    if path.is_file() or text.endswith(".json"):
+        try:
+            machine = load(path)
+        except OSError as exc:
+            raise UsageError(f"{text}: cannot read the definition: {exc.strerror}") from None
+        except DefinitionError as exc:
+            raise _definition_error(text, exc) from None
+        return ExportTarget(machine=machine, name=_default_name(text))
+    value = _import(text)
+    name = getattr(value, "name", None)
+    default = name if isinstance(name, str) and name else _default_name(text)
+    if isinstance(value, StateMachine):
+        return ExportTarget(machine=value, name=default)
+    compile_machine = getattr(value, "to_state_machine", None)
+    if not callable(compile_machine):
+        raise UsageError(
+            f"TARGET {text!r} is a {type(value).__name__}, not a saga or a StateMachine"
+        )
+    try:
+        machine = compile_machine()
+    except DefinitionError as exc:
+        raise _definition_error(text, exc) from None
+    except (ValueError, TypeError) as exc:
+        raise UsageError(f"TARGET {text!r}: cannot compile: {exc}") from None
+    if not isinstance(machine, StateMachine):
+        raise UsageError(f"TARGET {text!r}: to_state_machine() did not return a StateMachine")
+    return ExportTarget(
+        machine=machine,
+        name=default,
+        functions=_functions(value),
+        compensations=_compensations(value),
+    )
+
+
+def read_substitutions(path: str | None) -> dict[str, str]:
+    """The ``--substitutions`` file: a JSON object of placeholder name → string value."""
+    if path is None:
+        return {}
+    try:
+        document = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise UsageError(f"--substitutions: cannot read {path}: {exc.strerror}") from None
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"--substitutions: {path} is not valid JSON: {exc.msg}") from None
+    if not isinstance(document, dict) or not all(isinstance(v, str) for v in document.values()):
+        raise UsageError(f"--substitutions: {path} must hold a JSON object of strings")
+    return {str(k): v for k, v in document.items()}
+
+
+def write_output(text: str, output: str | None) -> None:
+    """Write ``text`` to the file ``output`` (UTF-8, as is) or to stdout."""
+    if output is None:
+        sys.stdout.write(text)
+        return
+    try:
+        Path(output).write_text(text, encoding="utf-8", newline="")
+    except OSError as exc:
+        raise UsageError(f"-o: cannot write {output}: {exc.strerror}") from None
+
+
+def add_resolution_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--substitutions`` and the account, region and stage their values may use."""
+    parser.add_argument(
+        "--substitutions",
+        metavar="FILE",
+        help="JSON object of placeholder values; a value may use ${AWS::AccountId}, "
+        "${AWS::Region}, ${AWS::Partition} and ${Stage}",
+    )
+    parser.add_argument("--account-id", help="the AWS account id for ${AWS::AccountId}")
+    parser.add_argument("--region", help="the AWS region for ${AWS::Region}")
+    parser.add_argument("--stage", help="the stage for ${Stage}")
+
+
+def resolved_machine(machine: StateMachine, args: argparse.Namespace) -> StateMachine:
+    """The machine with placeholders resolved from ``--substitutions`` (unchanged without it)."""
+    values = read_substitutions(args.substitutions)
+    if args.substitutions is None:
+        return machine
+    return resolve(
+        machine, values, account_id=args.account_id, region=args.region, stage=args.stage
+    )
+
+
+def _export(args: argparse.Namespace) -> int:
+    target = load_target(args.target)
+    name: str = args.name or target.name
+    try:
+        if args.format == "asl":
+            text = render(resolved_machine(target.machine, args))
+        else:
+            values: Mapping[str, str] = read_substitutions(args.substitutions)
+            renderer = render_sam if args.format == "sam" else render_cloudformation
+            text = renderer(
+                target.machine,
+                name=name,
+                functions=target.functions,
+                values=values,
+                fmt=args.template_format,
+            )
+    except ExportError as exc:
+        raise UsageError(str(exc)) from None
+    write_output(text, args.output)
+    return EXIT_OK
+
+
+def register(subparsers: Any) -> None:
+    """Add ``saga export`` to the command line."""
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "export",
+        help="export a saga or definition as ASL JSON or a SAM/CloudFormation template",
+        description="Render deterministic ASL JSON (placeholders kept, or resolved with "
+        "--substitutions) or a deployment template.",
+    )
+    parser.add_argument("target", metavar="TARGET", help="module:attribute or a definition file")
+    parser.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
+    parser.add_argument("--format", choices=("asl", "sam", "cloudformation"), default="asl")
+    parser.add_argument("--name", help="state machine name in templates (default: the target's)")
+    parser.add_argument(
+        "--template-format", choices=("yaml", "json"), default="yaml", help="template syntax"
+    )
+    add_resolution_arguments(parser)
+    parser.set_defaults(handler=_export)

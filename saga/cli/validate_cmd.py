@@ -1,0 +1,97 @@
+"""``saga validate DEFINITION.asl.json``: print a definition's diagnostics.
+
+Exit codes: 0 no errors (warnings allowed), 1 errors, 2 unusable input (unreadable file,
+not JSON) reported in one line.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from engine.diagnostics import DefinitionError, Diagnostic
+from engine.loader import load
+from saga.cli._common import EXIT_FAILED, EXIT_OK, UsageError, fail, print_json
+
+__all__ = ["register"]
+
+_UNUSABLE = frozenset({"INVALID_JSON"})
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``validate`` subcommand."""
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "validate",
+        help="check an ASL definition and print every diagnostic",
+        description="Check an Amazon States Language definition: schema and graph errors, "
+        "plus warnings for likely bugs. Exit 0 without errors, 1 with errors, 2 when the "
+        "file cannot be read or is not JSON.",
+    )
+    parser.add_argument("definition", metavar="DEFINITION.asl.json", help="the ASL file")
+    parser.add_argument(
+        "--substitute",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="replace ${NAME} placeholders (DefinitionSubstitutions); repeatable",
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="print the diagnostics as one JSON object"
+    )
+    parser.set_defaults(handler=run)
+
+
+def _substitutions(pairs: list[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise UsageError(f"--substitute expects NAME=VALUE, got {pair!r}")
+        out[name] = value
+    return out
+
+
+def _report(path: str, diagnostics: list[Diagnostic], as_json: bool) -> int:
+    errors = sum(1 for d in diagnostics if d.severity == "error")
+    warnings = len(diagnostics) - errors
+    if as_json:
+        print_json(
+            {
+                "definition": path,
+                "valid": errors == 0,
+                "diagnostics": [
+                    {
+                        "severity": d.severity,
+                        "code": d.code,
+                        "location": d.location,
+                        "message": d.message,
+                    }
+                    for d in diagnostics
+                ],
+            }
+        )
+    else:
+        for diagnostic in diagnostics:
+            print(f"{path}: {diagnostic}")
+        verdict = "invalid" if errors else "valid"
+        print(f"{path}: {verdict} ({errors} error(s), {warnings} warning(s))")
+    return EXIT_FAILED if errors else EXIT_OK
+
+
+def run(args: argparse.Namespace) -> int:
+    """Validate ``args.definition`` and print the diagnostics."""
+    substitutions = _substitutions(args.substitute)
+    path = Path(args.definition)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return fail(f"cannot read {path}: {exc.strerror or exc}")
+    try:
+        machine = load(data, substitutions, validate=False)
+    except DefinitionError as exc:
+        unusable = [d for d in exc.diagnostics if d.code in _UNUSABLE]
+        if unusable:
+            return fail(f"{path}: {unusable[0].message}")
+        return _report(str(path), exc.diagnostics, args.json)
+    return _report(str(path), machine.validate(), args.json)

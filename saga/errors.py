@@ -1,0 +1,17 @@
+"""The error a saga declaration raises when it cannot be compiled as written."""
+
+from __future__ import annotations
+
+__all__ = ["SagaDefinitionError"]
+
+
+class SagaDefinitionError(ValueError):
+    """A saga that cannot be compiled: the message names the step and says what to change.
+
+    ``step`` is the name of the step, compensation, handler or group at fault (``None`` when
+    the problem is the saga as a whole).
+    """
+
+    def __init__(self, message: str, *, step: str | None = None) -> None:
+        self.step = step
+        super().__init__(message)

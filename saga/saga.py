@@ -1,0 +1,485 @@
+"""The :class:`Saga` builder: ordered steps, their compensations, parallel groups, failure handlers.
+
+Declaring::
+
+    booking = Saga("ProcessBooking", success_state="Booking Confirmed",
+                   failure_state="Booking Failed")
+
+    @booking.step("Reserve Booking", retry=[Retry(ReservationError, max_retries=2)])
+    def reserve(event: dict[str, Any]) -> str: ...
+
+    @reserve.compensate("Cancel Booking")
+    def cancel(event: dict[str, Any]) -> None: ...
+
+compiles (:meth:`Saga.to_state_machine`) to forward Tasks chained by ``Next`` whose ``Catch``
+leads into the unwind chain: every compensation in reverse order of its step, each catching
+its own failure and going on, then the failure handlers, then a ``Fail`` state. A step's
+failure enters the chain at the compensation of the latest earlier step that has one — or at
+its own compensation with ``compensate_self=True`` (for effects that may have landed before the
+error was seen). See :mod:`saga.compile` for the exact shape.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Final, ParamSpec, TypedDict, TypeVar, Unpack, overload
+
+from engine.model import StateMachine
+from saga.errors import SagaDefinitionError
+from saga.integrations import Integration
+from saga.policies import ErrorSpec, Retry, error_names
+from saga.steps import (
+    ALL,
+    MAX_NAME_LENGTH,
+    UNSET,
+    CompensationOptions,
+    FailureHandlerOptions,
+    Role,
+    Step,
+    StepFunction,
+    StepOptions,
+    TaskOptions,
+    _Unset,
+    camel_case,
+    catch_problems,
+    path_problems,
+    retry_list_problems,
+)
+from saga.templates import Template, template_problems
+
+if TYPE_CHECKING:
+    from engine.execution import Execution
+
+__all__ = ["GroupOptions", "ParallelGroup", "Saga"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+DEFAULT_FAILURE_STATE: Final = "Saga Failed"
+DEFAULT_FAIL_FAST_STATE: Final = "Saga Failed Fast"
+
+
+class GroupOptions(TypedDict, total=False):
+    """Options of a parallel group (a ``Parallel`` state)."""
+
+    retry: Sequence[Retry]
+    input_path: str | None
+    parameters: Template
+    result_selector: Template
+    result_path: str | None
+    error_path: str | None
+    compensate_on: Sequence[ErrorSpec]
+    fail_fast_on: Sequence[ErrorSpec]
+    compensate_self: bool
+    comment: str
+
+
+_GROUP_KEYS: Final = frozenset(GroupOptions.__annotations__)
+
+
+def _new_step(
+    saga: Saga, name: str, role: Role, action: object, options: Mapping[str, Any]
+) -> Step:
+    action_of = action.action if isinstance(action, Step) else action
+    cls = Step if isinstance(action_of, Integration) else StepFunction
+    return cls(saga, name, role, action, options)
+
+
+class ParallelGroup:
+    """Steps run side by side in a ``Parallel`` state (one branch per step).
+
+    The group is one forward unit of the saga: it succeeds when every step succeeds and its
+    result (at ``result_path``, default ``$.<groupName>``) is the list of the steps' results in
+    declaration order. When any step fails (after its own retries) the others are stopped and
+    the group fails with that step's error; since a stopped step's effect may have landed, the
+    unwind starts with the compensations of *every* step of the group (in reverse declaration
+    order) — ``compensate_self=False`` skips them. ``retry`` on the group re-runs every step.
+    """
+
+    def __init__(self, saga: Saga, name: str, options: Mapping[str, Any]) -> None:
+        self.saga = saga
+        self.name = name
+        self.steps: list[Step] = []
+        self.retry: tuple[Retry, ...] = tuple(options.get("retry", ()))
+        self.input_path: str | _Unset | None = options.get("input_path", UNSET)
+        self.parameters: Template | _Unset = options.get("parameters", UNSET)
+        self.result_selector: Template | _Unset = options.get("result_selector", UNSET)
+        self.result_path_is_default = "result_path" not in options
+        self.result_path: str | None = options.get("result_path", f"$.{camel_case(name)}")
+        self.error_path: str | None = options.get("error_path", saga.error_path)
+        self.comment: str | None = options.get("comment")
+        self.compensate_self_is_default = "compensate_self" not in options
+        self.compensate_self: bool = options.get("compensate_self", True)
+        self._check(options)
+        self.compensate_on: tuple[str, ...] = (
+            tuple(error_names(options["compensate_on"])) if "compensate_on" in options else (ALL,)
+        )
+        self.fail_fast_on: tuple[str, ...] = tuple(error_names(options.get("fail_fast_on", ())))
+
+    @property
+    def label(self) -> str:
+        """How messages refer to this group."""
+        return f"parallel group {self.name!r}"
+
+    def _check(self, options: Mapping[str, Any]) -> None:
+        problems: list[str] = []
+        for key in options:
+            if key not in _GROUP_KEYS:
+                hint = (
+                    "set it on the group's steps"
+                    if key in ("timeout", "heartbeat", "resource")
+                    else f"use one of {', '.join(sorted(_GROUP_KEYS))}"
+                )
+                problems.append(f"unknown option {key!r}; {hint}")
+        problems += catch_problems(
+            options.get("compensate_on"), options.get("fail_fast_on"), set(options)
+        )
+        problems += retry_list_problems(self.retry, None)
+        problems += path_problems("input_path", self.input_path, result=False)
+        problems += path_problems("result_path", self.result_path, result=True)
+        problems += path_problems("error_path", self.error_path, result=True)
+        for name in ("parameters", "result_selector"):
+            value = getattr(self, name)
+            if isinstance(value, _Unset):
+                continue
+            if not isinstance(value, Mapping):
+                problems.append(f"{name} must be a JSON object (a dict)")
+            else:
+                problems += template_problems(value, name)
+        if not isinstance(self.compensate_self, bool):
+            problems.append(f"compensate_self is {self.compensate_self!r}; use True or False")
+        if problems:
+            raise SagaDefinitionError(f"{self.label}: {'; '.join(problems)}", step=self.name)
+
+    @overload
+    def step(
+        self, name: str, action: Callable[P, R], /, **options: Unpack[TaskOptions]
+    ) -> StepFunction[P, R]: ...
+    @overload
+    def step(
+        self, name: str, action: Integration | Step, /, **options: Unpack[TaskOptions]
+    ) -> Step: ...
+    @overload
+    def step(
+        self, name: str, /, **options: Unpack[TaskOptions]
+    ) -> Callable[[Callable[P, R]], StepFunction[P, R]]: ...
+    def step(self, name: str, action: object = None, /, **options: Any) -> Any:
+        """Add a step to the group (one branch); as a decorator when ``action`` is omitted."""
+
+        def add(action: object) -> Step:
+            step = _new_step(self.saga, name, "branch step", action, options)
+            step.group = self
+            self.saga._register(step)
+            self.steps.append(step)
+            return step
+
+        return add if action is None else add(action)
+
+    def __repr__(self) -> str:
+        return f"<ParallelGroup {self.name!r}: {[s.name for s in self.steps]}>"
+
+
+Unit = Step | ParallelGroup
+"""A forward unit of a saga: a step or a parallel group."""
+
+
+class Saga:
+    """A saga: ordered steps with compensations, compiled to a Step Functions state machine.
+
+    - ``error_path``: where a failed forward step's error (``{"Error", "Cause"}``) is recorded
+      before the unwind (default ``$.error``; per step ``error_path=`` overrides it).
+    - ``success_state``: name of a final ``Pass`` state after the last step (else the last
+      step ends the execution).
+    - ``failure_state``: name of the ``Fail`` state ending the unwind. Its ``Error``/``Cause``
+      carry the original failure: when every compensating step records its error at the same
+      path ``P`` (the default) and nothing in the unwind chain writes there, the state reads
+      ``ErrorPath: P.Error`` and ``CausePath: P.Cause``, so the execution fails with the
+      failed step's own error name and cause. Otherwise (e.g. per-step error paths) give
+      ``failure_error``/``failure_cause`` — static strings written as ``Error``/``Cause``.
+    - ``fail_fast_state``: the ``Fail`` state errors listed in a step's ``fail_fast_on`` go to,
+      skipping compensation and handlers; the step's catcher stores the error as the whole
+      state (``ResultPath: $``) and the state reads ``ErrorPath: $.Error``/``CausePath:
+      $.Cause``, so the execution fails with that error and cause.
+    - ``timeout``: the machine's ``TimeoutSeconds``.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        comment: str | None = None,
+        timeout: int | None = None,
+        error_path: str | None = "$.error",
+        success_state: str | None = None,
+        failure_state: str = DEFAULT_FAILURE_STATE,
+        failure_error: str | None = None,
+        failure_cause: str | None = None,
+        fail_fast_state: str = DEFAULT_FAIL_FAST_STATE,
+    ) -> None:
+        if not isinstance(name, str) or not name:
+            raise SagaDefinitionError(f"saga name {name!r}: give the saga a non-empty name")
+        self.name = name
+        self.comment = comment
+        self.timeout = timeout
+        self.error_path = error_path
+        self.success_state = success_state
+        self.failure_state = failure_state
+        self.failure_error = failure_error
+        self.failure_cause = failure_cause
+        self.fail_fast_state = fail_fast_state
+        self._units: list[Unit] = []
+        self._handlers: list[Step] = []
+        self._names: dict[str, str] = {}
+        self._check()
+
+    def _check(self) -> None:
+        problems = path_problems("error_path", self.error_path, result=True)
+        if self.timeout is not None and (
+            isinstance(self.timeout, bool) or not isinstance(self.timeout, int) or self.timeout < 1
+        ):
+            problems.append(
+                f"timeout is {self.timeout!r}; use a whole number of seconds, at least 1"
+            )
+        for what, value in (
+            ("failure_error", self.failure_error),
+            ("failure_cause", self.failure_cause),
+        ):
+            if value is not None and not isinstance(value, str):
+                problems.append(f"{what} must be a string")
+        for what, state in (
+            ("success_state", self.success_state),
+            ("failure_state", self.failure_state),
+            ("fail_fast_state", self.fail_fast_state),
+        ):
+            if state is None:
+                continue
+            if not isinstance(state, str) or not state.strip():
+                problems.append(f"{what} must be a non-empty state name")
+            elif len(state) > MAX_NAME_LENGTH:
+                problems.append(
+                    f"{what} {state!r} is {len(state)} characters long; "
+                    f"use at most {MAX_NAME_LENGTH}"
+                )
+            elif state in self._names:
+                problems.append(f"{what} {state!r} is already the name of the {self._names[state]}")
+            else:
+                self._names[state] = what.replace("_", " ")
+        if problems:
+            raise SagaDefinitionError(f"saga {self.name!r}: {'; '.join(problems)}")
+
+    # -- declaring -------------------------------------------------------------------------
+
+    def _register(self, step: Step | ParallelGroup) -> None:
+        label = step.label
+        if step.name in self._names:
+            raise SagaDefinitionError(
+                f"{label}: the name is already used by the {self._names[step.name]}; "
+                "give every step, compensation, handler and group its own name",
+                step=step.name,
+            )
+        self._names[step.name] = label
+
+    @overload
+    def step(
+        self, name: str, action: Callable[P, R], /, **options: Unpack[StepOptions]
+    ) -> StepFunction[P, R]: ...
+    @overload
+    def step(
+        self, name: str, action: Integration | Step, /, **options: Unpack[StepOptions]
+    ) -> Step: ...
+    @overload
+    def step(
+        self, name: str, /, **options: Unpack[StepOptions]
+    ) -> Callable[[Callable[P, R]], StepFunction[P, R]]: ...
+    def step(self, name: str, action: object = None, /, **options: Any) -> Any:
+        """Append a forward step; use as a decorator when ``action`` is omitted.
+
+        Options: ``resource`` (how a Python action is exported), ``retry``, ``timeout``,
+        ``heartbeat`` (seconds), ``input_path``, ``parameters``, ``result_selector``,
+        ``result_path``, ``error_path`` (where the catcher records the error), ``compensate_on``
+        (errors that start the unwind; default ``[States.ALL]``; ``[]`` lets every error fail
+        the execution at once), ``fail_fast_on`` (errors that skip compensation and end in the
+        fail-fast state), ``compensate_self`` (run this step's own compensation when it fails),
+        ``comment``.
+        """
+
+        def add(action: object) -> Step:
+            step = _new_step(self, name, "step", action, options)
+            self._register(step)
+            self._units.append(step)
+            return step
+
+        return add if action is None else add(action)
+
+    def parallel(self, name: str, /, **options: Unpack[GroupOptions]) -> ParallelGroup:
+        """Append a parallel group; add its steps with ``group.step(...)``."""
+        if not isinstance(name, str) or not name.strip() or len(name) > MAX_NAME_LENGTH:
+            raise SagaDefinitionError(
+                f"parallel group {name!r}: give it a non-empty name of at most {MAX_NAME_LENGTH} "
+                "characters",
+                step=str(name),
+            )
+        group = ParallelGroup(self, name, options)
+        self._register(group)
+        self._units.append(group)
+        return group
+
+    @overload
+    def compensation(
+        self,
+        for_step: str | Step,
+        name: str,
+        action: Callable[P, R],
+        /,
+        **options: Unpack[CompensationOptions],
+    ) -> StepFunction[P, R]: ...
+    @overload
+    def compensation(
+        self,
+        for_step: str | Step,
+        name: str,
+        action: Integration | Step,
+        /,
+        **options: Unpack[CompensationOptions],
+    ) -> Step: ...
+    @overload
+    def compensation(
+        self, for_step: str | Step, name: str, /, **options: Unpack[CompensationOptions]
+    ) -> Callable[[Callable[P, R]], StepFunction[P, R]]: ...
+    def compensation(
+        self, for_step: str | Step, name: str, action: object = None, /, **options: Any
+    ) -> Any:
+        """Declare the compensation of an already declared step (by name or object).
+
+        A compensation undoes its step's effect. It runs when a later step fails (or the step
+        itself with ``compensate_self=True``); when it fails its error is recorded at its
+        ``error_path`` and the unwind goes on. Its result is discarded by default.
+        """
+        return self._compensation(for_step, name, action, options)
+
+    def _compensation(
+        self, for_step: str | Step, name: str, action: object, options: Mapping[str, Any]
+    ) -> Any:
+        target = self._find_step(for_step, name)
+
+        def add(action: object) -> Step:
+            step = _new_step(self, name, "compensation", action, options)
+            self._register(step)
+            step.compensates = target
+            target.compensation = step
+            return step
+
+        return add if action is None else add(action)
+
+    def _find_step(self, for_step: str | Step, name: str) -> Step:
+        key = for_step.name if isinstance(for_step, Step) else for_step
+        for step in self.forward_steps:
+            if step.name == key and (not isinstance(for_step, Step) or step is for_step):
+                break
+        else:
+            known = ", ".join(repr(s.name) for s in self.forward_steps) or "none yet"
+            what = self._names.get(key)
+            reason = (
+                f"{key!r} is a {what}, and only steps are compensated"
+                if what is not None
+                else f"there is no step {key!r} to compensate"
+            )
+            raise SagaDefinitionError(
+                f"compensation {name!r}: {reason}; declare the step first and name it exactly "
+                f"(known steps: {known})",
+                step=name,
+            )
+        if step.compensation is not None:
+            raise SagaDefinitionError(
+                f"compensation {name!r}: step {key!r} already has compensation "
+                f"{step.compensation.name!r}; a step has at most one compensation",
+                step=name,
+            )
+        return step
+
+    @overload
+    def on_failure(
+        self, name: str, action: Callable[P, R], /, **options: Unpack[FailureHandlerOptions]
+    ) -> StepFunction[P, R]: ...
+    @overload
+    def on_failure(
+        self, name: str, action: Integration | Step, /, **options: Unpack[FailureHandlerOptions]
+    ) -> Step: ...
+    @overload
+    def on_failure(
+        self, name: str, /, **options: Unpack[FailureHandlerOptions]
+    ) -> Callable[[Callable[P, R]], StepFunction[P, R]]: ...
+    def on_failure(self, name: str, action: object = None, /, **options: Any) -> Any:
+        """Append a failure handler (notification, dead-letter queue …) to the unwind chain.
+
+        Handlers run in declaration order after the compensations and before the Fail state.
+        By default a handler's failure is recorded at its ``error_path`` and the next one runs;
+        with ``continue_on_error=False`` it fails the execution with its own error.
+        """
+
+        def add(action: object) -> Step:
+            step = _new_step(self, name, "failure handler", action, options)
+            self._register(step)
+            self._handlers.append(step)
+            return step
+
+        return add if action is None else add(action)
+
+    # -- reading ---------------------------------------------------------------------------
+
+    @property
+    def units(self) -> tuple[Unit, ...]:
+        """The forward steps and parallel groups, in order."""
+        return tuple(self._units)
+
+    @property
+    def forward_steps(self) -> tuple[Step, ...]:
+        """Every forward step, including the steps of parallel groups, in order."""
+        out: list[Step] = []
+        for unit in self._units:
+            out += unit.steps if isinstance(unit, ParallelGroup) else [unit]
+        return tuple(out)
+
+    @property
+    def failure_handlers(self) -> tuple[Step, ...]:
+        """The failure handlers, in order."""
+        return tuple(self._handlers)
+
+    def all_steps(self) -> tuple[Step, ...]:
+        """Every Task of the saga: forward steps, compensations, failure handlers."""
+        comps = [s.compensation for s in self.forward_steps if s.compensation is not None]
+        return (*self.forward_steps, *comps, *self._handlers)
+
+    # -- compiling and running -------------------------------------------------------------
+
+    def to_state_machine(self) -> StateMachine:
+        """The saga compiled to the engine's ASL model (raises :class:`SagaDefinitionError`)."""
+        from saga.compile import compile_saga
+
+        return compile_saga(self)
+
+    def to_json(self, *, indent: int | None = 2) -> str:
+        """The compiled definition as ASL JSON text."""
+        return self.to_state_machine().to_json(indent=indent)
+
+    def handlers(self) -> dict[str, Callable[..., Any]]:
+        """The Python actions keyed as the engine binds resources (placeholder name, Lambda
+        ARN, or ``FunctionName``), for running the compiled machine or its exported JSON."""
+        from saga.compile import saga_handlers
+
+        return saga_handlers(self)
+
+    def run(self, input: Any = None, **options: Any) -> Execution:
+        """Run locally: compile and execute with the engine (see :func:`saga.running.run_saga`)."""
+        from saga.running import run_saga
+
+        return run_saga(self, input, **options)
+
+    def run_async(self, input: Any = None, **options: Any) -> Awaitable[Execution]:
+        """Run locally from async code (see :func:`saga.running.run_saga_async`)."""
+        from saga.running import run_saga_async
+
+        return run_saga_async(self, input, **options)
+
+    def __repr__(self) -> str:
+        return f"<Saga {self.name!r}: {[u.name for u in self._units]}>"

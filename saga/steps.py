@@ -1,0 +1,576 @@
+"""Steps: what a saga runs (an action), how it is exported (a resource) and its policy.
+
+A step's action is a Python callable (sync or async, ``event -> result`` or
+``(event, context) -> result`` like a Lambda handler) or a service :class:`~saga.integrations.
+Integration`. A Python action is exported as a Lambda function: ``resource`` is a
+``${Placeholder}`` (the default is ``${<StepNameInPascalCase>}``), a Lambda function ARN, or
+:class:`LambdaInvoke` (``arn:aws:states:::lambda:invoke`` with a ``FunctionName``).
+"""
+
+from __future__ import annotations
+
+import difflib
+import inspect
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Final,
+    Generic,
+    Literal,
+    ParamSpec,
+    TypeAlias,
+    TypedDict,
+    TypeVar,
+    Unpack,
+    overload,
+)
+
+from engine.paths import is_valid_path, is_valid_result_path
+from saga.errors import SagaDefinitionError
+from saga.integrations import Integration
+from saga.policies import ErrorSpec, Retry, error_name, error_names, error_problems
+from saga.templates import Template, template_problems
+
+if TYPE_CHECKING:
+    from saga.saga import ParallelGroup, Saga
+
+__all__ = [
+    "LAMBDA_INVOKE",
+    "MAX_NAME_LENGTH",
+    "Action",
+    "CompensationOptions",
+    "FailureHandlerOptions",
+    "LambdaInvoke",
+    "Role",
+    "Step",
+    "StepFunction",
+    "StepOptions",
+    "TaskOptions",
+]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+LAMBDA_INVOKE: Final = "arn:aws:states:::lambda:invoke"
+MAX_NAME_LENGTH: Final = 80
+ALL: Final = "States.ALL"
+
+Role = Literal["step", "compensation", "failure handler", "branch step"]
+"""Where a step sits: forward step, compensation, failure handler, or step of a parallel group."""
+
+
+@dataclass(frozen=True)
+class LambdaInvoke:
+    """Export a Python action as ``arn:aws:states:::lambda:invoke`` with this ``FunctionName``.
+
+    The state's ``Parameters`` are ``{"FunctionName": ..., "Payload.$": "$"}`` (or the step's
+    ``parameters`` as ``Payload``). AWS wraps the function's return value in a response object;
+    the compiled machine unwraps it with a Pass state named ``"<step> (unwrap Payload)"`` that
+    reads ``<result_path>.Payload`` back into ``result_path``, so the step's result is the
+    function's return value both locally and on AWS (``result_selector`` is applied there, to
+    the return value).
+    """
+
+    function_name: str
+
+
+Action: TypeAlias = Callable[..., Any] | Integration
+"""What a step runs: a Python callable or a service integration."""
+
+
+class TaskOptions(TypedDict, total=False):
+    """Options every kind of step takes (see :class:`Step` for their meaning)."""
+
+    resource: str | LambdaInvoke
+    retry: Sequence[Retry]
+    timeout: int
+    heartbeat: int
+    input_path: str | None
+    parameters: Template
+    result_selector: Template
+    result_path: str | None
+    comment: str
+
+
+class StepOptions(TaskOptions, total=False):
+    """Options of a forward step (and of a parallel group, except the Task-only ones)."""
+
+    error_path: str | None
+    compensate_on: Sequence[ErrorSpec]
+    fail_fast_on: Sequence[ErrorSpec]
+    compensate_self: bool
+
+
+class CompensationOptions(TaskOptions, total=False):
+    """Options of a compensation."""
+
+    error_path: str | None
+
+
+class FailureHandlerOptions(TaskOptions, total=False):
+    """Options of a failure handler (run after the compensations, before the Fail state)."""
+
+    error_path: str | None
+    continue_on_error: bool
+
+
+_TASK_KEYS: Final = frozenset(TaskOptions.__annotations__)
+_ALLOWED: Final[dict[Role, frozenset[str]]] = {
+    "step": _TASK_KEYS | {"error_path", "compensate_on", "fail_fast_on", "compensate_self"},
+    "compensation": _TASK_KEYS | {"error_path"},
+    "failure handler": _TASK_KEYS | {"error_path", "continue_on_error"},
+    "branch step": _TASK_KEYS,
+}
+_PLACEHOLDER = re.compile(r"^\$\{(?P<name>[A-Za-z0-9_.:-]+)\}$")
+_LAMBDA_ARN = re.compile(
+    r"^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9_$-]+)?$"
+)
+_WORD = re.compile(r"[A-Za-z0-9]+")
+
+
+class _Unset:
+    def __repr__(self) -> str:
+        return "<unset>"
+
+
+UNSET: Final = _Unset()
+
+
+def pascal_case(name: str) -> str:
+    """``"Reserve Booking"`` → ``"ReserveBooking"`` (letters and digits only)."""
+    return "".join(word[0].upper() + word[1:] for word in _WORD.findall(name))
+
+
+def camel_case(name: str) -> str:
+    """``"Reserve Booking"`` → ``"reserveBooking"``."""
+    pascal = pascal_case(name)
+    return pascal[:1].lower() + pascal[1:]
+
+
+class Step:
+    """One Task of a saga, as declared; compiled by :meth:`saga.Saga.to_state_machine`.
+
+    Attributes hold the resolved options: ``result_path`` and ``error_path`` are the ASL
+    ``ResultPath`` of the state and of its catcher (``None`` writes ``null``: the input passes
+    through unchanged / the error is dropped).
+    Defaults: a forward step stores its result at ``$.<stepNameInCamelCase>`` and a failure at
+    the saga's ``error_path`` (``$.error``); a compensation discards its result and records
+    its own failure at ``$.<nameInCamelCase>Error``; a failure handler stores its result at
+    ``$.<name>`` and its failure at ``$.<name>Error``; a step of a parallel group returns its
+    result as its branch's output (``$``).
+    """
+
+    def __init__(
+        self, saga: Saga, name: str, role: Role, action: object, options: Mapping[str, Any]
+    ) -> None:
+        self.saga = saga
+        self.name = name
+        self.role: Role = role
+        self.group: ParallelGroup | None = None
+        self.compensation: Step | None = None
+        self.compensates: Step | None = None
+        _check_name(name, role)
+        _check_option_names(name, role, options)
+        if role == "step":
+            problems = catch_problems(
+                options.get("compensate_on"), options.get("fail_fast_on"), set(options)
+            )
+            if problems:
+                raise _fail(f"{role} {name!r}", name, "; ".join(problems))
+        self.action: Action = _action_of(name, role, action)
+        if isinstance(action, Step) and "resource" not in options and action.resource is not None:
+            options = {**options, "resource": action.resource}
+        self.resource: str | LambdaInvoke | None = _resource_of(name, role, self.action, options)
+        self.retry: tuple[Retry, ...] = tuple(options.get("retry", ()))
+        self.timeout: int | None = options.get("timeout")
+        self.heartbeat: int | None = options.get("heartbeat")
+        self.input_path: str | _Unset | None = options.get("input_path", UNSET)
+        self.parameters: Template | _Unset = options.get("parameters", UNSET)
+        self.result_selector: Template | _Unset = options.get("result_selector", UNSET)
+        self.comment: str | None = options.get("comment")
+        self.result_path_is_default = "result_path" not in options
+        self.result_path: str | None = options.get("result_path", _default_result_path(name, role))
+        self.error_path: str | None = options.get(
+            "error_path", _default_error_path(saga, name, role)
+        )
+        self.compensate_on: tuple[str, ...] = (
+            (tuple(error_names(options["compensate_on"])) if "compensate_on" in options else (ALL,))
+            if role == "step"
+            else ()
+        )
+        self.fail_fast_on: tuple[str, ...] = tuple(error_names(options.get("fail_fast_on", ())))
+        self.compensate_self: bool = options.get("compensate_self", False)
+        self.continue_on_error: bool = options.get("continue_on_error", True)
+        _check_options(self, options)
+
+    @property
+    def label(self) -> str:
+        """How messages refer to this step: ``step 'Reserve Booking'``."""
+        return f"{self.role} {self.name!r}"
+
+    @property
+    def python_action(self) -> Callable[..., Any] | None:
+        """The Python callable this step runs, or ``None`` for a service integration."""
+        return None if isinstance(self.action, Integration) else self.action
+
+    @property
+    def resource_arn(self) -> str:
+        """The Task's ``Resource`` as exported."""
+        if isinstance(self.action, Integration):
+            return self.action.resource
+        if isinstance(self.resource, LambdaInvoke):
+            return LAMBDA_INVOKE
+        assert self.resource is not None
+        return self.resource
+
+    @property
+    def handler_key(self) -> str | None:
+        """The key of this step's Python action in :meth:`saga.Saga.handlers` (None if none)."""
+        if isinstance(self.action, Integration):
+            return None
+        target = (
+            self.resource.function_name
+            if isinstance(self.resource, LambdaInvoke)
+            else self.resource
+        )
+        assert target is not None
+        match = _PLACEHOLDER.match(target)
+        return match["name"] if match else target
+
+    @property
+    def unwraps_payload(self) -> bool:
+        """Whether a Pass state unwraps a ``lambda:invoke`` response after this step."""
+        return isinstance(self.resource, LambdaInvoke) and self.result_path is not None
+
+    @property
+    def unwrap_state_name(self) -> str:
+        """The name of the Pass state that unwraps this step's ``lambda:invoke`` response."""
+        return f"{self.name} (unwrap Payload)"
+
+    @overload
+    def compensate(
+        self, name: str, action: Callable[P, R], /, **options: Unpack[CompensationOptions]
+    ) -> StepFunction[P, R]: ...
+    @overload
+    def compensate(
+        self, name: str, action: Integration | Step, /, **options: Unpack[CompensationOptions]
+    ) -> Step: ...
+    @overload
+    def compensate(
+        self, name: str, /, **options: Unpack[CompensationOptions]
+    ) -> Callable[[Callable[P, R]], StepFunction[P, R]]: ...
+    def compensate(self, name: str, action: object = None, /, **options: Any) -> Any:
+        """Declare this step's compensation; use as a decorator when ``action`` is omitted."""
+        return self.saga._compensation(self, name, action, options)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.label}>"
+
+
+class StepFunction(Step, Generic[P, R]):
+    """A step whose action is a Python function; calling it calls the function (for tests)."""
+
+    action: Callable[P, R]
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
+        return self.action(*args, **kwargs)
+
+
+def _fail(step_label: str, name: str, problem: str) -> SagaDefinitionError:
+    return SagaDefinitionError(f"{step_label}: {problem}", step=name)
+
+
+def _check_name(name: object, role: Role) -> None:
+    if not isinstance(name, str) or not name.strip():
+        raise SagaDefinitionError(
+            f"{role} name {name!r}: give every {role} a non-empty string name"
+        )
+    if len(name) > MAX_NAME_LENGTH:
+        raise _fail(
+            f"{role} {name!r}",
+            name,
+            f"the name is {len(name)} characters long; Step Functions allows at most "
+            f"{MAX_NAME_LENGTH}, so shorten it",
+        )
+
+
+def _check_option_names(name: str, role: Role, options: Mapping[str, Any]) -> None:
+    allowed = _ALLOWED[role]
+    for key in options:
+        if key in allowed:
+            continue
+        close = difflib.get_close_matches(key, sorted(allowed), n=1)
+        if close:
+            hint = f"did you mean {close[0]!r}?"
+        else:
+            other = [r for r, keys in _ALLOWED.items() if key in keys]
+            hint = (
+                f"it applies to a {' or '.join(other)} only"
+                if other
+                else f"use one of {', '.join(sorted(allowed))}"
+            )
+        raise _fail(f"{role} {name!r}", name, f"unknown option {key!r}; {hint}")
+
+
+def _action_of(name: str, role: Role, action: object) -> Action:
+    label = f"{role} {name!r}"
+    if isinstance(action, Step):
+        return action.action
+    if isinstance(action, Integration):
+        return action
+    if isinstance(action, type) or not callable(action):
+        raise _fail(
+            label,
+            name,
+            f"its action {action!r} is neither a function nor a service integration; pass a "
+            "function taking the event (and optionally a Lambda context), or an integration "
+            "such as dynamodb.update_item(...)",
+        )
+    try:
+        inspect.signature(action).bind(None)
+    except TypeError:
+        try:
+            inspect.signature(action).bind(None, None)
+        except TypeError:
+            raise _fail(
+                label,
+                name,
+                f"its action {getattr(action, '__qualname__', action)!r} cannot be called with "
+                "the event; it must accept (event) or (event, context)",
+            ) from None
+    except ValueError:
+        pass  # builtins without a signature: trust them
+    return action
+
+
+def _resource_of(
+    name: str, role: Role, action: Action, options: Mapping[str, Any]
+) -> str | LambdaInvoke | None:
+    label = f"{role} {name!r}"
+    resource = options.get("resource")
+    if isinstance(action, Integration):
+        if resource is not None:
+            raise _fail(
+                label,
+                name,
+                f"its action is the {action.service} integration, exported as {action.resource}; "
+                "drop resource=",
+            )
+        if "parameters" in options:
+            raise _fail(
+                label,
+                name,
+                "a service integration carries its own parameters; pass them to the "
+                "integration instead of parameters=",
+            )
+        return None
+    if resource is None:
+        derived = pascal_case(name)
+        if not derived:
+            raise _fail(
+                label,
+                name,
+                "its Python action cannot be exported: no placeholder can be derived from the "
+                "name; give resource='${FunctionName}', a Lambda ARN or LambdaInvoke('name')",
+            )
+        return f"${{{derived}}}"
+    if isinstance(resource, LambdaInvoke):
+        if not isinstance(resource.function_name, str) or not resource.function_name:
+            raise _fail(label, name, "LambdaInvoke needs a non-empty function name")
+        return resource
+    if isinstance(resource, str) and (_PLACEHOLDER.match(resource) or _LAMBDA_ARN.match(resource)):
+        return resource
+    if resource == LAMBDA_INVOKE:
+        raise _fail(
+            label,
+            name,
+            f"resource {LAMBDA_INVOKE!r} needs a function name; use "
+            "resource=LambdaInvoke('function-name')",
+        )
+    raise _fail(
+        label,
+        name,
+        f"its Python action cannot be exported as resource {resource!r}: a Python action runs "
+        "as a Lambda function, so use resource='${Placeholder}', a Lambda function ARN "
+        "('arn:aws:lambda:REGION:ACCOUNT:function:NAME'), or LambdaInvoke('function-name')",
+    )
+
+
+def _default_result_path(name: str, role: Role) -> str | None:
+    if role == "compensation":
+        return None
+    if role == "branch step":
+        return "$"
+    return f"$.{camel_case(name)}"
+
+
+def _default_error_path(saga: Saga, name: str, role: Role) -> str | None:
+    if role == "step":
+        return saga.error_path
+    return f"$.{camel_case(name)}Error"
+
+
+def _check_options(step: Step, options: Mapping[str, Any]) -> None:
+    problems: list[str] = []
+    problems += _retry_problems(step)
+    problems += _seconds_problems(step)
+    problems += _path_problems(step, options)
+    problems += _template_option_problems(step)
+    problems += _catch_problems(step, options)
+    for flag in ("compensate_self", "continue_on_error"):
+        if flag in options and not isinstance(options[flag], bool):
+            problems.append(f"{flag} is {options[flag]!r}; use True or False")
+    if "comment" in options and not isinstance(options["comment"], str):
+        problems.append("comment must be a string")
+    if problems:
+        raise _fail(step.label, step.name, "; ".join(problems))
+
+
+def retry_list_problems(retry: object, service_prefix: str | None) -> list[str]:
+    """Problems of a ``retry=`` list (shared by steps and parallel groups)."""
+    if not isinstance(retry, Sequence) or isinstance(retry, str):
+        return ["retry must be a list of Retry(...)"]
+    problems: list[str] = []
+    seen: dict[str, int] = {}
+    for index, retrier in enumerate(retry, start=1):
+        where = f"retrier {index}"
+        if not isinstance(retrier, Retry):
+            problems.append(f"{where} is {retrier!r}; use Retry(error, ...)")
+            continue
+        problems += [f"{where}: {p}" for p in retrier.problems()]
+        names = [error_name(e) for e in retrier.errors if isinstance(e, str | type)]
+        if ALL in names and index != len(retry):
+            problems.append(
+                f"{where} lists States.ALL but is not the last retrier; move it to the end"
+            )
+        for error in names:
+            if error in seen:
+                problems.append(
+                    f"{where} lists {error!r}, which retrier {seen[error]} already matches (only "
+                    "the first matching retrier applies); list each error once"
+                )
+            seen.setdefault(error, index)
+        problems += _prefix_problems(names, service_prefix, where)
+    return problems
+
+
+def _prefix_problems(names: Sequence[str], prefix: str | None, where: str) -> list[str]:
+    if prefix is None:
+        return []
+    return [
+        f"{where}: {name!r} never matches: Step Functions names this integration's errors "
+        f"'{prefix}.<Code>'; write '{prefix}.{name}'"
+        for name in names
+        if not name.startswith(("States.", f"{prefix}."))
+    ]
+
+
+def _retry_problems(step: Step) -> list[str]:
+    prefix = step.action.error_prefix if isinstance(step.action, Integration) else None
+    return retry_list_problems(step.retry, prefix)
+
+
+def _seconds_problems(step: Step) -> list[str]:
+    problems: list[str] = []
+    for name in ("timeout", "heartbeat"):
+        value = getattr(step, name)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            problems.append(f"{name} is {value!r}; use a whole number of seconds, at least 1")
+    if (
+        isinstance(step.heartbeat, int)
+        and isinstance(step.timeout, int)
+        and step.heartbeat >= step.timeout
+    ):
+        problems.append(
+            f"heartbeat ({step.heartbeat}) must be shorter than timeout ({step.timeout}); "
+            "lower heartbeat or raise timeout"
+        )
+    return problems
+
+
+def path_problems(name: str, value: object, *, result: bool) -> list[str]:
+    """Problems of an InputPath (``result=False``) or a ResultPath-like option."""
+    if value is None or isinstance(value, _Unset):
+        return []
+    valid = is_valid_result_path(value) if result else is_valid_path(value)
+    if valid:
+        return []
+    kind = (
+        "a reference path into the state data such as '$.name'"
+        if result
+        else "a JSONPath such as '$.order'"
+    )
+    return [f"{name} is {value!r}; use {kind} (or None)"]
+
+
+def _path_problems(step: Step, options: Mapping[str, Any]) -> list[str]:
+    problems = path_problems("input_path", step.input_path, result=False)
+    problems += path_problems("result_path", step.result_path, result=True)
+    problems += path_problems("error_path", step.error_path, result=True)
+    if step.result_path is None and not isinstance(step.result_selector, _Unset):
+        problems.append("result_selector has no effect with result_path=None; drop one of them")
+    if step.result_path_is_default and step.result_path is not None and step.result_path == "$.":
+        problems.append("no result path can be derived from the name; give result_path=")
+    return problems
+
+
+def _template_option_problems(step: Step) -> list[str]:
+    problems: list[str] = []
+    for name in ("parameters", "result_selector"):
+        value = getattr(step, name)
+        if isinstance(value, _Unset):
+            continue
+        if not isinstance(value, Mapping):
+            problems.append(f"{name} must be a JSON object (a dict), got {type(value).__name__}")
+            continue
+        problems += template_problems(value, name)
+    return problems
+
+
+def catch_problems(compensate_on: object, fail_fast_on: object, has: set[str]) -> list[str]:
+    """Problems of a step's catch routing (shared by steps and parallel groups)."""
+    problems: list[str] = []
+    comp: list[str] = []
+    fast: list[str] = []
+    if "compensate_on" in has:
+        if isinstance(compensate_on, str) or not isinstance(compensate_on, Sequence):
+            problems.append("compensate_on must be a list of errors")
+        elif compensate_on:
+            problems += error_problems(compensate_on, "compensate_on")
+            comp = [error_name(e) for e in compensate_on if isinstance(e, str | type)]
+    else:
+        comp = [ALL]
+    if "fail_fast_on" in has:
+        if isinstance(fail_fast_on, str) or not isinstance(fail_fast_on, Sequence):
+            problems.append("fail_fast_on must be a list of errors")
+        else:
+            problems += error_problems(fail_fast_on, "fail_fast_on")
+            fast = [error_name(e) for e in fail_fast_on if isinstance(e, str | type)]
+    if ALL in fast and comp:
+        problems.append(
+            "fail_fast_on lists States.ALL, a catch-all that would come before the compensate_on "
+            "catcher; the catch-all must be last: drop States.ALL from fail_fast_on (errors not "
+            "in compensate_on already fail the execution without compensation)"
+        )
+    both = sorted(set(comp) & set(fast))
+    if both:
+        problems.append(
+            f"{', '.join(both)} is in both fail_fast_on and compensate_on; list it in one of them"
+        )
+    return problems
+
+
+def _catch_problems(step: Step, options: Mapping[str, Any]) -> list[str]:
+    if step.role != "step":
+        return []
+    problems: list[str] = []
+    prefix = step.action.error_prefix if isinstance(step.action, Integration) else None
+    problems += _prefix_problems(
+        [e for e in (*step.compensate_on, *step.fail_fast_on) if e != ALL], prefix, "catch"
+    )
+    return problems
