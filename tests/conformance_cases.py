@@ -157,8 +157,6 @@ PASS_CASES: Final = [
         "pass_missing_input_path",
         _one({"Type": "Pass", "InputPath": "$.missing"}),
         _INPUT,
-        skip=frozenset({"states"}),
-        reason="moto records no PassStateEntered when InputPath fails; AWS enters the state first",
     ),
     Case("pass_missing_parameter_path", _one({"Type": "Pass", "Parameters": {"x.$": "$.missing"}}), _INPUT),
     Case(
@@ -186,8 +184,7 @@ INTRINSIC_CASES: Final = [
     Case("intrinsic_math_add", _intrinsic("States.MathAdd($.n, -7)"), _INPUT),
     Case("intrinsic_string_split", _intrinsic("States.StringSplit('a,b,,c', ',')"), _INPUT),
     Case("intrinsic_nested", _intrinsic("States.ArrayLength(States.StringSplit($.name, '-'))"), _INPUT),
-    Case("intrinsic_uuid_is_a_string", _one({"Type": "Pass", "Parameters": {"u.$": "States.UUID()"}, "OutputPath": "$.missing_never"}), _INPUT,
-         skip=frozenset({"states"}), reason="moto records no PassStateEntered when OutputPath fails; AWS enters the state first"),
+    Case("pass_missing_output_path", _one({"Type": "Pass", "OutputPath": "$.missing"}), _INPUT),
 ]
 
 CHOICE_CASES: Final = [
