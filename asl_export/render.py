@@ -269,7 +269,7 @@ def resolve(
     """The machine with every placeholder replaced by its value for one account, region and stage.
 
     A value may use ``${AWS::AccountId}``, ``${AWS::Region}``, ``${AWS::Partition}`` and
-    ``${Stage}``. A placeholder without a value raises :class:`UnresolvedPlaceholderError`
+    ``${Stage}``; the definition may use them directly too. A placeholder without a value raises :class:`UnresolvedPlaceholderError`
     naming the first state that uses it.
     """
     pseudo: dict[str, str | None] = {
@@ -279,10 +279,12 @@ def resolve(
         "Stage": stage,
     }
     used = placeholders(machine)
-    missing = [name for name in used if name not in values]
+    given = {name: f"${{{name}}}" for name, value in pseudo.items() if value is not None}
+    given.update(values)
+    missing = [name for name in used if name not in given]
     if missing:
         raise UnresolvedPlaceholderError(used[missing[0]][0], missing[0])
-    concrete = {name: _expand_pseudo(name, values[name], pseudo) for name in used}
+    concrete = {name: _expand_pseudo(name, given[name], pseudo) for name in used}
     document = ordered_definition(machine)
     resolved = _substitute(document, concrete)
     return StateMachine.model_validate(resolved)

@@ -1,7 +1,41 @@
 """A local AWS Step Functions: the Amazon States Language as data, and an engine that runs it."""
 
+from engine.clock import Clock, RealClock, VirtualClock
 from engine.diagnostics import DefinitionError, Diagnostic
+from engine.errors import StatesError, error_name_of
+from engine.execution import Execution, ExecutionStatus
+from engine.history import HistoryEvent
 from engine.loader import load, substitute
+from engine.local_engine import (
+    ExecutionAlreadyExists,
+    ExecutionDoesNotExist,
+    ExecutionHandle,
+    InvalidExecutionInput,
+    InvalidToken,
+    LocalEngine,
+    run,
+)
 from engine.model import StateMachine
 
-__all__ = ["DefinitionError", "Diagnostic", "StateMachine", "load", "substitute"]
+__all__ = [
+    "Clock",
+    "DefinitionError",
+    "Diagnostic",
+    "Execution",
+    "ExecutionAlreadyExists",
+    "ExecutionDoesNotExist",
+    "ExecutionHandle",
+    "ExecutionStatus",
+    "HistoryEvent",
+    "InvalidExecutionInput",
+    "InvalidToken",
+    "LocalEngine",
+    "RealClock",
+    "StateMachine",
+    "StatesError",
+    "VirtualClock",
+    "error_name_of",
+    "load",
+    "run",
+    "substitute",
+]

@@ -325,13 +325,17 @@ def _failure_path(
     saga: Saga, units: Sequence[Unit], chain: Sequence[Step]
 ) -> tuple[str | None, str]:
     """The path where every compensating unit records its error, or None and why not."""
-    paths = {unit.error_path for unit in units if unit.compensate_on}
+    catching = [unit for unit in units if unit.compensate_on]
+    paths = {unit.error_path for unit in catching}
     if len(paths) != 1:
-        listed = ", ".join(sorted(str(p) for p in paths))
-        return None, f"the steps record their errors at different paths ({listed})"
+        listed = ", ".join(f"{unit.label} at {unit.error_path}" for unit in catching)
+        return None, (
+            f"the steps record their errors at different paths ({listed}); use one error_path"
+        )
     (path,) = paths
     if path is None:
-        return None, "the steps drop their errors (error_path=None)"
+        listed = ", ".join(unit.label for unit in catching)
+        return None, f"{listed} drop their errors (error_path=None); give them an error_path"
     for step in chain:
         writes = [("result_path", step.result_path)]
         if step.continue_on_error or step.role == "compensation":

@@ -14,7 +14,9 @@ from engine.local_engine import run
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 
 
-def _run(states: dict[str, Any], data: Any = None, start: str | None = None, **kw: Any) -> Execution:
+def _run(
+    states: dict[str, Any], data: Any = None, start: str | None = None, **kw: Any
+) -> Execution:
     definition = {"StartAt": start or next(iter(states)), "States": states}
     kw.setdefault("clock", VirtualClock(T0))
     kw.setdefault("name", "exec-1")
@@ -47,9 +49,7 @@ def test_pass_result_replaces_input_by_default() -> None:
 
 
 def test_pass_result_path_creates_nested_objects() -> None:
-    ex = _run(
-        {"P": {"Type": "Pass", "Result": 7, "ResultPath": "$.x.y.z", "End": True}}, {"a": 1}
-    )
+    ex = _run({"P": {"Type": "Pass", "Result": 7, "ResultPath": "$.x.y.z", "End": True}}, {"a": 1})
     assert ex.output == {"a": 1, "x": {"y": {"z": 7}}}
 
 

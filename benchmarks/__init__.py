@@ -1,0 +1,1 @@
+"""Benchmarks of the local engine, side by side with moto's Step Functions interpreter."""

@@ -1,0 +1,273 @@
+"""Run the benchmarks and print a table; ``--json FILE`` also writes the figures.
+
+python -m benchmarks.run            # full sizes, compared with the targets
+python -m benchmarks.run --quick    # small sizes (what CI runs so the script cannot rot)
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+import tracemalloc
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio
+
+from benchmarks.machines import chain_machine, map_machine, six_state_machine, wait_machine
+from engine import LocalEngine, StateMachine, VirtualClock, load
+
+__all__ = ["main"]
+
+
+@dataclass
+class Figure:
+    """One measured figure: the median of repeated runs and their spread."""
+
+    name: str
+    unit: str
+    samples: list[float]
+    target: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.samples)
+
+    @property
+    def spread(self) -> float:
+        return max(self.samples) - min(self.samples) if len(self.samples) > 1 else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "unit": self.unit,
+            "median": self.median,
+            "min": min(self.samples),
+            "max": max(self.samples),
+            "runs": len(self.samples),
+            "target": self.target,
+            **self.extra,
+        }
+
+
+def _transitions(execution: Any) -> int:
+    return sum(1 for event in execution.history if event.type.endswith("StateEntered"))
+
+
+async def _run_sequential(machine: StateMachine, count: int) -> tuple[float, int]:
+    """Seconds to run ``count`` executions one after another, and transitions per execution."""
+    async with LocalEngine(clock=VirtualClock()) as engine:
+        first = await engine.execute(machine, {}, "warmup")
+        assert first.status == "SUCCEEDED", first.to_dict()
+        started = time.perf_counter()
+        for i in range(count):
+            await engine.execute(machine, {}, f"run-{i}")
+        elapsed = time.perf_counter() - started
+    return elapsed, _transitions(first)
+
+
+def _repeat(runs: int, fn: Callable[[], Awaitable[tuple[float, int]]]) -> list[tuple[float, int]]:
+    out = []
+    for _ in range(runs):
+        gc.collect()
+        out.append(anyio.run(fn))
+    return out
+
+
+def bench_six_state(quick: bool, runs: int) -> list[Figure]:
+    """(1) The six-state machine: this engine and moto's interpreter."""
+    machine = load(six_state_machine())
+    count = 50 if quick else 1000
+    samples = _repeat(runs, lambda: _run_sequential(machine, count))
+    per_second = [count / s for s, _ in samples]
+    per_transition = [s / (count * t) * 1e6 for s, t in samples]
+    figures = [
+        Figure("six-state machine: engine", "executions/s", per_second),
+        Figure(
+            "six-state machine: engine",
+            "µs/transition",
+            per_transition,
+            target="<= 50",
+            extra={"transitions_per_execution": samples[0][1]},
+        ),
+    ]
+    moto = _moto_six_state(10 if quick else 60, runs)
+    if moto is not None:
+        figures.append(Figure("six-state machine: moto", "executions/s", moto))
+        ratio = statistics.median(per_second) / statistics.median(moto)
+        figures.append(Figure("engine / moto", "times", [ratio], target=">= 100"))
+    return figures
+
+
+def _moto_six_state(count: int, runs: int) -> list[float] | None:
+    try:
+        import boto3
+        from moto import mock_aws
+    except ImportError:
+        return None
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "benchmark")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "benchmark")
+    samples = []
+    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+        client = boto3.client("stepfunctions", region_name="us-east-1")
+        arn = client.create_state_machine(
+            name="benchmark",
+            definition=json.dumps(six_state_machine()),
+            roleArn="arn:aws:iam::123456789012:role/benchmark",
+        )["stateMachineArn"]
+        for run in range(runs):
+            started = time.perf_counter()
+            for i in range(count):
+                execution = client.start_execution(
+                    stateMachineArn=arn, name=f"r{run}-{i}", input="{}"
+                )["executionArn"]
+                while client.describe_execution(executionArn=execution)["status"] == "RUNNING":
+                    time.sleep(0.0005)
+            samples.append(count / (time.perf_counter() - started))
+            status = client.describe_execution(executionArn=execution)["status"]
+            assert status == "SUCCEEDED", status
+    return samples
+
+
+async def _run_once(machine: StateMachine, payload: Any) -> tuple[float, int]:
+    async with LocalEngine(clock=VirtualClock()) as engine:
+        started = time.perf_counter()
+        execution = await engine.execute(machine, payload, "once")
+        elapsed = time.perf_counter() - started
+    assert execution.status == "SUCCEEDED", execution.to_dict()
+    return elapsed, _transitions(execution)
+
+
+def bench_scaling(quick: bool, runs: int) -> list[Figure]:
+    """(3) A Map over many items and a long chain, and how each grows with size."""
+    figures = []
+    sizes = [10, 100, 1000] if quick else [10, 100, 1000, 10_000]
+    for label, build in (
+        ("Map over N items", lambda n: (load(map_machine()), {"items": list(range(n))})),
+        ("chain of N states", lambda n: (load(chain_machine(n), validate=False), {})),
+    ):
+        per_item = []
+        for size in sizes:
+            if label.startswith("chain") and size > 1000:
+                continue
+            machine, payload = build(size)
+            samples = _repeat(runs, lambda m=machine, p=payload: _run_once(m, p))
+            seconds = [s for s, _ in samples]
+            figures.append(Figure(f"{label}, N={size}", "ms", [s * 1e3 for s in seconds]))
+            per_item.append(statistics.median(seconds) / size * 1e6)
+        growth = per_item[-1] / per_item[1] if len(per_item) > 2 else 1.0
+        figures.append(
+            Figure(
+                f"{label}: µs per item at largest N / at N=100",
+                "times",
+                [growth],
+                target="≈ 1 (linear)",
+            )
+        )
+    return figures
+
+
+async def _concurrent_waits(count: int) -> tuple[float, int]:
+    machine = load(wait_machine(3600))
+    async with LocalEngine(clock=VirtualClock()) as engine:
+        started = time.perf_counter()
+        handles = [await engine.start_execution(machine, {}, f"wait-{i}") for i in range(count)]
+        for handle in handles:
+            execution = await handle.result()
+            assert execution.status == "SUCCEEDED", execution.to_dict()
+        elapsed = time.perf_counter() - started
+    return elapsed, count
+
+
+def bench_concurrent_waits(quick: bool, runs: int) -> list[Figure]:
+    """(4) Many executions each waiting an hour of virtual time: wall time and memory."""
+    count = 500 if quick else 10_000
+    samples = _repeat(runs, lambda: _concurrent_waits(count))
+    gc.collect()
+    tracemalloc.start()
+    baseline = tracemalloc.get_traced_memory()[0]
+    anyio.run(_concurrent_waits, count)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return [
+        Figure(
+            f"{count} concurrent executions waiting 1 h",
+            "s wall",
+            [s for s, _ in samples],
+            target="< 10" if not quick else "",
+        ),
+        Figure(
+            "peak memory per waiting execution",
+            "KB",
+            [(peak - baseline) / count / 1024],
+            target="< 20",
+        ),
+    ]
+
+
+SECTIONS: dict[str, Callable[[bool, int], list[Figure]]] = {
+    "six-state": bench_six_state,
+    "scaling": bench_scaling,
+    "concurrent-waits": bench_concurrent_waits,
+}
+
+
+def _machine_info() -> dict[str, Any]:
+    return {
+        "python": platform.python_version(),
+        "implementation": platform.python_implementation(),
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpus": os.cpu_count(),
+    }
+
+
+def _print_table(figures: list[Figure]) -> None:
+    header = f"{'benchmark':<52} {'median':>12} {'spread':>10}  {'unit':<14} target"
+    print(header)
+    print("-" * len(header))
+    for figure in figures:
+        print(
+            f"{figure.name:<52} {figure.median:>12.2f} {figure.spread:>10.2f}  "
+            f"{figure.unit:<14} {figure.target}"
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse arguments, run the chosen sections, print the table, write JSON on request."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="small sizes, one run each")
+    parser.add_argument("--runs", type=int, default=None, help="repetitions (default 5, quick 1)")
+    parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
+    parser.add_argument("--only", choices=sorted(SECTIONS), action="append", help="run a section")
+    args = parser.parse_args(argv)
+    runs = args.runs or (1 if args.quick else 5)
+    info = _machine_info()
+    print(f"machine: {info['platform']}, {info['cpus']} CPUs, Python {info['python']}")
+    print(f"runs per figure: {runs}{' (quick mode)' if args.quick else ''}\n")
+    figures: list[Figure] = []
+    for name in args.only or list(SECTIONS):
+        figures.extend(SECTIONS[name](args.quick, runs))
+    _print_table(figures)
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as out:
+            json.dump(
+                {"machine": info, "quick": args.quick, "figures": [f.to_dict() for f in figures]},
+                out,
+                indent=2,
+            )
+            out.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
