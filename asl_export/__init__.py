@@ -1,3 +1,38 @@
 """Rendering state machines as ASL JSON and the deployment artefacts around them."""
 
-__all__: list[str] = []
+from asl_export.cloudformation import cloudformation_template, render_cloudformation
+from asl_export.deploy import DeployError, DeployResult, deploy
+from asl_export.functions import FunctionSpec, function_specs_for
+from asl_export.graph import machine_graph, render_graph
+from asl_export.mock_config import Return, Throw, mock_config, render_mock_config
+from asl_export.render import (
+    ExportError,
+    UnresolvedPlaceholderError,
+    placeholders,
+    render,
+    resolve,
+)
+from asl_export.sam import render_sam, sam_template
+
+__all__ = [
+    "DeployError",
+    "DeployResult",
+    "ExportError",
+    "FunctionSpec",
+    "Return",
+    "Throw",
+    "UnresolvedPlaceholderError",
+    "cloudformation_template",
+    "deploy",
+    "function_specs_for",
+    "machine_graph",
+    "mock_config",
+    "placeholders",
+    "render",
+    "render_cloudformation",
+    "render_graph",
+    "render_mock_config",
+    "render_sam",
+    "resolve",
+    "sam_template",
+]

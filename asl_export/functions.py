@@ -6,14 +6,22 @@ deployed as a :class:`FunctionSpec` and the templates turn those into functions.
 
 from __future__ import annotations
 
+import importlib
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from asl_export.render import ExportError
+from asl_export.render import ExportError, placeholders
+from engine.model import StateMachine
 
-__all__ = ["FunctionSpec", "LAMBDA_ADAPTER_HANDLER", "STEP_ENVIRONMENT_VARIABLE"]
+__all__ = [
+    "LAMBDA_ADAPTER_HANDLER",
+    "STEP_ENVIRONMENT_VARIABLE",
+    "FunctionSpec",
+    "function_specs_for",
+    "import_path_of",
+]
 
 LAMBDA_ADAPTER_HANDLER = "asl_export.lambda_adapter.handler"
 """The Lambda handler of every exported Python step."""
@@ -71,3 +79,49 @@ class FunctionSpec:
             raise ExportError(f"{where}: timeout {self.timeout} is outside Lambda's 1-900 s")
         if not 128 <= self.memory <= 10240:
             raise ExportError(f"{where}: memory {self.memory} is outside Lambda's 128-10240 MB")
+
+
+def import_path_of(function: Callable[..., Any], state: str) -> str:
+    """``module:attribute`` under which Lambda can import ``function`` (the step of ``state``).
+
+    The attribute may hold the function itself or a callable wrapping it (a decorated step).
+    """
+    module_name = getattr(function, "__module__", None)
+    qualname = getattr(function, "__qualname__", None)
+    if not isinstance(module_name, str) or not isinstance(qualname, str):
+        raise ExportError(
+            f"state {state!r}: its step {function!r} has no module-level name; pass a function"
+        )
+    where = f"state {state!r}: its step {module_name}.{qualname}"
+    if module_name == "__main__" or "<locals>" in qualname or "<lambda>" in qualname:
+        raise ExportError(
+            f"{where} cannot be imported by Lambda; define it at the top level of an importable "
+            "module"
+        )
+    try:
+        value: Any = importlib.import_module(module_name)
+        for part in qualname.split("."):
+            value = getattr(value, part)
+    except (ImportError, AttributeError):
+        raise ExportError(
+            f"{where} cannot be imported by that name; define it at module level"
+        ) from None
+    if not callable(value):
+        raise ExportError(f"{where} is shadowed by a non-callable {module_name}.{qualname}")
+    return f"{module_name}:{qualname}"
+
+
+def function_specs_for(
+    machine: StateMachine, handlers: Mapping[str, Callable[..., Any]]
+) -> tuple[FunctionSpec, ...]:
+    """A :class:`FunctionSpec` per handler whose key is a placeholder the definition uses.
+
+    Handlers keyed by a Lambda ARN or function name stand for functions deployed elsewhere
+    and get none.
+    """
+    used = placeholders(machine)
+    return tuple(
+        FunctionSpec(placeholder=key, handler=import_path_of(function, used[key][0]))
+        for key, function in handlers.items()
+        if key in used
+    )

@@ -93,7 +93,7 @@ def _unwind(start: str, states: Mapping[str, State]) -> set[str]:
 
 
 def _add_scope(
-    graph: nx.MultiDiGraph,
+    graph: nx.MultiDiGraph[str],
     *,
     start: str,
     states: Mapping[str, State],
@@ -126,9 +126,9 @@ def _add_scope(
 
 def machine_graph(
     machine: StateMachine, compensations: Collection[str] | None = None
-) -> nx.MultiDiGraph:
+) -> nx.MultiDiGraph[str]:
     """The transition graph; node and edge attributes say what is forward and what unwinds."""
-    graph = nx.MultiDiGraph(start=machine.start_at)
+    graph: nx.MultiDiGraph[str] = nx.MultiDiGraph(start=machine.start_at)
     _add_scope(
         graph,
         start=machine.start_at,
@@ -145,7 +145,7 @@ def machine_graph(
     return graph
 
 
-def _edges(graph: nx.MultiDiGraph) -> list[tuple[str, str, dict[str, Any]]]:
+def _edges(graph: nx.MultiDiGraph[str]) -> list[tuple[str, str, dict[str, Any]]]:
     return [(source, target, data) for source, target, data in graph.edges(data=True)]
 
 
@@ -162,7 +162,7 @@ _MERMAID_SHAPES = {
 }
 
 
-def to_mermaid(graph: nx.MultiDiGraph) -> str:
+def to_mermaid(graph: nx.MultiDiGraph[str]) -> str:
     """Mermaid ``flowchart TD`` text: catch edges dotted red, compensation edges thick orange."""
     ids = {name: f"s{index}" for index, name in enumerate(graph.nodes)}
     lines = ["flowchart TD"]
@@ -214,7 +214,7 @@ def _dot_text(text: str) -> str:
 _DOT_SHAPES = {"Choice": "diamond", "Succeed": "doublecircle", "Fail": "doubleoctagon"}
 
 
-def to_dot(graph: nx.MultiDiGraph, name: str = "StateMachine") -> str:
+def to_dot(graph: nx.MultiDiGraph[str], name: str = "StateMachine") -> str:
     """Graphviz DOT text: catch edges dashed red, compensation edges bold orange."""
     lines = [f"digraph {_dot_text(name)} {{", "  rankdir=TB;", "  node [shape=box, style=rounded];"]
     lines.append('  "__start" [shape=point, label=""];')

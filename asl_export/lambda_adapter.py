@@ -63,6 +63,7 @@ def _import_step(target: str) -> Callable[..., Any]:
 
 
 def _takes_context(step: Callable[..., Any]) -> bool:
+    """Whether the step declares a second positional parameter (``(event, context)``)."""
     try:
         parameters = list(inspect.signature(step).parameters.values())
     except (TypeError, ValueError):
@@ -72,9 +73,7 @@ def _takes_context(step: Callable[..., Any]) -> bool:
         for p in parameters
         if p.kind in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
     ]
-    return len(positional) >= 2 or any(
-        p.kind is inspect.Parameter.VAR_POSITIONAL for p in parameters
-    )
+    return len(positional) >= 2
 
 
 def _call(step: Callable[..., Any], event: Any, context: Any) -> Any:

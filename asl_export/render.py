@@ -269,8 +269,8 @@ def resolve(
     """The machine with every placeholder replaced by its value for one account, region and stage.
 
     A value may use ``${AWS::AccountId}``, ``${AWS::Region}``, ``${AWS::Partition}`` and
-    ``${Stage}``; the definition may use them directly too. A placeholder without a value raises :class:`UnresolvedPlaceholderError`
-    naming the first state that uses it.
+    ``${Stage}``; the definition may use them directly too. A placeholder without a value
+    raises :class:`UnresolvedPlaceholderError` naming the first state that uses it.
     """
     pseudo: dict[str, str | None] = {
         "AWS::AccountId": account_id,

@@ -62,8 +62,12 @@ def _scalar(value: Any) -> str:
         return "true"
     if value is False:
         return "false"
-    if isinstance(value, int | float):
-        return json.dumps(value, allow_nan=False)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        text = json.dumps(value, allow_nan=False)
+        # YAML 1.1 readers take an exponent without a fraction ("1e+16") for a string.
+        return text.replace("e", ".0e", 1) if "e" in text and "." not in text else text
     if isinstance(value, str):
         return _string(value)
     raise TypeError(f"cannot write {type(value).__name__} as YAML")

@@ -110,6 +110,8 @@ class LambdaContext:
     ) -> None:
         self.function_name = function_name
         self.function_version = "$LATEST"
+        self.client_context: Any = None
+        self.identity: Any = None
         self.aws_request_id = aws_request_id
         self.invoked_function_arn = invoked_function_arn or (
             f"arn:aws:lambda:us-east-1:123456789012:function:{function_name}"
@@ -145,14 +147,28 @@ def _takes_context(handler: Handler) -> bool:
     return len(positional) >= 2
 
 
+@functools.lru_cache(maxsize=4096)
+def _cached_kind(handler: Handler) -> tuple[bool, bool]:
+    return _is_async(handler), _takes_context(handler)
+
+
+def _kind(handler: Handler) -> tuple[bool, bool]:
+    """Whether a handler is async and whether it takes ``(event, context)`` (cached)."""
+    try:
+        return _cached_kind(handler)
+    except TypeError:  # unhashable callable object
+        return _is_async(handler), _takes_context(handler)
+
+
 async def call_handler(handler: Handler, event: Any, context: LambdaContext) -> Any:
     """Call a handler of any supported kind; sync ones run in a worker thread.
 
     The worker thread is abandoned on cancellation, so a state's timeout fires even while
     the handler blocks.
     """
-    args: tuple[Any, ...] = (event, context) if _takes_context(handler) else (event,)
-    if _is_async(handler):
+    is_async, takes_context = _kind(handler)
+    args: tuple[Any, ...] = (event, context) if takes_context else (event,)
+    if is_async:
         result = handler(*args)
     else:
         result = await anyio.to_thread.run_sync(
@@ -237,7 +253,7 @@ def _function_keys(function_name: str) -> list[str]:
         name, qualifier = function_name, None
     if qualifier:
         keys.append(f"{name}:{qualifier}")
-    keys.append(name)
+    keys += [name, *placeholder_names(name)]
     return list(dict.fromkeys(keys))
 
 
@@ -358,7 +374,7 @@ def resolve_binding(
     if function is not None:
         name, qualifier = function
         keys += [f"{name}:{qualifier}"] if qualifier else []
-        keys.append(name)
+        keys += [name, *placeholder_names(name)]
         function_name = name
     activity = _ACTIVITY.match(resource)
     if activity is not None:

@@ -156,6 +156,7 @@ class VirtualClock(Clock):
         self._changed: anyio.Event | None = None
         self._drivers = 0
         self._progress = 0
+        self._idle_pending = False
 
     # -- time -------------------------------------------------------------------------------
 
@@ -199,7 +200,7 @@ class VirtualClock(Clock):
         self._active -= 1
         self._progress += 1
         if self._active <= 0:
-            self._jump()
+            self._idle()
 
     @contextmanager
     def busy(self) -> Iterator[None]:
@@ -220,11 +221,23 @@ class VirtualClock(Clock):
         self._active -= 1
         self._progress += 1
         if self._active <= 0:
-            self._jump()
+            self._idle()
 
     def _resume(self) -> None:
         self._active += 1
         self._progress += 1
+
+    def _idle(self) -> None:
+        """Every counted flow is parked: jump now, or let the driver jump once things settle.
+
+        With a driver running, the jump waits a few scheduler turns, so flows whose
+        cancellation is already on its way (a timed-out or stopped execution) unwind first.
+        """
+        if self._drivers:
+            self._idle_pending = True
+            self._notify()
+        else:
+            self._jump()
 
     def _jump(self) -> None:
         """Everything is parked: advance to the earliest deadline and wake who is due."""
@@ -280,6 +293,14 @@ class VirtualClock(Clock):
         last_progress = -1
         while True:
             self._changed = anyio.Event()
+            if self._idle_pending:
+                self._idle_pending = False
+                progress = self._progress
+                for _ in range(3):
+                    await anyio.lowlevel.checkpoint()
+                if self._active <= 0 and not self._busy and self._progress == progress:
+                    self._jump()
+                continue
             self._wake_due()
             timeout: float | None = None
             if self._heap:

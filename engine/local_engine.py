@@ -22,6 +22,7 @@ from typing import Any, Final
 import anyio
 import anyio.abc
 import anyio.from_thread
+import anyio.lowlevel
 
 from engine import logging as engine_logging
 from engine.bindings import (
@@ -254,11 +255,13 @@ class LocalEngine:
         self._task_group: anyio.abc.TaskGroup | None = None
         self._clock_context: Any = None
         self._loop_thread: int | None = None
+        self._loop_token: Any = None
 
     # -- lifecycle --------------------------------------------------------------------------
 
     async def __aenter__(self) -> LocalEngine:
         self._loop_thread = threading.get_ident()
+        self._loop_token = anyio.lowlevel.current_token()
         self._clock_context = self.clock.running()
         await self._clock_context.__aenter__()
         self._task_group = anyio.create_task_group()
@@ -280,7 +283,12 @@ class LocalEngine:
         task_group, self._task_group = self._task_group, None
         try:
             if task_group is not None:
-                await task_group.__aexit__(exc_type, exc, tb)
+                if exc is not None and not isinstance(exc, anyio.get_cancelled_exc_class()):
+                    # The block raised: stop the executions and let its exception out as is.
+                    task_group.cancel_scope.cancel()
+                    await task_group.__aexit__(None, None, None)
+                else:
+                    await task_group.__aexit__(exc_type, exc, tb)
         finally:
             await self._clock_context.__aexit__(None, None, None)
         return None
@@ -436,7 +444,7 @@ class LocalEngine:
         if self._loop_thread is None or threading.get_ident() == self._loop_thread:
             action(*args)
         else:
-            anyio.from_thread.run_sync(action, *args)
+            anyio.from_thread.run_sync(action, *args, token=self._loop_token)
 
     def _waiter(self, token: str) -> TokenWaiter:
         waiter = self._tokens.get(token)

@@ -35,8 +35,8 @@ from engine.model import (
 from engine.paths import normalized_path
 from saga.errors import SagaDefinitionError
 from saga.integrations import Integration
-from saga.saga import ParallelGroup, Saga, Unit
-from saga.steps import ALL, LAMBDA_INVOKE, MAX_NAME_LENGTH, LambdaInvoke, Step, _Unset
+from saga.saga import OriginalError, ParallelGroup, Saga, Unit
+from saga.steps import ALL, MAX_NAME_LENGTH, LambdaInvoke, Step, _Unset
 from saga.templates import compile_template
 
 __all__ = ["compile_saga", "saga_handlers"]
@@ -101,7 +101,7 @@ def compile_saga(saga: Saga) -> StateMachine:
         states[saga.failure_state] = _failure_state(saga, units, chain[first:])
     if any(unit.fail_fast_on for unit in units):
         states[saga.fail_fast_state] = FailState(
-            type="Fail", error_path="$.Error", cause_path="$.Cause"
+            type="Fail", error_path="$.Error", cause_path="States.JsonToString($)"
         )
     fields: dict[str, Any] = {"start_at": _entry(units[0]), "states": states}
     if saga.comment is not None:
@@ -327,15 +327,17 @@ def _failure_path(
     """The path where every compensating unit records its error, or None and why not."""
     catching = [unit for unit in units if unit.compensate_on]
     paths = {unit.error_path for unit in catching}
+    if not catching:
+        return None, "no step records its error"
     if len(paths) != 1:
         listed = ", ".join(f"{unit.label} at {unit.error_path}" for unit in catching)
         return None, (
-            f"the steps record their errors at different paths ({listed}); use one error_path"
+            f"the steps record their errors at different paths ({listed}): use one error_path"
         )
     (path,) = paths
     if path is None:
         listed = ", ".join(unit.label for unit in catching)
-        return None, f"{listed} drop their errors (error_path=None); give them an error_path"
+        return None, f"{listed} drop their errors (error_path=None): give them an error_path"
     for step in chain:
         writes = [("result_path", step.result_path)]
         if step.continue_on_error or step.role == "compensation":
@@ -344,30 +346,43 @@ def _failure_path(
             if written is not None and _overlaps(written, path):
                 return None, (
                     f"{step.label} writes its {option} at {written}, over the original error at "
-                    f"{path}; give it another {option}"
+                    f"{path}: give it another {option}"
                 )
     return path, ""
 
 
 def _failure_state(saga: Saga, units: Sequence[Unit], chain: Sequence[Step]) -> FailState:
     fields: dict[str, Any] = {"type": "Fail"}
-    if saga.failure_error is None or saga.failure_cause is None:
-        path, reason = _failure_path(saga, units, chain)
-        if path is None:
-            raise SagaDefinitionError(
-                f"saga {saga.name!r}: the Fail state {saga.failure_state!r} cannot carry the "
-                f"original failure: {reason}; or give the saga failure_error= and failure_cause=",
-            )
-        prefix = path.rstrip(".")
-        if saga.failure_error is None:
-            fields["error_path"] = f"{prefix}.Error"
-        if saga.failure_cause is None:
-            fields["cause_path"] = f"{prefix}.Cause"
-    if saga.failure_error is not None:
+    original = isinstance(saga.failure_error, OriginalError)
+    if original:
+        _check_custom_errors(saga, units)
+    else:
         fields["error"] = saga.failure_error
     if saga.failure_cause is not None:
         fields["cause"] = saga.failure_cause
+    if original or saga.failure_cause is None:
+        path, reason = _failure_path(saga, units, chain)
+        if path is None:
+            raise SagaDefinitionError(
+                f"saga {saga.name!r}: the Fail state {saga.failure_state!r} cannot read the "
+                f"original failure: {reason}, or give the saga a static "
+                + ("failure_error= and failure_cause=" if original else "failure_cause="),
+            )
+        if original:
+            fields["error_path"] = f"{path}.Error"
+        if saga.failure_cause is None:
+            fields["cause_path"] = f"States.JsonToString({path})"
     return FailState(**fields)
 
 
-_ = LAMBDA_INVOKE
+def _check_custom_errors(saga: Saga, units: Sequence[Unit]) -> None:
+    for unit in units:
+        reserved = [name for name in unit.compensate_on if name.startswith("States.")]
+        if reserved:
+            raise SagaDefinitionError(
+                f"saga {saga.name!r}: failure_error=ORIGINAL_ERROR re-raises the failed step's "
+                f"error name, but {unit.label} compensates on {', '.join(reserved)}, and a Fail "
+                "state cannot raise a reserved States.* name; list custom errors in its "
+                "compensate_on, or give failure_error a name",
+                step=unit.name,
+            )

@@ -1,1 +1,141 @@
-"""Pytest plugin: fixtures for running sagas and state machines locally."""
+"""Pytest plugin: fixtures for running sagas and state machines locally, deterministically.
+
+Registered through the ``pytest11`` entry point, so installing the package is enough.
+
+Fixtures:
+  ``saga_engine``   a :class:`~saga.testing.harness.SagaTestEngine`: virtual time from a fixed
+                    instant, seeded jitter, execution names derived from the test's node id.
+  ``saga_clock``    the :class:`~saga.testing.clock.TestClock` it runs on.
+  ``saga_seed``     the jitter seed (0 unless ``@pytest.mark.saga(seed=...)``).
+  ``aws``           moto's AWS with fake credentials and region; boto3 clients and helpers.
+  ``load_saga``     ``load_saga("package.module:booking")`` → the Saga.
+  ``load_machine``  ``load_machine("flow.asl.json", substitutions={...})`` → the StateMachine,
+                    relative paths searched next to the test file first.
+
+Marker: ``@pytest.mark.saga(seed=7, start=datetime(...), region="eu-west-1")``.
+A failing test that ran executions gets a "saga executions" report section with their
+histories (unless the failure is already one of the saga assertions, which show it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator, Iterator, Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from engine.model import StateMachine
+from saga.saga import Saga
+from saga.testing.assertions import SagaAssertionError
+from saga.testing.aws import MockAws, environment, mock_aws_environment
+from saga.testing.clock import DEFAULT_START, TestClock
+from saga.testing.harness import DEFAULT_SEED, SagaTestEngine, execution_name_prefix
+from saga.testing.history_table import history_table
+from saga.testing.loading import load_machine as _load_machine
+from saga.testing.loading import load_saga as _load_saga
+
+_ENGINES = pytest.StashKey[list[SagaTestEngine]]()
+_MARKER = "saga"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Declare the ``saga`` marker."""
+    config.addinivalue_line(
+        "markers",
+        "saga(seed=0, start=datetime, region='us-east-1'): jitter seed, virtual start instant "
+        "and AWS region of the saga fixtures for this test",
+    )
+
+
+def _marker_option(request: pytest.FixtureRequest, key: str, default: Any) -> Any:
+    for marker in request.node.iter_markers(_MARKER):
+        if key in marker.kwargs:
+            return marker.kwargs[key]
+    return default
+
+
+@pytest.fixture
+def saga_seed(request: pytest.FixtureRequest) -> int:
+    """The seed of retry jitter and task tokens for this test."""
+    seed = _marker_option(request, "seed", DEFAULT_SEED)
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise pytest.UsageError(f"@pytest.mark.saga(seed=...) takes an int, got {seed!r}")
+    return seed
+
+
+@pytest.fixture
+def saga_clock(request: pytest.FixtureRequest) -> TestClock:
+    """The virtual clock of this test, starting at a fixed instant (2024-01-01T00:00:00Z)."""
+    start = _marker_option(request, "start", DEFAULT_START)
+    if not isinstance(start, datetime):
+        raise pytest.UsageError(f"@pytest.mark.saga(start=...) takes a datetime, got {start!r}")
+    return TestClock(start)
+
+
+@pytest.fixture
+def saga_engine(
+    request: pytest.FixtureRequest, saga_clock: TestClock, saga_seed: int
+) -> SagaTestEngine:
+    """Run sagas and state machines locally: ``saga_engine.run(saga, input, faults=[...])``."""
+    engine = SagaTestEngine(
+        clock=saga_clock,
+        seed=saga_seed,
+        name_prefix=execution_name_prefix(request.node.nodeid),
+        search_paths=[request.path.parent],
+    )
+    request.node.stash.setdefault(_ENGINES, []).append(engine)
+    return engine
+
+
+@pytest.fixture
+def aws(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[MockAws]:
+    """AWS services from moto, with fake credentials and a fixed region (us-east-1)."""
+    region = _marker_option(request, "region", "us-east-1")
+    for key in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL"):
+        monkeypatch.delenv(key, raising=False)
+    for key, value in environment(region).items():
+        monkeypatch.setenv(key, value)
+    from engine.integrations._boto import clear_client_cache
+
+    clear_client_cache()
+    try:
+        with mock_aws_environment(region) as services:
+            yield services
+    finally:
+        clear_client_cache()
+
+
+@pytest.fixture
+def load_saga() -> Callable[[str], Saga]:
+    """``load_saga("module:attribute")`` → the Saga it names."""
+    return _load_saga
+
+
+@pytest.fixture
+def load_machine(request: pytest.FixtureRequest) -> Callable[..., StateMachine]:
+    """``load_machine(path, substitutions=None)`` → the state machine in an ASL file."""
+    here = request.path.parent
+
+    def load(path: str | Path, substitutions: Mapping[str, str] | None = None) -> StateMachine:
+        return _load_machine(path, substitutions, search=[here, request.config.rootpath])
+
+    return load
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Attach the histories of the test's executions to a failing test's report."""
+    report = yield
+    if report.when != "call" or not report.failed:
+        return report
+    if call.excinfo is not None and isinstance(call.excinfo.value, SagaAssertionError):
+        return report
+    engines = item.stash.get(_ENGINES, [])
+    tables = [history_table(e) for engine in engines for e in engine.executions]
+    if tables:
+        report.sections.append(("saga executions", "\n\n".join(tables)))
+    return report

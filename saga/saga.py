@@ -21,7 +21,7 @@ error was seen). See :mod:`saga.compile` for the exact shape.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final, ParamSpec, TypedDict, TypeVar, Unpack, overload
 
 from engine.model import StateMachine
@@ -48,14 +48,28 @@ from saga.steps import (
 from saga.templates import Template, template_problems
 
 if TYPE_CHECKING:
+    from engine.bindings import Interceptor, TaskBinding
     from engine.execution import Execution
+    from saga.running import ClockOption
 
-__all__ = ["GroupOptions", "ParallelGroup", "Saga"]
+__all__ = ["ORIGINAL_ERROR", "GroupOptions", "OriginalError", "ParallelGroup", "Saga"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
 DEFAULT_FAILURE_STATE: Final = "Saga Failed"
+DEFAULT_FAILURE_ERROR: Final = "SagaFailed"
+
+
+class OriginalError:
+    """The type of :data:`ORIGINAL_ERROR`."""
+
+    def __repr__(self) -> str:
+        return "ORIGINAL_ERROR"
+
+
+ORIGINAL_ERROR: Final = OriginalError()
+"""``Saga(failure_error=ORIGINAL_ERROR)``: fail with the failed step's own error name."""
 DEFAULT_FAIL_FAST_STATE: Final = "Saga Failed Fast"
 
 
@@ -190,16 +204,26 @@ class Saga:
       before the unwind (default ``$.error``; per step ``error_path=`` overrides it).
     - ``success_state``: name of a final ``Pass`` state after the last step (else the last
       step ends the execution).
-    - ``failure_state``: name of the ``Fail`` state ending the unwind. Its ``Error``/``Cause``
-      carry the original failure: when every compensating step records its error at the same
-      path ``P`` (the default) and nothing in the unwind chain writes there, the state reads
-      ``ErrorPath: P.Error`` and ``CausePath: P.Cause``, so the execution fails with the
-      failed step's own error name and cause. Otherwise (e.g. per-step error paths) give
-      ``failure_error``/``failure_cause`` — static strings written as ``Error``/``Cause``.
-    - ``fail_fast_state``: the ``Fail`` state errors listed in a step's ``fail_fast_on`` go to,
-      skipping compensation and handlers; the step's catcher stores the error as the whole
-      state (``ResultPath: $``) and the state reads ``ErrorPath: $.Error``/``CausePath:
-      $.Cause``, so the execution fails with that error and cause.
+    - ``failure_state``: name of the ``Fail`` state ending the unwind chain; the execution
+      fails with its ``Error`` and ``Cause``:
+
+      - ``failure_error``: a static error name (default ``"SagaFailed"``), or
+        :data:`ORIGINAL_ERROR` for ``ErrorPath: P.Error`` — the failed step's own error name,
+        read where every step records its error (``P``, the ``error_path``). A Fail state may
+        not raise a reserved ``States.*`` name (LocalStack's and moto's interpreters fail with
+        ``States.Runtime``), so :data:`ORIGINAL_ERROR` requires every ``compensate_on`` to
+        list custom errors only (not ``States.ALL``/``States.TaskFailed``/``States.Timeout``).
+      - ``failure_cause``: a static cause, or by default ``CausePath:
+        States.JsonToString(P)`` — the original error output ``{"Error": ..., "Cause": ...}``
+        as JSON text. The whole object rather than ``P.Cause`` because some errors (a
+        ``States.Timeout``) carry no ``Cause`` and a missing path would fail the Fail state.
+
+      Reading ``P`` needs one shared error path that nothing in the unwind chain overwrites
+      (checked when compiling); with per-step error paths give a static ``failure_cause``.
+    - ``fail_fast_state``: the ``Fail`` state that errors listed in a step's ``fail_fast_on``
+      go to, skipping compensation and handlers: the catcher stores the error output as the
+      whole state (``ResultPath: $``) and the state re-raises it (``ErrorPath: $.Error``,
+      ``CausePath: States.JsonToString($)``); ``fail_fast_on`` therefore names custom errors.
     - ``timeout``: the machine's ``TimeoutSeconds``.
     """
 
@@ -212,7 +236,7 @@ class Saga:
         error_path: str | None = "$.error",
         success_state: str | None = None,
         failure_state: str = DEFAULT_FAILURE_STATE,
-        failure_error: str | None = None,
+        failure_error: str | OriginalError = DEFAULT_FAILURE_ERROR,
         failure_cause: str | None = None,
         fail_fast_state: str = DEFAULT_FAIL_FAST_STATE,
     ) -> None:
@@ -240,12 +264,15 @@ class Saga:
             problems.append(
                 f"timeout is {self.timeout!r}; use a whole number of seconds, at least 1"
             )
-        for what, value in (
-            ("failure_error", self.failure_error),
-            ("failure_cause", self.failure_cause),
-        ):
-            if value is not None and not isinstance(value, str):
-                problems.append(f"{what} must be a string")
+        if not isinstance(self.failure_error, str | OriginalError) or not self.failure_error:
+            problems.append("failure_error must be an error name or ORIGINAL_ERROR")
+        elif isinstance(self.failure_error, str) and self.failure_error.startswith("States."):
+            problems.append(
+                f"failure_error is {self.failure_error!r}; names starting with 'States.' are "
+                "reserved, use your own"
+            )
+        if self.failure_cause is not None and not isinstance(self.failure_cause, str):
+            problems.append("failure_cause must be a string or None")
         for what, state in (
             ("success_state", self.success_state),
             ("failure_state", self.failure_state),
@@ -380,13 +407,17 @@ class Saga:
             known = ", ".join(repr(s.name) for s in self.forward_steps) or "none yet"
             what = self._names.get(key)
             reason = (
-                f"{key!r} is a {what}, and only steps are compensated"
+                f"{what} is not a step, and only steps are compensated"
                 if what is not None
                 else f"there is no step {key!r} to compensate"
             )
+            fix = (
+                "declare the step before its compensation, or fix the name"
+                if what is None
+                else "name a declared step"
+            )
             raise SagaDefinitionError(
-                f"compensation {name!r}: {reason}; declare the step first and name it exactly "
-                f"(known steps: {known})",
+                f"compensation {name!r}: {reason}; {fix} (known steps: {known})",
                 step=name,
             )
         if step.compensation is not None:
@@ -469,17 +500,61 @@ class Saga:
 
         return saga_handlers(self)
 
-    def run(self, input: Any = None, **options: Any) -> Execution:
-        """Run locally: compile and execute with the engine (see :func:`saga.running.run_saga`)."""
+    def run(
+        self,
+        input: Any = None,
+        *,
+        handlers: Mapping[str, Callable[..., Any]] | None = None,
+        name: str | None = None,
+        clock: ClockOption = None,
+        seed: int | None = None,
+        interceptors: Sequence[Interceptor] = (),
+        bindings: Mapping[str, TaskBinding] | None = None,
+    ) -> Execution:
+        """Run locally: compile and execute on the engine (virtual clock unless ``clock="real"``).
+
+        ``handlers`` override or add to :meth:`handlers`; ``seed`` fixes retry jitter;
+        ``interceptors`` wrap each task call (fault injection, mocks). Returns the engine's
+        :class:`~engine.execution.Execution` (``status``, ``output``, ``error``, ``cause``,
+        ``states``, ``history``).
+        """
         from saga.running import run_saga
 
-        return run_saga(self, input, **options)
+        return run_saga(
+            self,
+            input,
+            handlers=handlers,
+            name=name,
+            clock=clock,
+            seed=seed,
+            interceptors=interceptors,
+            bindings=bindings,
+        )
 
-    def run_async(self, input: Any = None, **options: Any) -> Awaitable[Execution]:
-        """Run locally from async code (see :func:`saga.running.run_saga_async`)."""
+    async def run_async(
+        self,
+        input: Any = None,
+        *,
+        handlers: Mapping[str, Callable[..., Any]] | None = None,
+        name: str | None = None,
+        clock: ClockOption = None,
+        seed: int | None = None,
+        interceptors: Sequence[Interceptor] = (),
+        bindings: Mapping[str, TaskBinding] | None = None,
+    ) -> Execution:
+        """:meth:`run` for async code (anyio)."""
         from saga.running import run_saga_async
 
-        return run_saga_async(self, input, **options)
+        return await run_saga_async(
+            self,
+            input,
+            handlers=handlers,
+            name=name,
+            clock=clock,
+            seed=seed,
+            interceptors=interceptors,
+            bindings=bindings,
+        )
 
     def __repr__(self) -> str:
         return f"<Saga {self.name!r}: {[u.name for u in self._units]}>"

@@ -548,15 +548,25 @@ def catch_problems(compensate_on: object, fail_fast_on: object, has: set[str]) -
     if "fail_fast_on" in has:
         if isinstance(fail_fast_on, str) or not isinstance(fail_fast_on, Sequence):
             problems.append("fail_fast_on must be a list of errors")
-        else:
+        elif fail_fast_on:
             problems += error_problems(fail_fast_on, "fail_fast_on")
             fast = [error_name(e) for e in fail_fast_on if isinstance(e, str | type)]
     if ALL in fast and comp:
         problems.append(
             "fail_fast_on lists States.ALL, a catch-all that would come before the compensate_on "
-            "catcher; the catch-all must be last: drop States.ALL from fail_fast_on (errors not "
-            "in compensate_on already fail the execution without compensation)"
+            f"catcher ({', '.join(comp)}); a catch-all must be the last catcher: drop it from "
+            "fail_fast_on (errors not in compensate_on already fail the execution without "
+            "compensation), or set compensate_on=[]"
         )
+        return problems
+    reserved = [name for name in fast if name.startswith("States.")]
+    if reserved:
+        problems.append(
+            f"fail_fast_on lists {', '.join(reserved)}, but the fail-fast Fail state cannot "
+            "re-raise a reserved States.* name; list custom errors only (to fail on "
+            f"{reserved[0]} without compensation, leave it out of compensate_on instead)"
+        )
+        return problems
     both = sorted(set(comp) & set(fast))
     if both:
         problems.append(

@@ -52,20 +52,21 @@ def _intrinsic(expression: str) -> dict[str, Any]:
 
 def _choice(rule: dict[str, Any], *, default: bool = True) -> dict[str, Any]:
     choice: dict[str, Any] = {"Type": "Choice", "Choices": [{**rule, "Next": "Matched"}]}
+    states: dict[str, Any] = {
+        "Decide": choice,
+        "Matched": {"Type": "Pass", "Result": "matched", "End": True},
+    }
     if default:
         choice["Default"] = "Unmatched"
-    return {
-        "StartAt": "Decide",
-        "States": {
-            "Decide": choice,
-            "Matched": {"Type": "Pass", "Result": "matched", "End": True},
-            "Unmatched": {"Type": "Pass", "Result": "unmatched", "End": True},
-        },
-    }
+        states["Unmatched"] = {"Type": "Pass", "Result": "unmatched", "End": True}
+    return {"StartAt": "Decide", "States": states}
 
 
 def _failing_branch(error: str = "Branch.Failed", cause: str = "branch broke") -> dict[str, Any]:
-    return {"StartAt": "Breaks", "States": {"Breaks": {"Type": "Fail", "Error": error, "Cause": cause}}}
+    return {
+        "StartAt": "Breaks",
+        "States": {"Breaks": {"Type": "Fail", "Error": error, "Cause": cause}},
+    }
 
 
 def _branch(name: str, result: Any) -> dict[str, Any]:
@@ -105,7 +106,9 @@ _INPUT = {
 }
 
 PASS_CASES: Final = [
-    Case("pass_result_path", _one({"Type": "Pass", "Result": {"x": 1}, "ResultPath": "$.r"}), _INPUT),
+    Case(
+        "pass_result_path", _one({"Type": "Pass", "Result": {"x": 1}, "ResultPath": "$.r"}), _INPUT
+    ),
     Case(
         "pass_parameters",
         _one(
@@ -118,7 +121,9 @@ PASS_CASES: Final = [
     ),
     Case(
         "pass_input_result_output_paths",
-        _one({"Type": "Pass", "InputPath": "$.obj", "ResultPath": "$.copy", "OutputPath": "$.copy"}),
+        _one(
+            {"Type": "Pass", "InputPath": "$.obj", "ResultPath": "$.copy", "OutputPath": "$.copy"}
+        ),
         _INPUT,
     ),
     Case("pass_result_path_null", _one({"Type": "Pass", "Result": 1, "ResultPath": None}), _INPUT),
@@ -152,16 +157,31 @@ PASS_CASES: Final = [
         _INPUT,
     ),
     Case("pass_array_index", _one({"Type": "Pass", "InputPath": "$.items[1]"}), _INPUT),
-    Case("pass_result_path_root", _one({"Type": "Pass", "Result": {"only": 1}, "ResultPath": "$"}), _INPUT),
+    Case(
+        "pass_result_path_root",
+        _one({"Type": "Pass", "Result": {"only": 1}, "ResultPath": "$"}),
+        _INPUT,
+    ),
     Case(
         "pass_missing_input_path",
         _one({"Type": "Pass", "InputPath": "$.missing"}),
         _INPUT,
     ),
-    Case("pass_missing_parameter_path", _one({"Type": "Pass", "Parameters": {"x.$": "$.missing"}}), _INPUT),
+    Case(
+        "pass_missing_parameter_path",
+        _one({"Type": "Pass", "Parameters": {"x.$": "$.missing"}}),
+        _INPUT,
+    ),
     Case(
         "pass_output_path_filter",
-        _one({"Type": "Pass", "Result": {"keep": 1, "drop": 2}, "ResultPath": "$.res", "OutputPath": "$.res.keep"}),
+        _one(
+            {
+                "Type": "Pass",
+                "Result": {"keep": 1, "drop": 2},
+                "ResultPath": "$.res",
+                "OutputPath": "$.res.keep",
+            }
+        ),
         _INPUT,
     ),
 ]
@@ -171,24 +191,48 @@ INTRINSIC_CASES: Final = [
     Case("intrinsic_string_to_json", _intrinsic("States.StringToJson('{\"a\":[1,2]}')"), _INPUT),
     Case("intrinsic_json_to_string", _intrinsic("States.JsonToString($.obj)"), _INPUT),
     Case("intrinsic_array", _intrinsic("States.Array(1, 'two', $.flag, $.obj)"), _INPUT),
-    Case("intrinsic_array_partition", _intrinsic("States.ArrayPartition(States.Array(1,2,3,4,5), 2)"), _INPUT),
+    Case(
+        "intrinsic_array_partition",
+        _intrinsic("States.ArrayPartition(States.Array(1,2,3,4,5), 2)"),
+        _INPUT,
+    ),
     Case("intrinsic_array_contains", _intrinsic("States.ArrayContains($.items, 20)"), _INPUT),
     Case("intrinsic_array_range", _intrinsic("States.ArrayRange(0, 10, 3)"), _INPUT),
     Case("intrinsic_array_get_item", _intrinsic("States.ArrayGetItem($.items, 2)"), _INPUT),
     Case("intrinsic_array_length", _intrinsic("States.ArrayLength($.items)"), _INPUT),
-    Case("intrinsic_array_unique", _intrinsic("States.ArrayUnique(States.Array(1, 2, 1, 3, 2))"), _INPUT),
-    Case("intrinsic_base64_round_trip", _intrinsic("States.Base64Decode(States.Base64Encode($.name))"), _INPUT),
+    Case(
+        "intrinsic_array_unique",
+        _intrinsic("States.ArrayUnique(States.Array(1, 2, 1, 3, 2))"),
+        _INPUT,
+    ),
+    Case(
+        "intrinsic_base64_round_trip",
+        _intrinsic("States.Base64Decode(States.Base64Encode($.name))"),
+        _INPUT,
+    ),
     Case("intrinsic_base64_encode", _intrinsic("States.Base64Encode('Data to encode')"), _INPUT),
     Case("intrinsic_hash", _intrinsic("States.Hash($.name, 'SHA-256')"), _INPUT),
-    Case("intrinsic_json_merge", _intrinsic("States.JsonMerge($.obj, States.StringToJson('{\"v\":8}'), false)"), _INPUT),
+    Case(
+        "intrinsic_json_merge",
+        _intrinsic("States.JsonMerge($.obj, States.StringToJson('{\"v\":8}'), false)"),
+        _INPUT,
+    ),
     Case("intrinsic_math_add", _intrinsic("States.MathAdd($.n, -7)"), _INPUT),
     Case("intrinsic_string_split", _intrinsic("States.StringSplit('a,b,,c', ',')"), _INPUT),
-    Case("intrinsic_nested", _intrinsic("States.ArrayLength(States.StringSplit($.name, '-'))"), _INPUT),
+    Case(
+        "intrinsic_nested",
+        _intrinsic("States.ArrayLength(States.StringSplit($.name, '-'))"),
+        _INPUT,
+    ),
     Case("pass_missing_output_path", _one({"Type": "Pass", "OutputPath": "$.missing"}), _INPUT),
 ]
 
 CHOICE_CASES: Final = [
-    Case("choice_string_equals", _choice({"Variable": "$.name", "StringEquals": "booking-42"}), _INPUT),
+    Case(
+        "choice_string_equals",
+        _choice({"Variable": "$.name", "StringEquals": "booking-42"}),
+        _INPUT,
+    ),
     Case("choice_numeric_default", _choice({"Variable": "$.n", "NumericGreaterThan": 10}), _INPUT),
     Case(
         "choice_and_or_not",
@@ -196,7 +240,12 @@ CHOICE_CASES: Final = [
             {
                 "And": [
                     {"Variable": "$.n", "NumericLessThanEquals": 5},
-                    {"Or": [{"Variable": "$.flag", "BooleanEquals": False}, {"Not": {"Variable": "$.id", "StringEquals": "x"}}]},
+                    {
+                        "Or": [
+                            {"Variable": "$.flag", "BooleanEquals": False},
+                            {"Not": {"Variable": "$.id", "StringEquals": "x"}},
+                        ]
+                    },
                 ]
             }
         ),
@@ -205,12 +254,32 @@ CHOICE_CASES: Final = [
     Case("choice_boolean_equals", _choice({"Variable": "$.flag", "BooleanEquals": True}), _INPUT),
     Case("choice_is_present_false", _choice({"Variable": "$.absent", "IsPresent": True}), _INPUT),
     Case("choice_is_null", _choice({"Variable": "$.none", "IsNull": True}), _INPUT),
-    Case("choice_string_matches", _choice({"Variable": "$.name", "StringMatches": "booking-*"}), _INPUT),
-    Case("choice_timestamp_less_than", _choice({"Variable": "$.when", "TimestampLessThan": "2021-01-01T00:00:00Z"}), _INPUT),
-    Case("choice_numeric_equals_path", _choice({"Variable": "$.n", "NumericEqualsPath": "$.limit"}), _INPUT),
+    Case(
+        "choice_string_matches",
+        _choice({"Variable": "$.name", "StringMatches": "booking-*"}),
+        _INPUT,
+    ),
+    Case(
+        "choice_timestamp_less_than",
+        _choice({"Variable": "$.when", "TimestampLessThan": "2021-01-01T00:00:00Z"}),
+        _INPUT,
+    ),
+    Case(
+        "choice_numeric_equals_path",
+        _choice({"Variable": "$.n", "NumericEqualsPath": "$.limit"}),
+        _INPUT,
+    ),
     Case(
         "choice_type_tests",
-        _choice({"And": [{"Variable": "$.n", "IsNumeric": True}, {"Variable": "$.name", "IsString": True}, {"Variable": "$.obj", "IsBoolean": False}]}),
+        _choice(
+            {
+                "And": [
+                    {"Variable": "$.n", "IsNumeric": True},
+                    {"Variable": "$.name", "IsString": True},
+                    {"Variable": "$.obj", "IsBoolean": False},
+                ]
+            }
+        ),
         _INPUT,
     ),
     Case("choice_string_less_than", _choice({"Variable": "$.name", "StringLessThan": "c"}), _INPUT),
@@ -226,8 +295,16 @@ CHOICE_CASES: Final = [
         {
             "StartAt": "Count",
             "States": {
-                "Count": {"Type": "Pass", "Parameters": {"n.$": "States.MathAdd($.n, 1)"}, "Next": "Enough"},
-                "Enough": {"Type": "Choice", "Choices": [{"Variable": "$.n", "NumericLessThan": 3, "Next": "Count"}], "Default": "Done"},
+                "Count": {
+                    "Type": "Pass",
+                    "Parameters": {"n.$": "States.MathAdd($.n, 1)"},
+                    "Next": "Enough",
+                },
+                "Enough": {
+                    "Type": "Choice",
+                    "Choices": [{"Variable": "$.n", "NumericLessThan": 3, "Next": "Count"}],
+                    "Default": "Done",
+                },
                 "Done": {"Type": "Succeed"},
             },
         },
@@ -236,18 +313,42 @@ CHOICE_CASES: Final = [
 ]
 
 WAIT_FAIL_CASES: Final = [
-    Case("wait_seconds", _pass_chain(("Pause", {"Type": "Wait", "Seconds": 1}), ("After", {"Type": "Pass"})), _INPUT),
-    Case("wait_timestamp_in_the_past", _one({"Type": "Wait", "Timestamp": "2020-01-01T00:00:00Z"}), _INPUT),
+    Case(
+        "wait_seconds",
+        _pass_chain(("Pause", {"Type": "Wait", "Seconds": 1}), ("After", {"Type": "Pass"})),
+        _INPUT,
+    ),
+    Case(
+        "wait_timestamp_in_the_past",
+        _one({"Type": "Wait", "Timestamp": "2020-01-01T00:00:00Z"}),
+        _INPUT,
+    ),
     Case("wait_seconds_path", _one({"Type": "Wait", "SecondsPath": "$.wait"}), _INPUT),
     Case("wait_timestamp_path", _one({"Type": "Wait", "TimestampPath": "$.when"}), _INPUT),
-    Case("fail_error_and_cause", _one({"Type": "Fail", "Error": "Booking.Failed", "Cause": "no seats"}), _INPUT),
+    Case(
+        "fail_error_and_cause",
+        _one({"Type": "Fail", "Error": "Booking.Failed", "Cause": "no seats"}),
+        _INPUT,
+    ),
     Case("fail_bare", _one({"Type": "Fail"}), _INPUT),
-    Case("fail_after_pass", _pass_chain(("Prepare", {"Type": "Pass"}), ("Stop", {"Type": "Fail", "Error": "E"})), _INPUT),
-    Case("succeed_with_paths", _one({"Type": "Succeed", "InputPath": "$.obj", "OutputPath": "$.w"}), _INPUT),
+    Case(
+        "fail_after_pass",
+        _pass_chain(("Prepare", {"Type": "Pass"}), ("Stop", {"Type": "Fail", "Error": "E"})),
+        _INPUT,
+    ),
+    Case(
+        "succeed_with_paths",
+        _one({"Type": "Succeed", "InputPath": "$.obj", "OutputPath": "$.w"}),
+        _INPUT,
+    ),
 ]
 
 PARALLEL_MAP_CASES: Final = [
-    Case("parallel_two_branches", _one({"Type": "Parallel", "Branches": [_branch("Left", 1), _branch("Right", {"r": 2})]}), _INPUT),
+    Case(
+        "parallel_two_branches",
+        _one({"Type": "Parallel", "Branches": [_branch("Left", 1), _branch("Right", {"r": 2})]}),
+        _INPUT,
+    ),
     Case(
         "parallel_result_selector_and_path",
         _one(
@@ -260,18 +361,51 @@ PARALLEL_MAP_CASES: Final = [
         ),
         {"keep": True},
     ),
-    Case("parallel_branch_fails", _one({"Type": "Parallel", "Branches": [_branch("Left", 1), _failing_branch()]}), _INPUT),
+    Case(
+        "parallel_branch_fails",
+        _one({"Type": "Parallel", "Branches": [_branch("Left", 1), _failing_branch()]}),
+        _INPUT,
+    ),
     Case(
         "parallel_catch",
         _pass_chain(
-            ("Fork", {"Type": "Parallel", "Branches": [_failing_branch()], "Catch": [{"ErrorEquals": ["Branch.Failed"], "Next": "Recover", "ResultPath": "$.error"}]}),
+            (
+                "Fork",
+                {
+                    "Type": "Parallel",
+                    "Branches": [_failing_branch()],
+                    "Catch": [
+                        {
+                            "ErrorEquals": ["Branch.Failed"],
+                            "Next": "Recover",
+                            "ResultPath": "$.error",
+                        }
+                    ],
+                },
+            ),
             ("Recover", {"Type": "Pass"}),
         ),
         {"keep": 1},
     ),
     Case(
         "parallel_nested",
-        _one({"Type": "Parallel", "Branches": [{"StartAt": "Inner", "States": {"Inner": {"Type": "Parallel", "Branches": [_branch("Deep", "d")], "End": True}}}]}),
+        _one(
+            {
+                "Type": "Parallel",
+                "Branches": [
+                    {
+                        "StartAt": "Inner",
+                        "States": {
+                            "Inner": {
+                                "Type": "Parallel",
+                                "Branches": [_branch("Deep", "d")],
+                                "End": True,
+                            }
+                        },
+                    }
+                ],
+            }
+        ),
         _INPUT,
     ),
     Case(
@@ -280,7 +414,11 @@ PARALLEL_MAP_CASES: Final = [
             {
                 "Type": "Map",
                 "ItemsPath": "$.items",
-                "Parameters": {"index.$": "$$.Map.Item.Index", "value.$": "$$.Map.Item.Value", "id.$": "$.id"},
+                "Parameters": {
+                    "index.$": "$$.Map.Item.Index",
+                    "value.$": "$$.Map.Item.Value",
+                    "id.$": "$.id",
+                },
                 "Iterator": {"StartAt": "Item", "States": {"Item": {"Type": "Pass", "End": True}}},
             }
         ),
@@ -293,27 +431,91 @@ PARALLEL_MAP_CASES: Final = [
                 "Type": "Map",
                 "ItemsPath": "$.items",
                 "ItemSelector": {"v.$": "$$.Map.Item.Value"},
-                "ItemProcessor": {"ProcessorConfig": {"Mode": "INLINE"}, "StartAt": "Double", "States": {"Double": {"Type": "Pass", "Parameters": {"twice.$": "States.MathAdd($.v, $.v)"}, "End": True}}},
+                "ItemProcessor": {
+                    "ProcessorConfig": {"Mode": "INLINE"},
+                    "StartAt": "Double",
+                    "States": {
+                        "Double": {
+                            "Type": "Pass",
+                            "Parameters": {"twice.$": "States.MathAdd($.v, $.v)"},
+                            "End": True,
+                        }
+                    },
+                },
             }
         ),
         _INPUT,
     ),
     Case(
         "map_max_concurrency_one",
-        _one({"Type": "Map", "ItemsPath": "$.items", "MaxConcurrency": 1, "Iterator": {"StartAt": "Each", "States": {"Each": {"Type": "Pass", "End": True}}}}),
+        _one(
+            {
+                "Type": "Map",
+                "ItemsPath": "$.items",
+                "MaxConcurrency": 1,
+                "Iterator": {"StartAt": "Each", "States": {"Each": {"Type": "Pass", "End": True}}},
+            }
+        ),
         _INPUT,
     ),
-    Case("map_empty", _one({"Type": "Map", "ItemsPath": "$.empty", "Iterator": {"StartAt": "Never", "States": {"Never": {"Type": "Pass", "End": True}}}}), {"empty": []}),
-    Case("map_iteration_fails", _one({"Type": "Map", "ItemsPath": "$.items", "Iterator": _failing_branch("Item.Failed", "bad item")}), _INPUT),
+    Case(
+        "map_empty",
+        _one(
+            {
+                "Type": "Map",
+                "ItemsPath": "$.empty",
+                "Iterator": {
+                    "StartAt": "Never",
+                    "States": {"Never": {"Type": "Pass", "End": True}},
+                },
+            }
+        ),
+        {"empty": []},
+    ),
+    Case(
+        "map_iteration_fails",
+        _one(
+            {
+                "Type": "Map",
+                "ItemsPath": "$.items",
+                "Iterator": _failing_branch("Item.Failed", "bad item"),
+            }
+        ),
+        _INPUT,
+    ),
     Case(
         "map_result_path",
-        _one({"Type": "Map", "ItemsPath": "$.items", "ResultPath": "$.mapped", "Iterator": {"StartAt": "Wrap", "States": {"Wrap": {"Type": "Pass", "Parameters": {"item.$": "$"}, "End": True}}}}),
+        _one(
+            {
+                "Type": "Map",
+                "ItemsPath": "$.items",
+                "ResultPath": "$.mapped",
+                "Iterator": {
+                    "StartAt": "Wrap",
+                    "States": {
+                        "Wrap": {"Type": "Pass", "Parameters": {"item.$": "$"}, "End": True}
+                    },
+                },
+            }
+        ),
         {"items": [1, 2]},
     ),
     Case(
         "map_items_not_array",
-        _one({"Type": "Map", "ItemsPath": "$.obj", "Iterator": {"StartAt": "Never2", "States": {"Never2": {"Type": "Pass", "End": True}}}}),
+        _one(
+            {
+                "Type": "Map",
+                "ItemsPath": "$.obj",
+                "Iterator": {
+                    "StartAt": "Never2",
+                    "States": {"Never2": {"Type": "Pass", "End": True}},
+                },
+            }
+        ),
         _INPUT,
+        skip=frozenset({"error"}),
+        reason="moto reports States.QueryEvaluationError (its JSONata error) for a JSONPath "
+        "ItemsPath that is not an array; AWS reports States.Runtime",
     ),
 ]
 
@@ -321,7 +523,16 @@ RETRY_CATCH_CASES: Final = [
     Case(
         "catch_all_result_path",
         _pass_chain(
-            ("Try", {"Type": "Parallel", "Branches": [_failing_branch("Custom.Error", "why")], "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Handle", "ResultPath": "$.err"}]}),
+            (
+                "Try",
+                {
+                    "Type": "Parallel",
+                    "Branches": [_failing_branch("Custom.Error", "why")],
+                    "Catch": [
+                        {"ErrorEquals": ["States.ALL"], "Next": "Handle", "ResultPath": "$.err"}
+                    ],
+                },
+            ),
             ("Handle", {"Type": "Pass"}),
         ),
         {"a": 1},
@@ -329,7 +540,14 @@ RETRY_CATCH_CASES: Final = [
     Case(
         "catch_default_result_path",
         _pass_chain(
-            ("Try", {"Type": "Parallel", "Branches": [_failing_branch()], "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Handle"}]}),
+            (
+                "Try",
+                {
+                    "Type": "Parallel",
+                    "Branches": [_failing_branch()],
+                    "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Handle"}],
+                },
+            ),
             ("Handle", {"Type": "Pass"}),
         ),
         {"a": 1},
@@ -358,7 +576,14 @@ RETRY_CATCH_CASES: Final = [
     Case(
         "catch_unmatched_fails",
         _pass_chain(
-            ("Try", {"Type": "Parallel", "Branches": [_failing_branch("X.Error", "x")], "Catch": [{"ErrorEquals": ["Y.Error"], "Next": "Handle"}]}),
+            (
+                "Try",
+                {
+                    "Type": "Parallel",
+                    "Branches": [_failing_branch("X.Error", "x")],
+                    "Catch": [{"ErrorEquals": ["Y.Error"], "Next": "Handle"}],
+                },
+            ),
             ("Handle", {"Type": "Pass"}),
         ),
         _INPUT,
@@ -371,8 +596,12 @@ RETRY_CATCH_CASES: Final = [
                 {
                     "Type": "Parallel",
                     "Branches": [_failing_branch()],
-                    "Retry": [{"ErrorEquals": ["Branch.Failed"], "IntervalSeconds": 1, "MaxAttempts": 1}],
-                    "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Handle", "ResultPath": "$.err"}],
+                    "Retry": [
+                        {"ErrorEquals": ["Branch.Failed"], "IntervalSeconds": 1, "MaxAttempts": 1}
+                    ],
+                    "Catch": [
+                        {"ErrorEquals": ["States.ALL"], "Next": "Handle", "ResultPath": "$.err"}
+                    ],
                 },
             ),
             ("Handle", {"Type": "Pass"}),
@@ -381,13 +610,31 @@ RETRY_CATCH_CASES: Final = [
     ),
     Case(
         "retry_max_attempts_zero",
-        _one({"Type": "Parallel", "Branches": [_failing_branch()], "Retry": [{"ErrorEquals": ["States.ALL"], "MaxAttempts": 0}]}),
+        _one(
+            {
+                "Type": "Parallel",
+                "Branches": [_failing_branch()],
+                "Retry": [{"ErrorEquals": ["States.ALL"], "MaxAttempts": 0}],
+            }
+        ),
         _INPUT,
     ),
     Case(
         "catch_task_failed_matcher",
         _pass_chain(
-            ("Update", {**_FAILING_UPDATE, "Catch": [{"ErrorEquals": ["States.TaskFailed"], "Next": "Handle", "ResultPath": "$.err"}]}),
+            (
+                "Update",
+                {
+                    **_FAILING_UPDATE,
+                    "Catch": [
+                        {
+                            "ErrorEquals": ["States.TaskFailed"],
+                            "Next": "Handle",
+                            "ResultPath": "$.err",
+                        }
+                    ],
+                },
+            ),
             ("Handle", {"Type": "Pass", "InputPath": "$.err.Error"}),
         ),
         _INPUT,
@@ -395,7 +642,15 @@ RETRY_CATCH_CASES: Final = [
     Case(
         "catch_runtime_error_not_caught",
         _pass_chain(
-            ("Try", {"Type": "Parallel", "Branches": [_branch("Fine", 1)], "ResultSelector": {"x.$": "$.missing"}, "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Handle"}]}),
+            (
+                "Try",
+                {
+                    "Type": "Parallel",
+                    "Branches": [_branch("Fine", 1)],
+                    "ResultSelector": {"x.$": "$.missing"},
+                    "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Handle"}],
+                },
+            ),
             ("Handle", {"Type": "Pass"}),
         ),
         _INPUT,
@@ -406,47 +661,127 @@ INTEGRATION_CASES: Final = [
     Case(
         "dynamodb_put_then_get",
         _pass_chain(
-            ("Put", _ddb("putItem", {"Item": {"id": {"S": "conf-1"}, "seats": {"N": "2"}}}, ResultPath=None)),
-            ("Get", _ddb("getItem", {"Key": {"id": {"S": "conf-1"}}}, ResultSelector={"item.$": "$.Item"}, ResultPath="$.got")),
+            (
+                "Put",
+                _ddb(
+                    "putItem",
+                    {"Item": {"id": {"S": "conf-1"}, "seats": {"N": "2"}}},
+                    ResultPath=None,
+                ),
+            ),
+            (
+                "Get",
+                _ddb(
+                    "getItem",
+                    {"Key": {"id": {"S": "conf-1"}}},
+                    ResultSelector={"item.$": "$.Item"},
+                    ResultPath="$.got",
+                ),
+            ),
         ),
         {"keep": 1},
     ),
     Case(
         "dynamodb_update_returns_attributes",
-        _one(_ddb("updateItem", {"Key": {"id": {"S": "conf-2"}}, "UpdateExpression": "SET seats = :n", "ExpressionAttributeValues": {":n": {"N": "4"}}, "ReturnValues": "ALL_NEW"}, ResultSelector={"attrs.$": "$.Attributes"})),
+        _one(
+            _ddb(
+                "updateItem",
+                {
+                    "Key": {"id": {"S": "conf-2"}},
+                    "UpdateExpression": "SET seats = :n",
+                    "ExpressionAttributeValues": {":n": {"N": "4"}},
+                    "ReturnValues": "ALL_NEW",
+                },
+                ResultSelector={"attrs.$": "$.Attributes"},
+            )
+        ),
         _INPUT,
     ),
-    Case("dynamodb_get_missing_item", _one(_ddb("getItem", {"Key": {"id": {"S": "never"}}})), _INPUT),
-    Case("dynamodb_delete_missing_item", _one(_ddb("deleteItem", {"Key": {"id": {"S": "never"}}})), _INPUT),
+    Case(
+        "dynamodb_get_missing_item", _one(_ddb("getItem", {"Key": {"id": {"S": "never"}}})), _INPUT
+    ),
+    Case(
+        "dynamodb_delete_missing_item",
+        _one(_ddb("deleteItem", {"Key": {"id": {"S": "never"}}})),
+        _INPUT,
+    ),
     Case("dynamodb_conditional_failure", _one(_FAILING_UPDATE), _INPUT),
     Case(
         "dynamodb_missing_table",
-        _one({"Type": "Task", "Resource": "arn:aws:states:::dynamodb:getItem", "Parameters": {"TableName": "NoSuchTable", "Key": _KEY}}),
+        _one(
+            {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::dynamodb:getItem",
+                "Parameters": {"TableName": "NoSuchTable", "Key": _KEY},
+            }
+        ),
         _INPUT,
     ),
     Case(
         "dynamodb_parameters_from_input",
-        _one(_ddb("getItem", {"Key": {"id": {"S.$": "$.key"}}}, ResultSelector={"seats.$": "$.Item.seats.N"})),
+        _one(
+            _ddb(
+                "getItem",
+                {"Key": {"id": {"S.$": "$.key"}}},
+                ResultSelector={"seats.$": "$.Item.seats.N"},
+            )
+        ),
         {"key": "seed"},
     ),
     Case(
         "sqs_send_object_body",
-        _one({"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage", "Parameters": {"QueueUrl": QUEUE_URL, "MessageBody": {"id.$": "$.id", "n": 1}}}),
+        _one(
+            {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::sqs:sendMessage",
+                "Parameters": {"QueueUrl": QUEUE_URL, "MessageBody": {"id.$": "$.id", "n": 1}},
+            }
+        ),
         _INPUT,
+        skip=frozenset({"output"}),
+        reason="moto serialises an object MessageBody with Python's spaced separators, so "
+        "MD5OfMessageBody differs; Step Functions sends compact JSON",
     ),
     Case(
         "sqs_send_string_body",
-        _one({"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage", "Parameters": {"QueueUrl": QUEUE_URL, "MessageBody.$": "$.name"}, "ResultSelector": {"md5.$": "$.MD5OfMessageBody"}}),
+        _one(
+            {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::sqs:sendMessage",
+                "Parameters": {"QueueUrl": QUEUE_URL, "MessageBody.$": "$.name"},
+                "ResultSelector": {"md5.$": "$.MD5OfMessageBody"},
+            }
+        ),
         _INPUT,
     ),
     Case(
         "sns_publish",
-        _one({"Type": "Task", "Resource": "arn:aws:states:::sns:publish", "Parameters": {"TopicArn": TOPIC_ARN, "Message": {"id.$": "$.id"}}}),
+        _one(
+            {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::sns:publish",
+                "Parameters": {"TopicArn": TOPIC_ARN, "Message": {"id.$": "$.id"}},
+            }
+        ),
         _INPUT,
     ),
     Case(
         "events_put_events",
-        _one({"Type": "Task", "Resource": "arn:aws:states:::events:putEvents", "Parameters": {"Entries": [{"Detail": {"id.$": "$.id"}, "DetailType": "Booked", "Source": "conformance"}]}}),
+        _one(
+            {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::events:putEvents",
+                "Parameters": {
+                    "Entries": [
+                        {
+                            "Detail": {"id.$": "$.id"},
+                            "DetailType": "Booked",
+                            "Source": "conformance",
+                        }
+                    ]
+                },
+            }
+        ),
         _INPUT,
     ),
     Case(
@@ -454,10 +789,32 @@ INTEGRATION_CASES: Final = [
         {
             "StartAt": "Reserve",
             "States": {
-                "Reserve": {**_ddb("putItem", {"Item": {"id": {"S": "conf-3"}, "state": {"S": "reserved"}}}), "ResultPath": None, "Next": "Charge"},
-                "Charge": {**_FAILING_UPDATE, "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Release", "ResultPath": "$.error"}], "Next": "Done"},
-                "Release": {**_ddb("deleteItem", {"Key": {"id": {"S": "conf-3"}}}), "ResultPath": None, "Next": "Notify"},
-                "Notify": {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage", "Parameters": {"QueueUrl": QUEUE_URL, "MessageBody.$": "$.error.Error"}, "ResultPath": None, "Next": "Failed"},
+                "Reserve": {
+                    **_ddb(
+                        "putItem", {"Item": {"id": {"S": "conf-3"}, "state": {"S": "reserved"}}}
+                    ),
+                    "ResultPath": None,
+                    "Next": "Charge",
+                },
+                "Charge": {
+                    **_FAILING_UPDATE,
+                    "Catch": [
+                        {"ErrorEquals": ["States.ALL"], "Next": "Release", "ResultPath": "$.error"}
+                    ],
+                    "Next": "Done",
+                },
+                "Release": {
+                    **_ddb("deleteItem", {"Key": {"id": {"S": "conf-3"}}}),
+                    "ResultPath": None,
+                    "Next": "Notify",
+                },
+                "Notify": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::sqs:sendMessage",
+                    "Parameters": {"QueueUrl": QUEUE_URL, "MessageBody.$": "$.error.Error"},
+                    "ResultPath": None,
+                    "Next": "Failed",
+                },
                 "Failed": {"Type": "Fail", "Error": "Saga.Failed", "Cause": "payment failed"},
                 "Done": {"Type": "Succeed"},
             },

@@ -201,6 +201,16 @@ async def test_legacy_arn_by_function_name_and_qualifier() -> None:
 
 
 @pytest.mark.anyio
+async def test_placeholder_function_name_inside_an_arn() -> None:
+    resource = "arn:aws:lambda:${AWS::Region}:${AWS::AccountId}:function:${PaymentFn}"
+    binding = resolve_binding(resource, {"PaymentFn": _tagged("payment")})
+    assert await _invoke(binding, _request(resource, {})) == "payment"
+    invoke = resolve_binding(INVOKE, {"PaymentFn": _tagged("payment")})
+    payload = {"FunctionName": resource, "Payload": {}}
+    assert (await _invoke(invoke, _request(INVOKE, payload)))["Payload"] == "payment"
+
+
+@pytest.mark.anyio
 async def test_activity_by_name_and_pattern_suffix_by_base_resource() -> None:
     activity = "arn:aws:states:us-east-1:123456789012:activity:Approve"
     binding = resolve_binding(activity, {"Approve": _tagged("activity")})
@@ -394,8 +404,15 @@ async def test_callable_objects_and_partials() -> None:
     def add(prefix: str, event: Any) -> str:
         return f"{prefix}:{event}"
 
+    class Unhashable:
+        __hash__ = None  # type: ignore[assignment]
+
+        def __call__(self, event: Any, context: LambdaContext) -> str:
+            return f"{context.function_name}:{event}"
+
     context = LambdaContext("F", "rid")
     assert await call_handler(AsyncCallable(), 3, context) == "object:3"
+    assert await call_handler(Unhashable(), 5, context) == "F:5"
     assert await call_handler(functools.partial(add, "partial"), 4, context) == "partial:4"
 
 

@@ -21,13 +21,17 @@ from typing import Any
 import pytest
 
 from asl_export.cloudformation import render_cloudformation
-from asl_export.functions import FunctionSpec
+from asl_export.functions import FunctionSpec, function_specs_for
 from asl_export.graph import render_graph
 from asl_export.mock_config import Return, Throw, render_mock_config
 from asl_export.render import placeholders, render, resolve
 from asl_export.sam import render_sam
 from engine.loader import load
 from engine.model import StateMachine
+from saga.integrations import dynamodb, sqs
+from saga.policies import Retry
+from saga.saga import Saga
+from saga.templates import JsonPath
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).resolve().parent / "golden"
@@ -185,6 +189,58 @@ AIRLINE_FUNCTIONS = tuple(
 )
 
 
+class SoldOutError(Exception):
+    """No seat left (a Python step's own error, retried by name)."""
+
+
+SHOP = Saga("Shop", comment="Reserve a seat, charge, record; unwind on failure")
+
+
+@SHOP.step("Reserve Seat", timeout=5, retry=[Retry(SoldOutError, interval=1, max_retries=2)])
+def reserve_seat(event: dict[str, Any]) -> str:
+    """Reserve a seat; returns its id."""
+    return f"seat-{event['orderId']}"
+
+
+@reserve_seat.compensate("Release Seat")
+def release_seat(event: dict[str, Any]) -> None:
+    """Give the seat back."""
+
+
+@SHOP.step("Charge Card", resource="${ChargeCard.Arn}")
+async def charge_card(event: dict[str, Any]) -> dict[str, Any]:
+    """Charge the card (async)."""
+    return {"charged": True}
+
+
+@charge_card.compensate("Refund Card", resource="${RefundCard.Arn}")
+def refund_card(event: dict[str, Any]) -> None:
+    """Refund the charge."""
+
+
+SHOP.step(
+    "Record Order",
+    dynamodb.put_item(
+        table_name="${OrdersTable}",
+        item={"id": {"S": JsonPath("$.orderId")}, "seat": {"S": JsonPath("$.reserveSeat")}},
+    ),
+    result_path=None,
+)
+SHOP.on_failure(
+    "Dead Letter",
+    sqs.send_message(queue_url="${ShopDLQ}", message_body=JsonPath("$")),
+    continue_on_error=False,
+)
+
+
+def shop() -> StateMachine:
+    return SHOP.to_state_machine()
+
+
+def shop_functions() -> tuple[FunctionSpec, ...]:
+    return function_specs_for(shop(), SHOP.handlers())
+
+
 def _lambda_arn(name: str) -> str:
     return f"arn:${{AWS::Partition}}:lambda:${{AWS::Region}}:${{AWS::AccountId}}:function:{name}"
 
@@ -212,9 +268,10 @@ def orders() -> StateMachine:
     return load(ORDERS, validate=False)
 
 
-EXAMPLES = {
-    "airline": (airline, AIRLINE_FUNCTIONS, "ProcessBooking"),
-    "orders": (orders, ORDERS_FUNCTIONS, "Orders"),
+EXAMPLES: dict[str, tuple[Any, Any, str]] = {
+    "airline": (airline, lambda: AIRLINE_FUNCTIONS, "ProcessBooking"),
+    "orders": (orders, lambda: ORDERS_FUNCTIONS, "Orders"),
+    "shop": (shop, shop_functions, "Shop"),
 }
 
 
@@ -229,8 +286,8 @@ def _resolved(machine: StateMachine) -> StateMachine:
 
 
 def _outputs(example: str) -> dict[str, str]:
-    build, functions, name = EXAMPLES[example]
-    machine = build()
+    build, specs, name = EXAMPLES[example]
+    machine, functions = build(), specs()
     outputs = {
         f"{example}.asl.json": render(machine),
         f"{example}.resolved.asl.json": render(_resolved(machine)),
@@ -316,8 +373,9 @@ def _statelint(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([str(statelint), *args], capture_output=True, text=True, check=False)
 
 
-def test_resolved_orders_definition_passes_statelint() -> None:
-    done = _statelint(str(GOLDEN / "orders.resolved.asl.json"))
+@pytest.mark.parametrize("example", ["orders", "shop"])
+def test_resolved_definitions_pass_statelint(example: str) -> None:
+    done = _statelint(str(GOLDEN / f"{example}.resolved.asl.json"))
     assert done.returncode == 0, done.stdout + done.stderr
 
 

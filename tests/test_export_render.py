@@ -31,13 +31,14 @@ from engine.model import (
     PassState,
     ProcessorConfig,
     Retrier,
+    State,
     StateMachine,
     SucceedState,
     TaskState,
     WaitState,
 )
 from tests.strategies import machines
-from tests.test_export_golden import AIRLINE, ORDERS, airline, orders
+from tests.test_export_golden import AIRLINE, ORDERS, ROOT, airline, orders, shop
 
 
 def _task(**fields: Any) -> StateMachine:
@@ -131,6 +132,7 @@ def test_render_is_byte_identical_across_interpreter_runs() -> None:
             [sys.executable, "-c", script],
             capture_output=True,
             check=True,
+            cwd=ROOT,
             env={"PYTHONHASHSEED": seed, "PATH": ""},
         ).stdout
         for seed in ("0", "1", "2")
@@ -138,7 +140,7 @@ def test_render_is_byte_identical_across_interpreter_runs() -> None:
     assert runs == {render(orders()).encode()}
 
 
-@pytest.mark.parametrize("build", [airline, orders])
+@pytest.mark.parametrize("build", [airline, orders, shop])
 def test_round_trip_of_examples(build: Any) -> None:
     machine = build()
     text = render(machine)
@@ -153,7 +155,7 @@ def test_airline_render_matches_the_reference_definition() -> None:
 
 
 def test_round_trip_of_every_state_type_and_nested_processor() -> None:
-    inner = {"P": PassState(type="Pass", result={"k": [1, 2.5, None]}, end=True)}
+    inner: dict[str, State] = {"P": PassState(type="Pass", result={"k": [1, 2.5, None]}, end=True)}
     machine = StateMachine(
         start_at="W",
         version="1.0",
@@ -227,7 +229,8 @@ def test_every_model_field_has_a_place_in_the_key_order() -> None:
         ),
     ]
     for model, order in orders_by_model:
-        missing = {info.alias for info in model.model_fields.values()} - set(order)
+        fields = model.model_fields  # type: ignore[attr-defined]
+        missing = {info.alias for info in fields.values()} - set(order)
         assert missing == set(), (model.__name__, missing)
 
 

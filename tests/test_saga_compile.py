@@ -8,7 +8,7 @@ import pytest
 
 from saga.integrations import DYNAMODB_THROTTLING_ERRORS, dynamodb, events, sns, sqs
 from saga.policies import Retry, error_name
-from saga.saga import Saga
+from saga.saga import ORIGINAL_ERROR, Saga
 from saga.steps import LambdaInvoke
 from saga.templates import JsonPath
 
@@ -49,7 +49,11 @@ def test_minimal_step_defaults() -> None:
                 ],
                 "End": True,
             },
-            "Saga Failed": {"Type": "Fail", "ErrorPath": "$.error.Error", "CausePath": "$.error.Cause"},
+            "Saga Failed": {
+                "Type": "Fail",
+                "Error": "SagaFailed",
+                "CausePath": "States.JsonToString($.error)",
+            },
         },
     }
     assert saga.handlers() == {"ReserveBooking": act}
@@ -58,8 +62,17 @@ def test_minimal_step_defaults() -> None:
 def test_retry_all_options() -> None:
     state = one_step(
         retry=[
-            Retry(ReservationError, NamedError, "Custom.Error", interval=3, backoff_rate=1.5,
-                  max_retries=4, max_delay=60, jitter="FULL", comment="transient"),
+            Retry(
+                ReservationError,
+                NamedError,
+                "Custom.Error",
+                interval=3,
+                backoff_rate=1.5,
+                max_retries=4,
+                max_delay=60,
+                jitter="FULL",
+                comment="transient",
+            ),
         ]
     )
     assert state["Retry"] == [
@@ -116,7 +129,12 @@ def test_timeout_and_heartbeat() -> None:
 def test_data_flow_options() -> None:
     state = one_step(
         input_path="$.order",
-        parameters={"id": JsonPath("$.id"), "fixed": 1, "raw.$": "$.raw", "list": [{"x": JsonPath("$$.Execution.Name")}]},
+        parameters={
+            "id": JsonPath("$.id"),
+            "fixed": 1,
+            "raw.$": "$.raw",
+            "list": [{"x": JsonPath("$$.Execution.Name")}],
+        },
         result_selector={"total": JsonPath("$.sum")},
         result_path="$.result",
         error_path="$.failure",
@@ -135,7 +153,9 @@ def test_data_flow_options() -> None:
         },
         "ResultSelector": {"total.$": "$.sum"},
         "ResultPath": "$.result",
-        "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.failure", "Next": "Saga Failed"}],
+        "Catch": [
+            {"ErrorEquals": ["States.ALL"], "ResultPath": "$.failure", "Next": "Saga Failed"}
+        ],
         "End": True,
     }
 
@@ -156,8 +176,13 @@ def test_resources_for_python_actions() -> None:
 
 def test_lambda_invoke_wraps_payload_and_unwraps_the_result() -> None:
     saga = Saga("S")
-    saga.step("A", act, resource=LambdaInvoke("reserve-fn"), result_path="$.a",
-              result_selector={"id.$": "$.bookingId"})
+    saga.step(
+        "A",
+        act,
+        resource=LambdaInvoke("reserve-fn"),
+        result_path="$.a",
+        result_selector={"id.$": "$.bookingId"},
+    )
     states = saga.to_state_machine().to_dict()["States"]
     assert states["A"] == {
         "Type": "Task",
@@ -179,8 +204,9 @@ def test_lambda_invoke_wraps_payload_and_unwraps_the_result() -> None:
 
 def test_lambda_invoke_with_parameters_and_no_result() -> None:
     saga = Saga("S")
-    saga.step("A", act, resource=LambdaInvoke("fn"), parameters={"id": JsonPath("$.id")},
-              result_path=None)
+    saga.step(
+        "A", act, resource=LambdaInvoke("fn"), parameters={"id": JsonPath("$.id")}, result_path=None
+    )
     states = saga.to_state_machine().to_dict()["States"]
     assert states["A"]["Parameters"] == {"FunctionName": "fn", "Payload": {"id.$": "$.id"}}
     assert "A (unwrap Payload)" not in states and states["A"]["End"] is True
@@ -189,34 +215,88 @@ def test_lambda_invoke_with_parameters_and_no_result() -> None:
 def test_integrations_parameters() -> None:
     key = {"id": {"S": JsonPath("$.id")}}
     cases = [
-        (dynamodb.get_item(table_name="T", key=key, consistent_read=True),
-         "arn:aws:states:::dynamodb:getItem",
-         {"TableName": "T", "Key": {"id": {"S.$": "$.id"}}, "ConsistentRead": True}),
-        (dynamodb.put_item(table_name=JsonPath("$.t"), item={"id": {"S": "1"}},
-                           condition_expression="attribute_not_exists(id)"),
-         "arn:aws:states:::dynamodb:putItem",
-         {"TableName.$": "$.t", "Item": {"id": {"S": "1"}}, "ConditionExpression": "attribute_not_exists(id)"}),
-        (dynamodb.delete_item(table_name="T", key=key), "arn:aws:states:::dynamodb:deleteItem",
-         {"TableName": "T", "Key": {"id": {"S.$": "$.id"}}}),
-        (dynamodb.update_item(table_name="T", key=key, update_expression="SET a = :a",
-                              expression_attribute_values={":a": {"N": "1"}}, return_values="ALL_NEW"),
-         "arn:aws:states:::dynamodb:updateItem",
-         {"TableName": "T", "Key": {"id": {"S.$": "$.id"}}, "UpdateExpression": "SET a = :a",
-          "ExpressionAttributeValues": {":a": {"N": "1"}}, "ReturnValues": "ALL_NEW"}),
-        (sqs.send_message(queue_url="${Queue}", message_body=JsonPath("$")),
-         "arn:aws:states:::sqs:sendMessage", {"QueueUrl": "${Queue}", "MessageBody.$": "$"}),
-        (sqs.send_message(queue_url="q", message_body={"token": JsonPath("$$.Task.Token")},
-                          wait_for_task_token=True),
-         "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
-         {"QueueUrl": "q", "MessageBody": {"token.$": "$$.Task.Token"}}),
-        (sns.publish(topic_arn="${Topic}", message=JsonPath("$.text"), subject="Booking"),
-         "arn:aws:states:::sns:publish",
-         {"TopicArn": "${Topic}", "Message.$": "$.text", "Subject": "Booking"}),
-        (events.put_events(entries=[events.entry(detail={"id": JsonPath("$.id")}, detail_type="Booked",
-                                                 source="airline", event_bus_name="bus")]),
-         "arn:aws:states:::events:putEvents",
-         {"Entries": [{"Detail": {"id.$": "$.id"}, "DetailType": "Booked", "Source": "airline",
-                       "EventBusName": "bus"}]}),
+        (
+            dynamodb.get_item(table_name="T", key=key, consistent_read=True),
+            "arn:aws:states:::dynamodb:getItem",
+            {"TableName": "T", "Key": {"id": {"S.$": "$.id"}}, "ConsistentRead": True},
+        ),
+        (
+            dynamodb.put_item(
+                table_name=JsonPath("$.t"),
+                item={"id": {"S": "1"}},
+                condition_expression="attribute_not_exists(id)",
+            ),
+            "arn:aws:states:::dynamodb:putItem",
+            {
+                "TableName.$": "$.t",
+                "Item": {"id": {"S": "1"}},
+                "ConditionExpression": "attribute_not_exists(id)",
+            },
+        ),
+        (
+            dynamodb.delete_item(table_name="T", key=key),
+            "arn:aws:states:::dynamodb:deleteItem",
+            {"TableName": "T", "Key": {"id": {"S.$": "$.id"}}},
+        ),
+        (
+            dynamodb.update_item(
+                table_name="T",
+                key=key,
+                update_expression="SET a = :a",
+                expression_attribute_values={":a": {"N": "1"}},
+                return_values="ALL_NEW",
+            ),
+            "arn:aws:states:::dynamodb:updateItem",
+            {
+                "TableName": "T",
+                "Key": {"id": {"S.$": "$.id"}},
+                "UpdateExpression": "SET a = :a",
+                "ExpressionAttributeValues": {":a": {"N": "1"}},
+                "ReturnValues": "ALL_NEW",
+            },
+        ),
+        (
+            sqs.send_message(queue_url="${Queue}", message_body=JsonPath("$")),
+            "arn:aws:states:::sqs:sendMessage",
+            {"QueueUrl": "${Queue}", "MessageBody.$": "$"},
+        ),
+        (
+            sqs.send_message(
+                queue_url="q",
+                message_body={"token": JsonPath("$$.Task.Token")},
+                wait_for_task_token=True,
+            ),
+            "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+            {"QueueUrl": "q", "MessageBody": {"token.$": "$$.Task.Token"}},
+        ),
+        (
+            sns.publish(topic_arn="${Topic}", message=JsonPath("$.text"), subject="Booking"),
+            "arn:aws:states:::sns:publish",
+            {"TopicArn": "${Topic}", "Message.$": "$.text", "Subject": "Booking"},
+        ),
+        (
+            events.put_events(
+                entries=[
+                    events.entry(
+                        detail={"id": JsonPath("$.id")},
+                        detail_type="Booked",
+                        source="airline",
+                        event_bus_name="bus",
+                    )
+                ]
+            ),
+            "arn:aws:states:::events:putEvents",
+            {
+                "Entries": [
+                    {
+                        "Detail": {"id.$": "$.id"},
+                        "DetailType": "Booked",
+                        "Source": "airline",
+                        "EventBusName": "bus",
+                    }
+                ]
+            },
+        ),
     ]
     for integration, resource, parameters in cases:
         saga = Saga("S")
@@ -240,33 +320,67 @@ def test_catch_routing_options() -> None:
     saga = Saga("S")
     a = saga.step("A", act)
     a.compensate("Undo A", act)
-    saga.step("B", act, compensate_on=[ReservationError, "States.Timeout"], fail_fast_on=[ValueError])
+    saga.step(
+        "B", act, compensate_on=[ReservationError, "States.Timeout"], fail_fast_on=[ValueError]
+    )
     saga.step("C", act, compensate_on=[])
     states = saga.to_state_machine().to_dict()["States"]
     assert states["B"]["Catch"] == [
         {"ErrorEquals": ["ValueError"], "ResultPath": "$", "Next": "Saga Failed Fast"},
-        {"ErrorEquals": ["ReservationError", "States.Timeout"], "ResultPath": "$.error", "Next": "Undo A"},
+        {
+            "ErrorEquals": ["ReservationError", "States.Timeout"],
+            "ResultPath": "$.error",
+            "Next": "Undo A",
+        },
     ]
     assert "Catch" not in states["C"]
-    assert states["Saga Failed Fast"] == {"Type": "Fail", "ErrorPath": "$.Error", "CausePath": "$.Cause"}
+    assert states["Saga Failed Fast"] == {
+        "Type": "Fail",
+        "ErrorPath": "$.Error",
+        "CausePath": "States.JsonToString($)",
+    }
+
+
+def test_original_error_is_read_from_the_error_path() -> None:
+    saga = Saga("S", failure_error=ORIGINAL_ERROR, failure_cause="compensated")
+    saga.step("A", act, compensate_on=[ReservationError, NamedError])
+    assert saga.to_state_machine().to_dict()["States"]["Saga Failed"] == {
+        "Type": "Fail",
+        "Cause": "compensated",
+        "ErrorPath": "$.error.Error",
+    }
 
 
 def test_saga_level_settings() -> None:
-    saga = Saga("S", comment="books", timeout=3600, success_state="Done", failure_state="Failed",
-                failure_error="BookingFailed", failure_cause="see history")
+    saga = Saga(
+        "S",
+        comment="books",
+        timeout=3600,
+        success_state="Done",
+        failure_state="Failed",
+        failure_error="BookingFailed",
+        failure_cause="see history",
+    )
     saga.step("A", act)
     machine = saga.to_state_machine().to_dict()
     assert machine["Comment"] == "books" and machine["TimeoutSeconds"] == 3600
     assert machine["States"]["A"]["Next"] == "Done"
     assert machine["States"]["Done"] == {"Type": "Pass", "End": True}
-    assert machine["States"]["Failed"] == {"Type": "Fail", "Error": "BookingFailed", "Cause": "see history"}
+    assert machine["States"]["Failed"] == {
+        "Type": "Fail",
+        "Error": "BookingFailed",
+        "Cause": "see history",
+    }
 
 
-def test_failure_state_mixes_static_error_and_cause_path() -> None:
+def test_failure_state_with_static_error_reads_the_cause() -> None:
     saga = Saga("S", failure_error="BookingFailed")
     saga.step("A", act)
     assert saga.to_state_machine().to_dict()["States"]["Saga Failed"] == {
-        "Type": "Fail", "Error": "BookingFailed", "CausePath": "$.error.Cause"}
+        "Type": "Fail",
+        "Error": "BookingFailed",
+        "CausePath": "States.JsonToString($.error)",
+    }
 
 
 def test_saga_error_path_moves_the_failure_path() -> None:
@@ -274,14 +388,21 @@ def test_saga_error_path_moves_the_failure_path() -> None:
     saga.step("A", act)
     states = saga.to_state_machine().to_dict()["States"]
     assert states["A"]["Catch"][0]["ResultPath"] == "$.failure"
-    assert states["Saga Failed"] == {"Type": "Fail", "ErrorPath": "$.failure.Error", "CausePath": "$.failure.Cause"}
+    assert states["Saga Failed"] == {
+        "Type": "Fail",
+        "Error": "SagaFailed",
+        "CausePath": "States.JsonToString($.failure)",
+    }
 
 
 def test_parallel_group() -> None:
     saga = Saga("S")
     saga.step("Start", act)
-    group = saga.parallel("Book Travel", retry=[Retry("States.ALL", max_retries=1)],
-                          result_selector={"flight.$": "$[0]", "hotel.$": "$[1]"})
+    group = saga.parallel(
+        "Book Travel",
+        retry=[Retry("States.ALL", max_retries=1)],
+        result_selector={"flight.$": "$[0]", "hotel.$": "$[1]"},
+    )
     flight = group.step("Book Flight", act, timeout=5)
     flight.compensate("Cancel Flight", act)
     hotel = group.step("Book Hotel", act, resource=LambdaInvoke("hotel"))
@@ -290,14 +411,34 @@ def test_parallel_group() -> None:
     assert machine["States"]["Book Travel"] == {
         "Type": "Parallel",
         "Branches": [
-            {"StartAt": "Book Flight", "States": {"Book Flight": {
-                "Type": "Task", "Resource": "${BookFlight}", "TimeoutSeconds": 5, "End": True}}},
-            {"StartAt": "Book Hotel", "States": {
-                "Book Hotel": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
-                               "Parameters": {"FunctionName": "hotel", "Payload.$": "$"},
-                               "Next": "Book Hotel (unwrap Payload)"},
-                "Book Hotel (unwrap Payload)": {"Type": "Pass", "InputPath": "$.Payload",
-                                                "ResultPath": "$", "End": True}}},
+            {
+                "StartAt": "Book Flight",
+                "States": {
+                    "Book Flight": {
+                        "Type": "Task",
+                        "Resource": "${BookFlight}",
+                        "TimeoutSeconds": 5,
+                        "End": True,
+                    }
+                },
+            },
+            {
+                "StartAt": "Book Hotel",
+                "States": {
+                    "Book Hotel": {
+                        "Type": "Task",
+                        "Resource": "arn:aws:states:::lambda:invoke",
+                        "Parameters": {"FunctionName": "hotel", "Payload.$": "$"},
+                        "Next": "Book Hotel (unwrap Payload)",
+                    },
+                    "Book Hotel (unwrap Payload)": {
+                        "Type": "Pass",
+                        "InputPath": "$.Payload",
+                        "ResultPath": "$",
+                        "End": True,
+                    },
+                },
+            },
         ],
         "ResultSelector": {"flight.$": "$[0]", "hotel.$": "$[1]"},
         "ResultPath": "$.bookTravel",
@@ -315,22 +456,33 @@ def test_compensation_and_handler_defaults() -> None:
     saga.step("A", act).compensate("Undo A", act)
     saga.step("B", act)
     saga.on_failure("Notify", act)
-    saga.on_failure("Dead Letter", sqs.send_message(queue_url="q", message_body=JsonPath("$")),
-                    continue_on_error=False)
+    saga.on_failure(
+        "Dead Letter",
+        sqs.send_message(queue_url="q", message_body=JsonPath("$")),
+        continue_on_error=False,
+    )
     states = saga.to_state_machine().to_dict()["States"]
     assert states["Undo A"] == {
-        "Type": "Task", "Resource": "${UndoA}", "ResultPath": None,
+        "Type": "Task",
+        "Resource": "${UndoA}",
+        "ResultPath": None,
         "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.undoAError", "Next": "Notify"}],
         "Next": "Notify",
     }
     assert states["Notify"] == {
-        "Type": "Task", "Resource": "${Notify}", "ResultPath": "$.notify",
-        "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.notifyError", "Next": "Dead Letter"}],
+        "Type": "Task",
+        "Resource": "${Notify}",
+        "ResultPath": "$.notify",
+        "Catch": [
+            {"ErrorEquals": ["States.ALL"], "ResultPath": "$.notifyError", "Next": "Dead Letter"}
+        ],
         "Next": "Dead Letter",
     }
     assert states["Dead Letter"] == {
-        "Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage",
-        "Parameters": {"QueueUrl": "q", "MessageBody.$": "$"}, "ResultPath": "$.deadLetter",
+        "Type": "Task",
+        "Resource": "arn:aws:states:::sqs:sendMessage",
+        "Parameters": {"QueueUrl": "q", "MessageBody.$": "$"},
+        "ResultPath": "$.deadLetter",
         "Next": "Saga Failed",
     }
 

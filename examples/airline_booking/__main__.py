@@ -10,7 +10,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+import textwrap
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -20,6 +21,7 @@ from engine.diagnostics import DefinitionError
 from engine.model import StateMachine
 from examples.airline_booking.environment import AirlineEnvironment
 from examples.airline_booking.evidence import render_evidence
+from examples.airline_booking.functions import HANDLERS
 from examples.airline_booking.runner import ROLES, ScenarioRun, load_reference, run_scenario
 from examples.airline_booking.scenarios import DEFAULT_SCENARIOS, SCENARIOS
 from examples.airline_booking.style import Style
@@ -78,12 +80,15 @@ def _selected(names: Sequence[str] | None) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def _machine(env: AirlineEnvironment, definition: Path | None) -> StateMachine:
+def _machine(
+    env: AirlineEnvironment, definition: Path | None
+) -> tuple[StateMachine, Mapping[str, Callable[..., Any]]]:
+    """The machine to run and the handlers for its Lambda placeholders."""
     if definition is not None:
-        return load_reference(env, definition)
-    from examples.airline_booking.saga import build_machine
+        return load_reference(env, definition), HANDLERS
+    from examples.airline_booking.saga import booking, build_machine
 
-    return build_machine(env.substitutions())
+    return build_machine(env.substitutions()), booking.handlers()
 
 
 def _heading(title: str, style: Style) -> str:
@@ -102,7 +107,10 @@ def _result_lines(run: ScenarioRun, style: Style) -> list[str]:
     status = style.red(style.bold(execution.status))
     error = execution.error or "(no error name)"
     cause = error_message(execution.cause) or "(no cause)"
-    return [f"  {status}  {error}: {cause}"]
+    return [
+        f"  {status}  {error}",
+        *textwrap.wrap(cause, 88, initial_indent="  ", subsequent_indent="  "),
+    ]
 
 
 def _report(run: ScenarioRun, *, clock: str, backend: str, style: Style, out: TextIO) -> bool:
@@ -112,7 +120,7 @@ def _report(run: ScenarioRun, *, clock: str, backend: str, style: Style, out: Te
     elapsed = (execution.stop_posix or execution.start_posix) - execution.start_posix
     lines = [
         _heading(scenario.title, style),
-        scenario.story,
+        *textwrap.wrap(scenario.story, 88),
         style.dim(
             f"execution {execution.name} · {clock} clock, {elapsed:.1f}s of execution time "
             f"· AWS services: {backend}"
@@ -140,9 +148,12 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     all_ok = True
     try:
         with AirlineEnvironment(endpoint_url=args.endpoint_url) as env:
-            machine = _machine(env, args.definition)
+            machine, handlers = _machine(env, args.definition)
             for name in _selected(args.scenario):
-                run = run_scenario(SCENARIOS[name], env, machine, clock=args.clock, seed=args.seed)
+                scenario = SCENARIOS[name]
+                run = run_scenario(
+                    scenario, env, machine, handlers=handlers, clock=args.clock, seed=args.seed
+                )
                 ok = _report(run, clock=args.clock, backend=env.backend, style=style, out=out)
                 all_ok = all_ok and ok
     except DefinitionError as exc:

@@ -15,11 +15,17 @@ from typing import Any
 from examples.airline_booking.environment import AirlineEnvironment
 from examples.airline_booking.scenarios import PreparedRun
 from examples.airline_booking.style import Style
-from examples.airline_booking.trace import error_message
+from examples.airline_booking.trace import error_message, short_cause
 
 __all__ = ["Check", "Evidence", "collect_evidence", "render_evidence"]
 
-_ERROR_KEYS = ("flightError", "bookingError", "paymentError", "notificationError")
+_ERROR_KEYS = (
+    "flightError",
+    "bookingError",
+    "paymentError",
+    "notificationError",
+    "notificationgError",  # the reference definition's spelling
+)
 
 
 @dataclass(frozen=True)
@@ -105,7 +111,7 @@ class Evidence:
             return Check(succeeded, "dead-letter queue: empty")
         body = self.dead_letters[-1]
         errors = [
-            f"{key} {value.get('Error')} ({error_message(value.get('Cause'))})"
+            f"{key} {value.get('Error')} ({short_cause(error_message(value.get('Cause')))})"
             for key in _ERROR_KEYS
             if isinstance(value := body.get(key), dict)
         ]

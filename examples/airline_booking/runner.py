@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from engine.clock import Clock, RealClock, VirtualClock
 from engine.execution import Execution
@@ -58,17 +59,22 @@ def run_scenario(
     env: AirlineEnvironment,
     machine: StateMachine,
     *,
+    handlers: Mapping[str, Callable[..., Any]] = HANDLERS,
     clock: ClockName = "virtual",
     seed: int = 0,
     run_id: str = "1",
 ) -> ScenarioRun:
-    """Prepare the world for ``scenario``, run ``machine`` on it, and collect the evidence."""
+    """Prepare the world for ``scenario``, run ``machine`` on it, and collect the evidence.
+
+    ``handlers`` bind the definition's Lambda placeholders (by default the sample's functions
+    by placeholder name; a saga passes its own :meth:`~saga.saga.Saga.handlers`).
+    """
     prepared = scenario.prepare(env, run_id)
     injector = scenario.fault_injector()
     execution = run(
         machine,
         prepared.input,
-        handlers=HANDLERS,
+        handlers=handlers,
         name=prepared.execution_name,
         clock=make_clock(clock),
         seed=seed,

@@ -24,6 +24,7 @@ __all__ = [
     "error_message",
     "render_trace",
     "retry_delays",
+    "short_cause",
     "steps_of",
 ]
 
@@ -161,7 +162,7 @@ def _seconds(value: float) -> str:
     if value >= 60:
         minutes, seconds = divmod(value, 60)
         return f"{int(minutes)}m{seconds:04.1f}s"
-    return f"{value:.1f}s" if value >= 0.1 or value == 0 else f"{value * 1000:.0f}ms"
+    return f"{value:.1f}s"
 
 
 def _catch_of(machine: StateMachine | None, step: Step, error: str | None) -> str | None:
@@ -194,7 +195,8 @@ def render_trace(
     roles: Mapping[str, Role] | None = None,
     style: Style | None = None,
 ) -> list[str]:
-    """The execution's path as lines for a terminal, one block per state visited."""
+    """The execution's path as lines for a terminal: one line per state visited, then its
+    attempts, retries (with the backoff waited) and where a caught error went."""
     style = style or Style(enabled=False)
     roles = roles or {}
     steps = steps_of(execution.history)
@@ -203,42 +205,57 @@ def render_trace(
     lines: list[str] = []
     for step in steps:
         role = roles.get(step.name, Role.FORWARD)
-        clock = style.dim(f"+{_seconds(step.entered - start):>7}")
+        clock = style.dim(f"+{_seconds(step.entered - start):>6}")
         marker, name = _heading(step, role, style)
         label = name + " " * (width - len(step.name))
-        lines.append(f"  {clock}  {marker} {label}{_summary(step, role, style)}")
-        indent = " " * (14 + width)
-        lines.extend(indent + line for line in _details(step, machine, style))
+        summary = _summary(step, role, machine, style)
+        lines.append(f"  {clock}  {marker} {label}{summary}".rstrip())
+        lines.extend(" " * 15 + line for line in _details(step, machine, style))
     return lines
 
 
 def _heading(step: Step, role: Role, style: Style) -> tuple[str, str]:
     if step.state_type == "Fail":
         return style.red("✗"), style.bold(style.red(step.name))
-    if step.state_type in ("Succeed", "Pass") and role is Role.END:
+    if role is Role.END:
         return style.green("✓"), style.bold(style.green(step.name))
     if role is Role.COMPENSATION:
-        mark = style.red("↺") if step.failed else style.yellow("↺")
-        return mark, style.yellow(step.name)
+        return (style.red("✗") if step.failed else style.yellow("↺")), style.yellow(step.name)
     if role is Role.FAILURE_HANDLER:
-        mark = style.red("✗") if step.failed else style.magenta("•")
-        return mark, style.magenta(step.name)
+        return (style.red("✗") if step.failed else style.magenta("•")), style.magenta(step.name)
     if step.failed:
         return style.red("✗"), style.bold(step.name)
     return style.green("✓"), style.bold(step.name)
 
 
-def _summary(step: Step, role: Role, style: Style) -> str:
+def _short(value: Any, limit: int = 48) -> str:
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _summary(step: Step, role: Role, machine: StateMachine | None, style: Style) -> str:
     if step.state_type == "Fail":
-        error = step.execution_error or "(no Error)"
-        cause = error_message(step.execution_cause) or "(no Cause)"
-        return style.red(f"execution FAILED — {error}: {cause}")
-    tag = style.yellow("compensation") if role is Role.COMPENSATION else ""
-    if role is Role.FAILURE_HANDLER:
-        tag = style.magenta("failure handling")
-    if step.state_type == "Pass" and role is Role.END:
+        return style.red(f"execution FAILED ({step.execution_error or 'no error name'})")
+    if role is Role.END:
         return style.green("execution SUCCEEDED")
-    return tag
+    tag = {
+        Role.COMPENSATION: style.yellow("compensation"),
+        Role.FAILURE_HANDLER: style.magenta("failure handling"),
+    }.get(role, "")
+    if step.failed or not step.attempts:
+        return tag
+    state = machine.states.get(step.name) if machine is not None else None
+    result_path = getattr(state, "result_path", None) if isinstance(state, TaskState) else None
+    if result_path is None:
+        return tag
+    stored = style.dim(f"{result_path} = {_short(step.attempts[-1].output)}")
+    return f"{tag}  {stored}" if tag else stored
+
+
+def short_cause(message: str, limit: int = 110) -> str:
+    """A cause short enough for one line: AWS's ``(Service: …)`` suffix dropped, then cut."""
+    message = message.split(" (Service: ", 1)[0]
+    return message if len(message) <= limit else message[: limit - 1] + "…"
 
 
 def _details(step: Step, machine: StateMachine | None, style: Style) -> list[str]:
@@ -248,19 +265,18 @@ def _details(step: Step, machine: StateMachine | None, style: Style) -> list[str
         if attempt.backoff is not None:
             limit = _max_retries(machine, step, step.attempts[number - 2].error)
             of = f" of {limit}" if limit else ""
-            lines.append(
-                style.cyan(f"⏱ retry {number - 1}{of} after a {_seconds(attempt.backoff)} backoff")
-            )
+            waited = _seconds(attempt.backoff)
+            lines.append(style.cyan(f"⏱ retry {number - 1}{of} after a {waited} backoff"))
         if attempt.failed:
             prefix = f"attempt {number}: " if total > 1 else ""
-            message = error_message(attempt.cause)
-            text = f"{prefix}{attempt.error}" + (f" — {message}" if message else "")
-            lines.append(style.red(text))
+            message = short_cause(error_message(attempt.cause))
+            lines.append(
+                style.red(f"{prefix}{attempt.error}" + (f": {message}" if message else ""))
+            )
         elif total > 1:
             lines.append(style.green(f"attempt {number}: succeeded"))
     if step.attempts and step.attempts[-1].failed and step.next_state is not None:
-        last = step.attempts[-1]
-        where = _catch_of(machine, step, last.error)
-        into = f", error kept at {where}" if where else ""
+        where = _catch_of(machine, step, step.attempts[-1].error)
+        into = f" (error kept at {where})" if where else ""
         lines.append(style.yellow(f"↳ caught → {step.next_state}{into}"))
     return lines

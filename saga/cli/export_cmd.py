@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from asl_export.cloudformation import render_cloudformation
-from asl_export.functions import FunctionSpec
+from asl_export.functions import FunctionSpec, function_specs_for
 from asl_export.render import ExportError, render, resolve
 from asl_export.sam import render_sam
 from engine.diagnostics import DefinitionError
@@ -70,21 +70,29 @@ def _import(text: str) -> Any:
     return value
 
 
-def _functions(value: Any) -> tuple[FunctionSpec, ...]:
+def _functions(value: Any, machine: StateMachine) -> tuple[FunctionSpec, ...]:
+    """The Python steps to deploy: ``function_specs()``, else derived from ``handlers()``."""
     specs = getattr(value, "function_specs", None)
-    if not callable(specs):
-        return ()
-    found = tuple(specs())
-    for spec in found:
-        if not isinstance(spec, FunctionSpec):
-            raise UsageError(f"function_specs() gave {type(spec).__name__}, not a FunctionSpec")
-    return found
+    if callable(specs):
+        found = tuple(specs())
+        for spec in found:
+            if not isinstance(spec, FunctionSpec):
+                raise UsageError(f"function_specs() gave {type(spec).__name__}, not a FunctionSpec")
+        return found
+    handlers = getattr(value, "handlers", None)
+    if callable(handlers):
+        return function_specs_for(machine, handlers())
+    return ()
 
 
 def _compensations(value: Any) -> frozenset[str]:
+    """Compensation state names: ``compensation_states()``, else the saga's compensation steps."""
     names = getattr(value, "compensation_states", None)
     if callable(names):
         return frozenset(str(n) for n in names())
+    steps = getattr(value, "all_steps", None)
+    if callable(steps):
+        return frozenset(s.name for s in steps() if getattr(s, "role", None) == "compensation")
     return frozenset()
 
 
@@ -107,7 +115,7 @@ def load_target(text: str) -> ExportTarget:
     compile_machine = getattr(value, "to_state_machine", None)
     if not callable(compile_machine):
         raise UsageError(
-            f"TARGET {text!r} is a {type(value).__name__}, not a saga or a StateMachine"
+            f"TARGET {text!r} is neither a saga nor a StateMachine (it is {type(value).__name__})"
         )
     try:
         machine = compile_machine()
@@ -117,11 +125,14 @@ def load_target(text: str) -> ExportTarget:
         raise UsageError(f"TARGET {text!r}: cannot compile: {exc}") from None
     if not isinstance(machine, StateMachine):
         raise UsageError(f"TARGET {text!r}: to_state_machine() did not return a StateMachine")
+    try:
+        functions = _functions(value, machine)
+    except ExportError as exc:
+        raise UsageError(str(exc)) from None
+    except (ValueError, TypeError) as exc:
+        raise UsageError(f"TARGET {text!r}: {exc}") from None
     return ExportTarget(
-        machine=machine,
-        name=default,
-        functions=_functions(value),
-        compensations=_compensations(value),
+        machine=machine, name=default, functions=functions, compensations=_compensations(value)
     )
 
 

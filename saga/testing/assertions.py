@@ -1,0 +1,355 @@
+"""Assertions about an execution that read like the domain: path, retries, compensations, outcome.
+
+Each raises :class:`SagaAssertionError` (an ``AssertionError``) whose message says what differs
+and shows the execution's history as a table.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Final
+
+from engine.execution import Execution
+from engine.history import HistoryEvent
+from saga.testing.history_table import event_visits, history_table
+
+if TYPE_CHECKING:
+    from saga.saga import Saga
+    from saga.steps import Step
+
+__all__ = [
+    "Attempt",
+    "SagaAssertionError",
+    "StateVisit",
+    "assert_compensated",
+    "assert_failed",
+    "assert_path",
+    "assert_retried",
+    "assert_succeeded",
+    "assert_timed_out",
+    "compensations_run",
+    "retry_delays",
+    "state_visits",
+]
+
+_MISSING: Final[Any] = object()
+_OUTCOMES: Final = ("Succeeded", "Failed", "TimedOut", "Aborted")
+
+
+class SagaAssertionError(AssertionError):
+    """An execution did not do what the test expected; the message holds its history."""
+
+    __module__ = "saga.testing"
+
+    def __init__(self, message: str, execution: Execution) -> None:
+        self.execution = execution
+        super().__init__(f"{message}\n\nhistory of the execution:\n{history_table(execution)}")
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One try of a state: when it started, how and when it ended."""
+
+    started: HistoryEvent
+    outcome: HistoryEvent | None
+
+    @property
+    def error(self) -> str | None:
+        """The error of a failed attempt."""
+        details = self.outcome.details if self.outcome is not None else None
+        error = details.get("error") if details else None
+        return error if isinstance(error, str) else None
+
+
+@dataclass
+class StateVisit:
+    """One visit of a state: its entry event and its attempts, in order."""
+
+    entered: HistoryEvent
+    attempts: list[Attempt] = field(default_factory=list)
+
+    @property
+    def retries(self) -> int:
+        """How many times the state was retried in this visit."""
+        return max(0, len(self.attempts) - 1)
+
+    def delays(self) -> list[float]:
+        """Seconds between each failed attempt and the next attempt (the retry backoff)."""
+        out: list[float] = []
+        for before, after in zip(self.attempts, self.attempts[1:], strict=False):
+            end = before.outcome.posix if before.outcome is not None else before.started.posix
+            out.append(round(after.started.posix - end, 6))
+        return out
+
+
+def _is_attempt_start(event_type: str) -> bool:
+    if "Iteration" in event_type or "Branch" in event_type:
+        return False
+    return event_type.endswith(("Scheduled", "StateStarted"))
+
+
+def _is_outcome(event_type: str) -> bool:
+    if "Iteration" in event_type or "Branch" in event_type or event_type.startswith("Execution"):
+        return False
+    return event_type.endswith(_OUTCOMES)
+
+
+def state_visits(execution: Execution, state: str) -> list[StateVisit]:
+    """Every visit of ``state`` (also inside Parallel branches and Map iterations), in order."""
+    roots = event_visits(execution.history)
+    visits: dict[int, StateVisit] = {}
+    open_attempt: dict[int, HistoryEvent] = {}
+    for event in execution.history:
+        root = roots.get(event.id)
+        if root is None:
+            continue
+        if root == event.id:
+            if event.state_name == state:
+                visits[root] = StateVisit(event)
+            continue
+        visit = visits.get(root)
+        if visit is None:
+            continue
+        if _is_attempt_start(event.type):
+            open_attempt[root] = event
+        elif _is_outcome(event.type) and root in open_attempt:
+            visit.attempts.append(Attempt(open_attempt.pop(root), event))
+    for root, started in open_attempt.items():
+        visits[root].attempts.append(Attempt(started, None))
+    return list(visits.values())
+
+
+def retry_delays(execution: Execution, state: str) -> list[float]:
+    """The backoff before each retry of ``state``, in seconds, over all its visits."""
+    return [delay for visit in state_visits(execution, state) for delay in visit.delays()]
+
+
+def _names(items: Sequence[Any]) -> list[str]:
+    return [json.dumps(item, ensure_ascii=False) for item in items]
+
+
+def _fail(message: str, execution: Execution) -> SagaAssertionError:
+    return SagaAssertionError(message, execution)
+
+
+def assert_path(execution: Execution, expected: Sequence[str]) -> None:
+    """The top-level states the execution entered are exactly ``expected``, in order."""
+    __tracebackhide__ = True
+    actual = list(execution.states)
+    if actual == list(expected):
+        return
+    index = next(
+        (i for i, (a, e) in enumerate(zip(actual, expected, strict=False)) if a != e),
+        min(len(actual), len(expected)),
+    )
+    if index < len(actual) and index < len(expected):
+        where = f"at step {index + 1}: entered {actual[index]!r}, expected {expected[index]!r}"
+    elif index < len(actual):
+        where = f"after step {index}: it went on into {actual[index]!r}"
+    else:
+        where = f"after step {index}: it stopped before {expected[index]!r}"
+    raise _fail(
+        f"the execution took another path ({where})\n"
+        f"  expected: {' → '.join(_names(expected)) or '(no state)'}\n"
+        f"  actual:   {' → '.join(_names(actual)) or '(no state)'}",
+        execution,
+    )
+
+
+def assert_retried(
+    execution: Execution,
+    state: str,
+    *,
+    times: int,
+    delays: Sequence[float] | None = None,
+    tolerance: float = 0.001,
+) -> None:
+    """``state`` was retried ``times`` times, waiting ``delays`` seconds before each retry.
+
+    Delays come from the history's virtual timestamps: from the failed attempt's end to the
+    next attempt's start. Over several visits of the state, retries and delays add up.
+    """
+    __tracebackhide__ = True
+    visits = state_visits(execution, state)
+    if not visits:
+        raise _fail(f"state {state!r} never ran, so it was not retried", execution)
+    actual_times = sum(visit.retries for visit in visits)
+    actual_delays = [delay for visit in visits for delay in visit.delays()]
+    problems: list[str] = []
+    if actual_times != times:
+        problems.append(f"{state!r} was retried {_count(actual_times)}, expected {_count(times)}")
+    if delays is not None and (
+        len(actual_delays) != len(delays)
+        or not all(
+            math.isclose(a, e, rel_tol=0.0, abs_tol=tolerance)
+            for a, e in zip(actual_delays, delays, strict=True)
+        )
+    ):
+        problems.append(
+            f"retry delays of {state!r} were {_seconds(actual_delays)}, "
+            f"expected {_seconds(delays)} (± {tolerance:g} s each)"
+        )
+    if problems:
+        errors = [a.error or "?" for visit in visits for a in visit.attempts if a.error]
+        if errors:
+            problems.append(f"errors of its attempts: {', '.join(errors)}")
+        raise _fail("\n".join(problems), execution)
+
+
+def _count(n: int) -> str:
+    return "once" if n == 1 else f"{n} times"
+
+
+def _seconds(values: Sequence[float]) -> str:
+    return "[" + ", ".join(f"{v:g} s" for v in values) + "]"
+
+
+def _compensation_names(saga: Saga) -> set[str]:
+    return {s.compensation.name for s in saga.forward_steps if s.compensation is not None}
+
+
+def _expected_name(item: str | Step) -> tuple[str, Saga | None]:
+    if isinstance(item, str):
+        return item, None
+    if item.compensation is not None:
+        return item.compensation.name, item.saga
+    return item.name, item.saga
+
+
+def compensations_run(execution: Execution, saga: Saga) -> list[str]:
+    """The compensations of ``saga`` the execution entered, in order."""
+    names = _compensation_names(saga)
+    return [state for state in execution.states if state in names]
+
+
+def assert_compensated(
+    execution: Execution,
+    expected: Sequence[str | Step],
+    *,
+    saga: Saga | None = None,
+) -> None:
+    """Exactly the ``expected`` compensations ran, in this order.
+
+    Give compensation state names, or the saga's steps (a forward step stands for its
+    compensation). Knowing the saga (``saga=``, or through the steps given) also catches a
+    compensation that ran but was not expected; with names alone, only those are checked.
+    """
+    __tracebackhide__ = True
+    names: list[str] = []
+    for item in expected:
+        name, owner = _expected_name(item)
+        names.append(name)
+        saga = saga if saga is not None else owner
+    if saga is not None:
+        known = _compensation_names(saga)
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            raise _fail(
+                f"{', '.join(map(repr, unknown))} "
+                f"{'is not a compensation' if len(unknown) == 1 else 'are not compensations'}"
+                f" of saga {saga.name!r} (its compensations: {sorted(known)})",
+                execution,
+            )
+        actual = compensations_run(execution, saga)
+    else:
+        wanted = set(names)
+        actual = [state for state in execution.states if state in wanted]
+    if actual == names:
+        return
+    raise _fail(
+        "the compensations differ\n"
+        f"  expected: {' → '.join(_names(names)) or '(none)'}\n"
+        f"  ran:      {' → '.join(_names(actual)) or '(none)'}",
+        execution,
+    )
+
+
+def _cause_matches(actual: str | None, expected: str | re.Pattern[str]) -> bool:
+    if actual is None:
+        return False
+    if isinstance(expected, re.Pattern):
+        return expected.search(actual) is not None
+    if actual == expected:
+        return True
+    if actual.startswith("{"):
+        try:
+            parsed = json.loads(actual)
+        except ValueError:
+            return False
+        return isinstance(parsed, dict) and parsed.get("errorMessage") == expected
+    return False
+
+
+def _check_status(execution: Execution, status: str) -> None:
+    __tracebackhide__ = True
+    if execution.status != status:
+        detail = ""
+        if execution.error is not None:
+            detail = f" with {execution.error}"
+        raise _fail(
+            f"execution {execution.name!r} ended {execution.status}{detail}, expected {status}",
+            execution,
+        )
+
+
+def assert_succeeded(execution: Execution, *, output: Any = _MISSING) -> None:
+    """The execution succeeded (and its output equals ``output`` when given)."""
+    __tracebackhide__ = True
+    _check_status(execution, "SUCCEEDED")
+    if output is not _MISSING and execution.output != output:
+        raise _fail(
+            "the output differs\n"
+            f"  expected: {json.dumps(output, ensure_ascii=False, sort_keys=True)}\n"
+            f"  actual:   {json.dumps(execution.output, ensure_ascii=False, sort_keys=True)}",
+            execution,
+        )
+
+
+def _check_error(
+    execution: Execution, error: str | None, cause: str | re.Pattern[str] | None
+) -> None:
+    __tracebackhide__ = True
+    problems: list[str] = []
+    if error is not None and execution.error != error:
+        problems.append(f"  error: {execution.error!r}, expected {error!r}")
+    if cause is not None and not _cause_matches(execution.cause, cause):
+        shown = cause.pattern if isinstance(cause, re.Pattern) else cause
+        problems.append(f"  cause: {execution.cause!r}\n  expected {shown!r}")
+    if problems:
+        raise _fail(
+            f"execution {execution.name!r} ended {execution.status} differently\n"
+            + "\n".join(problems),
+            execution,
+        )
+
+
+def assert_failed(
+    execution: Execution,
+    *,
+    error: str | None = None,
+    cause: str | re.Pattern[str] | None = None,
+) -> None:
+    """The execution failed (with ``error`` and ``cause`` when given).
+
+    ``cause`` matches the whole cause text, or the ``errorMessage`` of a Lambda-style JSON
+    cause; a compiled pattern is searched in the cause.
+    """
+    __tracebackhide__ = True
+    _check_status(execution, "FAILED")
+    _check_error(execution, error, cause)
+
+
+def assert_timed_out(
+    execution: Execution,
+    *,
+    error: str | None = None,
+    cause: str | re.Pattern[str] | None = None,
+) -> None:
+    """The execution timed out (its own TimeoutSeconds), with ``error``/``cause`` when given."""
+    __tracebackhide__ = True
+    _check_status(execution, "TIMED_OUT")
+    _check_error(execution, error, cause)

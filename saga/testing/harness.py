@@ -1,0 +1,234 @@
+"""A local engine for tests: virtual time, seeded jitter, stable execution names, fault plans.
+
+``SagaTestEngine`` runs a saga, a state machine model, a parsed definition or an ASL file on a
+:class:`~saga.testing.clock.TestClock`, so the same test gives the same history every run.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, Final, TypeAlias
+
+from engine.bindings import Interceptor
+from engine.clock import Clock
+from engine.execution import Execution
+from engine.loader import load
+from engine.local_engine import LocalEngine, run
+from engine.mock_config import MockConfigInterceptor, load_mock_config
+from engine.model import StateMachine
+from saga.saga import Saga
+from saga.testing.clock import TestClock
+from saga.testing.faults import bind_clock
+from saga.testing.loading import import_target
+
+__all__ = ["DEFAULT_SEED", "RunTarget", "SagaTestEngine", "execution_name_prefix"]
+
+DEFAULT_SEED: Final = 0
+"""The jitter seed of every test unless the test sets its own."""
+
+RunTarget: TypeAlias = Saga | StateMachine | Mapping[str, Any] | str | Path
+"""A saga, an ASL model, a parsed definition, ``module:attribute`` of a saga, or an ASL file."""
+
+_NAME_LIMIT: Final = 80
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.=+@-]+")
+
+
+def execution_name_prefix(node_id: str) -> str:
+    """A valid, stable execution-name prefix from a pytest node id (file, class, test, params)."""
+    path, _, rest = node_id.partition("::")
+    stem = Path(path).name.removesuffix(".py")
+    text = "-".join(part for part in [stem, *rest.split("::")] if part)
+    text = _UNSAFE.sub("-", text).strip("-") or "test"
+    limit = _NAME_LIMIT - 6  # room for "-NNNNN"
+    if len(text) > limit:
+        digest = f"{zlib.crc32(node_id.encode()):08x}"
+        text = f"{text[: limit - 9]}-{digest}"
+    return text
+
+
+def _machine_name(path: Path) -> str:
+    name = path.name
+    for suffix in (".asl.json", ".json"):
+        if name.endswith(suffix):
+            return name.removesuffix(suffix)
+    return name
+
+
+class SagaTestEngine:
+    """Runs executions for one test, deterministically.
+
+    ``handlers`` and ``faults`` given here apply to every run; those given to :meth:`run` add
+    to them. Every execution run is kept in :attr:`executions`.
+    """
+
+    def __init__(
+        self,
+        *,
+        clock: Clock | None = None,
+        seed: int | None = DEFAULT_SEED,
+        name_prefix: str = "execution",
+        handlers: Mapping[str, Callable[..., Any]] | None = None,
+        faults: Iterable[Interceptor] = (),
+        search_paths: Iterable[Path] = (),
+    ) -> None:
+        self.clock: Clock = clock if clock is not None else TestClock()
+        self.seed = seed
+        self.name_prefix = name_prefix
+        self.handlers: dict[str, Callable[..., Any]] = dict(handlers or {})
+        self.faults: list[Interceptor] = list(faults)
+        self.search_paths = tuple(search_paths)
+        self.executions: list[Execution] = []
+        self._count = 0
+
+    # -- naming and preparing ---------------------------------------------------------------
+
+    def next_name(self) -> str:
+        """The next stable execution name: ``<test>-1``, ``<test>-2``, ..."""
+        self._count += 1
+        return f"{self.name_prefix}-{self._count}"
+
+    def machine(
+        self, target: RunTarget, substitutions: Mapping[str, str] | None = None
+    ) -> tuple[StateMachine, dict[str, Callable[..., Any]], str | None]:
+        """The model to run, the saga's own handlers (if any) and the state machine's name."""
+        if isinstance(target, str) and ":" in target and not Path(target).exists():
+            value = import_target(target)
+            if not isinstance(value, Saga | StateMachine):
+                raise TypeError(f"{target!r} is a {type(value).__name__}, not a Saga")
+            target = value
+        if isinstance(target, Saga):
+            return target.to_state_machine(), target.handlers(), target.name
+        if isinstance(target, StateMachine):
+            return target, {}, None
+        if isinstance(target, str | Path):
+            path = Path(target)
+            if not path.is_absolute() and not path.exists():
+                path = next((d / path for d in self.search_paths if (d / path).exists()), path)
+            return load(path, substitutions), {}, _machine_name(path)
+        return load(target, substitutions), {}, None
+
+    def interceptors(
+        self,
+        faults: Iterable[Interceptor] = (),
+        *,
+        mock_config: str | Path | Mapping[str, Any] | None = None,
+        test_case: str | None = None,
+        state_machine_name: str | None = None,
+    ) -> list[Interceptor]:
+        """The fault plan for a run: default faults, the run's faults, then a mock config."""
+        plan = bind_clock([*self.faults, *faults], self.clock)
+        if mock_config is not None:
+            if test_case is None:
+                raise ValueError("a mock config needs the test case to use (test_case=...)")
+            config = load_mock_config(
+                mock_config if isinstance(mock_config, Mapping) else self._path(mock_config)
+            )
+            machines = sorted(config.state_machines)
+            if state_machine_name is not None and state_machine_name in config.state_machines:
+                name = state_machine_name
+            elif len(machines) == 1:
+                name = machines[0]
+            else:
+                raise ValueError(
+                    f"{config.source}: which state machine's test case {test_case!r}? "
+                    f"(defined: {', '.join(machines) or 'none'})"
+                )
+            plan.append(MockConfigInterceptor(config, name, test_case))
+        return plan
+
+    def _path(self, path: str | Path) -> Path:
+        candidate = Path(path)
+        if candidate.is_absolute() or candidate.exists():
+            return candidate
+        return next(
+            (d / candidate for d in self.search_paths if (d / candidate).exists()), candidate
+        )
+
+    # -- running ----------------------------------------------------------------------------
+
+    def run(
+        self,
+        target: RunTarget,
+        input: Any = None,
+        *,
+        faults: Iterable[Interceptor] = (),
+        handlers: Mapping[str, Callable[..., Any]] | None = None,
+        name: str | None = None,
+        mock_config: str | Path | Mapping[str, Any] | None = None,
+        test_case: str | None = None,
+        substitutions: Mapping[str, str] | None = None,
+    ) -> Execution:
+        """Run one execution to its end (from synchronous code) and return its record."""
+        machine, own, machine_name = self.machine(target, substitutions)
+        execution = run(
+            machine,
+            input,
+            handlers={**own, **self.handlers, **(handlers or {})},
+            name=name if name is not None else self.next_name(),
+            clock=self.clock,
+            seed=self.seed,
+            interceptors=self.interceptors(
+                faults,
+                mock_config=mock_config,
+                test_case=test_case,
+                state_machine_name=machine_name,
+            ),
+            state_machine_name=machine_name,
+        )
+        self.executions.append(execution)
+        return execution
+
+    async def run_async(
+        self,
+        target: RunTarget,
+        input: Any = None,
+        *,
+        faults: Iterable[Interceptor] = (),
+        handlers: Mapping[str, Callable[..., Any]] | None = None,
+        name: str | None = None,
+        mock_config: str | Path | Mapping[str, Any] | None = None,
+        test_case: str | None = None,
+        substitutions: Mapping[str, str] | None = None,
+    ) -> Execution:
+        """:meth:`run` for async tests (anyio)."""
+        machine, own, machine_name = self.machine(target, substitutions)
+        interceptors = self.interceptors(
+            faults, mock_config=mock_config, test_case=test_case, state_machine_name=machine_name
+        )
+        async with self.local_engine(
+            handlers={**own, **(handlers or {})}, interceptors=interceptors
+        ) as engine:
+            execution = await engine.execute(
+                machine,
+                input,
+                name if name is not None else self.next_name(),
+                state_machine_name=machine_name,
+            )
+        self.executions.append(execution)
+        return execution
+
+    @asynccontextmanager
+    async def local_engine(
+        self,
+        *,
+        handlers: Mapping[str, Callable[..., Any]] | None = None,
+        faults: Iterable[Interceptor] = (),
+        interceptors: Iterable[Interceptor] | None = None,
+    ) -> AsyncIterator[LocalEngine]:
+        """An async :class:`~engine.local_engine.LocalEngine` on this test's clock and seed.
+
+        For many concurrent executions, task tokens, stop/describe. ``handlers`` add to the
+        engine's; pass each saga's own ``saga.handlers()`` here when running sagas on it.
+        """
+        plan = list(interceptors) if interceptors is not None else self.interceptors(faults)
+        async with LocalEngine(
+            clock=self.clock,
+            handlers={**self.handlers, **(handlers or {})},
+            seed=self.seed,
+            interceptors=plan,
+        ) as engine:
+            yield engine

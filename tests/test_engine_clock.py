@@ -1,0 +1,158 @@
+"""Real and virtual clocks: skipping idle time, wake order, time flowing while busy."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import anyio
+import pytest
+
+from engine.clock import RealClock, VirtualClock, format_timestamp
+
+T0 = datetime(2024, 1, 1, tzinfo=UTC)
+
+pytestmark = pytest.mark.anyio
+
+
+def test_format_timestamp_has_milliseconds() -> None:
+    assert format_timestamp(T0.timestamp() + 1.2345) == "2024-01-01T00:00:01.234Z"
+
+
+def test_virtual_clock_starts_where_told() -> None:
+    clock = VirtualClock(T0)
+    assert clock.now() == T0
+    assert clock.time() == T0.timestamp()
+    naive = VirtualClock(datetime(2024, 1, 1))
+    assert naive.now() == T0
+
+
+async def test_a_day_long_sleep_is_skipped() -> None:
+    clock = VirtualClock(T0)
+    async with clock.running():
+        clock.flow_started()
+        await clock.sleep(86_400)
+        clock.flow_finished()
+    assert clock.now() == datetime(2024, 1, 2, tzinfo=UTC)
+
+
+async def test_concurrent_sleepers_wake_in_virtual_time_order() -> None:
+    clock = VirtualClock(T0)
+    woke: list[tuple[int, float]] = []
+
+    async def sleeper(seconds: int) -> None:
+        try:
+            await clock.sleep(seconds)
+            woke.append((seconds, clock.time() - T0.timestamp()))
+        finally:
+            clock.flow_finished()
+
+    async with clock.running(), anyio.create_task_group() as tg:
+        for seconds in (30, 10, 20, 10):
+            clock.flow_started()
+            tg.start_soon(sleeper, seconds)
+    assert woke == [(10, 10.0), (10, 10.0), (20, 20.0), (30, 30.0)]
+
+
+async def test_time_does_not_jump_while_a_flow_is_running() -> None:
+    clock = VirtualClock(T0)
+    order: list[str] = []
+
+    async def sleeper() -> None:
+        try:
+            await clock.sleep(60)
+            order.append("sleeper")
+        finally:
+            clock.flow_finished()
+
+    async def worker() -> None:
+        try:
+            for _ in range(5):
+                await anyio.lowlevel.checkpoint()
+            order.append(f"worker at {clock.time() - T0.timestamp()}")
+        finally:
+            clock.flow_finished()
+
+    async with clock.running(), anyio.create_task_group() as tg:
+        clock.flow_started()
+        tg.start_soon(sleeper)
+        clock.flow_started()
+        tg.start_soon(worker)
+    assert order == ["worker at 0.0", "sleeper"]
+
+
+async def test_busy_time_flows_with_the_wall_clock() -> None:
+    clock = VirtualClock(T0)
+    async with clock.running():
+        with clock.busy():
+            await anyio.sleep(0.05)
+        elapsed = clock.time() - T0.timestamp()
+    assert elapsed >= 0.05
+
+
+async def test_sleep_while_busy_ends_after_real_time() -> None:
+    clock = VirtualClock(T0)
+    done: list[float] = []
+
+    async def timer() -> None:
+        try:
+            await clock.sleep(0.05)
+            done.append(clock.time() - T0.timestamp())
+        finally:
+            clock.flow_finished()
+
+    async with clock.running(), anyio.create_task_group() as tg:
+        with clock.busy():
+            clock.flow_started()
+            tg.start_soon(timer)
+            with anyio.fail_after(5):
+                while not done:
+                    await anyio.sleep(0.01)
+    assert done[0] >= 0.05
+
+
+async def test_gate_lets_time_skip_while_the_parent_waits() -> None:
+    clock = VirtualClock(T0)
+    gate = clock.gate()
+
+    async def child() -> None:
+        try:
+            await clock.sleep(100)
+            gate.open()
+        finally:
+            clock.flow_finished()
+
+    async with clock.running(), anyio.create_task_group() as tg:
+        clock.flow_started()  # the parent
+        clock.flow_started()
+        tg.start_soon(child)
+        await gate.wait()
+        clock.flow_finished()
+    assert clock.time() - T0.timestamp() == 100.0
+
+
+async def test_cancelled_sleeper_is_forgotten() -> None:
+    clock = VirtualClock(T0)
+    async with clock.running():
+        clock.flow_started()
+        with anyio.move_on_after(0.01):
+            with clock.busy():
+                await clock.sleep(3600)
+        clock.flow_finished()
+        clock.flow_started()
+        await clock.sleep(5)
+        clock.flow_finished()
+    assert 5.0 <= clock.time() - T0.timestamp() < 6.0
+
+
+def test_advance_moves_time_by_hand() -> None:
+    clock = VirtualClock(T0)
+    clock.advance(90)
+    assert clock.now() == datetime(2024, 1, 1, 0, 1, 30, tzinfo=UTC)
+
+
+async def test_real_clock_sleeps_for_real() -> None:
+    clock = RealClock()
+    before = clock.time()
+    await clock.sleep(0.02)
+    assert clock.time() - before >= 0.02
+    assert abs(clock.now().timestamp() - clock.time()) < 1

@@ -1,0 +1,374 @@
+"""Equivalence contract, property-based: a saga run directly and run from its exported JSON
+(``machine.to_json()`` → ``engine.load`` → ``engine.run``) ends with the same status, output,
+error, cause and state order, under random policies, compensations, parallel groups and fault
+plans (which step fails on which call with which error, and which hangs past its timeout).
+
+Examples per run: ``MAX_EXAMPLES`` without hangs plus ``HANG_EXAMPLES`` with one hang each
+(a hang costs its 1 s timeout in real time, so those run both executions side by side).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+import engine
+from engine.execution import Execution
+from saga.policies import Retry
+from saga.saga import Saga
+from saga.steps import LambdaInvoke
+
+MAX_EXAMPLES = 200
+HANG_EXAMPLES = 6
+SEED = 7
+INPUT = {"orderId": "o-1", "amount": 5}
+
+
+class ErrA(Exception):
+    """Named by its class name."""
+
+
+class ErrB(Exception):
+    """Named by its ``error_name``."""
+
+    error_name = "Custom.ErrB"
+
+
+ERRORS: dict[str, type[Exception]] = {"ErrA": ErrA, "ErrB": ErrB, "ValueError": ValueError}
+RETRY_ERRORS: list[Any] = [ErrA, "Custom.ErrB", "States.Timeout", "States.TaskFailed"]
+
+
+@dataclass
+class RetrySpec:
+    errors: tuple[Any, ...]
+    interval: int
+    backoff: float | None
+    max_retries: int
+    max_delay: int | None
+    jitter: str | None
+
+    def build(self) -> Retry:
+        return Retry(
+            *self.errors,
+            interval=self.interval,
+            backoff_rate=self.backoff,
+            max_retries=self.max_retries,
+            max_delay=self.max_delay,
+            jitter=self.jitter,  # type: ignore[arg-type]
+        )
+
+
+@dataclass
+class TaskSpec:
+    name: str
+    plan: list[str] = field(default_factory=list)
+    retry: list[RetrySpec] = field(default_factory=list)
+    timeout: int | None = None
+    invoke: bool = False
+    discard_result: bool = False
+    is_async: bool = False
+
+
+@dataclass
+class StepSpec:
+    task: TaskSpec
+    compensation: TaskSpec | None = None
+    compensate_self: bool = False
+    compensate_on: str = "default"
+    fail_fast: bool = False
+
+
+@dataclass
+class GroupSpec:
+    name: str
+    steps: list[StepSpec]
+    retry: list[RetrySpec]
+    compensate_self: bool
+
+
+@dataclass
+class SagaSpec:
+    units: list[StepSpec | GroupSpec]
+    handlers: list[tuple[TaskSpec, bool]]
+    success: bool
+    static_failure: bool
+
+
+# -- strategies --------------------------------------------------------------------------------
+
+outcomes = st.sampled_from(["ok", "ok", "ErrA", "ErrA", "ErrB", "ErrB", "ValueError"])
+
+
+@st.composite
+def retriers(draw: st.DrawFn) -> list[RetrySpec]:
+    chosen = draw(st.lists(st.sampled_from(range(len(RETRY_ERRORS))), max_size=2, unique=True))
+    groups: list[tuple[Any, ...]] = [(RETRY_ERRORS[i],) for i in chosen]
+    if draw(st.booleans()):
+        groups.append(("States.ALL",))
+    return [
+        RetrySpec(
+            errors,
+            interval=draw(st.integers(0, 2)),
+            backoff=draw(st.sampled_from([None, 1.0, 1.5, 2.0])),
+            max_retries=draw(st.integers(0, 3)),
+            max_delay=draw(st.sampled_from([None, 1, 5])),
+            jitter=draw(st.sampled_from([None, "FULL", "NONE"])),
+        )
+        for errors in groups
+    ]
+
+
+@st.composite
+def tasks(draw: st.DrawFn, name: str, *, faulty: bool = True, discard: bool = True) -> TaskSpec:
+    return TaskSpec(
+        name=name,
+        plan=draw(st.lists(outcomes, max_size=4)) if faulty else [],
+        retry=draw(retriers()),
+        timeout=draw(st.sampled_from([None, 1, 5])),
+        invoke=draw(st.booleans()),
+        discard_result=discard and draw(st.booleans()),
+        is_async=draw(st.booleans()),
+    )
+
+
+@st.composite
+def steps(draw: st.DrawFn, name: str, *, faulty: bool = True, in_group: bool = False) -> StepSpec:
+    task = draw(tasks(name, faulty=faulty, discard=not in_group))
+    compensation = draw(st.none() | tasks(f"Undo {name}", discard=False))
+    if in_group:
+        return StepSpec(task, compensation)
+    return StepSpec(
+        task,
+        compensation,
+        compensate_self=compensation is not None and draw(st.booleans()),
+        compensate_on=draw(st.sampled_from(["default", "default", "ErrA", "TaskFailed", "none"])),
+        fail_fast=draw(st.booleans()),
+    )
+
+
+@st.composite
+def sagas(draw: st.DrawFn) -> SagaSpec:
+    total = draw(st.integers(1, 8))
+    units: list[StepSpec | GroupSpec] = []
+    index = 0
+    while index < total:
+        size = draw(st.integers(1, min(3, total - index)))
+        if size >= 2 and draw(st.booleans()):
+            faulty = draw(st.integers(0, size - 1))
+            members = [
+                draw(steps(f"S{index + k + 1}", faulty=k == faulty, in_group=True))
+                for k in range(size)
+            ]
+            units.append(
+                GroupSpec(f"G{len(units) + 1}", members, draw(retriers()), draw(st.booleans()))
+            )
+            index += size
+        else:
+            units.append(draw(steps(f"S{index + 1}")))
+            index += 1
+    handlers = [
+        (draw(tasks(f"H{k + 1}")), draw(st.booleans())) for k in range(draw(st.integers(0, 2)))
+    ]
+    spec = SagaSpec(units, handlers, draw(st.booleans()), draw(st.booleans()))
+    # Let the first steps succeed more often, so that later failures have something to undo.
+    for task in forward_tasks(spec)[: draw(st.integers(0, total - 1))]:
+        task.plan = []
+    return spec
+
+
+def forward_tasks(spec: SagaSpec) -> list[TaskSpec]:
+    """The forward steps' tasks, in order (group members in declaration order)."""
+    out: list[TaskSpec] = []
+    for unit in spec.units:
+        out += [m.task for m in unit.steps] if isinstance(unit, GroupSpec) else [unit.task]
+    return out
+
+
+# -- building and running ----------------------------------------------------------------------
+
+
+def _handler(task: TaskSpec, counts: dict[str, int], *, constant: bool) -> Callable[..., Any]:
+    """The step's action: follows its fault plan call by call, then succeeds."""
+
+    def outcome() -> tuple[str, int]:
+        call = counts.get(task.name, 0)
+        counts[task.name] = call + 1
+        return (task.plan[call] if call < len(task.plan) else "ok"), call
+
+    def result(call: int) -> Any:
+        return task.name if constant else {"from": task.name, "call": call}
+
+    if task.is_async or "hang" in task.plan:
+
+        async def async_action(event: Any) -> Any:
+            what, call = outcome()
+            if what == "hang":
+                await anyio.sleep(60)
+            elif what != "ok":
+                raise ERRORS[what](f"{task.name} call {call}")
+            return result(call)
+
+        return async_action
+
+    def action(event: Any) -> Any:
+        what, call = outcome()
+        if what != "ok":
+            raise ERRORS[what](f"{task.name} call {call}")
+        return result(call)
+
+    return action
+
+
+def _task_options(task: TaskSpec) -> dict[str, Any]:
+    options: dict[str, Any] = {"retry": [r.build() for r in task.retry]}
+    if task.timeout is not None:
+        options["timeout"] = task.timeout
+    if task.invoke:
+        options["resource"] = LambdaInvoke(f"fn-{task.name.replace(' ', '-')}")
+    if task.discard_result:
+        options["result_path"] = None
+    return options
+
+
+def _catch_options(step: StepSpec) -> dict[str, Any]:
+    options: dict[str, Any] = {}
+    if step.compensate_self:
+        options["compensate_self"] = True
+    choice = {"ErrA": [ErrA], "TaskFailed": ["States.TaskFailed"], "none": []}
+    if step.compensate_on in choice:
+        options["compensate_on"] = choice[step.compensate_on]
+    if step.fail_fast:
+        options["fail_fast_on"] = [ValueError]
+    return options
+
+
+def build(spec: SagaSpec, counts: dict[str, int]) -> Saga:
+    saga = Saga(
+        "Equivalence",
+        success_state="Done" if spec.success else None,
+        failure_error="Compensated" if spec.static_failure else "SagaFailed",
+        failure_cause="compensated" if spec.static_failure else None,
+    )
+
+    def add_compensation(added: Any, step: StepSpec) -> None:
+        if step.compensation is not None:
+            comp = step.compensation
+            added.compensate(
+                comp.name, _handler(comp, counts, constant=False), **_task_options(comp)
+            )
+
+    for unit in spec.units:
+        if isinstance(unit, GroupSpec):
+            has_compensation = any(m.compensation is not None for m in unit.steps)
+            group = saga.parallel(
+                unit.name,
+                retry=[r.build() for r in unit.retry],
+                compensate_self=unit.compensate_self and has_compensation,
+            )
+            for member in unit.steps:
+                action = _handler(member.task, counts, constant=not member.task.plan)
+                added = group.step(member.task.name, action, **_task_options(member.task))
+                add_compensation(added, member)
+        else:
+            action = _handler(unit.task, counts, constant=False)
+            added = saga.step(
+                unit.task.name, action, **_task_options(unit.task), **_catch_options(unit)
+            )
+            add_compensation(added, unit)
+    for task, keep_going in spec.handlers:
+        saga.on_failure(
+            task.name,
+            _handler(task, counts, constant=False),
+            continue_on_error=keep_going,
+            **_task_options(task),
+        )
+    return saga
+
+
+def _outcome(execution: Execution) -> dict[str, Any]:
+    return {
+        "status": execution.status,
+        "output": execution.output,
+        "error": execution.error,
+        "cause": execution.cause,
+        "states": execution.states,
+    }
+
+
+def run_both(spec: SagaSpec, *, side_by_side: bool) -> tuple[dict[str, Any], dict[str, Any]]:
+    direct_saga = build(spec, {})
+    exported_saga = build(spec, {})
+    machine = direct_saga.to_state_machine()
+    text = machine.to_json()
+    assert exported_saga.to_json() == text
+    loaded = engine.load(text)
+    assert loaded.to_dict() == json.loads(text) == machine.to_dict()
+    handlers = exported_saga.handlers()
+
+    def direct() -> Execution:
+        return direct_saga.run(INPUT, seed=SEED)
+
+    def exported() -> Execution:
+        return engine.run(loaded, INPUT, handlers=handlers, seed=SEED)
+
+    if side_by_side:
+        with ThreadPoolExecutor(2) as pool:
+            first, second = pool.submit(direct), pool.submit(exported)
+            return _outcome(first.result()), _outcome(second.result())
+    return _outcome(direct()), _outcome(exported())
+
+
+def _record(outcome: dict[str, Any]) -> None:
+    """Statistics for ``--hypothesis-show-statistics``: how the executions ended."""
+    event(f"status {outcome['status']}, error {outcome['error']}")
+    event(f"compensations run: {sum(s.startswith('Undo') for s in outcome['states'])}")
+
+
+@settings(
+    max_examples=MAX_EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(spec=sagas())
+def test_direct_and_exported_runs_agree(spec: SagaSpec) -> None:
+    direct, exported = run_both(spec, side_by_side=False)
+    assert direct == exported
+    _record(direct)
+
+
+@st.composite
+def sagas_with_a_hang(draw: st.DrawFn) -> SagaSpec:
+    spec = draw(sagas())
+    candidates: list[TaskSpec] = []
+    for unit in spec.units:
+        members = unit.steps if isinstance(unit, GroupSpec) else [unit]
+        for member in members:
+            if not isinstance(unit, GroupSpec) or member.task.plan or len(unit.steps) == 1:
+                candidates.append(member.task)
+    task = draw(st.sampled_from(candidates))
+    task.timeout = 1
+    task.plan.insert(0, "hang")
+    for earlier in forward_tasks(spec):
+        if earlier is task:
+            break
+        earlier.plan = []  # so that the hanging step is reached
+    return spec
+
+
+@settings(
+    max_examples=HANG_EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(spec=sagas_with_a_hang())
+def test_direct_and_exported_runs_agree_when_a_step_hangs(spec: SagaSpec) -> None:
+    direct, exported = run_both(spec, side_by_side=True)
+    assert direct == exported
+    _record(direct)
