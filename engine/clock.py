@@ -30,10 +30,17 @@ __all__ = ["Clock", "Gate", "RealClock", "VirtualClock", "format_timestamp"]
 
 def format_timestamp(posix: float) -> str:
     """ISO-8601 UTC text as the context object shows it (``2024-01-01T00:00:00.123Z``)."""
+    global _last_formatted
+    last = _last_formatted
+    if last[0] == posix:
+        return last[1]
     moment = datetime.fromtimestamp(posix, UTC)
-    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
-    millis = moment.microsecond // 1000
-    return f"{text}.{millis:03d}Z"
+    text = f"{moment:%Y-%m-%dT%H:%M:%S}.{moment.microsecond // 1000:03d}Z"
+    _last_formatted = (posix, text)
+    return text
+
+
+_last_formatted: tuple[float, str] = (float("nan"), "")
 
 
 class Gate:
@@ -296,8 +303,7 @@ class VirtualClock(Clock):
             if self._idle_pending:
                 self._idle_pending = False
                 progress = self._progress
-                for _ in range(3):
-                    await anyio.lowlevel.checkpoint()
+                await anyio.lowlevel.checkpoint()
                 if self._active <= 0 and not self._busy and self._progress == progress:
                     self._jump()
                 continue

@@ -74,7 +74,7 @@ class HistoryEvent:
         return out
 
     def to_dict(self) -> dict[str, Any]:
-        """The event in the shape of ``GetExecutionHistory`` (timestamp as ISO-8601 text, milliseconds)."""
+        """The event as ``GetExecutionHistory`` shows it (timestamp in ISO-8601, milliseconds)."""
         event: dict[str, Any] = {
             "timestamp": format_timestamp(self.posix),
             "type": self.type,
@@ -133,17 +133,18 @@ class History:
         the first event that would take it raises :class:`HistoryLimitExceeded`, later ones
         are dropped.
         """
-        if not final and len(self.events) >= self.limit - 1:
+        events = self.events
+        event_id = len(events) + 1
+        if event_id >= self.limit and not final:
             if self._limit_hit:
-                return len(self.events)
+                return event_id - 1
             self._limit_hit = True
             raise HistoryLimitExceeded(
                 "States.Runtime",
                 f"The execution reached the maximum number of history events ({self.limit}).",
             )
-        event_id = len(self.events) + 1
         event = HistoryEvent(event_id, event_type, self._clock(), previous_event_id, details)
-        self.events.append(event)
+        events.append(event)
         if self._listener is not None:
             self._listener(event)
         return event_id

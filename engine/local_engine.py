@@ -9,7 +9,6 @@ integration, or an interceptor that mocks the state), distributed Maps and JSONa
 from __future__ import annotations
 
 import json
-import random
 import re
 import threading
 import uuid
@@ -40,7 +39,7 @@ from engine.diagnostics import DefinitionError, Diagnostic
 from engine.execution import Execution
 from engine.history import History, HistoryEvent
 from engine.interpreter import ExecutionControl, Runtime, TokenWaiter, execute
-from engine.limits import MAX_PAYLOAD_BYTES, payload_size
+from engine.limits import MAX_PAYLOAD_BYTES, to_json_text
 from engine.loader import load
 from engine.model import MapState, ParallelState, State, StateMachine, TaskState
 
@@ -61,6 +60,7 @@ __all__ = [
 DEFAULT_REGION: Final = "us-east-1"
 DEFAULT_ACCOUNT_ID: Final = "123456789012"
 DEFAULT_STATE_MACHINE_NAME: Final = "LocalStateMachine"
+_PREPARED_CACHE_SIZE: Final = 256
 _NAME_FORBIDDEN = re.compile(r"[\s<>{}\[\]?*\"#%\\^|~`$&,;:/\x00-\x1f\x7f-\x9f]")
 
 MachineSource = StateMachine | Mapping[str, Any] | str | bytes | Path
@@ -176,14 +176,15 @@ def _clean_input(value: Any) -> Any:
     if value is None:
         return {}
     try:
-        size = payload_size(value)
+        text = to_json_text(value)
     except (TypeError, ValueError) as exc:
         raise InvalidExecutionInput(f"the execution input is not JSON data: {exc}") from None
+    size = len(text) if text.isascii() else len(text.encode("utf-8"))
     if size > MAX_PAYLOAD_BYTES:
         raise InvalidExecutionInput(
             f"the execution input is {size} bytes; the limit is {MAX_PAYLOAD_BYTES}"
         )
-    return json.loads(json.dumps(value))
+    return json.loads(text)
 
 
 def _check_name(name: str) -> None:
@@ -277,7 +278,7 @@ class LocalEngine:
         for handle in list(self._handles.values()):
             if not handle.execution.done:
                 handle.control.stopped = True
-                handle.control.stop_error = "States.Aborted"
+                handle.control.stop_error = None
                 handle.control.stop_cause = "The local engine was closed."
                 handle.control.scope.cancel()
         task_group, self._task_group = self._task_group, None
@@ -300,6 +301,8 @@ class LocalEngine:
         if cached is not None and cached[0] is machine:
             return cached[1]
         calls = prepare_calls(machine, self.handlers, self.interceptors, self.bindings)
+        if len(self._prepared) >= _PREPARED_CACHE_SIZE:
+            self._prepared.clear()
         self._prepared[id(machine)] = (machine, calls)
         return calls
 
@@ -362,13 +365,11 @@ class LocalEngine:
             start_posix=start,
             history=history.events,
         )
-        seed = self.seed
         runtime = Runtime(
             record=record,
             history=history,
             clock=self.clock,
-            rng=random.Random(seed) if seed is not None else random.Random(),
-            token_rng=random.Random(f"{seed}/{name}") if seed is not None else random.Random(),
+            seed=self.seed,
             calls=calls,
             tokens=self._tokens,
             region=self.region,

@@ -12,6 +12,13 @@ Shape (the airline ProcessBooking machine is an instance of it):
 - every compensation (and failure handler, unless ``continue_on_error=False``) catches
   ``States.ALL`` into the same state as its ``Next``: its failure is recorded at its
   ``error_path`` and the unwind goes on;
+- the ``failure_state`` Fail reports the saga's ``failure_error`` (``"SagaFailed"``) with, as
+  cause, the original error output read where the failed step recorded it
+  (``CausePath: States.JsonToString($.error)``), or static ``Error``/``Cause``, or the original
+  error name (``ErrorPath``, with :data:`~saga.saga.ORIGINAL_ERROR`); see :class:`Saga` for
+  why (a Fail state may not raise ``States.*`` names, and a timeout's error has no ``Cause``).
+  The fail-fast Fail re-raises the caught error (``ErrorPath: $.Error``); both pass statelint
+  and asl-validator and run the same locally and in moto (tests/test_saga_moto.py);
 - states no catcher can reach (e.g. the compensation of a single step that does not
   compensate itself) are left out, so every emitted state is reachable.
 """
@@ -36,7 +43,7 @@ from engine.paths import normalized_path
 from saga.errors import SagaDefinitionError
 from saga.integrations import Integration
 from saga.saga import OriginalError, ParallelGroup, Saga, Unit
-from saga.steps import ALL, MAX_NAME_LENGTH, LambdaInvoke, Step, _Unset
+from saga.steps import ALL, MAX_NAME_LENGTH, LambdaInvoke, Step, Unset
 from saga.templates import compile_template
 
 __all__ = ["compile_saga", "saga_handlers"]
@@ -161,7 +168,7 @@ def _check_saga(saga: Saga) -> None:
         elif unit.compensate_self and unit.compensation is None:
             raise SagaDefinitionError(
                 f"{unit.label}: compensate_self=True but it has no compensation; add one with "
-                f"@{_var(unit)}.compensate(...) or drop compensate_self",
+                f"{_var(unit)}.compensate(...) or drop compensate_self",
                 step=unit.name,
             )
     _handler_map(saga)
@@ -170,8 +177,9 @@ def _check_saga(saga: Saga) -> None:
 
 
 def _var(step: Step) -> str:
-    action = step.python_action
-    return getattr(action, "__name__", "step") if action is not None else "step"
+    """How the user's code likely refers to the step: ``@reserve`` for a decorated function."""
+    name = getattr(step.python_action, "__name__", "")
+    return f"@{name}" if isinstance(name, str) and name.isidentifier() else "step"
 
 
 def _check_default_paths(saga: Saga) -> None:
@@ -240,7 +248,7 @@ def _retriers(step: Step | ParallelGroup) -> list[Retrier]:
 def _parameters(step: Step) -> Any:
     if isinstance(step.action, Integration):
         return compile_template(dict(step.action.parameters))
-    user = None if isinstance(step.parameters, _Unset) else compile_template(step.parameters)
+    user = None if isinstance(step.parameters, Unset) else compile_template(step.parameters)
     if isinstance(step.resource, LambdaInvoke):
         if user is None:
             return {"FunctionName": step.resource.function_name, "Payload.$": "$"}
@@ -254,12 +262,12 @@ def _task_states(
     fields: dict[str, Any] = {"type": "Task", "resource": step.resource_arn}
     if step.comment is not None:
         fields["comment"] = step.comment
-    if not isinstance(step.input_path, _Unset):
+    if not isinstance(step.input_path, Unset):
         fields["input_path"] = step.input_path
     parameters = _parameters(step)
     if parameters is not None:
         fields["parameters"] = parameters
-    if not isinstance(step.result_selector, _Unset) and not step.unwraps_payload:
+    if not isinstance(step.result_selector, Unset) and not step.unwraps_payload:
         fields["result_selector"] = compile_template(step.result_selector)
     if not (step.result_path_is_default and step.result_path == "$"):
         fields["result_path"] = step.result_path
@@ -281,7 +289,7 @@ def _task_states(
         "input_path": f"{step.result_path.rstrip('.')}.Payload",
         "result_path": step.result_path,
     }
-    if not isinstance(step.result_selector, _Unset):
+    if not isinstance(step.result_selector, Unset):
         unwrap["parameters"] = compile_template(step.result_selector)
     _flow(unwrap, following)
     return {step.name: TaskState(**fields), step.unwrap_state_name: PassState(**unwrap)}
@@ -296,11 +304,11 @@ def _parallel_state(
     fields: dict[str, Any] = {"type": "Parallel", "branches": branches}
     if group.comment is not None:
         fields["comment"] = group.comment
-    if not isinstance(group.input_path, _Unset):
+    if not isinstance(group.input_path, Unset):
         fields["input_path"] = group.input_path
-    if not isinstance(group.parameters, _Unset):
+    if not isinstance(group.parameters, Unset):
         fields["parameters"] = compile_template(group.parameters)
-    if not isinstance(group.result_selector, _Unset):
+    if not isinstance(group.result_selector, Unset):
         fields["result_selector"] = compile_template(group.result_selector)
     fields["result_path"] = group.result_path
     if group.retry:

@@ -19,25 +19,25 @@ histories (unless the failure is already one of the saga assertions, which show 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Generator, Iterator, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Final
 
 import pytest
 
-from engine.model import StateMachine
-from saga.saga import Saga
-from saga.testing.assertions import SagaAssertionError
-from saga.testing.aws import MockAws, environment, mock_aws_environment
-from saga.testing.clock import DEFAULT_START, TestClock
-from saga.testing.harness import DEFAULT_SEED, SagaTestEngine, execution_name_prefix
-from saga.testing.history_table import history_table
-from saga.testing.loading import load_machine as _load_machine
-from saga.testing.loading import load_saga as _load_saga
+if TYPE_CHECKING:  # the plugin loads in every pytest run: import the toolkit only when used
+    from engine.model import StateMachine
+    from saga.saga import Saga
+    from saga.testing.aws import MockAws
+    from saga.testing.clock import TestClock
+    from saga.testing.harness import SagaTestEngine
 
-_ENGINES = pytest.StashKey[list[SagaTestEngine]]()
-_MARKER = "saga"
+_ENGINES = pytest.StashKey[list["SagaTestEngine"]]()
+_MARKER: Final = "saga"
+_DEFAULT_SEED: Final = 0
+_DEFAULT_START: Final = datetime(2024, 1, 1, tzinfo=UTC)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -59,7 +59,7 @@ def _marker_option(request: pytest.FixtureRequest, key: str, default: Any) -> An
 @pytest.fixture
 def saga_seed(request: pytest.FixtureRequest) -> int:
     """The seed of retry jitter and task tokens for this test."""
-    seed = _marker_option(request, "seed", DEFAULT_SEED)
+    seed = _marker_option(request, "seed", _DEFAULT_SEED)
     if not isinstance(seed, int) or isinstance(seed, bool):
         raise pytest.UsageError(f"@pytest.mark.saga(seed=...) takes an int, got {seed!r}")
     return seed
@@ -68,7 +68,9 @@ def saga_seed(request: pytest.FixtureRequest) -> int:
 @pytest.fixture
 def saga_clock(request: pytest.FixtureRequest) -> TestClock:
     """The virtual clock of this test, starting at a fixed instant (2024-01-01T00:00:00Z)."""
-    start = _marker_option(request, "start", DEFAULT_START)
+    from saga.testing.clock import TestClock
+
+    start = _marker_option(request, "start", _DEFAULT_START)
     if not isinstance(start, datetime):
         raise pytest.UsageError(f"@pytest.mark.saga(start=...) takes a datetime, got {start!r}")
     return TestClock(start)
@@ -79,6 +81,8 @@ def saga_engine(
     request: pytest.FixtureRequest, saga_clock: TestClock, saga_seed: int
 ) -> SagaTestEngine:
     """Run sagas and state machines locally: ``saga_engine.run(saga, input, faults=[...])``."""
+    from saga.testing.harness import SagaTestEngine, execution_name_prefix
+
     engine = SagaTestEngine(
         clock=saga_clock,
         seed=saga_seed,
@@ -91,14 +95,19 @@ def saga_engine(
 
 @pytest.fixture
 def aws(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[MockAws]:
-    """AWS services from moto, with fake credentials and a fixed region (us-east-1)."""
+    """AWS services from moto, with fake credentials and a fixed region (us-east-1).
+
+    Profiles and endpoint overrides are removed for the test, so nothing reaches real AWS.
+    """
+    from engine.integrations._boto import clear_client_cache
+    from saga.testing.aws import environment, mock_aws_environment
+
     region = _marker_option(request, "region", "us-east-1")
-    for key in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL"):
-        monkeypatch.delenv(key, raising=False)
+    for key in list(os.environ):
+        if key in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE") or key.startswith("AWS_ENDPOINT_URL"):
+            monkeypatch.delenv(key)
     for key, value in environment(region).items():
         monkeypatch.setenv(key, value)
-    from engine.integrations._boto import clear_client_cache
-
     clear_client_cache()
     try:
         with mock_aws_environment(region) as services:
@@ -110,12 +119,16 @@ def aws(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iter
 @pytest.fixture
 def load_saga() -> Callable[[str], Saga]:
     """``load_saga("module:attribute")`` → the Saga it names."""
+    from saga.testing.loading import load_saga as _load_saga
+
     return _load_saga
 
 
 @pytest.fixture
 def load_machine(request: pytest.FixtureRequest) -> Callable[..., StateMachine]:
     """``load_machine(path, substitutions=None)`` → the state machine in an ASL file."""
+    from saga.testing.loading import load_machine as _load_machine
+
     here = request.path.parent
 
     def load(path: str | Path, substitutions: Mapping[str, str] | None = None) -> StateMachine:
@@ -132,9 +145,14 @@ def pytest_runtest_makereport(
     report = yield
     if report.when != "call" or not report.failed:
         return report
+    engines = item.stash.get(_ENGINES, [])
+    if not engines:
+        return report
+    from saga.testing.assertions import SagaAssertionError
+    from saga.testing.history_table import history_table
+
     if call.excinfo is not None and isinstance(call.excinfo.value, SagaAssertionError):
         return report
-    engines = item.stash.get(_ENGINES, [])
     tables = [history_table(e) for engine in engines for e in engine.executions]
     if tables:
         report.sections.append(("saga executions", "\n\n".join(tables)))

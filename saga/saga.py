@@ -39,11 +39,12 @@ from saga.steps import (
     StepFunction,
     StepOptions,
     TaskOptions,
-    _Unset,
+    Unset,
     camel_case,
     catch_problems,
     path_problems,
     retry_list_problems,
+    retry_tuple,
 )
 from saga.templates import Template, template_problems
 
@@ -114,10 +115,10 @@ class ParallelGroup:
         self.saga = saga
         self.name = name
         self.steps: list[Step] = []
-        self.retry: tuple[Retry, ...] = tuple(options.get("retry", ()))
-        self.input_path: str | _Unset | None = options.get("input_path", UNSET)
-        self.parameters: Template | _Unset = options.get("parameters", UNSET)
-        self.result_selector: Template | _Unset = options.get("result_selector", UNSET)
+        self.retry: tuple[Retry, ...] = retry_tuple(options.get("retry", ()))
+        self.input_path: str | Unset | None = options.get("input_path", UNSET)
+        self.parameters: Template | Unset = options.get("parameters", UNSET)
+        self.result_selector: Template | Unset = options.get("result_selector", UNSET)
         self.result_path_is_default = "result_path" not in options
         self.result_path: str | None = options.get("result_path", f"$.{camel_case(name)}")
         self.error_path: str | None = options.get("error_path", saga.error_path)
@@ -148,13 +149,13 @@ class ParallelGroup:
         problems += catch_problems(
             options.get("compensate_on"), options.get("fail_fast_on"), set(options)
         )
-        problems += retry_list_problems(self.retry, None)
+        problems += retry_list_problems(options.get("retry", ()), None)
         problems += path_problems("input_path", self.input_path, result=False)
         problems += path_problems("result_path", self.result_path, result=True)
         problems += path_problems("error_path", self.error_path, result=True)
         for name in ("parameters", "result_selector"):
             value = getattr(self, name)
-            if isinstance(value, _Unset):
+            if isinstance(value, Unset):
                 continue
             if not isinstance(value, Mapping):
                 problems.append(f"{name} must be a JSON object (a dict)")

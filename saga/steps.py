@@ -38,8 +38,10 @@ if TYPE_CHECKING:
     from saga.saga import ParallelGroup, Saga
 
 __all__ = [
+    "ALL",
     "LAMBDA_INVOKE",
     "MAX_NAME_LENGTH",
+    "UNSET",
     "Action",
     "CompensationOptions",
     "FailureHandlerOptions",
@@ -49,6 +51,13 @@ __all__ = [
     "StepFunction",
     "StepOptions",
     "TaskOptions",
+    "Unset",
+    "camel_case",
+    "catch_problems",
+    "pascal_case",
+    "path_problems",
+    "retry_list_problems",
+    "retry_tuple",
 ]
 
 P = ParamSpec("P")
@@ -131,12 +140,14 @@ _LAMBDA_ARN = re.compile(
 _WORD = re.compile(r"[A-Za-z0-9]+")
 
 
-class _Unset:
+class Unset:
+    """The type of :data:`UNSET`: an option that was not given (``None`` means JSON null)."""
+
     def __repr__(self) -> str:
         return "<unset>"
 
 
-UNSET: Final = _Unset()
+UNSET: Final = Unset()
 
 
 def pascal_case(name: str) -> str:
@@ -184,12 +195,12 @@ class Step:
         if isinstance(action, Step) and "resource" not in options and action.resource is not None:
             options = {**options, "resource": action.resource}
         self.resource: str | LambdaInvoke | None = _resource_of(name, role, self.action, options)
-        self.retry: tuple[Retry, ...] = tuple(options.get("retry", ()))
+        self.retry: tuple[Retry, ...] = retry_tuple(options.get("retry", ()))
         self.timeout: int | None = options.get("timeout")
         self.heartbeat: int | None = options.get("heartbeat")
-        self.input_path: str | _Unset | None = options.get("input_path", UNSET)
-        self.parameters: Template | _Unset = options.get("parameters", UNSET)
-        self.result_selector: Template | _Unset = options.get("result_selector", UNSET)
+        self.input_path: str | Unset | None = options.get("input_path", UNSET)
+        self.parameters: Template | Unset = options.get("parameters", UNSET)
+        self.result_selector: Template | Unset = options.get("result_selector", UNSET)
         self.comment: str | None = options.get("comment")
         self.result_path_is_default = "result_path" not in options
         self.result_path: str | None = options.get("result_path", _default_result_path(name, role))
@@ -415,7 +426,7 @@ def _default_error_path(saga: Saga, name: str, role: Role) -> str | None:
 
 def _check_options(step: Step, options: Mapping[str, Any]) -> None:
     problems: list[str] = []
-    problems += _retry_problems(step)
+    problems += _retry_problems(step, options)
     problems += _seconds_problems(step)
     problems += _path_problems(step, options)
     problems += _template_option_problems(step)
@@ -431,6 +442,8 @@ def _check_options(step: Step, options: Mapping[str, Any]) -> None:
 
 def retry_list_problems(retry: object, service_prefix: str | None) -> list[str]:
     """Problems of a ``retry=`` list (shared by steps and parallel groups)."""
+    if isinstance(retry, Retry):
+        return ["retry is a single Retry; put it in a list: retry=[Retry(...)]"]
     if not isinstance(retry, Sequence) or isinstance(retry, str):
         return ["retry must be a list of Retry(...)"]
     problems: list[str] = []
@@ -468,9 +481,16 @@ def _prefix_problems(names: Sequence[str], prefix: str | None, where: str) -> li
     ]
 
 
-def _retry_problems(step: Step) -> list[str]:
+def retry_tuple(retry: object) -> tuple[Retry, ...]:
+    """``retry=`` as a tuple (empty when it is not a list; the checks report that)."""
+    if isinstance(retry, Sequence) and not isinstance(retry, str):
+        return tuple(retry)
+    return ()
+
+
+def _retry_problems(step: Step, options: Mapping[str, Any]) -> list[str]:
     prefix = step.action.error_prefix if isinstance(step.action, Integration) else None
-    return retry_list_problems(step.retry, prefix)
+    return retry_list_problems(options.get("retry", ()), prefix)
 
 
 def _seconds_problems(step: Step) -> list[str]:
@@ -495,7 +515,7 @@ def _seconds_problems(step: Step) -> list[str]:
 
 def path_problems(name: str, value: object, *, result: bool) -> list[str]:
     """Problems of an InputPath (``result=False``) or a ResultPath-like option."""
-    if value is None or isinstance(value, _Unset):
+    if value is None or isinstance(value, Unset):
         return []
     valid = is_valid_result_path(value) if result else is_valid_path(value)
     if valid:
@@ -512,7 +532,7 @@ def _path_problems(step: Step, options: Mapping[str, Any]) -> list[str]:
     problems = path_problems("input_path", step.input_path, result=False)
     problems += path_problems("result_path", step.result_path, result=True)
     problems += path_problems("error_path", step.error_path, result=True)
-    if step.result_path is None and not isinstance(step.result_selector, _Unset):
+    if step.result_path is None and not isinstance(step.result_selector, Unset):
         problems.append("result_selector has no effect with result_path=None; drop one of them")
     if step.result_path_is_default and step.result_path is not None and step.result_path == "$.":
         problems.append("no result path can be derived from the name; give result_path=")
@@ -523,7 +543,7 @@ def _template_option_problems(step: Step) -> list[str]:
     problems: list[str] = []
     for name in ("parameters", "result_selector"):
         value = getattr(step, name)
-        if isinstance(value, _Unset):
+        if isinstance(value, Unset):
             continue
         if not isinstance(value, Mapping):
             problems.append(f"{name} must be a JSON object (a dict), got {type(value).__name__}")

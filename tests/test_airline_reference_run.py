@@ -7,6 +7,7 @@ and its DynamoDB and SQS tasks run through the engine's built-in integrations ag
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from examples.airline_booking.__main__ import main
 from examples.airline_booking.environment import AirlineEnvironment
 from examples.airline_booking.runner import ScenarioRun, load_reference, run_scenario
 from examples.airline_booking.scenarios import CREATED_AT, SCENARIOS
@@ -215,3 +217,17 @@ def test_confirmation_failing_after_payment_refunds_then_cancels(env: AirlineEnv
         "BookingConfirmationException",
         "Unable to confirm booking: the bookings table is unavailable",
     )
+
+
+def test_the_command_runs_the_reference_definition() -> None:
+    out = io.StringIO()
+    code = main(["--definition", str(DEFINITION), "--scenario", "sold-out"], out=out)
+    lines = out.getvalue().splitlines()
+    assert code == 0
+    assert "  +  0.0s  ✗ Reserve Flight" in lines
+    assert (
+        "               DynamoDB.ConditionalCheckFailedException: The conditional request failed"
+        in lines
+    )
+    assert "  FAILED  (no error name)" in lines
+    assert "  (no cause)" in lines

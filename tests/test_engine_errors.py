@@ -447,6 +447,24 @@ def test_oversize_pass_output_fails_the_execution() -> None:
     )
 
 
+def test_oversize_task_input_fails_the_execution_before_the_call() -> None:
+    handler = Scripted("never")
+    states = {
+        "T": {
+            "Type": "Task",
+            "Resource": SERVICE,
+            "Parameters": {"a.$": "$.s", "b.$": "$.s"},
+            "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "H"}],
+            "End": True,
+        },
+        "H": {"Type": "Pass", "End": True},
+    }
+    ex = _run(states, {"s": "y" * 140_000}, handlers={SERVICE: handler})
+    assert ex.status == "FAILED"
+    assert ex.error == "States.DataLimitExceeded"
+    assert handler.calls == []
+
+
 def test_result_exactly_at_the_limit_is_accepted() -> None:
     text = "z" * (262_144 - 2)  # JSON adds the two quotes
     ex = _run(

@@ -223,3 +223,65 @@ def test_logging_is_quiet_by_default(capsys: pytest.CaptureFixture[str]) -> None
 def test_run_accepts_json_text() -> None:
     text = json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": 1, "End": True}}})
     assert run(text).output == 1
+
+
+@pytest.mark.anyio
+async def test_stop_during_parallel_with_blocking_handlers_does_not_hang() -> None:
+    import threading
+
+    release = threading.Event()
+
+    def blocks(event: Any) -> Any:
+        release.wait(10)
+        return event
+
+    branch = {"StartAt": "B{}", "States": {"B{}": {"Type": "Task", "Resource": WORK, "End": True}}}
+    branches = [json.loads(json.dumps(branch).replace("{}", str(i))) for i in range(3)]
+    machine = {
+        "StartAt": "P",
+        "States": {"P": {"Type": "Parallel", "Branches": branches, "End": True}},
+    }
+    try:
+        async with LocalEngine(clock=VirtualClock(T0), handlers={WORK: blocks}) as engine:
+            handle = await engine.start_execution(machine, {}, "p")
+            await anyio.sleep(0.05)
+            with anyio.fail_after(5):
+                ex = await handle.stop()
+    finally:
+        release.set()
+    assert ex.status == "ABORTED"
+    types = [e.type for e in ex.history]
+    assert types.count("TaskStateAborted") == 3
+    assert types[-2:] == ["ParallelStateAborted", "ExecutionAborted"]
+
+
+def test_machine_timeout_fires_while_a_handler_blocks() -> None:
+    import threading
+
+    release = threading.Event()
+
+    def blocks(event: Any) -> Any:
+        release.wait(10)
+        return event
+
+    machine = {
+        "TimeoutSeconds": 1,
+        "StartAt": "T",
+        "States": {"T": {"Type": "Task", "Resource": WORK, "End": True}},
+    }
+    try:
+        ex = run(machine, {}, handlers={WORK: blocks}, clock=VirtualClock(T0))
+    finally:
+        release.set()
+    assert ex.status == "TIMED_OUT"
+    assert [e.type for e in ex.history][-2:] == ["TaskStateAborted", "ExecutionTimedOut"]
+
+
+@pytest.mark.anyio
+async def test_closing_the_engine_aborts_what_is_still_running() -> None:
+    machine = {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 10, "End": True}}}
+    clock = VirtualClock(T0)
+    async with LocalEngine(clock=clock) as engine:
+        handle = await engine.start_execution(machine, {}, "left")
+    assert handle.execution.status == "ABORTED"
+    assert handle.execution.cause == "The local engine was closed."

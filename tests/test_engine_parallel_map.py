@@ -155,7 +155,10 @@ def test_parallel_catch_and_retry_rerun_all_branches() -> None:
     ex = _run(states, {}, handlers={WORK: work})
     assert ex.status == "SUCCEEDED"
     assert ex.output == ["a", "b"]
-    assert sorted(calls) == ["a", "a", "b", "b"]
+    # Branch b ran twice; branch a ran in the second round (maybe also in the first, if it
+    # got going before b's failure cancelled it).
+    assert calls.count("b") == 2
+    assert calls.count("a") in (1, 2)
     assert _types(ex).count("ParallelStateStarted") == 2
 
 

@@ -8,7 +8,9 @@ import re
 
 import pytest
 
-from saga.testing.harness import execution_name_prefix
+from saga import pytest_plugin
+from saga.testing.clock import DEFAULT_START
+from saga.testing.harness import DEFAULT_SEED, execution_name_prefix
 
 pytest_plugins = ["pytester"]
 
@@ -221,6 +223,12 @@ async def test_run_async(saga_engine):
 
 
 @pytest.mark.anyio
+async def test_run_is_refused_in_an_event_loop(saga_engine):
+    with pytest.raises(RuntimeError, match="await saga_engine.run_async"):
+        saga_engine.run(order, {})
+
+
+@pytest.mark.anyio
 async def test_many_at_once(saga_engine):
     plan = [faults.hangs("Charge Card")]
     async with saga_engine.local_engine(handlers=order.handlers(), faults=plan) as engine:
@@ -317,7 +325,13 @@ def _outcomes(result: pytest.RunResult) -> dict[str, str]:
     return found
 
 
-def test_a_users_suite_runs_with_the_fixtures(pytester: pytest.Pytester) -> None:
+def test_a_users_suite_runs_with_the_fixtures(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(
+        "AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:9"
+    )  # the aws fixture drops it
+    monkeypatch.setenv("AWS_PROFILE", "a-profile-that-does-not-exist")
     _write_orders(pytester)
     pytester.makepyfile(
         test_orders=USER_TESTS,
@@ -335,6 +349,7 @@ def test_a_users_suite_runs_with_the_fixtures(pytester: pytest.Pytester) -> None
     assert _outcomes(result) == {
         "test_async.py::test_many_at_once": "PASSED",
         "test_async.py::test_run_async": "PASSED",
+        "test_async.py::test_run_is_refused_in_an_event_loop": "PASSED",
         "test_aws.py::test_fault_on_the_integration": "PASSED",
         "test_aws.py::test_queue_helpers": "PASSED",
         "test_aws.py::test_seat_is_taken": "PASSED",
@@ -352,6 +367,7 @@ def test_a_users_suite_runs_with_the_fixtures(pytester: pytest.Pytester) -> None
     }
     result.stdout.fnmatch_lines(["*takes an int, got 'x'*"])
     assert os.environ.get("AWS_ACCESS_KEY_ID") == before
+    assert os.environ["AWS_ENDPOINT_URL_DYNAMODB"] == "http://127.0.0.1:9"
 
 
 def test_failure_output_shows_the_history_table(pytester: pytest.Pytester) -> None:
@@ -494,3 +510,27 @@ def test_long_execution_names_are_shortened_stably() -> None:
     assert prefix == execution_name_prefix(node_id)
     assert prefix.startswith("test_long-test_very_very_")
     assert prefix != execution_name_prefix(node_id + "er")
+
+
+def test_the_plugins_defaults_are_the_toolkits() -> None:
+    assert (pytest_plugin._DEFAULT_SEED, pytest_plugin._DEFAULT_START) == (
+        DEFAULT_SEED,
+        DEFAULT_START,
+    )
+
+
+def test_handlers_of_a_run_override_the_engines_which_override_the_sagas() -> None:
+    from saga.saga import Saga
+    from saga.testing.harness import SagaTestEngine
+
+    saga = Saga("Layers")
+
+    @saga.step("Answer", result_path="$")
+    def answer(event: object) -> str:
+        return "saga"
+
+    harness = SagaTestEngine(handlers={"Answer": lambda event: "engine"})
+    assert harness.run(saga).output == "engine"
+    assert harness.run(saga, handlers={"Answer": lambda event: "run"}).output == "run"
+    assert SagaTestEngine().run(saga).output == "saga"
+    assert [e.name for e in harness.executions] == ["execution-1", "execution-2"]

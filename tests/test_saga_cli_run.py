@@ -47,13 +47,31 @@ not_a_saga = 42
 """
 
 
+BROKEN = """
+from saga.saga import Saga
+
+declared_badly = Saga("Broken")
+declared_badly.step("A", lambda event: event, compensate_self=True)
+"""
+
+INVALID = """
+from saga.saga import Saga
+
+broken = Saga("Broken")
+broken.step("A", lambda event: event, timeout=0)
+"""
+
+
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     (tmp_path / "shop_orders.py").write_text(MODULE, encoding="utf-8")
+    (tmp_path / "shop_broken.py").write_text(BROKEN, encoding="utf-8")
+    (tmp_path / "shop_invalid.py").write_text(INVALID, encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     monkeypatch.syspath_prepend(str(tmp_path))
     yield tmp_path
-    sys.modules.pop("shop_orders", None)
+    for module in ("shop_orders", "shop_broken", "shop_invalid"):
+        sys.modules.pop(module, None)
 
 
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict[str, object], str]:
@@ -142,6 +160,16 @@ def test_retries_skip_time_on_the_virtual_clock(
         (
             ["run", "shop_orders:orders", "--test-case", "x"],
             "saga: --test-case needs --mock-config\n",
+        ),
+        (
+            ["run", "shop_broken:declared_badly"],
+            "saga: shop_broken:declared_badly: step 'A': compensate_self=True but it has no "
+            "compensation; add one with step.compensate(...) or drop compensate_self\n",
+        ),
+        (
+            ["run", "shop_invalid:broken"],
+            "saga: TARGET 'shop_invalid:broken': step 'A': timeout is 0; use a whole number of "
+            "seconds, at least 1\n",
         ),
     ],
 )

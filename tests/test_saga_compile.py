@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -506,3 +508,149 @@ def test_decorated_functions_stay_callable() -> None:
 
     assert reserve({"n": 1}) == 2
     assert reserve.name == "Reserve" and reserve.handler_key == "Reserve"
+
+
+# -- the airline ProcessBooking machine --------------------------------------------------------
+
+REFERENCE = Path(__file__).parent / "golden" / "airline.asl.json"
+"""The sample's ProcessBooking definition as published (its bugs included)."""
+
+
+class BookingReservationException(Exception):
+    """Raised by the reserve function."""
+
+
+class BookingCancellationException(Exception):
+    """Raised by the cancel function."""
+
+
+class BookingConfirmationException(Exception):
+    """Raised by the confirm function."""
+
+
+class BookingNotificationException(Exception):
+    """Raised by the notify function."""
+
+
+def airline() -> Saga:
+    """ProcessBooking declared with the saga API (the airline example's shape)."""
+    throttling = Retry(*DYNAMODB_THROTTLING_ERRORS, interval=1, backoff_rate=2, max_retries=2)
+
+    def retry(error: type[Exception]) -> list[Retry]:
+        return [Retry(error, interval=1, backoff_rate=2, max_retries=2)]
+
+    key = {"id": {"S": JsonPath("$.outboundFlightId")}}
+    booking = Saga(
+        "ProcessBooking",
+        success_state="Booking Confirmed",
+        failure_state="Booking Failed",
+        failure_error="BookingFailed",
+        failure_cause="The booking could not be completed",
+    )
+    booking.step(
+        "Reserve Flight",
+        dynamodb.update_item(
+            table_name=JsonPath("$.flightTable"),
+            key=key,
+            update_expression="SET seatCapacity = seatCapacity - :dec",
+            expression_attribute_values={":dec": {"N": "1"}, ":noSeat": {"N": "0"}},
+            condition_expression="seatCapacity > :noSeat",
+        ),
+        timeout=5,
+        retry=[
+            throttling,
+            Retry("DynamoDB.ConditionalCheckFailedException", interval=0, max_retries=0),
+        ],
+        result_path=None,
+        error_path="$.flightError",
+    ).compensate(
+        "Release Flight Seat",
+        dynamodb.update_item(
+            table_name=JsonPath("$.flightTable"),
+            key=key,
+            update_expression="SET seatCapacity = seatCapacity +:inc",
+            expression_attribute_values={":inc": {"N": "1"}},
+        ),
+        timeout=5,
+        retry=[throttling],
+        error_path="$.flightError",
+    )
+    booking.step(
+        "Reserve Booking",
+        act,
+        resource="${ReserveBooking.Arn}",
+        timeout=5,
+        retry=retry(BookingReservationException),
+        result_path="$.bookingId",
+        error_path="$.bookingError",
+        compensate_self=True,
+    ).compensate(
+        "Cancel Booking",
+        act,
+        resource="${CancelBooking.Arn}",
+        retry=retry(BookingCancellationException),
+        error_path="$.bookingError",
+    )
+    booking.step(
+        "Collect Payment",
+        act,
+        resource="${CollectPaymentFunction}",
+        result_path="$.payment",
+        error_path="$.paymentError",
+    ).compensate(
+        "Refund Payment", act, resource="${RefundPaymentFunction}", error_path="$.paymentError"
+    )
+    booking.step(
+        "Confirm Booking",
+        act,
+        resource="${ConfirmBooking.Arn}",
+        retry=retry(BookingConfirmationException),
+        result_path="$.bookingReference",
+        error_path="$.bookingError",
+    )
+    notify = booking.step(
+        "Notify Booking Confirmed",
+        act,
+        resource="${NotifyBooking.Arn}",
+        retry=retry(BookingNotificationException),
+        result_path="$.notificationId",
+        compensate_on=[],
+    )
+    booking.on_failure(
+        "Notify Booking Failed",
+        notify,
+        retry=retry(BookingNotificationException),
+        result_path="$.notificationId",
+        error_path="$.notificationError",
+    )
+    booking.on_failure(
+        "Booking DLQ",
+        sqs.send_message(queue_url="${BookingsDLQ}", message_body=JsonPath("$")),
+        result_path="$.deadLetterQueue",
+        continue_on_error=False,
+    )
+    return booking
+
+
+def test_airline_machine_equals_the_reference_with_its_bugs_fixed() -> None:
+    reference = json.loads(REFERENCE.read_text(encoding="utf-8"))
+    states = reference["States"]
+    for name in ("Reserve Flight", "Release Flight Seat"):  # fix 1: DynamoDB.* error names
+        for retrier in states[name]["Retry"]:
+            retrier["ErrorEquals"] = [
+                e if e.startswith("DynamoDB.") else f"DynamoDB.{e}" for e in retrier["ErrorEquals"]
+            ]
+    states["Notify Booking Failed"]["Catch"][0]["ResultPath"] = "$.notificationError"  # fix 2
+    states["Booking Failed"].update(  # fix 3
+        Error="BookingFailed", Cause="The booking could not be completed"
+    )
+    booking = airline()
+    assert booking.to_state_machine().to_dict() == reference
+    assert booking.handlers() == {
+        "ReserveBooking.Arn": act,
+        "CancelBooking.Arn": act,
+        "CollectPaymentFunction": act,
+        "RefundPaymentFunction": act,
+        "ConfirmBooking.Arn": act,
+        "NotifyBooking.Arn": act,
+    }

@@ -43,8 +43,7 @@ class Runtime:
     record: Execution
     history: History
     clock: Clock
-    rng: random.Random
-    token_rng: random.Random
+    seed: int | None
     calls: Mapping[str, CallNext]
     tokens: dict[str, TokenWaiter]
     region: str
@@ -52,6 +51,26 @@ class Runtime:
     context_state_machine: dict[str, Any]
     invocations: dict[str, int] = field(default_factory=dict)
     transitions: int = 0
+    _rng: random.Random | None = None
+    _token_rng: random.Random | None = None
+
+    @property
+    def rng(self) -> random.Random:
+        """The execution's random source (retry jitter, intrinsics): seeded when asked."""
+        if self._rng is None:
+            self._rng = random.Random(self.seed) if self.seed is not None else random.Random()
+        return self._rng
+
+    @property
+    def token_rng(self) -> random.Random:
+        """A separate source for task tokens, so tokens do not shift the jitter sequence."""
+        if self._token_rng is None:
+            seed = self.seed
+            name = self.record.name
+            self._token_rng = (
+                random.Random(f"{seed}/{name}") if seed is not None else random.Random()
+            )
+        return self._token_rng
 
     def next_invocation(self, state_name: str) -> int:
         """0-based count of invocations of ``state_name`` so far (mock-config indexing)."""
@@ -71,12 +90,20 @@ class Flow:
     inside branches.
     """
 
-    __slots__ = ("last_id", "runtime", "top_level")
+    __slots__ = ("last_id", "runtime", "top_level", "variables")
 
-    def __init__(self, runtime: Runtime, last_id: int, *, top_level: bool) -> None:
+    def __init__(
+        self,
+        runtime: Runtime,
+        last_id: int,
+        *,
+        top_level: bool,
+        variables: dict[str, Any] | None = None,
+    ) -> None:
         self.runtime = runtime
         self.last_id = last_id
         self.top_level = top_level
+        self.variables: dict[str, Any] = variables if variables is not None else {}
 
     def add(self, event_type: str, details: dict[str, Any] | None = None) -> int:
         """Record an event in the execution's history, chained to this flow."""
@@ -85,8 +112,11 @@ class Flow:
         return event_id
 
     def child(self, last_id: int) -> Flow:
-        """A nested flow (branch or iteration) starting after event ``last_id``."""
-        return Flow(self.runtime, last_id, top_level=False)
+        """A nested flow (branch or iteration) starting after event ``last_id``.
+
+        It reads the variables of the enclosing scope; what it assigns stays in its own scope.
+        """
+        return Flow(self.runtime, last_id, top_level=False, variables=dict(self.variables))
 
 
 class StateContext:
@@ -94,6 +124,7 @@ class StateContext:
 
     __slots__ = (
         "_context",
+        "assigned",
         "entered_id",
         "entered_posix",
         "flow",
@@ -110,6 +141,12 @@ class StateContext:
         self.retry_count = 0
         self.task_token: str | None = None
         self._context: dict[str, Any] | None = None
+        self.assigned: dict[str, Any] | None = None
+
+    @property
+    def variables(self) -> dict[str, Any]:
+        """The workflow variables visible to this state (values as of its entry)."""
+        return self.flow.variables
 
     @property
     def runtime(self) -> Runtime:

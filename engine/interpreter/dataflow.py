@@ -20,6 +20,7 @@ __all__ = [
     "apply_parameters",
     "apply_result_selector",
     "checked_output",
+    "evaluate_assign",
     "fatal",
     "result_path_of",
 ]
@@ -46,13 +47,13 @@ def apply_input_path(ctx: StateContext, state: Any, raw: Any) -> Any:
         return {}
     if path == "$":
         return raw
-    return evaluate_path(path, raw, ctx.context)
+    return evaluate_path(path, raw, ctx.context, ctx.variables)
 
 
 def apply_parameters(ctx: StateContext, template: Any, effective: Any) -> Any:
     """The effective input after a ``Parameters`` payload template."""
     return apply_payload_template(
-        template, effective, ctx.context, field="Parameters", rng=ctx.runtime.rng
+        template, effective, ctx.context, ctx.variables, field="Parameters", rng=ctx.runtime.rng
     )
 
 
@@ -62,7 +63,7 @@ def apply_result_selector(ctx: StateContext, state: Any, result: Any) -> Any:
     if template is None:
         return result
     return apply_payload_template(
-        template, result, ctx.context, field="ResultSelector", rng=ctx.runtime.rng
+        template, result, ctx.context, ctx.variables, field="ResultSelector", rng=ctx.runtime.rng
     )
 
 
@@ -83,7 +84,7 @@ def apply_output_path(ctx: StateContext, state: Any, value: Any) -> Any:
         return {}
     if path == "$":
         return value
-    return evaluate_path(path, value, ctx.context)
+    return evaluate_path(path, value, ctx.context, ctx.variables)
 
 
 def checked_output(ctx: StateContext, output: Any, checked: Any) -> Any:
@@ -100,6 +101,18 @@ def result_with_path(ctx: StateContext, state: Any, raw: Any, result: Any) -> An
     """``ResultPath`` then ``OutputPath`` applied to a state's effective result."""
     placed = apply_result_path(raw, result, result_path_of(state))
     return apply_output_path(ctx, state, placed)
+
+
+def evaluate_assign(ctx: StateContext, assign: Any, data: Any) -> None:
+    """Evaluate an ``Assign`` block on ``data`` (values as of state entry) for this visit.
+
+    The values are stored when the state is left, so they are visible from the next state on.
+    """
+    if assign is None:
+        return
+    ctx.assigned = apply_payload_template(
+        assign, data, ctx.context, ctx.variables, field="Assign", rng=ctx.runtime.rng
+    )
 
 
 def is_data_limit(error: StatesError) -> bool:

@@ -19,6 +19,7 @@ import anyio.lowlevel
 from engine.errors import RUNTIME, StatesError
 from engine.interpreter.context import FatalError, Flow, Runtime, StateContext
 from engine.interpreter.dataflow import checked_output, fatal
+from engine.limits import to_json_text
 from engine.model import State, StateMachine
 from engine.states import RUNNERS
 
@@ -50,7 +51,20 @@ async def run_state(flow: Flow, name: str, state: State, raw: Any) -> tuple[Any,
                 flow.add(state_type + "StateAborted", {"name": name})
         raise
     output = checked_output(ctx, output, raw)
-    flow.add(state_type + "StateExited", {"name": name, "output": output})
+    assigned = ctx.assigned
+    if assigned is None:
+        flow.add(state_type + "StateExited", {"name": name, "output": output})
+    else:
+        flow.variables.update(assigned)
+        flow.add(
+            state_type + "StateExited",
+            {
+                "name": name,
+                "output": output,
+                "assignedVariables": {key: to_json_text(value) for key, value in assigned.items()},
+                "assignedVariablesDetails": {"truncated": False},
+            },
+        )
     return output, next_state
 
 
@@ -122,22 +136,27 @@ async def execute(
         finally:
             clock.flow_finished()
 
+    async def body() -> None:
+        try:
+            flow.add("ExecutionStarted", {"input": record.input, "roleArn": role_arn})
+            outcome["output"] = await run_states(
+                flow, machine.states, machine.start_at, record.input
+            )
+        except StatesError as exc:
+            outcome["error"] = exc
+        except Exception as exc:
+            outcome["internal"] = exc
+
     try:
         with control.scope:
-            async with anyio.create_task_group() as tg:
-                if machine.timeout_seconds:
+            if machine.timeout_seconds:
+                async with anyio.create_task_group() as tg:
                     clock.flow_started()
                     tg.start_soon(timer, float(machine.timeout_seconds))
-                try:
-                    flow.add("ExecutionStarted", {"input": record.input, "roleArn": role_arn})
-                    outcome["output"] = await run_states(
-                        flow, machine.states, machine.start_at, record.input
-                    )
-                except StatesError as exc:
-                    outcome["error"] = exc
-                except Exception as exc:
-                    outcome["internal"] = exc
-                tg.cancel_scope.cancel()
+                    await body()
+                    tg.cancel_scope.cancel()
+            else:
+                await body()
         if "output" in outcome:
             _finish(runtime, "SUCCEEDED", output=outcome["output"])
         elif "error" in outcome:

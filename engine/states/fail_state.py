@@ -19,11 +19,11 @@ __all__ = ["run_fail"]
 def _dynamic(ctx: StateContext, expression: str, field: str, raw: Any) -> str:
     try:
         if expression.startswith("$"):
-            value = evaluate_path(expression, raw, ctx.context)
+            value = evaluate_path(expression, raw, ctx.context, ctx.variables)
         else:
             from engine.intrinsics import evaluate_intrinsic
 
-            value = evaluate_intrinsic(expression, raw, ctx.context, None, ctx.runtime.rng)
+            value = evaluate_intrinsic(expression, raw, ctx.context, ctx.variables, ctx.runtime.rng)
     except PathNotFound as exc:
         raise field_path_not_found(exc.path, field, raw) from None
     if not isinstance(value, str):

@@ -17,9 +17,13 @@ from typing import Any
 import anyio
 
 from engine.errors import EXCEED_TOLERATED_FAILURE_THRESHOLD, RUNTIME, StatesError
-from engine.interpreter.concurrency import run_children
+from engine.interpreter.concurrency import is_instant, run_children
 from engine.interpreter.context import FatalError, StateContext
-from engine.interpreter.dataflow import apply_input_path, apply_result_selector
+from engine.interpreter.dataflow import (
+    apply_input_path,
+    apply_result_selector,
+    evaluate_assign,
+)
 from engine.interpreter.recovery import error_output, with_retry_and_catch
 from engine.model import MapState
 from engine.paths import apply_payload_template, evaluate_path
@@ -28,7 +32,7 @@ __all__ = ["run_map"]
 
 
 def _integer_from_path(ctx: StateContext, path: str, data: Any, field: str) -> int:
-    value = evaluate_path(path, data, ctx.context)
+    value = evaluate_path(path, data, ctx.context, ctx.variables)
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise StatesError(
             RUNTIME,
@@ -57,7 +61,9 @@ def _tolerance(ctx: StateContext, state: MapState, data: Any) -> tuple[int | Non
     percentage: float | None = None
     raw_percentage: Any = state.tolerated_failure_percentage
     if state.tolerated_failure_percentage_path is not None:
-        raw_percentage = evaluate_path(state.tolerated_failure_percentage_path, data, ctx.context)
+        raw_percentage = evaluate_path(
+            state.tolerated_failure_percentage_path, data, ctx.context, ctx.variables
+        )
     if raw_percentage is not None and not isinstance(raw_percentage, str):
         if isinstance(raw_percentage, bool) or not 0 <= raw_percentage <= 100:
             raise StatesError(RUNTIME, "ToleratedFailurePercentage must be between 0 and 100.")
@@ -68,7 +74,9 @@ def _tolerance(ctx: StateContext, state: MapState, data: Any) -> tuple[int | Non
 def _items(ctx: StateContext, state: MapState, effective: Any) -> list[Any]:
     path = state.items_path
     items = (
-        effective if path is None or path == "$" else evaluate_path(path, effective, ctx.context)
+        effective
+        if path is None or path == "$"
+        else evaluate_path(path, effective, ctx.context, ctx.variables)
     )
     if not isinstance(items, list):
         raise StatesError(RUNTIME, f'Reference path "{path or "$"}" must point to array.')
@@ -99,6 +107,7 @@ async def run_map(ctx: StateContext, state: MapState, raw: Any) -> tuple[Any, st
                     selector,
                     effective,
                     ctx.map_item_context(index, value),
+                    ctx.variables,
                     field="ItemSelector",
                     rng=runtime.rng,
                 )
@@ -121,7 +130,12 @@ async def run_map(ctx: StateContext, state: MapState, raw: Any) -> tuple[Any, st
 
         try:
             results, errors = await run_children(
-                ctx.clock, len(items), workers, run_item, fail_fast=not tolerant
+                ctx.clock,
+                len(items),
+                workers,
+                run_item,
+                fail_fast=not tolerant,
+                inline=is_instant(processor.states),
             )
             failures = [index for index, error in enumerate(errors) if error is not None]
             if failures:
@@ -145,6 +159,7 @@ async def run_map(ctx: StateContext, state: MapState, raw: Any) -> tuple[Any, st
             raise
         ctx.flow.last_id = runtime.history.last_id
         ctx.add("MapStateSucceeded")
+        evaluate_assign(ctx, state.assign, results)
         return apply_result_selector(ctx, state, results)
 
     return await with_retry_and_catch(ctx, state, raw, attempt)

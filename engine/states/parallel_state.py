@@ -9,9 +9,14 @@ from __future__ import annotations
 from typing import Any
 
 from engine.errors import StatesError
-from engine.interpreter.concurrency import run_children
+from engine.interpreter.concurrency import is_instant, run_children
 from engine.interpreter.context import FatalError, StateContext
-from engine.interpreter.dataflow import apply_input_path, apply_parameters, apply_result_selector
+from engine.interpreter.dataflow import (
+    apply_input_path,
+    apply_parameters,
+    apply_result_selector,
+    evaluate_assign,
+)
 from engine.interpreter.recovery import with_retry_and_catch
 from engine.model import ParallelState
 
@@ -35,7 +40,13 @@ async def run_parallel(ctx: StateContext, state: ParallelState, raw: Any) -> tup
 
         branches = len(state.branches)
         try:
-            results, _ = await run_children(ctx.clock, branches, branches, run_branch)
+            results, _ = await run_children(
+                ctx.clock,
+                branches,
+                branches,
+                run_branch,
+                inline=all(is_instant(branch.states) for branch in state.branches),
+            )
         except FatalError:
             raise
         except StatesError:
@@ -44,6 +55,7 @@ async def run_parallel(ctx: StateContext, state: ParallelState, raw: Any) -> tup
             raise
         ctx.flow.last_id = ctx.runtime.history.last_id
         ctx.add("ParallelStateSucceeded")
+        evaluate_assign(ctx, state.assign, results)
         return apply_result_selector(ctx, state, results)
 
     return await with_retry_and_catch(ctx, state, raw, attempt)

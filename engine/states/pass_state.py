@@ -5,7 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from engine.interpreter.context import StateContext
-from engine.interpreter.dataflow import apply_input_path, apply_parameters, result_with_path
+from engine.interpreter.dataflow import (
+    apply_input_path,
+    apply_parameters,
+    evaluate_assign,
+    result_with_path,
+)
 from engine.model import PassState
 
 __all__ = ["run_pass"]
@@ -17,4 +22,5 @@ async def run_pass(ctx: StateContext, state: PassState, raw: Any) -> tuple[Any, 
     if state.parameters is not None:
         effective = apply_parameters(ctx, state.parameters, effective)
     result = state.result if "result" in state.model_fields_set else effective
+    evaluate_assign(ctx, state.assign, result)
     return result_with_path(ctx, state, raw, result), state.next

@@ -17,7 +17,12 @@ import anyio
 from engine.bindings import CallNext, TaskRequest
 from engine.errors import RUNTIME, TIMEOUT, StatesError
 from engine.interpreter.context import FatalError, StateContext, TokenWaiter
-from engine.interpreter.dataflow import apply_input_path, apply_parameters, apply_result_selector
+from engine.interpreter.dataflow import (
+    apply_input_path,
+    apply_parameters,
+    apply_result_selector,
+    evaluate_assign,
+)
 from engine.interpreter.recovery import with_retry_and_catch
 from engine.lambda_shapes import ResourceInfo, classify_resource
 from engine.limits import MAX_PAYLOAD_BYTES, data_limit_error, to_json_text
@@ -59,7 +64,7 @@ def _positive_seconds(
     if path is None:
         return None
     try:
-        value = evaluate_path(path, data, ctx.context)
+        value = evaluate_path(path, data, ctx.context, ctx.variables)
     except PathNotFound as exc:
         raise StatesError(RUNTIME, exc.cause) from None
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
@@ -238,6 +243,7 @@ async def run_task(ctx: StateContext, state: TaskState, raw: Any) -> tuple[Any, 
             ctx.add(f"{prefix}Failed", {**common, "error": error.error, "cause": error.cause})
             raise error
         ctx.add(f"{prefix}Succeeded", {**common, "output": result})
+        evaluate_assign(ctx, state.assign, result)
         return apply_result_selector(ctx, state, result)
 
     return await with_retry_and_catch(ctx, state, raw, attempt)

@@ -11,7 +11,7 @@ from typing import Any, Final
 from engine.choice import parse_timestamp
 from engine.errors import RUNTIME, StatesError
 from engine.interpreter.context import StateContext
-from engine.interpreter.dataflow import apply_input_path, apply_output_path
+from engine.interpreter.dataflow import apply_input_path, apply_output_path, evaluate_assign
 from engine.model import WaitState
 from engine.paths import PathNotFound, evaluate_path
 
@@ -23,7 +23,7 @@ _NANOS: Final = 1_000_000_000
 
 def _seconds_from_path(ctx: StateContext, path: str, data: Any) -> float:
     try:
-        value = evaluate_path(path, data, ctx.context)
+        value = evaluate_path(path, data, ctx.context, ctx.variables)
     except PathNotFound:
         raise StatesError(
             RUNTIME, f"The SecondsPath parameter does not reference an input value: {path}"
@@ -72,7 +72,7 @@ def wait_seconds(ctx: StateContext, state: WaitState, effective: Any) -> float:
         seconds = _until(ctx, state.timestamp, "Timestamp")
     elif state.timestamp_path is not None:
         try:
-            value = evaluate_path(state.timestamp_path, effective, ctx.context)
+            value = evaluate_path(state.timestamp_path, effective, ctx.context, ctx.variables)
         except PathNotFound:
             raise StatesError(
                 RUNTIME,
@@ -90,5 +90,7 @@ def wait_seconds(ctx: StateContext, state: WaitState, effective: Any) -> float:
 async def run_wait(ctx: StateContext, state: WaitState, raw: Any) -> tuple[Any, str | None]:
     """InputPath → wait → OutputPath."""
     effective = apply_input_path(ctx, state, raw)
-    await ctx.clock.sleep(wait_seconds(ctx, state, effective))
+    seconds = wait_seconds(ctx, state, effective)
+    evaluate_assign(ctx, state.assign, effective)
+    await ctx.clock.sleep(seconds)
     return apply_output_path(ctx, state, effective), state.next

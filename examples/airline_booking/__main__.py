@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import secrets
 import sys
 import textwrap
 from collections.abc import Callable, Mapping, Sequence
@@ -60,6 +62,14 @@ def _parser() -> argparse.ArgumentParser:
         help=(
             "AWS endpoint for DynamoDB, SNS and SQS (LocalStack, moto server, ...); "
             "default: AWS_ENDPOINT_URL, else moto in process"
+        ),
+    )
+    parser.add_argument(
+        "--aws",
+        action="store_true",
+        help=(
+            "use real AWS (boto3's credentials and region) for DynamoDB, SNS and SQS; "
+            "creates the tables, topic and queues if missing"
         ),
     )
     parser.add_argument(
@@ -142,25 +152,40 @@ def _report(run: ScenarioRun, *, clock: str, backend: str, style: Style, out: Te
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     """Run the scenarios; exit 0 when every one left the world as it should, 1 otherwise."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.definition is not None and not args.definition.is_file():
+        parser.error(f"--definition: no such file: {args.definition}")
+    if args.aws and args.endpoint_url:
+        parser.error("--aws and --endpoint-url exclude each other")
     out = out or sys.stdout
     style = Style.for_stream(out)
     all_ok = True
     try:
-        with AirlineEnvironment(endpoint_url=args.endpoint_url) as env:
+        with AirlineEnvironment(endpoint_url=args.endpoint_url, real_aws=args.aws) as env:
             machine, handlers = _machine(env, args.definition)
+            # Names are fixed in a fresh moto; on a shared endpoint each run gets its own.
+            run_id = "1" if env.embedded else secrets.token_hex(3)
             for name in _selected(args.scenario):
                 scenario = SCENARIOS[name]
                 run = run_scenario(
-                    scenario, env, machine, handlers=handlers, clock=args.clock, seed=args.seed
+                    scenario,
+                    env,
+                    machine,
+                    handlers=handlers,
+                    clock=args.clock,
+                    seed=args.seed,
+                    run_id=run_id,
                 )
                 ok = _report(run, clock=args.clock, backend=env.backend, style=style, out=out)
                 all_ok = all_ok and ok
     except DefinitionError as exc:
         print(f"error: the definition is not usable:\n{exc}", file=sys.stderr)
         return 2
-    except (BotoCoreError, ClientError, OSError) as exc:
-        print(f"error: AWS services at {args.endpoint_url or 'moto'}: {exc}", file=sys.stderr)
+    except (BotoCoreError, ClientError) as exc:
+        where = args.endpoint_url or os.environ.get("AWS_ENDPOINT_URL")
+        where = where or ("real AWS" if args.aws else "moto")
+        print(f"error: AWS services ({where}): {exc}", file=sys.stderr)
         return 2
     return 0 if all_ok else 1
 

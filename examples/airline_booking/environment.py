@@ -2,7 +2,8 @@
 
 By default everything lives in moto, in process (``mock_aws``): nothing to install or start.
 Given an endpoint (``endpoint_url=`` or ``AWS_ENDPOINT_URL``) the same resources are created
-there instead — LocalStack, moto's server, or real AWS.
+there instead — LocalStack or moto's server; with ``real_aws=True``, in the AWS account and
+region boto3's standard configuration points at.
 """
 
 from __future__ import annotations
@@ -62,10 +63,12 @@ class AirlineEnvironment:
         self,
         *,
         endpoint_url: str | None = None,
+        real_aws: bool = False,
         region: str | None = None,
         names: ResourceNames | None = None,
     ) -> None:
         self.endpoint_url = endpoint_url or os.environ.get(_ENDPOINT_ENV) or None
+        self.real_aws = real_aws and self.endpoint_url is None
         self.region = region or _aws.region()
         self.names = names or ResourceNames()
         self._state = _Provisioned()
@@ -75,8 +78,15 @@ class AirlineEnvironment:
     # -- lifecycle -----------------------------------------------------------------------------
 
     @property
+    def embedded(self) -> bool:
+        """Whether the services are moto's, in this process (fresh for every environment)."""
+        return self.endpoint_url is None and not self.real_aws
+
+    @property
     def backend(self) -> str:
-        """Where the resources live, for a person: ``moto (in process)`` or the endpoint URL."""
+        """Where the resources live, for a person: moto, the endpoint URL, or AWS."""
+        if self.real_aws:
+            return f"AWS ({self.region})"
         return self.endpoint_url or "moto (in process)"
 
     def __enter__(self) -> Self:
@@ -94,13 +104,13 @@ class AirlineEnvironment:
     def start(self) -> None:
         """Start moto if needed, export the functions' configuration, create the resources."""
         self._set_environ("AWS_DEFAULT_REGION", self.region)
-        if self.endpoint_url is None:
+        if self.embedded:
             from moto import mock_aws
 
             self._set_environ(_ENDPOINT_ENV, None)
             self._mock = mock_aws()
             self._mock.start()
-        else:
+        elif self.endpoint_url is not None:
             self._set_environ(_ENDPOINT_ENV, self.endpoint_url)
             if boto3.session.Session().get_credentials() is None:
                 for name, value in _LOCAL_CREDENTIALS.items():
@@ -261,11 +271,17 @@ class AirlineEnvironment:
         self._drain(self._state.notification_queue_url, self._state.notifications)
         return list(self._state.notifications)
 
+    @property
+    def _poll_seconds(self) -> int:
+        # moto delivers at once; a real queue is read with a short long-poll, since a plain
+        # receive samples only some of its servers and SNS delivers asynchronously.
+        return 0 if self._mock is not None else 1
+
     def _drain(self, queue_url: str, into: list[dict[str, Any]]) -> None:
         sqs = _aws.client("sqs")
         while True:
             messages = sqs.receive_message(
-                QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0
+                QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=self._poll_seconds
             ).get("Messages", [])
             if not messages:
                 return

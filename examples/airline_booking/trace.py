@@ -228,7 +228,10 @@ def _heading(step: Step, role: Role, style: Style) -> tuple[str, str]:
     return style.green("✓"), style.bold(step.name)
 
 
-def _short(value: Any, limit: int = 48) -> str:
+def _short(value: Any, limit: int = 60) -> str:
+    """A result on one line; service metadata (``SdkHttpMetadata``, ``MD5Of…``) left out."""
+    if isinstance(value, dict):
+        value = {k: v for k, v in value.items() if not k.startswith(("Sdk", "MD5"))}
     text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 

@@ -7,7 +7,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
-__all__ = ["EXIT_BAD_USAGE", "EXIT_FAILED", "EXIT_OK", "UsageError", "fail", "print_json", "read_json_arg"]
+__all__ = [
+    "EXIT_BAD_USAGE",
+    "EXIT_FAILED",
+    "EXIT_OK",
+    "UsageError",
+    "fail",
+    "print_json",
+    "read_json_arg",
+]
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -40,4 +48,6 @@ def read_json_arg(text: str, what: str = "--input") -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise UsageError(f"{what}: not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+        raise UsageError(
+            f"{what}: not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        ) from None

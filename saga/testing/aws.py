@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, Final
 
-__all__ = ["FAKE_CREDENTIALS", "MockAws", "mock_aws_environment"]
+__all__ = ["FAKE_CREDENTIALS", "MockAws", "environment", "mock_aws_environment"]
 
 FAKE_CREDENTIALS: Final = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -15,8 +15,6 @@ FAKE_CREDENTIALS: Final = {
     "AWS_SESSION_TOKEN": "testing",
 }
 """Credentials no real account accepts, so a test can never touch AWS by mistake."""
-
-_CLEARED: Final = ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_DEFAULT_PROFILE")
 
 
 def environment(region: str) -> dict[str, str]:

@@ -13,6 +13,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Final, TypeAlias
 
+import anyio.lowlevel
+
 from engine.bindings import Interceptor
 from engine.clock import Clock
 from engine.execution import Execution
@@ -58,6 +60,17 @@ def _machine_name(path: Path) -> str:
     return name
 
 
+def _refuse_in_event_loop() -> None:
+    try:
+        anyio.lowlevel.current_token()
+    except RuntimeError:  # anyio.NoEventLoopError: no event loop, so blocking is fine
+        return
+    raise RuntimeError(
+        "run() blocks, but this code runs in an event loop: "
+        "use 'await saga_engine.run_async(...)' in async tests"
+    )
+
+
 class SagaTestEngine:
     """Runs executions for one test, deterministically.
 
@@ -91,7 +104,7 @@ class SagaTestEngine:
         self._count += 1
         return f"{self.name_prefix}-{self._count}"
 
-    def machine(
+    def prepare(
         self, target: RunTarget, substitutions: Mapping[str, str] | None = None
     ) -> tuple[StateMachine, dict[str, Callable[..., Any]], str | None]:
         """The model to run, the saga's own handlers (if any) and the state machine's name."""
@@ -105,9 +118,7 @@ class SagaTestEngine:
         if isinstance(target, StateMachine):
             return target, {}, None
         if isinstance(target, str | Path):
-            path = Path(target)
-            if not path.is_absolute() and not path.exists():
-                path = next((d / path for d in self.search_paths if (d / path).exists()), path)
+            path = self._path(target)
             return load(path, substitutions), {}, _machine_name(path)
         return load(target, substitutions), {}, None
 
@@ -141,6 +152,7 @@ class SagaTestEngine:
         return plan
 
     def _path(self, path: str | Path) -> Path:
+        """``path`` as given when it exists, else found in the search paths (the test's folder)."""
         candidate = Path(path)
         if candidate.is_absolute() or candidate.exists():
             return candidate
@@ -163,7 +175,8 @@ class SagaTestEngine:
         substitutions: Mapping[str, str] | None = None,
     ) -> Execution:
         """Run one execution to its end (from synchronous code) and return its record."""
-        machine, own, machine_name = self.machine(target, substitutions)
+        _refuse_in_event_loop()
+        machine, own, machine_name = self.prepare(target, substitutions)
         execution = run(
             machine,
             input,
@@ -195,12 +208,15 @@ class SagaTestEngine:
         substitutions: Mapping[str, str] | None = None,
     ) -> Execution:
         """:meth:`run` for async tests (anyio)."""
-        machine, own, machine_name = self.machine(target, substitutions)
+        machine, own, machine_name = self.prepare(target, substitutions)
         interceptors = self.interceptors(
             faults, mock_config=mock_config, test_case=test_case, state_machine_name=machine_name
         )
-        async with self.local_engine(
-            handlers={**own, **(handlers or {})}, interceptors=interceptors
+        async with LocalEngine(
+            clock=self.clock,
+            handlers={**own, **self.handlers, **(handlers or {})},
+            seed=self.seed,
+            interceptors=interceptors,
         ) as engine:
             execution = await engine.execute(
                 machine,
@@ -217,18 +233,16 @@ class SagaTestEngine:
         *,
         handlers: Mapping[str, Callable[..., Any]] | None = None,
         faults: Iterable[Interceptor] = (),
-        interceptors: Iterable[Interceptor] | None = None,
     ) -> AsyncIterator[LocalEngine]:
         """An async :class:`~engine.local_engine.LocalEngine` on this test's clock and seed.
 
         For many concurrent executions, task tokens, stop/describe. ``handlers`` add to the
         engine's; pass each saga's own ``saga.handlers()`` here when running sagas on it.
         """
-        plan = list(interceptors) if interceptors is not None else self.interceptors(faults)
         async with LocalEngine(
             clock=self.clock,
             handlers={**self.handlers, **(handlers or {})},
             seed=self.seed,
-            interceptors=plan,
+            interceptors=self.interceptors(faults),
         ) as engine:
             yield engine
