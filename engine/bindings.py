@@ -242,7 +242,8 @@ class PythonBinding:
             raise task_error(exc, lambda_resource=self.lambda_resource) from exc
 
 
-def _function_keys(function_name: str) -> list[str]:
+def _function_keys(function_name: str) -> tuple[list[str], str]:
+    """Handler keys for a ``FunctionName`` (name, partial or full ARN), and the bare name."""
     keys = [function_name, *placeholder_names(function_name)]
     match = _PARTIAL_FUNCTION.search(function_name)
     if match is not None:
@@ -254,7 +255,7 @@ def _function_keys(function_name: str) -> list[str]:
     if qualifier:
         keys.append(f"{name}:{qualifier}")
     keys += [name, *placeholder_names(name)]
-    return list(dict.fromkeys(keys))
+    return list(dict.fromkeys(keys)), name
 
 
 def _lookup(handlers: Mapping[str, Handler], keys: Sequence[str]) -> Handler | None:
@@ -286,8 +287,20 @@ class LambdaInvokeBinding:
         self.resource_keys = tuple(resource_keys)
 
     def find(self, function_name: str) -> Handler | None:
-        """The handler a ``FunctionName`` resolves to, if any."""
-        return _lookup(self.handlers, [*_function_keys(function_name), *self.resource_keys])
+        """The handler a ``FunctionName`` resolves to, if any.
+
+        Tried in order: the name as given, its placeholder and function-name forms, a handler
+        keyed by a Lambda ARN of the same function, then handlers keyed by the resource.
+        """
+        keys, name = _function_keys(function_name)
+        handler = _lookup(self.handlers, keys)
+        if handler is not None:
+            return handler
+        for key, candidate in self.handlers.items():
+            function = lambda_function_name(key)
+            if function is not None and function[0] == name:
+                return candidate
+        return _lookup(self.handlers, self.resource_keys)
 
     async def invoke(self, request: TaskRequest) -> Any:
         """Invoke the function named in the payload and wrap its result."""
@@ -354,6 +367,27 @@ def _resolve_lambda_invoke(
     return binding
 
 
+def _handler_keys(resource: str, info: ResourceInfo) -> tuple[list[str], str]:
+    """Handler keys for a non-``lambda:invoke`` resource, in lookup order, and its function name."""
+    keys = [resource, *placeholder_names(resource)]
+    function_name = resource
+    function = lambda_function_name(resource)
+    if function is not None:
+        name, qualifier = function
+        keys += [f"{name}:{qualifier}"] if qualifier else []
+        keys += [name, *placeholder_names(name)]
+        function_name = name
+    placeholder = placeholder_names(resource)
+    if placeholder:
+        function_name = placeholder[-1]
+    activity = _ACTIVITY.match(resource)
+    if activity is not None:
+        keys.append(activity["name"])
+    if info.base_resource != resource:
+        keys.append(info.base_resource)
+    return list(dict.fromkeys(keys)), function_name
+
+
 def resolve_binding(
     resource: str, handlers: Mapping[str, Handler], *, parameters: Any = None
 ) -> TaskBinding | None:
@@ -368,24 +402,9 @@ def resolve_binding(
     info = classify_resource(resource)
     if info.resource_type == "lambda" and info.base_resource == LAMBDA_INVOKE:
         return _resolve_lambda_invoke(info, handlers, parameters)
-    keys = [resource, *placeholder_names(resource)]
-    function = lambda_function_name(resource)
-    function_name = resource
-    if function is not None:
-        name, qualifier = function
-        keys += [f"{name}:{qualifier}"] if qualifier else []
-        keys += [name, *placeholder_names(name)]
-        function_name = name
-    activity = _ACTIVITY.match(resource)
-    if activity is not None:
-        keys.append(activity["name"])
-    if info.base_resource != resource:
-        keys.append(info.base_resource)
-    handler = _lookup(handlers, list(dict.fromkeys(keys)))
+    keys, function_name = _handler_keys(resource, info)
+    handler = _lookup(handlers, keys)
     if handler is not None:
-        placeholder = placeholder_names(resource)
-        if placeholder:
-            function_name = placeholder[-1]
         return PythonBinding(handler, lambda_resource=info.is_lambda, function_name=function_name)
     if info.family == "task" and not info.sync:
         from engine.integrations import integration_for

@@ -252,7 +252,7 @@ class LocalEngine:
         self.role_arn = role_arn or f"arn:aws:iam::{account_id}:role/LocalStepFunctionsRole"
         self._handles: dict[str, ExecutionHandle] = {}
         self._tokens: dict[str, TokenWaiter] = {}
-        self._prepared: dict[int, tuple[StateMachine, dict[str, CallNext]]] = {}
+        self._prepared: dict[int, tuple[StateMachine, dict[str, CallNext], frozenset[str]]] = {}
         self._task_group: anyio.abc.TaskGroup | None = None
         self._clock_context: Any = None
         self._loop_thread: int | None = None
@@ -296,15 +296,16 @@ class LocalEngine:
 
     # -- executions -------------------------------------------------------------------------
 
-    def _prepare(self, machine: StateMachine) -> dict[str, CallNext]:
+    def _prepare(self, machine: StateMachine) -> tuple[dict[str, CallNext], frozenset[str]]:
         cached = self._prepared.get(id(machine))
         if cached is not None and cached[0] is machine:
-            return cached[1]
+            return cached[1], cached[2]
         calls = prepare_calls(machine, self.handlers, self.interceptors, self.bindings)
+        mocked = frozenset(name for name in calls if is_mocked(self.interceptors, name))
         if len(self._prepared) >= _PREPARED_CACHE_SIZE:
             self._prepared.clear()
-        self._prepared[id(machine)] = (machine, calls)
-        return calls
+        self._prepared[id(machine)] = (machine, calls, mocked)
+        return calls, mocked
 
     async def start_execution(
         self,
@@ -322,7 +323,7 @@ class LocalEngine:
         if self._task_group is None:
             raise RuntimeError("use the LocalEngine as 'async with LocalEngine(...) as engine'")
         model = _as_machine(machine)
-        calls = self._prepare(model)
+        calls, mocked = self._prepare(model)
         data = _clean_input(input)
         name = name if name is not None else str(uuid.uuid4())
         _check_name(name)
@@ -331,7 +332,7 @@ class LocalEngine:
             if not existing.execution.done and existing.execution.input == data:
                 return existing
             raise ExecutionAlreadyExists(f"Execution Already Exists: '{name}'")
-        handle = self._create(model, calls, data, name, state_machine_name)
+        handle = self._create(calls, mocked, data, name, state_machine_name=state_machine_name)
         self._handles[name] = handle
         self.clock.flow_started()
         self._task_group.start_soon(self._run, handle, model)
@@ -339,10 +340,11 @@ class LocalEngine:
 
     def _create(
         self,
-        machine: StateMachine,
         calls: dict[str, CallNext],
+        mocked: frozenset[str],
         data: Any,
         name: str,
+        *,
         state_machine_name: str | None,
     ) -> ExecutionHandle:
         sm_name = state_machine_name or DEFAULT_STATE_MACHINE_NAME
@@ -371,6 +373,7 @@ class LocalEngine:
             clock=self.clock,
             seed=self.seed,
             calls=calls,
+            mocked=mocked,
             tokens=self._tokens,
             region=self.region,
             context_execution={

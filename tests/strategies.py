@@ -65,20 +65,20 @@ _TIMESTAMPS = st.sampled_from(
 )
 
 
-def json_values(max_leaves: int = 6, *, null_in_arrays: bool = True) -> st.SearchStrategy[Json]:
+def json_values(max_leaves: int = 6, *, in_template: bool = False) -> st.SearchStrategy[Json]:
     """Any JSON value (no NaN/infinity; object keys never end in ``.$``).
 
-    ``null_in_arrays=False`` keeps ``null`` out of arrays: asl-validator's payload-template
-    schema rejects it there although Step Functions accepts it.
+    ``in_template=True`` keeps ``null`` and ``""`` out of arrays: asl-validator's payload-template
+    schema rejects both there, although Step Functions accepts them.
     """
     numbers = st.integers(-(10**12), 10**12) | st.floats(
         allow_nan=False, allow_infinity=False, width=64
     )
-    scalars = st.booleans() | numbers | st.text(max_size=8)
-    element = (st.none() | scalars) if null_in_arrays else scalars
+    scalars = st.booleans() | numbers | st.text(min_size=1 if in_template else 0, max_size=8)
+    element_extra = st.nothing() if in_template else st.none()
 
     def extend(children: st.SearchStrategy[Json]) -> st.SearchStrategy[Json]:
-        return st.lists(element | children, max_size=3) | st.dictionaries(
+        return st.lists(element_extra | children, max_size=3) | st.dictionaries(
             _KEYS, st.none() | children, max_size=3
         )
 
@@ -101,7 +101,7 @@ def payload_templates(draw: st.DrawFn, depth: int = 2) -> dict[str, Json]:
         elif kind == "array" and depth > 0:
             out[key] = draw(st.lists(payload_templates(depth - 1), max_size=2))
         else:
-            out[key] = draw(json_values(4, null_in_arrays=False))
+            out[key] = draw(json_values(4, in_template=True))
     return out
 
 

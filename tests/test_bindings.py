@@ -325,6 +325,13 @@ async def test_lambda_invoke_wraps_and_picks_handler_by_function_name() -> None:
 
 
 @pytest.mark.anyio
+async def test_lambda_invoke_finds_handlers_keyed_by_function_arn() -> None:
+    binding = resolve_binding(INVOKE, {LEGACY: lambda event: "by-arn"})
+    result = await _invoke(binding, _request(INVOKE, {"FunctionName": "ReserveBooking"}))
+    assert result["Payload"] == "by-arn"
+
+
+@pytest.mark.anyio
 async def test_lambda_invoke_without_payload_sends_an_empty_object() -> None:
     binding = resolve_binding(INVOKE, {"F": lambda event: event})
     result = await _invoke(binding, _request(INVOKE, {"FunctionName": "F"}))

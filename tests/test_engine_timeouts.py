@@ -286,3 +286,19 @@ def test_callback_from_another_thread() -> None:
     ex = anyio.run(main)
     assert ex.status == "SUCCEEDED"
     assert ex.output == {"t": 1}
+
+
+def test_mocked_callback_task_does_not_wait_for_a_token() -> None:
+    async def mock(request: Any, call_next: Any) -> Any:
+        return {"mocked": request.context["Task"]["Token"] != ""}
+
+    class Mocker:
+        def mocks_state(self, state_name: str) -> bool:
+            return state_name == "Wait for callback"
+
+        async def __call__(self, request: Any, call_next: Any) -> Any:
+            return await mock(request, call_next)
+
+    ex = run(_token_machine(), {}, interceptors=[Mocker()], clock=VirtualClock(T0))
+    assert ex.status == "SUCCEEDED"
+    assert ex.output == {"mocked": True}

@@ -28,7 +28,7 @@ from saga.saga import Saga
 from saga.steps import LambdaInvoke
 from saga.templates import JsonPath
 
-MAX_EXAMPLES = 150
+MAX_EXAMPLES = 200
 HANG_EXAMPLES = 5
 SEED = 7
 INPUT = {"orderId": "o-1", "amount": 5}
@@ -109,54 +109,58 @@ class SagaSpec:
 # -- strategies --------------------------------------------------------------------------------
 
 outcomes = st.sampled_from(["ok", "ok", "ErrA", "ErrA", "ErrB", "ErrB", "ValueError"])
+plans = st.lists(outcomes, max_size=4)
+booleans = st.booleans()
+compensate_on_choices = st.sampled_from(["default", "default", "ErrA", "TaskFailed", "none"])
+_retrier_errors = st.lists(st.sampled_from(range(len(RETRY_ERRORS))), max_size=2, unique=True)
+_retrier_options = st.tuples(
+    st.integers(0, 2),
+    st.sampled_from([None, 1.0, 1.5, 2.0]),
+    st.integers(0, 3),
+    st.sampled_from([None, 1, 5]),
+    st.sampled_from([None, "FULL", "NONE"]),
+)
+_timeouts = st.sampled_from([None, 1, 5])
 
 
 @st.composite
 def retriers(draw: st.DrawFn) -> list[RetrySpec]:
-    chosen = draw(st.lists(st.sampled_from(range(len(RETRY_ERRORS))), max_size=2, unique=True))
-    groups: list[tuple[Any, ...]] = [(RETRY_ERRORS[i],) for i in chosen]
-    if draw(st.booleans()):
+    groups: list[tuple[Any, ...]] = [(RETRY_ERRORS[i],) for i in draw(_retrier_errors)]
+    if draw(booleans):
         groups.append(("States.ALL",))
-    return [
-        RetrySpec(
-            errors,
-            interval=draw(st.integers(0, 2)),
-            backoff=draw(st.sampled_from([None, 1.0, 1.5, 2.0])),
-            max_retries=draw(st.integers(0, 3)),
-            max_delay=draw(st.sampled_from([None, 1, 5])),
-            jitter=draw(st.sampled_from([None, "FULL", "NONE"])),
-        )
-        for errors in groups
-    ]
+    return [RetrySpec(errors, *draw(_retrier_options)) for errors in groups]
+
+
+retrier_lists = retriers()
 
 
 @st.composite
 def tasks(draw: st.DrawFn, name: str, *, faulty: bool = True, discard: bool = True) -> TaskSpec:
     return TaskSpec(
         name=name,
-        plan=draw(st.lists(outcomes, max_size=4)) if faulty else [],
-        retry=draw(retriers()),
-        timeout=draw(st.sampled_from([None, 1, 5])),
-        invoke=draw(st.booleans()),
-        discard_result=discard and draw(st.booleans()),
-        is_async=draw(st.booleans()),
-        parameters=draw(st.booleans()),
-        selector=draw(st.booleans()),
+        plan=draw(plans) if faulty else [],
+        retry=draw(retrier_lists),
+        timeout=draw(_timeouts),
+        invoke=draw(booleans),
+        discard_result=discard and draw(booleans),
+        is_async=draw(booleans),
+        parameters=draw(booleans),
+        selector=draw(booleans),
     )
 
 
 @st.composite
 def steps(draw: st.DrawFn, name: str, *, faulty: bool = True, in_group: bool = False) -> StepSpec:
     task = draw(tasks(name, faulty=faulty, discard=not in_group))
-    compensation = draw(st.none() | tasks(f"Undo {name}", discard=False))
+    compensation = draw(tasks(f"Undo {name}", discard=False)) if draw(booleans) else None
     if in_group:
         return StepSpec(task, compensation)
     return StepSpec(
         task,
         compensation,
-        compensate_self=compensation is not None and draw(st.booleans()),
-        compensate_on=draw(st.sampled_from(["default", "default", "ErrA", "TaskFailed", "none"])),
-        fail_fast=draw(st.booleans()),
+        compensate_self=compensation is not None and draw(booleans),
+        compensate_on=draw(compensate_on_choices),
+        fail_fast=draw(booleans),
     )
 
 
@@ -174,7 +178,7 @@ def sagas(draw: st.DrawFn) -> SagaSpec:
                 for k in range(size)
             ]
             units.append(
-                GroupSpec(f"G{len(units) + 1}", members, draw(retriers()), draw(st.booleans()))
+                GroupSpec(f"G{len(units) + 1}", members, draw(retrier_lists), draw(st.booleans()))
             )
             index += size
         else:

@@ -49,6 +49,7 @@ class Runtime:
     region: str
     context_execution: dict[str, Any]
     context_state_machine: dict[str, Any]
+    mocked: frozenset[str] = frozenset()
     invocations: dict[str, int] = field(default_factory=dict)
     transitions: int = 0
     _rng: random.Random | None = None
