@@ -1,5 +1,13 @@
 """A local AWS Step Functions: the Amazon States Language as data, and an engine that runs it."""
 
+from engine.bindings import (
+    Handler,
+    Interceptor,
+    LambdaContext,
+    TaskBinding,
+    TaskRequest,
+    resolve_binding,
+)
 from engine.clock import Clock, RealClock, VirtualClock
 from engine.diagnostics import DefinitionError, Diagnostic
 from engine.errors import StatesError, error_name_of
@@ -15,9 +23,19 @@ from engine.local_engine import (
     LocalEngine,
     run,
 )
+from engine.mock_config import MockConfigError, MockConfigInterceptor, load_mock_config
 from engine.model import StateMachine
 
 __all__ = [
+    "Handler",
+    "Interceptor",
+    "LambdaContext",
+    "MockConfigError",
+    "MockConfigInterceptor",
+    "TaskBinding",
+    "TaskRequest",
+    "load_mock_config",
+    "resolve_binding",
     "Clock",
     "DefinitionError",
     "Diagnostic",

@@ -500,7 +500,6 @@ def run(
     (an unbound resource, a distributed Map), and :class:`InvalidExecutionInput`.
     """
     model = _as_machine(machine)
-    prepare_calls(model, handlers or {}, interceptors, bindings)
 
     async def main() -> Execution:
         async with LocalEngine(

@@ -42,6 +42,7 @@ from saga.steps import (
     Unset,
     camel_case,
     catch_problems,
+    check_name,
     path_problems,
     retry_list_problems,
     retry_tuple,
@@ -180,6 +181,7 @@ class ParallelGroup:
     ) -> Callable[[Callable[P, R]], StepFunction[P, R]]: ...
     def step(self, name: str, action: object = None, /, **options: Any) -> Any:
         """Add a step to the group (one branch); as a decorator when ``action`` is omitted."""
+        check_name(name, "branch step")
 
         def add(action: object) -> Step:
             step = _new_step(self.saga, name, "branch step", action, options)
@@ -330,6 +332,7 @@ class Saga:
         fail-fast state), ``compensate_self`` (run this step's own compensation when it fails),
         ``comment``.
         """
+        check_name(name, "step")
 
         def add(action: object) -> Step:
             step = _new_step(self, name, "step", action, options)
@@ -383,6 +386,7 @@ class Saga:
         itself with ``compensate_self=True``); when it fails its error is recorded at its
         ``error_path`` and the unwind goes on. Its result is discarded by default.
         """
+        check_name(name, "compensation")
         return self._compensation(for_step, name, action, options)
 
     def _compensation(
@@ -448,6 +452,7 @@ class Saga:
         By default a handler's failure is recorded at its ``error_path`` and the next one runs;
         with ``continue_on_error=False`` it fails the execution with its own error.
         """
+        check_name(name, "failure handler")
 
         def add(action: object) -> Step:
             step = _new_step(self, name, "failure handler", action, options)

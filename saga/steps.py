@@ -54,6 +54,7 @@ __all__ = [
     "Unset",
     "camel_case",
     "catch_problems",
+    "check_name",
     "pascal_case",
     "path_problems",
     "retry_list_problems",
@@ -183,7 +184,7 @@ class Step:
         self.group: ParallelGroup | None = None
         self.compensation: Step | None = None
         self.compensates: Step | None = None
-        _check_name(name, role)
+        check_name(name, role)
         _check_option_names(name, role, options)
         if role == "step":
             problems = catch_problems(
@@ -275,6 +276,7 @@ class Step:
     ) -> Callable[[Callable[P, R]], StepFunction[P, R]]: ...
     def compensate(self, name: str, action: object = None, /, **options: Any) -> Any:
         """Declare this step's compensation; use as a decorator when ``action`` is omitted."""
+        check_name(name, "compensation")
         return self.saga._compensation(self, name, action, options)
 
     def __repr__(self) -> str:
@@ -294,7 +296,21 @@ def _fail(step_label: str, name: str, problem: str) -> SagaDefinitionError:
     return SagaDefinitionError(f"{step_label}: {problem}", step=name)
 
 
-def _check_name(name: object, role: Role) -> None:
+_DECORATORS: Final[dict[Role, str]] = {
+    "step": "@saga.step",
+    "compensation": "@step.compensate",
+    "failure handler": "@saga.on_failure",
+    "branch step": "@group.step",
+}
+
+
+def check_name(name: object, role: Role) -> None:
+    """Reject a missing, non-string, blank or too long state name (and a bare decorator)."""
+    if callable(name):
+        raise SagaDefinitionError(
+            f"{role} {getattr(name, '__name__', name)!r}: the first argument is the state name; "
+            f'write {_DECORATORS[role]}("State Name", ...) with parentheses'
+        )
     if not isinstance(name, str) or not name.strip():
         raise SagaDefinitionError(
             f"{role} name {name!r}: give every {role} a non-empty string name"

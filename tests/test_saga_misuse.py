@@ -288,6 +288,22 @@ CASES: dict[str, tuple[Callable[[Saga], object], str, str | None]] = {
         "list custom errors in its compensate_on, or give failure_error a name",
         "A",
     ),
+    "decorator without a name": (
+        lambda s: s.step(act),  # type: ignore[call-overload]
+        "step 'act': the first argument is the state name; write @saga.step(\"State Name\", "
+        "...) with parentheses",
+        None,
+    ),
+    "empty name": (
+        lambda s: s.step("  ", act),
+        "step name '  ': give every step a non-empty string name",
+        None,
+    ),
+    "retry that is not a list": (
+        lambda s: s.step("A", act, retry=Retry("E")),  # type: ignore[arg-type]
+        "step 'A': retry is a single Retry; put it in a list: retry=[Retry(...)]",
+        "A",
+    ),
     "no steps": (
         lambda s: s.to_state_machine(),
         "saga 'S' has no steps; add one with @saga.step(...)",
