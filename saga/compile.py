@@ -119,15 +119,23 @@ def compile_saga(saga: Saga) -> StateMachine:
 
 
 def saga_handlers(saga: Saga) -> dict[str, Callable[..., Any]]:
-    """The Python actions of ``saga`` keyed as the engine's binding lookup expects."""
-    _check_saga(saga)
-    return _handler_map(saga)
+    """The Python actions of the states ``saga`` compiles to, keyed as the engine's binding
+    lookup expects (steps left out as unreachable are not included)."""
+    machine = compile_saga(saga)
+    emitted = set(machine.states)
+    for state in machine.states.values():
+        if isinstance(state, ParallelState):
+            for branch in state.branches:
+                emitted |= set(branch.states)
+    return _handler_map(saga, emitted)
 
 
-def _handler_map(saga: Saga) -> dict[str, Callable[..., Any]]:
+def _handler_map(saga: Saga, emitted: set[str] | None = None) -> dict[str, Callable[..., Any]]:
     handlers: dict[str, Callable[..., Any]] = {}
     owners: dict[str, Step] = {}
     for step in saga.all_steps():
+        if emitted is not None and step.name not in emitted:
+            continue
         key, action = step.handler_key, step.python_action
         if key is None or action is None:
             continue

@@ -19,7 +19,7 @@ from engine.local_engine import LocalEngine, run
 if TYPE_CHECKING:
     from saga.saga import Saga
 
-__all__ = ["ClockOption", "make_clock", "run_saga", "run_saga_async"]
+__all__ = ["ClockOption", "make_clock", "run_saga", "run_saga_async", "saga_engine"]
 
 ClockOption: TypeAlias = Clock | Literal["real", "virtual"] | None
 """A clock, or ``"real"``/``"virtual"`` (``None``: a new virtual clock)."""
@@ -73,6 +73,40 @@ def run_saga(
     )
 
 
+def saga_engine(
+    *sagas: Saga,
+    handlers: Mapping[str, Callable[..., Any]] | None = None,
+    clock: ClockOption = None,
+    seed: int | None = None,
+    interceptors: Sequence[Interceptor] = (),
+    bindings: Mapping[str, TaskBinding] | None = None,
+) -> LocalEngine:
+    """A :class:`~engine.local_engine.LocalEngine` bound to the Python actions of ``sagas``, for
+    running many executions side by side::
+
+        async with saga_engine(orders, refunds) as engine:
+            first = await engine.start_execution(orders.to_state_machine(), {"id": 1})
+            second = await engine.start_execution(orders.to_state_machine(), {"id": 2})
+            print((await first.result()).status, (await second.result()).status)
+    """
+    merged: dict[str, Callable[..., Any]] = {}
+    for saga in sagas:
+        for key, action in saga.handlers().items():
+            if merged.get(key, action) is not action:
+                raise ValueError(
+                    f"sagas {[s.name for s in sagas]} bind {key!r} to different functions; "
+                    "give their steps distinct resources"
+                )
+            merged[key] = action
+    return LocalEngine(
+        clock=make_clock(clock),
+        handlers={**merged, **(handlers or {})},
+        seed=seed,
+        interceptors=interceptors,
+        bindings=bindings,
+    )
+
+
 async def run_saga_async(
     saga: Saga,
     input: Any = None,
@@ -86,9 +120,10 @@ async def run_saga_async(
 ) -> Execution:
     """Like :func:`run_saga`, awaited from async code (anyio: asyncio or trio)."""
     machine = saga.to_state_machine()
-    async with LocalEngine(
-        clock=make_clock(clock),
-        handlers=_handlers(saga, handlers),
+    async with saga_engine(
+        saga,
+        handlers=handlers,
+        clock=clock,
         seed=seed,
         interceptors=interceptors,
         bindings=bindings,

@@ -9,6 +9,7 @@ import anyio
 import pytest
 
 from saga.policies import Retry
+from saga.running import saga_engine
 from saga.saga import Saga
 
 
@@ -72,6 +73,7 @@ def test_forward_chain_and_unreachable_compensation_left_out() -> None:
         name = states[name]["Next"]
     assert chain == ["A", "B", "G", "C", "D", "Done"]
     assert "Undo D" not in states  # D is last and does not compensate itself
+    assert "UndoD" not in travel_saga().handlers()
     assert list(states) == [
         "A",
         "B",
@@ -281,3 +283,31 @@ def test_retries_then_timeout_go_to_compensation() -> None:
     assert execution.states == ["A", "B", "Undo A", "Saga Failed"]
     assert len(calls) == 2
     assert execution.cause == '{"Error":"States.Timeout"}'
+
+
+def test_many_executions_side_by_side_in_one_engine() -> None:
+    saga = Saga("Orders")
+    saga.step("Reserve", act).compensate("Release", act)
+
+    @saga.step("Charge")
+    async def charge(order: dict[str, Any]) -> int:
+        await anyio.sleep(0)
+        if order["amount"] > 100:
+            raise Declined("too much")
+        return int(order["amount"])
+
+    async def main() -> list[tuple[str, list[str]]]:
+        machine = saga.to_state_machine()
+        async with saga_engine(saga) as engine:
+            handles = [
+                await engine.start_execution(machine, {"amount": amount}, f"order-{amount}")
+                for amount in (50, 500, 70)
+            ]
+            results = [await handle.result() for handle in handles]
+        return [(r.status, r.states) for r in results]
+
+    assert anyio.run(main) == [
+        ("SUCCEEDED", ["Reserve", "Charge"]),
+        ("FAILED", ["Reserve", "Charge", "Release", "Saga Failed"]),
+        ("SUCCEEDED", ["Reserve", "Charge"]),
+    ]

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from engine.errors import error_name_of
 from saga.integrations import DYNAMODB_THROTTLING_ERRORS, dynamodb, events, sns, sqs
 from saga.policies import Retry, error_name
 from saga.saga import ORIGINAL_ERROR, Saga
@@ -121,6 +122,8 @@ def test_error_name_rules() -> None:
     assert error_name(ReservationError) == "ReservationError"
     assert error_name(NamedError) == "Booking.Named"
     assert error_name("States.Timeout") == "States.Timeout"
+    for cls in (ReservationError, NamedError, ValueError):  # the engine's rule for instances
+        assert error_name(cls) == error_name_of(cls("x"))
 
 
 def test_timeout_and_heartbeat() -> None:

@@ -300,7 +300,7 @@ CASES: dict[str, tuple[Callable[[Saga], object], str, str | None]] = {
         None,
     ),
     "retry that is not a list": (
-        lambda s: s.step("A", act, retry=Retry("E")),  # type: ignore[arg-type]
+        lambda s: s.step("A", act, retry=Retry("E")),  # type: ignore[call-overload]
         "step 'A': retry is a single Retry; put it in a list: retry=[Retry(...)]",
         "A",
     ),

@@ -138,7 +138,6 @@ async def execute(
 
     async def body() -> None:
         try:
-            flow.add("ExecutionStarted", {"input": record.input, "roleArn": role_arn})
             outcome["output"] = await run_states(
                 flow, machine.states, machine.start_at, record.input
             )
@@ -148,6 +147,7 @@ async def execute(
             outcome["internal"] = exc
 
     try:
+        flow.add("ExecutionStarted", {"input": record.input, "roleArn": role_arn})
         with control.scope:
             if machine.timeout_seconds:
                 async with anyio.create_task_group() as tg:

@@ -232,7 +232,9 @@ async def run_task(ctx: StateContext, state: TaskState, raw: Any) -> tuple[Any, 
         except StatesError as exc:
             if exc.error == RUNTIME:
                 raise
-            failed = {**common, "error": exc.error}
+            failed = dict(common)
+            if exc.error is not None:
+                failed["error"] = exc.error
             if exc.cause is not None:
                 failed["cause"] = exc.cause
             ctx.add(f"{prefix}Failed", failed)

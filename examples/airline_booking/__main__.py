@@ -21,7 +21,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from engine.diagnostics import DefinitionError
 from engine.model import StateMachine
-from examples.airline_booking.environment import AirlineEnvironment
+from examples.airline_booking.environment import AirlineEnvironment, MotoMissingError
 from examples.airline_booking.evidence import render_evidence
 from examples.airline_booking.functions import HANDLERS
 from examples.airline_booking.runner import ROLES, ScenarioRun, load_reference, run_scenario
@@ -179,6 +179,9 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
                 )
                 ok = _report(run, clock=args.clock, backend=env.backend, style=style, out=out)
                 all_ok = all_ok and ok
+    except MotoMissingError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     except DefinitionError as exc:
         print(f"error: the definition is not usable:\n{exc}", file=sys.stderr)
         return 2

@@ -22,11 +22,16 @@ from examples.airline_booking.functions import _aws, payments
 
 __all__ = [
     "AirlineEnvironment",
+    "MotoMissingError",
     "ResourceNames",
 ]
 
 _ENDPOINT_ENV = "AWS_ENDPOINT_URL"
 _LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+
+
+class MotoMissingError(RuntimeError):
+    """The embedded default needs moto, which is a development dependency."""
 
 
 @dataclass(frozen=True)
@@ -105,7 +110,13 @@ class AirlineEnvironment:
         """Start moto if needed, export the functions' configuration, create the resources."""
         self._set_environ("AWS_DEFAULT_REGION", self.region)
         if self.embedded:
-            from moto import mock_aws
+            try:
+                from moto import mock_aws
+            except ImportError:
+                raise MotoMissingError(
+                    "moto is not installed: pip install -e '.[dev,aws]' (or 'moto[dynamodb,sns,"
+                    "sqs]'), or use --endpoint-url / --aws"
+                ) from None
 
             self._set_environ(_ENDPOINT_ENV, None)
             self._mock = mock_aws()
