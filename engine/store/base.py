@@ -1,0 +1,220 @@
+"""The execution store interface: where executions and their history events are kept.
+
+A store holds, per execution name, the execution record (definition, input, status, outcome,
+the handlers reference it was started with) and every history event in order. The engine
+appends each event before it acts on it (write-ahead), so a durable store can rebuild and
+resume an execution after a crash (see :mod:`engine.durable`).
+"""
+
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from types import TracebackType
+from typing import Any, Final, Self
+
+from engine.clock import format_timestamp
+from engine.execution import FINAL_STATUSES, ExecutionStatus
+from engine.history import HistoryEvent
+
+__all__ = [
+    "CLOSING_EVENTS",
+    "CorruptStoreError",
+    "ExecutionAlreadyExists",
+    "ExecutionDoesNotExist",
+    "ExecutionStore",
+    "StoreError",
+    "StoredExecution",
+    "closing_outcome",
+    "same_input",
+]
+
+CLOSING_EVENTS: Final[Mapping[str, ExecutionStatus]] = {
+    "ExecutionSucceeded": "SUCCEEDED",
+    "ExecutionFailed": "FAILED",
+    "ExecutionTimedOut": "TIMED_OUT",
+    "ExecutionAborted": "ABORTED",
+}
+"""The events that close an execution, and the status each one gives it."""
+
+
+class ExecutionAlreadyExists(Exception):  # noqa: N818 - the Step Functions API name
+    """An execution of that name exists (closed, or open with a different input)."""
+
+
+class ExecutionDoesNotExist(KeyError):  # noqa: N818 - the Step Functions API name
+    """No execution of that name is known."""
+
+
+class StoreError(Exception):
+    """The store cannot be used: the message names the file and what is wrong."""
+
+    def __init__(self, message: str, path: str | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+class CorruptStoreError(StoreError):
+    """The store's file is damaged (truncated, overwritten, not a database): nothing is read."""
+
+
+def canonical_json(value: Any) -> str:
+    """JSON text with sorted keys: equal data gives equal text."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def same_input(left: Any, right: Any) -> bool:
+    """Whether two execution inputs are the same JSON data (key order aside)."""
+    return canonical_json(left) == canonical_json(right)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredExecution:
+    """What the store keeps about one execution (its events are kept apart).
+
+    ``definition`` is the state machine's ASL JSON text as it ran (after substitutions);
+    ``handlers_ref`` says which handlers it was started with (opaque to the engine, e.g. a
+    saga ``module:attribute``), so a resume can bind them again; ``options`` keeps the
+    engine settings that matter for a resume (region, account, role, clock kind, seed).
+    """
+
+    name: str
+    execution_arn: str
+    state_machine_arn: str
+    definition: str
+    input: Any
+    start_posix: float
+    status: ExecutionStatus = "RUNNING"
+    output: Any = None
+    error: str | None = None
+    cause: str | None = None
+    stop_posix: float | None = None
+    handlers_ref: str | None = None
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def done(self) -> bool:
+        """Whether the execution has ended."""
+        return self.status in FINAL_STATUSES
+
+    def closed_by(self, event: HistoryEvent) -> StoredExecution:
+        """This record with the outcome a closing event carries."""
+        status, output, error, cause = closing_outcome(event)
+        return replace(
+            self, status=status, output=output, error=error, cause=cause, stop_posix=event.posix
+        )
+
+    def summary(self) -> dict[str, Any]:
+        """The execution as ``ListExecutions`` shows it."""
+        out: dict[str, Any] = {
+            "name": self.name,
+            "executionArn": self.execution_arn,
+            "stateMachineArn": self.state_machine_arn,
+            "status": self.status,
+            "startDate": format_timestamp(self.start_posix),
+        }
+        if self.stop_posix is not None:
+            out["stopDate"] = format_timestamp(self.stop_posix)
+        return out
+
+    def describe(self) -> dict[str, Any]:
+        """The execution as ``DescribeExecution`` shows it, plus the handlers reference."""
+        out = self.summary()
+        out["input"] = self.input
+        if self.status == "SUCCEEDED":
+            out["output"] = self.output
+        if self.error is not None:
+            out["error"] = self.error
+        if self.cause is not None:
+            out["cause"] = self.cause
+        if self.handlers_ref is not None:
+            out["handlers"] = self.handlers_ref
+        return out
+
+
+def closing_outcome(event: HistoryEvent) -> tuple[ExecutionStatus, Any, str | None, str | None]:
+    """Status, output, error and cause a closing event records."""
+    details = event.details or {}
+    status = CLOSING_EVENTS[event.type]
+    output = details.get("output") if status == "SUCCEEDED" else None
+    return status, output, details.get("error"), details.get("cause")
+
+
+class ExecutionStore(ABC):
+    """Keeps executions and their history; every method is safe to call from any thread.
+
+    ``append`` returns only once the event is kept (committed, for a durable store): the
+    engine calls it before acting on the event.
+    """
+
+    durable: bool = False
+    """Whether what is stored survives the process (a crash, a kill)."""
+
+    @property
+    @abstractmethod
+    def location(self) -> str:
+        """Where the store lives, for messages (a file path, or ``:memory:``)."""
+
+    @abstractmethod
+    def start(self, execution: StoredExecution, owner: str) -> tuple[StoredExecution, bool]:
+        """Record a new execution owned by ``owner``, as StartExecution does.
+
+        Returns ``(record, True)`` when it was created. The same name with the same input
+        while that execution is open returns ``(existing record, False)``; a different input
+        or a closed execution raises :class:`ExecutionAlreadyExists`.
+        """
+
+    @abstractmethod
+    def append(self, name: str, event: HistoryEvent) -> None:
+        """Keep one history event; a closing event also closes the record, atomically."""
+
+    @abstractmethod
+    def find(self, name: str) -> StoredExecution | None:
+        """The execution ``name``, or None."""
+
+    @abstractmethod
+    def executions(self, *, status: str | None = None) -> list[StoredExecution]:
+        """Every execution (with that status), in start order."""
+
+    @abstractmethod
+    def history(self, name: str) -> list[HistoryEvent]:
+        """The history events of ``name`` in id order; :class:`ExecutionDoesNotExist`."""
+
+    @abstractmethod
+    def owner(self, name: str) -> str | None:
+        """Who runs the open execution ``name`` now (None when nobody claims it)."""
+
+    @abstractmethod
+    def claim(self, name: str, owner: str, expected: str | None) -> bool:
+        """Make ``owner`` run ``name`` if its owner is still ``expected``; whether it did."""
+
+    @abstractmethod
+    def release(self, name: str, owner: str) -> None:
+        """Give up running ``name`` (left open, for a later resume) if ``owner`` holds it."""
+
+    def get(self, name: str) -> StoredExecution:
+        """The execution ``name``; :class:`ExecutionDoesNotExist` when unknown."""
+        found = self.find(name)
+        if found is None:
+            raise ExecutionDoesNotExist(name)
+        return found
+
+    def unfinished(self) -> list[StoredExecution]:
+        """The executions still open (RUNNING), in start order."""
+        return self.executions(status="RUNNING")
+
+    def close(self) -> None:  # noqa: B027 - nothing to release unless the store holds files
+        """Release what the store holds (connections); it must not be used afterwards."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

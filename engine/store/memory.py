@@ -1,0 +1,97 @@
+"""The in-memory execution store: the engine's default; gone with the process."""
+
+from __future__ import annotations
+
+import threading
+
+from engine.history import HistoryEvent
+from engine.store.base import (
+    CLOSING_EVENTS,
+    ExecutionAlreadyExists,
+    ExecutionDoesNotExist,
+    ExecutionStore,
+    StoredExecution,
+    same_input,
+)
+
+__all__ = ["MemoryStore"]
+
+
+class MemoryStore(ExecutionStore):
+    """Executions and events in dictionaries, behind one lock (cheap enough for every event)."""
+
+    durable = False
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._records: dict[str, StoredExecution] = {}
+        self._events: dict[str, list[HistoryEvent]] = {}
+        self._owners: dict[str, str | None] = {}
+
+    @property
+    def location(self) -> str:
+        """``:memory:``."""
+        return ":memory:"
+
+    def start(self, execution: StoredExecution, owner: str) -> tuple[StoredExecution, bool]:
+        """Record a new execution, or return the open one with the same name and input."""
+        with self._lock:
+            existing = self._records.get(execution.name)
+            if existing is not None:
+                if not existing.done and same_input(existing.input, execution.input):
+                    return existing, False
+                raise ExecutionAlreadyExists(f"Execution Already Exists: '{execution.name}'")
+            self._records[execution.name] = execution
+            self._events[execution.name] = []
+            self._owners[execution.name] = owner
+            return execution, True
+
+    def append(self, name: str, event: HistoryEvent) -> None:
+        """Keep the event; a closing event closes the record."""
+        with self._lock:
+            events = self._events.get(name)
+            if events is None:
+                raise ExecutionDoesNotExist(name)
+            events.append(event)
+            if event.type in CLOSING_EVENTS:
+                self._records[name] = self._records[name].closed_by(event)
+                self._owners[name] = None
+
+    def find(self, name: str) -> StoredExecution | None:
+        """The execution ``name``, or None."""
+        with self._lock:
+            return self._records.get(name)
+
+    def executions(self, *, status: str | None = None) -> list[StoredExecution]:
+        """Every execution (with that status), in start order."""
+        with self._lock:
+            records = list(self._records.values())
+        return [record for record in records if status is None or record.status == status]
+
+    def history(self, name: str) -> list[HistoryEvent]:
+        """The events of ``name`` in id order."""
+        with self._lock:
+            events = self._events.get(name)
+            if events is None:
+                raise ExecutionDoesNotExist(name)
+            return list(events)
+
+    def owner(self, name: str) -> str | None:
+        """Who runs ``name`` now."""
+        with self._lock:
+            return self._owners.get(name)
+
+    def claim(self, name: str, owner: str, expected: str | None) -> bool:
+        """Take ``name`` over if its owner is still ``expected``."""
+        with self._lock:
+            record = self._records.get(name)
+            if record is None or record.done or self._owners.get(name) != expected:
+                return False
+            self._owners[name] = owner
+            return True
+
+    def release(self, name: str, owner: str) -> None:
+        """Leave ``name`` open and unowned."""
+        with self._lock:
+            if self._owners.get(name) == owner:
+                self._owners[name] = None
