@@ -515,8 +515,14 @@ def test_decorated_functions_stay_callable() -> None:
 
 # -- the airline ProcessBooking machine --------------------------------------------------------
 
-REFERENCE = Path(__file__).parent / "golden" / "airline.asl.json"
-"""The sample's ProcessBooking definition as published (its bugs included)."""
+REFERENCE = (
+    Path(__file__).resolve().parents[2]
+    / "shared"
+    / "reference"
+    / "airline"
+    / "process_booking.asl.json"
+)
+"""The sample's ProcessBooking definition as published (its bugs included), read in place."""
 
 
 class BookingReservationException(Exception):
@@ -636,6 +642,8 @@ def airline() -> Saga:
 
 
 def test_airline_machine_equals_the_reference_with_its_bugs_fixed() -> None:
+    if not REFERENCE.is_file():
+        pytest.skip(f"the airline sample's reference definition is not at {REFERENCE}")
     reference = json.loads(REFERENCE.read_text(encoding="utf-8"))
     states = reference["States"]
     for name in ("Reserve Flight", "Release Flight Seat"):  # fix 1: DynamoDB.* error names
