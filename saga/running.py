@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 from engine.bindings import Interceptor, TaskBinding
 from engine.clock import Clock, RealClock, VirtualClock
 from engine.execution import Execution
+from engine.loader import substitute
 from engine.local_engine import LocalEngine, run
+from engine.model import StateMachine
 
 if TYPE_CHECKING:
     from saga.saga import Saga
@@ -42,6 +44,14 @@ def _handlers(
     return {**saga.handlers(), **(extra or {})}
 
 
+def _machine(saga: Saga, substitutions: Mapping[str, str] | None) -> StateMachine:
+    """The compiled machine, with ``${Name}`` placeholders filled from ``substitutions``."""
+    machine = saga.to_state_machine()
+    if not substitutions:
+        return machine
+    return StateMachine.model_validate(substitute(machine.to_dict(), substitutions))
+
+
 def run_saga(
     saga: Saga,
     input: Any = None,
@@ -52,16 +62,18 @@ def run_saga(
     seed: int | None = None,
     interceptors: Sequence[Interceptor] = (),
     bindings: Mapping[str, TaskBinding] | None = None,
+    substitutions: Mapping[str, str] | None = None,
 ) -> Execution:
     """Compile ``saga`` and run one execution to its end (synchronously).
 
     ``seed`` makes retry jitter reproducible; ``interceptors`` wrap every task invocation
-    (fault injection, mock configs). Raises :class:`~saga.errors.SagaDefinitionError` for a
-    saga that cannot compile and :class:`~engine.diagnostics.DefinitionError` when a resource
-    has nothing bound to it.
+    (fault injection, mock configs); ``substitutions`` fill ``${Name}`` placeholders of the
+    compiled machine (a queue URL, a table name). Raises
+    :class:`~saga.errors.SagaDefinitionError` for a saga that cannot compile and
+    :class:`~engine.diagnostics.DefinitionError` when a resource has nothing bound to it.
     """
     return run(
-        saga.to_state_machine(),
+        _machine(saga, substitutions),
         input,
         handlers=_handlers(saga, handlers),
         name=name,
@@ -117,9 +129,10 @@ async def run_saga_async(
     seed: int | None = None,
     interceptors: Sequence[Interceptor] = (),
     bindings: Mapping[str, TaskBinding] | None = None,
+    substitutions: Mapping[str, str] | None = None,
 ) -> Execution:
     """Like :func:`run_saga`, awaited from async code (anyio: asyncio or trio)."""
-    machine = saga.to_state_machine()
+    machine = _machine(saga, substitutions)
     async with saga_engine(
         saga,
         handlers=handlers,

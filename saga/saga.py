@@ -516,11 +516,13 @@ class Saga:
         seed: int | None = None,
         interceptors: Sequence[Interceptor] = (),
         bindings: Mapping[str, TaskBinding] | None = None,
+        substitutions: Mapping[str, str] | None = None,
     ) -> Execution:
         """Run locally: compile and execute on the engine (virtual clock unless ``clock="real"``).
 
         ``handlers`` override or add to :meth:`handlers`; ``seed`` fixes retry jitter;
-        ``interceptors`` wrap each task call (fault injection, mocks). Returns the engine's
+        ``interceptors`` wrap each task call (fault injection, mocks); ``substitutions`` fill
+        ``${Name}`` placeholders of the compiled machine (say, a queue URL). Returns the engine's
         :class:`~engine.execution.Execution` (``status``, ``output``, ``error``, ``cause``,
         ``states``, ``history``).
         """
@@ -535,6 +537,7 @@ class Saga:
             seed=seed,
             interceptors=interceptors,
             bindings=bindings,
+            substitutions=substitutions,
         )
 
     async def run_async(
@@ -547,6 +550,7 @@ class Saga:
         seed: int | None = None,
         interceptors: Sequence[Interceptor] = (),
         bindings: Mapping[str, TaskBinding] | None = None,
+        substitutions: Mapping[str, str] | None = None,
     ) -> Execution:
         """:meth:`run` for async code (anyio)."""
         from saga.running import run_saga_async
@@ -560,6 +564,7 @@ class Saga:
             seed=seed,
             interceptors=interceptors,
             bindings=bindings,
+            substitutions=substitutions,
         )
 
     def __repr__(self) -> str:
