@@ -9,9 +9,9 @@ not make are filtered out here, each with the reason:
   editor schema has minimum 0).
 - statelint rejects ``${Name}`` placeholders as resources; callers resolve them first
   (``engine.load(..., substitutions)``), as CloudFormation does before AWS sees the definition.
-- asl-validator's payload-template schema allows neither ``null`` nor ``""`` inside arrays;
-  the strategies avoid both in templates (``json_values(in_template=True)``) rather than
-  filtering here.
+- asl-validator's payload-template schema allows neither ``null``, ``""`` nor strings with
+  line breaks inside arrays; the strategies avoid them in templates
+  (``json_values(in_template=True)``) rather than filtering here.
 """
 
 from __future__ import annotations

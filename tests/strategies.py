@@ -68,13 +68,19 @@ _TIMESTAMPS = st.sampled_from(
 def json_values(max_leaves: int = 6, *, in_template: bool = False) -> st.SearchStrategy[Json]:
     """Any JSON value (no NaN/infinity; object keys never end in ``.$``).
 
-    ``in_template=True`` keeps ``null`` and ``""`` out of arrays: asl-validator's payload-template
-    schema rejects both there, although Step Functions accepts them.
+    ``in_template=True`` keeps ``null``, ``""`` and control characters (line breaks) out of
+    template strings and arrays: asl-validator's payload-template schema rejects them inside
+    arrays, although Step Functions accepts them.
     """
     numbers = st.integers(-(10**12), 10**12) | st.floats(
         allow_nan=False, allow_infinity=False, width=64
     )
-    scalars = st.booleans() | numbers | st.text(min_size=1 if in_template else 0, max_size=8)
+    text = (
+        st.text(st.characters(blacklist_categories=("Cc", "Cs")), min_size=1, max_size=8)
+        if in_template
+        else st.text(max_size=8)
+    )
+    scalars = st.booleans() | numbers | text
     element_extra = st.nothing() if in_template else st.none()
 
     def extend(children: st.SearchStrategy[Json]) -> st.SearchStrategy[Json]:

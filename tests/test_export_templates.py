@@ -108,13 +108,14 @@ def test_airline_policy_matches_what_the_sample_grants() -> None:
     assert statements[0]["Resource"] == [
         {"Fn::Sub": PARTITION_REGION_ACCOUNT % ("dynamodb", "table/*")}
     ]
+    # In the order the states come in the definition: forward steps, then compensations.
     assert statements[1]["Resource"] == [
         {"Fn::GetAtt": ["ReserveBooking", "Arn"]},
         {"Ref": "CollectPaymentFunction"},
-        {"Fn::GetAtt": ["CancelBooking", "Arn"]},
         {"Fn::GetAtt": ["ConfirmBooking", "Arn"]},
-        {"Ref": "RefundPaymentFunction"},
         {"Fn::GetAtt": ["NotifyBooking", "Arn"]},
+        {"Ref": "RefundPaymentFunction"},
+        {"Fn::GetAtt": ["CancelBooking", "Arn"]},
     ]
     assert statements[2]["Resource"] == [{"Fn::GetAtt": ["BookingsDLQ", "Arn"]}]
 

@@ -27,6 +27,7 @@ __all__ = [
     "ExecutionStore",
     "StoreError",
     "StoredExecution",
+    "Transition",
     "closing_outcome",
     "same_input",
 ]
@@ -68,6 +69,17 @@ def canonical_json(value: Any) -> str:
 def same_input(left: Any, right: Any) -> bool:
     """Whether two execution inputs are the same JSON data (key order aside)."""
     return canonical_json(left) == canonical_json(right)
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    """Where a top-level state's flow went after its ``…StateExited`` event (None: it ended).
+
+    Kept with the exit event, so a resume after a crash right there knows the next state
+    without running the exited state again (a Choice's pick, a Catcher's ``Next``).
+    """
+
+    next_state: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,8 +179,11 @@ class ExecutionStore(ABC):
         """
 
     @abstractmethod
-    def append(self, name: str, event: HistoryEvent) -> None:
-        """Keep one history event; a closing event also closes the record, atomically."""
+    def append(self, name: str, event: HistoryEvent, transition: Transition | None = None) -> None:
+        """Keep one history event; a closing event also closes the record, atomically.
+
+        ``transition`` comes with a top-level state's exit event: where the flow goes next.
+        """
 
     @abstractmethod
     def find(self, name: str) -> StoredExecution | None:
@@ -181,6 +196,10 @@ class ExecutionStore(ABC):
     @abstractmethod
     def history(self, name: str) -> list[HistoryEvent]:
         """The history events of ``name`` in id order; :class:`ExecutionDoesNotExist`."""
+
+    @abstractmethod
+    def transitions(self, name: str) -> dict[int, str | None]:
+        """The recorded transitions of ``name``: exit event id → next state (None: the end)."""
 
     @abstractmethod
     def owner(self, name: str) -> str | None:

@@ -11,6 +11,7 @@ from engine.store.base import (
     ExecutionDoesNotExist,
     ExecutionStore,
     StoredExecution,
+    Transition,
     same_input,
 )
 
@@ -27,6 +28,7 @@ class MemoryStore(ExecutionStore):
         self._records: dict[str, StoredExecution] = {}
         self._events: dict[str, list[HistoryEvent]] = {}
         self._owners: dict[str, str | None] = {}
+        self._transitions: dict[str, dict[int, str | None]] = {}
 
     @property
     def location(self) -> str:
@@ -44,15 +46,18 @@ class MemoryStore(ExecutionStore):
             self._records[execution.name] = execution
             self._events[execution.name] = []
             self._owners[execution.name] = owner
+            self._transitions[execution.name] = {}
             return execution, True
 
-    def append(self, name: str, event: HistoryEvent) -> None:
+    def append(self, name: str, event: HistoryEvent, transition: Transition | None = None) -> None:
         """Keep the event; a closing event closes the record."""
         with self._lock:
             events = self._events.get(name)
             if events is None:
                 raise ExecutionDoesNotExist(name)
             events.append(event)
+            if transition is not None:
+                self._transitions[name][event.id] = transition.next_state
             if event.type in CLOSING_EVENTS:
                 self._records[name] = self._records[name].closed_by(event)
                 self._owners[name] = None
@@ -75,6 +80,14 @@ class MemoryStore(ExecutionStore):
             if events is None:
                 raise ExecutionDoesNotExist(name)
             return list(events)
+
+    def transitions(self, name: str) -> dict[int, str | None]:
+        """Exit event id → next state, for ``name``."""
+        with self._lock:
+            found = self._transitions.get(name)
+            if found is None:
+                raise ExecutionDoesNotExist(name)
+            return dict(found)
 
     def owner(self, name: str) -> str | None:
         """Who runs ``name`` now."""

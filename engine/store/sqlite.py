@@ -28,6 +28,7 @@ from engine.store.base import (
     ExecutionStore,
     StoredExecution,
     StoreError,
+    Transition,
     closing_outcome,
     same_input,
 )
@@ -68,6 +69,7 @@ CREATE TABLE IF NOT EXISTS events (
     posix REAL NOT NULL,
     previous_id INTEGER NOT NULL,
     details TEXT,
+    next_state TEXT,
     PRIMARY KEY (execution, id)
 ) WITHOUT ROWID;
 """
@@ -290,7 +292,7 @@ class SQLiteStore(ExecutionStore):
             self._seqs[name] = seq
         return seq
 
-    def append(self, name: str, event: HistoryEvent) -> None:
+    def append(self, name: str, event: HistoryEvent, transition: Transition | None = None) -> None:
         """Commit the event; a closing event closes the record in the same transaction."""
         with self._errors():
             db = self._connection()
@@ -302,10 +304,11 @@ class SQLiteStore(ExecutionStore):
                 event.posix,
                 event.previous_event_id,
                 None if event.details is None else _dumps(event.details),
+                None if transition is None else _dumps(transition.next_state),
             )
             insert = (
-                "INSERT INTO events (execution, id, type, posix, previous_id, details) "
-                "VALUES (?, ?, ?, ?, ?, ?)"
+                "INSERT INTO events (execution, id, type, posix, previous_id, details, "
+                "next_state) VALUES (?, ?, ?, ?, ?, ?, ?)"
             )
             if event.type not in CLOSING_EVENTS:
                 db.execute(insert, row)
@@ -422,6 +425,20 @@ class SQLiteStore(ExecutionStore):
                 ) from None
             events.append(HistoryEvent(event_id, event_type, float(posix), previous, parsed))
         return events
+
+    def transitions(self, name: str) -> dict[int, str | None]:
+        """Exit event id → next state, for ``name``."""
+        with self._errors():
+            db = self._connection()
+            rows = db.execute(
+                "SELECT id, next_state FROM events WHERE execution = ? AND next_state IS NOT NULL",
+                (self._seq(db, name),),
+            ).fetchall()
+        found: dict[int, str | None] = {}
+        for event_id, text in rows:
+            value = json.loads(text)
+            found[int(event_id)] = value if isinstance(value, str) else None
+        return found
 
     def owner(self, name: str) -> str | None:
         """Who runs ``name`` now."""

@@ -1,0 +1,84 @@
+"""``saga executions list|describe|history --store PATH``: read a durable execution store.
+
+Prints one JSON object in the shapes of Step Functions' ListExecutions, DescribeExecution and
+GetExecutionHistory. Exit 0 on success, 2 on bad usage, an unknown execution or a store that
+cannot be read (missing, damaged, not an execution store).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from engine.store import ExecutionStore, SQLiteStore, StoreError
+from saga.cli._common import EXIT_OK, UsageError, print_json
+
+__all__ = ["open_existing_store", "register"]
+
+_STATUSES = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``executions`` subcommand and its ``list``, ``describe``, ``history`` actions."""
+    parser = subparsers.add_parser(
+        "executions",
+        help="list and inspect the executions of a durable store",
+        description=(
+            "Read the executions kept in a SQLite execution store (saga run/execute --store). "
+            "Prints one JSON object; exit 0 on success, 2 on bad usage, an unknown execution "
+            "or an unusable store."
+        ),
+    )
+    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    listing = actions.add_parser("list", help="every execution, in start order")
+    listing.add_argument("--status", choices=_STATUSES, help="only executions with this status")
+    describe = actions.add_parser("describe", help="one execution: status, input, output...")
+    describe.add_argument("name", metavar="NAME", help="the execution's name")
+    history = actions.add_parser("history", help="one execution's history events")
+    history.add_argument("name", metavar="NAME", help="the execution's name")
+    history.add_argument(
+        "--reverse-order", action="store_true", help="newest event first, as AWS can list them"
+    )
+    for sub in (listing, describe, history):
+        sub.add_argument("--store", required=True, metavar="PATH", help="the SQLite store file")
+        sub.set_defaults(handler=_executions)
+
+
+def open_existing_store(path: str) -> ExecutionStore:
+    """The SQLite store at ``path``, which must exist; UsageError when it cannot be used."""
+    if not Path(path).is_file():
+        raise UsageError(f"--store: no such execution store: {path}")
+    try:
+        return SQLiteStore(path)
+    except StoreError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _executions(args: argparse.Namespace) -> int:
+    store = open_existing_store(args.store)
+    try:
+        if args.action == "list":
+            print_json(
+                {
+                    "executions": [
+                        record.summary() for record in store.executions(status=args.status)
+                    ]
+                }
+            )
+            return EXIT_OK
+        record = store.find(args.name)
+        if record is None:
+            raise UsageError(f"no execution named {args.name!r} in {args.store}")
+        if args.action == "describe":
+            print_json(record.describe())
+            return EXIT_OK
+        events = [event.to_dict() for event in store.history(args.name)]
+        if args.reverse_order:
+            events.reverse()
+        print_json({"events": events})
+        return EXIT_OK
+    except StoreError as exc:
+        raise UsageError(str(exc)) from None
+    finally:
+        store.close()
