@@ -214,10 +214,78 @@ def bench_concurrent_waits(quick: bool, runs: int) -> list[Figure]:
     ]
 
 
+async def _run_durable(
+    machine: StateMachine, count: int, path: str | None, handlers: dict[str, Any]
+) -> tuple[float, int]:
+    """Seconds for ``count`` sequential executions writing to the store at ``path``."""
+    from engine.store import MemoryStore, SQLiteStore
+
+    store = SQLiteStore(path) if path is not None else MemoryStore()
+    try:
+        async with LocalEngine(clock=VirtualClock(), store=store, handlers=handlers) as engine:
+            first = await engine.execute(machine, {}, "warmup")
+            assert first.status == "SUCCEEDED", first.to_dict()
+            started = time.perf_counter()
+            for i in range(count):
+                await engine.execute(machine, {}, f"run-{i}")
+            elapsed = time.perf_counter() - started
+    finally:
+        store.close()
+    return elapsed, _transitions(first) * count
+
+
+def bench_durable_store(quick: bool, runs: int) -> list[Figure]:
+    """(5) The SQLite store's cost per state transition: every event committed before acting."""
+    import tempfile
+
+    count = 20 if quick else 300
+    figures: list[Figure] = []
+    cases = (
+        ("six-state machine", load(six_state_machine()), {}),
+        ("chain of 10 Task states", load(_task_chain_machine(10)), {"Work": _echo}),
+    )
+    for label, machine, handlers in cases:
+        memory = _repeat(runs, lambda m=machine, h=handlers: _run_durable(m, count, None, h))
+        with tempfile.TemporaryDirectory() as directory:
+            durable = []
+            for run in range(runs):
+                path = os.path.join(directory, f"bench-{run}.db")
+                durable += _repeat(
+                    1, lambda m=machine, h=handlers, p=path: _run_durable(m, count, p, h)
+                )
+        per_second = [t / s for s, t in durable]
+        per_transition = [s / t * 1e6 for s, t in durable]
+        in_memory = [s / t * 1e6 for s, t in memory]
+        figures += [
+            Figure(f"{label}, SQLite store", "transitions/s", per_second, target=">= 2000"),
+            Figure(f"{label}, SQLite store", "µs/transition", per_transition),
+            Figure(f"{label}, in-memory store", "µs/transition", in_memory),
+        ]
+    return figures
+
+
+def _echo(event: Any) -> Any:
+    return event
+
+
+def _task_chain_machine(length: int) -> dict[str, Any]:
+    """``length`` Task states in a row, each bound to the ``Work`` handler."""
+    states: dict[str, Any] = {}
+    for i in range(length):
+        state: dict[str, Any] = {"Type": "Task", "Resource": "Work"}
+        if i + 1 < length:
+            state["Next"] = f"T{i + 1}"
+        else:
+            state["End"] = True
+        states[f"T{i}"] = state
+    return {"StartAt": "T0", "States": states}
+
+
 SECTIONS: dict[str, Callable[[bool, int], list[Figure]]] = {
     "six-state": bench_six_state,
     "scaling": bench_scaling,
     "concurrent-waits": bench_concurrent_waits,
+    "durable-store": bench_durable_store,
 }
 
 

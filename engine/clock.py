@@ -108,6 +108,11 @@ class Clock(ABC):
         """Mark work outside the clock's control (a handler, a callback) as in progress."""
         yield
 
+    @contextmanager
+    def idle(self) -> Iterator[None]:
+        """Inside ``busy``: the flow now only waits on the clock (a skipping clock may skip)."""
+        yield
+
     def gate(self) -> Gate:
         """A new :class:`Gate` bound to this clock."""
         return Gate(self)
@@ -150,11 +155,13 @@ class VirtualClock(Clock):
 
     _WATCHDOG_SECONDS = 2.0
 
-    def __init__(self, start: datetime | None = None) -> None:
+    def __init__(self, start: datetime | None = None, *, work_moves_time: bool = True) -> None:
         moment = start if start is not None else datetime.now(UTC)
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=UTC)
         self._virtual = moment.timestamp()
+        self._work_moves_time = work_moves_time
+        self._work_base = self._virtual
         self._heap: list[tuple[float, int, _Sleeper]] = []
         self._seq = itertools.count()
         self._active = 0
@@ -168,10 +175,20 @@ class VirtualClock(Clock):
     # -- time -------------------------------------------------------------------------------
 
     def time(self) -> float:
-        """Virtual now: frozen while idle, flowing with the wall clock while busy."""
-        if self._busy:
+        """Virtual now: frozen while idle, flowing with the wall clock while busy.
+
+        With ``work_moves_time=False`` work never moves it: only deadlines do (a sleeper
+        woken while work runs sets it to exactly its deadline), so histories repeat exactly.
+        """
+        if self._busy and self._work_moves_time:
             return self._virtual + (time.monotonic() - self._busy_since)
         return self._virtual
+
+    def _horizon(self) -> float:
+        """How far virtual time may have got: deadlines up to here are due."""
+        if not self._busy:
+            return self._virtual
+        return self._work_base + (time.monotonic() - self._busy_since)
 
     def advance(self, seconds: float) -> None:
         """Move virtual time forward by hand (tests), waking sleepers now due."""
@@ -213,16 +230,41 @@ class VirtualClock(Clock):
     def busy(self) -> Iterator[None]:
         """Let virtual time flow with the wall clock while the block runs."""
         if self._busy == 0:
-            self._busy_since = time.monotonic()
-            self._notify()
+            self._start_work()
         self._busy += 1
         try:
             yield
         finally:
             self._busy -= 1
             if self._busy == 0:
-                self._virtual += time.monotonic() - self._busy_since
-                self._wake_due()
+                self._end_work()
+
+    @contextmanager
+    def idle(self) -> Iterator[None]:
+        """Inside a busy block: this flow now only waits on the clock, so time may skip."""
+        if self._busy == 0:
+            yield
+            return
+        self._busy -= 1
+        if self._busy == 0:
+            self._end_work()
+            self._notify()
+        try:
+            yield
+        finally:
+            if self._busy == 0:
+                self._start_work()
+            self._busy += 1
+
+    def _start_work(self) -> None:
+        self._busy_since = time.monotonic()
+        self._work_base = self._virtual
+        self._notify()
+
+    def _end_work(self) -> None:
+        if self._work_moves_time:
+            self._virtual += time.monotonic() - self._busy_since
+        self._wake_due()
 
     def _park(self) -> None:
         self._active -= 1
@@ -259,10 +301,12 @@ class VirtualClock(Clock):
         self._wake_due()
 
     def _wake_due(self) -> None:
-        now = self.time()
-        while self._heap and (self._heap[0][2].state != 0 or self._heap[0][0] <= now):
-            _, _, sleeper = heapq.heappop(self._heap)
+        horizon = self._horizon() if self._busy else self.time()
+        while self._heap and (self._heap[0][2].state != 0 or self._heap[0][0] <= horizon):
+            deadline, _, sleeper = heapq.heappop(self._heap)
             if sleeper.state == 0:
+                if self._busy and not self._work_moves_time:
+                    self._virtual = max(self._virtual, deadline)
                 sleeper.state = 1
                 self._resume()
                 sleeper.event.set()
@@ -310,7 +354,7 @@ class VirtualClock(Clock):
             self._wake_due()
             timeout: float | None = None
             if self._heap:
-                timeout = max(0.0, self._heap[0][0] - self.time()) if self._busy else 0.25
+                timeout = max(0.0, self._heap[0][0] - self._horizon()) if self._busy else 0.25
             if timeout is None:
                 stalled_since = None
                 await self._changed.wait()

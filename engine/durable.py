@@ -73,7 +73,8 @@ class VisitProgress:
 
     ``counters`` are the retries already started per retrier (``None`` for none);
     ``pending_error`` is a failure whose retry or catch was not decided yet, recorded at
-    ``pending_posix``.
+    ``pending_posix``; ``succeeded`` says the task's last attempt recorded its ``result``
+    (it is not run again).
     """
 
     name: str
@@ -85,6 +86,8 @@ class VisitProgress:
     pending_error: str | None = None
     pending_cause: str | None = None
     pending_posix: float | None = None
+    succeeded: bool = False
+    result: Any = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,17 +188,18 @@ def _task_progress(visit: _Visit) -> VisitProgress:
     retriers = getattr(visit.state, "retry", None) or ()
     counters = [0] * len(retriers)
     pending: HistoryEvent | None = None
+    succeeded: HistoryEvent | None = None
     for event in visit.events:
         if event.type in _SCHEDULED:
             if pending is not None:
                 index = find_retrier(retriers, _error_of(pending)) if retriers else None
                 if index is not None:
                     counters[index] += 1
-            pending = None
+            pending = succeeded = None
         elif event.type in _FAILED or event.type in _TIMED_OUT:
-            pending = event
+            pending, succeeded = event, None
         elif event.type in _SUCCEEDED:
-            pending = None
+            pending, succeeded = None, event
     details = (pending.details or {}) if pending is not None else {}
     return VisitProgress(
         name=visit.name,
@@ -207,6 +211,8 @@ def _task_progress(visit: _Visit) -> VisitProgress:
         pending_error=None if pending is None else _error_of(pending),
         pending_cause=details.get("cause"),
         pending_posix=None if pending is None else pending.posix,
+        succeeded=succeeded is not None,
+        result=None if succeeded is None else (succeeded.details or {}).get("output"),
     )
 
 

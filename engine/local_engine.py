@@ -202,7 +202,7 @@ class ExecutionHandle:
     engine: LocalEngine
     execution: Execution
     control: ExecutionControl
-    runtime: Runtime
+    runtime: Runtime | None
 
     @property
     def name(self) -> str:
@@ -257,6 +257,7 @@ class LocalEngine:
         self._clock_context: Any = None
         self._loop_thread: int | None = None
         self._loop_token: Any = None
+        self._finished: ExecutionControl | None = None
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -265,6 +266,8 @@ class LocalEngine:
         self._loop_token = anyio.lowlevel.current_token()
         self._clock_context = self.clock.running()
         await self._clock_context.__aenter__()
+        self._finished = ExecutionControl()
+        self._finished.done.set()
         self._task_group = anyio.create_task_group()
         await self._task_group.__aenter__()
         return self
@@ -390,8 +393,13 @@ class LocalEngine:
 
     async def _run(self, handle: ExecutionHandle, machine: StateMachine) -> None:
         try:
+            assert handle.runtime is not None
             await execute(handle.runtime, machine, handle.control, self.role_arn)
         finally:
+            # What only a running execution needs is let go; the record stays.
+            handle.runtime = None
+            if self._finished is not None:
+                handle.control = self._finished
             self.clock.flow_finished()
 
     async def execute(

@@ -26,9 +26,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from statelint.config import Config  # type: ignore[import-untyped]
-from statelint.linter import Linter  # type: ignore[import-untyped]
-from statelint.problem import ProblemType  # type: ignore[import-untyped]
+from statelint.config import Config
+from statelint.linter import Linter
+from statelint.problem import ProblemType
 
 __all__ = ["asl_validator_path", "asl_validator_problems", "statelint_problems"]
 

@@ -156,3 +156,44 @@ async def test_real_clock_sleeps_for_real() -> None:
     await clock.sleep(0.02)
     assert clock.time() - before >= 0.02
     assert abs(clock.now().timestamp() - clock.time()) < 1
+
+
+async def test_deterministic_mode_keeps_work_out_of_timestamps() -> None:
+    clock = VirtualClock(T0, work_moves_time=False)
+    async with clock.running():
+        with clock.busy():
+            await anyio.sleep(0.02)
+            assert clock.time() == T0.timestamp()
+        assert clock.time() == T0.timestamp()
+
+
+async def test_deterministic_mode_timeout_fires_at_exactly_its_deadline() -> None:
+    clock = VirtualClock(T0, work_moves_time=False)
+    fired: list[float] = []
+
+    async def timer() -> None:
+        try:
+            await clock.sleep(0.05)
+            fired.append(clock.time() - T0.timestamp())
+        finally:
+            clock.flow_finished()
+
+    async with clock.running(), anyio.create_task_group() as tg:
+        with clock.busy():
+            clock.flow_started()
+            tg.start_soon(timer)
+            with anyio.fail_after(5):
+                while not fired:
+                    await anyio.sleep(0.01)
+    assert [round(value, 6) for value in fired] == [0.05]
+
+
+async def test_idle_inside_busy_lets_time_skip() -> None:
+    clock = VirtualClock(T0)
+    async with clock.running():
+        clock.flow_started()
+        with clock.busy(), clock.idle():
+            with anyio.fail_after(5):
+                await clock.sleep(3600)
+        clock.flow_finished()
+    assert clock.time() - T0.timestamp() >= 3600.0

@@ -1,0 +1,394 @@
+"""Crash tests: the airline saga killed with SIGKILL at every history event, then resumed.
+
+A helper process imports the engine and the saga once and forks one child per run; each child
+runs one booking on the real clock with the SQLite store, and kills itself with SIGKILL right
+after its k-th history event is committed (for every k), or some time after it (inside a
+retry backoff). DynamoDB, SNS and SQS live in a moto server process, so side effects outlive
+the kills. Then every unfinished execution is resumed from the store, and each booking must
+end as an uninterrupted run of its scenario ends: same status, output, visited states, seats,
+booking rows, charge, notifications and dead-letter messages — no compensation skipped, none
+repeated.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from engine.bindings import CallNext, TaskRequest
+from engine.clock import RealClock
+from engine.durable import resume
+from engine.errors import StatesError, error_name_of, lambda_error_cause
+from engine.execution import Execution
+from engine.store import SQLiteStore, StoredExecution
+from examples.airline_booking.environment import AirlineEnvironment
+from examples.airline_booking.functions import HANDLERS
+from examples.airline_booking.scenarios import SCENARIOS, Fault, PreparedRun
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIO_NAMES = ("happy-path", "transient-reservation-error", "payment-declined", "confirmation-fails")
+
+
+class AttemptFaults:
+    """The scenario's faults keyed by retry attempt, so a resumed run meets the same ones."""
+
+    def __init__(self, faults: tuple[Fault, ...]) -> None:
+        self.faults = faults
+
+    async def __call__(self, request: TaskRequest, call_next: CallNext) -> Any:
+        """Raise the fault for this state and attempt, or call through."""
+        for fault in self.faults:
+            if fault.state == request.state_name and (
+                fault.times is None or request.attempt < fault.times
+            ):
+                try:
+                    raise fault.exception(fault.message)
+                except Exception as exc:
+                    raise StatesError(error_name_of(exc), lambda_error_cause(exc)) from None
+        return await call_next(request)
+
+
+def scenario_of(execution_name: str) -> str:
+    """The scenario a run's execution name belongs to (``booking-<scenario>-<run>``)."""
+    return next(name for name in SCENARIO_NAMES if execution_name.startswith(f"booking-{name}-"))
+
+
+def faults_for(record: StoredExecution) -> list[AttemptFaults]:
+    """The interceptors a stored run is resumed with."""
+    return [AttemptFaults(SCENARIOS[scenario_of(record.name)].faults)]
+
+
+_FORKER = r"""
+import json, os, signal, sys, threading
+from engine.clock import RealClock
+from engine.local_engine import run
+from engine.store import SQLiteStore
+from examples.airline_booking.functions import HANDLERS
+from examples.airline_booking.saga import build_machine
+from examples.airline_booking.scenarios import SCENARIOS
+from tests.test_crash_recovery import AttemptFaults, scenario_of
+
+store_path, queue_url = sys.argv[1], sys.argv[2]
+machine = build_machine({"BookingsDLQ": queue_url})
+
+
+def child(job):
+    kill_after, delay = job["kill_after"], job["delay"]
+
+    def kill():
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    class CrashingStore(SQLiteStore):
+        def append(self, name, event, transition=None):
+            super().append(name, event, transition)
+            if event.id == kill_after:
+                if delay:
+                    threading.Timer(delay, kill).start()
+                else:
+                    kill()
+
+    faults = SCENARIOS[scenario_of(job["name"])].faults
+    run(
+        machine,
+        job["input"],
+        handlers=HANDLERS,
+        interceptors=[AttemptFaults(faults)],
+        name=job["name"],
+        clock=RealClock(),
+        store=CrashingStore(store_path),
+        handlers_ref="examples.airline_booking.functions",
+        state_machine_name="ProcessBooking",
+    )
+
+
+jobs = [json.loads(line) for line in sys.stdin if line.strip()]
+running = {}
+results = {}
+for job in jobs:
+    while len(running) >= 12:
+        pid, status = os.wait()
+        results[running.pop(pid)] = status
+    pid = os.fork()
+    if pid == 0:
+        code = 0
+        try:
+            child(job)
+        except BaseException:
+            import traceback
+            traceback.print_exc()
+            code = 3
+        os._exit(code)
+    running[pid] = job["name"]
+while running:
+    pid, status = os.wait()
+    results[running.pop(pid)] = status
+print(json.dumps(results))
+"""
+
+
+@dataclass(frozen=True)
+class Job:
+    """One run: a prepared booking and where to kill it (0: never)."""
+
+    prepared: PreparedRun
+    kill_after: int = 0
+    delay: float = 0.0
+
+    @property
+    def name(self) -> str:
+        return self.prepared.execution_name
+
+    def line(self, store: Path) -> str:
+        return json.dumps(
+            {
+                "name": self.name,
+                "input": self.prepared.input,
+                "kill_after": self.kill_after,
+                "delay": self.delay,
+                "store": str(store),
+            }
+        )
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="module")
+def airline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AirlineEnvironment]:
+    """The airline's tables, topic and queues in a moto server process on 127.0.0.1."""
+    port = _free_port()
+    log = tmp_path_factory.mktemp("moto") / "moto.log"
+    with open(log, "w") as out:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(f"{url}/moto-api/", timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise RuntimeError(f"moto server did not start: {log.read_text()}") from None
+                time.sleep(0.1)
+        saved = {key: os.environ.get(key) for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
+        os.environ["AWS_ACCESS_KEY_ID"] = "testing"
+        os.environ["AWS_SECRET_ACCESS_KEY"] = "testing"
+        try:
+            with AirlineEnvironment(endpoint_url=url, region="us-east-1") as env:
+                yield env
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def _fork_runs(store: Path, env: AirlineEnvironment, jobs: list[Job]) -> dict[str, int]:
+    """Run the jobs in forked children; return each run's wait status."""
+    completed = subprocess.run(
+        [sys.executable, "-c", _FORKER, str(store), env.dead_letter_queue_url],
+        input="\n".join(job.line(store) for job in jobs),
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=120,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    statuses: dict[str, int] = json.loads(completed.stdout.strip().splitlines()[-1])
+    return statuses
+
+
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def _normal(value: Any, run: PreparedRun) -> Any:
+    """``value`` with what differs from run to run (ids, references, times) blotted out."""
+    text = json.dumps(value, sort_keys=True)
+    suffix = run.execution_name.removeprefix("booking-")
+    text = text.replace(suffix, "<run>")
+    text = _UUID.sub("<uuid>", text)
+    text = re.sub(r"re_[0-9a-f]{16}", "<refund>", text)
+    text = re.sub(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[.\d]*\+00:00", "<time>", text)
+    return json.loads(text)
+
+
+def _outcome(execution: Any, run: PreparedRun) -> dict[str, Any]:
+    output = execution.output if execution.status == "SUCCEEDED" else None
+    if isinstance(output, dict) and "bookingReference" in output:
+        output = {**output, "bookingReference": "<reference>"}
+    return _normal(
+        {
+            "status": execution.status,
+            "output": output,
+            "error": execution.error,
+            "cause": execution.cause,
+        },
+        run,
+    )
+
+
+def _effects(env: AirlineEnvironment, run: PreparedRun, dead: list[Any], notes: list[Any]) -> Any:
+    charge = env.charge(run.charge_id) or {}
+    return _normal(
+        {
+            "seats": env.seat_capacity(run.flight_id),
+            "bookings": sorted(row["status"] for row in env.bookings_of(run.execution_name)),
+            "charge": {key: charge.get(key) for key in ("status", "amount", "refundId")},
+            "deadLetters": [
+                sorted(body)
+                for body in dead
+                if isinstance(body, dict) and body.get("name") == run.execution_name
+            ],
+            "notifications": sorted(
+                (note["status"], note["subject"] if note["status"] == "cancelled" else "confirmed")
+                for note in notes
+                if (note.get("message") or {}).get("customerId") == run.customer_id
+            ),
+        },
+        run,
+    )
+
+
+def _top_states(store: SQLiteStore, name: str) -> list[str]:
+    return [
+        event.state_name or ""
+        for event in store.history(name)
+        if event.type.endswith("StateEntered") and (event.details or {}).get("name") in _TOP
+    ]
+
+
+_TOP = {
+    "Reserve Flight",
+    "Reserve Booking",
+    "Collect Payment",
+    "Confirm Booking",
+    "Notify Booking Confirmed",
+    "Booking Confirmed",
+    "Refund Payment",
+    "Cancel Booking",
+    "Release Flight Seat",
+    "Notify Booking Failed",
+    "Booking DLQ",
+    "Booking Failed",
+}
+
+
+def _failure_ids(events: list[Any], state: str) -> list[int]:
+    """Ids of the task failures recorded in the visits of ``state`` (retry backoffs start there)."""
+    current = None
+    found = []
+    for event in events:
+        if event.type.endswith("StateEntered"):
+            current = event.state_name
+        elif event.type.endswith("Failed") and current == state and "Function" in event.type:
+            found.append(event.id)
+    return found
+
+
+def test_killed_runs_resume_to_the_same_end_as_uninterrupted_ones(
+    airline: AirlineEnvironment, tmp_path: Path
+) -> None:
+    store_path = tmp_path / "executions.db"
+    SQLiteStore(store_path).close()
+
+    baselines = {
+        name: Job(SCENARIOS[name].prepare(airline, "baseline")) for name in SCENARIO_NAMES
+    }
+    statuses = _fork_runs(store_path, airline, list(baselines.values()))
+    assert statuses == dict.fromkeys((job.name for job in baselines.values()), 0)
+    store = SQLiteStore(store_path)
+    histories = {name: store.history(job.name) for name, job in baselines.items()}
+
+    jobs: list[Job] = []
+    for name in SCENARIO_NAMES:
+        scenario = SCENARIOS[name]
+        for k in range(1, len(histories[name]) + 1):
+            jobs.append(Job(scenario.prepare(airline, f"k{k}"), kill_after=k))
+    for name, state in (
+        ("transient-reservation-error", "Reserve Booking"),
+        ("confirmation-fails", "Confirm Booking"),
+    ):
+        # The first two failures are retried: kill inside their 1 s and 2 s backoffs.
+        for index, failure in enumerate(_failure_ids(histories[name], state)[:2]):
+            delay = 0.4 if index == 0 else 1.2
+            jobs.append(
+                Job(
+                    SCENARIOS[name].prepare(airline, f"backoff{index}"),
+                    kill_after=failure,
+                    delay=delay,
+                )
+            )
+    statuses = _fork_runs(store_path, airline, jobs)
+    killed = [job.name for job in jobs if statuses[job.name] == signal.SIGKILL]
+    # Every run was killed, except those killed after their very last event is written.
+    assert all(statuses[job.name] in {0, signal.SIGKILL} for job in jobs), statuses
+    assert len(killed) >= len(jobs) - len(SCENARIO_NAMES)
+
+    open_before = {record.name for record in store.unfinished()}
+    assert len(open_before) >= len(jobs) - 2 * len(SCENARIO_NAMES)
+    report = resume(
+        store,
+        handlers_for=lambda record: HANDLERS,
+        interceptors_for=faults_for,
+        clock=RealClock(),
+    )
+    assert report.skipped == []
+    assert report.unbound == []
+    assert {execution.name for execution in report.executions} == open_before
+    assert store.unfinished() == []
+    for job in jobs:
+        types = [event.type for event in store.history(job.name)]
+        assert types.count("ExecutionStarted") == 1, job.name
+        assert sum(t in {"ExecutionSucceeded", "ExecutionFailed"} for t in types) == 1, job.name
+
+    dead = airline.dead_letters()
+    notes = airline.notifications()
+    expected = {
+        name: (
+            _outcome(store.get(job.name), job.prepared),
+            _effects(airline, job.prepared, dead, notes),
+            _top_states(store, job.name),
+        )
+        for name, job in baselines.items()
+    }
+    mismatches = []
+    for job in jobs:
+        scenario = scenario_of(job.name)
+        got = (
+            _outcome(store.get(job.name), job.prepared),
+            _effects(airline, job.prepared, dead, notes),
+            _top_states(store, job.name),
+        )
+        if got != expected[scenario]:
+            mismatches.append((job.name, job.kill_after, job.delay, got, expected[scenario]))
+    assert mismatches == []
+    store.close()
+    print(f"\nkill points tried: {len(jobs)} ({len(killed)} runs killed and resumed)")
