@@ -50,7 +50,8 @@ def payload_size(value: Any) -> int:
     return len(text.encode("utf-8"))
 
 
-def _too_large(state_name: str) -> StatesError:
+def data_limit_error(state_name: str) -> StatesError:
+    """The ``States.DataLimitExceeded`` error for a state's oversize result."""
     return StatesError(
         DATA_LIMIT_EXCEEDED,
         f"The state/task '{state_name}' returned a result with a size exceeding the maximum "
@@ -61,12 +62,12 @@ def _too_large(state_name: str) -> StatesError:
 def check_payload_size(value: Any, state_name: str) -> None:
     """Raise ``States.DataLimitExceeded`` for a payload over 262,144 bytes.
 
-    Small containers are accepted without serialising (they cannot reach the limit).
+    Numbers, short strings and empty containers cannot reach the limit and are not serialised.
     """
     if value is None or isinstance(value, bool | int | float):
         return
     if isinstance(value, str):
-        if len(value) * 4 + 2 < MAX_PAYLOAD_BYTES:
+        if len(value) * 6 + 2 <= MAX_PAYLOAD_BYTES:  # ``\u0000`` is the longest escape
             return
     elif isinstance(value, dict | list) and len(value) == 0:
         return
@@ -77,9 +78,4 @@ def check_payload_size(value: Any, state_name: str) -> None:
             RUNTIME, f"The state '{state_name}' produced a value that is not JSON: {exc}"
         ) from None
     if size > MAX_PAYLOAD_BYTES:
-        raise _too_large(state_name)
-
-
-def data_limit_error(state_name: str) -> StatesError:
-    """The ``States.DataLimitExceeded`` error for a state's oversize result."""
-    return _too_large(state_name)
+        raise data_limit_error(state_name)

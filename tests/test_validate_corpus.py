@@ -803,7 +803,10 @@ def test_mutated_definitions_give_diagnostics_never_tracebacks(
     document: Doc, data: st.DataObject
 ) -> None:
     for _ in range(data.draw(st.integers(1, 3))):
-        container, key = data.draw(st.sampled_from(_locations(document)))
+        locations = _locations(document)
+        if not locations:
+            break
+        container, key = data.draw(st.sampled_from(locations))
         if isinstance(container, dict) and data.draw(st.booleans()):
             del container[key]
         else:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -195,6 +195,3 @@ class StateContext:
     def add(self, event_type: str, details: dict[str, Any] | None = None) -> int:
         """Record an event in this visit's flow."""
         return self.flow.add(event_type, details)
-
-
-StateRunner = Callable[..., Any]

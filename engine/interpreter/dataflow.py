@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.errors import DATA_LIMIT_EXCEEDED, RUNTIME, StatesError
+from engine.errors import RUNTIME, StatesError
 from engine.interpreter.context import FatalError, StateContext
 from engine.limits import check_payload_size
 from engine.paths import apply_payload_template, apply_result_path, evaluate_path, in_state
@@ -113,8 +113,3 @@ def evaluate_assign(ctx: StateContext, assign: Any, data: Any) -> None:
     ctx.assigned = apply_payload_template(
         assign, data, ctx.context, ctx.variables, field="Assign", rng=ctx.runtime.rng
     )
-
-
-def is_data_limit(error: StatesError) -> bool:
-    """Whether the error is the payload quota error."""
-    return error.error == DATA_LIMIT_EXCEEDED
