@@ -39,7 +39,7 @@ from engine.diagnostics import DefinitionError, Diagnostic
 from engine.execution import Execution
 from engine.history import History, HistoryEvent
 from engine.interpreter import ExecutionControl, Runtime, TokenWaiter, execute
-from engine.limits import MAX_PAYLOAD_BYTES, to_json_text
+from engine.limits import MAX_HISTORY_EVENTS, MAX_PAYLOAD_BYTES, to_json_text
 from engine.loader import load
 from engine.model import MapState, ParallelState, State, StateMachine, TaskState
 
@@ -227,7 +227,8 @@ class LocalEngine:
     """Runs ASL state machines locally, many executions at once, in one event loop.
 
     Use as ``async with LocalEngine(...) as engine``; executions still running when the block
-    ends are aborted.
+    ends are aborted. ``max_history_events`` is AWS's quota (25,000) unless raised on purpose,
+    e.g. to measure a Map larger than a Standard execution could record.
     """
 
     def __init__(
@@ -241,7 +242,9 @@ class LocalEngine:
         region: str = DEFAULT_REGION,
         account_id: str = DEFAULT_ACCOUNT_ID,
         role_arn: str | None = None,
+        max_history_events: int = MAX_HISTORY_EVENTS,
     ) -> None:
+        self.max_history_events = max_history_events
         self.clock: Clock = clock if clock is not None else VirtualClock()
         self.handlers: Mapping[str, Handler] = dict(handlers or {})
         self.seed = seed
@@ -361,7 +364,7 @@ class LocalEngine:
             def listener(event: HistoryEvent) -> None:
                 engine_logging.log_event(name, event)
 
-        history = History(self.clock.time, listener=listener)
+        history = History(self.clock.time, limit=self.max_history_events, listener=listener)
         record = Execution(
             name=name,
             execution_arn=execution_arn,
