@@ -1,0 +1,1 @@
+"""A small order saga: the README's example, kept runnable and tested."""
