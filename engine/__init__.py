@@ -25,8 +25,10 @@ from engine.local_engine import (
 )
 from engine.mock_config import MockConfigError, MockConfigInterceptor, load_mock_config
 from engine.model import StateMachine
+from engine.validate import CODES, validate_machine
 
 __all__ = [
+    "CODES",
     "Handler",
     "Interceptor",
     "LambdaContext",
@@ -56,4 +58,5 @@ __all__ = [
     "load",
     "run",
     "substitute",
+    "validate_machine",
 ]

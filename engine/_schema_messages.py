@@ -6,6 +6,7 @@ union that failed); this module maps them back onto the document the user wrote.
 
 from __future__ import annotations
 
+import json
 import types
 from collections.abc import Iterable, Sequence
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
@@ -239,11 +240,14 @@ def diagnostics_from_validation_error(exc: ValidationError, document: Any) -> li
         elif kind == "union_tag_invalid":
             pointer = join(pointer, "Type")
             _, tag = _value_at(document, [*where.path, "Type"])
+            shown = json.dumps(tag, default=repr)
             diagnostic = Diagnostic(
                 "UNKNOWN_STATE_TYPE",
                 pointer,
-                f"unknown state Type {tag!r}; expected one of {_STATE_TYPES}",
+                f"unknown state Type {shown}; expected one of {_STATE_TYPES}",
             )
+        elif error["loc"] and error["loc"][-1] == "[key]":
+            diagnostic = Diagnostic("WRONG_TYPE", pointer, "expected object keys to be strings")
         elif kind.endswith("_type") or kind in {"is_instance_of", "literal_error"}:
             found, value = _value_at(document, where.path)
             got = json_type(value) if found else "nothing"

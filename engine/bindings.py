@@ -15,6 +15,7 @@ from typing import Any, Protocol, runtime_checkable
 import anyio
 import anyio.to_thread
 
+from engine.clock import Clock
 from engine.errors import RUNTIME, StatesError, error_name_of, lambda_error_cause
 from engine.lambda_shapes import (
     LAMBDA_INVOKE,
@@ -54,7 +55,10 @@ _PARTIAL_FUNCTION = re.compile(r"(?:^|:)function:(?P<name>[^:]+)(?::(?P<qualifie
 
 @dataclass(frozen=True)
 class TaskRequest:
-    """One invocation of a Task state's resource, as the interpreter hands it to a binding."""
+    """One invocation of a Task state's resource, as the interpreter hands it to a binding.
+
+    ``clock`` is the execution's clock, for bindings and interceptors that wait (an injected hang).
+    """
 
     state_name: str
     resource: str
@@ -64,6 +68,7 @@ class TaskRequest:
     invocation: int = 0
     timeout_seconds: float | None = None
     execution_name: str = ""
+    clock: Clock | None = None
 
 
 @runtime_checkable

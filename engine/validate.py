@@ -171,7 +171,7 @@ def _is_expression(value: object) -> bool:
     return isinstance(value, str) and value.startswith("{%") and value.endswith("%}")
 
 
-def is_timestamp(text: str) -> bool:
+def _is_timestamp(text: str) -> bool:
     """Whether ``text`` is a timestamp as ASL accepts it (RFC 3339, uppercase ``T``, offset)."""
     if not _TIMESTAMP.match(text):
         return False
@@ -664,7 +664,7 @@ class _Checker:
         if (
             isinstance(timestamp, str)
             and not (not jsonpath and _is_expression(timestamp))
-            and not is_timestamp(timestamp)
+            and not _is_timestamp(timestamp)
         ):
             self._add(
                 "INVALID_TIMESTAMP",
@@ -805,7 +805,7 @@ class _Checker:
                 key.startswith("Timestamp")
                 and not key.endswith("Path")
                 and isinstance(value, str)
-                and not is_timestamp(value)
+                and not _is_timestamp(value)
             ):
                 self._add(
                     "INVALID_TIMESTAMP",

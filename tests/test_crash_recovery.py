@@ -12,6 +12,7 @@ repeated.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -22,6 +23,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,7 +37,7 @@ from engine.errors import StatesError, error_name_of, lambda_error_cause
 from engine.execution import Execution
 from engine.store import SQLiteStore, StoredExecution
 from examples.airline_booking.environment import AirlineEnvironment
-from examples.airline_booking.functions import HANDLERS
+from examples.airline_booking.functions import HANDLERS, _aws
 from examples.airline_booking.scenarios import SCENARIOS, Fault, PreparedRun
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -84,11 +86,15 @@ from tests.test_crash_recovery import AttemptFaults, scenario_of
 
 store_path, queue_url = sys.argv[1], sys.argv[2]
 machine = build_machine({"BookingsDLQ": queue_url})
-# Load the AWS service models once, before forking, so each child starts warm.
+# One boto3 client per service and one Table per name, made before forking: children start warm.
+import functools
 from examples.airline_booking.functions import _aws
+_aws.client = functools.cache(_aws.client)
+_aws.table = functools.cache(_aws.table)
 for service in ("dynamodb", "sns", "sqs"):
     _aws.client(service)
-_aws.table("warm-up")
+for table in ("Airline-Flights", _aws.booking_table_name(), _aws.payment_table_name()):
+    _aws.table(table)
 
 
 def child(job):
@@ -169,6 +175,15 @@ class Job:
         )
 
 
+@contextmanager
+def _cached_aws() -> Iterator[None]:
+    """Reuse boto3 clients and tables in this process (the functions make new ones per call)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_aws, "client", functools.cache(_aws.client))
+        patch.setattr(_aws, "table", functools.cache(_aws.table))
+        yield
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -202,7 +217,7 @@ def airline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AirlineEnviron
         os.environ["AWS_ACCESS_KEY_ID"] = "testing"
         os.environ["AWS_SECRET_ACCESS_KEY"] = "testing"
         try:
-            with AirlineEnvironment(endpoint_url=url, region="us-east-1") as env:
+            with AirlineEnvironment(endpoint_url=url, region="us-east-1") as env, _cached_aws():
                 yield env
         finally:
             for key, value in saved.items():

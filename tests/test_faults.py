@@ -266,18 +266,34 @@ def test_hang_without_timeout_fails_after_the_given_seconds() -> None:
     assert round(execution.history[-1].posix - execution.start_posix, 3) == 600.0
 
 
-def test_hang_on_the_engine_directly_needs_its_clock() -> None:
+def test_hang_on_the_engine_directly_waits_on_the_executions_clock() -> None:
     machine = {
         "StartAt": "X",
         "States": {"X": {"Type": "Task", "Resource": "${X}", "TimeoutSeconds": 9, "End": True}},
     }
-    unbound = engine.run(machine, {}, interceptors=[faults.hangs("X")])
-    assert (unbound.status, unbound.error) == ("FAILED", "States.Runtime")
-    assert "needs the engine's clock" in (unbound.cause or "")
+    execution = engine.run(machine, {}, interceptors=[faults.hangs("X")])
+    assert (execution.status, execution.error) == ("FAILED", "States.Timeout")
+    # The default VirtualClock lets the handler's few real microseconds show.
+    assert 9.0 <= execution.history[-1].posix - execution.start_posix < 10.0
     clock = TestClock()
     bound = engine.run(machine, {}, clock=clock, interceptors=[faults.hangs("X", clock=clock)])
     assert (bound.status, bound.error) == ("FAILED", "States.Timeout")
     assert round(bound.history[-1].posix - bound.start_posix, 3) == 9.0
+
+
+def test_hang_called_without_any_clock_names_what_it_needs() -> None:
+    import anyio
+
+    fault = faults.hangs("X")
+    request = TaskRequest(state_name="X", resource="${X}", payload={})
+
+    async def unreachable(request: TaskRequest) -> Any:
+        raise AssertionError("called through")
+
+    with pytest.raises(StatesError) as caught:
+        anyio.run(fault, request, unreachable)
+    assert caught.value.error == "States.Runtime"
+    assert "needs the engine's clock" in (caught.value.cause or "")
 
 
 def test_hang_on_a_plain_virtual_clock_advances_it() -> None:

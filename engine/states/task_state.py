@@ -32,7 +32,7 @@ from engine.paths import PathNotFound, evaluate_path
 __all__ = ["run_task", "resource_info"]
 
 
-class _TimedOut(StatesError):  # noqa: N818
+class _TimedOut(StatesError):
     """The task ran past TimeoutSeconds or missed a heartbeat."""
 
     def __init__(self) -> None:
@@ -216,6 +216,7 @@ async def run_task(ctx: StateContext, state: TaskState, raw: Any) -> tuple[Any, 
             invocation=runtime.next_invocation(ctx.name),
             timeout_seconds=float(timeout) if timeout is not None else None,
             execution_name=runtime.record.name,
+            clock=ctx.clock,
         )
 
         def submitted(output: Any) -> None:

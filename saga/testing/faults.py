@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Final, Protocol, runtime_checkable
 
 from engine.bindings import Interceptor, TaskRequest, task_error
-from engine.clock import Clock, VirtualClock
+from engine.clock import Clock
 from engine.errors import RUNTIME, TIMEOUT, StatesError
 from engine.lambda_shapes import classify_resource
 from engine.mock_config import MockConfigInterceptor, load_mock_config
@@ -214,21 +214,18 @@ class Hangs(Fault):
         return Hangs(self.state, self.attempts, self.invocations, seconds=self.seconds, clock=clock)
 
     async def inject(self, request: TaskRequest) -> Any:
-        """Wait on the clock until the engine's timeout cancels the call."""
-        clock = self.clock
+        """Wait on the engine's clock until the engine's timeout cancels the call.
+
+        The clock is the one the request carries (the execution's), else the one given here.
+        """
+        clock = request.clock if request.clock is not None else self.clock
         if clock is None:
             raise StatesError(
                 RUNTIME,
-                f"faults.hangs({self.state!r}) needs the engine's clock: run it through the "
-                "saga_engine fixture, or pass clock= (the clock the engine runs on)",
+                f"faults.hangs({self.state!r}) needs the engine's clock: run it through an "
+                "engine, the saga_engine fixture, or pass clock= (the clock the engine runs on)",
             )
-        idle = getattr(clock, "idle", None)
-        if callable(idle):
-            with idle():
-                await clock.sleep(self.seconds)
-        else:
-            if isinstance(clock, VirtualClock):
-                clock.advance(min(self.seconds, request.timeout_seconds or self.seconds))
+        with clock.idle():
             await clock.sleep(self.seconds)
         raise StatesError(TIMEOUT, f"The task of state '{request.state_name}' never answered.")
 
