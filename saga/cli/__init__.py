@@ -3,16 +3,33 @@
 from __future__ import annotations
 
 import argparse
-import importlib
-import importlib.util
 import sys
 from collections.abc import Sequence
 
+from saga.cli import (
+    deploy_cmd,
+    execute_cmd,
+    executions_cmd,
+    export_cmd,
+    graph_cmd,
+    resume_cmd,
+    run_cmd,
+    validate_cmd,
+)
 from saga.cli._common import UsageError, fail
 
 __all__ = ["main"]
 
-_COMMANDS = ("validate", "execute", "run", "export", "graph", "deploy", "resume", "executions")
+_COMMANDS = (
+    validate_cmd,
+    execute_cmd,
+    run_cmd,
+    export_cmd,
+    graph_cmd,
+    deploy_cmd,
+    resume_cmd,
+    executions_cmd,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -22,11 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Sagas on a local Step Functions engine, exported as ASL.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name in _COMMANDS:
-        module_name = f"saga.cli.{name}_cmd"
-        if importlib.util.find_spec(module_name) is None:
-            continue
-        importlib.import_module(module_name).register(sub)
+    for command in _COMMANDS:
+        command.register(sub)
     return parser
 
 
