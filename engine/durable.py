@@ -298,7 +298,7 @@ InterceptorsFor = Callable[[StoredExecution], Sequence[Interceptor]]
 """Chooses the interceptors (mock configs, fault injection) a stored execution runs with."""
 
 
-class ResumeRefused(Exception):  # noqa: N818 - reads as what happened
+class ResumeRefused(Exception):
     """The execution cannot be resumed here: it has ended, or another live process runs it."""
 
 

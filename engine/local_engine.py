@@ -34,14 +34,23 @@ from engine.bindings import (
     is_mocked,
     resolve_binding,
 )
-from engine.clock import Clock, VirtualClock, format_timestamp
+from engine.clock import Clock, RealClock, VirtualClock, format_timestamp
 from engine.diagnostics import DefinitionError, Diagnostic
+from engine.durable import ResumePoint, ResumeRefused, claim, mark_live, plan_resume
 from engine.execution import Execution
 from engine.history import History, HistoryEvent
 from engine.interpreter import ExecutionControl, Runtime, TokenWaiter, execute
 from engine.limits import MAX_HISTORY_EVENTS, MAX_PAYLOAD_BYTES, to_json_text
 from engine.loader import load
 from engine.model import MapState, ParallelState, State, StateMachine, TaskState
+from engine.store.base import (
+    ExecutionAlreadyExists,
+    ExecutionDoesNotExist,
+    ExecutionStore,
+    StoredExecution,
+)
+from engine.store.memory import MemoryStore
+from engine.store.owner import process_owner
 
 __all__ = [
     "DEFAULT_ACCOUNT_ID",
@@ -53,6 +62,7 @@ __all__ = [
     "InvalidToken",
     "LocalEngine",
     "MachineSource",
+    "ResumeRefused",
     "prepare_calls",
     "run",
 ]
@@ -65,14 +75,6 @@ _NAME_FORBIDDEN = re.compile(r"[\s<>{}\[\]?*\"#%\\^|~`$&,;:/\x00-\x1f\x7f-\x9f]"
 
 MachineSource = StateMachine | Mapping[str, Any] | str | bytes | Path
 """A model, a parsed definition, JSON text or a definition file."""
-
-
-class ExecutionAlreadyExists(Exception):  # noqa: N818 - the Step Functions API name
-    """An execution of that name exists (closed, or running with a different input)."""
-
-
-class ExecutionDoesNotExist(KeyError):  # noqa: N818 - the Step Functions API name
-    """No execution of that name was started by this engine."""
 
 
 class InvalidExecutionInput(ValueError):  # noqa: N818 - the Step Functions API name
@@ -195,6 +197,33 @@ def _check_name(name: str) -> None:
         )
 
 
+class _Recorder:
+    """The history listener: writes each event to the store before the engine acts on it.
+
+    Detached when the engine closes with executions still open in a durable store: what
+    follows (their abort) is not written, so they stay open for a resume.
+    """
+
+    __slots__ = ("attached", "log", "name", "runtime", "store")
+
+    def __init__(self, store: ExecutionStore, name: str, *, log: bool) -> None:
+        self.store = store
+        self.name = name
+        self.log = log
+        self.attached = True
+        self.runtime: Runtime | None = None
+
+    def detach(self) -> None:
+        self.attached = False
+
+    def __call__(self, event: HistoryEvent) -> None:
+        if self.attached:
+            runtime = self.runtime
+            self.store.append(self.name, event, runtime.transition if runtime else None)
+        if self.log:
+            engine_logging.log_event(self.name, event)
+
+
 @dataclass(eq=False)
 class ExecutionHandle:
     """A started execution: await its result, describe it, stop it."""
@@ -203,6 +232,7 @@ class ExecutionHandle:
     execution: Execution
     control: ExecutionControl
     runtime: Runtime | None
+    recorder: _Recorder
 
     @property
     def name(self) -> str:
@@ -227,8 +257,12 @@ class LocalEngine:
     """Runs ASL state machines locally, many executions at once, in one event loop.
 
     Use as ``async with LocalEngine(...) as engine``; executions still running when the block
-    ends are aborted. ``max_history_events`` is AWS's quota (25,000) unless raised on purpose,
-    e.g. to measure a Map larger than a Standard execution could record.
+    ends are aborted — except in a durable ``store`` (e.g. :class:`~engine.store.SQLiteStore`),
+    where they stay open for :meth:`resume`. Every history event is written to the store
+    before the engine acts on it; ``handlers_ref`` is recorded with each execution so a
+    resume can bind its handlers again. ``max_history_events`` is AWS's quota (25,000)
+    unless raised on purpose, e.g. to measure a Map larger than a Standard execution could
+    record.
     """
 
     def __init__(
@@ -243,9 +277,13 @@ class LocalEngine:
         account_id: str = DEFAULT_ACCOUNT_ID,
         role_arn: str | None = None,
         max_history_events: int = MAX_HISTORY_EVENTS,
+        store: ExecutionStore | None = None,
+        handlers_ref: str | None = None,
     ) -> None:
         self.max_history_events = max_history_events
         self.clock: Clock = clock if clock is not None else VirtualClock()
+        self.store: ExecutionStore = store if store is not None else MemoryStore()
+        self.handlers_ref = handlers_ref
         self.handlers: Mapping[str, Handler] = dict(handlers or {})
         self.seed = seed
         self.interceptors: tuple[Interceptor, ...] = tuple(interceptors)
@@ -256,6 +294,7 @@ class LocalEngine:
         self._handles: dict[str, ExecutionHandle] = {}
         self._tokens: dict[str, TokenWaiter] = {}
         self._prepared: dict[int, tuple[StateMachine, dict[str, CallNext], frozenset[str]]] = {}
+        self._definitions: dict[int, tuple[StateMachine, str]] = {}
         self._task_group: anyio.abc.TaskGroup | None = None
         self._clock_context: Any = None
         self._loop_thread: int | None = None
@@ -281,8 +320,12 @@ class LocalEngine:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> bool | None:
+        durable = self.store.durable
         for handle in list(self._handles.values()):
             if not handle.execution.done:
+                if durable:
+                    # Left open in the store, as after a crash: a resume continues it.
+                    handle.recorder.detach()
                 handle.control.stopped = True
                 handle.control.stop_error = None
                 handle.control.stop_cause = "The local engine was closed."
@@ -338,36 +381,88 @@ class LocalEngine:
             if not existing.execution.done and existing.execution.input == data:
                 return existing
             raise ExecutionAlreadyExists(f"Execution Already Exists: '{name}'")
-        handle = self._create(calls, mocked, data, name, state_machine_name=state_machine_name)
-        self._handles[name] = handle
-        self.clock.flow_started()
-        self._task_group.start_soon(self._run, handle, model)
+        identity = self._identity(name, state_machine_name)
+        stored, created = self.store.start(
+            StoredExecution(
+                name=name,
+                execution_arn=identity["execution_arn"],
+                state_machine_arn=identity["state_machine_arn"],
+                definition=self._definition(model),
+                input=data,
+                start_posix=self.clock.time(),
+                handlers_ref=self.handlers_ref,
+                options=self._options(),
+            ),
+            process_owner(),
+        )
+        if not created:
+            # Open in the store, with the same input, but not run by this engine: its process
+            # is gone (or closed its engine), so it goes on here where it stopped.
+            try:
+                return await self.resume(name)
+            except ResumeRefused as exc:
+                raise ExecutionAlreadyExists(
+                    f"Execution Already Exists: '{name}' ({exc})"
+                ) from None
+        handle = self._create(calls, mocked, data, stored)
+        self._launch(handle, model, None)
         return handle
+
+    def _definition(self, machine: StateMachine) -> str:
+        """The machine's ASL JSON text, kept with each execution (cached per model)."""
+        cached = self._definitions.get(id(machine))
+        if cached is not None and cached[0] is machine:
+            return cached[1]
+        text = json.dumps(machine.to_dict(), separators=(",", ":"), ensure_ascii=False)
+        if len(self._definitions) >= _PREPARED_CACHE_SIZE:
+            self._definitions.clear()
+        self._definitions[id(machine)] = (machine, text)
+        return text
+
+    def _identity(self, name: str, state_machine_name: str | None) -> dict[str, str]:
+        sm_name = state_machine_name or DEFAULT_STATE_MACHINE_NAME
+        prefix = f"arn:aws:states:{self.region}:{self.account_id}"
+        return {
+            "state_machine_arn": f"{prefix}:stateMachine:{sm_name}",
+            "execution_arn": f"{prefix}:execution:{sm_name}:{name}",
+        }
+
+    def _options(self) -> dict[str, Any]:
+        return {
+            "region": self.region,
+            "accountId": self.account_id,
+            "roleArn": self.role_arn,
+            "clock": "real" if isinstance(self.clock, RealClock) else "virtual",
+            "seed": self.seed,
+        }
+
+    def _launch(
+        self, handle: ExecutionHandle, model: StateMachine, point: ResumePoint | None
+    ) -> None:
+        assert self._task_group is not None
+        self._handles[handle.name] = handle
+        mark_live(self.store, handle.name, True)
+        self.clock.flow_started()
+        self._task_group.start_soon(self._run, handle, model, point)
 
     def _create(
         self,
         calls: dict[str, CallNext],
         mocked: frozenset[str],
         data: Any,
-        name: str,
-        *,
-        state_machine_name: str | None,
+        stored: StoredExecution,
+        events: list[HistoryEvent] | None = None,
     ) -> ExecutionHandle:
-        sm_name = state_machine_name or DEFAULT_STATE_MACHINE_NAME
-        prefix = f"arn:aws:states:{self.region}:{self.account_id}"
-        sm_arn = f"{prefix}:stateMachine:{sm_name}"
-        execution_arn = f"{prefix}:execution:{sm_name}:{name}"
-        start = self.clock.time()
-        listener = None
-        if engine_logging.enabled():
-
-            def listener(event: HistoryEvent) -> None:
-                engine_logging.log_event(name, event)
-
-        history = History(self.clock.time, limit=self.max_history_events, listener=listener)
+        name = stored.name
+        sm_arn = stored.state_machine_arn
+        start = stored.start_posix
+        recorder = _Recorder(self.store, name, log=engine_logging.enabled())
+        history = History(self.clock.time, limit=self.max_history_events, listener=recorder)
+        if events:
+            history.events.extend(events)
         record = Execution(
             name=name,
-            execution_arn=execution_arn,
+            execution_arn=stored.execution_arn,
             state_machine_arn=sm_arn,
             input=data,
             start_posix=start,
@@ -383,27 +478,80 @@ class LocalEngine:
             tokens=self._tokens,
             region=self.region,
             context_execution={
-                "Id": execution_arn,
+                "Id": stored.execution_arn,
                 "Input": data,
                 "Name": name,
-                "RoleArn": self.role_arn,
+                "RoleArn": stored.options.get("roleArn", self.role_arn),
                 "StartTime": format_timestamp(start),
                 "RedriveCount": 0,
             },
-            context_state_machine={"Id": sm_arn, "Name": sm_name},
+            context_state_machine={"Id": sm_arn, "Name": sm_arn.rsplit(":", 1)[-1]},
         )
-        return ExecutionHandle(self, record, ExecutionControl(), runtime)
+        recorder.runtime = runtime
+        return ExecutionHandle(self, record, ExecutionControl(), runtime, recorder)
 
-    async def _run(self, handle: ExecutionHandle, machine: StateMachine) -> None:
+    async def _run(
+        self, handle: ExecutionHandle, machine: StateMachine, point: ResumePoint | None
+    ) -> None:
         try:
             assert handle.runtime is not None
-            await execute(handle.runtime, machine, handle.control, self.role_arn)
+            await execute(handle.runtime, machine, handle.control, self.role_arn, point)
         finally:
+            mark_live(self.store, handle.name, False)
+            if not handle.recorder.attached:
+                self.store.release(handle.name, process_owner())
             # What only a running execution needs is let go; the record stays.
             handle.runtime = None
+            handle.recorder.runtime = None
             if self._finished is not None:
                 handle.control = self._finished
             self.clock.flow_finished()
+
+    async def resume(
+        self,
+        name: str,
+        *,
+        handlers: Mapping[str, Handler] | None = None,
+        interceptors: Sequence[Interceptor] | None = None,
+    ) -> ExecutionHandle:
+        """Go on with the open execution ``name`` of the store, from its recorded history.
+
+        Tasks are bound to ``handlers``/``interceptors`` (default: the engine's). A task whose
+        outcome was not recorded runs again (at least once; see :mod:`engine.durable`).
+        Raises :class:`ResumeRefused` when it has ended or a live engine or process runs it.
+        """
+        if self._task_group is None:
+            raise RuntimeError("use the LocalEngine as 'async with LocalEngine(...) as engine'")
+        if name in self._handles and not self._handles[name].execution.done:
+            raise ResumeRefused(f"execution {name!r} is running in this engine")
+        stored = claim(self.store, name)
+        try:
+            model = load(json.loads(stored.definition), validate=False)
+            calls = prepare_calls(
+                model,
+                self.handlers if handlers is None else handlers,
+                self.interceptors if interceptors is None else interceptors,
+                self.bindings,
+            )
+            chosen = self.interceptors if interceptors is None else interceptors
+            mocked = frozenset(name for name in calls if is_mocked(chosen, name))
+            events = self.store.history(name)
+            point = plan_resume(model, events, self.store.transitions(name))
+        except BaseException:
+            self.store.release(name, process_owner())
+            raise
+        if isinstance(self.clock, VirtualClock) and events:
+            behind = events[-1].posix - self.clock.time()
+            if behind > 0:
+                self.clock.advance(behind)
+        handle = self._create(calls, mocked, stored.input, stored, events)
+        runtime = handle.runtime
+        assert runtime is not None
+        runtime.record.states.extend(point.states)
+        runtime.invocations.update(point.invocations)
+        runtime.transitions = point.transitions
+        self._launch(handle, model, point)
+        return handle
 
     async def execute(
         self,
@@ -504,8 +652,13 @@ def run(
     interceptors: Sequence[Interceptor] = (),
     bindings: Mapping[str, TaskBinding] | None = None,
     state_machine_name: str | None = None,
+    store: ExecutionStore | None = None,
+    handlers_ref: str | None = None,
 ) -> Execution:
     """Run one execution to its end and return its record (a virtual clock unless given one).
+
+    With a ``store`` every event is written there first (``handlers_ref`` recorded with it):
+    a durable store lets :func:`engine.durable.resume` continue the execution after a crash.
 
     Raises :class:`DefinitionError` before running when the definition cannot run locally
     (an unbound resource, a distributed Map), and :class:`InvalidExecutionInput`.
@@ -519,6 +672,8 @@ def run(
             seed=seed,
             interceptors=interceptors,
             bindings=bindings,
+            store=store,
+            handlers_ref=handlers_ref,
         ) as engine:
             return await engine.execute(model, input, name, state_machine_name=state_machine_name)
 

@@ -56,6 +56,8 @@ def _callback_state(next_state: str | None) -> dict[str, Any]:
         "Retry": [{"ErrorEquals": ["NotReady"], "IntervalSeconds": 5, "MaxAttempts": 1}],
         "Catch": [{"ErrorEquals": ["Rejected"], "Next": "Turned Down"}],
         "ResultPath": "$.approval",
+        # Were the token awaited, the task would time out rather than hang the test.
+        "TimeoutSeconds": 3,
     }
     if next_state is None:
         state["End"] = True
@@ -85,6 +87,10 @@ def _mock(config_file: Path, test_case: str) -> MockConfigInterceptor:
     return MockConfigInterceptor.from_file(config_file, "Approval", test_case)
 
 
+def _clock() -> VirtualClock:
+    return VirtualClock(T0, work_moves_time=False)
+
+
 def _task_events(execution: Execution) -> list[tuple[str, float]]:
     return [
         (e.type, round(e.posix - execution.start_posix, 3))
@@ -95,7 +101,7 @@ def _task_events(execution: Execution) -> list[tuple[str, float]]:
 
 def test_mocked_callback_states_answer_without_a_token(config_file: Path) -> None:
     execution = run(
-        MACHINE, {"order": 7}, interceptors=[_mock(config_file, "Approved")], clock=VirtualClock(T0)
+        MACHINE, {"order": 7}, interceptors=[_mock(config_file, "Approved")], clock=_clock()
     )
     assert execution.status == "SUCCEEDED"
     assert execution.output == {"order": 7, "approval": {"approved": True}}
@@ -108,9 +114,7 @@ def test_mocked_callback_states_answer_without_a_token(config_file: Path) -> Non
 
 
 def test_mocked_callback_throw_is_caught(config_file: Path) -> None:
-    execution = run(
-        MACHINE, {}, interceptors=[_mock(config_file, "Rejected")], clock=VirtualClock(T0)
-    )
+    execution = run(MACHINE, {}, interceptors=[_mock(config_file, "Rejected")], clock=_clock())
     assert (execution.status, execution.error, execution.cause) == (
         "FAILED",
         "Rejected",
@@ -129,7 +133,7 @@ def test_mocked_callback_retry_takes_the_next_invocation(config_file: Path) -> N
         MACHINE,
         {},
         interceptors=[_mock(config_file, "RetriedThenApproved")],
-        clock=VirtualClock(T0),
+        clock=_clock(),
     )
     assert execution.status == "SUCCEEDED"
     assert _task_events(execution)[:6] == [
@@ -157,7 +161,7 @@ def test_states_left_out_of_the_test_case_still_wait_for_their_callback(
 
     async def main() -> Execution:
         async with LocalEngine(
-            clock=VirtualClock(T0),
+            clock=_clock(),
             handlers={CALLBACK: send},
             interceptors=[_mock(config_file, "ManagerOnly")],
         ) as engine:

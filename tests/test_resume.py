@@ -140,7 +140,9 @@ def _transition(next_state: Any) -> Any:
     return Transition(next_state)
 
 
-def _resume_one(store: ExecutionStore, calls: Calls, clock: VirtualClock | None = None) -> Execution:
+def _resume_one(
+    store: ExecutionStore, calls: Calls, clock: VirtualClock | None = None
+) -> Execution:
     report = resume(
         store,
         handlers_for=lambda record: calls.handlers(),
@@ -298,7 +300,10 @@ PARALLEL: dict[str, Any] = {
         "Both": {
             "Type": "Parallel",
             "Branches": [
-                {"StartAt": "L", "States": {"L": {"Type": "Task", "Resource": "Reserve", "End": True}}},
+                {
+                    "StartAt": "L",
+                    "States": {"L": {"Type": "Task", "Resource": "Reserve", "End": True}},
+                },
                 {"StartAt": "R", "States": {"R": {"Type": "Wait", "Seconds": 5, "End": True}}},
             ],
             "Next": "After",
@@ -320,7 +325,11 @@ def test_a_parallel_in_progress_runs_again_as_a_whole() -> None:
     _cut(source, "p-1", wait_entered, target)
     again = Calls()
     resumed = _resume_one(target, again)
-    assert (resumed.status, resumed.output, resumed.states) == (full.status, full.output, full.states)
+    assert (resumed.status, resumed.output, resumed.states) == (
+        full.status,
+        full.output,
+        full.states,
+    )
     types = [e.type for e in target.history("p-1")]
     assert types.count("ParallelStateStarted") == 2
     assert types.count("ParallelStateEntered") == 1
@@ -343,7 +352,9 @@ def test_closing_the_engine_leaves_a_durable_execution_open_for_a_resume(
             return {"seat": "1A"}
 
         handlers = {**Calls().handlers(), "Reserve": blocked}
-        async with LocalEngine(clock=VirtualClock(T0), handlers=handlers, store=sqlite_store) as engine:
+        async with LocalEngine(
+            clock=VirtualClock(T0), handlers=handlers, store=sqlite_store
+        ) as engine:
             await engine.start_execution(BOOKING, {"customer": "c", "pay": "ok"}, "b-1")
             await anyio.sleep(0.05)
 
@@ -408,7 +419,9 @@ def test_an_execution_a_live_engine_runs_is_not_resumed_twice(sqlite_store: SQLi
             return {}
 
         handlers = {**Calls().handlers(), "Reserve": blocked}
-        async with LocalEngine(clock=VirtualClock(T0), handlers=handlers, store=sqlite_store) as engine:
+        async with LocalEngine(
+            clock=VirtualClock(T0), handlers=handlers, store=sqlite_store
+        ) as engine:
             handle = await engine.start_execution(BOOKING, {"customer": "c", "pay": "ok"}, "b-1")
             async with LocalEngine(clock=VirtualClock(T0), store=sqlite_store) as other:
                 with pytest.raises(ResumeRefused, match="running in this process"):

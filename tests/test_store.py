@@ -131,7 +131,7 @@ def test_a_transition_names_the_next_state(store: ExecutionStore) -> None:
         ("ExecutionAborted", {}, "ABORTED", None, None, None),
     ],
 )
-def test_a_closing_event_closes_the_record(  # noqa: PLR0913
+def test_a_closing_event_closes_the_record(
     store: ExecutionStore,
     event_type: str,
     details: dict[str, object],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import os
 import threading
@@ -29,9 +30,9 @@ __all__ = [
 ]
 
 _DEFAULT_REGION = "us-east-1"
-_local = threading.local()
-_generation = 0
-_generation_lock = threading.Lock()
+_POOL_CONNECTIONS = 50  # one client serves every worker thread (anyio's default limit is 40)
+_CACHE_LIMIT = 64  # fingerprints/clients kept before the cache starts over
+_SECRET_MARKERS = ("SECRET", "TOKEN", "PASSWORD")
 
 
 @dataclass(frozen=True)
@@ -60,42 +61,166 @@ def _boto3() -> Any:
     return boto3
 
 
-def clear_client_cache() -> None:
-    """Forget every cached client (e.g. after changing credentials or endpoints)."""
-    global _generation
-    with _generation_lock:
-        _generation += 1
+@dataclass(frozen=True)
+class _ClientKey:
+    """What makes two clients interchangeable."""
+
+    service: str
+    region: str
+    endpoint_url: str | None
+    profile: str | None
+    credentials: tuple[str, ...] | None
+    handlers: int
 
 
-def _cache_key(service: str) -> tuple[str, ...]:
+class _ClientCache:
+    """boto3 clients shared by every thread and execution of the process.
+
+    Clients are thread-safe, sessions are not: sessions are created and used only under the
+    lock. A look-up is keyed first by the environment's ``AWS_*`` variables (cheap, lock-free
+    on a hit), which resolve to the service, region, endpoint URL, profile and credentials the
+    client is built for, so a changed ``AWS_ENDPOINT_URL`` or credential gets another client.
+    The count of botocore's built-in handlers is part of the key too: a client created before
+    a library (moto) registered its hook is not reused after. botocore's service data is
+    loaded once and shared by every session.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._by_environment: dict[tuple[str, tuple[Any, ...]], Any] = {}
+        self._clients: dict[_ClientKey, Any] = {}
+        self._sessions: dict[tuple[Any, ...], tuple[Any, Any]] = {}
+        self._loaders: dict[str | None, Any] = {}
+
+    def get(self, service: str) -> Any:
+        """The client for ``service`` in the current environment."""
+        environment = _environment()
+        client = self._by_environment.get((service, environment))
+        if client is not None:
+            return client
+        with self._lock:
+            client = self._by_environment.get((service, environment))
+            if client is None:
+                if len(self._by_environment) >= _CACHE_LIMIT:
+                    self._forget()
+                client = self._create(service, environment)
+                self._by_environment[(service, environment)] = client
+            return client
+
+    def clear(self) -> None:
+        """Forget clients and sessions (botocore's service data stays loaded)."""
+        with self._lock:
+            self._forget()
+
+    def _forget(self) -> None:
+        self._by_environment.clear()
+        self._clients.clear()
+        self._sessions.clear()
+
+    def _create(self, service: str, environment: tuple[Any, ...]) -> Any:
+        sessions = self._sessions.get(environment)
+        if sessions is None:
+            sessions = self._new_sessions()
+            self._sessions[environment] = sessions
+        session, core = sessions
+        key = _ClientKey(
+            service=service,
+            region=session.region_name or _DEFAULT_REGION,
+            endpoint_url=_configured_endpoint(core, service),
+            profile=core.profile,
+            credentials=_credentials_identity(core.get_credentials()),
+            handlers=environment[0],
+        )
+        client = self._clients.get(key)
+        if client is None:
+            from botocore.config import Config
+
+            client = session.client(
+                service,
+                region_name=key.region,
+                config=Config(max_pool_connections=_POOL_CONNECTIONS),
+            )
+            self._clients[key] = client
+        return client
+
+    def _new_sessions(self) -> tuple[Any, Any]:
+        """A boto3 session and its botocore session, sharing botocore's loaded data."""
+        boto3 = _boto3()
+        import botocore.loaders
+        import botocore.session
+
+        core = botocore.session.Session()
+        data_path = core.get_config_variable("data_path")
+        loader = self._loaders.get(data_path)
+        if loader is None:
+            loader = botocore.loaders.create_loader(data_path)
+            self._loaders[data_path] = loader
+        core.register_component("data_loader", loader)
+        session = boto3.session.Session(botocore_session=core)
+        # boto3 adds its own data directory to the (shared) loader on every session.
+        loader.search_paths[:] = list(dict.fromkeys(loader.search_paths))
+        return session, core
+
+
+def _environment() -> tuple[Any, ...]:
+    """The process state clients depend on: botocore's built-in handlers and ``AWS_*``."""
+    from botocore.handlers import BUILTIN_HANDLERS
+
     watched = sorted(
-        (key, value)
+        (key, _digest(value) if any(m in key for m in _SECRET_MARKERS) else value)
         for key, value in os.environ.items()
-        if key.startswith(("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_PROFILE"))
-        or key in ("AWS_DEFAULT_REGION", "AWS_REGION", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
+        if key.startswith("AWS_")
     )
-    return (service, *(f"{key}={value}" for key, value in watched))
+    return (len(BUILTIN_HANDLERS), *watched)
+
+
+def _digest(*values: str | None) -> str:
+    text = "\x00".join(value or "" for value in values)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def _configured_endpoint(core: Any, service: str) -> str | None:
+    """The endpoint URL configuration gives ``service`` (environment, then config file)."""
+    from botocore.configprovider import ConfiguredEndpointProvider
+    from botocore.utils import ensure_boolean
+
+    if ensure_boolean(core.get_config_variable("ignore_configured_endpoint_urls") or False):
+        return None
+    provider = ConfiguredEndpointProvider(core.full_config, core.get_scoped_config(), service)
+    endpoint: str | None = provider.provide()
+    return endpoint
+
+
+def _credentials_identity(credentials: Any) -> tuple[str, ...] | None:
+    """Who the credentials act as: the access key and a digest of the secret parts."""
+    if credentials is None:
+        return None
+    frozen = credentials.get_frozen_credentials()
+    return (
+        str(credentials.method),
+        str(frozen.access_key),
+        _digest(frozen.secret_key, frozen.token),
+    )
+
+
+_CLIENTS = _ClientCache()
+
+
+def clear_client_cache() -> None:
+    """Forget every cached client (e.g. after editing AWS config files).
+
+    Changes to ``AWS_*`` environment variables need no clearing: they select other clients.
+    """
+    _CLIENTS.clear()
 
 
 def client_for(service: str) -> Any:
-    """A boto3 client for ``service`` with the standard configuration, cached per thread.
+    """A boto3 client for ``service`` with the standard configuration, shared process-wide.
 
     Endpoints come from boto3's own settings (``AWS_ENDPOINT_URL``, ``AWS_ENDPOINT_URL_<SERVICE>``,
     config files); the region from them too, defaulting to us-east-1.
     """
-    cache: dict[tuple[str, ...], Any] | None = getattr(_local, "clients", None)
-    if cache is None or getattr(_local, "generation", -1) != _generation:
-        cache = {}
-        _local.clients = cache
-        _local.generation = _generation
-    key = _cache_key(service)
-    client = cache.get(key)
-    if client is None:
-        session = _boto3().session.Session()
-        region = session.region_name or _DEFAULT_REGION
-        client = session.client(service, region_name=region)
-        cache[key] = client
-    return client
+    return _CLIENTS.get(service)
 
 
 def only_supported(client: Any, operation: str, parameters: dict[str, Any]) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 
@@ -14,6 +14,10 @@ from engine.clock import Clock, format_timestamp
 from engine.execution import Execution
 from engine.history import History
 from engine.limits import FatalError
+
+if TYPE_CHECKING:
+    from engine.durable import VisitProgress
+    from engine.store.base import Transition
 
 __all__ = ["FatalError", "Flow", "Runtime", "StateContext", "TokenWaiter"]
 
@@ -52,6 +56,8 @@ class Runtime:
     mocked: frozenset[str] = frozenset()
     invocations: dict[str, int] = field(default_factory=dict)
     transitions: int = 0
+    transition: Transition | None = None
+    """Set while a top-level state's exit event is recorded: where the flow goes next."""
     _rng: random.Random | None = None
     _token_rng: random.Random | None = None
 
@@ -130,6 +136,7 @@ class StateContext:
         "entered_posix",
         "flow",
         "name",
+        "resumed",
         "retry_count",
         "task_token",
     )
@@ -143,6 +150,7 @@ class StateContext:
         self.task_token: str | None = None
         self._context: dict[str, Any] | None = None
         self.assigned: dict[str, Any] | None = None
+        self.resumed: VisitProgress | None = None
 
     @property
     def variables(self) -> dict[str, Any]:

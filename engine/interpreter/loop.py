@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import anyio
 import anyio.lowlevel
@@ -22,8 +22,12 @@ from engine.interpreter.dataflow import checked_output, fatal
 from engine.limits import to_json_text
 from engine.model import State, StateMachine
 from engine.states import RUNNERS
+from engine.store.base import Transition
 
-__all__ = ["ExecutionControl", "execute", "run_state", "run_states"]
+if TYPE_CHECKING:
+    from engine.durable import ResumePoint, VisitProgress
+
+__all__ = ["ExecutionControl", "continue_state", "execute", "run_state", "run_states"]
 
 _ABORTABLE: Final = frozenset({"Task", "Wait", "Parallel", "Map"})
 _CHECKPOINT_EVERY: Final = 32
@@ -32,11 +36,28 @@ _CHECKPOINT_EVERY: Final = 32
 async def run_state(flow: Flow, name: str, state: State, raw: Any) -> tuple[Any, str | None]:
     """One visit of one state; returns its output and the next state's name."""
     runtime = flow.runtime
-    state_type = state.type
-    entered_id = flow.add(state_type + "StateEntered", {"name": name, "input": raw})
+    entered_id = flow.add(state.type + "StateEntered", {"name": name, "input": raw})
     if flow.top_level:
         runtime.record.states.append(name)
     ctx = StateContext(flow, name, entered_id, runtime.history.events[entered_id - 1].posix)
+    return await _visit(ctx, state, raw)
+
+
+async def continue_state(
+    flow: Flow, state: State, progress: VisitProgress
+) -> tuple[Any, str | None]:
+    """Go on with a visit recorded before a crash: its entry is kept, its retries restored."""
+    ctx = StateContext(flow, progress.name, progress.entered_id, progress.entered_posix)
+    ctx.retry_count = progress.retry_count
+    ctx.resumed = progress
+    return await _visit(ctx, state, progress.input)
+
+
+async def _visit(ctx: StateContext, state: State, raw: Any) -> tuple[Any, str | None]:
+    """Run an entered state and record its exit."""
+    flow = ctx.flow
+    name = ctx.name
+    state_type = state.type
     try:
         output, next_state = await RUNNERS[state_type](ctx, state, raw)
     except FatalError:
@@ -52,19 +73,20 @@ async def run_state(flow: Flow, name: str, state: State, raw: Any) -> tuple[Any,
         raise
     output = checked_output(ctx, output, raw)
     assigned = ctx.assigned
-    if assigned is None:
-        flow.add(state_type + "StateExited", {"name": name, "output": output})
-    else:
+    details: dict[str, Any] = {"name": name, "output": output}
+    if assigned is not None:
         flow.variables.update(assigned)
-        flow.add(
-            state_type + "StateExited",
-            {
-                "name": name,
-                "output": output,
-                "assignedVariables": {key: to_json_text(value) for key, value in assigned.items()},
-                "assignedVariablesDetails": {"truncated": False},
-            },
-        )
+        details["assignedVariables"] = {key: to_json_text(value) for key, value in assigned.items()}
+        details["assignedVariablesDetails"] = {"truncated": False}
+    if flow.top_level:
+        runtime = flow.runtime
+        runtime.transition = Transition(next_state)
+        try:
+            flow.add(state_type + "StateExited", details)
+        finally:
+            runtime.transition = None
+    else:
+        flow.add(state_type + "StateExited", details)
     return output, next_state
 
 
@@ -119,14 +141,37 @@ def _finish(runtime: Runtime, status: str, **details: Any) -> None:
     record.status = status  # type: ignore[assignment]
 
 
+async def _resume_states(flow: Flow, machine: StateMachine, point: ResumePoint) -> Any:
+    """Go on from where a stored history stopped (see :mod:`engine.durable`)."""
+    if point.visit is not None:
+        state = machine.states[point.visit.name]
+        data, next_state = await continue_state(flow, state, point.visit)
+    else:
+        data, next_state = point.next_input, point.next_state
+    if next_state is None:
+        return data
+    return await run_states(flow, machine.states, next_state, data)
+
+
 async def execute(
-    runtime: Runtime, machine: StateMachine, control: ExecutionControl, role_arn: str
+    runtime: Runtime,
+    machine: StateMachine,
+    control: ExecutionControl,
+    role_arn: str,
+    resume: ResumePoint | None = None,
 ) -> None:
-    """Run a whole execution to its end, recording the outcome; never raises (but Cancelled)."""
+    """Run a whole execution to its end, recording the outcome; never raises (but Cancelled).
+
+    With ``resume`` (a started execution rebuilt from its history) it goes on from there.
+    """
     clock = runtime.clock
     record = runtime.record
     outcome: dict[str, Any] = {}
-    flow = Flow(runtime, 0, top_level=True)
+    resuming = resume is not None and resume.started
+    if resume is not None and resuming:
+        flow = Flow(runtime, resume.last_id, top_level=True, variables=dict(resume.variables))
+    else:
+        flow = Flow(runtime, 0, top_level=True)
 
     async def timer(seconds: float) -> None:
         try:
@@ -138,21 +183,27 @@ async def execute(
 
     async def body() -> None:
         try:
-            outcome["output"] = await run_states(
-                flow, machine.states, machine.start_at, record.input
-            )
+            if resume is not None and resuming:
+                outcome["output"] = await _resume_states(flow, machine, resume)
+            else:
+                outcome["output"] = await run_states(
+                    flow, machine.states, machine.start_at, record.input
+                )
         except StatesError as exc:
             outcome["error"] = exc
         except Exception as exc:
             outcome["internal"] = exc
 
     try:
-        flow.add("ExecutionStarted", {"input": record.input, "roleArn": role_arn})
+        if not resuming:
+            flow.add("ExecutionStarted", {"input": record.input, "roleArn": role_arn})
         with control.scope:
             if machine.timeout_seconds:
+                # A resumed execution's timeout still counts from its original start.
+                elapsed = max(0.0, clock.time() - record.start_posix) if resuming else 0.0
                 async with anyio.create_task_group() as tg:
                     clock.flow_started()
-                    tg.start_soon(timer, float(machine.timeout_seconds))
+                    tg.start_soon(timer, float(machine.timeout_seconds) - elapsed)
                     await body()
                     tg.cancel_scope.cancel()
             else:

@@ -48,6 +48,35 @@ def _catch(
         raise fatal(ctx, exc) from None
 
 
+async def _retried(
+    ctx: StateContext,
+    retriers: Sequence[Retrier],
+    counters: list[int],
+    error: StatesError,
+    since: float | None = None,
+) -> bool:
+    """Whether ``error`` is retried: if so, count it and wait its backoff first.
+
+    ``since`` is when the failure happened, for a failure recorded before a resume: only the
+    rest of its backoff is waited.
+    """
+    if not retriers:
+        return False
+    index = find_retrier(retriers, error.error or "")
+    if index is None:
+        return False
+    retrier = retriers[index]
+    if counters[index] >= max_attempts(retrier):
+        return False
+    counters[index] += 1
+    delay = min(retry_delay(retrier, counters[index], ctx.runtime.rng), MAX_RETRY_DELAY_SECONDS)
+    if since is not None:
+        delay -= max(0.0, ctx.clock.time() - since)
+    await ctx.clock.sleep(delay)
+    ctx.retried()
+    return True
+
+
 async def with_retry_and_catch(
     ctx: StateContext,
     state: Any,
@@ -56,11 +85,23 @@ async def with_retry_and_catch(
 ) -> tuple[Any, str | None]:
     """Run ``attempt`` (which returns the effective result) with the state's Retry and Catch.
 
-    Returns the state output and the next state's name (``None`` at the end).
+    Returns the state output and the next state's name (``None`` at the end). A visit resumed
+    after a crash (``ctx.resumed``) starts with its retry counters restored and decides first
+    on a failure recorded before the crash.
     """
     retriers: Sequence[Retrier] = state.retry or ()
     catchers: Sequence[Catcher] = state.catch or ()
-    counters: list[int] | None = None
+    counters = [0] * len(retriers)
+    resumed = ctx.resumed
+    if resumed is not None:
+        if not resumed.succeeded:
+            ctx.resumed = None  # a recorded success is the first attempt's to take
+        if resumed.counters is not None and len(resumed.counters) == len(retriers):
+            counters = list(resumed.counters)
+        if resumed.pending_error is not None:
+            error = StatesError(resumed.pending_error, resumed.pending_cause)
+            if not await _retried(ctx, retriers, counters, error, resumed.pending_posix):
+                return _catch(ctx, raw, error, catchers)
     while True:
         try:
             result = await attempt()
@@ -69,18 +110,8 @@ async def with_retry_and_catch(
         except StatesError as exc:
             if exc.error == RUNTIME:
                 raise fatal(ctx, exc) from None
-            if retriers:
-                index = find_retrier(retriers, exc.error or "")
-                if index is not None:
-                    retrier = retriers[index]
-                    if counters is None:
-                        counters = [0] * len(retriers)
-                    if counters[index] < max_attempts(retrier):
-                        counters[index] += 1
-                        delay = retry_delay(retrier, counters[index], ctx.runtime.rng)
-                        await ctx.clock.sleep(min(delay, MAX_RETRY_DELAY_SECONDS))
-                        ctx.retried()
-                        continue
+            if await _retried(ctx, retriers, counters, exc):
+                continue
             return _catch(ctx, raw, exc, catchers)
         try:
             output = result_with_path(ctx, state, raw, result)

@@ -172,6 +172,12 @@ async def run_task(ctx: StateContext, state: TaskState, raw: Any) -> tuple[Any, 
     call = runtime.calls[ctx.name]
 
     async def attempt() -> Any:
+        resumed = ctx.resumed
+        if resumed is not None and resumed.succeeded:
+            # Resumed after a crash that followed a recorded success: not run again.
+            ctx.resumed = None
+            evaluate_assign(ctx, state.assign, resumed.result)
+            return apply_result_selector(ctx, state, resumed.result)
         effective = apply_input_path(ctx, state, raw)
         timeout = _positive_seconds(
             ctx, state.timeout_seconds, state.timeout_seconds_path, "TimeoutSeconds", effective

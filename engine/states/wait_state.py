@@ -91,6 +91,10 @@ async def run_wait(ctx: StateContext, state: WaitState, raw: Any) -> tuple[Any, 
     """InputPath → wait → OutputPath."""
     effective = apply_input_path(ctx, state, raw)
     seconds = wait_seconds(ctx, state, effective)
+    resumed = ctx.resumed
+    if resumed is not None and state.timestamp is None and state.timestamp_path is None:
+        # Resumed after a crash: only what is left of the wait since the state was entered.
+        seconds = max(0.0, seconds - (ctx.clock.time() - resumed.entered_posix))
     evaluate_assign(ctx, state.assign, effective)
     await ctx.clock.sleep(seconds)
     return apply_output_path(ctx, state, effective), state.next

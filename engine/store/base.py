@@ -41,11 +41,11 @@ CLOSING_EVENTS: Final[Mapping[str, ExecutionStatus]] = {
 """The events that close an execution, and the status each one gives it."""
 
 
-class ExecutionAlreadyExists(Exception):  # noqa: N818 - the Step Functions API name
+class ExecutionAlreadyExists(Exception):
     """An execution of that name exists (closed, or open with a different input)."""
 
 
-class ExecutionDoesNotExist(KeyError):  # noqa: N818 - the Step Functions API name
+class ExecutionDoesNotExist(KeyError):
     """No execution of that name is known."""
 
 

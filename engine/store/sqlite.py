@@ -89,8 +89,7 @@ _CORRUPTION_MARKERS: Final = (
 )
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
+_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str).encode
 
 
 class SQLiteStore(ExecutionStore):

@@ -13,7 +13,8 @@ from typing import Any
 from engine.clock import Clock, RealClock, VirtualClock
 from engine.diagnostics import DefinitionError
 from engine.loader import load
-from engine.local_engine import InvalidExecutionInput, run
+from engine.local_engine import ExecutionAlreadyExists, InvalidExecutionInput, run
+from engine.store import StoreError
 from saga.cli._common import (
     EXIT_BAD_USAGE,
     EXIT_FAILED,
@@ -63,6 +64,11 @@ def register(subparsers: Any) -> None:
         help="replace ${NAME} in the definition (repeatable)",
     )
     parser.add_argument("--history", action="store_true", help="include the history events")
+    parser.add_argument(
+        "--store",
+        metavar="PATH",
+        help="keep the execution in this SQLite file, so 'saga resume' can continue it",
+    )
     parser.set_defaults(handler=_execute)
 
 
@@ -150,6 +156,10 @@ def _execute(args: argparse.Namespace) -> int:
         return _print_diagnostics(f"invalid definition {path}:", exc)
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror}") from None
+    from saga.cli.executions_cmd import open_store_option
+    from saga.cli.resume_cmd import handlers_ref
+
+    store = open_store_option(args.store)
     try:
         execution = run(
             machine,
@@ -158,12 +168,17 @@ def _execute(args: argparse.Namespace) -> int:
             name=args.name,
             clock=make_clock(args.clock),
             state_machine_name=_machine_name(path),
+            store=store,
+            handlers_ref=handlers_ref(args.handlers) if args.handlers else None,
         )
     except DefinitionError as exc:
         return _print_diagnostics(f"{path} cannot run locally:", exc)
-    except (InvalidExecutionInput, ValueError) as exc:
+    except (InvalidExecutionInput, ValueError, ExecutionAlreadyExists, StoreError) as exc:
         raise UsageError(str(exc)) from None
     except Exception as exc:
         return fail(f"the local engine failed: {type(exc).__name__}: {exc}", code=EXIT_FAILED)
+    finally:
+        if store is not None:
+            store.close()
     print_json(execution.to_dict(history=args.history))
     return EXIT_OK if execution.status == "SUCCEEDED" else EXIT_FAILED

@@ -14,7 +14,7 @@ from typing import Any
 from engine.store import ExecutionStore, SQLiteStore, StoreError
 from saga.cli._common import EXIT_OK, UsageError, print_json
 
-__all__ = ["open_existing_store", "register"]
+__all__ = ["open_existing_store", "open_store_option", "register"]
 
 _STATUSES = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
 
@@ -49,6 +49,16 @@ def open_existing_store(path: str) -> ExecutionStore:
     """The SQLite store at ``path``, which must exist; UsageError when it cannot be used."""
     if not Path(path).is_file():
         raise UsageError(f"--store: no such execution store: {path}")
+    try:
+        return SQLiteStore(path)
+    except StoreError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def open_store_option(path: str | None) -> ExecutionStore | None:
+    """The store a ``--store PATH`` option names (created when missing), or None without one."""
+    if path is None:
+        return None
     try:
         return SQLiteStore(path)
     except StoreError as exc:

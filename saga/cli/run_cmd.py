@@ -13,7 +13,9 @@ import sys
 from typing import Any
 
 from engine.diagnostics import DefinitionError
-from engine.local_engine import InvalidExecutionInput
+from engine.execution import Execution
+from engine.local_engine import ExecutionAlreadyExists, InvalidExecutionInput
+from engine.store import StoreError
 from saga.cli._common import (
     EXIT_BAD_USAGE,
     EXIT_FAILED,
@@ -59,6 +61,11 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--test-case", metavar="NAME", help="the mock config's test case")
     parser.add_argument("--history", action="store_true", help="include the history events")
+    parser.add_argument(
+        "--store",
+        metavar="PATH",
+        help="keep the execution in this SQLite file, so 'saga resume' can continue it",
+    )
     parser.set_defaults(handler=_run)
 
 
@@ -104,12 +111,44 @@ def _interceptors(args: argparse.Namespace, saga: Saga) -> list[Any]:
         raise UsageError(f"--mock-config {args.mock_config}: {exc}") from None
 
 
+def _run_durable(
+    args: argparse.Namespace, saga: Saga, data: Any, interceptors: list[Any]
+) -> Execution:
+    """Run with every event kept in the ``--store`` file, and the saga recorded for a resume."""
+    from engine.local_engine import run
+    from saga.cli.executions_cmd import open_store_option
+    from saga.cli.resume_cmd import saga_ref
+    from saga.running import make_clock
+
+    store = open_store_option(args.store)
+    try:
+        return run(
+            saga.to_state_machine(),
+            data,
+            handlers=saga.handlers(),
+            name=args.name,
+            clock=make_clock(args.clock),
+            interceptors=interceptors,
+            state_machine_name=saga.name,
+            store=store,
+            handlers_ref=saga_ref(
+                args.target, mock_config=args.mock_config, test_case=args.test_case
+            ),
+        )
+    finally:
+        if store is not None:
+            store.close()
+
+
 def _run(args: argparse.Namespace) -> int:
     saga = load_saga(args.target)
     data = read_json_arg(args.input)
     interceptors = _interceptors(args, saga)
     try:
-        execution = saga.run(data, name=args.name, clock=args.clock, interceptors=interceptors)
+        if args.store is None:
+            execution = saga.run(data, name=args.name, clock=args.clock, interceptors=interceptors)
+        else:
+            execution = _run_durable(args, saga, data, interceptors)
     except SagaDefinitionError as exc:
         return fail(f"{args.target}: {exc}", code=EXIT_BAD_USAGE)
     except DefinitionError as exc:
@@ -117,7 +156,7 @@ def _run(args: argparse.Namespace) -> int:
         for diagnostic in exc.diagnostics:
             print(f"  {diagnostic}", file=sys.stderr)
         return EXIT_BAD_USAGE
-    except (InvalidExecutionInput, ValueError) as exc:
+    except (InvalidExecutionInput, ValueError, ExecutionAlreadyExists, StoreError) as exc:
         raise UsageError(str(exc)) from None
     except Exception as exc:
         return fail(f"the local engine failed: {type(exc).__name__}: {exc}", code=EXIT_FAILED)
