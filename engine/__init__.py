@@ -10,6 +10,7 @@ from engine.bindings import (
 )
 from engine.clock import Clock, RealClock, VirtualClock
 from engine.diagnostics import DefinitionError, Diagnostic
+from engine.durable import resume
 from engine.errors import StatesError, error_name_of
 from engine.execution import Execution, ExecutionStatus
 from engine.history import HistoryEvent
@@ -25,9 +26,16 @@ from engine.local_engine import (
 )
 from engine.mock_config import MockConfigError, MockConfigInterceptor, load_mock_config
 from engine.model import StateMachine
+from engine.store import CorruptStoreError, ExecutionStore, MemoryStore, SQLiteStore, StoreError
 from engine.validate import CODES, validate_machine
 
 __all__ = [
+    "resume",
+    "StoreError",
+    "SQLiteStore",
+    "MemoryStore",
+    "ExecutionStore",
+    "CorruptStoreError",
     "CODES",
     "Handler",
     "Interceptor",

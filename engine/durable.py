@@ -1,24 +1,29 @@
 """Rebuilding an execution from its stored history, to resume it where it stopped.
 
 The engine commits every history event before acting on it, so the history tells exactly how
-far an execution got. A resume continues from the last top-level state entered, with the input
-recorded in its ``…StateEntered`` event:
+far an execution got. A resume (:func:`resume`, :meth:`LocalEngine.resume
+<engine.local_engine.LocalEngine.resume>`, ``saga resume``) continues from the last top-level
+state entered, with the input recorded in its ``…StateEntered`` event:
 
 - a state whose exit was recorded is not run again: the execution goes on with the state the
-  engine recorded as next (or ends, when there is none);
+  engine recorded as next with that exit (a Choice's pick, a Catcher's ``Next``), or ends;
 - a Task continues its visit: its retry counters are rebuilt from the failures recorded in
-  that visit, a failure whose retry had not started yet waits out what is left of its backoff
-  (computed again from the retrier; with ``JitterStrategy: FULL`` a new draw) and a task whose
-  outcome was not recorded **runs again** — delivery is at least once. Each invocation keeps a
-  stable identity across such re-runs: ``$$.Execution.Name``, ``$$.State.Name``,
-  ``$$.State.EnteredTime`` and ``$$.State.RetryCount`` are restored, and a Lambda-style
-  handler's ``context.aws_request_id`` (derived from execution, state and invocation number)
-  is the same, so handlers can use it as an idempotency key;
+  that visit; a failure whose retry had not started yet waits out what is left of its backoff
+  (computed again from the retrier; with ``JitterStrategy: FULL`` a new draw); a recorded
+  success is used as it is; a task whose outcome was not recorded **runs again** — delivery
+  is at least once, so side effects must be idempotent. Each invocation keeps a stable
+  identity across such re-runs to make that possible: the handler's Lambda context
+  ``aws_request_id`` (derived from execution name, state name and invocation number), the
+  interceptor's ``TaskRequest.attempt``/``invocation``, and ``$$.Execution.Name``,
+  ``$$.State.Name``, ``$$.State.EnteredTime``, ``$$.State.RetryCount`` for a key built in
+  ``Parameters`` (which also works on AWS);
 - a Wait waits only for the time it had left; the machine's ``TimeoutSeconds`` counts from the
   original start;
-- a Parallel or Map in progress runs again as a whole (its branches at least once).
+- a Parallel or Map in progress runs again as a whole (its branches at least once, its retry
+  counters from zero).
 
-No event is invented: the resumed history goes on from the last stored event.
+No event is invented: the resumed history goes on from the last stored event (a re-run task
+shows a second ``…Scheduled``/``…Started``).
 """
 
 from __future__ import annotations
@@ -264,10 +269,11 @@ def plan_resume(
             **common,
         )
     visit = visits[-1]
-    if visit.exited is not None:
+    if visit.exited is not None and visit.exited.id in transitions:
         output = (visit.exited.details or {}).get("output")
-        next_state = transitions.get(visit.exited.id, _static_next(visit.state))
-        return ResumePoint(next_state=next_state, next_input=output, **common)
+        return ResumePoint(next_state=transitions[visit.exited.id], next_input=output, **common)
+    # An exit without its transition (not written by this engine) is decided again: the
+    # visit goes on from its recorded progress (a Task's recorded result is not run again).
     if visit.state.type == "Task":
         progress = _task_progress(visit)
     else:
@@ -281,12 +287,6 @@ def plan_resume(
         # The whole Parallel/Map runs again: its flow continues from its entry event.
         common["last_id"] = visit.entered.id
     return ResumePoint(visit=progress, **common)
-
-
-def _static_next(state: State) -> str | None:
-    """``Next`` of a state (None at the end): used when no transition was recorded."""
-    next_state = getattr(state, "next", None)
-    return next_state if isinstance(next_state, str) else None
 
 
 # -- resuming executions -------------------------------------------------------------------------

@@ -86,7 +86,7 @@ class HistoryEvent:
         return event
 
 
-class HistoryLimitExceeded(FatalError):  # noqa: N818 - AWS-style name
+class HistoryLimitExceeded(FatalError):
     """The execution reached the history-event quota; it fails as AWS fails it."""
 
 

@@ -77,11 +77,11 @@ MachineSource = StateMachine | Mapping[str, Any] | str | bytes | Path
 """A model, a parsed definition, JSON text or a definition file."""
 
 
-class InvalidExecutionInput(ValueError):  # noqa: N818 - the Step Functions API name
+class InvalidExecutionInput(ValueError):
     """The execution input is not JSON data or exceeds 262,144 bytes."""
 
 
-class InvalidToken(Exception):  # noqa: N818 - the Step Functions API name
+class InvalidToken(Exception):
     """The task token is unknown or its task is no longer waiting."""
 
 
@@ -366,8 +366,10 @@ class LocalEngine:
     ) -> ExecutionHandle:
         """Start an execution and return its handle without waiting for it.
 
-        Starting again with the name of a running execution and the same input returns that
-        execution (idempotent, as Step Functions); otherwise the name must be new.
+        Starting again with the name of an open execution and the same input returns that
+        execution (idempotent, as Step Functions); a different input or a closed execution of
+        that name raises :class:`ExecutionAlreadyExists`. The store decides, so this holds
+        across processes: an open execution whose process is gone is resumed here.
         """
         if self._task_group is None:
             raise RuntimeError("use the LocalEngine as 'async with LocalEngine(...) as engine'")
@@ -534,7 +536,7 @@ class LocalEngine:
                 self.bindings,
             )
             chosen = self.interceptors if interceptors is None else interceptors
-            mocked = frozenset(name for name in calls if is_mocked(chosen, name))
+            mocked = frozenset(state for state in calls if is_mocked(chosen, state))
             events = self.store.history(name)
             point = plan_resume(model, events, self.store.transitions(name))
         except BaseException:

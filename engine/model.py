@@ -7,7 +7,7 @@ back the same JSON object: no defaults injected, explicit ``null`` kept, integer
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_pascal
@@ -35,7 +35,7 @@ __all__ = [
     "Number",
 ]
 
-Number = Union[int, float]
+Number = int | float
 """A JSON number; ``int`` first so integers stay integers through a round trip."""
 
 
@@ -138,9 +138,7 @@ class ChoiceRule(_AslModel):
     def operators(self) -> dict[str, Any]:
         """The comparison operators set on this rule, by ASL name (``StringEquals`` …)."""
         return {
-            name: value
-            for name, value in self.to_dict().items()
-            if name not in _RULE_NON_OPERATORS
+            name: value for name, value in self.to_dict().items() if name not in _RULE_NON_OPERATORS
         }
 
 
@@ -333,16 +331,14 @@ class MapState(_StateBase, _Flow):
 
 
 State = Annotated[
-    Union[
-        PassState,
-        TaskState,
-        ChoiceState,
-        WaitState,
-        SucceedState,
-        FailState,
-        ParallelState,
-        MapState,
-    ],
+    PassState
+    | TaskState
+    | ChoiceState
+    | WaitState
+    | SucceedState
+    | FailState
+    | ParallelState
+    | MapState,
     Field(discriminator="type"),
 ]
 """Any state, selected by its ``Type`` field."""

@@ -47,7 +47,7 @@ _DOT_NAME = re.compile(r"""[^.\[\]()\s'"*?@,:|&+`~=!<>/]+""")
 _INDEX = re.compile(r"\[\s*(-?\d+)\s*\]")
 
 
-class PathNotFound(StatesError):  # noqa: N818 - name fixed by the engine contract
+class PathNotFound(StatesError):
     """A Path selected nothing; ``States.Runtime``, cause as AWS reports it for InputPath.
 
     ``path`` is the path as written and ``detail`` the part after ``Invalid path '...' :``.

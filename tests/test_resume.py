@@ -117,7 +117,14 @@ def _full_run(store: ExecutionStore, data: dict[str, Any], name: str = "b-1") ->
     )
 
 
-def _cut(source: ExecutionStore, name: str, k: int, target: ExecutionStore) -> None:
+def _cut(
+    source: ExecutionStore,
+    name: str,
+    k: int,
+    target: ExecutionStore,
+    *,
+    transitions: bool = True,
+) -> None:
     """Copy ``name`` with its first ``k`` events into ``target``, as a crash would leave it."""
     record = dataclasses.replace(
         source.get(name), status="RUNNING", output=None, error=None, cause=None, stop_posix=None
@@ -130,7 +137,7 @@ def _cut(source: ExecutionStore, name: str, k: int, target: ExecutionStore) -> N
         target.append(
             name,
             event,
-            None if next_state is ... else _transition(next_state),
+            None if next_state is ... or not transitions else _transition(next_state),
         )
 
 
@@ -192,6 +199,26 @@ def test_every_cut_of_a_history_resumes_to_the_same_end(pay: str) -> None:
         assert _shape(history[:k]) == _shape(events[:k])
         assert _shape(history[k + repeated :]) == _shape(events[k:]), k
         assert [event.id for event in history] == list(range(1, len(history) + 1))
+
+
+@pytest.mark.parametrize("pay", ["ok", "declined"])
+def test_exits_without_a_recorded_transition_are_decided_again(pay: str) -> None:
+    source = MemoryStore()
+    full = _full_run(source, {"customer": "c-1", "pay": pay})
+    events = source.history("b-1")
+    for k in range(1, len(events)):
+        target = MemoryStore()
+        _cut(source, "b-1", k, target, transitions=False)
+        calls = Calls()
+        resumed = _resume_one(target, calls)
+        assert (resumed.status, resumed.output, resumed.states) == (
+            full.status,
+            full.output,
+            full.states,
+        ), k
+        if events[k - 1].type == "TaskStateExited":
+            # The exited task's recorded result is used: it is not called again.
+            assert events[k - 1].state_name not in [state for state, _ in calls.calls[:1]], k
 
 
 def test_a_resumed_history_keeps_the_original_timestamps_on_a_virtual_clock() -> None:

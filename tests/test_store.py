@@ -333,3 +333,46 @@ def test_owners_tell_this_process_from_live_dead_and_unknown_ones() -> None:
         sleeper.wait()
     assert owner_state(f"{host}/{sleeper.pid}/?") == "dead"
     assert owner_state("elsewhere.example/1/1") == "unknown"
+
+
+def test_engines_in_many_threads_run_executions_on_one_store(tmp_path: Path) -> None:
+    import anyio
+
+    from engine.clock import VirtualClock
+    from engine.local_engine import LocalEngine
+
+    machine = {
+        "StartAt": "A",
+        "States": {
+            "A": {"Type": "Pass", "Next": "B"},
+            "B": {"Type": "Wait", "Seconds": 5, "Next": "C"},
+            "C": {"Type": "Pass", "End": True},
+        },
+    }
+    errors: list[BaseException] = []
+
+    with SQLiteStore(tmp_path / "s.db") as store:
+
+        async def many(prefix: str) -> None:
+            async with LocalEngine(clock=VirtualClock(), store=store) as engine:
+                handles = [
+                    await engine.start_execution(machine, {"i": i}, f"{prefix}-{i}")
+                    for i in range(40)
+                ]
+                for handle in handles:
+                    assert (await handle.result()).status == "SUCCEEDED"
+
+        def work(prefix: str) -> None:
+            try:
+                anyio.run(many, prefix)
+            except BaseException as exc:  # pragma: no cover - reported below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=work, args=(f"t{i}",)) for i in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+        assert len(store.executions(status="SUCCEEDED")) == 160
+        assert {len(store.history(record.name)) for record in store.executions()} == {8}

@@ -189,7 +189,8 @@ class Hangs(Fault):
     """The task never answers: the state's TimeoutSeconds fires, in virtual time.
 
     Without TimeoutSeconds the task fails with ``States.Timeout`` after ``seconds`` (by
-    default the 99,999,999 s Step Functions applies), unless the execution ends first.
+    default the 99,999,999 s Step Functions applies), unless the execution ends first. It waits
+    on the execution's clock; ``clock`` is only needed when calling the fault by hand.
     """
 
     kind = "hangs"

@@ -24,37 +24,37 @@ class AirlineFunctionError(Exception):
         super().__init__(self.message)
 
 
-class BookingReservationException(AirlineFunctionError):  # noqa: N818 - the sample's name
+class BookingReservationException(AirlineFunctionError):
     """The booking row could not be written; the state machine retries it."""
 
     default_message = "Unable to reserve booking"
 
 
-class BookingConfirmationException(AirlineFunctionError):  # noqa: N818 - the sample's name
+class BookingConfirmationException(AirlineFunctionError):
     """The booking could not be marked CONFIRMED."""
 
     default_message = "Unable to confirm booking"
 
 
-class BookingCancellationException(AirlineFunctionError):  # noqa: N818 - the sample's name
+class BookingCancellationException(AirlineFunctionError):
     """The booking could not be marked CANCELLED."""
 
     default_message = "Unable to cancel booking"
 
 
-class BookingNotificationException(AirlineFunctionError):  # noqa: N818 - the sample's name
+class BookingNotificationException(AirlineFunctionError):
     """The booking notification could not be published."""
 
     default_message = "Unable to notify booking"
 
 
-class PaymentException(AirlineFunctionError):  # noqa: N818 - the sample's name
+class PaymentException(AirlineFunctionError):
     """The payment provider did not capture the charge."""
 
     default_message = "Unable to collect payment"
 
 
-class RefundException(AirlineFunctionError):  # noqa: N818 - the sample's name
+class RefundException(AirlineFunctionError):
     """The payment provider did not refund the charge."""
 
     default_message = "Unable to refund payment"
