@@ -70,6 +70,38 @@ def _resource(service: str, action: str, wait_for_task_token: bool) -> str:
     return f"arn:aws:states:::{service}:{action}{_WAIT if wait_for_task_token else ''}"
 
 
+def _integration(
+    service: str,
+    action: str,
+    error_prefix: str,
+    pairs: Sequence[tuple[str, Any]],
+    wait_for_task_token: bool = False,
+) -> Integration:
+    """The optimised ``service:action`` integration with the given (unset-dropping) Parameters."""
+    return Integration(
+        _resource(service, action, wait_for_task_token), _fields(pairs), error_prefix
+    )
+
+
+def _dynamodb(action: str, pairs: Sequence[tuple[str, Any]]) -> Integration:
+    return _integration("dynamodb", action, "DynamoDB", pairs)
+
+
+def _conditional_write(
+    condition_expression: Template,
+    expression_attribute_names: Template,
+    expression_attribute_values: Template,
+    return_values: Template,
+) -> list[tuple[str, Any]]:
+    """The optional condition fields ``PutItem`` and ``DeleteItem`` share, in their order."""
+    return [
+        ("ConditionExpression", condition_expression),
+        ("ExpressionAttributeNames", expression_attribute_names),
+        ("ExpressionAttributeValues", expression_attribute_values),
+        ("ReturnValues", return_values),
+    ]
+
+
 class DynamoDBIntegrations:
     """DynamoDB item operations (``arn:aws:states:::dynamodb:*``)."""
 
@@ -83,18 +115,15 @@ class DynamoDBIntegrations:
         expression_attribute_names: Template = None,
     ) -> Integration:
         """``GetItem``: the result is DynamoDB's response (``{"Item": {...}}`` when found)."""
-        return Integration(
-            _resource("dynamodb", "getItem", False),
-            _fields(
-                [
-                    ("TableName", table_name),
-                    ("Key", key),
-                    ("ConsistentRead", consistent_read),
-                    ("ProjectionExpression", projection_expression),
-                    ("ExpressionAttributeNames", expression_attribute_names),
-                ]
-            ),
-            "DynamoDB",
+        return _dynamodb(
+            "getItem",
+            [
+                ("TableName", table_name),
+                ("Key", key),
+                ("ConsistentRead", consistent_read),
+                ("ProjectionExpression", projection_expression),
+                ("ExpressionAttributeNames", expression_attribute_names),
+            ],
         )
 
     def put_item(
@@ -108,20 +137,13 @@ class DynamoDBIntegrations:
         return_values: Template = None,
     ) -> Integration:
         """``PutItem``."""
-        return Integration(
-            _resource("dynamodb", "putItem", False),
-            _fields(
-                [
-                    ("TableName", table_name),
-                    ("Item", item),
-                    ("ConditionExpression", condition_expression),
-                    ("ExpressionAttributeNames", expression_attribute_names),
-                    ("ExpressionAttributeValues", expression_attribute_values),
-                    ("ReturnValues", return_values),
-                ]
-            ),
-            "DynamoDB",
+        condition = _conditional_write(
+            condition_expression,
+            expression_attribute_names,
+            expression_attribute_values,
+            return_values,
         )
+        return _dynamodb("putItem", [("TableName", table_name), ("Item", item), *condition])
 
     def update_item(
         self,
@@ -135,20 +157,17 @@ class DynamoDBIntegrations:
         return_values: Template = None,
     ) -> Integration:
         """``UpdateItem``; a failed condition is ``DynamoDB.ConditionalCheckFailedException``."""
-        return Integration(
-            _resource("dynamodb", "updateItem", False),
-            _fields(
-                [
-                    ("TableName", table_name),
-                    ("Key", key),
-                    ("UpdateExpression", update_expression),
-                    ("ExpressionAttributeNames", expression_attribute_names),
-                    ("ExpressionAttributeValues", expression_attribute_values),
-                    ("ConditionExpression", condition_expression),
-                    ("ReturnValues", return_values),
-                ]
-            ),
-            "DynamoDB",
+        return _dynamodb(
+            "updateItem",
+            [
+                ("TableName", table_name),
+                ("Key", key),
+                ("UpdateExpression", update_expression),
+                ("ExpressionAttributeNames", expression_attribute_names),
+                ("ExpressionAttributeValues", expression_attribute_values),
+                ("ConditionExpression", condition_expression),
+                ("ReturnValues", return_values),
+            ],
         )
 
     def delete_item(
@@ -162,20 +181,13 @@ class DynamoDBIntegrations:
         return_values: Template = None,
     ) -> Integration:
         """``DeleteItem``."""
-        return Integration(
-            _resource("dynamodb", "deleteItem", False),
-            _fields(
-                [
-                    ("TableName", table_name),
-                    ("Key", key),
-                    ("ConditionExpression", condition_expression),
-                    ("ExpressionAttributeNames", expression_attribute_names),
-                    ("ExpressionAttributeValues", expression_attribute_values),
-                    ("ReturnValues", return_values),
-                ]
-            ),
-            "DynamoDB",
+        condition = _conditional_write(
+            condition_expression,
+            expression_attribute_names,
+            expression_attribute_values,
+            return_values,
         )
+        return _dynamodb("deleteItem", [("TableName", table_name), ("Key", key), *condition])
 
 
 class SQSIntegrations:
@@ -193,19 +205,19 @@ class SQSIntegrations:
         wait_for_task_token: bool = False,
     ) -> Integration:
         """``SendMessage``; the result is ``{"MessageId": ..., "MD5OfMessageBody": ...}``."""
-        return Integration(
-            _resource("sqs", "sendMessage", wait_for_task_token),
-            _fields(
-                [
-                    ("QueueUrl", queue_url),
-                    ("MessageBody", message_body),
-                    ("DelaySeconds", delay_seconds),
-                    ("MessageAttributes", message_attributes),
-                    ("MessageGroupId", message_group_id),
-                    ("MessageDeduplicationId", message_deduplication_id),
-                ]
-            ),
+        return _integration(
+            "sqs",
+            "sendMessage",
             "SQS",
+            [
+                ("QueueUrl", queue_url),
+                ("MessageBody", message_body),
+                ("DelaySeconds", delay_seconds),
+                ("MessageAttributes", message_attributes),
+                ("MessageGroupId", message_group_id),
+                ("MessageDeduplicationId", message_deduplication_id),
+            ],
+            wait_for_task_token,
         )
 
 
@@ -225,20 +237,20 @@ class SNSIntegrations:
         wait_for_task_token: bool = False,
     ) -> Integration:
         """``Publish``; the result is ``{"MessageId": ...}``."""
-        return Integration(
-            _resource("sns", "publish", wait_for_task_token),
-            _fields(
-                [
-                    ("TopicArn", topic_arn),
-                    ("TargetArn", target_arn),
-                    ("PhoneNumber", phone_number),
-                    ("Message", message),
-                    ("Subject", subject),
-                    ("MessageAttributes", message_attributes),
-                    ("MessageStructure", message_structure),
-                ]
-            ),
+        return _integration(
+            "sns",
+            "publish",
             "SNS",
+            [
+                ("TopicArn", topic_arn),
+                ("TargetArn", target_arn),
+                ("PhoneNumber", phone_number),
+                ("Message", message),
+                ("Subject", subject),
+                ("MessageAttributes", message_attributes),
+                ("MessageStructure", message_structure),
+            ],
+            wait_for_task_token,
         )
 
 

@@ -1,0 +1,76 @@
+"""What ``saga execute`` and ``saga run`` share: their common options and how an outcome is shown."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+
+from engine.diagnostics import DefinitionError
+from engine.execution import Execution
+from engine.local_engine import ExecutionAlreadyExists, InvalidExecutionInput
+from engine.store import StoreError
+from saga.cli._common import EXIT_BAD_USAGE, EXIT_FAILED, EXIT_OK, UsageError, fail, print_json
+
+__all__ = [
+    "add_history_and_store_arguments",
+    "add_input_argument",
+    "add_name_and_clock_arguments",
+    "print_diagnostics",
+    "report_execution",
+]
+
+
+def add_input_argument(parser: argparse.ArgumentParser) -> None:
+    """``--input JSON|@FILE``."""
+    parser.add_argument(
+        "--input", default="{}", metavar="JSON|@FILE", help="execution input (default {})"
+    )
+
+
+def add_name_and_clock_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--name`` and ``--clock real|virtual``."""
+    parser.add_argument("--name", help="execution name (default: a UUID)")
+    parser.add_argument(
+        "--clock",
+        choices=("real", "virtual"),
+        default="virtual",
+        help="virtual (default) skips waits and backoff; real waits for real",
+    )
+
+
+def add_history_and_store_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--history`` and ``--store PATH`` (a durable execution 'saga resume' can continue)."""
+    parser.add_argument("--history", action="store_true", help="include the history events")
+    parser.add_argument(
+        "--store",
+        metavar="PATH",
+        help="keep the execution in this SQLite file, so 'saga resume' can continue it",
+    )
+
+
+def print_diagnostics(title: str, error: DefinitionError) -> int:
+    """Print ``saga: title`` and one indented line a diagnostic on stderr; exit code 2."""
+    print(f"saga: {title}", file=sys.stderr)
+    for diagnostic in error.diagnostics:
+        print(f"  {diagnostic}", file=sys.stderr)
+    return EXIT_BAD_USAGE
+
+
+def report_execution(start: Callable[[], Execution], source: str, *, history: bool) -> int:
+    """Run ``start`` and print the execution as one JSON object; exit 0 only when it succeeded.
+
+    Bad input is a usage error, a failure of the engine itself exit code 1.
+    """
+    try:
+        execution = start()
+    except UsageError:
+        raise
+    except DefinitionError as exc:
+        return print_diagnostics(f"{source} cannot run locally:", exc)
+    except (InvalidExecutionInput, ValueError, ExecutionAlreadyExists, StoreError) as exc:
+        raise UsageError(str(exc)) from None
+    except Exception as exc:
+        return fail(f"the local engine failed: {type(exc).__name__}: {exc}", code=EXIT_FAILED)
+    print_json(execution.to_dict(history=history))
+    return EXIT_OK if execution.status == "SUCCEEDED" else EXIT_FAILED
