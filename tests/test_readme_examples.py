@@ -50,3 +50,19 @@ def test_execute_the_greet_definition_retrying_in_virtual_time(
     waits = [(b - a).total_seconds() for a, b in itertools.pairwise(scheduled)]
     # IntervalSeconds 30, BackoffRate 2.0 (default): 30 s then 60 s, plus the handler's own time
     assert [round(w) for w in waits] == [30, 60]
+
+
+def test_load_validate_and_run_the_greet_definition_in_python() -> None:
+    import engine
+    from examples.greet import handlers
+
+    handlers.attempts["n"] = 0
+    machine = engine.load(
+        (GREET / "greet.asl.json").read_text(encoding="utf-8"),
+        substitutions={"Greeter": "arn:aws:lambda:us-east-1:123456789012:function:greet"},
+    )
+    assert machine.validate() == []
+    execution = engine.run(machine, {"name": "Ada"}, handlers={"greet": handlers.greet})
+    assert execution.status == "SUCCEEDED"
+    assert execution.output == {"name": "Ada", "greeting": "hello, Ada"}
+    assert execution.states == ["Greet", "Done"]
