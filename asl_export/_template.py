@@ -67,6 +67,42 @@ def machine_name(name: str) -> dict[str, Any]:
     return {"Fn::Sub": f"{name}-${{Stage}}"}
 
 
+def machine_properties(
+    plan: TemplatePlan, name: str, *, name_key: str, type_key: str
+) -> dict[str, Any]:
+    """The machine's name (``NAME-STAGE``), type, Definition and DefinitionSubstitutions."""
+    properties: dict[str, Any] = {
+        name_key: machine_name(name),
+        type_key: "STANDARD",
+        "Definition": plan.definition,
+    }
+    if plan.substitutions:
+        properties["DefinitionSubstitutions"] = plan.substitutions
+    return properties
+
+
+def document(
+    name: str,
+    description: str | None,
+    parameters: dict[str, Any],
+    resources: dict[str, Any],
+    *,
+    transform: str | None = None,
+) -> dict[str, Any]:
+    """The whole template: format version, transform if any, description, parameters,
+    resources and outputs, in that order."""
+    header: dict[str, Any] = {"AWSTemplateFormatVersion": "2010-09-09"}
+    if transform is not None:
+        header["Transform"] = transform
+    return {
+        **header,
+        "Description": description or f"State machine {name} and its steps",
+        "Parameters": parameters,
+        "Resources": resources,
+        "Outputs": outputs(),
+    }
+
+
 def outputs() -> dict[str, Any]:
     """The state machine's ARN and name as stack outputs."""
     return {

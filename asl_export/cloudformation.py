@@ -72,13 +72,9 @@ def cloudformation_template(
     resources["StateMachineRole"] = _role(
         "states.amazonaws.com", "StateMachinePolicy", plan.statements
     )
-    machine_properties: dict[str, Any] = {
-        "StateMachineName": _template.machine_name(name),
-        "StateMachineType": "STANDARD",
-        "Definition": plan.definition,
-    }
-    if plan.substitutions:
-        machine_properties["DefinitionSubstitutions"] = plan.substitutions
+    machine_properties = _template.machine_properties(
+        plan, name, name_key="StateMachineName", type_key="StateMachineType"
+    )
     machine_properties["RoleArn"] = {"Fn::GetAtt": ["StateMachineRole", "Arn"]}
     resources["StateMachine"] = {
         "Type": "AWS::StepFunctions::StateMachine",
@@ -90,13 +86,7 @@ def cloudformation_template(
             ("CodeS3Bucket", {"Type": "String", "Description": "S3 bucket of the code package"}),
             ("CodeS3Key", {"Type": "String", "Description": "S3 key of the code package (zip)"}),
         ]
-    return {
-        "AWSTemplateFormatVersion": "2010-09-09",
-        "Description": description or f"State machine {name} and its steps",
-        "Parameters": _template.parameters(plan, name, *code),
-        "Resources": resources,
-        "Outputs": _template.outputs(),
-    }
+    return _template.document(name, description, _template.parameters(plan, name, *code), resources)
 
 
 def render_cloudformation(

@@ -41,27 +41,20 @@ def sam_template(
             "Properties": properties,
         }
     resources.update(_template.queue_resources(plan))
-    machine_properties: dict[str, Any] = {
-        "Name": _template.machine_name(name),
-        "Type": "STANDARD",
-        "Definition": plan.definition,
-    }
-    if plan.substitutions:
-        machine_properties["DefinitionSubstitutions"] = plan.substitutions
+    machine_properties = _template.machine_properties(plan, name, name_key="Name", type_key="Type")
     if plan.statements:
         machine_properties["Policies"] = [_template.policy_document(plan.statements)]
     resources["StateMachine"] = {
         "Type": "AWS::Serverless::StateMachine",
         "Properties": machine_properties,
     }
-    return {
-        "AWSTemplateFormatVersion": "2010-09-09",
-        "Transform": "AWS::Serverless-2016-10-31",
-        "Description": description or f"State machine {name} and its steps",
-        "Parameters": _template.parameters(plan, name),
-        "Resources": resources,
-        "Outputs": _template.outputs(),
-    }
+    return _template.document(
+        name,
+        description,
+        _template.parameters(plan, name),
+        resources,
+        transform="AWS::Serverless-2016-10-31",
+    )
 
 
 def render_sam(

@@ -17,9 +17,16 @@ import pytest
 
 from examples.airline_booking.__main__ import main
 from examples.airline_booking.environment import AirlineEnvironment
+from examples.airline_booking.expected import (
+    CONFIRMED,
+    FAILURE_TAIL,
+    FORWARD,
+    attempt_errors,
+    booking_input,
+)
 from examples.airline_booking.runner import ScenarioRun, load_reference, run_scenario
-from examples.airline_booking.scenarios import CREATED_AT, SCENARIOS
-from examples.airline_booking.trace import Step, retry_delays, steps_of
+from examples.airline_booking.scenarios import SCENARIOS
+from examples.airline_booking.trace import retry_delays, steps_of
 
 REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "airline"
 DEFINITION = REFERENCE / "process_booking.asl.json"
@@ -27,10 +34,6 @@ DEFINITION = REFERENCE / "process_booking.asl.json"
 pytestmark = pytest.mark.skipif(
     not DEFINITION.exists(), reason=f"the airline reference definition is not at {DEFINITION}"
 )
-
-FORWARD = ["Reserve Flight", "Reserve Booking", "Collect Payment", "Confirm Booking"]
-CONFIRMED = [*FORWARD, "Notify Booking Confirmed", "Booking Confirmed"]
-FAILURE_TAIL = ["Notify Booking Failed", "Booking DLQ", "Booking Failed"]
 
 
 @pytest.fixture(scope="module")
@@ -42,23 +45,6 @@ def env() -> Iterator[AirlineEnvironment]:
 def _run(env: AirlineEnvironment, scenario: str) -> ScenarioRun:
     machine = load_reference(env, DEFINITION)
     return run_scenario(SCENARIOS[scenario], env, machine, clock="virtual", seed=7)
-
-
-def _attempt_errors(steps: list[Step]) -> dict[str, list[str | None]]:
-    return {step.name: [attempt.error for attempt in step.attempts] for step in steps}
-
-
-def _input(run: ScenarioRun) -> dict[str, Any]:
-    suffix = f"{run.prepared.scenario.name}-1"
-    return {
-        "outboundFlightId": f"flight-{suffix}",
-        "customerId": f"customer-{suffix}",
-        "chargeId": f"ch_{suffix}",
-        "bookingTable": "Airline-Bookings",
-        "flightTable": "Airline-Flights",
-        "name": f"booking-{suffix}",
-        "createdAt": CREATED_AT,
-    }
 
 
 def _lambda_cause(cause: str) -> tuple[str, str]:
@@ -93,7 +79,7 @@ def test_happy_path(env: AirlineEnvironment) -> None:
     booking = _only_booking(run)
     notification = run.evidence.notifications[-1]
     assert execution.output == {
-        **_input(run),
+        **booking_input(run.prepared.scenario.name),
         "bookingId": booking["id"],
         "payment": {
             "receiptUrl": "https://pay.example.com/receipts/ch_happy-path-1",
@@ -115,7 +101,7 @@ def test_transient_reservation_error_is_retried_with_backoff(env: AirlineEnviron
     assert execution.status == "SUCCEEDED"
     assert execution.states == CONFIRMED
     steps = steps_of(execution.history)
-    assert _attempt_errors(steps)["Reserve Booking"] == [
+    assert attempt_errors(steps)["Reserve Booking"] == [
         "BookingReservationException",
         "BookingReservationException",
         None,
@@ -139,7 +125,7 @@ def test_payment_declined_unwinds_to_the_dead_letter_queue(env: AirlineEnvironme
     steps = steps_of(execution.history)
     assert [s.name for s in steps] == path
     assert retry_delays(steps) == {}
-    assert _attempt_errors(steps)["Collect Payment"] == ["PaymentException"]
+    assert attempt_errors(steps)["Collect Payment"] == ["PaymentException"]
 
     booking = _only_booking(run)
     assert booking["status"] == "CANCELLED"
@@ -149,7 +135,7 @@ def test_payment_declined_unwinds_to_the_dead_letter_queue(env: AirlineEnvironme
     [message] = run.evidence.dead_letters
     payment_error = message.pop("paymentError")
     assert message == {
-        **_input(run),
+        **booking_input(run.prepared.scenario.name),
         "bookingId": booking["id"],
         "notificationId": run.evidence.notifications[-1]["messageId"],
     }
@@ -169,7 +155,7 @@ def test_sold_out_flight_goes_straight_to_failure_handling(env: AirlineEnvironme
     steps = steps_of(execution.history)
     # The reference's unprefixed ConditionalCheckFailedException retrier never matches
     # (AWS names the error DynamoDB.ConditionalCheckFailedException): one attempt, caught.
-    assert _attempt_errors(steps)["Reserve Flight"] == ["DynamoDB.ConditionalCheckFailedException"]
+    assert attempt_errors(steps)["Reserve Flight"] == ["DynamoDB.ConditionalCheckFailedException"]
     assert retry_delays(steps) == {}
 
     assert run.evidence.bookings == []
@@ -178,7 +164,7 @@ def test_sold_out_flight_goes_straight_to_failure_handling(env: AirlineEnvironme
     [message] = run.evidence.dead_letters
     flight_error = message.pop("flightError")
     assert message == {
-        **_input(run),
+        **booking_input(run.prepared.scenario.name),
         "notificationId": run.evidence.notifications[-1]["messageId"],
     }
     assert flight_error["Error"] == "DynamoDB.ConditionalCheckFailedException"
@@ -193,7 +179,7 @@ def test_confirmation_failing_after_payment_refunds_then_cancels(env: AirlineEnv
     assert execution.states == path
     _assert_failed_without_error(run)
     steps = steps_of(execution.history)
-    assert _attempt_errors(steps)["Confirm Booking"] == ["BookingConfirmationException"] * 3
+    assert attempt_errors(steps)["Confirm Booking"] == ["BookingConfirmationException"] * 3
     assert retry_delays(steps) == {"Confirm Booking": [1.0, 2.0]}
     assert run.injector.injected == {"Confirm Booking": 3}
 
@@ -205,7 +191,7 @@ def test_confirmation_failing_after_payment_refunds_then_cancels(env: AirlineEnv
     [message] = run.evidence.dead_letters
     booking_error = message.pop("bookingError")
     assert message == {
-        **_input(run),
+        **booking_input(run.prepared.scenario.name),
         "bookingId": booking["id"],
         "payment": {
             "receiptUrl": "https://pay.example.com/receipts/ch_confirmation-fails-1",

@@ -51,19 +51,22 @@ def _execute(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, Any, 
     return code, out, captured.err
 
 
+def _execute_greet(
+    capsys: pytest.CaptureFixture[str],
+    files: dict[str, Path],
+    data: str,
+    *extra: str,
+    handlers: str | None = None,
+) -> tuple[int, Any, str]:
+    """``saga execute`` of the greeting definition with ``--input data`` and its handlers."""
+    bound = handlers if handlers is not None else str(files["handlers"])
+    return _execute(capsys, str(files["definition"]), "--input", data, "--handlers", bound, *extra)
+
+
 def test_succeeded_execution_prints_one_object_and_exits_0(
     files: dict[str, Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, out, err = _execute(
-        capsys,
-        str(files["definition"]),
-        "--input",
-        '{"who": "Ann"}',
-        "--handlers",
-        str(files["handlers"]),
-        "--name",
-        "run-1",
-    )
+    code, out, err = _execute_greet(capsys, files, '{"who": "Ann"}', "--name", "run-1")
     assert code == 0
     assert err == ""
     assert out == {
@@ -77,15 +80,7 @@ def test_succeeded_execution_prints_one_object_and_exits_0(
 def test_input_from_file_and_history(
     files: dict[str, Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, out, _ = _execute(
-        capsys,
-        str(files["definition"]),
-        "--input",
-        f"@{files['input']}",
-        "--handlers",
-        str(files["handlers"]),
-        "--history",
-    )
+    code, out, _ = _execute_greet(capsys, files, f"@{files['input']}", "--history")
     assert code == 0
     assert out["output"] == {"greeting": "hello file"}
     types = [event["type"] for event in out["history"]]
@@ -106,14 +101,7 @@ def test_input_from_file_and_history(
 def test_failed_execution_exits_1_with_error_and_cause(
     files: dict[str, Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, out, _ = _execute(
-        capsys,
-        str(files["definition"]),
-        "--input",
-        '{"reject": true}',
-        "--handlers",
-        str(files["handlers"]),
-    )
+    code, out, _ = _execute_greet(capsys, files, '{"reject": true}')
     assert code == 1
     assert out["status"] == "FAILED"
     assert out["error"] == "Rejected"
@@ -126,15 +114,13 @@ def test_handlers_as_module_name_and_substitution(
 ) -> None:
     monkeypatch.chdir(files["dir"])
     arn = "arn:aws:lambda:us-east-1:123456789012:function:greeter"
-    code, out, _ = _execute(
+    code, out, _ = _execute_greet(
         capsys,
-        str(files["definition"]),
-        "--input",
+        files,
         '{"who": "mod"}',
-        "--handlers",
-        "greet_handlers",
         "--substitute",
         f"GreetFunction={arn}",
+        handlers="greet_handlers",
     )
     # After substitution the resource is a Lambda ARN; HANDLERS has no key for it.
     assert code == 2
@@ -142,15 +128,13 @@ def test_handlers_as_module_name_and_substitution(
     monkeypatch.syspath_prepend(str(files["dir"]))
     extra = files["dir"] / "arn_handlers.py"
     extra.write_text(f"HANDLERS = {{'{arn}': lambda event: event}}\n")
-    code, out, _ = _execute(
+    code, out, _ = _execute_greet(
         capsys,
-        str(files["definition"]),
-        "--input",
+        files,
         '{"who": "mod"}',
-        "--handlers",
-        "arn_handlers",
         "--substitute",
         f"GreetFunction={arn}",
+        handlers="arn_handlers",
     )
     assert code == 0
     assert out["output"] == {"who": "mod"}

@@ -23,7 +23,6 @@ AWS (the OBS rows of the checklist), that aspect is not compared. Exclusions:
 from __future__ import annotations
 
 import json
-import os
 import re
 import time
 from collections.abc import Iterator
@@ -32,10 +31,9 @@ from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
-from engine.integrations._boto import clear_client_cache
 from engine.local_engine import run
+from tests._aws import moto_running_state_machines
 from tests.conformance_cases import ASPECTS, CASES, QUEUE_URL, TABLE, TOPIC_ARN, Case
 
 ROLE_ARN = "arn:aws:iam::123456789012:role/conformance"
@@ -138,21 +136,10 @@ def _run_locally(case: Case) -> Outcome:
 
 @pytest.fixture(scope="module")
 def outcomes() -> Iterator[dict[str, tuple[Outcome, Outcome]]]:
-    with pytest.MonkeyPatch.context() as patch:
-        for key in list(os.environ):
-            if key.startswith("AWS_"):
-                patch.delenv(key)
-        patch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-        patch.setenv("AWS_ACCESS_KEY_ID", "testing")
-        patch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-        patch.setenv("AWS_CONFIG_FILE", os.devnull)
-        patch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
-        clear_client_cache()
-        with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
-            _seed()
-            from_moto = _run_in_moto(CASES)
-            yield {case.name: (from_moto[case.name], _run_locally(case)) for case in CASES}
-        clear_client_cache()
+    with moto_running_state_machines():
+        _seed()
+        from_moto = _run_in_moto(CASES)
+        yield {case.name: (from_moto[case.name], _run_locally(case)) for case in CASES}
 
 
 def test_enough_definitions_and_every_exclusion_has_a_reason() -> None:

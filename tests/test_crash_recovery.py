@@ -36,6 +36,7 @@ from engine.durable import resume
 from engine.errors import StatesError, error_name_of, lambda_error_cause
 from engine.store import SQLiteStore, StoredExecution
 from examples.airline_booking.environment import AirlineEnvironment
+from examples.airline_booking.expected import ALL_STATES
 from examples.airline_booking.functions import HANDLERS, _aws
 from examples.airline_booking.scenarios import SCENARIOS, Fault, PreparedRun
 
@@ -358,20 +359,7 @@ def _top_states(store: SQLiteStore, name: str) -> list[str]:
     ]
 
 
-_TOP = {
-    "Reserve Flight",
-    "Reserve Booking",
-    "Collect Payment",
-    "Confirm Booking",
-    "Notify Booking Confirmed",
-    "Booking Confirmed",
-    "Refund Payment",
-    "Cancel Booking",
-    "Release Flight Seat",
-    "Notify Booking Failed",
-    "Booking DLQ",
-    "Booking Failed",
-}
+_TOP = set(ALL_STATES)
 
 
 def _failure_ids(events: list[Any], state: str) -> list[int]:

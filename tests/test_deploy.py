@@ -177,6 +177,19 @@ def _local_run(machine: StateMachine, payload: Any) -> dict[str, Any]:
     }
 
 
+def _deployed_and_local_runs(
+    machine: StateMachine, name: str, payload: dict[str, str]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Deploy ``machine``, run it on moto (id ``dup`` already stored), then run it locally."""
+    arn = deploy(machine, name=name, role_arn=ROLE).arn
+    if payload["id"] == "dup":
+        boto3.client("dynamodb").put_item(TableName="orders", Item={"id": {"S": "dup"}})
+    remote = _moto_run(arn, payload)
+    if payload["id"] != "dup":
+        boto3.client("dynamodb").delete_item(TableName="orders", Key={"id": {"S": "o-1"}})
+    return remote, _local_run(machine, payload)
+
+
 def test_create_then_update(aws: dict[str, str]) -> None:
     client = boto3.client("stepfunctions")
     machine = _machine(aws)
@@ -203,13 +216,7 @@ def test_moto_run_of_the_deployed_machine_matches_the_local_run(
     aws: dict[str, str], payload: dict[str, str], expected_states: list[str]
 ) -> None:
     machine = _machine(aws)
-    arn = deploy(machine, name="orders", role_arn=ROLE).arn
-    if payload["id"] == "dup":
-        boto3.client("dynamodb").put_item(TableName="orders", Item={"id": {"S": "dup"}})
-    remote = _moto_run(arn, payload)
-    if payload["id"] != "dup":
-        boto3.client("dynamodb").delete_item(TableName="orders", Key={"id": {"S": "o-1"}})
-    local = _local_run(machine, payload)
+    remote, local = _deployed_and_local_runs(machine, "orders", payload)
     assert remote["states"] == expected_states
     assert local == remote
 
@@ -225,13 +232,7 @@ def test_moto_run_of_a_deployed_saga_matches_the_local_run(
     aws: dict[str, str], payload: dict[str, str], expected_states: list[str]
 ) -> None:
     machine = _saga_machine(aws)
-    arn = deploy(machine, name="orders-saga", role_arn=ROLE).arn
-    if payload["id"] == "dup":
-        boto3.client("dynamodb").put_item(TableName="orders", Item={"id": {"S": "dup"}})
-    remote = _moto_run(arn, payload)
-    if payload["id"] != "dup":
-        boto3.client("dynamodb").delete_item(TableName="orders", Key={"id": {"S": "o-1"}})
-    local = _local_run(machine, payload)
+    remote, local = _deployed_and_local_runs(machine, "orders-saga", payload)
     assert remote["states"] == expected_states
     assert _same_request_ids(local) == _same_request_ids(remote)
 

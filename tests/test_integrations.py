@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
 import sys
 from collections.abc import Iterator
 from typing import Any
@@ -17,6 +16,7 @@ from moto import mock_aws
 from engine.bindings import TaskRequest, resolve_binding
 from engine.errors import StatesError
 from engine.integrations._boto import clear_client_cache, with_metadata
+from tests._aws import isolate_aws_env
 
 pytestmark = pytest.mark.anyio
 
@@ -31,11 +31,7 @@ def anyio_backend() -> str:
 
 
 def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for key in list(os.environ):
-        if key.startswith("AWS_"):
-            monkeypatch.delenv(key)
-    monkeypatch.setenv("AWS_CONFIG_FILE", os.devnull)
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
+    isolate_aws_env(monkeypatch)
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
 

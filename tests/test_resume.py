@@ -131,14 +131,35 @@ def _cut(
     )
     target.start(record, "crashed")
     target.release(name, "crashed")
-    transitions = source.transitions(name)
+    recorded = source.transitions(name)
     for event in source.history(name)[:k]:
-        next_state = transitions.get(event.id, ...)
+        next_state = recorded.get(event.id, ...)
         target.append(
             name,
             event,
             None if next_state is ... or not transitions else _transition(next_state),
         )
+
+
+def _reserve_blocked(result: Any = None) -> tuple[anyio.Event, dict[str, Any]]:
+    """Handlers whose ``Reserve`` waits for the returned event, then gives ``result`` (``{}``)."""
+    release = anyio.Event()
+
+    async def blocked(event: Any) -> Any:
+        await release.wait()
+        return {} if result is None else result
+
+    return release, {**Calls().handlers(), "Reserve": blocked}
+
+
+def _crashed_at(pay: str, event_type: str) -> tuple[MemoryStore, HistoryEvent]:
+    """A full run of ``b-1`` copied up to its first ``event_type`` event, and that event."""
+    source = MemoryStore()
+    _full_run(source, {"customer": "c-1", "pay": pay})
+    event = next(e for e in source.history("b-1") if e.type == event_type)
+    target = MemoryStore()
+    _cut(source, "b-1", event.id, target)
+    return target, event
 
 
 def _transition(next_state: Any) -> Any:
@@ -222,12 +243,8 @@ def test_exits_without_a_recorded_transition_are_decided_again(pay: str) -> None
 
 
 def test_a_resumed_history_keeps_the_original_timestamps_on_a_virtual_clock() -> None:
-    source = MemoryStore()
-    _full_run(source, {"customer": "c-1", "pay": "declined"})
-    events = source.history("b-1")
-    failed = next(e.id for e in events if e.type == "TaskFailed")
-    target = MemoryStore()
-    _cut(source, "b-1", failed, target)
+    target, failure = _crashed_at("declined", "TaskFailed")
+    failed = failure.id
     _resume_one(target, Calls())
     resumed = target.history("b-1")
     # The 2 s backoff after the failure is waited out in full, from the failure's time.
@@ -236,12 +253,7 @@ def test_a_resumed_history_keeps_the_original_timestamps_on_a_virtual_clock() ->
 
 
 def test_a_backoff_resumes_for_what_was_left_of_it() -> None:
-    source = MemoryStore()
-    _full_run(source, {"customer": "c-1", "pay": "ok"})
-    events = source.history("b-1")
-    failed = next(e for e in events if e.type == "TaskFailed")
-    target = MemoryStore()
-    _cut(source, "b-1", failed.id, target)
+    target, failed = _crashed_at("ok", "TaskFailed")
     # The process comes back 1.5 s after the failure: 0.5 s of the 2 s backoff are left.
     clock = VirtualClock(datetime.fromtimestamp(failed.posix, UTC) + timedelta(seconds=1.5))
     _resume_one(target, Calls(), clock)
@@ -250,12 +262,7 @@ def test_a_backoff_resumes_for_what_was_left_of_it() -> None:
 
 
 def test_a_wait_resumes_for_what_was_left_of_it() -> None:
-    source = MemoryStore()
-    _full_run(source, {"customer": "c-1", "pay": "ok"})
-    events = source.history("b-1")
-    entered = next(e for e in events if e.type == "WaitStateEntered")
-    target = MemoryStore()
-    _cut(source, "b-1", entered.id, target)
+    target, entered = _crashed_at("ok", "WaitStateEntered")
     clock = VirtualClock(datetime.fromtimestamp(entered.posix, UTC) + timedelta(seconds=20))
     _resume_one(target, Calls(), clock)
     exited = next(e for e in target.history("b-1") if e.type == "WaitStateExited")
@@ -372,13 +379,7 @@ def test_closing_the_engine_leaves_a_durable_execution_open_for_a_resume(
     sqlite_store: SQLiteStore,
 ) -> None:
     async def main() -> None:
-        release = anyio.Event()
-
-        async def blocked(event: Any) -> Any:
-            await release.wait()
-            return {"seat": "1A"}
-
-        handlers = {**Calls().handlers(), "Reserve": blocked}
+        _, handlers = _reserve_blocked({"seat": "1A"})
         async with LocalEngine(
             clock=VirtualClock(T0), handlers=handlers, store=sqlite_store
         ) as engine:
@@ -396,13 +397,7 @@ def test_closing_the_engine_leaves_a_durable_execution_open_for_a_resume(
 
 def test_starting_again_while_open_returns_the_same_execution() -> None:
     async def main() -> None:
-        release = anyio.Event()
-
-        async def blocked(event: Any) -> Any:
-            await release.wait()
-            return {}
-
-        handlers = {**Calls().handlers(), "Reserve": blocked}
+        release, handlers = _reserve_blocked()
         async with LocalEngine(clock=VirtualClock(T0), handlers=handlers) as engine:
             first = await engine.start_execution(BOOKING, {"customer": "c", "pay": "ok"}, "b-1")
             again = await engine.start_execution(BOOKING, {"pay": "ok", "customer": "c"}, "b-1")
@@ -439,13 +434,7 @@ def test_starting_an_orphaned_open_execution_again_resumes_it(sqlite_store: SQLi
 
 def test_an_execution_a_live_engine_runs_is_not_resumed_twice(sqlite_store: SQLiteStore) -> None:
     async def main() -> None:
-        release = anyio.Event()
-
-        async def blocked(event: Any) -> Any:
-            await release.wait()
-            return {}
-
-        handlers = {**Calls().handlers(), "Reserve": blocked}
+        release, handlers = _reserve_blocked()
         async with LocalEngine(
             clock=VirtualClock(T0), handlers=handlers, store=sqlite_store
         ) as engine:

@@ -9,7 +9,6 @@ handlers, the fail-fast state and both ways the Fail state carries the original 
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -21,12 +20,11 @@ from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
-from engine.integrations._boto import clear_client_cache
 from saga.integrations import dynamodb, sqs
 from saga.saga import ORIGINAL_ERROR, Saga
 from saga.templates import JsonPath
+from tests._aws import moto_running_state_machines
 
 TABLE = "Flights"
 QUEUE = "saga-dlq"
@@ -175,36 +173,25 @@ Outcomes = dict[str, tuple[dict[str, Any], dict[str, Any] | None]]
 @pytest.fixture(scope="module")
 def outcomes() -> Iterator[Outcomes]:
     """Every case run locally and in moto (moto's executions run side by side in threads)."""
-    with pytest.MonkeyPatch.context() as patch:
-        for key in list(os.environ):
-            if key.startswith("AWS_"):
-                patch.delenv(key)
-        patch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-        patch.setenv("AWS_ACCESS_KEY_ID", "testing")
-        patch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-        patch.setenv("AWS_CONFIG_FILE", os.devnull)
-        patch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
-        clear_client_cache()
-        with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
-            _seed()
-            sagas = {case: make() for case, (make, _) in CASES.items()}
-            started = {
-                case: (
-                    _start_in_moto(saga.to_json(), CASES[case][1], f"{saga.name}-{case}"),
-                    saga.to_json(),
-                )
-                for case, saga in sagas.items()
-            }
-            local = {case: _local_outcome(saga, CASES[case][1]) for case, saga in sagas.items()}
-            remote: dict[str, dict[str, Any] | None] = dict.fromkeys(CASES)
-            deadline = time.monotonic() + _DEADLINE_SECONDS
-            while time.monotonic() < deadline and any(v is None for v in remote.values()):
-                for case, (arn, definition) in started.items():
-                    if remote[case] is None:
-                        remote[case] = _moto_outcome(arn, definition)
-                time.sleep(0.05)
-            yield {case: (local[case], remote[case]) for case in CASES}
-        clear_client_cache()
+    with moto_running_state_machines():
+        _seed()
+        sagas = {case: make() for case, (make, _) in CASES.items()}
+        started = {
+            case: (
+                _start_in_moto(saga.to_json(), CASES[case][1], f"{saga.name}-{case}"),
+                saga.to_json(),
+            )
+            for case, saga in sagas.items()
+        }
+        local = {case: _local_outcome(saga, CASES[case][1]) for case, saga in sagas.items()}
+        remote: dict[str, dict[str, Any] | None] = dict.fromkeys(CASES)
+        deadline = time.monotonic() + _DEADLINE_SECONDS
+        while time.monotonic() < deadline and any(v is None for v in remote.values()):
+            for case, (arn, definition) in started.items():
+                if remote[case] is None:
+                    remote[case] = _moto_outcome(arn, definition)
+            time.sleep(0.05)
+        yield {case: (local[case], remote[case]) for case in CASES}
 
 
 EXPECTED: dict[str, tuple[str, str | None, list[str]]] = {

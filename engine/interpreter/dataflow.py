@@ -38,16 +38,22 @@ def fatal(ctx: StateContext, error: StatesError) -> FatalError:
     return fatal_error
 
 
-def apply_input_path(ctx: StateContext, state: Any, raw: Any) -> Any:
-    """The effective input after ``InputPath``."""
-    if "input_path" not in state.model_fields_set:
-        return raw
-    path = state.input_path
+def _apply_path(ctx: StateContext, state: Any, field: str, value: Any) -> Any:
+    """``value`` filtered by the state's InputPath or OutputPath (``field``): absent or ``$``
+    keep it, an explicit ``null`` gives ``{}``."""
+    if field not in state.model_fields_set:
+        return value
+    path = getattr(state, field)
     if path is None:
         return {}
     if path == "$":
-        return raw
-    return evaluate_path(path, raw, ctx.context, ctx.variables)
+        return value
+    return evaluate_path(path, value, ctx.context, ctx.variables)
+
+
+def apply_input_path(ctx: StateContext, state: Any, raw: Any) -> Any:
+    """The effective input after ``InputPath``."""
+    return _apply_path(ctx, state, "input_path", raw)
 
 
 def apply_parameters(ctx: StateContext, template: Any, effective: Any) -> Any:
@@ -77,14 +83,7 @@ def result_path_of(state: Any) -> str | None:
 
 def apply_output_path(ctx: StateContext, state: Any, value: Any) -> Any:
     """The state output after ``OutputPath``."""
-    if "output_path" not in state.model_fields_set:
-        return value
-    path = state.output_path
-    if path is None:
-        return {}
-    if path == "$":
-        return value
-    return evaluate_path(path, value, ctx.context, ctx.variables)
+    return _apply_path(ctx, state, "output_path", value)
 
 
 def checked_output(ctx: StateContext, output: Any, checked: Any) -> Any:

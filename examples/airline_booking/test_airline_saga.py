@@ -16,15 +16,19 @@ import pytest
 
 from examples.airline_booking.__main__ import main
 from examples.airline_booking.environment import AirlineEnvironment
+from examples.airline_booking.expected import (
+    CONFIRMED,
+    FAILURE_TAIL,
+    FORWARD,
+    attempt_errors,
+    booking_input,
+)
 from examples.airline_booking.runner import ScenarioRun, run_scenario
 from examples.airline_booking.saga import FAILURE_CAUSE, booking, build_machine
-from examples.airline_booking.scenarios import CREATED_AT, SCENARIOS
+from examples.airline_booking.scenarios import SCENARIOS
 from examples.airline_booking.style import Style
-from examples.airline_booking.trace import Step, retry_delays, steps_of
+from examples.airline_booking.trace import retry_delays, steps_of
 
-FORWARD = ["Reserve Flight", "Reserve Booking", "Collect Payment", "Confirm Booking"]
-CONFIRMED = [*FORWARD, "Notify Booking Confirmed", "Booking Confirmed"]
-FAILURE_TAIL = ["Notify Booking Failed", "Booking DLQ", "Booking Failed"]
 STATE_LINE = re.compile(r"^  \+ *\d+\.\ds  \S (.+?)(?: {2,}.*)?$")
 
 
@@ -39,23 +43,6 @@ def _run(env: AirlineEnvironment, scenario: str) -> ScenarioRun:
     return run_scenario(
         SCENARIOS[scenario], env, machine, handlers=booking.handlers(), clock="virtual", seed=3
     )
-
-
-def _attempt_errors(steps: list[Step]) -> dict[str, list[str | None]]:
-    return {step.name: [attempt.error for attempt in step.attempts] for step in steps}
-
-
-def _input(scenario: str) -> dict[str, Any]:
-    suffix = f"{scenario}-1"
-    return {
-        "outboundFlightId": f"flight-{suffix}",
-        "customerId": f"customer-{suffix}",
-        "chargeId": f"ch_{suffix}",
-        "bookingTable": "Airline-Bookings",
-        "flightTable": "Airline-Flights",
-        "name": f"booking-{suffix}",
-        "createdAt": CREATED_AT,
-    }
 
 
 def _payment(scenario: str) -> dict[str, Any]:
@@ -92,7 +79,7 @@ def test_happy_path_confirms_the_booking(env: AirlineEnvironment) -> None:
     assert (execution.status, execution.states) == ("SUCCEEDED", CONFIRMED)
     steps = steps_of(execution.history)
     assert retry_delays(steps) == {}
-    assert _attempt_errors(steps) == {
+    assert attempt_errors(steps) == {
         "Reserve Flight": [None],
         "Reserve Booking": [None],
         "Collect Payment": [None],
@@ -103,7 +90,7 @@ def test_happy_path_confirms_the_booking(env: AirlineEnvironment) -> None:
     row = _booking_row(run, "CONFIRMED")
     [notification] = run.evidence.notifications
     assert execution.output == {
-        **_input("happy-path"),
+        **booking_input("happy-path"),
         "bookingId": row["id"],
         "payment": _payment("happy-path"),
         "bookingReference": row["bookingReference"],
@@ -126,7 +113,7 @@ def test_transient_reservation_error_retries_after_one_then_two_seconds(
     execution = run.execution
     assert (execution.status, execution.states) == ("SUCCEEDED", CONFIRMED)
     steps = steps_of(execution.history)
-    assert _attempt_errors(steps)["Reserve Booking"] == [
+    assert attempt_errors(steps)["Reserve Booking"] == [
         "BookingReservationException",
         "BookingReservationException",
         None,
@@ -154,7 +141,7 @@ def test_payment_declined_cancels_releases_notifies_and_dead_letters(
     _assert_booking_failed(run)
     steps = steps_of(execution.history)
     assert retry_delays(steps) == {}
-    assert _attempt_errors(steps)["Collect Payment"] == ["PaymentException"]
+    assert attempt_errors(steps)["Collect Payment"] == ["PaymentException"]
 
     row = _booking_row(run, "CANCELLED")
     assert run.evidence.seats_after == 42
@@ -168,7 +155,7 @@ def test_payment_declined_cancels_releases_notifies_and_dead_letters(
     [message] = run.evidence.dead_letters
     error = message.pop("paymentError")
     assert message == {
-        **_input("payment-declined"),
+        **booking_input("payment-declined"),
         "bookingId": row["id"],
         "notificationId": notification["messageId"],
     }
@@ -188,7 +175,7 @@ def test_sold_out_flight_is_not_retried_and_leaves_nothing_to_undo(
     _assert_booking_failed(run)
     steps = steps_of(execution.history)
     # The fixed retrier names DynamoDB.ConditionalCheckFailedException with MaxAttempts 0.
-    assert _attempt_errors(steps)["Reserve Flight"] == ["DynamoDB.ConditionalCheckFailedException"]
+    assert attempt_errors(steps)["Reserve Flight"] == ["DynamoDB.ConditionalCheckFailedException"]
     assert retry_delays(steps) == {}
 
     assert run.evidence.bookings == []
@@ -198,7 +185,7 @@ def test_sold_out_flight_is_not_retried_and_leaves_nothing_to_undo(
     [notification] = run.evidence.notifications
     [message] = run.evidence.dead_letters
     error = message.pop("flightError")
-    assert message == {**_input("sold-out"), "notificationId": notification["messageId"]}
+    assert message == {**booking_input("sold-out"), "notificationId": notification["messageId"]}
     assert error["Error"] == "DynamoDB.ConditionalCheckFailedException"
     assert error["Cause"].startswith("The conditional request failed")
 
@@ -217,7 +204,7 @@ def test_confirmation_failing_after_payment_refunds_cancels_and_releases(
     ]
     _assert_booking_failed(run)
     steps = steps_of(execution.history)
-    assert _attempt_errors(steps)["Confirm Booking"] == ["BookingConfirmationException"] * 3
+    assert attempt_errors(steps)["Confirm Booking"] == ["BookingConfirmationException"] * 3
     assert retry_delays(steps) == {"Confirm Booking": [1.0, 2.0]}
 
     row = _booking_row(run, "CANCELLED")
@@ -231,7 +218,7 @@ def test_confirmation_failing_after_payment_refunds_cancels_and_releases(
     [message] = run.evidence.dead_letters
     error = message.pop("bookingError")
     assert message == {
-        **_input("confirmation-fails"),
+        **booking_input("confirmation-fails"),
         "bookingId": row["id"],
         "payment": _payment("confirmation-fails"),
         "notificationId": notification["messageId"],

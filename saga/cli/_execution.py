@@ -1,4 +1,4 @@
-"""What ``saga execute`` and ``saga run`` share: their common options and how an outcome is shown."""
+"""What `saga execute` and `saga run` share: their common options, how an outcome is shown."""
 
 from __future__ import annotations
 
@@ -57,15 +57,21 @@ def print_diagnostics(title: str, error: DefinitionError) -> int:
     return EXIT_BAD_USAGE
 
 
-def report_execution(start: Callable[[], Execution], source: str, *, history: bool) -> int:
+def report_execution(
+    start: Callable[[], Execution],
+    source: str,
+    *,
+    history: bool,
+    invalid: tuple[type[Exception], ...] = (),
+) -> int:
     """Run ``start`` and print the execution as one JSON object; exit 0 only when it succeeded.
 
-    Bad input is a usage error, a failure of the engine itself exit code 1.
+    ``invalid`` errors (a saga that cannot compile) and bad input are usage errors (exit 2).
     """
     try:
         execution = start()
-    except UsageError:
-        raise
+    except invalid as exc:
+        return fail(f"{source}: {exc}", code=EXIT_BAD_USAGE)
     except DefinitionError as exc:
         return print_diagnostics(f"{source} cannot run locally:", exc)
     except (InvalidExecutionInput, ValueError, ExecutionAlreadyExists, StoreError) as exc:

@@ -12,17 +12,16 @@ from typing import Any
 
 from engine.clock import Clock, RealClock, VirtualClock
 from engine.diagnostics import DefinitionError
+from engine.execution import Execution
 from engine.loader import load
-from engine.local_engine import ExecutionAlreadyExists, InvalidExecutionInput, run
-from engine.store import StoreError
-from saga.cli._common import (
-    EXIT_BAD_USAGE,
-    EXIT_FAILED,
-    EXIT_OK,
-    UsageError,
-    fail,
-    print_json,
-    read_json_arg,
+from engine.local_engine import run
+from saga.cli._common import UsageError, read_json_arg
+from saga.cli._execution import (
+    add_history_and_store_arguments,
+    add_input_argument,
+    add_name_and_clock_arguments,
+    print_diagnostics,
+    report_execution,
 )
 
 __all__ = ["load_handlers", "make_clock", "parse_substitutions", "register"]
@@ -41,21 +40,13 @@ def register(subparsers: Any) -> None:
         ),
     )
     parser.add_argument("definition", metavar="DEFINITION.asl.json", help="the ASL definition")
-    parser.add_argument(
-        "--input", default="{}", metavar="JSON|@FILE", help="execution input (default {})"
-    )
+    add_input_argument(parser)
     parser.add_argument(
         "--handlers",
         metavar="MODULE_OR_FILE.py",
         help="module or file exposing HANDLERS: dict[str, Callable] keyed by resource or name",
     )
-    parser.add_argument("--name", help="execution name (default: a UUID)")
-    parser.add_argument(
-        "--clock",
-        choices=("real", "virtual"),
-        default="virtual",
-        help="virtual (default) skips waits and backoff; real waits for real",
-    )
+    add_name_and_clock_arguments(parser)
     parser.add_argument(
         "--substitute",
         action="append",
@@ -63,12 +54,7 @@ def register(subparsers: Any) -> None:
         metavar="NAME=VALUE",
         help="replace ${NAME} in the definition (repeatable)",
     )
-    parser.add_argument("--history", action="store_true", help="include the history events")
-    parser.add_argument(
-        "--store",
-        metavar="PATH",
-        help="keep the execution in this SQLite file, so 'saga resume' can continue it",
-    )
+    add_history_and_store_arguments(parser)
     parser.set_defaults(handler=_execute)
 
 
@@ -136,13 +122,6 @@ def _machine_name(path: Path) -> str:
     return name or "LocalStateMachine"
 
 
-def _print_diagnostics(title: str, error: DefinitionError) -> int:
-    print(f"saga: {title}", file=sys.stderr)
-    for diagnostic in error.diagnostics:
-        print(f"  {diagnostic}", file=sys.stderr)
-    return EXIT_BAD_USAGE
-
-
 def _execute(args: argparse.Namespace) -> int:
     path = Path(args.definition)
     if not path.is_file():
@@ -153,32 +132,28 @@ def _execute(args: argparse.Namespace) -> int:
     try:
         machine = load(path, substitutions or None)
     except DefinitionError as exc:
-        return _print_diagnostics(f"invalid definition {path}:", exc)
+        return print_diagnostics(f"invalid definition {path}:", exc)
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror}") from None
     from saga.cli.executions_cmd import open_store_option
     from saga.cli.resume_cmd import handlers_ref
 
     store = open_store_option(args.store)
-    try:
-        execution = run(
-            machine,
-            data,
-            handlers=handlers,
-            name=args.name,
-            clock=make_clock(args.clock),
-            state_machine_name=_machine_name(path),
-            store=store,
-            handlers_ref=handlers_ref(args.handlers) if args.handlers else None,
-        )
-    except DefinitionError as exc:
-        return _print_diagnostics(f"{path} cannot run locally:", exc)
-    except (InvalidExecutionInput, ValueError, ExecutionAlreadyExists, StoreError) as exc:
-        raise UsageError(str(exc)) from None
-    except Exception as exc:
-        return fail(f"the local engine failed: {type(exc).__name__}: {exc}", code=EXIT_FAILED)
-    finally:
-        if store is not None:
-            store.close()
-    print_json(execution.to_dict(history=args.history))
-    return EXIT_OK if execution.status == "SUCCEEDED" else EXIT_FAILED
+
+    def start() -> Execution:
+        try:
+            return run(
+                machine,
+                data,
+                handlers=handlers,
+                name=args.name,
+                clock=make_clock(args.clock),
+                state_machine_name=_machine_name(path),
+                store=store,
+                handlers_ref=handlers_ref(args.handlers) if args.handlers else None,
+            )
+        finally:
+            if store is not None:
+                store.close()
+
+    return report_execution(start, str(path), history=args.history)

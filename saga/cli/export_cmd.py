@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
-import os
 import re
 import sys
 from collections.abc import Mapping
@@ -21,6 +19,7 @@ from engine.diagnostics import DefinitionError
 from engine.loader import load
 from engine.model import StateMachine
 from saga.cli._common import EXIT_OK, UsageError
+from saga.cli._targets import import_target
 
 __all__ = ["ExportTarget", "load_target", "read_substitutions", "register", "write_output"]
 
@@ -48,26 +47,6 @@ def _default_name(text: str) -> str:
         re.sub(r"[^A-Za-z0-9_-]+", "-", name.rsplit(":", 1)[-1].rsplit(".", 1)[-1])
         or "StateMachine"
     )
-
-
-def _import(text: str) -> Any:
-    module_name, _, attribute = text.partition(":")
-    if not module_name or not attribute:
-        raise UsageError(f"TARGET {text!r}: expected module:attribute or a definition file")
-    if os.getcwd() not in sys.path:
-        sys.path.insert(0, os.getcwd())
-    try:
-        value: Any = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise UsageError(f"TARGET {text!r}: cannot import {module_name!r}: {exc}") from None
-    for part in attribute.split("."):
-        try:
-            value = getattr(value, part)
-        except AttributeError:
-            raise UsageError(
-                f"TARGET {text!r}: {module_name} has no attribute {attribute!r}"
-            ) from None
-    return value
 
 
 def _functions(value: Any, machine: StateMachine) -> tuple[FunctionSpec, ...]:
@@ -107,7 +86,7 @@ def load_target(text: str) -> ExportTarget:
         except DefinitionError as exc:
             raise _definition_error(text, exc) from None
         return ExportTarget(machine=machine, name=_default_name(text))
-    value = _import(text)
+    value = import_target(text, "module:attribute or a definition file")
     name = getattr(value, "name", None)
     default = name if isinstance(name, str) and name else _default_name(text)
     if isinstance(value, StateMachine):

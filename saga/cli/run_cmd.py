@@ -7,24 +7,18 @@ it failed, timed out or was aborted, 2 on bad usage or a saga that cannot compil
 from __future__ import annotations
 
 import argparse
-import importlib
-import os
-import sys
 from typing import Any
 
 from engine.diagnostics import DefinitionError
 from engine.execution import Execution
-from engine.local_engine import ExecutionAlreadyExists, InvalidExecutionInput
-from engine.store import StoreError
-from saga.cli._common import (
-    EXIT_BAD_USAGE,
-    EXIT_FAILED,
-    EXIT_OK,
-    UsageError,
-    fail,
-    print_json,
-    read_json_arg,
+from saga.cli._common import UsageError, read_json_arg
+from saga.cli._execution import (
+    add_history_and_store_arguments,
+    add_input_argument,
+    add_name_and_clock_arguments,
+    report_execution,
 )
+from saga.cli._targets import import_target
 from saga.errors import SagaDefinitionError
 from saga.saga import Saga
 
@@ -44,51 +38,24 @@ def register(subparsers: Any) -> None:
         ),
     )
     parser.add_argument("target", metavar="TARGET", help="the saga, as module:attribute")
-    parser.add_argument(
-        "--input", default="{}", metavar="JSON|@FILE", help="execution input (default {})"
-    )
-    parser.add_argument("--name", help="execution name (default: a UUID)")
-    parser.add_argument(
-        "--clock",
-        choices=("real", "virtual"),
-        default="virtual",
-        help="virtual (default) skips waits and backoff; real waits for real",
-    )
+    add_input_argument(parser)
+    add_name_and_clock_arguments(parser)
     parser.add_argument(
         "--mock-config",
         metavar="FILE",
         help="answer states from a Step Functions Local mock config (with --test-case)",
     )
     parser.add_argument("--test-case", metavar="NAME", help="the mock config's test case")
-    parser.add_argument("--history", action="store_true", help="include the history events")
-    parser.add_argument(
-        "--store",
-        metavar="PATH",
-        help="keep the execution in this SQLite file, so 'saga resume' can continue it",
-    )
+    add_history_and_store_arguments(parser)
     parser.set_defaults(handler=_run)
 
 
 def load_saga(text: str) -> Saga:
     """The saga ``module:attribute`` names (the current directory is importable)."""
-    module_name, _, attribute = text.partition(":")
-    if not module_name or not attribute:
-        raise UsageError(f"TARGET {text!r}: expected module:attribute, e.g. shop.orders:saga")
-    if os.getcwd() not in sys.path:
-        sys.path.insert(0, os.getcwd())
     try:
-        value: Any = importlib.import_module(module_name)
+        value = import_target(text, "module:attribute, e.g. shop.orders:saga")
     except SagaDefinitionError as exc:
         raise UsageError(f"TARGET {text!r}: {exc}") from None
-    except ImportError as exc:
-        raise UsageError(f"TARGET {text!r}: cannot import {module_name!r}: {exc}") from None
-    for part in attribute.split("."):
-        try:
-            value = getattr(value, part)
-        except AttributeError:
-            raise UsageError(
-                f"TARGET {text!r}: {module_name} has no attribute {attribute!r}"
-            ) from None
     if not isinstance(value, Saga):
         raise UsageError(f"TARGET {text!r} is not a Saga (it is {type(value).__name__})")
     return value
@@ -144,21 +111,12 @@ def _run(args: argparse.Namespace) -> int:
     saga = load_saga(args.target)
     data = read_json_arg(args.input)
     interceptors = _interceptors(args, saga)
-    try:
+
+    def start() -> Execution:
         if args.store is None:
-            execution = saga.run(data, name=args.name, clock=args.clock, interceptors=interceptors)
-        else:
-            execution = _run_durable(args, saga, data, interceptors)
-    except SagaDefinitionError as exc:
-        return fail(f"{args.target}: {exc}", code=EXIT_BAD_USAGE)
-    except DefinitionError as exc:
-        print(f"saga: {args.target} cannot run locally:", file=sys.stderr)
-        for diagnostic in exc.diagnostics:
-            print(f"  {diagnostic}", file=sys.stderr)
-        return EXIT_BAD_USAGE
-    except (InvalidExecutionInput, ValueError, ExecutionAlreadyExists, StoreError) as exc:
-        raise UsageError(str(exc)) from None
-    except Exception as exc:
-        return fail(f"the local engine failed: {type(exc).__name__}: {exc}", code=EXIT_FAILED)
-    print_json(execution.to_dict(history=args.history))
-    return EXIT_OK if execution.status == "SUCCEEDED" else EXIT_FAILED
+            return saga.run(data, name=args.name, clock=args.clock, interceptors=interceptors)
+        return _run_durable(args, saga, data, interceptors)
+
+    return report_execution(
+        start, args.target, history=args.history, invalid=(SagaDefinitionError,)
+    )
