@@ -25,7 +25,14 @@ from datetime import UTC, datetime
 import anyio
 import anyio.lowlevel
 
-__all__ = ["Clock", "Gate", "RealClock", "VirtualClock", "format_timestamp"]
+__all__ = [
+    "Clock",
+    "Gate",
+    "RealClock",
+    "VirtualClock",
+    "format_context_timestamp",
+    "format_timestamp",
+]
 
 
 def format_timestamp(posix: float) -> str:
@@ -41,6 +48,16 @@ def format_timestamp(posix: float) -> str:
 
 
 _last_formatted: tuple[float, str] = (float("nan"), "")
+
+
+def format_context_timestamp(posix: float) -> str:
+    """Context-object time (``$$.Execution.StartTime``, ``$$.State.EnteredTime``) as AWS shows it.
+
+    Millisecond precision like the history, but a zero fraction is left out
+    (``2024-01-01T00:00:00Z``), as AWS prints its timestamps.
+    """
+    text = format_timestamp(posix)
+    return text[:-5] + "Z" if text.endswith(".000Z") else text
 
 
 class Gate:

@@ -34,7 +34,7 @@ from engine.bindings import (
     is_mocked,
     resolve_binding,
 )
-from engine.clock import Clock, RealClock, VirtualClock, format_timestamp
+from engine.clock import Clock, RealClock, VirtualClock, format_context_timestamp
 from engine.diagnostics import DefinitionError, Diagnostic
 from engine.durable import ResumePoint, ResumeRefused, claim, mark_live, plan_resume
 from engine.execution import Execution
@@ -484,7 +484,7 @@ class LocalEngine:
                 "Input": data,
                 "Name": name,
                 "RoleArn": stored.options.get("roleArn", self.role_arn),
-                "StartTime": format_timestamp(start),
+                "StartTime": format_context_timestamp(start),
                 "RedriveCount": 0,
             },
             context_state_machine={"Id": sm_arn, "Name": sm_arn.rsplit(":", 1)[-1]},

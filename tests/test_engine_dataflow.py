@@ -108,19 +108,19 @@ def test_parameters_read_the_context_object() -> None:
         "id": "arn:aws:states:us-east-1:123456789012:execution:Machine:exec-1",
         "name": "exec-1",
         "input": {"k": "v"},
-        "start": "2024-01-01T00:00:00.000Z",
+        "start": "2024-01-01T00:00:00Z",
         "role": "arn:aws:iam::123456789012:role/LocalStepFunctionsRole",
         "sm": "arn:aws:states:us-east-1:123456789012:stateMachine:Machine",
         "smName": "Machine",
         "state": "P",
-        "entered": "2024-01-01T00:00:00.000Z",
+        "entered": "2024-01-01T00:00:00Z",
         "retry": 0,
     }
 
 
 def test_input_path_on_context_object() -> None:
     ex = _run({"P": {"Type": "Pass", "InputPath": "$$.State", "End": True}}, {})
-    assert ex.output == {"EnteredTime": "2024-01-01T00:00:00.000Z", "Name": "P", "RetryCount": 0}
+    assert ex.output == {"EnteredTime": "2024-01-01T00:00:00Z", "Name": "P", "RetryCount": 0}
 
 
 def test_intrinsic_in_parameters() -> None:

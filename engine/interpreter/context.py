@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 
 from engine.bindings import CallNext
-from engine.clock import Clock, format_timestamp
+from engine.clock import Clock, format_context_timestamp
 from engine.execution import Execution
 from engine.history import History
 from engine.limits import FatalError
@@ -176,7 +176,7 @@ class StateContext:
                 "Execution": runtime.context_execution,
                 "StateMachine": runtime.context_state_machine,
                 "State": {
-                    "EnteredTime": format_timestamp(self.entered_posix),
+                    "EnteredTime": format_context_timestamp(self.entered_posix),
                     "Name": self.name,
                     "RetryCount": self.retry_count,
                 },

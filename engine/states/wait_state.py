@@ -1,7 +1,8 @@
 """``Type: Wait`` — waits ``Seconds``/``SecondsPath`` or until ``Timestamp``/``TimestampPath``.
 
 Waiting goes through the execution's clock, so a virtual clock skips it. Bad path values are
-``States.Runtime`` with AWS's causes; past timestamps continue at once.
+``States.Runtime`` with AWS's causes; past timestamps continue at once; a
+timestamp's fraction of a second is truncated, as AWS does.
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ def _until(ctx: StateContext, text: Any, where: str) -> float:
             f"The {where} parameter does not reference a valid ISO-8601 extended offset "
             f"date-time format string: {text}",
         )
-    target = (nanos // 1_000_000) / 1000  # milliseconds are kept, finer precision dropped
+    target = float(nanos // _NANOS)  # AWS considers whole seconds only: fractions are truncated
     return target - ctx.clock.time()
 
 
