@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from engine.diagnostics import DefinitionError, Diagnostic
 from engine.model import StateMachine
 
-__all__ = ["load", "substitute"]
+__all__ = ["load", "substitute", "with_substitutions"]
 
 _PLACEHOLDER = re.compile(r"\$\{([^}]+)\}")
 
@@ -53,6 +53,15 @@ def substitute(value: Any, substitutions: Mapping[str, str]) -> Any:
                 if isinstance(child, dict | list):
                     stack.append((child, copied))
     return root
+
+
+def with_substitutions(
+    machine: StateMachine, substitutions: Mapping[str, str] | None
+) -> StateMachine:
+    """``machine`` with its ``${Name}`` placeholders filled; itself when there is none to fill."""
+    if not substitutions:
+        return machine
+    return StateMachine.model_validate(substitute(machine.to_dict(), substitutions))
 
 
 def load(

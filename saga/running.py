@@ -14,9 +14,8 @@ from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 from engine.bindings import Interceptor, TaskBinding
 from engine.clock import Clock, RealClock, VirtualClock
 from engine.execution import Execution
-from engine.loader import substitute
+from engine.loader import with_substitutions
 from engine.local_engine import LocalEngine, run
-from engine.model import StateMachine
 
 if TYPE_CHECKING:
     from saga.saga import Saga
@@ -44,14 +43,6 @@ def _handlers(
     return {**saga.handlers(), **(extra or {})}
 
 
-def _machine(saga: Saga, substitutions: Mapping[str, str] | None) -> StateMachine:
-    """The compiled machine, with ``${Name}`` placeholders filled from ``substitutions``."""
-    machine = saga.to_state_machine()
-    if not substitutions:
-        return machine
-    return StateMachine.model_validate(substitute(machine.to_dict(), substitutions))
-
-
 def run_saga(
     saga: Saga,
     input: Any = None,
@@ -73,7 +64,7 @@ def run_saga(
     :class:`~engine.diagnostics.DefinitionError` when a resource has nothing bound to it.
     """
     return run(
-        _machine(saga, substitutions),
+        with_substitutions(saga.to_state_machine(), substitutions),
         input,
         handlers=_handlers(saga, handlers),
         name=name,
@@ -132,7 +123,7 @@ async def run_saga_async(
     substitutions: Mapping[str, str] | None = None,
 ) -> Execution:
     """Like :func:`run_saga`, awaited from async code (anyio: asyncio or trio)."""
-    machine = _machine(saga, substitutions)
+    machine = with_substitutions(saga.to_state_machine(), substitutions)
     async with saga_engine(
         saga,
         handlers=handlers,

@@ -18,7 +18,7 @@ import anyio.lowlevel
 from engine.bindings import Interceptor
 from engine.clock import Clock
 from engine.execution import Execution
-from engine.loader import load
+from engine.loader import load, with_substitutions
 from engine.local_engine import LocalEngine, run
 from engine.mock_config import MockConfigInterceptor, load_mock_config
 from engine.model import StateMachine
@@ -114,9 +114,10 @@ class SagaTestEngine:
                 raise TypeError(f"{target!r} is a {type(value).__name__}, not a Saga")
             target = value
         if isinstance(target, Saga):
-            return target.to_state_machine(), target.handlers(), target.name
+            machine = with_substitutions(target.to_state_machine(), substitutions)
+            return machine, target.handlers(), target.name
         if isinstance(target, StateMachine):
-            return target, {}, None
+            return with_substitutions(target, substitutions), {}, None
         if isinstance(target, str | Path):
             path = self._path(target)
             return load(path, substitutions), {}, _machine_name(path)
