@@ -30,38 +30,18 @@ from typing import Any
 
 import pytest
 
-from engine.bindings import CallNext, TaskRequest
+from engine.bindings import Interceptor
 from engine.clock import RealClock
 from engine.durable import resume
-from engine.errors import StatesError, error_name_of, lambda_error_cause
 from engine.store import SQLiteStore, StoredExecution
 from examples.airline_booking.environment import AirlineEnvironment
 from examples.airline_booking.expected import ALL_STATES
 from examples.airline_booking.functions import HANDLERS, _aws
-from examples.airline_booking.scenarios import SCENARIOS, Fault, PreparedRun
+from examples.airline_booking.scenarios import SCENARIOS, PreparedRun
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIO_NAMES = ("happy-path", "transient-reservation-error", "confirmation-fails")
 """Every forward step, both retried steps and every compensation are in their histories."""
-
-
-class AttemptFaults:
-    """The scenario's faults keyed by retry attempt, so a resumed run meets the same ones."""
-
-    def __init__(self, faults: tuple[Fault, ...]) -> None:
-        self.faults = faults
-
-    async def __call__(self, request: TaskRequest, call_next: CallNext) -> Any:
-        """Raise the fault for this state and attempt, or call through."""
-        for fault in self.faults:
-            if fault.state == request.state_name and (
-                fault.times is None or request.attempt < fault.times
-            ):
-                try:
-                    raise fault.exception(fault.message)
-                except Exception as exc:
-                    raise StatesError(error_name_of(exc), lambda_error_cause(exc)) from None
-        return await call_next(request)
 
 
 def scenario_of(execution_name: str) -> str:
@@ -69,9 +49,10 @@ def scenario_of(execution_name: str) -> str:
     return next(name for name in SCENARIO_NAMES if execution_name.startswith(f"booking-{name}-"))
 
 
-def faults_for(record: StoredExecution) -> list[AttemptFaults]:
-    """The interceptors a stored run is resumed with."""
-    return [AttemptFaults(SCENARIOS[scenario_of(record.name)].faults)]
+def faults_for(record: StoredExecution) -> list[Interceptor]:
+    """The interceptors a stored run is resumed with: its scenario's faults, which key on the
+    state's invocation number, so a resumed run meets the same ones."""
+    return list(SCENARIOS[scenario_of(record.name)].faults)
 
 
 _FORKER = r"""
@@ -82,7 +63,7 @@ from engine.store import SQLiteStore
 from examples.airline_booking.functions import HANDLERS
 from examples.airline_booking.saga import build_machine
 from examples.airline_booking.scenarios import SCENARIOS
-from tests.test_crash_recovery import AttemptFaults, scenario_of
+from tests.test_crash_recovery import scenario_of
 
 store_path, queue_url = sys.argv[1], sys.argv[2]
 machine = build_machine({"BookingsDLQ": queue_url})
@@ -117,7 +98,7 @@ def child(job):
         machine,
         job["input"],
         handlers=HANDLERS,
-        interceptors=[AttemptFaults(faults)],
+        interceptors=list(faults),
         name=job["name"],
         clock=RealClock(),
         store=CrashingStore(store_path),

@@ -15,7 +15,7 @@ from engine.model import StateMachine
 from examples.airline_booking.environment import AirlineEnvironment
 from examples.airline_booking.evidence import Evidence, collect_evidence
 from examples.airline_booking.functions import HANDLERS
-from examples.airline_booking.scenarios import FaultInjector, PreparedRun, Scenario
+from examples.airline_booking.scenarios import PreparedRun, Scenario
 from examples.airline_booking.trace import Role
 
 __all__ = [
@@ -37,7 +37,6 @@ class ScenarioRun:
     prepared: PreparedRun
     machine: StateMachine
     execution: Execution
-    injector: FaultInjector
     evidence: Evidence
 
 
@@ -70,7 +69,6 @@ def run_scenario(
     by placeholder name; a saga passes its own :meth:`~saga.saga.Saga.handlers`).
     """
     prepared = scenario.prepare(env, run_id)
-    injector = scenario.fault_injector()
     execution = run(
         machine,
         prepared.input,
@@ -78,9 +76,9 @@ def run_scenario(
         name=prepared.execution_name,
         clock=make_clock(clock),
         seed=seed,
-        interceptors=[injector],
+        interceptors=scenario.faults,
     )
-    return ScenarioRun(prepared, machine, execution, injector, collect_evidence(env, prepared))
+    return ScenarioRun(prepared, machine, execution, collect_evidence(env, prepared))
 
 
 ROLES: dict[str, Role] = {

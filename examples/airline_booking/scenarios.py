@@ -1,25 +1,24 @@
 """The five booking scenarios: how each sets up the world and which faults it injects.
 
 Failures come from the world where that is natural — a sold-out flight has ``seatCapacity``
-0, a declined card is a charge the payment provider refuses — and from fault injection (an
-engine interceptor wrapping the task call) for failures a function cannot be made to have on
-demand: a transient reservation error, a confirmation that keeps failing.
+0, a declined card is a charge the payment provider refuses — and from the framework's fault
+injection (:mod:`saga.testing.faults`, engine interceptors around the task call) for failures a
+function cannot be made to have on demand: a transient reservation error, a confirmation that
+keeps failing. An injected exception reaches the state machine as Lambda would report it.
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from engine.bindings import CallNext, TaskRequest
-from engine.errors import StatesError, error_name_of, lambda_error_cause
+from engine.bindings import Interceptor
 from examples.airline_booking.functions import payments
 from examples.airline_booking.functions.exceptions import (
     BookingConfirmationException,
     BookingReservationException,
 )
+from saga.testing import faults
 
 if TYPE_CHECKING:
     from examples.airline_booking.environment import AirlineEnvironment
@@ -27,56 +26,12 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_SCENARIOS",
     "SCENARIOS",
-    "Fault",
-    "FaultInjector",
     "PreparedRun",
     "Scenario",
 ]
 
 CREATED_AT = "2026-01-15T09:30:00+00:00"
 """The booking's ``createdAt`` in every scenario (the execution input is otherwise unique)."""
-
-
-@dataclass(frozen=True)
-class Fault:
-    """Make one state's task raise ``exception(message)`` instead of running.
-
-    ``times`` limits it to that many invocations (a transient error); ``None`` fails every one.
-    """
-
-    state: str
-    exception: type[Exception]
-    message: str
-    times: int | None = None
-
-
-class FaultInjector:
-    """An engine interceptor that raises a scenario's faults in place of the task call.
-
-    The error is reported the way Lambda reports the exception (its class name, and the
-    ``errorMessage``/``errorType`` cause), so retriers and catchers see exactly what they would.
-    """
-
-    def __init__(self, faults: Sequence[Fault]) -> None:
-        self.faults = tuple(faults)
-        self.injected: Counter[str] = Counter()
-
-    async def __call__(self, request: TaskRequest, call_next: CallNext) -> Any:
-        """Fail the call when a fault applies to this state and has invocations left."""
-        for fault in self.faults:
-            if fault.state != request.state_name:
-                continue
-            if fault.times is None or self.injected[fault.state] < fault.times:
-                self.injected[fault.state] += 1
-                raise _as_states_error(fault.exception(fault.message))
-        return await call_next(request)
-
-
-def _as_states_error(exc: Exception) -> StatesError:
-    try:
-        raise exc
-    except Exception as raised:
-        return StatesError(error_name_of(raised), lambda_error_cause(raised))
 
 
 @dataclass(frozen=True)
@@ -102,11 +57,7 @@ class Scenario:
     seat_capacity: int = 42
     charge_status: payments.ChargeStatus = payments.AUTHORIZED
     amount: int = 24900
-    faults: tuple[Fault, ...] = field(default=())
-
-    def fault_injector(self) -> FaultInjector:
-        """A fresh interceptor for one execution of this scenario."""
-        return FaultInjector(self.faults)
+    faults: tuple[Interceptor, ...] = field(default=())
 
     def prepare(self, env: AirlineEnvironment, run_id: str = "1") -> PreparedRun:
         """Put the flight and the card authorisation in place; build the execution input."""
@@ -156,11 +107,12 @@ SCENARIOS: dict[str, Scenario] = {
                 "the retrier backs off 1 s, then 2 s, and the third attempt succeeds."
             ),
             faults=(
-                Fault(
-                    state="Reserve Booking",
-                    exception=BookingReservationException,
-                    message="Unable to reserve booking: the bookings table is throttling writes",
-                    times=2,
+                faults.raises(
+                    "Reserve Booking",
+                    BookingReservationException(
+                        "Unable to reserve booking: the bookings table is throttling writes"
+                    ),
+                    invocations=[1, 2],
                 ),
             ),
         ),
@@ -190,10 +142,11 @@ SCENARIOS: dict[str, Scenario] = {
                 "is refunded, the booking cancelled and the seat released."
             ),
             faults=(
-                Fault(
-                    state="Confirm Booking",
-                    exception=BookingConfirmationException,
-                    message="Unable to confirm booking: the bookings table is unavailable",
+                faults.raises(
+                    "Confirm Booking",
+                    BookingConfirmationException(
+                        "Unable to confirm booking: the bookings table is unavailable"
+                    ),
                 ),
             ),
         ),

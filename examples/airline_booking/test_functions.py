@@ -7,11 +7,8 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-import anyio
 import pytest
 
-from engine.bindings import TaskRequest
-from engine.errors import StatesError
 from engine.history import HistoryEvent
 from examples.airline_booking.environment import AirlineEnvironment
 from examples.airline_booking.functions import (
@@ -22,7 +19,7 @@ from examples.airline_booking.functions import (
     RefundException,
     _aws,
 )
-from examples.airline_booking.scenarios import SCENARIOS, Fault, FaultInjector
+from examples.airline_booking.scenarios import SCENARIOS
 from examples.airline_booking.trace import error_message, retry_delays, steps_of
 
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
@@ -183,32 +180,6 @@ def test_environment_reads_seat_capacity_and_dead_letters(env: AirlineEnvironmen
     sqs = _aws.client("sqs")
     sqs.send_message(QueueUrl=env.dead_letter_queue_url, MessageBody=json.dumps({"name": "x"}))
     assert env.dead_letters()[-1] == {"name": "x"}
-
-
-def test_fault_injector_fails_the_first_invocations_then_calls_through() -> None:
-    injector = FaultInjector(
-        [Fault("Reserve Booking", BookingCancellationException, "boom", times=2)]
-    )
-    calls: list[str] = []
-
-    async def call_next(request: TaskRequest) -> Any:
-        calls.append(request.state_name)
-        return "booking-id"
-
-    async def invoke(state: str) -> Any:
-        return await injector(TaskRequest(state_name=state, resource="r", payload={}), call_next)
-
-    errors = []
-    for _ in range(2):
-        with pytest.raises(StatesError) as raised:
-            anyio.run(invoke, "Reserve Booking")
-        errors.append(raised.value)
-    assert [e.error for e in errors] == ["BookingCancellationException"] * 2
-    cause = json.loads(errors[0].cause or "")
-    assert (cause["errorType"], cause["errorMessage"]) == ("BookingCancellationException", "boom")
-    assert anyio.run(invoke, "Reserve Booking") == "booking-id"
-    assert anyio.run(invoke, "Collect Payment") == "booking-id"
-    assert calls == ["Reserve Booking", "Collect Payment"]
 
 
 def test_scenarios_are_the_five_of_the_issue() -> None:
