@@ -20,6 +20,7 @@ from engine.errors import RUNTIME, StatesError, error_name_of, lambda_error_caus
 from engine.lambda_shapes import (
     LAMBDA_INVOKE,
     ResourceInfo,
+    activity_name,
     classify_resource,
     lambda_function_name,
     lambda_invoke_response,
@@ -49,7 +50,6 @@ Handler = Callable[..., Any]
 """``event -> result`` (sync or async), or ``(event, context) -> result`` like a Lambda handler."""
 
 _DEFAULT_LAMBDA_TIMEOUT = 900.0
-_ACTIVITY = re.compile(r"^arn:[^:]+:states:[^:]*:[^:]*:activity:(?P<name>.+)$")
 _PARTIAL_FUNCTION = re.compile(r"(?:^|:)function:(?P<name>[^:]+)(?::(?P<qualifier>[^:]+))?$")
 
 
@@ -374,7 +374,8 @@ def _resolve_lambda_invoke(
 
 def _handler_keys(resource: str, info: ResourceInfo) -> tuple[list[str], str]:
     """Handler keys for a non-``lambda:invoke`` resource, in lookup order, and its function name."""
-    keys = [resource, *placeholder_names(resource)]
+    placeholder = placeholder_names(resource)
+    keys = [resource, *placeholder]
     function_name = resource
     function = lambda_function_name(resource)
     if function is not None:
@@ -382,12 +383,11 @@ def _handler_keys(resource: str, info: ResourceInfo) -> tuple[list[str], str]:
         keys += [f"{name}:{qualifier}"] if qualifier else []
         keys += [name, *placeholder_names(name)]
         function_name = name
-    placeholder = placeholder_names(resource)
     if placeholder:
         function_name = placeholder[-1]
-    activity = _ACTIVITY.match(resource)
+    activity = activity_name(resource)
     if activity is not None:
-        keys.append(activity["name"])
+        keys.append(activity)
     if info.base_resource != resource:
         keys.append(info.base_resource)
     return list(dict.fromkeys(keys)), function_name

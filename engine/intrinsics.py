@@ -80,7 +80,7 @@ _HASHES: Final = {
 
 _START = re.compile(r"States\.[A-Za-z0-9]+\s*\(")
 _NAME = re.compile(r"States\.[A-Za-z0-9]+")
-_NUMBER = re.compile(r"-?\d+(\.\d+)?([eE][+-]?\d+)?")
+_NUMBER = re.compile(r"-?\d+(\.\d+)?([eE][+-]?\d+)?", re.ASCII)
 _KEYWORD = re.compile(r"(true|false|null)\b")
 
 
@@ -278,10 +278,6 @@ def _fail(name: str, message: str) -> StatesError:
     return StatesError(RUNTIME, f"Invalid arguments in {name}: {message}")
 
 
-def _describe(value: Any) -> str:
-    return compact_json(value)
-
-
 def _is_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
@@ -295,25 +291,25 @@ def java_round(value: float) -> int:
 
 def _integer(name: str, what: str, value: Any) -> int:
     if not _is_number(value) or (isinstance(value, float) and not math.isfinite(value)):
-        raise _fail(name, f"the {what} must be a number, got {_describe(value)}")
+        raise _fail(name, f"the {what} must be a number, got {compact_json(value)}")
     return java_round(value)
 
 
 def _array(name: str, what: str, value: Any) -> list[Any]:
     if not isinstance(value, list):
-        raise _fail(name, f"the {what} must be an array, got {_describe(value)}")
+        raise _fail(name, f"the {what} must be an array, got {compact_json(value)}")
     return value
 
 
 def _string(name: str, what: str, value: Any) -> str:
     if not isinstance(value, str):
-        raise _fail(name, f"the {what} must be a string, got {_describe(value)}")
+        raise _fail(name, f"the {what} must be a string, got {compact_json(value)}")
     return value
 
 
 def _object(name: str, what: str, value: Any) -> dict[str, Any]:
     if not isinstance(value, dict):
-        raise _fail(name, f"the {what} must be an object, got {_describe(value)}")
+        raise _fail(name, f"the {what} must be an object, got {compact_json(value)}")
     return value
 
 
@@ -456,7 +452,7 @@ def _json_merge(name: str, args: list[Any]) -> dict[str, Any]:
     right = _object(name, "second argument", args[1])
     deep = args[2]
     if not isinstance(deep, bool):
-        raise _fail(name, f"the third argument must be a boolean, got {_describe(deep)}")
+        raise _fail(name, f"the third argument must be a boolean, got {compact_json(deep)}")
     if deep:
         raise _fail(name, "deep merging is not supported; pass false")
     return {**left, **right}

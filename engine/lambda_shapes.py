@@ -12,6 +12,7 @@ from typing import Any, Final, Literal
 __all__ = [
     "LAMBDA_INVOKE",
     "ResourceInfo",
+    "activity_name",
     "classify_resource",
     "lambda_function_name",
     "lambda_invoke_response",
@@ -25,7 +26,7 @@ LAMBDA_INVOKE: Final = "arn:aws:states:::lambda:invoke"
 _LEGACY_LAMBDA = re.compile(
     r"^arn:[^:]+:lambda:.*:function:(?P<name>[^:]+)(?::(?P<qualifier>[^:]+))?$"
 )
-_ACTIVITY = re.compile(r"^arn:[^:]+:states:[^:]*:[^:]*:activity:.+$")
+_ACTIVITY = re.compile(r"^arn:[^:]+:states:[^:]*:[^:]*:activity:(?P<name>.+)$")
 _SERVICE = re.compile(r"^arn:[^:]+:states:::(?P<service>.+):(?P<action>[^:]+)$")
 _PLACEHOLDER = re.compile(r"^\$\{(?P<name>[^}]+)\}$")
 _PATTERNS: Final = {".sync:2": "sync:2", ".sync": "sync", ".waitForTaskToken": "waitForTaskToken"}
@@ -88,6 +89,12 @@ def classify_resource(resource: str) -> ResourceInfo:
         base_resource=base,
         arn=resource,
     )
+
+
+def activity_name(resource: str) -> str | None:
+    """The activity name of an activity ARN (None for anything else)."""
+    match = _ACTIVITY.match(resource)
+    return None if match is None else match["name"]
 
 
 def lambda_function_name(reference: str) -> tuple[str, str | None] | None:

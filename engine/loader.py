@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from engine._schema_messages import json_type
 from engine.diagnostics import DefinitionError, Diagnostic
 from engine.model import StateMachine
 
@@ -80,7 +81,7 @@ def load(
         document = substitute(document, substitutions)
     if not isinstance(document, dict):
         raise DefinitionError(
-            [Diagnostic("INVALID_TYPE", "", f"expected a JSON object, got {_json_type(document)}")]
+            [Diagnostic("INVALID_TYPE", "", f"expected a JSON object, got {json_type(document)}")]
         )
     try:
         machine = StateMachine.model_validate(document, by_alias=True, by_name=False)
@@ -134,17 +135,3 @@ class _NonFiniteNumberError(ValueError):
 
 def _reject_constant(text: str) -> Any:
     raise _NonFiniteNumberError(text)
-
-
-def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    return "object"

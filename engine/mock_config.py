@@ -17,14 +17,14 @@ from __future__ import annotations
 import itertools
 import json
 import re
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from engine.bindings import TaskRequest
+from engine.bindings import CallNext, TaskRequest
 from engine.errors import RUNTIME, StatesError
 
 __all__ = [
@@ -227,9 +227,7 @@ class MockConfigInterceptor:
         """Whether ``state_name`` is answered by this test case."""
         return state_name in self.states
 
-    async def __call__(
-        self, request: TaskRequest, call_next: Callable[[TaskRequest], Awaitable[Any]]
-    ) -> Any:
+    async def __call__(self, request: TaskRequest, call_next: CallNext) -> Any:
         """The mocked ``Return``, a ``StatesError`` for ``Throw``, or the real call."""
         name = self.states.get(request.state_name)
         if name is None:

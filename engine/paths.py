@@ -44,7 +44,7 @@ _MISSING: Final = object()
 
 _VARIABLE_NAME = re.compile(r"[^\W\d]\w*")
 _DOT_NAME = re.compile(r"""[^.\[\]()\s'"*?@,:|&+`~=!<>/]+""")
-_INDEX = re.compile(r"\[\s*(-?\d+)\s*\]")
+_INDEX = re.compile(r"\[\s*(-?\d+)\s*\]", re.ASCII)
 
 
 class PathNotFound(StatesError):
@@ -222,7 +222,8 @@ _OUTSIDE = re.compile(r"""(?:\.\.?(?:[^.\[\]()\s'"?@,:|&+`~=!<>/]+|\*)?)*""")
 _QUOTED = r"""(?:'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")"""
 _BRACKET = re.compile(
     rf"""\*|-?\d+(?:\s*,\s*-?\d+)*|-?\d*\s*:\s*-?\d*(?:\s*:\s*-?\d*)?"""
-    rf"""|{_QUOTED}(?:\s*,\s*{_QUOTED})*|\?\s*\(.*\)"""
+    rf"""|{_QUOTED}(?:\s*,\s*{_QUOTED})*|\?\s*\(.*\)""",
+    re.ASCII,
 )
 
 
@@ -358,7 +359,9 @@ def _walk(parsed: _Path, data: Any, context: Any, variables: Mapping[str, Any] |
     return node
 
 
-def _not_found(parsed: _Path, data: Any, context: Any, variables: Mapping[str, Any] | None) -> Any:
+def _not_found(
+    parsed: _Path, data: Any, context: Any, variables: Mapping[str, Any] | None
+) -> PathNotFound:
     """The PathNotFound for a reference path that selected nothing, with Jayway-style detail."""
     steps = parsed.steps or ()
     node = _root_value(parsed, data, context, variables)

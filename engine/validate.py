@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
@@ -21,7 +20,9 @@ from engine._schema_messages import (
     json_type,
 )
 from engine._validate_graph import Edge, Scope, check_graph
+from engine.choice import is_timestamp
 from engine.diagnostics import Diagnostic, Severity
+from engine.errors import ALL
 from engine.intrinsics import intrinsic_syntax_error
 from engine.model import (
     CHOICE_OPERATORS,
@@ -39,6 +40,7 @@ from engine.model import (
     WaitState,
 )
 from engine.paths import is_valid_path, is_valid_reference_path, is_valid_result_path
+from engine.retry import JITTER_FULL, JITTER_NONE
 
 __all__ = ["CODES", "PREDEFINED_ERRORS", "diagnostics_from_validation_error", "validate_machine"]
 
@@ -146,8 +148,7 @@ _INTEGRATION_PREFIXES = {
 _OPTIMISED_RESOURCE = re.compile(r"^arn:aws[\w-]*:states:::(?P<service>[a-z0-9]+):")
 _PATH_HINT = "expected '$', '$.field', '$$.Context' or '$variable' syntax"
 _TIMESTAMP_HINT = "expected RFC 3339 such as '2016-03-14T01:59:00Z'"
-_VARIABLE_NAME = re.compile(r"^[^\W\d]\w*$")
-_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})$")
+_VARIABLE_NAME = re.compile(r"[^\W\d]\w*")
 
 
 def validate_machine(machine: StateMachine) -> list[Diagnostic]:
@@ -169,17 +170,6 @@ def _set_fields(obj: BaseModel) -> dict[str, Any]:
 
 def _is_expression(value: object) -> bool:
     return isinstance(value, str) and value.startswith("{%") and value.endswith("%}")
-
-
-def _is_timestamp(text: str) -> bool:
-    """Whether ``text`` is a timestamp as ASL accepts it (RFC 3339, uppercase ``T``, offset)."""
-    if not _TIMESTAMP.match(text):
-        return False
-    try:
-        datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return False
-    return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -446,8 +436,7 @@ class _Checker:
                 self._add(
                     "INVALID_PATH",
                     location,
-                    f"{value!r} is not a valid Path; expected '$', '$.field', '$$.Context' "
-                    "or '$variable' syntax",
+                    f"{value!r} is not a valid Path; {_PATH_HINT}",
                 )
         else:
             problem = intrinsic_syntax_error(value)
@@ -491,7 +480,7 @@ class _Checker:
     def _assign(self, assign: Mapping[str, Any], location: str, jsonpath: bool) -> None:
         for key in assign:
             name = key[:-2] if jsonpath and key.endswith(".$") else key
-            if not _VARIABLE_NAME.match(name) or len(name) > MAX_STATE_NAME or name == "states":
+            if not _VARIABLE_NAME.fullmatch(name) or len(name) > MAX_STATE_NAME or name == "states":
                 self._add(
                     "INVALID_VARIABLE_NAME",
                     join(location, key),
@@ -522,7 +511,7 @@ class _Checker:
             self._add("EMPTY_ARRAY", where, "ErrorEquals is empty; expected at least one name")
         for position, error in enumerate(names):
             error_location = join(where, position)
-            if error == "States.ALL":
+            if error == ALL:
                 if len(names) > 1:
                     self._add(
                         "STATES_ALL_NOT_ALONE",
@@ -571,7 +560,7 @@ class _Checker:
                     retrier.max_delay_seconds, join(where, "MaxDelaySeconds"), 1, MAX_DELAY_SECONDS
                 )
             jitter = retrier.jitter_strategy
-            if jitter is not None and jitter not in ("FULL", "NONE"):
+            if jitter is not None and jitter not in (JITTER_FULL, JITTER_NONE):
                 self._add(
                     "INVALID_VALUE",
                     join(where, "JitterStrategy"),
@@ -664,7 +653,7 @@ class _Checker:
         if (
             isinstance(timestamp, str)
             and not (not jsonpath and _is_expression(timestamp))
-            and not _is_timestamp(timestamp)
+            and not is_timestamp(timestamp)
         ):
             self._add(
                 "INVALID_TIMESTAMP",
@@ -805,7 +794,7 @@ class _Checker:
                 key.startswith("Timestamp")
                 and not key.endswith("Path")
                 and isinstance(value, str)
-                and not _is_timestamp(value)
+                and not is_timestamp(value)
             ):
                 self._add(
                     "INVALID_TIMESTAMP",

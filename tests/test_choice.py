@@ -232,6 +232,8 @@ def test_boolean_equals(value: Any, operand: bool, expected: bool) -> None:
         ("2016-03-14T01:60:00Z", False),
         ("2016-03-14T01:59:00+0100", False),
         ("2016-03-14T01:59:00+24:00", False),
+        ("2016-03-14T01:59:00+05:60", False),
+        ("\u0662\u0660\u0661\u0666-03-14T01:59:00Z", False),
         ("2016-03-14", False),
         ("2016-3-14T01:59:00Z", False),
         ("", False),

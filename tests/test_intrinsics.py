@@ -164,6 +164,7 @@ def test_nesting_up_to_ten_levels() -> None:
         ("States.Array", "expected '(' after States.Array"),
         ("States.Array(-)", "unexpected '-'"),
         ("States.Array(True)", "unexpected 'T'"),
+        ("States.Array(\u0663)", "unexpected '\u0663'"),
     ],
 )
 def test_syntax_errors(text: str, fragment: str | None) -> None:

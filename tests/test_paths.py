@@ -311,6 +311,8 @@ def test_valid_paths(path: str) -> None:
         "States.Array(1)",
         "$[abc]",
         "$1",
+        "$.a[\u0663]",
+        "$.a[1:\u0663]",
     ],
 )
 def test_invalid_paths(path: str) -> None:

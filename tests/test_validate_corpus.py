@@ -276,6 +276,11 @@ INVALID: list[tuple[str, Doc, list[tuple[str, str]]]] = [
         _one({"Type": "Pass", "End": True, "Assign": {"1st": 1}}),
         [("INVALID_VARIABLE_NAME", "/States/Only/Assign/1st")],
     ),
+    (
+        "assign-variable-name-with-newline",
+        _one({"Type": "Pass", "End": True, "Assign": {"x\n": 1}}),
+        [("INVALID_VARIABLE_NAME", "/States/Only/Assign/x\n")],
+    ),
     # -- Choice ----------------------------------------------------------------------------------
     (
         "choice-rule-without-operator",
@@ -352,6 +357,11 @@ INVALID: list[tuple[str, Doc, list[tuple[str, str]]]] = [
     (
         "wait-bad-timestamp",
         _one({"Type": "Wait", "Timestamp": "2016-03-14t01:59:00z", "End": True}, "W"),
+        [("INVALID_TIMESTAMP", "/States/W/Timestamp")],
+    ),
+    (
+        "wait-timestamp-offset-minutes-out-of-range",
+        _one({"Type": "Wait", "Timestamp": "2016-03-14T01:59:00+05:60", "End": True}, "W"),
         [("INVALID_TIMESTAMP", "/States/W/Timestamp")],
     ),
     (

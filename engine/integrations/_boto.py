@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 import os
 import threading
 from collections.abc import Callable, Mapping
@@ -15,6 +14,7 @@ import anyio.to_thread
 
 from engine.errors import StatesError
 from engine.lambda_shapes import sdk_metadata
+from engine.paths import compact_json
 
 if TYPE_CHECKING:
     from engine.bindings import TaskRequest
@@ -23,9 +23,10 @@ __all__ = [
     "Operation",
     "ServiceIntegration",
     "as_json_text",
+    "call_api",
     "clear_client_cache",
     "client_for",
-    "only_supported",
+    "message_operation",
     "with_metadata",
 ]
 
@@ -223,29 +224,40 @@ def client_for(service: str) -> Any:
     return _CLIENTS.get(service)
 
 
-def only_supported(client: Any, operation: str, parameters: dict[str, Any]) -> dict[str, Any]:
-    """The parameters the API accepts; Step Functions drops other keys instead of failing."""
+def call_api(client: Any, operation: str, parameters: Mapping[str, Any]) -> Any:
+    """Call the API ``operation`` (``"PutItem"``) with only the parameters it accepts.
+
+    Step Functions drops keys the API does not know instead of failing.
+    """
+    from botocore import xform_name
+
     members = client.meta.service_model.operation_model(operation).input_shape.members
-    return {key: value for key, value in parameters.items() if key in members}
+    accepted = {key: value for key, value in parameters.items() if key in members}
+    return getattr(client, xform_name(operation))(**accepted)
 
 
 def as_json_text(value: Any) -> Any:
     """Objects and arrays as the compact JSON text Step Functions sends; strings unchanged."""
-    if isinstance(value, str):
-        return value
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return value if isinstance(value, str) else compact_json(value)
 
 
-def with_metadata(
-    response: Mapping[str, Any], keys: tuple[str, ...] | None = None
-) -> dict[str, Any]:
+def message_operation(
+    service: str, error_prefix: str, java_service: str, api: str, body: str
+) -> Operation:
+    """An integration sending one message: ``body`` as JSON text, the response with metadata."""
+
+    def call(client: Any, parameters: dict[str, Any], context: Mapping[str, Any]) -> Any:
+        if body in parameters:
+            parameters[body] = as_json_text(parameters[body])
+        return with_metadata(call_api(client, api, parameters))
+
+    return Operation(service, error_prefix, java_service, call)
+
+
+def with_metadata(response: Mapping[str, Any]) -> dict[str, Any]:
     """The API response as Step Functions returns it: its fields and ``Sdk*Metadata``, sorted."""
     meta = response.get("ResponseMetadata", {})
-    fields = {
-        key: value
-        for key, value in response.items()
-        if key != "ResponseMetadata" and (keys is None or key in keys)
-    }
+    fields = {key: value for key, value in response.items() if key != "ResponseMetadata"}
     headers = {str(k): str(v) for k, v in dict(meta.get("HTTPHeaders", {})).items()}
     request_id = str(meta.get("RequestId", ""))
     merged = {**fields, **sdk_metadata(request_id, headers, int(meta.get("HTTPStatusCode", 200)))}

@@ -6,7 +6,7 @@ import base64
 from collections.abc import Mapping
 from typing import Any, Final
 
-from engine.integrations._boto import Operation, only_supported, with_metadata
+from engine.integrations._boto import Operation, call_api, with_metadata
 
 __all__ = ["OPERATIONS"]
 
@@ -22,24 +22,16 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def _operation(action: str, method: str) -> Operation:
+def _operation(action: str) -> Operation:
     api = action[:1].upper() + action[1:]
 
     def call(client: Any, parameters: dict[str, Any], context: Mapping[str, Any]) -> Any:
-        response = getattr(client, method)(**only_supported(client, api, parameters))
-        return _jsonable(with_metadata(response))
+        return _jsonable(with_metadata(call_api(client, api, parameters)))
 
     return Operation("dynamodb", "DynamoDB", "AmazonDynamoDBv2", call)
 
 
-_METHODS: Final[dict[str, str]] = {
-    "getItem": "get_item",
-    "putItem": "put_item",
-    "updateItem": "update_item",
-    "deleteItem": "delete_item",
-}
-
 OPERATIONS: Final[dict[str, Operation]] = {
-    f"arn:aws:states:::dynamodb:{action}": _operation(action, method)
-    for action, method in _METHODS.items()
+    f"arn:aws:states:::dynamodb:{action}": _operation(action)
+    for action in ("getItem", "putItem", "updateItem", "deleteItem")
 }

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any, Final
 
 from engine.errors import StatesError
-from engine.integrations._boto import Operation, as_json_text, only_supported
+from engine.integrations._boto import Operation, as_json_text, call_api
+from engine.paths import compact_json
 
 __all__ = ["FAILED_ENTRY", "OPERATIONS"]
 
@@ -42,10 +42,10 @@ def _put_events(client: Any, parameters: dict[str, Any], context: Mapping[str, A
     if isinstance(entries, list):
         arns = _context_arns(context)
         parameters["Entries"] = [_entry(entry, arns) for entry in entries]
-    response = client.put_events(**only_supported(client, "PutEvents", parameters))
+    response = call_api(client, "PutEvents", parameters)
     result = {key: response[key] for key in sorted(response) if key != "ResponseMetadata"}
     if result.get("FailedEntryCount", 0):
-        raise StatesError(FAILED_ENTRY, json.dumps(result, separators=(",", ":")))
+        raise StatesError(FAILED_ENTRY, compact_json(result))
     return result
 
 

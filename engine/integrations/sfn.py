@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from engine.integrations._boto import Operation, as_json_text, only_supported, with_metadata
+from engine.integrations._boto import Operation, as_json_text, call_api, with_metadata
 
 __all__ = ["OPERATIONS", "render_date"]
 
@@ -31,7 +31,7 @@ def _task_key(name: str) -> str:
 def _start_execution(client: Any, parameters: dict[str, Any], context: Mapping[str, Any]) -> Any:
     request = {_api_key(key): value for key, value in parameters.items()}
     request["input"] = as_json_text(request.get("input", {}))
-    response = client.start_execution(**only_supported(client, "StartExecution", request))
+    response = call_api(client, "StartExecution", request)
     result = with_metadata(
         {
             (key if key == "ResponseMetadata" else _task_key(key)): value
