@@ -46,7 +46,7 @@ from saga.saga import OriginalError, ParallelGroup, Saga, Unit
 from saga.steps import ALL, MAX_NAME_LENGTH, LambdaInvoke, Step, Unset
 from saga.templates import compile_template
 
-__all__ = ["compile_saga", "saga_handlers"]
+__all__ = ["compile_saga", "compile_with_handlers", "saga_handlers"]
 
 
 def compile_saga(saga: Saga) -> StateMachine:
@@ -121,13 +121,18 @@ def compile_saga(saga: Saga) -> StateMachine:
 def saga_handlers(saga: Saga) -> dict[str, Callable[..., Any]]:
     """The Python actions of the states ``saga`` compiles to, keyed as the engine's binding
     lookup expects (steps left out as unreachable are not included)."""
+    return compile_with_handlers(saga)[1]
+
+
+def compile_with_handlers(saga: Saga) -> tuple[StateMachine, dict[str, Callable[..., Any]]]:
+    """The compiled machine and the Python actions of its states, from one compilation."""
     machine = compile_saga(saga)
     emitted = set(machine.states)
     for state in machine.states.values():
         if isinstance(state, ParallelState):
             for branch in state.branches:
                 emitted |= set(branch.states)
-    return _handler_map(saga, emitted)
+    return machine, _handler_map(saga, emitted)
 
 
 def _handler_map(saga: Saga, emitted: set[str] | None = None) -> dict[str, Callable[..., Any]]:

@@ -18,6 +18,7 @@ from engine.loader import with_substitutions
 from engine.local_engine import LocalEngine, run
 
 if TYPE_CHECKING:
+    from engine.model import StateMachine
     from saga.saga import Saga
 
 __all__ = ["ClockOption", "make_clock", "run_saga", "run_saga_async", "saga_engine"]
@@ -37,10 +38,16 @@ def make_clock(clock: ClockOption) -> Clock:
     raise ValueError(f"clock must be 'real', 'virtual' or a Clock, got {clock!r}")
 
 
-def _handlers(
-    saga: Saga, extra: Mapping[str, Callable[..., Any]] | None
-) -> dict[str, Callable[..., Any]]:
-    return {**saga.handlers(), **(extra or {})}
+def _compiled(
+    saga: Saga,
+    extra: Mapping[str, Callable[..., Any]] | None,
+    substitutions: Mapping[str, str] | None,
+) -> tuple[StateMachine, dict[str, Callable[..., Any]]]:
+    """The machine to run (placeholders filled) and its handlers, from one compilation."""
+    from saga.compile import compile_with_handlers
+
+    machine, actions = compile_with_handlers(saga)
+    return with_substitutions(machine, substitutions), {**actions, **(extra or {})}
 
 
 def run_saga(
@@ -63,10 +70,11 @@ def run_saga(
     :class:`~saga.errors.SagaDefinitionError` for a saga that cannot compile and
     :class:`~engine.diagnostics.DefinitionError` when a resource has nothing bound to it.
     """
+    machine, actions = _compiled(saga, handlers, substitutions)
     return run(
-        with_substitutions(saga.to_state_machine(), substitutions),
+        machine,
         input,
-        handlers=_handlers(saga, handlers),
+        handlers=actions,
         name=name,
         clock=make_clock(clock),
         seed=seed,
@@ -87,9 +95,10 @@ def saga_engine(
     """A :class:`~engine.local_engine.LocalEngine` bound to the Python actions of ``sagas``, for
     running many executions side by side::
 
+        machine = orders.to_state_machine()
         async with saga_engine(orders, refunds) as engine:
-            first = await engine.start_execution(orders.to_state_machine(), {"id": 1})
-            second = await engine.start_execution(orders.to_state_machine(), {"id": 2})
+            first = await engine.start_execution(machine, {"id": 1})
+            second = await engine.start_execution(machine, {"id": 2})
             print((await first.result()).status, (await second.result()).status)
     """
     merged: dict[str, Callable[..., Any]] = {}
@@ -123,11 +132,10 @@ async def run_saga_async(
     substitutions: Mapping[str, str] | None = None,
 ) -> Execution:
     """Like :func:`run_saga`, awaited from async code (anyio: asyncio or trio)."""
-    machine = with_substitutions(saga.to_state_machine(), substitutions)
-    async with saga_engine(
-        saga,
-        handlers=handlers,
-        clock=clock,
+    machine, actions = _compiled(saga, handlers, substitutions)
+    async with LocalEngine(
+        clock=make_clock(clock),
+        handlers=actions,
         seed=seed,
         interceptors=interceptors,
         bindings=bindings,

@@ -46,8 +46,9 @@ from saga.steps import (
     path_problems,
     retry_list_problems,
     retry_tuple,
+    template_option_problems,
 )
-from saga.templates import Template, template_problems
+from saga.templates import Template
 
 if TYPE_CHECKING:
     from engine.bindings import Interceptor, TaskBinding
@@ -154,14 +155,7 @@ class ParallelGroup:
         problems += path_problems("input_path", self.input_path, result=False)
         problems += path_problems("result_path", self.result_path, result=True)
         problems += path_problems("error_path", self.error_path, result=True)
-        for name in ("parameters", "result_selector"):
-            value = getattr(self, name)
-            if isinstance(value, Unset):
-                continue
-            if not isinstance(value, Mapping):
-                problems.append(f"{name} must be a JSON object (a dict)")
-            else:
-                problems += template_problems(value, name)
+        problems += template_option_problems(self)
         if not isinstance(self.compensate_self, bool):
             problems.append(f"compensate_self is {self.compensate_self!r}; use True or False")
         if problems:

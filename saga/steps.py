@@ -59,6 +59,7 @@ __all__ = [
     "path_problems",
     "retry_list_problems",
     "retry_tuple",
+    "template_option_problems",
 ]
 
 P = ParamSpec("P")
@@ -445,7 +446,7 @@ def _check_options(step: Step, options: Mapping[str, Any]) -> None:
     problems += _retry_problems(step, options)
     problems += _seconds_problems(step)
     problems += _path_problems(step, options)
-    problems += _template_option_problems(step)
+    problems += template_option_problems(step)
     problems += _catch_problems(step, options)
     for flag in ("compensate_self", "continue_on_error"):
         if flag in options and not isinstance(options[flag], bool):
@@ -555,10 +556,11 @@ def _path_problems(step: Step, options: Mapping[str, Any]) -> list[str]:
     return problems
 
 
-def _template_option_problems(step: Step) -> list[str]:
+def template_option_problems(unit: Step | ParallelGroup) -> list[str]:
+    """Problems of ``parameters`` and ``result_selector`` (shared by steps and parallel groups)."""
     problems: list[str] = []
     for name in ("parameters", "result_selector"):
-        value = getattr(step, name)
+        value = getattr(unit, name)
         if isinstance(value, Unset):
             continue
         if not isinstance(value, Mapping):

@@ -5,11 +5,19 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+from types import ModuleType
 from typing import Any
 
 from saga.cli._common import UsageError
 
-__all__ = ["import_target"]
+__all__ = ["import_module", "import_target"]
+
+
+def import_module(name: str) -> ModuleType:
+    """Import module ``name`` with the current directory importable (as ``python -m`` has it)."""
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    return importlib.import_module(name)
 
 
 def import_target(text: str, expected: str) -> Any:
@@ -17,10 +25,8 @@ def import_target(text: str, expected: str) -> Any:
     module_name, _, attribute = text.partition(":")
     if not module_name or not attribute:
         raise UsageError(f"TARGET {text!r}: expected {expected}")
-    if os.getcwd() not in sys.path:
-        sys.path.insert(0, os.getcwd())
     try:
-        value: Any = importlib.import_module(module_name)
+        value: Any = import_module(module_name)
     except ImportError as exc:
         raise UsageError(f"TARGET {text!r}: cannot import {module_name!r}: {exc}") from None
     for part in attribute.split("."):

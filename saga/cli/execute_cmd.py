@@ -10,7 +10,6 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from engine.clock import Clock, RealClock, VirtualClock
 from engine.diagnostics import DefinitionError
 from engine.execution import Execution
 from engine.loader import load
@@ -23,8 +22,10 @@ from saga.cli._execution import (
     print_diagnostics,
     report_execution,
 )
+from saga.cli._targets import import_module
+from saga.running import make_clock
 
-__all__ = ["load_handlers", "make_clock", "parse_substitutions", "register"]
+__all__ = ["load_handlers", "parse_substitutions", "register"]
 
 
 def register(subparsers: Any) -> None:
@@ -69,11 +70,6 @@ def parse_substitutions(items: list[str]) -> dict[str, str]:
     return substitutions
 
 
-def make_clock(kind: str) -> Clock:
-    """The clock a ``--clock`` value names."""
-    return RealClock() if kind == "real" else VirtualClock()
-
-
 def _import_module(spec: str) -> Any:
     path = Path(spec)
     if spec.endswith(".py") or path.is_file():
@@ -92,9 +88,7 @@ def _import_module(spec: str) -> Any:
         finally:
             sys.path.remove(directory)
         return module
-    if str(Path.cwd()) not in sys.path:
-        sys.path.insert(0, str(Path.cwd()))
-    return importlib.import_module(spec)
+    return import_module(spec)
 
 
 def load_handlers(spec: str) -> dict[str, Callable[..., Any]]:

@@ -15,7 +15,7 @@ import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from engine.bindings import Interceptor
 from engine.clock import Clock
@@ -128,10 +128,10 @@ def _interceptors(record: StoredExecution, override: str | None) -> list[Interce
 # -- the command ----------------------------------------------------------------------------------
 
 
-def _clock(kind: str | None) -> Clock | None:
+def _clock(kind: Literal["real", "virtual"] | None) -> Clock | None:
     if kind is None:
         return None
-    from saga.cli.execute_cmd import make_clock
+    from saga.running import make_clock
 
     return make_clock(kind)
 

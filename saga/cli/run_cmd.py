@@ -85,14 +85,16 @@ def _run_durable(
     from engine.local_engine import run
     from saga.cli.executions_cmd import open_store_option
     from saga.cli.resume_cmd import saga_ref
+    from saga.compile import compile_with_handlers
     from saga.running import make_clock
 
+    machine, handlers = compile_with_handlers(saga)
     store = open_store_option(args.store)
     try:
         return run(
-            saga.to_state_machine(),
+            machine,
             data,
-            handlers=saga.handlers(),
+            handlers=handlers,
             name=args.name,
             clock=make_clock(args.clock),
             interceptors=interceptors,

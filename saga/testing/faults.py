@@ -28,7 +28,7 @@ from engine.bindings import Interceptor, TaskRequest, task_error
 from engine.clock import Clock
 from engine.errors import RUNTIME, TIMEOUT, StatesError
 from engine.lambda_shapes import classify_resource
-from engine.mock_config import MockConfigInterceptor, load_mock_config
+from engine.mock_config import MockConfig, MockConfigInterceptor, load_mock_config
 
 __all__ = [
     "AWS_DEFAULT_TASK_TIMEOUT",
@@ -40,6 +40,7 @@ __all__ = [
     "Raises",
     "Returns",
     "bind_clock",
+    "config_state_machine",
     "fails",
     "hangs",
     "mock_config",
@@ -285,14 +286,21 @@ def mock_config(
     """
     config = load_mock_config(source)
     if state_machine is None:
-        machines = sorted(config.state_machines)
-        if len(machines) != 1:
-            raise ValueError(
-                f"{config.source}: name the state machine of test case {test_case!r} "
-                f"(defined: {', '.join(machines) or 'none'})"
-            )
-        state_machine = machines[0]
+        state_machine = config_state_machine(config, test_case)
     return MockConfigInterceptor(config, state_machine, test_case)
+
+
+def config_state_machine(config: MockConfig, test_case: str, preferred: str | None = None) -> str:
+    """``preferred`` when the mock config defines it, else the config's only state machine."""
+    if preferred is not None and preferred in config.state_machines:
+        return preferred
+    machines = sorted(config.state_machines)
+    if len(machines) != 1:
+        raise ValueError(
+            f"{config.source}: name the state machine of test case {test_case!r} "
+            f"(defined: {', '.join(machines) or 'none'})"
+        )
+    return machines[0]
 
 
 def bind_clock(faults: Iterable[Interceptor], clock: Clock) -> list[Interceptor]:

@@ -11,7 +11,7 @@ import zlib
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, Final, TypeAlias
+from typing import Any, Final, NamedTuple, TypeAlias
 
 import anyio.lowlevel
 
@@ -22,10 +22,11 @@ from engine.loader import load, with_substitutions
 from engine.local_engine import LocalEngine, run
 from engine.mock_config import MockConfigInterceptor, load_mock_config
 from engine.model import StateMachine
+from saga.compile import compile_with_handlers
 from saga.saga import Saga
 from saga.testing.clock import TestClock
-from saga.testing.faults import bind_clock
-from saga.testing.loading import import_target
+from saga.testing.faults import bind_clock, config_state_machine
+from saga.testing.loading import import_target, resolve_path
 
 __all__ = ["DEFAULT_SEED", "RunTarget", "SagaTestEngine", "execution_name_prefix"]
 
@@ -34,6 +35,16 @@ DEFAULT_SEED: Final = 0
 
 RunTarget: TypeAlias = Saga | StateMachine | Mapping[str, Any] | str | Path
 """A saga, an ASL model, a parsed definition, ``module:attribute`` of a saga, or an ASL file."""
+
+
+class _RunPlan(NamedTuple):
+    """A prepared run: the machine, its handlers and fault plan, the state machine's name."""
+
+    machine: StateMachine
+    handlers: dict[str, Callable[..., Any]]
+    interceptors: list[Interceptor]
+    machine_name: str | None
+
 
 _NAME_LIMIT: Final = 80
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.=+@-]+")
@@ -114,8 +125,8 @@ class SagaTestEngine:
                 raise TypeError(f"{target!r} is a {type(value).__name__}, not a Saga")
             target = value
         if isinstance(target, Saga):
-            machine = with_substitutions(target.to_state_machine(), substitutions)
-            return machine, target.handlers(), target.name
+            machine, actions = compile_with_handlers(target)
+            return with_substitutions(machine, substitutions), actions, target.name
         if isinstance(target, StateMachine):
             return with_substitutions(target, substitutions), {}, None
         if isinstance(target, str | Path):
@@ -139,27 +150,31 @@ class SagaTestEngine:
             config = load_mock_config(
                 mock_config if isinstance(mock_config, Mapping) else self._path(mock_config)
             )
-            machines = sorted(config.state_machines)
-            if state_machine_name is not None and state_machine_name in config.state_machines:
-                name = state_machine_name
-            elif len(machines) == 1:
-                name = machines[0]
-            else:
-                raise ValueError(
-                    f"{config.source}: which state machine's test case {test_case!r}? "
-                    f"(defined: {', '.join(machines) or 'none'})"
-                )
+            name = config_state_machine(config, test_case, state_machine_name)
             plan.append(MockConfigInterceptor(config, name, test_case))
         return plan
 
     def _path(self, path: str | Path) -> Path:
         """``path`` as given when it exists, else found in the search paths (the test's folder)."""
-        candidate = Path(path)
-        if candidate.is_absolute() or candidate.exists():
-            return candidate
-        return next(
-            (d / candidate for d in self.search_paths if (d / candidate).exists()), candidate
+        return resolve_path(path, self.search_paths)
+
+    def _plan(
+        self,
+        target: RunTarget,
+        substitutions: Mapping[str, str] | None,
+        faults: Iterable[Interceptor],
+        *,
+        handlers: Mapping[str, Callable[..., Any]] | None,
+        mock_config: str | Path | Mapping[str, Any] | None,
+        test_case: str | None,
+    ) -> _RunPlan:
+        """What :meth:`run` and :meth:`run_async` hand the engine: machine, handlers, faults."""
+        machine, own, machine_name = self.prepare(target, substitutions)
+        interceptors = self.interceptors(
+            faults, mock_config=mock_config, test_case=test_case, state_machine_name=machine_name
         )
+        merged = {**own, **self.handlers, **(handlers or {})}
+        return _RunPlan(machine, merged, interceptors, machine_name)
 
     # -- running ----------------------------------------------------------------------------
 
@@ -177,21 +192,23 @@ class SagaTestEngine:
     ) -> Execution:
         """Run one execution to its end (from synchronous code) and return its record."""
         _refuse_in_event_loop()
-        machine, own, machine_name = self.prepare(target, substitutions)
+        plan = self._plan(
+            target,
+            substitutions,
+            faults,
+            handlers=handlers,
+            mock_config=mock_config,
+            test_case=test_case,
+        )
         execution = run(
-            machine,
+            plan.machine,
             input,
-            handlers={**own, **self.handlers, **(handlers or {})},
+            handlers=plan.handlers,
             name=name if name is not None else self.next_name(),
             clock=self.clock,
             seed=self.seed,
-            interceptors=self.interceptors(
-                faults,
-                mock_config=mock_config,
-                test_case=test_case,
-                state_machine_name=machine_name,
-            ),
-            state_machine_name=machine_name,
+            interceptors=plan.interceptors,
+            state_machine_name=plan.machine_name,
         )
         self.executions.append(execution)
         return execution
@@ -209,21 +226,22 @@ class SagaTestEngine:
         substitutions: Mapping[str, str] | None = None,
     ) -> Execution:
         """:meth:`run` for async tests (anyio)."""
-        machine, own, machine_name = self.prepare(target, substitutions)
-        interceptors = self.interceptors(
-            faults, mock_config=mock_config, test_case=test_case, state_machine_name=machine_name
+        plan = self._plan(
+            target,
+            substitutions,
+            faults,
+            handlers=handlers,
+            mock_config=mock_config,
+            test_case=test_case,
         )
         async with LocalEngine(
-            clock=self.clock,
-            handlers={**own, **self.handlers, **(handlers or {})},
-            seed=self.seed,
-            interceptors=interceptors,
+            clock=self.clock, handlers=plan.handlers, seed=self.seed, interceptors=plan.interceptors
         ) as engine:
             execution = await engine.execute(
-                machine,
+                plan.machine,
                 input,
                 name if name is not None else self.next_name(),
-                state_machine_name=machine_name,
+                state_machine_name=plan.machine_name,
             )
         self.executions.append(execution)
         return execution
