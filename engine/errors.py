@@ -21,6 +21,7 @@ __all__ = [
     "EXCEED_TOLERATED_FAILURE_THRESHOLD",
     "StatesError",
     "error_name_of",
+    "error_name_of_class",
     "lambda_error_cause",
 ]
 
@@ -59,10 +60,17 @@ def error_name_of(exc: BaseException) -> str:
     """
     if isinstance(exc, StatesError) and exc.error:
         return exc.error
-    name = getattr(exc, "error_name", None)
-    if isinstance(name, str) and name:
-        return name
-    return type(exc).__name__
+    return _declared_name(exc) or type(exc).__name__
+
+
+def error_name_of_class(cls: type[BaseException]) -> str:
+    """The ASL error name every instance of ``cls`` reports (retriers and catchers name it)."""
+    return _declared_name(cls) or cls.__name__
+
+
+def _declared_name(obj: object) -> str | None:
+    name = getattr(obj, "error_name", None)
+    return name if isinstance(name, str) and name else None
 
 
 def lambda_error_cause(exc: BaseException) -> str:

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, TypeAlias
 
-from engine.errors import ALL, StatesError
+from engine.errors import ALL, StatesError, error_name_of_class
 from engine.model import Retrier
 
 __all__ = ["ErrorSpec", "Jitter", "Retry", "error_name", "error_names"]
@@ -137,10 +137,7 @@ def error_name(spec: ErrorSpec) -> str:
     """The ASL error name ``spec`` stands for (see the module docstring)."""
     if isinstance(spec, str):
         return spec
-    name = getattr(spec, "error_name", None)
-    if isinstance(name, str) and name:
-        return name
-    return spec.__name__
+    return error_name_of_class(spec)
 
 
 def error_names(specs: Sequence[ErrorSpec]) -> list[str]:
