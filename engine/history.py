@@ -6,14 +6,13 @@ Events keep their payloads as Python values and render JSON text only when asked
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 
 from engine.clock import format_timestamp
-from engine.limits import MAX_HISTORY_EVENTS, FatalError
+from engine.limits import MAX_HISTORY_EVENTS, FatalError, to_json_text
 
 __all__ = ["History", "HistoryEvent", "HistoryLimitExceeded", "JSON_FIELDS", "details_key"]
 
@@ -30,10 +29,6 @@ def details_key(event_type: str) -> str:
     if event_type.endswith("StateExited"):
         return "stateExitedEventDetails"
     return event_type[0].lower() + event_type[1:] + "EventDetails"
-
-
-def _json_text(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 @dataclass(slots=True)
@@ -66,7 +61,7 @@ class HistoryEvent:
         out: dict[str, Any] = {}
         for key, value in self.details.items():
             if key in JSON_FIELDS:
-                out[key] = _json_text(value)
+                out[key] = to_json_text(value)
                 if key in _DETAIL_WRAPPERS:
                     out[f"{key}Details"] = {"truncated": False}
             else:

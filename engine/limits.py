@@ -14,6 +14,7 @@ __all__ = [
     "MAX_PAYLOAD_BYTES",
     "check_payload_size",
     "data_limit_error",
+    "json_copy",
     "payload_size",
     "to_json_text",
 ]
@@ -42,12 +43,27 @@ def to_json_text(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
+_JSON_SCALARS: Final = frozenset({bool, int, float, str})
+
+
+def _utf8_size(text: str) -> int:
+    return len(text) if text.isascii() else len(text.encode("utf-8"))
+
+
 def payload_size(value: Any) -> int:
     """Bytes of the value's compact UTF-8 JSON text."""
+    return _utf8_size(to_json_text(value))
+
+
+def json_copy(value: Any) -> tuple[Any, int]:
+    """A JSON-clean copy of a value (scalars as they are) and its payload size in bytes.
+
+    Raises ``TypeError``/``ValueError`` when the value is not JSON data.
+    """
     text = to_json_text(value)
-    if text.isascii():
-        return len(text)
-    return len(text.encode("utf-8"))
+    if value is None or type(value) in _JSON_SCALARS:
+        return value, _utf8_size(text)
+    return json.loads(text), _utf8_size(text)
 
 
 def data_limit_error(state_name: str) -> StatesError:

@@ -40,7 +40,7 @@ from engine.durable import ResumePoint, ResumeRefused, claim, mark_live, plan_re
 from engine.execution import Execution
 from engine.history import History, HistoryEvent
 from engine.interpreter import ExecutionControl, Runtime, TokenWaiter, execute
-from engine.limits import MAX_HISTORY_EVENTS, MAX_PAYLOAD_BYTES, to_json_text
+from engine.limits import MAX_HISTORY_EVENTS, MAX_PAYLOAD_BYTES, json_copy
 from engine.loader import load
 from engine.model import MapState, ParallelState, State, StateMachine, TaskState
 from engine.store.base import (
@@ -178,15 +178,14 @@ def _clean_input(value: Any) -> Any:
     if value is None:
         return {}
     try:
-        text = to_json_text(value)
+        data, size = json_copy(value)
     except (TypeError, ValueError) as exc:
         raise InvalidExecutionInput(f"the execution input is not JSON data: {exc}") from None
-    size = len(text) if text.isascii() else len(text.encode("utf-8"))
     if size > MAX_PAYLOAD_BYTES:
         raise InvalidExecutionInput(
             f"the execution input is {size} bytes; the limit is {MAX_PAYLOAD_BYTES}"
         )
-    return json.loads(text)
+    return data
 
 
 def _check_name(name: str) -> None:

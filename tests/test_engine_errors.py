@@ -475,6 +475,24 @@ def test_result_exactly_at_the_limit_is_accepted() -> None:
     assert ex.status == "SUCCEEDED"
 
 
+def test_task_result_within_limit_but_output_over_it_fails_the_execution() -> None:
+    states = {
+        "T": {
+            "Type": "Task",
+            "Resource": FN,
+            "ResultPath": "$.copy",
+            "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "H"}],
+            "End": True,
+        },
+        "H": {"Type": "Pass", "End": True},
+    }
+    ex = _run(states, {"s": "y" * 140_000}, handlers={"work": lambda event: event["s"]})
+    assert ex.states == ["T"]
+    assert ex.status == "FAILED"
+    assert ex.error == "States.DataLimitExceeded"
+    assert _of(ex, "LambdaFunctionSucceeded")[0].details == {"output": "y" * 140_000}
+
+
 def test_unbound_resource_is_an_error_before_the_execution_starts() -> None:
     states = {
         "Start": {"Type": "Pass", "Next": "Charge"},

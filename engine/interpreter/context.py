@@ -132,6 +132,7 @@ class StateContext:
     __slots__ = (
         "_context",
         "assigned",
+        "checked",
         "entered_id",
         "entered_posix",
         "flow",
@@ -150,6 +151,8 @@ class StateContext:
         self.task_token: str | None = None
         self._context: dict[str, Any] | None = None
         self.assigned: dict[str, Any] | None = None
+        self.checked: Any = None
+        """A result this visit already checked against the payload quota (e.g. a task's)."""
         self.resumed: VisitProgress | None = None
 
     @property

@@ -74,7 +74,7 @@ def apply_result_selector(ctx: StateContext, state: Any, result: Any) -> Any:
 
 
 def result_path_of(state: Any) -> str | None:
-    """The state's ResultPath: ``$`` when absent, ``None`` for an explicit ``null``."""
+    """A state's (or Catcher's) ResultPath: ``$`` when absent, ``None`` for an explicit ``null``."""
     if "result_path" not in state.model_fields_set:
         return "$"
     path: str | None = state.result_path
@@ -87,8 +87,9 @@ def apply_output_path(ctx: StateContext, state: Any, value: Any) -> Any:
 
 
 def checked_output(ctx: StateContext, output: Any, checked: Any) -> Any:
-    """``output`` after the payload quota check (skipped when it is the already checked value)."""
-    if output is not checked:
+    """``output`` after the payload quota check (skipped for ``checked`` or ``ctx.checked``,
+    values already checked)."""
+    if output is not checked and output is not ctx.checked:
         try:
             check_payload_size(output, ctx.name)
         except StatesError as exc:

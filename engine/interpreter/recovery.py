@@ -13,7 +13,7 @@ from typing import Any, Final
 
 from engine.errors import RUNTIME, StatesError
 from engine.interpreter.context import FatalError, StateContext
-from engine.interpreter.dataflow import evaluate_assign, fatal, result_with_path
+from engine.interpreter.dataflow import evaluate_assign, fatal, result_path_of, result_with_path
 from engine.model import Catcher, Retrier
 from engine.paths import apply_result_path
 from engine.retry import find_catcher, find_retrier, max_attempts, retry_delay
@@ -38,12 +38,11 @@ def _catch(
     catcher = find_catcher(catchers, error.error or "") if catchers else None
     if catcher is None:
         raise error
-    result_path = catcher.result_path if "result_path" in catcher.model_fields_set else "$"
     output = error_output(error)
     try:
         ctx.assigned = None
         evaluate_assign(ctx, catcher.assign, output)
-        return apply_result_path(raw, output, result_path), catcher.next
+        return apply_result_path(raw, output, result_path_of(catcher)), catcher.next
     except StatesError as exc:
         raise fatal(ctx, exc) from None
 

@@ -19,10 +19,9 @@ async def run_choice(ctx: StateContext, state: ChoiceState, raw: Any) -> tuple[A
     """InputPath → rules (on the effective input) → OutputPath."""
     effective = apply_input_path(ctx, state, raw)
     rule = match_rule(state, effective, ctx.context, ctx.variables)
-    if rule is None:
+    next_state = state.default if rule is None else rule.next
+    if next_state is None:
+        # choose_next raises the error for no match without Default (or a rule without Next).
         next_state = choose_next(state, effective, ctx.context, ctx.variables)
-        evaluate_assign(ctx, state.assign, effective)
-    else:
-        next_state = rule.next or choose_next(state, effective, ctx.context, ctx.variables)
-        evaluate_assign(ctx, rule.assign, effective)
+    evaluate_assign(ctx, state.assign if rule is None else rule.assign, effective)
     return apply_output_path(ctx, state, effective), next_state

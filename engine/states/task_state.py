@@ -25,7 +25,7 @@ from engine.interpreter.dataflow import (
 )
 from engine.interpreter.recovery import with_retry_and_catch
 from engine.lambda_shapes import ResourceInfo, classify_resource
-from engine.limits import MAX_PAYLOAD_BYTES, data_limit_error, to_json_text
+from engine.limits import MAX_PAYLOAD_BYTES, data_limit_error, json_copy
 from engine.model import TaskState
 from engine.paths import PathNotFound, evaluate_path
 
@@ -79,17 +79,13 @@ def _positive_seconds(
 def _json_copy(ctx: StateContext, value: Any, what: str) -> tuple[Any, int]:
     """A JSON-clean copy of ``value`` and its size in bytes; non-JSON data is States.Runtime."""
     try:
-        text = to_json_text(value)
+        return json_copy(value)
     except (TypeError, ValueError) as exc:
         raise FatalError(
             RUNTIME,
             f"An error occurred while executing the state '{ctx.name}' (entered at the event id "
             f"#{ctx.entered_id}). The {what} is not JSON-serialisable: {exc}",
         ) from None
-    size = len(text) if text.isascii() else len(text.encode("utf-8"))
-    if value is None or isinstance(value, bool | int | float | str):
-        return value, size
-    return json.loads(text), size
 
 
 async def _invoke(  # noqa: PLR0917
@@ -254,6 +250,7 @@ async def run_task(ctx: StateContext, state: TaskState, raw: Any) -> tuple[Any, 
             ctx.add(f"{prefix}Failed", {**common, "error": error.error, "cause": error.cause})
             raise error
         ctx.add(f"{prefix}Succeeded", {**common, "output": result})
+        ctx.checked = result
         evaluate_assign(ctx, state.assign, result)
         return apply_result_selector(ctx, state, result)
 

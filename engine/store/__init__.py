@@ -20,12 +20,4 @@ __all__ = [
     "SQLiteStore",
     "StoreError",
     "StoredExecution",
-    "open_store",
 ]
-
-
-def open_store(path: str | None) -> ExecutionStore:
-    """The store at ``path`` (a SQLite file), or a new in-memory store for None/``:memory:``."""
-    if path is None or path == ":memory:":
-        return MemoryStore()
-    return SQLiteStore(path)
