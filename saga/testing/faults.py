@@ -28,6 +28,7 @@ from engine.bindings import Interceptor, TaskRequest, task_error
 from engine.clock import Clock
 from engine.errors import RUNTIME, TIMEOUT, StatesError
 from engine.lambda_shapes import classify_resource
+from engine.limits import DEFAULT_TASK_TIMEOUT_SECONDS
 from engine.mock_config import MockConfig, MockConfigInterceptor, load_mock_config
 
 __all__ = [
@@ -48,7 +49,7 @@ __all__ = [
     "returns",
 ]
 
-AWS_DEFAULT_TASK_TIMEOUT: Final = 99_999_999.0
+AWS_DEFAULT_TASK_TIMEOUT: Final = float(DEFAULT_TASK_TIMEOUT_SECONDS)
 """The TimeoutSeconds Step Functions applies to a Task that sets none."""
 
 CallNext = Callable[[TaskRequest], Awaitable[Any]]
