@@ -14,7 +14,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from asl_export.functions import FunctionSpec
-from asl_export.render import PLACEHOLDER, ExportError, ordered_definition, placeholders
+from asl_export.render import (
+    PLACEHOLDER,
+    ExportError,
+    ordered_definition,
+    placeholders,
+    walk_states,
+)
 from engine.model import StateMachine
 
 __all__ = ["TemplatePlan", "check_names", "cfn_value", "plan_template"]
@@ -77,7 +83,7 @@ def check_names(machine: StateMachine, name: str) -> None:
             f"state machine name {name!r} is not accepted by Step Functions: use 1-80 "
             'characters without spaces, brackets, wildcards or any of " # % \\ ^ | ~ ` $ & , ; : /'
         )
-    for state_name, _ in _tasks_and_states(ordered_definition(machine)["States"]):
+    for state_name, _ in walk_states(ordered_definition(machine)["States"]):
         if len(state_name) > 80:
             raise ExportError(
                 f"state {state_name[:40]!r}...: the name has {len(state_name)} characters; "
@@ -87,18 +93,8 @@ def check_names(machine: StateMachine, name: str) -> None:
             raise ExportError(f"state {state_name!r}: remove the control characters from its name")
 
 
-def _tasks_and_states(states: Mapping[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
-    for state_name, state in states.items():
-        yield state_name, state
-        for branch in state.get("Branches", ()):
-            yield from _tasks_and_states(branch["States"])
-        for key in ("ItemProcessor", "Iterator"):
-            if key in state:
-                yield from _tasks_and_states(state[key]["States"])
-
-
 def _tasks(document: Mapping[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
-    for state_name, state in _tasks_and_states(document["States"]):
+    for state_name, state in walk_states(document["States"]):
         if state["Type"] == "Task":
             yield state_name, state
 

@@ -33,6 +33,7 @@ __all__ = [
     "render",
     "render_json",
     "resolve",
+    "walk_states",
 ]
 
 PLACEHOLDER = re.compile(r"\$\{([^}]+)\}")
@@ -209,14 +210,15 @@ def _strings(value: Any) -> Iterator[str]:
             yield from _strings(item)
 
 
-def _walk_states(states: Mapping[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+def walk_states(states: Mapping[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every (name, state) of a definition's ``States``, nested Parallel and Map states too."""
     for name, state in states.items():
         yield name, state
         for branch in state.get("Branches", ()):
-            yield from _walk_states(branch["States"])
+            yield from walk_states(branch["States"])
         for key in ("ItemProcessor", "Iterator"):
             if key in state:
-                yield from _walk_states(state[key]["States"])
+                yield from walk_states(state[key]["States"])
 
 
 def _own_fields(state: Mapping[str, Any]) -> dict[str, Any]:
@@ -228,7 +230,7 @@ def placeholders(machine: StateMachine) -> dict[str, tuple[str, ...]]:
     """Every ``${Name}`` in the definition, with the states using it, in first-use order."""
     document = ordered_definition(machine)
     found: dict[str, list[str]] = {}
-    for state_name, state in _walk_states(document["States"]):
+    for state_name, state in walk_states(document["States"]):
         for text in _strings(_own_fields(state)):
             for match in PLACEHOLDER.finditer(text):
                 users = found.setdefault(match.group(1), [])

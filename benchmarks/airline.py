@@ -14,6 +14,7 @@ from typing import Any, Final
 
 from engine.bindings import Handler
 from engine.model import StateMachine
+from examples.airline_booking.expected import CONFIRMED, FAILURE_TAIL, FORWARD
 from examples.airline_booking.functions.exceptions import (
     BookingCancellationException,
     BookingReservationException,
@@ -26,24 +27,8 @@ __all__ = ["AirlineCase", "airline_case"]
 _UPDATE_ITEM: Final = "arn:aws:states:::dynamodb:updateItem"
 _SEND_MESSAGE: Final = "arn:aws:states:::sqs:sendMessage"
 
-HAPPY_PATH: Final = [
-    "Reserve Flight",
-    "Reserve Booking",
-    "Collect Payment",
-    "Confirm Booking",
-    "Notify Booking Confirmed",
-    "Booking Confirmed",
-]
-DECLINED_PATH: Final = [
-    "Reserve Flight",
-    "Reserve Booking",
-    "Collect Payment",
-    "Cancel Booking",
-    "Release Flight Seat",
-    "Notify Booking Failed",
-    "Booking DLQ",
-    "Booking Failed",
-]
+HAPPY_PATH: Final = CONFIRMED
+DECLINED_PATH: Final = [*FORWARD[:3], "Cancel Booking", "Release Flight Seat", *FAILURE_TAIL]
 
 
 @dataclass(frozen=True)

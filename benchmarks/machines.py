@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["chain_machine", "map_machine", "six_state_machine", "wait_machine"]
+__all__ = [
+    "chain_machine",
+    "map_machine",
+    "six_state_machine",
+    "task_chain_machine",
+    "wait_machine",
+]
 
 
 def six_state_machine() -> dict[str, Any]:
@@ -48,17 +54,23 @@ def six_state_machine() -> dict[str, Any]:
     }
 
 
-def chain_machine(length: int) -> dict[str, Any]:
-    """``length`` Pass states in a row."""
+def _chain(length: int, prefix: str, state: dict[str, Any]) -> dict[str, Any]:
+    """``length`` copies of ``state`` in a row, named ``<prefix>0``, ``<prefix>1``..."""
     states: dict[str, Any] = {}
     for i in range(length):
-        state: dict[str, Any] = {"Type": "Pass"}
-        if i + 1 < length:
-            state["Next"] = f"S{i + 1}"
-        else:
-            state["End"] = True
-        states[f"S{i}"] = state
-    return {"StartAt": "S0", "States": states}
+        step = {**state, "Next": f"{prefix}{i + 1}"} if i + 1 < length else {**state, "End": True}
+        states[f"{prefix}{i}"] = step
+    return {"StartAt": f"{prefix}0", "States": states}
+
+
+def chain_machine(length: int) -> dict[str, Any]:
+    """``length`` Pass states in a row."""
+    return _chain(length, "S", {"Type": "Pass"})
+
+
+def task_chain_machine(length: int) -> dict[str, Any]:
+    """``length`` Task states in a row, each bound to the ``Work`` handler."""
+    return _chain(length, "T", {"Type": "Task", "Resource": "Work"})
 
 
 def map_machine(max_concurrency: int = 0) -> dict[str, Any]:

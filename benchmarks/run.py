@@ -21,7 +21,13 @@ from typing import Any
 
 import anyio
 
-from benchmarks.machines import chain_machine, map_machine, six_state_machine, wait_machine
+from benchmarks.machines import (
+    chain_machine,
+    map_machine,
+    six_state_machine,
+    task_chain_machine,
+    wait_machine,
+)
 from engine import LocalEngine, StateMachine, VirtualClock, load
 
 __all__ = ["main"]
@@ -62,15 +68,30 @@ def _transitions(execution: Any) -> int:
     return sum(1 for event in execution.history if event.type.endswith("StateEntered"))
 
 
+def _no_input(name: str) -> Any:
+    return {}
+
+
+async def _time_executions(
+    engine: LocalEngine,
+    machine: StateMachine,
+    count: int,
+    payload: Callable[[str], Any] = _no_input,
+) -> float:
+    """Seconds for ``count`` executions named ``run-<i>``, run one after another."""
+    started = time.perf_counter()
+    for i in range(count):
+        name = f"run-{i}"
+        await engine.execute(machine, payload(name), name)
+    return time.perf_counter() - started
+
+
 async def _run_sequential(machine: StateMachine, count: int) -> tuple[float, int]:
     """Seconds to run ``count`` executions one after another, and transitions per execution."""
     async with LocalEngine(clock=VirtualClock()) as engine:
         first = await engine.execute(machine, {}, "warmup")
         assert first.status == "SUCCEEDED", first.to_dict()
-        started = time.perf_counter()
-        for i in range(count):
-            await engine.execute(machine, {}, f"run-{i}")
-        elapsed = time.perf_counter() - started
+        elapsed = await _time_executions(engine, machine, count)
     return elapsed, _transitions(first)
 
 
@@ -234,10 +255,7 @@ async def _run_durable(
         async with LocalEngine(clock=VirtualClock(), store=store, handlers=handlers) as engine:
             first = await engine.execute(machine, {}, "warmup")
             assert first.status == "SUCCEEDED", first.to_dict()
-            started = time.perf_counter()
-            for i in range(count):
-                await engine.execute(machine, {}, f"run-{i}")
-            elapsed = time.perf_counter() - started
+            elapsed = await _time_executions(engine, machine, count)
     finally:
         store.close()
     return elapsed, _transitions(first) * count
@@ -252,7 +270,7 @@ def bench_durable_store(quick: bool, runs: int) -> list[Figure]:
     figures: list[Figure] = []
     cases: list[tuple[str, StateMachine, dict[str, Any]]] = [
         ("six-state machine", load(six_state_machine()), {}),
-        ("chain of 10 Task states", load(_task_chain_machine(10)), {"Work": _echo}),
+        ("chain of 10 Task states", load(task_chain_machine(10)), {"Work": _echo}),
     ]
     for label, machine, handlers in cases:
         in_memory = _repeat(runs, functools.partial(_run_durable, machine, count, None, handlers))
@@ -283,19 +301,6 @@ async def _echo(event: Any) -> Any:
     return event
 
 
-def _task_chain_machine(length: int) -> dict[str, Any]:
-    """``length`` Task states in a row, each bound to the ``Work`` handler."""
-    states: dict[str, Any] = {}
-    for i in range(length):
-        state: dict[str, Any] = {"Type": "Task", "Resource": "Work"}
-        if i + 1 < length:
-            state["Next"] = f"T{i + 1}"
-        else:
-            state["End"] = True
-        states[f"T{i}"] = state
-    return {"StartAt": "T0", "States": states}
-
-
 async def _run_airline(declined: bool, count: int) -> tuple[float, int]:
     """Seconds for ``count`` sequential airline bookings on one path, and transitions of one."""
     from benchmarks.airline import airline_case
@@ -305,10 +310,7 @@ async def _run_airline(declined: bool, count: int) -> tuple[float, int]:
         first = await engine.execute(case.machine, case.input("warmup"), "warmup")
         outcome = (first.status, first.error, first.states)
         assert outcome == (case.status, case.error, case.states), first.to_dict()
-        started = time.perf_counter()
-        for i in range(count):
-            await engine.execute(case.machine, case.input(f"run-{i}"), f"run-{i}")
-        elapsed = time.perf_counter() - started
+        elapsed = await _time_executions(engine, case.machine, count, case.input)
     return elapsed, _transitions(first)
 
 

@@ -186,43 +186,30 @@ PASS_CASES: Final = [
     ),
 ]
 
+_INTRINSIC_EXPRESSIONS: Final = {
+    "format": "States.Format('Hello {} #{}', $.name, $.n)",
+    "string_to_json": "States.StringToJson('{\"a\":[1,2]}')",
+    "json_to_string": "States.JsonToString($.obj)",
+    "array": "States.Array(1, 'two', $.flag, $.obj)",
+    "array_partition": "States.ArrayPartition(States.Array(1,2,3,4,5), 2)",
+    "array_contains": "States.ArrayContains($.items, 20)",
+    "array_range": "States.ArrayRange(0, 10, 3)",
+    "array_get_item": "States.ArrayGetItem($.items, 2)",
+    "array_length": "States.ArrayLength($.items)",
+    "array_unique": "States.ArrayUnique(States.Array(1, 2, 1, 3, 2))",
+    "base64_round_trip": "States.Base64Decode(States.Base64Encode($.name))",
+    "base64_encode": "States.Base64Encode('Data to encode')",
+    "hash": "States.Hash($.name, 'SHA-256')",
+    "json_merge": "States.JsonMerge($.obj, States.StringToJson('{\"v\":8}'), false)",
+    "math_add": "States.MathAdd($.n, -7)",
+    "string_split": "States.StringSplit('a,b,,c', ',')",
+    "nested": "States.ArrayLength(States.StringSplit($.name, '-'))",
+}
+
 INTRINSIC_CASES: Final = [
-    Case("intrinsic_format", _intrinsic("States.Format('Hello {} #{}', $.name, $.n)"), _INPUT),
-    Case("intrinsic_string_to_json", _intrinsic("States.StringToJson('{\"a\":[1,2]}')"), _INPUT),
-    Case("intrinsic_json_to_string", _intrinsic("States.JsonToString($.obj)"), _INPUT),
-    Case("intrinsic_array", _intrinsic("States.Array(1, 'two', $.flag, $.obj)"), _INPUT),
-    Case(
-        "intrinsic_array_partition",
-        _intrinsic("States.ArrayPartition(States.Array(1,2,3,4,5), 2)"),
-        _INPUT,
-    ),
-    Case("intrinsic_array_contains", _intrinsic("States.ArrayContains($.items, 20)"), _INPUT),
-    Case("intrinsic_array_range", _intrinsic("States.ArrayRange(0, 10, 3)"), _INPUT),
-    Case("intrinsic_array_get_item", _intrinsic("States.ArrayGetItem($.items, 2)"), _INPUT),
-    Case("intrinsic_array_length", _intrinsic("States.ArrayLength($.items)"), _INPUT),
-    Case(
-        "intrinsic_array_unique",
-        _intrinsic("States.ArrayUnique(States.Array(1, 2, 1, 3, 2))"),
-        _INPUT,
-    ),
-    Case(
-        "intrinsic_base64_round_trip",
-        _intrinsic("States.Base64Decode(States.Base64Encode($.name))"),
-        _INPUT,
-    ),
-    Case("intrinsic_base64_encode", _intrinsic("States.Base64Encode('Data to encode')"), _INPUT),
-    Case("intrinsic_hash", _intrinsic("States.Hash($.name, 'SHA-256')"), _INPUT),
-    Case(
-        "intrinsic_json_merge",
-        _intrinsic("States.JsonMerge($.obj, States.StringToJson('{\"v\":8}'), false)"),
-        _INPUT,
-    ),
-    Case("intrinsic_math_add", _intrinsic("States.MathAdd($.n, -7)"), _INPUT),
-    Case("intrinsic_string_split", _intrinsic("States.StringSplit('a,b,,c', ',')"), _INPUT),
-    Case(
-        "intrinsic_nested",
-        _intrinsic("States.ArrayLength(States.StringSplit($.name, '-'))"),
-        _INPUT,
+    *(
+        Case(f"intrinsic_{name}", _intrinsic(expression), _INPUT)
+        for name, expression in _INTRINSIC_EXPRESSIONS.items()
     ),
     Case("pass_missing_output_path", _one({"Type": "Pass", "OutputPath": "$.missing"}), _INPUT),
 ]

@@ -79,6 +79,8 @@ import itertools
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
+
 import engine
 from engine.clock import VirtualClock
 from engine.execution import Execution
@@ -109,6 +111,11 @@ def _prefix(state: str, event_id: int) -> str:
         f"An error occurred while executing the state '{state}' "
         f"(entered at the event id #{event_id}). "
     )
+
+
+def _runtime(state: str, event_id: int, message: str) -> tuple[str, str]:
+    """The (error, cause) of a States.Runtime failure in ``state`` entered at ``event_id``."""
+    return "States.Runtime", _prefix(state, event_id) + message
 
 
 # §3 Pass ------------------------------------------------------------
@@ -177,10 +184,8 @@ def test_choice_path_operator_missing_is_runtime() -> None:
         "D": {"Type": "Succeed"},
     }
     ex = _run(states, {"a": 1})
-    assert (ex.error, ex.cause) == (
-        "States.Runtime",
-        _prefix("C", 2)
-        + "Invalid path '$.b': The choice state's condition path references an invalid value.",
+    assert (ex.error, ex.cause) == _runtime(
+        "C", 2, "Invalid path '$.b': The choice state's condition path references an invalid value."
     )
 
 
@@ -301,10 +306,10 @@ def test_fail_history_has_no_fail_state_exited() -> None:
 def test_fail_error_path_intrinsic_and_cause_path_missing() -> None:
     states = {"F": {"Type": "Fail", "ErrorPath": "States.Format('E{}', $.n)", "CausePath": "$.c"}}
     ex = _run(states, {"n": 1})
-    assert (ex.error, ex.cause) == (
-        "States.Runtime",
-        _prefix("F", 2)
-        + "The JSONPath '$.c' specified for the field 'CausePath' could not be found in the "
+    assert (ex.error, ex.cause) == _runtime(
+        "F",
+        2,
+        "The JSONPath '$.c' specified for the field 'CausePath' could not be found in the "
         "input '{\"n\":1}'",
     )
 
@@ -561,49 +566,43 @@ def test_result_selector_path_not_found_is_runtime() -> None:
     assert "TaskStateExited" not in _types(ex)
 
 
-def test_task_input_path_not_found_no_task_events() -> None:
+_NO_TASK_EVENTS = ["ExecutionStarted", "TaskStateEntered", "ExecutionFailed"]
+_NO_STATE_EXITED = [
+    "ExecutionStarted",
+    "TaskStateEntered",
+    "LambdaFunctionScheduled",
+    "LambdaFunctionStarted",
+    "LambdaFunctionSucceeded",
+    "ExecutionFailed",
+]
+
+
+@pytest.mark.parametrize(
+    ("field", "catch_error", "events"),
+    [
+        ("InputPath", "States.Runtime", _NO_TASK_EVENTS),
+        ("OutputPath", "States.ALL", _NO_STATE_EXITED),
+    ],
+    ids=["input_path_no_task_events", "output_path_no_state_exited"],
+)
+def test_task_path_not_found_is_uncaught_runtime(
+    field: str, catch_error: str, events: list[str]
+) -> None:
     states = {
         "T": {
             "Type": "Task",
             "Resource": FN,
-            "InputPath": "$.x",
-            "Catch": [{"ErrorEquals": ["States.Runtime"], "Next": "C"}],
+            field: "$.x",
+            "Catch": [{"ErrorEquals": [catch_error], "Next": "C"}],
             "End": True,
         },
         "C": {"Type": "Succeed"},
     }
     ex = _run(states, {"a": 1}, handlers={"f": lambda e: e})
-    assert (ex.error, ex.cause) == (
-        "States.Runtime",
-        _prefix("T", 2) + "Invalid path '$.x' : No results for path: $['x']",
+    assert (ex.error, ex.cause) == _runtime(
+        "T", 2, "Invalid path '$.x' : No results for path: $['x']"
     )
-    assert _types(ex) == ["ExecutionStarted", "TaskStateEntered", "ExecutionFailed"]
-
-
-def test_task_output_path_not_found_no_state_exited() -> None:
-    states = {
-        "T": {
-            "Type": "Task",
-            "Resource": FN,
-            "OutputPath": "$.x",
-            "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "C"}],
-            "End": True,
-        },
-        "C": {"Type": "Succeed"},
-    }
-    ex = _run(states, {"a": 1}, handlers={"f": lambda e: e})
-    assert (ex.error, ex.cause) == (
-        "States.Runtime",
-        _prefix("T", 2) + "Invalid path '$.x' : No results for path: $['x']",
-    )
-    assert _types(ex) == [
-        "ExecutionStarted",
-        "TaskStateEntered",
-        "LambdaFunctionScheduled",
-        "LambdaFunctionStarted",
-        "LambdaFunctionSucceeded",
-        "ExecutionFailed",
-    ]
+    assert _types(ex) == events
 
 
 def test_output_path_null_gives_empty_object_on_task() -> None:
@@ -877,10 +876,7 @@ def test_wait_timestamp_milliseconds_truncated() -> None:
 def test_map_items_path_non_array_and_max_concurrency_path_causes() -> None:
     processor = {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}
     ex = _run({"M": {"Type": "Map", "ItemProcessor": processor, "End": True}}, {"a": 1})
-    assert (ex.error, ex.cause) == (
-        "States.Runtime",
-        _prefix("M", 2) + 'Reference path "$" must point to array.',
-    )
+    assert (ex.error, ex.cause) == _runtime("M", 2, 'Reference path "$" must point to array.')
     states = {
         "M": {
             "Type": "Map",
@@ -891,10 +887,8 @@ def test_map_items_path_non_array_and_max_concurrency_path_causes() -> None:
         }
     }
     ex = _run(states, {"i": [1], "mc": "x"})
-    assert (ex.error, ex.cause) == (
-        "States.Runtime",
-        _prefix("M", 2)
-        + 'The MaxConcurrencyPath field refers to value "x" which is not a valid integer',
+    assert (ex.error, ex.cause) == _runtime(
+        "M", 2, 'The MaxConcurrencyPath field refers to value "x" which is not a valid integer'
     )
 
 
@@ -955,10 +949,10 @@ def test_parallel_parameters_path_not_found_is_runtime() -> None:
         "C": {"Type": "Succeed"},
     }
     ex = _run(states, {})
-    assert (ex.error, ex.cause) == (
-        "States.Runtime",
-        _prefix("Par", 2)
-        + "The JSONPath '$.zz' specified for the field 'a.$' could not be found in the input '{}'",
+    assert (ex.error, ex.cause) == _runtime(
+        "Par",
+        2,
+        "The JSONPath '$.zz' specified for the field 'a.$' could not be found in the input '{}'",
     )
     assert _types(ex) == ["ExecutionStarted", "ParallelStateEntered", "ExecutionFailed"]
 
@@ -1064,9 +1058,10 @@ def test_task_token_only_with_wait_for_task_token_and_new_per_attempt() -> None:
     assert all(1 <= len(token) <= 1024 for token in tokens)
     plain = {**task, "Resource": "arn:aws:states:::lambda:invoke"}
     ex = _run({"T": plain}, {"a": 1}, handlers={"f": handler})
-    assert (ex.error, ex.cause) == (
-        "States.Runtime",
-        _prefix("T", 2) + "The JSONPath '$$.Task.Token' specified for the field 'token.$' could "
+    assert (ex.error, ex.cause) == _runtime(
+        "T",
+        2,
+        "The JSONPath '$$.Task.Token' specified for the field 'token.$' could "
         "not be found in the input '{\"a\":1}'",
     )
 
@@ -1077,8 +1072,9 @@ def test_map_item_context_only_in_item_selector() -> None:
         "M": {"Type": "Map", "ItemProcessor": {"StartAt": "P", "States": {"P": inner}}, "End": True}
     }
     ex = _run(states, [7])
-    assert (ex.error, ex.cause) == (
-        "States.Runtime",
-        _prefix("P", 5) + "The JSONPath '$$.Map.Item.Index' specified for the field 'i.$' could "
+    assert (ex.error, ex.cause) == _runtime(
+        "P",
+        5,
+        "The JSONPath '$$.Map.Item.Index' specified for the field 'i.$' could "
         "not be found in the input '7'",
     )

@@ -89,14 +89,14 @@ async def test_busy_time_flows_with_the_wall_clock() -> None:
     assert elapsed >= 0.05
 
 
-async def test_sleep_while_busy_ends_after_real_time() -> None:
-    clock = VirtualClock(T0)
-    done: list[float] = []
+async def _sleep_while_busy(clock: VirtualClock, seconds: float) -> list[float]:
+    """Sleep in a second flow while this one stays busy; the offsets from T0 it woke at."""
+    woke: list[float] = []
 
     async def timer() -> None:
         try:
-            await clock.sleep(0.05)
-            done.append(clock.time() - T0.timestamp())
+            await clock.sleep(seconds)
+            woke.append(clock.time() - T0.timestamp())
         finally:
             clock.flow_finished()
 
@@ -105,8 +105,13 @@ async def test_sleep_while_busy_ends_after_real_time() -> None:
             clock.flow_started()
             tg.start_soon(timer)
             with anyio.fail_after(5):
-                while not done:
+                while not woke:
                     await anyio.sleep(0.01)
+    return woke
+
+
+async def test_sleep_while_busy_ends_after_real_time() -> None:
+    done = await _sleep_while_busy(VirtualClock(T0), 0.05)
     assert done[0] >= 0.05
 
 
@@ -168,23 +173,7 @@ async def test_deterministic_mode_keeps_work_out_of_timestamps() -> None:
 
 
 async def test_deterministic_mode_timeout_fires_at_exactly_its_deadline() -> None:
-    clock = VirtualClock(T0, work_moves_time=False)
-    fired: list[float] = []
-
-    async def timer() -> None:
-        try:
-            await clock.sleep(0.05)
-            fired.append(clock.time() - T0.timestamp())
-        finally:
-            clock.flow_finished()
-
-    async with clock.running(), anyio.create_task_group() as tg:
-        with clock.busy():
-            clock.flow_started()
-            tg.start_soon(timer)
-            with anyio.fail_after(5):
-                while not fired:
-                    await anyio.sleep(0.01)
+    fired = await _sleep_while_busy(VirtualClock(T0, work_moves_time=False), 0.05)
     assert [round(value, 6) for value in fired] == [0.05]
 
 

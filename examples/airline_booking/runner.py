@@ -15,6 +15,7 @@ from engine.model import StateMachine
 from examples.airline_booking.environment import AirlineEnvironment
 from examples.airline_booking.evidence import Evidence, collect_evidence
 from examples.airline_booking.functions import HANDLERS
+from examples.airline_booking.saga import booking
 from examples.airline_booking.scenarios import PreparedRun, Scenario
 from examples.airline_booking.trace import Role
 
@@ -81,13 +82,13 @@ def run_scenario(
     return ScenarioRun(prepared, machine, execution, collect_evidence(env, prepared))
 
 
-ROLES: dict[str, Role] = {
-    "Refund Payment": Role.COMPENSATION,
-    "Cancel Booking": Role.COMPENSATION,
-    "Release Flight Seat": Role.COMPENSATION,
-    "Notify Booking Failed": Role.FAILURE_HANDLER,
-    "Booking DLQ": Role.FAILURE_HANDLER,
-    "Booking Confirmed": Role.END,
-    "Booking Failed": Role.END,
-}
+def _roles() -> dict[str, Role]:
+    """Each ProcessBooking state's role, as the saga declares it (forward steps left out)."""
+    kinds = {"compensation": Role.COMPENSATION, "failure handler": Role.FAILURE_HANDLER}
+    roles = {step.name: kinds[step.role] for step in booking.all_steps() if step.role in kinds}
+    ends = (booking.success_state, booking.failure_state)
+    return {**roles, **{name: Role.END for name in ends if name is not None}}
+
+
+ROLES: dict[str, Role] = _roles()
 """What each ProcessBooking state is for, so the trace marks compensations as such."""

@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 import json
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -30,12 +29,6 @@ from examples.airline_booking.style import Style
 from examples.airline_booking.trace import retry_delays, steps_of
 
 STATE_LINE = re.compile(r"^  \+ *\d+\.\ds  \S (.+?)(?: {2,}.*)?$")
-
-
-@pytest.fixture(scope="module")
-def env() -> Iterator[AirlineEnvironment]:
-    with AirlineEnvironment() as environment:
-        yield environment
 
 
 def _run(env: AirlineEnvironment, scenario: str) -> ScenarioRun:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -23,12 +22,6 @@ from examples.airline_booking.scenarios import SCENARIOS
 from examples.airline_booking.trace import error_message, retry_delays, steps_of
 
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
-
-
-@pytest.fixture(scope="module")
-def env() -> Iterator[AirlineEnvironment]:
-    with AirlineEnvironment() as environment:
-        yield environment
 
 
 def _request(env: AirlineEnvironment, suffix: str, **extra: Any) -> dict[str, Any]:
