@@ -1,4 +1,5 @@
-"""The ``saga`` command line: validate, execute, run, export, graph, deploy, resume, executions."""
+"""The ``saga`` command line: validate, execute, run, export, graph, deploy, resume, executions,
+serve."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from saga.cli import (
     graph_cmd,
     resume_cmd,
     run_cmd,
+    serve_cmd,
     validate_cmd,
 )
 from saga.cli._common import UsageError, fail
@@ -30,6 +32,7 @@ _COMMANDS = (
     deploy_cmd,
     resume_cmd,
     executions_cmd,
+    serve_cmd,
 )
 
 
