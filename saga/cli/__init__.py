@@ -1,5 +1,5 @@
 """The ``saga`` command line: validate, execute, run, export, graph, deploy, resume, executions,
-serve."""
+serve, test-state."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from saga.cli import (
     resume_cmd,
     run_cmd,
     serve_cmd,
+    test_state_cmd,
     validate_cmd,
 )
 from saga.cli._common import UsageError, fail
@@ -33,6 +34,7 @@ _COMMANDS = (
     resume_cmd,
     executions_cmd,
     serve_cmd,
+    test_state_cmd,
 )
 
 
