@@ -464,3 +464,15 @@ def test_test_state_operation(sfn: Any) -> None:
     )
     with pytest.raises(sfn.exceptions.InvalidDefinition):
         sfn.test_state(definition='{"Type": "Nope"}')
+    task = {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": True}
+    with pytest.raises(sfn.exceptions.ValidationException) as no_role:
+        sfn.test_state(definition=json.dumps(task))
+    assert no_role.value.response["Error"]["Message"] == (
+        "RoleArn must be specified when testing a Task state"
+    )
+    mocked = sfn.test_state(
+        definition=json.dumps(task),
+        input='{"a": 1}',
+        mock={"errorOutput": {"error": "Boom", "cause": "mocked"}},
+    )
+    assert (mocked["status"], mocked["error"], mocked["cause"]) == ("FAILED", "Boom", "mocked")

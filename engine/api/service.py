@@ -843,6 +843,8 @@ class StepFunctionsService:
         """TestState: run one state offline (see :mod:`engine.test_state`)."""
         from engine.test_state import TestStateError, test_state_async
 
+        if "roleArn" not in params and "mock" not in params and _is_task(params["definition"]):
+            raise ApiError.validation("RoleArn must be specified when testing a Task state")
         try:
             return await test_state_async(
                 params["definition"],
@@ -857,6 +859,15 @@ class StepFunctionsService:
             )
         except TestStateError as exc:
             raise ApiError(exc.error_type, exc.message) from None
+
+
+def _is_task(definition: str) -> bool:
+    """Whether a TestState definition is a Task state (alone; a whole machine is checked later)."""
+    try:
+        document = json.loads(definition)
+    except json.JSONDecodeError:
+        return False
+    return isinstance(document, dict) and document.get("Type") == "Task"
 
 
 def _event(event: HistoryEvent, include_data: bool) -> dict[str, Any]:
