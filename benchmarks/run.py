@@ -333,12 +333,28 @@ def bench_airline(quick: bool, runs: int) -> list[Figure]:
     return figures
 
 
+def bench_serve(quick: bool, runs: int) -> list[Figure]:
+    """(7) Through boto3 over HTTP: ``saga serve`` beside ``moto_server``."""
+    from benchmarks.serve import serve_and_moto
+
+    results = serve_and_moto(10 if quick else 200, runs)
+    figures = [
+        Figure(f"six-state machine via boto3: {name}", "executions/s", samples)
+        for name, samples in results.items()
+    ]
+    if "moto_server" in results:
+        ratio = statistics.median(results["saga serve"]) / statistics.median(results["moto_server"])
+        figures.append(Figure("saga serve / moto_server", "times", [ratio]))
+    return figures
+
+
 SECTIONS: dict[str, Callable[[bool, int], list[Figure]]] = {
     "six-state": bench_six_state,
     "airline": bench_airline,
     "scaling": bench_scaling,
     "concurrent-waits": bench_concurrent_waits,
     "durable-store": bench_durable_store,
+    "serve": bench_serve,
 }
 
 
