@@ -22,7 +22,7 @@ from starlette.routing import Route
 
 from engine.api.errors import ApiError
 from engine.api.service import ServiceConfig, StepFunctionsService
-from engine.api.shapes import validate_request
+from engine.api.shapes import operation_names, validate_request
 
 __all__ = ["create_app"]
 
@@ -45,8 +45,11 @@ async def _dispatch(service: StepFunctionsService, request: Request) -> Response
     target = request.headers.get("x-amz-target", "")
     operation = target.removeprefix(_TARGET_PREFIX) if target.startswith(_TARGET_PREFIX) else ""
     if operation not in service.operations:
-        shown = target or "(no X-Amz-Target header)"
-        raise ApiError("UnknownOperationException", f"Unknown operation: {shown}")
+        if operation in operation_names():
+            message = f"The operation {operation} is not supported by this endpoint"
+        else:
+            message = f"Unknown operation: {target or '(no X-Amz-Target header)'}"
+        raise ApiError("UnknownOperationException", message)
     raw = await request.body()
     try:
         params = json.loads(raw) if raw.strip() else {}

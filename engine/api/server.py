@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import sys
 from collections.abc import Callable
 from typing import Final
@@ -16,6 +17,24 @@ __all__ = ["DEFAULT_PORT", "serve"]
 DEFAULT_PORT: Final = 8083
 """Step Functions Local's port, so existing setups switch without a change."""
 
+_GRACEFUL_SECONDS: Final = 10
+"""How long a shutdown waits for open requests (a GetActivityTask long poll) to finish."""
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    """The listening socket; ``OSError`` (address in use, no such address) before serving."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(128)
+        sock.set_inheritable(True)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
 
 def serve(
     config: ServiceConfig,
@@ -24,19 +43,32 @@ def serve(
     port: int = DEFAULT_PORT,
     announce: Callable[[str], None] | None = None,
 ) -> None:
-    """Serve until interrupted (SIGINT/SIGTERM shut down cleanly: a durable store keeps
-    running executions open, and they resume when the server starts again)."""
+    """Serve until interrupted; raises ``OSError`` when the address cannot be bound.
+
+    SIGINT/SIGTERM shut down cleanly: a durable store keeps running executions open, and they
+    resume when the server starts again.
+    """
+    sock = _bind(host, port)
+    bound_port = sock.getsockname()[1]
     app = create_app(config)
     server = uvicorn.Server(
-        uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on")
+        uvicorn.Config(
+            app,
+            log_level="warning",
+            lifespan="on",
+            timeout_graceful_shutdown=_GRACEFUL_SECONDS,
+        )
     )
     say = announce or (lambda text: print(text, file=sys.stderr, flush=True))
     original = server.startup
 
-    async def startup(sockets: object = None) -> None:
-        await original(sockets)  # type: ignore[arg-type]
+    async def startup(sockets: list[socket.socket] | None = None) -> None:
+        await original(sockets)
         if server.started:
-            say(f"Step Functions API listening on http://{host}:{port}")
+            say(f"Step Functions API listening on http://{host}:{bound_port}")
 
     server.startup = startup  # type: ignore[method-assign]
-    server.run()
+    try:
+        server.run(sockets=[sock])
+    finally:
+        sock.close()

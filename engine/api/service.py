@@ -167,6 +167,7 @@ class StepFunctionsService:
         self._task_group: anyio.abc.TaskGroup | None = None
         self._store: ExecutionStore = MemoryStore()
         self.registry = Registry()
+        self._host_lock = anyio.Lock()
         self._operations: dict[str, Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]] = {
             name: getattr(self, "_op_" + _snake(name))
             for name in (
@@ -250,6 +251,14 @@ class StepFunctionsService:
         host = self._hosts.get((machine, case))
         if host is not None:
             return host
+        async with self._host_lock:  # one engine per key, even for concurrent first requests
+            host = self._hosts.get((machine, case))
+            if host is None:
+                host = await self._new_host(machine, case)
+                self._hosts[(machine, case)] = host
+            return host
+
+    async def _new_host(self, machine: str, case: str | None) -> _Host:
         if self._task_group is None:
             raise RuntimeError("use the service inside 'async with service.running()'")
         interceptors: list[MockConfigInterceptor] = []
@@ -281,7 +290,6 @@ class StepFunctionsService:
                 await host.closing.wait()
 
         await self._task_group.start(serve)
-        self._hosts[(machine, case)] = host
         return host
 
     def _model(self, definition: str) -> StateMachine:
