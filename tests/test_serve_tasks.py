@@ -196,6 +196,15 @@ def test_lambda_resources_are_invoked_at_the_lambda_endpoint(
         )["stateMachineArn"]
         failed = _finished(sfn, sfn.start_execution(stateMachineArn=arn)["executionArn"])
         assert failed["error"] == "Lambda.ResourceNotFoundException"
+        # TestState on a Lambda Task invokes the function at the endpoint too.
+        tested = sfn.test_state(
+            definition=json.dumps(machine["States"]["Greet"]),
+            roleArn=ROLE,
+            input='{"who": "bob"}',
+        )
+        assert tested["status"] == "SUCCEEDED"
+        assert json.loads(tested["output"]) == {"who": "bob", "legacy": {"greeting": "hello bob"}}
+        assert tested["nextState"] == "Invoke"
 
 
 def test_store_keeps_machines_and_resumes_running_executions(tmp_path: Path) -> None:
