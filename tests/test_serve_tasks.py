@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 from collections.abc import Iterator
@@ -263,3 +264,72 @@ def test_store_keeps_machines_and_resumes_running_executions(tmp_path: Path) -> 
         assert [e["id"] for e in events] == list(range(1, len(events) + 1))
         names = [e["name"] for e in sfn.list_executions(stateMachineArn=arn)["executions"]]
         assert names == ["running", "done"]
+
+
+def test_optimised_integrations_call_aws_endpoint_url(tmp_path: Path) -> None:
+    import shutil
+    import subprocess
+    import sys
+
+    import boto3
+
+    from tests._sfn_server import free_port
+
+    moto = shutil.which("moto_server", path=str(Path(sys.executable).parent))
+    assert moto is not None, "moto[server] is a dev dependency"
+    port = free_port()
+    process = subprocess.Popen(
+        [moto, "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    aws_endpoint = f"http://127.0.0.1:{port}"
+    try:
+        sqs = boto3.client(
+            "sqs",
+            endpoint_url=aws_endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+        queue = wait_for(lambda: _create_queue(sqs))
+        machine = {
+            "StartAt": "Send",
+            "States": {
+                "Send": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::sqs:sendMessage",
+                    "Parameters": {"QueueUrl": queue, "MessageBody.$": "$.message"},
+                    "ResultSelector": {"md5.$": "$.MD5OfMessageBody"},
+                    "End": True,
+                }
+            },
+        }
+        env = {
+            "AWS_ENDPOINT_URL": aws_endpoint,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": "us-east-1",
+        }
+        with running_server(tmp_path, env=env) as server:
+            sfn = client_for(server.endpoint)
+            arn = sfn.create_state_machine(
+                name="Sender", definition=definition(machine), roleArn=ROLE
+            )["stateMachineArn"]
+            execution = sfn.start_execution(stateMachineArn=arn, input='{"message": "hi"}')
+            described = _finished(sfn, execution["executionArn"])
+            assert (described["status"], json.loads(described["output"])) == (
+                "SUCCEEDED",
+                {"md5": hashlib.md5(b"hi").hexdigest()},
+            )
+        received = sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=1)["Messages"]
+        assert [message["Body"] for message in received] == ["hi"]
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def _create_queue(sqs: Any) -> str | None:
+    try:
+        url: str = sqs.create_queue(QueueName="orders")["QueueUrl"]
+    except Exception:  # moto_server still starting
+        return None
+    return url
