@@ -405,6 +405,22 @@ async def _invoke(
     return await binding.invoke(request)
 
 
+def _note_map(run: _Run, state: MapState, effective: Any) -> None:
+    """A Map's inspection data: its items and its concurrency and failure tolerance."""
+    if state.items_path is not None:
+        run.note("afterItemsPath", evaluate_path(state.items_path, effective, run.context))
+    concurrency: Any = state.max_concurrency
+    if state.max_concurrency_path is not None:
+        concurrency = evaluate_path(state.max_concurrency_path, effective, run.context)
+    run.inspection["maxConcurrency"] = concurrency if isinstance(concurrency, int) else 0
+    for key, field in (
+        ("toleratedFailureCount", state.tolerated_failure_count),
+        ("toleratedFailurePercentage", state.tolerated_failure_percentage),
+    ):
+        if isinstance(field, int | float) and not isinstance(field, bool):
+            run.inspection[key] = field
+
+
 async def _run_task(
     run: _Run,
     state: TaskState | MapState | ParallelState,
@@ -414,8 +430,8 @@ async def _run_task(
 ) -> dict[str, Any]:
     effective = run.path("input_path", run.data)
     run.note("afterInputPath", effective)
-    if isinstance(state, MapState) and state.items_path is not None:
-        run.note("afterItemsPath", evaluate_path(state.items_path, effective, run.context))
+    if isinstance(state, MapState):
+        _note_map(run, state, effective)
     template = state.parameters
     if isinstance(state, MapState):
         template = None  # a Map's Parameters select each item, not the state's input

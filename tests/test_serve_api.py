@@ -479,3 +479,8 @@ def test_test_state_operation(sfn: Any) -> None:
         mock={"errorOutput": {"error": "Boom", "cause": "mocked"}},
     )
     assert (mocked["status"], mocked["error"], mocked["cause"]) == ("FAILED", "Boom", "mocked")
+    with pytest.raises(sfn.exceptions.ValidationException) as secrets:
+        sfn.test_state(definition=json.dumps(task), mock={"result": "{}"}, revealSecrets=True)
+    assert secrets.value.response["Error"]["Message"] == (
+        "TestState does not support RevealSecrets when a mock is specified."
+    )

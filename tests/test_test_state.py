@@ -304,6 +304,12 @@ def test_map_and_parallel_need_a_mock() -> None:
     )
     answer = _decoded(test_state(map_state, '{"Values": [1, 2, 3]}', mock={"result": "[1, 1, 1]"}))
     assert answer == {"status": "SUCCEEDED", "output": {"Values": [1, 2, 3], "result": [1, 1, 1]}}
+    tolerant = {**map_state, "MaxConcurrency": 1, "ToleratedFailureCount": 2}
+    inspected = test_state(
+        tolerant, '{"Values": [1, 2, 3]}', mock={"result": "[1, 1, 1]"}, inspection_level="DEBUG"
+    )["inspectionData"]
+    assert (inspected["maxConcurrency"], inspected["toleratedFailureCount"]) == (1, 2)
+    assert json.loads(inspected["afterItemsPath"]) == [1, 2, 3]
     with pytest.raises(TestStateError, match=r"^Mocked result must be an array\.$"):
         test_state(map_state, "{}", mock={"result": "{}"})
     parallel = {

@@ -41,6 +41,10 @@ async def test_state(service: StepFunctionsService, params: dict[str, Any]) -> d
     """TestState: run one state offline (see :mod:`engine.test_state`)."""
     from engine.test_state import TestStateError, test_state_async
 
+    if params.get("revealSecrets") and "mock" in params:
+        raise ApiError.validation(
+            "TestState does not support RevealSecrets when a mock is specified."
+        )
     if "roleArn" not in params and "mock" not in params and _is_task(params["definition"]):
         raise ApiError.validation("RoleArn must be specified when testing a Task state")
     try:
