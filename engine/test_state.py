@@ -81,6 +81,8 @@ def _json_arg(value: Any, what: str, error_type: str = "ValidationException") ->
         return json.loads(value)
     except json.JSONDecodeError as exc:
         raise TestStateError(error_type, f"{what} is not valid JSON: {exc.msg}") from None
+    except RecursionError:
+        raise TestStateError(error_type, f"{what} is nested too deeply") from None
 
 
 def _text(value: Any) -> str:

@@ -99,6 +99,9 @@ def running_server(
                 raise RuntimeError("saga serve did not start listening in time")
             time.sleep(0.05)
         yield server
+        log = server.stop()
+        # Any internal failure (an HTTP 500) is logged with its traceback: there must be none.
+        assert "Traceback" not in log, log
     finally:
         server.stop()
 

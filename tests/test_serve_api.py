@@ -140,6 +140,16 @@ def test_create_refuses_bad_definitions_names_and_arns(sfn: Any) -> None:
     assert "/StartAt" in invalid.value.response["Error"]["Message"]
     with pytest.raises(sfn.exceptions.InvalidDefinition):
         sfn.create_state_machine(name="NotJson", definition="{not json", roleArn=ROLE)
+    with pytest.raises(sfn.exceptions.InvalidDefinition):
+        sfn.create_state_machine(name="NotObject", definition="[1, 2]", roleArn=ROLE)
+    deep = "[" * 5000 + "]" * 5000
+    with pytest.raises(sfn.exceptions.InvalidDefinition):
+        sfn.create_state_machine(name="Deep", definition=deep, roleArn=ROLE)
+    assert sfn.validate_state_machine_definition(definition=deep)["result"] == "FAIL"
+    assert sfn.validate_state_machine_definition(definition="[]")["result"] == "FAIL"
+    machine = _create(sfn, "TakesInput", DOUBLE)
+    with pytest.raises(sfn.exceptions.InvalidExecutionInput):
+        sfn.start_execution(stateMachineArn=machine, input=deep)
     with pytest.raises(sfn.exceptions.InvalidName):
         _create(sfn, "has space", DOUBLE)
     with pytest.raises(sfn.exceptions.InvalidArn):
@@ -418,6 +428,12 @@ def test_unknown_operations_and_malformed_requests_get_aws_errors(endpoint: str)
     assert (status, body["__type"]) == (400, "UnknownOperationException")
     status, body = _post(endpoint, "AWSStepFunctions.ListStateMachines", b"{not json")
     assert (status, body["__type"]) == (400, "SerializationException")
+    status, body = _post(endpoint, "AWSStepFunctions.ListStateMachines", b"[" * 100_000)
+    assert (status, body["__type"]) == (400, "SerializationException")
+    status, body = _post(endpoint, "AWSStepFunctions.ListStateMachines", b"[]")
+    assert (status, body["__type"]) == (400, "SerializationException")
+    status, body = _post(endpoint, "AWSStepFunctions.ListStateMachines", b" " * 5_000_000)
+    assert (status, body["__type"]) == (413, "RequestEntityTooLargeException")
     status, body = _post(endpoint, "AWSStepFunctions.DescribeExecution", b"{}")
     assert (status, body["__type"]) == (400, "ValidationException")
     assert body["message"] == (

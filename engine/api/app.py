@@ -24,12 +24,14 @@ from engine.api.errors import ApiError
 from engine.api.service import ServiceConfig, StepFunctionsService
 from engine.api.shapes import operation_names, validate_request
 
-__all__ = ["create_app"]
+__all__ = ["MAX_REQUEST_BYTES", "create_app"]
 
 _log = structlog.get_logger("engine.api")
 
 _CONTENT_TYPE: Final = "application/x-amz-json-1.0"
 _TARGET_PREFIX: Final = "AWSStepFunctions."
+MAX_REQUEST_BYTES: Final = 4 * 1024 * 1024
+"""Larger bodies are refused unread: no member of any request may be this large."""
 
 
 def _answer(body: dict[str, Any], status: int = 200) -> Response:
@@ -51,10 +53,18 @@ async def _dispatch(service: StepFunctionsService, request: Request) -> Response
             message = f"Unknown operation: {target or '(no X-Amz-Target header)'}"
         raise ApiError("UnknownOperationException", message)
     raw = await request.body()
+    if len(raw) > MAX_REQUEST_BYTES:
+        raise ApiError(
+            "RequestEntityTooLargeException",
+            f"The request body is {len(raw)} bytes; the limit is {MAX_REQUEST_BYTES}",
+            413,
+        )
     try:
         params = json.loads(raw) if raw.strip() else {}
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise ApiError("SerializationException", "The request body is not valid JSON") from None
+    except RecursionError:
+        raise ApiError("SerializationException", "The request body is nested too deeply") from None
     if not isinstance(params, dict):
         raise ApiError("SerializationException", "The request body must be a JSON object")
     validate_request(operation, params)

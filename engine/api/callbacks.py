@@ -33,6 +33,8 @@ def _parse_output(text: str) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise ApiError("InvalidOutput", f"Invalid Output: '{exc.msg}'") from None
+    except RecursionError:
+        raise ApiError("InvalidOutput", "Invalid Output: 'nested too deeply'") from None
 
 
 async def send_task_success(

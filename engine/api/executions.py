@@ -43,6 +43,10 @@ def _parse_input(text: str | None) -> Any:
             f"Invalid State Machine Execution Input: '{exc.msg} at line {exc.lineno}, "
             f"column {exc.colno}'",
         ) from None
+    except RecursionError:
+        raise ApiError(
+            "InvalidExecutionInput", "Invalid State Machine Execution Input: 'nested too deeply'"
+        ) from None
 
 
 async def _start(

@@ -48,6 +48,16 @@ def parse_definition(text: str) -> StateMachine:
             "Invalid State Machine Definition: 'INVALID_JSON_DESCRIPTION: "
             f"{exc.msg} at line {exc.lineno}, column {exc.colno}'",
         ) from None
+    except RecursionError:
+        raise ApiError(
+            "InvalidDefinition", "Invalid State Machine Definition: 'TOO_DEEP: nested too deeply'"
+        ) from None
+    if not isinstance(document, dict):
+        raise ApiError(
+            "InvalidDefinition",
+            "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: "
+            "the definition must be a JSON object at /'",
+        )
     try:
         return load(document)
     except DefinitionError as exc:
@@ -203,8 +213,14 @@ async def validate_state_machine_definition(
         document = json.loads(params["definition"])
     except json.JSONDecodeError as exc:
         diagnostics = [Diagnostic("INVALID_JSON_DESCRIPTION", "", exc.msg)]
+    except RecursionError:
+        diagnostics = [Diagnostic("TOO_DEEP", "", "the definition is nested too deeply")]
     else:
         try:
+            if not isinstance(document, dict):
+                raise DefinitionError(
+                    [Diagnostic("INVALID_TYPE", "", "the definition must be a JSON object")]
+                )
             diagnostics = load(document, validate=False).validate()
         except DefinitionError as exc:
             diagnostics = exc.diagnostics

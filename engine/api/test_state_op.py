@@ -24,7 +24,7 @@ def _handlers_for(
         return handlers
     try:
         document = json.loads(definition)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):
         return handlers  # TestState reports the definition itself
     if isinstance(document, dict) and isinstance(document.get("States"), dict):
         document = document["States"].get(state_name or document.get("StartAt"))
@@ -67,6 +67,6 @@ def _is_task(definition: str) -> bool:
     """Whether a TestState definition is a Task state (alone; a whole machine is checked later)."""
     try:
         document = json.loads(definition)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):
         return False
     return isinstance(document, dict) and document.get("Type") == "Task"
