@@ -69,6 +69,12 @@ def _serve(args: argparse.Namespace) -> int:
     from engine.api import ServiceConfig, serve
     from saga.cli.resume_cmd import handlers_ref
 
+    try:
+        import botocore  # noqa: F401 - the API's request shapes come from its service model
+    except ImportError:
+        raise UsageError(
+            "saga serve needs botocore for the API's model: pip install 'saga-statemachine[aws]'"
+        ) from None
     if not 0 <= args.port <= 65535:
         raise UsageError(f"--port: {args.port} is not a port number (0-65535)")
     if not _ACCOUNT.match(args.account_id):
