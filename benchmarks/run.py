@@ -343,8 +343,11 @@ def bench_serve(quick: bool, runs: int) -> list[Figure]:
         for name, samples in results.items()
     ]
     if "moto_server" in results:
-        ratio = statistics.median(results["saga serve"]) / statistics.median(results["moto_server"])
-        figures.append(Figure("saga serve / moto_server", "times", [ratio]))
+        for suffix in ("", ", burst"):
+            ratio = statistics.median(results["saga serve" + suffix]) / statistics.median(
+                results["moto_server" + suffix]
+            )
+            figures.append(Figure(f"saga serve / moto_server{suffix}", "times", [ratio]))
     return figures
 
 

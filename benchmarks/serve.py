@@ -1,8 +1,8 @@
 """Executions/s through boto3: ``saga serve`` and ``moto_server`` side by side, same definition.
 
-Each server runs as its own process on 127.0.0.1; the client starts an execution of the
-six-state machine and polls DescribeExecution until it ends, one execution after another —
-what a test suite driving a local Step Functions endpoint does.
+Each server runs as its own process on 127.0.0.1. One after another: the client starts an
+execution of the six-state machine and polls DescribeExecution until it ends, as a test suite
+driving a local endpoint does. Burst: it starts them all back to back, then waits for each.
 """
 
 from __future__ import annotations
@@ -92,6 +92,28 @@ def _executions_per_second(endpoint: str, count: int, runs: int, name: str) -> l
     return samples
 
 
+def _burst_per_second(endpoint: str, count: int, runs: int, name: str) -> list[float]:
+    """Start ``count`` executions back to back, then wait for all: executions/s overall."""
+    client = _client(endpoint)
+    arn = client.create_state_machine(
+        name=f"{name}-burst", definition=json.dumps(six_state_machine()), roleArn=_ROLE
+    )["stateMachineArn"]
+    samples = []
+    for run in range(runs):
+        started = time.perf_counter()
+        arns = [
+            client.start_execution(stateMachineArn=arn, name=f"b{run}-{index}", input="{}")[
+                "executionArn"
+            ]
+            for index in range(count)
+        ]
+        for execution in arns:
+            while client.describe_execution(executionArn=execution)["status"] == "RUNNING":
+                time.sleep(0.001)
+        samples.append(count / (time.perf_counter() - started))
+    return samples
+
+
 def _saga_serve(port: int) -> list[str]:
     code = "import sys; from saga.cli import main; sys.exit(main())"
     return [sys.executable, "-c", code, "serve", "--port", str(port)]
@@ -117,10 +139,12 @@ def serve_and_moto(count: int, runs: int) -> dict[str, list[float]]:
     port = _free_port()
     with _server(_saga_serve(port), port) as endpoint:
         results["saga serve"] = _executions_per_second(endpoint, count, runs, "saga")
+        results["saga serve, burst"] = _burst_per_second(endpoint, count, runs, "saga")
     port = _free_port()
     moto = _moto_server(port)
     if moto is not None:
         with _server(moto, port) as endpoint:
             _enable_moto_executions(endpoint)
             results["moto_server"] = _executions_per_second(endpoint, count, runs, "moto")
+            results["moto_server, burst"] = _burst_per_second(endpoint, count, runs, "moto")
     return results
