@@ -57,6 +57,7 @@ def serve(
         uvicorn.Config(
             app,
             log_level="warning",
+            access_log=False,
             lifespan="on",
             timeout_graceful_shutdown=_GRACEFUL_SECONDS,
         )
