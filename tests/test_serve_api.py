@@ -306,6 +306,32 @@ def test_express_machine_runs_synchronously(sfn: Any) -> None:
     assert answer["executionArn"].startswith(
         "arn:aws:states:us-east-1:123456789012:express:Express:sync:"
     )
+    started = sfn.start_execution(stateMachineArn=arn, input='{"value": 1}', name="async")
+    assert started["executionArn"].startswith(
+        "arn:aws:states:us-east-1:123456789012:express:Express:async:"
+    )
+    # AWS keeps no record of Express executions to describe (recorded answers).
+    for call in (sfn.describe_execution, sfn.get_execution_history, sfn.stop_execution):
+        with pytest.raises(sfn.exceptions.InvalidArn) as refused:
+            call(executionArn=started["executionArn"])
+        assert refused.value.response["Error"]["Message"] == (
+            "Invalid Arn: 'Resource type not valid in this context: express'"
+        )
+    with pytest.raises(sfn.exceptions.StateMachineTypeNotSupported):
+        sfn.list_executions(stateMachineArn=arn)
+    with pytest.raises(sfn.exceptions.InvalidDefinition) as callback:
+        _create(sfn, "ExpressCallback", CALLBACK, type="EXPRESS")
+    assert callback.value.response["Error"]["Message"] == (
+        "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: Express state machine "
+        "does not support '.waitForTaskToken' service integration  at "
+        "/States/Wait for approval/Resource'"
+    )
+    with pytest.raises(sfn.exceptions.InvalidDefinition) as activity:
+        _create(sfn, "ExpressActivity", ACTIVITY, type="EXPRESS")
+    assert activity.value.response["Error"]["Message"] == (
+        "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: Express state machine "
+        "does not support Activity ARN at /States/Work/Resource'"
+    )
     standard = _create(sfn, "NotExpress", DOUBLE)
     with pytest.raises(sfn.exceptions.StateMachineTypeNotSupported):
         sfn.start_sync_execution(stateMachineArn=standard, input="{}")

@@ -54,18 +54,16 @@ class Arns:
     def _split(self, arn: str, expected: str) -> list[str]:
         match = _ARN.match(arn)
         if match is None:
-            raise ApiError.invalid_arn(arn, "Invalid Arn")
+            raise ApiError.invalid_arn(f"Invalid ARN prefix: {arn}")
         if match["kind"] != expected:
-            raise ApiError.invalid_arn(
-                arn, f"Resource type not valid in this context: {match['kind']}"
-            )
+            raise ApiError.invalid_arn(f"Resource type not valid in this context: {match['kind']}")
         return match["rest"].split(":")
 
     def parse_state_machine(self, arn: str) -> tuple[str, str | None]:
         """The machine name and the ``#TestCase`` suffix (None without one) of a machine ARN."""
         parts = self._split(arn, "stateMachine")
         if len(parts) != 1 or not parts[0]:
-            raise ApiError.invalid_arn(arn, "Invalid Arn")
+            raise ApiError.invalid_arn(f"Invalid ARN prefix: {arn}")
         name, _, case = parts[0].partition("#")
         return name, case or None
 
@@ -73,19 +71,19 @@ class Arns:
         """The machine name and execution name of an execution ARN."""
         parts = self._split(arn, "execution")
         if len(parts) != 2 or not all(parts):
-            raise ApiError.invalid_arn(arn, "Invalid Arn")
+            raise ApiError.invalid_arn(f"Invalid ARN prefix: {arn}")
         return parts[0], parts[1]
 
     def parse_activity(self, arn: str) -> str:
         """The activity name of an activity ARN."""
         parts = self._split(arn, "activity")
         if len(parts) != 1 or not parts[0]:
-            raise ApiError.invalid_arn(arn, "Invalid Arn")
+            raise ApiError.invalid_arn(f"Invalid ARN prefix: {arn}")
         return parts[0]
 
     def kind_of(self, arn: str) -> tuple[str, str]:
         """The resource kind (``stateMachine``, ``activity``, …) and its name, for tagging."""
         match = _ARN.match(arn)
         if match is None:
-            raise ApiError.invalid_arn(arn, "Invalid Arn")
+            raise ApiError.invalid_arn(f"Invalid ARN prefix: {arn}")
         return match["kind"], match["rest"]

@@ -30,9 +30,9 @@ class ApiError(Exception):
         return cls("ValidationException", message)
 
     @classmethod
-    def invalid_arn(cls, arn: str, reason: str) -> ApiError:
+    def invalid_arn(cls, reason: str) -> ApiError:
         """``InvalidArn``: an ARN that is malformed or names the wrong kind of resource."""
-        return cls("InvalidArn", f"Invalid Arn: '{reason}: {arn}'")
+        return cls("InvalidArn", f"Invalid Arn: '{reason}'")
 
     @classmethod
     def state_machine_does_not_exist(cls, arn: str) -> ApiError:

@@ -84,12 +84,12 @@ async def _start(
 
 async def start_execution(service: StepFunctionsService, params: dict[str, Any]) -> dict[str, Any]:
     """StartExecution: start and answer at once (idempotent by name and input)."""
-    _, _, _, handle = await _start(service, params, express=False)
+    record, _, name, handle = await _start(service, params, express=False)
     execution = handle.execution
-    return {
-        "executionArn": execution.execution_arn,
-        "startDate": posix(execution.start_posix),
-    }
+    arn = execution.execution_arn
+    if record.type == "EXPRESS":  # not describable later, as on AWS
+        arn = service.arns.express_execution(record.name, name, str(uuid.uuid4()))
+    return {"executionArn": arn, "startDate": posix(execution.start_posix)}
 
 
 async def start_sync_execution(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from engine.api.arns import check_name
@@ -13,8 +14,9 @@ from engine.api.paging import page
 from engine.api.registry import MachineRecord
 from engine.api.wire import posix
 from engine.diagnostics import DefinitionError, Diagnostic
+from engine.lambda_shapes import activity_name
 from engine.loader import load
-from engine.model import StateMachine
+from engine.model import MapState, ParallelState, State, StateMachine, TaskState
 
 if TYPE_CHECKING:
     from engine.api.service import StepFunctionsService
@@ -64,6 +66,40 @@ def parse_definition(text: str) -> StateMachine:
         raise definition_error(exc.diagnostics) from None
 
 
+def _task_resources(states: Mapping[str, State], where: str) -> Iterator[tuple[str, str]]:
+    """Every Task's resource and its JSON-pointer location, nested states included."""
+    for name, state in states.items():
+        at = f"{where}/States/{name}"
+        if isinstance(state, TaskState):
+            yield f"{at}/Resource", state.resource
+        elif isinstance(state, ParallelState):
+            for index, branch in enumerate(state.branches):
+                yield from _task_resources(branch.states, f"{at}/Branches/{index}")
+        elif isinstance(state, MapState) and (state.item_processor or state.iterator):
+            key = "ItemProcessor" if state.item_processor is not None else "Iterator"
+            yield from _task_resources(state.processor.states, f"{at}/{key}")
+
+
+def _check_express(model: StateMachine) -> None:
+    """What an Express machine cannot run: callbacks, ``.sync`` jobs, activities (AWS's texts)."""
+    for location, resource in _task_resources(model.states, ""):
+        if resource.endswith(".waitForTaskToken"):
+            problem = (
+                "Express state machine does not support '.waitForTaskToken' service integration "
+            )
+        elif resource.endswith((".sync", ".sync:2")):
+            problem = "Express state machine does not support '.sync' service integration"
+        elif activity_name(resource) is not None:
+            problem = "Express state machine does not support Activity ARN"
+        else:
+            continue
+        raise ApiError(
+            "InvalidDefinition",
+            f"Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: {problem} at "
+            f"{location}'",
+        )
+
+
 def _describe_machine(record: MachineRecord) -> dict[str, Any]:
     out: dict[str, Any] = {
         "stateMachineArn": record.arn,
@@ -91,6 +127,8 @@ async def create_state_machine(
     check_name(name)
     machine_type = params.get("type", "STANDARD")
     model = parse_definition(params["definition"])
+    if machine_type == "EXPRESS":
+        _check_express(model)
     existing = service.registry.machines.get(name)
     if existing is not None:
         if (
@@ -146,6 +184,8 @@ async def update_state_machine(
         )
     if "definition" in params:
         model = parse_definition(params["definition"])
+        if record.type == "EXPRESS":
+            _check_express(model)
         service.models[params["definition"]] = model
         service.bind(record.name, model)
         record.definition = params["definition"]

@@ -18,7 +18,7 @@ def _tagged(service: StepFunctionsService, arn: str) -> str:
         kind == "activity" and rest in service.registry.activities
     )
     if kind not in {"stateMachine", "activity"}:
-        raise ApiError.invalid_arn(arn, f"Resource type not valid in this context: {kind}")
+        raise ApiError.invalid_arn(f"Resource type not valid in this context: {kind}")
     if not known or not arn.startswith(service.arns.prefix + ":"):
         raise ApiError("ResourceNotFound", f"Resource not found: '{arn}'")
     return arn
