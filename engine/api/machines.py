@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from engine.api.service import StepFunctionsService
 
 __all__ = [
+    "iter_tasks",
     "definition_error",
     "parse_definition",
     "create_state_machine",
@@ -66,23 +67,26 @@ def parse_definition(text: str) -> StateMachine:
         raise definition_error(exc.diagnostics) from None
 
 
-def _task_resources(states: Mapping[str, State], where: str) -> Iterator[tuple[str, str]]:
-    """Every Task's resource and its JSON-pointer location, nested states included."""
+def iter_tasks(
+    states: Mapping[str, State], where: str = ""
+) -> Iterator[tuple[str, str, TaskState]]:
+    """Every Task state with its name and JSON-pointer location, nested states included."""
     for name, state in states.items():
         at = f"{where}/States/{name}"
         if isinstance(state, TaskState):
-            yield f"{at}/Resource", state.resource
+            yield at, name, state
         elif isinstance(state, ParallelState):
             for index, branch in enumerate(state.branches):
-                yield from _task_resources(branch.states, f"{at}/Branches/{index}")
+                yield from iter_tasks(branch.states, f"{at}/Branches/{index}")
         elif isinstance(state, MapState) and (state.item_processor or state.iterator):
             key = "ItemProcessor" if state.item_processor is not None else "Iterator"
-            yield from _task_resources(state.processor.states, f"{at}/{key}")
+            yield from iter_tasks(state.processor.states, f"{at}/{key}")
 
 
 def _check_express(model: StateMachine) -> None:
     """What an Express machine cannot run: callbacks, ``.sync`` jobs, activities (AWS's texts)."""
-    for location, resource in _task_resources(model.states, ""):
+    for location, _, task in iter_tasks(model.states):
+        resource = task.resource
         if resource.endswith(".waitForTaskToken"):
             problem = (
                 "Express state machine does not support '.waitForTaskToken' service integration "
@@ -96,7 +100,7 @@ def _check_express(model: StateMachine) -> None:
         raise ApiError(
             "InvalidDefinition",
             f"Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: {problem} at "
-            f"{location}'",
+            f"{location}/Resource'",
         )
 
 

@@ -11,7 +11,7 @@ server resumes the ones still running. The operations themselves live in :mod:`e
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +24,7 @@ import structlog
 from engine.api.activities import ActivityBoard
 from engine.api.arns import Arns
 from engine.api.errors import ApiError
-from engine.api.machines import definition_error, parse_definition
+from engine.api.machines import definition_error, iter_tasks, parse_definition
 from engine.api.operations import OPERATIONS
 from engine.api.registry import MachineRecord, Registry
 from engine.api.remote_lambda import RemoteLambda
@@ -41,7 +41,7 @@ from engine.local_engine import (
     prepare_calls,
 )
 from engine.mock_config import MockConfig, MockConfigError, MockConfigInterceptor
-from engine.model import MapState, ParallelState, State, StateMachine, TaskState
+from engine.model import StateMachine
 from engine.store.base import ExecutionStore, StoredExecution
 from engine.store.memory import MemoryStore
 from engine.store.sqlite import SQLiteStore
@@ -78,19 +78,9 @@ class Host:
     closing: anyio.Event
 
 
-def _iter_tasks(states: Mapping[str, State]) -> Iterator[tuple[str, TaskState]]:
-    for name, state in states.items():
-        if isinstance(state, TaskState):
-            yield name, state
-        elif isinstance(state, ParallelState):
-            for branch in state.branches:
-                yield from _iter_tasks(branch.states)
-        elif isinstance(state, MapState) and (state.item_processor or state.iterator):
-            yield from _iter_tasks(state.processor.states)
-
-
 class StepFunctionsService:
-    """The API's operations; use inside :meth:`running` (it owns the engines' task group)."""
+    """The server's engines, resources and store; use inside :meth:`running`, which owns the
+    engines' task group. :meth:`call` runs an operation."""
 
     def __init__(self, config: ServiceConfig | None = None) -> None:
         self.config = config or ServiceConfig()
@@ -142,6 +132,7 @@ class StepFunctionsService:
             self.store.close()
 
     async def _resume_all(self) -> None:
+        """Bind every stored machine and resume its open executions (a restart)."""
         for record in list(self.registry.sorted_machines()):
             try:
                 self.bind(record.name, self.model(record.definition))
@@ -161,6 +152,7 @@ class StepFunctionsService:
                     _log.info("resumed", execution=stored.execution_arn)
 
     async def host(self, machine: str, case: str | None) -> Host:
+        """The engine of ``machine`` (and mock-config test ``case``), started on first use."""
         host = self.hosts.get((machine, case))
         if host is not None:
             return host
@@ -206,6 +198,7 @@ class StepFunctionsService:
         return host
 
     def model(self, definition: str) -> StateMachine:
+        """The model of a definition text (parsed once)."""
         model = self.models.get(definition)
         if model is None:
             model = parse_definition(definition)
@@ -216,7 +209,7 @@ class StepFunctionsService:
         """Bind every Task resource of ``model``: handlers, activities, remote Lambdas."""
         handlers = self.machine_handlers.setdefault(machine, dict(self.config.handlers))
         bindings = self.machine_bindings.setdefault(machine, {})
-        for state_name, task in _iter_tasks(model.states):
+        for _, state_name, task in iter_tasks(model.states):
             resource = task.resource
             if resolve_binding(resource, handlers, parameters=task.parameters) is not None:
                 continue
@@ -238,6 +231,7 @@ class StepFunctionsService:
             raise definition_error(exc.diagnostics) from None
 
     def machine_record(self, arn: str) -> tuple[MachineRecord, str | None]:
+        """The machine a state machine ARN names and its ``#TestCase``; AWS's errors if none."""
         name, case = self.arns.parse_state_machine(arn)
         record = self.registry.machines.get(name)
         if record is None or arn.split("#", 1)[0] != record.arn:
@@ -245,6 +239,7 @@ class StepFunctionsService:
         return record, case
 
     def stored_execution(self, arn: str) -> tuple[MachineRecord, StoredExecution]:
+        """The machine and stored record of an execution ARN; AWS's errors if none."""
         machine, name = self.arns.parse_execution(arn)
         if not arn.startswith(self.arns.prefix + ":"):
             raise ApiError.execution_does_not_exist(arn)
