@@ -7,8 +7,10 @@
 text, as the API returns them. A Task runs its bound handler or integration, or answers from a
 ``mock`` (``result`` or ``errorOutput``, checked against the service's API model per
 ``fieldValidationMode``); Map and Parallel states need a mock, as on AWS.
-``stateConfiguration.retrierRetryCount`` says how many retries already happened, so a test can
-show whether an error is retried (``RETRIABLE``) or goes to a Catcher (``CAUGHT_ERROR``).
+``stateConfiguration`` sets the situation to test: ``retrierRetryCount`` (retries already made:
+is the error retried, ``RETRIABLE``, or caught, ``CAUGHT_ERROR``?), ``errorCausedByState`` (the
+state fails with that error) and, for a Map, ``mapIterationFailureCount`` (items that failed,
+against its tolerated failure count or percentage).
 
 AWS-recorded behaviour followed here (LocalStack's TestState snapshots recorded against AWS):
 a Pass state with ``Result`` reports ``result`` but no ``afterInputPath``/``afterParameters``,
@@ -423,6 +425,31 @@ def _note_map(run: _Run, state: MapState, effective: Any) -> None:
             run.inspection[key] = field
 
 
+def _exceeds_tolerance(
+    run: _Run, state: MapState, mock: Mapping[str, Any] | None, failures: int, retry_count: int
+) -> dict[str, Any] | None:
+    """With ``mapIterationFailureCount`` failed items: the threshold error, or None within it."""
+    effective = run.path("input_path", run.data)
+    run.note("afterInputPath", effective)
+    _note_map(run, state, effective)
+    items: Any = None
+    if mock is not None and "result" in mock:
+        items = _json_arg(mock["result"], "mock.result")
+    total = len(items) if isinstance(items, list) else failures
+    count = state.tolerated_failure_count
+    percentage = state.tolerated_failure_percentage
+    within = (isinstance(count, int) and failures <= count) or (
+        isinstance(percentage, int | float) and failures * 100 <= percentage * total
+    )
+    if within:
+        return None
+    error = StatesError(
+        "States.ExceedToleratedFailureThreshold",
+        "The specified tolerated failure threshold was exceeded",
+    )
+    return _failure(run, error, retry_count)
+
+
 async def _run_task(
     run: _Run,
     state: TaskState | MapState | ParallelState,
@@ -548,6 +575,11 @@ async def test_state_async(
                 )
             run.note("afterInputPath", run.path("input_path", run.data))
             return _failure(run, error, retry_count)
+        failures = config.get("mapIterationFailureCount")
+        if isinstance(state, MapState) and isinstance(failures, int) and failures > 0:
+            exceeded = _exceeds_tolerance(run, state, checked_mock, failures, retry_count)
+            if exceeded is not None:
+                return exceeded
         if isinstance(state, TaskState | MapState | ParallelState):
             return await _run_task(run, state, checked_mock, handlers or {}, retry_count)
         if isinstance(state, PassState):

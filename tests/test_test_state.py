@@ -310,6 +310,31 @@ def test_map_and_parallel_need_a_mock() -> None:
     )["inspectionData"]
     assert (inspected["maxConcurrency"], inspected["toleratedFailureCount"]) == (1, 2)
     assert json.loads(inspected["afterItemsPath"]) == [1, 2, 3]
+    # Iteration failures beyond the tolerance fail the Map as AWS reports it; within, it succeeds.
+    caught = {
+        **map_state,
+        "ToleratedFailureCount": 1,
+        "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "HandleThreshold"}],
+    }
+    over = test_state(
+        caught,
+        '{"Values": [1, 2, 3]}',
+        mock={"result": "[1, 1, 1]"},
+        state_configuration={"mapIterationFailureCount": 2},
+    )
+    assert (over["status"], over["error"], over["cause"], over["nextState"]) == (
+        "CAUGHT_ERROR",
+        "States.ExceedToleratedFailureThreshold",
+        "The specified tolerated failure threshold was exceeded",
+        "HandleThreshold",
+    )
+    within = test_state(
+        caught,
+        '{"Values": [1, 2, 3]}',
+        mock={"result": "[1, 1, 1]"},
+        state_configuration={"mapIterationFailureCount": 1},
+    )
+    assert within["status"] == "SUCCEEDED"
     with pytest.raises(TestStateError, match=r"^Mocked result must be an array\.$"):
         test_state(map_state, "{}", mock={"result": "{}"})
     parallel = {
