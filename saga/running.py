@@ -42,11 +42,17 @@ def _compiled(
     saga: Saga,
     extra: Mapping[str, Callable[..., Any]] | None,
     substitutions: Mapping[str, str] | None,
+    interceptors: Sequence[Interceptor] = (),
 ) -> tuple[StateMachine, dict[str, Callable[..., Any]]]:
-    """The machine to run (placeholders filled) and its handlers, from one compilation."""
+    """The machine to run (placeholders filled) and its handlers, from one compilation.
+
+    Faults among ``interceptors`` must name states of the machine.
+    """
     from saga.compile import compile_with_handlers
+    from saga.testing.faults import check_fault_states
 
     machine, actions = compile_with_handlers(saga)
+    check_fault_states(interceptors, machine)
     return with_substitutions(machine, substitutions), {**actions, **(extra or {})}
 
 
@@ -70,7 +76,7 @@ def run_saga(
     :class:`~saga.errors.SagaDefinitionError` for a saga that cannot compile and
     :class:`~engine.diagnostics.DefinitionError` when a resource has nothing bound to it.
     """
-    machine, actions = _compiled(saga, handlers, substitutions)
+    machine, actions = _compiled(saga, handlers, substitutions, interceptors)
     return run(
         machine,
         input,
@@ -132,7 +138,7 @@ async def run_saga_async(
     substitutions: Mapping[str, str] | None = None,
 ) -> Execution:
     """Like :func:`run_saga`, awaited from async code (anyio: asyncio or trio)."""
-    machine, actions = _compiled(saga, handlers, substitutions)
+    machine, actions = _compiled(saga, handlers, substitutions, interceptors)
     async with LocalEngine(
         clock=make_clock(clock),
         handlers=actions,

@@ -46,6 +46,7 @@ from saga.steps import (
     path_problems,
     retry_list_problems,
     retry_tuple,
+    stacked_decorator_error,
     template_option_problems,
 )
 from saga.templates import Template
@@ -92,6 +93,14 @@ class GroupOptions(TypedDict, total=False):
 
 
 _GROUP_KEYS: Final = frozenset(GroupOptions.__annotations__)
+
+
+def _refuse_stacked(decorating: bool, role: Role, name: str, action: object) -> None:
+    """In the decorator form, refuse a function another decorator already made a step."""
+    if decorating:
+        error = stacked_decorator_error(role, name, action)
+        if error is not None:
+            raise error
 
 
 def _new_step(
@@ -177,14 +186,17 @@ class ParallelGroup:
         """Add a step to the group (one branch); as a decorator when ``action`` is omitted."""
         check_name(name, "branch step")
 
+        decorating = action is None
+
         def add(action: object) -> Step:
+            _refuse_stacked(decorating, "branch step", name, action)
             step = _new_step(self.saga, name, "branch step", action, options)
             step.group = self
             self.saga._register(step)
             self.steps.append(step)
             return step
 
-        return add if action is None else add(action)
+        return add if decorating else add(action)
 
     def __repr__(self) -> str:
         return f"<ParallelGroup {self.name!r}: {[s.name for s in self.steps]}>"
@@ -328,13 +340,16 @@ class Saga:
         """
         check_name(name, "step")
 
+        decorating = action is None
+
         def add(action: object) -> Step:
+            _refuse_stacked(decorating, "step", name, action)
             step = _new_step(self, name, "step", action, options)
             self._register(step)
             self._units.append(step)
             return step
 
-        return add if action is None else add(action)
+        return add if decorating else add(action)
 
     def parallel(self, name: str, /, **options: Unpack[GroupOptions]) -> ParallelGroup:
         """Append a parallel group; add its steps with ``group.step(...)``."""
@@ -388,14 +403,20 @@ class Saga:
     ) -> Any:
         target = self._find_step(for_step, name)
 
+        decorating = action is None
+
         def add(action: object) -> Step:
+            if decorating or (isinstance(action, Step) and action.role != "compensation"):
+                error = stacked_decorator_error("compensation", name, action, target)
+                if error is not None:
+                    raise error
             step = _new_step(self, name, "compensation", action, options)
             self._register(step)
             step.compensates = target
             target.compensation = step
             return step
 
-        return add if action is None else add(action)
+        return add if decorating else add(action)
 
     def _find_step(self, for_step: str | Step, name: str) -> Step:
         key = for_step.name if isinstance(for_step, Step) else for_step
@@ -448,13 +469,16 @@ class Saga:
         """
         check_name(name, "failure handler")
 
+        decorating = action is None
+
         def add(action: object) -> Step:
+            _refuse_stacked(decorating, "failure handler", name, action)
             step = _new_step(self, name, "failure handler", action, options)
             self._register(step)
             self._handlers.append(step)
             return step
 
-        return add if action is None else add(action)
+        return add if decorating else add(action)
 
     # -- reading ---------------------------------------------------------------------------
 

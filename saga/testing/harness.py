@@ -25,7 +25,7 @@ from engine.model import StateMachine
 from saga.compile import compile_with_handlers
 from saga.saga import Saga
 from saga.testing.clock import TestClock
-from saga.testing.faults import bind_clock, config_state_machine
+from saga.testing.faults import bind_clock, check_fault_states, config_state_machine
 from saga.testing.loading import import_target, resolve_path
 
 __all__ = ["DEFAULT_SEED", "RunTarget", "SagaTestEngine", "execution_name_prefix"]
@@ -170,6 +170,7 @@ class SagaTestEngine:
     ) -> _RunPlan:
         """What :meth:`run` and :meth:`run_async` hand the engine: machine, handlers, faults."""
         machine, own, machine_name = self.prepare(target, substitutions)
+        check_fault_states([*self.faults, *faults], machine)
         interceptors = self.interceptors(
             faults, mock_config=mock_config, test_case=test_case, state_machine_name=machine_name
         )
