@@ -43,6 +43,7 @@ from engine.interpreter import ExecutionControl, Runtime, TokenWaiter, execute
 from engine.limits import MAX_HISTORY_EVENTS, MAX_PAYLOAD_BYTES, json_copy
 from engine.loader import load
 from engine.model import MapState, ParallelState, State, StateMachine, TaskState
+from engine.seeding import execution_seed
 from engine.store.base import (
     ExecutionAlreadyExists,
     ExecutionDoesNotExist,
@@ -392,7 +393,7 @@ class LocalEngine:
                 input=data,
                 start_posix=self.clock.time(),
                 handlers_ref=self.handlers_ref,
-                options=self._options(),
+                options=self._options(execution_seed(name, self.seed)),
             ),
             process_owner(),
         )
@@ -428,13 +429,13 @@ class LocalEngine:
             "execution_arn": f"{prefix}:execution:{sm_name}:{name}",
         }
 
-    def _options(self) -> dict[str, Any]:
+    def _options(self, seed: int) -> dict[str, Any]:
         return {
             "region": self.region,
             "accountId": self.account_id,
             "roleArn": self.role_arn,
             "clock": "real" if isinstance(self.clock, RealClock) else "virtual",
-            "seed": self.seed,
+            "seed": seed,
         }
 
     def _launch(
@@ -461,6 +462,12 @@ class LocalEngine:
         history = History(self.clock.time, limit=self.max_history_events, listener=recorder)
         if events:
             history.events.extend(events)
+        recorded = stored.options.get("seed")
+        seed = (
+            recorded
+            if isinstance(recorded, int) and not isinstance(recorded, bool)
+            else execution_seed(name, self.seed)
+        )
         record = Execution(
             name=name,
             execution_arn=stored.execution_arn,
@@ -468,12 +475,13 @@ class LocalEngine:
             input=data,
             start_posix=start,
             history=history.events,
+            seed=seed,
         )
         runtime = Runtime(
             record=record,
             history=history,
             clock=self.clock,
-            seed=self.seed,
+            seed=seed,
             calls=calls,
             mocked=mocked,
             tokens=self._tokens,

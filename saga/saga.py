@@ -538,7 +538,9 @@ class Saga:
     ) -> Execution:
         """Run locally: compile and execute on the engine (virtual clock unless ``clock="real"``).
 
-        ``handlers`` override or add to :meth:`handlers`; ``seed`` fixes retry jitter;
+        ``handlers`` override or add to :meth:`handlers`; ``seed`` seeds retry jitter and
+        every random draw (default: derived from the execution name, so the same ``name`` and
+        input repeat the same run; the seed used is ``Execution.seed``);
         ``interceptors`` wrap each task call (fault injection, mocks); ``substitutions`` fill
         ``${Name}`` placeholders of the compiled machine (say, a queue URL). Returns the engine's
         :class:`~engine.execution.Execution` (``status``, ``output``, ``error``, ``cause``,

@@ -142,6 +142,7 @@ def _execute(args: argparse.Namespace) -> int:
                 handlers=handlers,
                 name=args.name,
                 clock=make_clock(args.clock),
+                seed=args.seed,
                 state_machine_name=_machine_name(path),
                 store=store,
                 handlers_ref=handlers_ref(args.handlers) if args.handlers else None,

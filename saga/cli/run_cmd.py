@@ -97,6 +97,7 @@ def _run_durable(
             handlers=handlers,
             name=args.name,
             clock=make_clock(args.clock),
+            seed=args.seed,
             interceptors=interceptors,
             state_machine_name=saga.name,
             store=store,
@@ -116,7 +117,9 @@ def _run(args: argparse.Namespace) -> int:
 
     def start() -> Execution:
         if args.store is None:
-            return saga.run(data, name=args.name, clock=args.clock, interceptors=interceptors)
+            return saga.run(
+                data, name=args.name, clock=args.clock, seed=args.seed, interceptors=interceptors
+            )
         return _run_durable(args, saga, data, interceptors)
 
     return report_execution(

@@ -10,12 +10,11 @@ import json
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
 from engine.execution import Execution
-from engine.history import HistoryEvent
-from saga.testing.history_table import event_visits, history_table
+from saga.testing.history_table import history_table
+from saga.visits import Attempt, StateVisit, state_visits
 
 if TYPE_CHECKING:
     from saga.saga import Saga
@@ -37,7 +36,6 @@ __all__ = [
 ]
 
 _MISSING: Final[Any] = object()
-_OUTCOMES: Final = ("Succeeded", "Failed", "TimedOut", "Aborted")
 
 
 class SagaAssertionError(AssertionError):
@@ -48,79 +46,6 @@ class SagaAssertionError(AssertionError):
     def __init__(self, message: str, execution: Execution) -> None:
         self.execution = execution
         super().__init__(f"{message}\n\nhistory of the execution:\n{history_table(execution)}")
-
-
-@dataclass(frozen=True)
-class Attempt:
-    """One try of a state: when it started, how and when it ended."""
-
-    started: HistoryEvent
-    outcome: HistoryEvent | None
-
-    @property
-    def error(self) -> str | None:
-        """The error of a failed attempt."""
-        details = self.outcome.details if self.outcome is not None else None
-        error = details.get("error") if details else None
-        return error if isinstance(error, str) else None
-
-
-@dataclass
-class StateVisit:
-    """One visit of a state: its entry event and its attempts, in order."""
-
-    entered: HistoryEvent
-    attempts: list[Attempt] = field(default_factory=list)
-
-    @property
-    def retries(self) -> int:
-        """How many times the state was retried in this visit."""
-        return max(0, len(self.attempts) - 1)
-
-    def delays(self) -> list[float]:
-        """Seconds between each failed attempt and the next attempt (the retry backoff)."""
-        out: list[float] = []
-        for before, after in zip(self.attempts, self.attempts[1:], strict=False):
-            end = before.outcome.posix if before.outcome is not None else before.started.posix
-            out.append(round(after.started.posix - end, 6))
-        return out
-
-
-def _is_attempt_start(event_type: str) -> bool:
-    if "Iteration" in event_type or "Branch" in event_type:
-        return False
-    return event_type.endswith(("Scheduled", "StateStarted"))
-
-
-def _is_outcome(event_type: str) -> bool:
-    if "Iteration" in event_type or "Branch" in event_type or event_type.startswith("Execution"):
-        return False
-    return event_type.endswith(_OUTCOMES)
-
-
-def state_visits(execution: Execution, state: str) -> list[StateVisit]:
-    """Every visit of ``state`` (also inside Parallel branches and Map iterations), in order."""
-    roots = event_visits(execution.history)
-    visits: dict[int, StateVisit] = {}
-    open_attempt: dict[int, HistoryEvent] = {}
-    for event in execution.history:
-        root = roots.get(event.id)
-        if root is None:
-            continue
-        if root == event.id:
-            if event.state_name == state:
-                visits[root] = StateVisit(event)
-            continue
-        visit = visits.get(root)
-        if visit is None:
-            continue
-        if _is_attempt_start(event.type):
-            open_attempt[root] = event
-        elif _is_outcome(event.type) and root in open_attempt:
-            visit.attempts.append(Attempt(open_attempt.pop(root), event))
-    for root, started in open_attempt.items():
-        visits[root].attempts.append(Attempt(started, None))
-    return list(visits.values())
 
 
 def retry_delays(execution: Execution, state: str) -> list[float]:

@@ -11,12 +11,12 @@ from typing import Any, Final
 
 from engine.execution import Execution
 from engine.history import HistoryEvent
+from saga.visits import event_states, event_visits
 
 __all__ = ["event_states", "event_visits", "format_elapsed", "history_table", "summarize_details"]
 
 _DETAIL_WIDTH: Final = 64
 _HEADERS: Final = ("id", "elapsed", "event", "state", "detail")
-_CONTAINERS: Final = ("Parallel", "Map")
 
 
 def format_elapsed(seconds: float) -> str:
@@ -26,60 +26,6 @@ def format_elapsed(seconds: float) -> str:
     minutes, rest = divmod(rest, 60_000)
     secs, millis = divmod(rest, 1000)
     return f"+{hours}:{minutes:02d}:{secs:02d}.{millis:03d}"
-
-
-def event_visits(events: Sequence[HistoryEvent]) -> dict[int, int]:
-    """The state visit each event belongs to: event id → id of the visit's ``…StateEntered``.
-
-    Entered events start a visit; the events after follow their ``previousEventId`` chain back
-    to it (so interleaved Parallel branches stay apart), and a Parallel or Map state's own
-    events (``ParallelStateFailed`` …) go to the innermost such state still open. Execution
-    events belong to no state.
-    """
-    root_of: dict[int, int] = {}
-    closed: set[int] = set()
-    open_kind: dict[str, list[int]] = {kind: [] for kind in _CONTAINERS}
-    names: dict[int, str | None] = {}
-    for event in events:
-        kind_name = event.type
-        if kind_name.startswith("Execution"):
-            continue
-        if kind_name.endswith("StateEntered"):
-            root_of[event.id] = event.id
-            names[event.id] = event.state_name
-            entered_kind = kind_name.removesuffix("StateEntered")
-            if entered_kind in open_kind:
-                open_kind[entered_kind].append(event.id)
-            continue
-        kind = next((k for k in _CONTAINERS if kind_name.startswith(f"{k}State")), None)
-        root: int | None = None
-        if kind is not None and open_kind[kind]:
-            candidates = open_kind[kind]
-            if event.state_name is not None:
-                named = [i for i in candidates if names.get(i) == event.state_name]
-                candidates = named or candidates
-            root = candidates[-1]
-        elif event.previous_event_id in root_of and event.previous_event_id not in closed:
-            root = root_of[event.previous_event_id]
-        if root is None:
-            continue
-        root_of[event.id] = root
-        if kind_name.endswith(("StateExited", "StateAborted")):
-            closed.add(event.id)
-            if kind is not None and root in open_kind[kind]:
-                open_kind[kind].remove(root)
-    return root_of
-
-
-def event_states(events: Sequence[HistoryEvent]) -> dict[int, str]:
-    """The name of the state each event belongs to, by event id (see :func:`event_visits`)."""
-    by_id = {event.id: event for event in events}
-    out: dict[int, str] = {}
-    for event_id, root in event_visits(events).items():
-        name = by_id[root].state_name
-        if name is not None:
-            out[event_id] = name
-    return out
 
 
 def _short_json(value: Any) -> str:
