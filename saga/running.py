@@ -71,8 +71,9 @@ def run_saga(
     """Compile ``saga`` and run one execution to its end (synchronously).
 
     ``seed`` seeds retry jitter and every random draw (default: derived from ``name``);
-    ``interceptors`` wrap every task invocation (fault injection, mock configs); ``substitutions`` fill ``${Name}`` placeholders of the
-    compiled machine (a queue URL, a table name). Raises
+    ``interceptors`` wrap every task invocation (fault injection, mock configs);
+    ``substitutions`` fill ``${Name}`` placeholders of the compiled machine (a queue URL, a
+    table name). Raises
     :class:`~saga.errors.SagaDefinitionError` for a saga that cannot compile and
     :class:`~engine.diagnostics.DefinitionError` when a resource has nothing bound to it.
     """
