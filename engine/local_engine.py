@@ -672,6 +672,16 @@ def run(
     Raises :class:`DefinitionError` before running when the definition cannot run locally
     (an unbound resource, a distributed Map), and :class:`InvalidExecutionInput`.
     """
+    try:
+        anyio.lowlevel.current_token()
+    except RuntimeError:  # no event loop runs in this thread: blocking is fine
+        pass
+    else:
+        raise RuntimeError(
+            "engine.run() blocks until the execution ends, so it cannot be called inside a "
+            "running event loop; use 'async with LocalEngine(...) as engine: "
+            "await engine.execute(...)' there"
+        )
     model = _as_machine(machine)
 
     async def main() -> Execution:

@@ -101,20 +101,21 @@ def _unreachable_compensation(saga: Saga, compensation: Step) -> SagaWarning:
     assert step is not None
     unit: Unit = step.group if step.group is not None else step
     later = saga.units[saga.units.index(unit) + 1 :]
-    where = (
-        f"no step after {unit.label} can fail into the unwind"
-        if not later
-        else f"no step after {unit.label} starts the unwind (each has compensate_on=[])"
-    )
+    if not later:
+        where = f"no step after {unit.label} can fail into the unwind"
+        other = "move a step that can fail after it"
+    else:
+        where = f"no step after {unit.label} starts the unwind (each has compensate_on=[])"
+        other = "let a step after it compensate on its errors"
     own = (
         f"set compensate_self=True on {unit.label} (for an effect that may land before its error "
         "is seen)"
         if unit.compensate_on
-        else f"give {unit.label} compensate_on"
+        else f"give {unit.label} compensate_on and compensate_self=True"
     )
     return SagaWarning(
         f"{compensation.label} of {step.label} can never run: {where}, so it is left out of the "
-        f"machine; {own}, or move a step that can fail after it",
+        f"machine; {own}, or {other}",
         step=compensation.name,
         code="UNREACHABLE_COMPENSATION",
     )

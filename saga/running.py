@@ -11,11 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
+import anyio.lowlevel
+
 from engine.bindings import Interceptor, TaskBinding
 from engine.clock import Clock, RealClock, VirtualClock
-from engine.execution import Execution
 from engine.loader import with_substitutions
 from engine.local_engine import LocalEngine, run
+from saga.outcome import SagaExecution, explain
 
 if TYPE_CHECKING:
     from engine.model import StateMachine
@@ -36,6 +38,18 @@ def make_clock(clock: ClockOption) -> Clock:
     if isinstance(clock, Clock):
         return clock
     raise ValueError(f"clock must be 'real', 'virtual' or a Clock, got {clock!r}")
+
+
+def _refuse_in_event_loop(method: str) -> None:
+    """A blocking run inside a running event loop cannot work: point at the async form."""
+    try:
+        anyio.lowlevel.current_token()
+    except RuntimeError:  # no event loop runs in this thread: blocking is fine
+        return
+    raise RuntimeError(
+        f"Saga.{method}() blocks until the execution ends, so it cannot be called inside a "
+        f"running event loop; use 'await saga.{method}_async(...)' there"
+    )
 
 
 def _compiled(
@@ -67,7 +81,7 @@ def run_saga(
     interceptors: Sequence[Interceptor] = (),
     bindings: Mapping[str, TaskBinding] | None = None,
     substitutions: Mapping[str, str] | None = None,
-) -> Execution:
+) -> SagaExecution:
     """Compile ``saga`` and run one execution to its end (synchronously).
 
     ``seed`` seeds retry jitter and every random draw (default: derived from ``name``);
@@ -77,8 +91,9 @@ def run_saga(
     :class:`~saga.errors.SagaDefinitionError` for a saga that cannot compile and
     :class:`~engine.diagnostics.DefinitionError` when a resource has nothing bound to it.
     """
+    _refuse_in_event_loop("run")
     machine, actions = _compiled(saga, handlers, substitutions, interceptors)
-    return run(
+    execution = run(
         machine,
         input,
         handlers=actions,
@@ -89,6 +104,7 @@ def run_saga(
         bindings=bindings,
         state_machine_name=saga.name,
     )
+    return explain(execution, saga=saga)
 
 
 def saga_engine(
@@ -137,7 +153,7 @@ async def run_saga_async(
     interceptors: Sequence[Interceptor] = (),
     bindings: Mapping[str, TaskBinding] | None = None,
     substitutions: Mapping[str, str] | None = None,
-) -> Execution:
+) -> SagaExecution:
     """Like :func:`run_saga`, awaited from async code (anyio: asyncio or trio)."""
     machine, actions = _compiled(saga, handlers, substitutions, interceptors)
     async with LocalEngine(
@@ -147,4 +163,5 @@ async def run_saga_async(
         interceptors=interceptors,
         bindings=bindings,
     ) as engine:
-        return await engine.execute(machine, input, name, state_machine_name=saga.name)
+        execution = await engine.execute(machine, input, name, state_machine_name=saga.name)
+    return explain(execution, saga=saga)

@@ -53,7 +53,7 @@ from saga.templates import Template
 
 if TYPE_CHECKING:
     from engine.bindings import Interceptor, TaskBinding
-    from engine.execution import Execution
+    from saga.outcome import SagaExecution
     from saga.running import ClockOption
 
 __all__ = ["ORIGINAL_ERROR", "GroupOptions", "OriginalError", "ParallelGroup", "Saga"]
@@ -535,16 +535,18 @@ class Saga:
         interceptors: Sequence[Interceptor] = (),
         bindings: Mapping[str, TaskBinding] | None = None,
         substitutions: Mapping[str, str] | None = None,
-    ) -> Execution:
+    ) -> SagaExecution:
         """Run locally: compile and execute on the engine (virtual clock unless ``clock="real"``).
 
         ``handlers`` override or add to :meth:`handlers`; ``seed`` seeds retry jitter and
         every random draw (default: derived from the execution name, so the same ``name`` and
         input repeat the same run; the seed used is ``Execution.seed``);
         ``interceptors`` wrap each task call (fault injection, mocks); ``substitutions`` fill
-        ``${Name}`` placeholders of the compiled machine (say, a queue URL). Returns the engine's
-        :class:`~engine.execution.Execution` (``status``, ``output``, ``error``, ``cause``,
-        ``states``, ``history``).
+        ``${Name}`` placeholders of the compiled machine (say, a queue URL). Returns a
+        :class:`~saga.outcome.SagaExecution`: the engine's record (``status``, ``output``,
+        ``error``, ``cause``, ``states``, ``history``, ``seed``) with the decoded ``failure``
+        and the ``unwind`` (each compensation and failure handler that ran, with its status).
+        Inside a running event loop use :meth:`run_async`.
         """
         from saga.running import run_saga
 
@@ -571,7 +573,7 @@ class Saga:
         interceptors: Sequence[Interceptor] = (),
         bindings: Mapping[str, TaskBinding] | None = None,
         substitutions: Mapping[str, str] | None = None,
-    ) -> Execution:
+    ) -> SagaExecution:
         """:meth:`run` for async code (anyio)."""
         from saga.running import run_saga_async
 

@@ -20,6 +20,7 @@ from saga.cli._execution import (
 )
 from saga.cli._targets import import_target
 from saga.errors import SagaDefinitionError
+from saga.outcome import explain
 from saga.saga import Saga
 
 __all__ = ["load_saga", "register"]
@@ -120,7 +121,7 @@ def _run(args: argparse.Namespace) -> int:
             return saga.run(
                 data, name=args.name, clock=args.clock, seed=args.seed, interceptors=interceptors
             )
-        return _run_durable(args, saga, data, interceptors)
+        return explain(_run_durable(args, saga, data, interceptors), saga=saga)
 
     return report_execution(
         start, args.target, history=args.history, invalid=(SagaDefinitionError,)

@@ -23,6 +23,7 @@ from engine.local_engine import LocalEngine, run
 from engine.mock_config import MockConfigInterceptor, load_mock_config
 from engine.model import StateMachine
 from saga.compile import compile_with_handlers
+from saga.outcome import SagaExecution, explain
 from saga.saga import Saga
 from saga.testing.clock import TestClock
 from saga.testing.faults import bind_clock, check_fault_states, config_state_machine
@@ -44,6 +45,13 @@ class _RunPlan(NamedTuple):
     handlers: dict[str, Callable[..., Any]]
     interceptors: list[Interceptor]
     machine_name: str | None
+    saga: Saga | None
+
+    def explained(self, execution: Execution) -> SagaExecution:
+        """The execution with its unwind record and decoded failure."""
+        if self.saga is not None:
+            return explain(execution, saga=self.saga)
+        return explain(execution, machine=self.machine)
 
 
 _NAME_LIMIT: Final = 80
@@ -169,13 +177,23 @@ class SagaTestEngine:
         test_case: str | None,
     ) -> _RunPlan:
         """What :meth:`run` and :meth:`run_async` hand the engine: machine, handlers, faults."""
+        if isinstance(target, str) and ":" in target and not Path(target).exists():
+            value = import_target(target)
+            if isinstance(value, Saga):
+                target = value
         machine, own, machine_name = self.prepare(target, substitutions)
         check_fault_states([*self.faults, *faults], machine)
         interceptors = self.interceptors(
             faults, mock_config=mock_config, test_case=test_case, state_machine_name=machine_name
         )
         merged = {**own, **self.handlers, **(handlers or {})}
-        return _RunPlan(machine, merged, interceptors, machine_name)
+        return _RunPlan(
+            machine,
+            merged,
+            interceptors,
+            machine_name,
+            target if isinstance(target, Saga) else None,
+        )
 
     # -- running ----------------------------------------------------------------------------
 
@@ -190,8 +208,9 @@ class SagaTestEngine:
         mock_config: str | Path | Mapping[str, Any] | None = None,
         test_case: str | None = None,
         substitutions: Mapping[str, str] | None = None,
-    ) -> Execution:
-        """Run one execution to its end (from synchronous code) and return its record."""
+    ) -> SagaExecution:
+        """Run one execution to its end (from synchronous code) and return its record, with
+        the unwind and the decoded failure (see :class:`~saga.outcome.SagaExecution`)."""
         _refuse_in_event_loop()
         plan = self._plan(
             target,
@@ -211,8 +230,9 @@ class SagaTestEngine:
             interceptors=plan.interceptors,
             state_machine_name=plan.machine_name,
         )
-        self.executions.append(execution)
-        return execution
+        explained = plan.explained(execution)
+        self.executions.append(explained)
+        return explained
 
     async def run_async(
         self,
@@ -225,7 +245,7 @@ class SagaTestEngine:
         mock_config: str | Path | Mapping[str, Any] | None = None,
         test_case: str | None = None,
         substitutions: Mapping[str, str] | None = None,
-    ) -> Execution:
+    ) -> SagaExecution:
         """:meth:`run` for async tests (anyio)."""
         plan = self._plan(
             target,
@@ -244,8 +264,9 @@ class SagaTestEngine:
                 name if name is not None else self.next_name(),
                 state_machine_name=plan.machine_name,
             )
-        self.executions.append(execution)
-        return execution
+        explained = plan.explained(execution)
+        self.executions.append(explained)
+        return explained
 
     @asynccontextmanager
     async def local_engine(
