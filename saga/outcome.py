@@ -36,6 +36,7 @@ __all__ = [
     "decode_failure",
     "explain",
     "saga_roles",
+    "unwrap_cause",
 ]
 
 UnwindRole = Literal["compensation", "failure handler"]
@@ -179,7 +180,7 @@ def _unwind_step(
         error = details.get("error") if isinstance(details.get("error"), str) else None
         cause = details.get("cause") if isinstance(details.get("cause"), str) else None
         if error is not None:
-            message = _unwrap(error, cause)[1]
+            message = unwrap_cause(error, cause)[1]
     return UnwindStep(
         state=state,
         role=role[0] if role else None,
@@ -192,7 +193,7 @@ def _unwind_step(
     )
 
 
-def _unwrap(error: str, cause: str | None) -> tuple[str, str | None]:
+def unwrap_cause(error: str, cause: str | None) -> tuple[str, str | None]:
     """The innermost error name and message of nested ``{"Error", "Cause"}`` JSON causes."""
     for _ in range(_MAX_DEPTH):
         if cause is None:
@@ -231,7 +232,7 @@ def decode_failure(execution: Execution, *, before: int | None = None) -> Failur
     """
     if execution.status not in ("FAILED", "TIMED_OUT") or execution.error is None:
         return None
-    error, message = _unwrap(execution.error, execution.cause)
+    error, message = unwrap_cause(execution.error, execution.cause)
     owners = event_states(execution.history)
     failures = [
         event
@@ -239,8 +240,20 @@ def decode_failure(execution: Execution, *, before: int | None = None) -> Failur
         if _is_task_failure(event) and (before is None or event.id < before)
     ]
     named = [event for event in failures if (event.details or {}).get("error") == error]
-    chosen = (named or failures)[-1:] if execution.status == "FAILED" else named[-1:]
-    step = owners.get(chosen[0].id) if chosen else None
+    if named:
+        chosen: HistoryEvent | None = named[-1]
+    elif failures and execution.status == "FAILED":
+        # A static cause hides the original error: the last task failure before the unwind.
+        chosen = failures[-1]
+        details = chosen.details or {}
+        raw_error, raw_cause = details.get("error"), details.get("cause")
+        if isinstance(raw_error, str):
+            error, message = unwrap_cause(
+                raw_error, raw_cause if isinstance(raw_cause, str) else None
+            )
+    else:
+        chosen = None
+    step = owners.get(chosen.id) if chosen is not None else None
     if step is None and error == execution.error and message == execution.cause:
         return None  # nothing to decode: the raw error and cause say it all
     return Failure(error=error, message=message, step=step)

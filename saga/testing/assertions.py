@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Final
 
 from engine.execution import Execution
+from saga.outcome import Failure, SagaExecution, decode_failure, unwrap_cause
 from saga.testing.history_table import history_table
 from saga.visits import Attempt, StateVisit, state_visits
 
@@ -145,6 +146,30 @@ def _expected_name(item: str | Step) -> tuple[str, Saga | None]:
     return item.name, item.saga
 
 
+def _failed_runs(execution: Execution, names: Sequence[str]) -> dict[str, str]:
+    """Of the states ``names`` that ran, those whose last try failed: name → error (message)."""
+    if isinstance(execution, SagaExecution):
+        return {
+            step.state: _error_text(step.error, step.message)
+            for step in execution.unwind
+            if step.state in names and step.failed
+        }
+    out: dict[str, str] = {}
+    for name in names:
+        for visit in state_visits(execution, name):
+            last = visit.attempts[-1] if visit.attempts else None
+            if last is not None and last.error is not None:
+                details = last.outcome.details if last.outcome is not None else None
+                cause = details.get("cause") if details else None
+                message = unwrap_cause(last.error, cause if isinstance(cause, str) else None)[1]
+                out[name] = _error_text(last.error, message)
+    return out
+
+
+def _error_text(error: str | None, message: str | None) -> str:
+    return f"{error}: {message}" if message else str(error)
+
+
 def compensations_run(execution: Execution, saga: Saga) -> list[str]:
     """The compensations of ``saga`` the execution entered, in order."""
     names = _compensation_names(saga)
@@ -156,12 +181,15 @@ def assert_compensated(
     expected: Sequence[str | Step],
     *,
     saga: Saga | None = None,
+    failed: Sequence[str | Step] = (),
 ) -> None:
-    """Exactly the ``expected`` compensations ran, in this order.
+    """Exactly the ``expected`` compensations ran, in this order, and only ``failed`` failed.
 
     Give compensation state names, or the saga's steps (a forward step stands for its
     compensation). Knowing the saga (``saga=``, or through the steps given) also catches a
     compensation that ran but was not expected; with names alone, only those are checked.
+    A compensation that ran and failed (after its retries) is an undo that did not happen:
+    it must be listed in ``failed``, and each one listed there must have failed.
     """
     __tracebackhide__ = True
     names: list[str] = []
@@ -183,12 +211,26 @@ def assert_compensated(
     else:
         wanted = set(names)
         actual = [state for state in execution.states if state in wanted]
-    if actual == names:
+    if actual != names:
+        raise _fail(
+            "the compensations differ\n"
+            f"  expected: {' → '.join(_names(names)) or '(none)'}\n"
+            f"  ran:      {' → '.join(_names(actual)) or '(none)'}",
+            execution,
+        )
+    expected_failed = [_expected_name(item)[0] for item in failed]
+    outcomes = _failed_runs(execution, names)
+    actual_failed = [name for name in names if name in outcomes]
+    if sorted(actual_failed) == sorted(expected_failed):
         return
+    lines = [
+        f"  {json.dumps(n, ensure_ascii=False)} failed with {outcomes[n]}" for n in actual_failed
+    ]
     raise _fail(
-        "the compensations differ\n"
-        f"  expected: {' → '.join(_names(names)) or '(none)'}\n"
-        f"  ran:      {' → '.join(_names(actual)) or '(none)'}",
+        "the compensations that failed differ\n"
+        f"  expected to fail: {', '.join(_names(expected_failed)) or '(none)'}\n"
+        f"  failed:           {', '.join(_names(actual_failed)) or '(none)'}"
+        + ("\n" + "\n".join(lines) if lines else ""),
         execution,
     )
 
@@ -209,12 +251,19 @@ def _cause_matches(actual: str | None, expected: str | re.Pattern[str]) -> bool:
     return False
 
 
+def _failure_of(execution: Execution) -> Failure | None:
+    if isinstance(execution, SagaExecution):
+        return execution.failure
+    return decode_failure(execution)
+
+
 def _check_status(execution: Execution, status: str) -> None:
     __tracebackhide__ = True
     if execution.status != status:
         detail = ""
         if execution.error is not None:
-            detail = f" with {execution.error}"
+            failure = _failure_of(execution)
+            detail = f" with {execution.error}" + (f" ({failure})" if failure else "")
         raise _fail(
             f"execution {execution.name!r} ended {execution.status}{detail}, expected {status}",
             execution,
@@ -245,6 +294,9 @@ def _check_error(
         shown = cause.pattern if isinstance(cause, re.Pattern) else cause
         problems.append(f"  cause: {execution.cause!r}\n  expected {shown!r}")
     if problems:
+        failure = _failure_of(execution)
+        if failure is not None:
+            problems.append(f"  original failure: {failure}")
         raise _fail(
             f"execution {execution.name!r} ended {execution.status} differently\n"
             + "\n".join(problems),
