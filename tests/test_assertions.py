@@ -288,7 +288,8 @@ def test_assert_failed_error_and_cause_forms() -> None:
     )
     with pytest.raises(
         SagaAssertionError,
-        match="ended FAILED with Declined \\('X' failed: Declined: card declined\\), expected TIMED_OUT",
+        match=r"ended FAILED with Declined \('X' failed: Declined: card declined\), expected "
+        "TIMED_OUT",
     ):
         assert_timed_out(execution)
 
