@@ -186,7 +186,16 @@ def compile_saga(saga: Saga) -> StateMachine:
         states[saga.fail_fast_state] = FailState(
             type="Fail", error_path="$.Error", cause_path="States.JsonToString($)"
         )
-    fields: dict[str, Any] = {"start_at": _entry(units[0]), "states": states}
+    start = _entry(units[0])
+    if saga.input_key is not None:
+        states = {
+            saga.input_state: PassState(
+                type="Pass", parameters={f"{saga.input_key}.$": "$"}, next=start
+            ),
+            **states,
+        }
+        start = saga.input_state
+    fields: dict[str, Any] = {"start_at": start, "states": states}
     if saga.comment is not None:
         fields["comment"] = saga.comment
     if saga.timeout is not None:

@@ -18,6 +18,7 @@ from engine.clock import Clock, RealClock, VirtualClock
 from engine.loader import with_substitutions
 from engine.local_engine import LocalEngine, run
 from saga.outcome import SagaExecution, explain
+from saga.saga import check_input
 
 if TYPE_CHECKING:
     from engine.model import StateMachine
@@ -92,6 +93,7 @@ def run_saga(
     :class:`~engine.diagnostics.DefinitionError` when a resource has nothing bound to it.
     """
     _refuse_in_event_loop("run")
+    check_input(saga, input)
     machine, actions = _compiled(saga, handlers, substitutions, interceptors)
     execution = run(
         machine,
@@ -155,6 +157,7 @@ async def run_saga_async(
     substitutions: Mapping[str, str] | None = None,
 ) -> SagaExecution:
     """Like :func:`run_saga`, awaited from async code (anyio: asyncio or trio)."""
+    check_input(saga, input)
     machine, actions = _compiled(saga, handlers, substitutions, interceptors)
     async with LocalEngine(
         clock=make_clock(clock),

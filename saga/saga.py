@@ -21,6 +21,8 @@ error was seen). See :mod:`saga.compile` for the exact shape.
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final, ParamSpec, TypedDict, TypeVar, Unpack, overload
 
@@ -56,7 +58,15 @@ if TYPE_CHECKING:
     from saga.outcome import SagaExecution
     from saga.running import ClockOption
 
-__all__ = ["ORIGINAL_ERROR", "GroupOptions", "OriginalError", "ParallelGroup", "Saga"]
+__all__ = [
+    "ORIGINAL_ERROR",
+    "GroupOptions",
+    "OriginalError",
+    "ParallelGroup",
+    "Saga",
+    "SagaInputError",
+    "check_input",
+]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -75,6 +85,41 @@ class OriginalError:
 ORIGINAL_ERROR: Final = OriginalError()
 """``Saga(failure_error=ORIGINAL_ERROR)``: fail with the failed step's own error name."""
 DEFAULT_FAIL_FAST_STATE: Final = "Saga Failed Fast"
+DEFAULT_INPUT_STATE: Final = "Take Input"
+_INPUT_KEY: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+class SagaInputError(ValueError):
+    """A saga run refused before it starts: its input is not what the saga can take."""
+
+
+def check_input(saga: Saga, value: Any) -> None:
+    """Refuse a non-object input to a saga that records its results in the input.
+
+    A step's ``ResultPath`` (and its catcher's) cannot write into a list or a string: the run
+    would end in ``States.ResultPathMatchFailure`` and skip the failure handlers.
+    """
+    if saga.input_key is not None or value is None or isinstance(value, Mapping):
+        return
+    shown = json.dumps(value, ensure_ascii=False) if _is_json(value) else repr(value)
+    if len(shown) > 60:
+        shown = shown[:59] + "…"
+    kind = {list: "a list", str: "a string", bool: "a boolean", int: "a number"}.get(
+        type(value), "a number" if isinstance(value, float) else type(value).__name__
+    )
+    raise SagaInputError(
+        f"saga {saga.name!r} takes a JSON object as input (its steps record their results and "
+        f'errors in it), got {kind}: {shown}; pass an object such as {{"items": {shown}}}, or '
+        f'declare Saga({saga.name!r}, input_key="items") to take any JSON value at $.items'
+    )
+
+
+def _is_json(value: Any) -> bool:
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 class GroupOptions(TypedDict, total=False):
@@ -234,6 +279,10 @@ class Saga:
       whole state (``ResultPath: $``) and the state re-raises it (``ErrorPath: $.Error``,
       ``CausePath: States.JsonToString($)``); ``fail_fast_on`` therefore names custom errors.
     - ``timeout``: the machine's ``TimeoutSeconds``.
+    - ``input_key``: accept any JSON value as input (a list, a string …) by placing it at
+      ``$.<input_key>`` with a first ``Pass`` state named ``input_state`` (default
+      ``"Take Input"``). Without it, the steps record their results and errors in the input,
+      so a run is refused before it starts unless the input is a JSON object.
     """
 
     def __init__(
@@ -248,6 +297,8 @@ class Saga:
         failure_error: str | OriginalError = DEFAULT_FAILURE_ERROR,
         failure_cause: str | None = None,
         fail_fast_state: str = DEFAULT_FAIL_FAST_STATE,
+        input_key: str | None = None,
+        input_state: str = DEFAULT_INPUT_STATE,
     ) -> None:
         if not isinstance(name, str) or not name:
             raise SagaDefinitionError(f"saga name {name!r}: give the saga a non-empty name")
@@ -260,6 +311,8 @@ class Saga:
         self.failure_error = failure_error
         self.failure_cause = failure_cause
         self.fail_fast_state = fail_fast_state
+        self.input_key = input_key
+        self.input_state = input_state
         self._units: list[Unit] = []
         self._handlers: list[Step] = []
         self._names: dict[str, str] = {}
@@ -282,10 +335,18 @@ class Saga:
             )
         if self.failure_cause is not None and not isinstance(self.failure_cause, str):
             problems.append("failure_cause must be a string or None")
+        if self.input_key is not None and (
+            not isinstance(self.input_key, str) or _INPUT_KEY.fullmatch(self.input_key) is None
+        ):
+            problems.append(
+                f"input_key is {self.input_key!r}; use a field name of letters, digits and "
+                "underscores, such as 'items'"
+            )
         for what, state in (
             ("success_state", self.success_state),
             ("failure_state", self.failure_state),
             ("fail_fast_state", self.fail_fast_state),
+            ("input_state", self.input_state if self.input_key is not None else None),
         ):
             if state is None:
                 continue

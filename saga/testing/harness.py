@@ -24,7 +24,7 @@ from engine.mock_config import MockConfigInterceptor, load_mock_config
 from engine.model import StateMachine
 from saga.compile import compile_with_handlers
 from saga.outcome import SagaExecution, explain
-from saga.saga import Saga
+from saga.saga import Saga, check_input
 from saga.testing.clock import TestClock
 from saga.testing.faults import bind_clock, check_fault_states, config_state_machine
 from saga.testing.loading import import_target, resolve_path
@@ -175,6 +175,7 @@ class SagaTestEngine:
         handlers: Mapping[str, Callable[..., Any]] | None,
         mock_config: str | Path | Mapping[str, Any] | None,
         test_case: str | None,
+        input: Any = None,
     ) -> _RunPlan:
         """What :meth:`run` and :meth:`run_async` hand the engine: machine, handlers, faults."""
         if isinstance(target, str) and ":" in target and not Path(target).exists():
@@ -182,6 +183,8 @@ class SagaTestEngine:
             if isinstance(value, Saga):
                 target = value
         machine, own, machine_name = self.prepare(target, substitutions)
+        if isinstance(target, Saga):
+            check_input(target, input)
         check_fault_states([*self.faults, *faults], machine)
         interceptors = self.interceptors(
             faults, mock_config=mock_config, test_case=test_case, state_machine_name=machine_name
@@ -219,6 +222,7 @@ class SagaTestEngine:
             handlers=handlers,
             mock_config=mock_config,
             test_case=test_case,
+            input=input,
         )
         execution = run(
             plan.machine,
@@ -254,6 +258,7 @@ class SagaTestEngine:
             handlers=handlers,
             mock_config=mock_config,
             test_case=test_case,
+            input=input,
         )
         async with LocalEngine(
             clock=self.clock, handlers=plan.handlers, seed=self.seed, interceptors=plan.interceptors
