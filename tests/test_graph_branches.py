@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from asl_export.graph import machine_graph, render_graph
-from tests.trip_saga import trip
+from examples.trip.trip import trip
 
 
 def _edges(graph: Any) -> list[tuple[str, str, str, str]]:

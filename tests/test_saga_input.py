@@ -13,10 +13,10 @@ import anyio
 import pytest
 
 import engine
+from examples.trip.trip import trip
 from saga import Saga, SagaDefinitionError, SagaInputError
 from saga.cli import main
 from saga.testing import SagaTestEngine
-from tests.trip_saga import trip
 
 ROOT = Path(__file__).resolve().parent.parent
 REFUSED = (
@@ -51,7 +51,7 @@ def test_saga_run_refuses_it_with_exit_two(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(ROOT)
-    assert main(["run", "tests.trip_saga:trip", "--input", "[1, 2]"]) == 2
+    assert main(["run", "examples.trip.trip:trip", "--input", "[1, 2]"]) == 2
     captured = capsys.readouterr()
     assert (captured.out, captured.err) == ("", f"saga: {REFUSED}\n")
 

@@ -21,9 +21,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.seeding import execution_seed, seed_from_name
+from examples.trip.trip import trip
 from saga.cli import main
 from saga.testing import TestClock, retry_delays
-from tests.trip_saga import trip
 
 ROOT = Path(__file__).resolve().parent.parent
 BUSY = {"flightBusy": 3, "amount": 20}
@@ -80,7 +80,7 @@ def _without_timestamps(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _cli(capsys: pytest.CaptureFixture[str], *argv: str) -> dict[str, Any]:
-    assert main(["run", "tests.trip_saga:trip", "--input", json.dumps(BUSY), *argv]) == 0
+    assert main(["run", "examples.trip.trip:trip", "--input", json.dumps(BUSY), *argv]) == 0
     out: dict[str, Any] = json.loads(capsys.readouterr().out)
     return out
 
@@ -101,7 +101,7 @@ def test_saga_run_repeats_a_run_by_name_and_takes_seed(
 _SCRIPT = """
 import json, sys
 from saga.testing import TestClock
-from tests.trip_saga import trip
+from examples.trip.trip import trip
 
 out = []
 for case in json.load(sys.stdin):

@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 
 import engine
+from examples.trip.trip import book_hotel, trip
 from saga.cli import main
 from saga.compile import compile_with_handlers
 from saga.outcome import Failure, SagaExecution, UnwindStep, explain
 from saga.testing import SagaAssertionError, SagaTestEngine, assert_compensated, history_table
-from tests.trip_saga import book_hotel, trip
 
 ROOT = Path(__file__).resolve().parent.parent
 DECLINED_HOTEL_DOWN = {"declineCard": True, "hotelDown": True, "amount": 250}
@@ -194,7 +194,7 @@ def test_saga_run_prints_the_unwind_and_the_decoded_failure(
     code = main(
         [
             "run",
-            "tests.trip_saga:trip",
+            "examples.trip.trip:trip",
             "--input",
             json.dumps(DECLINED_HOTEL_DOWN),
             "--name",

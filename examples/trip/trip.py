@@ -1,4 +1,4 @@
-"""A trip-booking saga: the flight, then hotel and car side by side, then the card.
+"""The trip-booking saga: the flight, then hotel and car side by side, then the card.
 
 Every step is compensated (the card with ``compensate_self``, since a charge may land before
 the decline is seen); the input's flags make steps and compensations fail:
