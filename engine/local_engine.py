@@ -260,7 +260,10 @@ class LocalEngine:
     ends are aborted — except in a durable ``store`` (e.g. :class:`~engine.store.SQLiteStore`),
     where they stay open for :meth:`resume`. Every history event is written to the store
     before the engine acts on it; ``handlers_ref`` is recorded with each execution so a
-    resume can bind its handlers again. ``max_history_events`` is AWS's quota (25,000)
+    resume can bind its handlers again. ``seed`` seeds every execution's random draws (retry
+    jitter, ``States.UUID``, task tokens); without it each execution's seed is derived from its
+    name (:mod:`engine.seeding`), and ``Execution.seed`` records the one used.
+    ``max_history_events`` is AWS's quota (25,000)
     unless raised on purpose, e.g. to measure a Map larger than a Standard execution could
     record.
     """
