@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 from engine.execution import Execution
 from engine.history import HistoryEvent
 from engine.model import StateMachine, TaskState
-from saga.visits import StateVisit, event_states, state_visits
+from saga.visits import StateVisit, event_states, visits_of
 
 if TYPE_CHECKING:
     from saga.saga import Saga
@@ -261,9 +261,8 @@ def decode_failure(execution: Execution, *, before: int | None = None) -> Failur
 
 def _top_level_visits(execution: Execution, names: Sequence[str]) -> list[tuple[str, StateVisit]]:
     """Every visit of the states ``names``, in the order they were entered."""
-    found = [
-        (name, visit) for name in dict.fromkeys(names) for visit in state_visits(execution, name)
-    ]
+    by_state = visits_of(execution, list(dict.fromkeys(names)))
+    found = [(name, visit) for name, visits in by_state.items() for visit in visits]
     return sorted(found, key=lambda item: item[1].entered.id)
 
 

@@ -6,14 +6,14 @@ Shared by the saga's unwind record (:mod:`saga.outcome`) and the test assertions
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
 from engine.execution import Execution
 from engine.history import HistoryEvent
 
-__all__ = ["Attempt", "StateVisit", "event_states", "event_visits", "state_visits"]
+__all__ = ["Attempt", "StateVisit", "event_states", "event_visits", "state_visits", "visits_of"]
 
 _CONTAINERS: Final = ("Parallel", "Map")
 _OUTCOMES: Final = ("Succeeded", "Failed", "TimedOut", "Aborted")
@@ -123,6 +123,12 @@ def _is_outcome(event_type: str) -> bool:
 
 def state_visits(execution: Execution, state: str) -> list[StateVisit]:
     """Every visit of ``state`` (also inside Parallel branches and Map iterations), in order."""
+    return visits_of(execution, [state])[state]
+
+
+def visits_of(execution: Execution, states: Collection[str]) -> dict[str, list[StateVisit]]:
+    """Every visit of each of ``states``, in order, from one pass over the history."""
+    wanted = set(states)
     roots = event_visits(execution.history)
     visits: dict[int, StateVisit] = {}
     open_attempt: dict[int, HistoryEvent] = {}
@@ -131,7 +137,7 @@ def state_visits(execution: Execution, state: str) -> list[StateVisit]:
         if root is None:
             continue
         if root == event.id:
-            if event.state_name == state:
+            if event.state_name in wanted:
                 visits[root] = StateVisit(event)
             continue
         visit = visits.get(root)
@@ -143,4 +149,9 @@ def state_visits(execution: Execution, state: str) -> list[StateVisit]:
             visit.attempts.append(Attempt(open_attempt.pop(root), event))
     for root, started in open_attempt.items():
         visits[root].attempts.append(Attempt(started, None))
-    return list(visits.values())
+    out: dict[str, list[StateVisit]] = {name: [] for name in states}
+    for visit in visits.values():
+        name = visit.entered.state_name
+        if name is not None:
+            out[name].append(visit)
+    return out
