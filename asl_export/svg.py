@@ -231,12 +231,9 @@ def _edge(
         f'marker-end="url(#arrow-{arrow})"/>'
     ]
     if route.label:
-        (x0, y0), (x1, _) = route.points[0], route.points[1]
-        leftwards = x1 < x0 - 1
-        anchor = ' text-anchor="end"' if leftwards else ""
-        lx = x0 - 6 if leftwards else x0 + 6
+        x0, y0 = route.points[0]
         out.append(
-            f'<text class="label k-{route.kind}" x="{_fmt(lx)}" y="{_fmt(y0 + 14)}"{anchor}>'
+            f'<text class="label k-{route.kind}" x="{_fmt(x0 + 6)}" y="{_fmt(y0 + 14)}">'
             f"{escape(route.label)}</text>"
         )
     if count > 1:

@@ -1,4 +1,5 @@
-"""The ``saga`` command line: validate, execute, run, export, graph, deploy, resume, executions."""
+"""The ``saga`` command line: validate, execute, run, export, graph, deploy, resume, executions,
+report."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from saga.cli import (
     executions_cmd,
     export_cmd,
     graph_cmd,
+    report_cmd,
     resume_cmd,
     run_cmd,
     validate_cmd,
@@ -30,6 +32,7 @@ _COMMANDS = (
     deploy_cmd,
     resume_cmd,
     executions_cmd,
+    report_cmd,
 )
 
 

@@ -15,6 +15,7 @@ from typing import Any, Final, NamedTuple, TypeAlias
 
 import anyio.lowlevel
 
+from asl_export.execution_path import Role
 from engine.bindings import Interceptor
 from engine.clock import Clock
 from engine.execution import Execution
@@ -23,12 +24,13 @@ from engine.local_engine import LocalEngine, run
 from engine.mock_config import MockConfigInterceptor, load_mock_config
 from engine.model import StateMachine
 from saga.compile import compile_with_handlers
+from saga.roles import state_roles
 from saga.saga import Saga
 from saga.testing.clock import TestClock
 from saga.testing.faults import bind_clock, config_state_machine
 from saga.testing.loading import import_target, resolve_path
 
-__all__ = ["DEFAULT_SEED", "RunTarget", "SagaTestEngine", "execution_name_prefix"]
+__all__ = ["DEFAULT_SEED", "RunRecord", "RunTarget", "SagaTestEngine", "execution_name_prefix"]
 
 DEFAULT_SEED: Final = 0
 """The jitter seed of every test unless the test sets its own."""
@@ -44,6 +46,15 @@ class _RunPlan(NamedTuple):
     handlers: dict[str, Callable[..., Any]]
     interceptors: list[Interceptor]
     machine_name: str | None
+    roles: dict[str, Role] | None
+
+
+class RunRecord(NamedTuple):
+    """An execution the engine ran, with the machine it ran and its states' roles (a saga's)."""
+
+    execution: Execution
+    machine: StateMachine
+    roles: dict[str, Role] | None
 
 
 _NAME_LIMIT: Final = 80
@@ -106,6 +117,8 @@ class SagaTestEngine:
         self.faults: list[Interceptor] = list(faults)
         self.search_paths = tuple(search_paths)
         self.executions: list[Execution] = []
+        self.runs: list[RunRecord] = []
+        """Every execution of :attr:`executions` with its machine (for execution pages)."""
         self._count = 0
 
     # -- naming and preparing ---------------------------------------------------------------
@@ -174,7 +187,8 @@ class SagaTestEngine:
             faults, mock_config=mock_config, test_case=test_case, state_machine_name=machine_name
         )
         merged = {**own, **self.handlers, **(handlers or {})}
-        return _RunPlan(machine, merged, interceptors, machine_name)
+        roles = state_roles(target) if isinstance(target, Saga) else None
+        return _RunPlan(machine, merged, interceptors, machine_name, roles)
 
     # -- running ----------------------------------------------------------------------------
 
@@ -211,6 +225,7 @@ class SagaTestEngine:
             state_machine_name=plan.machine_name,
         )
         self.executions.append(execution)
+        self.runs.append(RunRecord(execution, plan.machine, plan.roles))
         return execution
 
     async def run_async(
@@ -244,6 +259,7 @@ class SagaTestEngine:
                 state_machine_name=plan.machine_name,
             )
         self.executions.append(execution)
+        self.runs.append(RunRecord(execution, plan.machine, plan.roles))
         return execution
 
     @asynccontextmanager
