@@ -222,7 +222,7 @@ def _outcome(path: StatePath, running: bool) -> Outcome:
     last = path.visits[-1]
     if last.state_type == "Fail":
         return "failed"
-    if last.exited is None and not last.failed:
+    if last.exited is None and (running or not last.failed):
         return "running" if running else "failed"
     if last.failed:
         return "caught" if last.caught else "failed"

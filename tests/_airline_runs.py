@@ -23,3 +23,19 @@ def run_airline_into(store: Path) -> Path:
     code = main(["--scenario", "all", "--store", str(store)], out=out)
     assert code == 0, out.getvalue()
     return store
+
+
+def run_airline_in_process_of_its_own(store: Path) -> Path:
+    """:func:`run_airline_into` in a child process (for callers already inside an event loop)."""
+    import subprocess
+    import sys
+
+    command = "import sys; from examples.airline_booking.__main__ import main; sys.exit(main())"
+    done = subprocess.run(
+        [sys.executable, "-c", command, "--scenario", "all", "--store", str(store)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return store

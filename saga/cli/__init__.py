@@ -1,5 +1,5 @@
 """The ``saga`` command line: validate, execute, run, export, graph, deploy, resume, executions,
-report."""
+report, console."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 
 from saga.cli import (
+    console_cmd,
     deploy_cmd,
     execute_cmd,
     executions_cmd,
@@ -33,6 +34,7 @@ _COMMANDS = (
     resume_cmd,
     executions_cmd,
     report_cmd,
+    console_cmd,
 )
 
 
