@@ -31,7 +31,7 @@ __all__ = [
     "render_report",
 ]
 
-_DETAIL_LIMIT: Final = 400
+_DETAIL_LIMIT: Final = 240
 """Characters of an event's details shown in the events table (the state panel has all)."""
 _PAYLOAD_LIMIT: Final = 64 * 1024
 """Characters of one input or output kept for the state panel."""
@@ -219,16 +219,16 @@ def _timeline(path: ExecutionPath) -> list[str]:
 
 
 def _details_text(event: HistoryEvent) -> str:
+    """The event's details on one line (payloads as their JSON text), cut to a readable size."""
     details = event.rendered_details()
-    details.pop("name", None)
-    for key in ("inputDetails", "outputDetails"):
-        details.pop(key, None)
-    if not details:
-        return ""
-    text = json.dumps(details, ensure_ascii=False, separators=(", ", ": "))
-    if len(text) > _DETAIL_LIMIT:
-        return text[:_DETAIL_LIMIT] + "…"
-    return text
+    parts: list[str] = []
+    for key, value in details.items():
+        if key in ("name", "inputDetails", "outputDetails"):
+            continue
+        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+        parts.append(f"{key}: {text}")
+    line = " · ".join(parts)
+    return line if len(line) <= _DETAIL_LIMIT else line[: _DETAIL_LIMIT - 1] + "…"
 
 
 def _events_table(events: Sequence[HistoryEvent], start: float | None) -> list[str]:

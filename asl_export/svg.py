@@ -97,6 +97,7 @@ _LEGEND: Final[tuple[Outcome, ...]] = (
     "not-reached",
 )
 _LEGEND_HEIGHT: Final = 34.0
+_LEGEND_MIN_WIDTH: Final = 420.0
 
 
 def _attr(value: str) -> str:
@@ -244,22 +245,23 @@ def _edge(
     return out
 
 
-def _legend_width() -> float:
-    return sum(40 + text_width(OUTCOME_LABELS[o]) * 0.85 for o in _LEGEND) + 48
-
-
-def _legend(y: float) -> list[str]:
+def _legend(y: float, width: float) -> tuple[list[str], float]:
+    """The outcome key, wrapped to ``width``; returns its elements and its height."""
     out = [f'<g class="legend" transform="translate(24,{_fmt(y)})">']
-    x = 0.0
+    x = row = 0.0
     for outcome in _LEGEND:
         label = OUTCOME_LABELS[outcome]
+        item = 24 + text_width(label) + 16
+        if x and x + item > width - 48:
+            x, row = 0.0, row + 22
         out.append(
-            f'<g class="state o-{outcome}"><rect class="box" x="{_fmt(x)}" y="0" width="18" '
-            f'height="14" rx="3"/></g><text x="{_fmt(x + 24)}" y="7">{label}</text>'
+            f'<g class="state o-{outcome}"><rect class="box" x="{_fmt(x)}" y="{_fmt(row)}" '
+            f'width="18" height="14" rx="3"/></g>'
+            f'<text x="{_fmt(x + 24)}" y="{_fmt(row + 7)}">{label}</text>'
         )
-        x += 24 + text_width(label) * 0.85 + 16
+        x += item
     out.append("</g>")
-    return out
+    return out, row + _LEGEND_HEIGHT
 
 
 def svg_drawing(
@@ -274,8 +276,9 @@ def svg_drawing(
     compensations = {name for name, role in roles.items()}
     layout = layout or layout_machine(machine, machine_graph(machine, compensations))
     taken = {(e.source, e.target, e.caught): e.count for e in (path.edges if path else [])}
-    height = layout.height + (_LEGEND_HEIGHT if path is not None else 0)
-    width = max(layout.width, _legend_width()) if path is not None else layout.width
+    width = max(layout.width, _LEGEND_MIN_WIDTH) if path is not None else layout.width
+    legend, legend_height = _legend(layout.height + 4, width) if path is not None else ([], 0.0)
+    height = layout.height + legend_height
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="sm" width="{_fmt(width)}" '
         f'height="{_fmt(height)}" viewBox="0 0 {_fmt(width)} {_fmt(height)}" '
@@ -302,8 +305,7 @@ def svg_drawing(
     for box in boxes:
         if not box.container:
             out += _state_group(box, roles, path, numbers[box.name])
-    if path is not None:
-        out += _legend(layout.height + 4)
+    out += legend
     out.append("</svg>")
     return "\n".join(out) + "\n"
 

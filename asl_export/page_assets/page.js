@@ -2,6 +2,7 @@
 // cause, attempts). Reads the JSON embedded in #execution-data; no network access.
 (function () {
   "use strict";
+  var SHOWN_VISITS = 50;
   function text(value) {
     if (value === undefined || value === null) return "null";
     return typeof value === "string" ? value : JSON.stringify(value, null, 2);
@@ -16,6 +17,17 @@
   }
   function block(label, value, cls) {
     return [el("div", {"class": "label"}, [label]), el("pre", {"class": cls || ""}, [text(value)])];
+  }
+  // A cause that is JSON (a Lambda error's errorMessage, errorType, stackTrace) is shown
+  // indented; any other cause as it is.
+  function readable(cause) {
+    if (typeof cause !== "string") return cause;
+    try {
+      var parsed = JSON.parse(cause);
+      return parsed !== null && typeof parsed === "object" ? parsed : cause;
+    } catch (error) {
+      return cause;
+    }
   }
   function seconds(value) { return (Math.round(value * 1000) / 1000) + " s"; }
   function show(root, data, name) {
@@ -36,7 +48,13 @@
     if (!state.visits.length) {
       panel.appendChild(el("p", {"class": "hint"}, ["This state was not reached."]));
     }
-    state.visits.forEach(function (visit, index) {
+    var first = Math.max(0, state.visits.length - SHOWN_VISITS);
+    if (first > 0) {
+      panel.appendChild(el("p", {"class": "hint"}, ["the last " + SHOWN_VISITS + " of " +
+        state.visits.length + " visits"]));
+    }
+    state.visits.slice(first).forEach(function (visit, offset) {
+      var index = first + offset;
       var box = el("div", {"class": "visit"}, []);
       if (state.visits.length > 1) box.appendChild(el("div", {"class": "label"}, ["visit " + (index + 1)]));
       block("input", visit.input, "input").forEach(function (n) { box.appendChild(n); });
@@ -52,7 +70,7 @@
       }
       if (visit.error !== null) {
         block("error", visit.error, "error").forEach(function (n) { box.appendChild(n); });
-        block("cause", visit.cause, "cause").forEach(function (n) { box.appendChild(n); });
+        block("cause", readable(visit.cause), "cause").forEach(function (n) { box.appendChild(n); });
       }
       if (visit.exited) block("output", visit.output, "output").forEach(function (n) { box.appendChild(n); });
       panel.appendChild(box);
