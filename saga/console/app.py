@@ -18,6 +18,8 @@ from importlib.resources import files
 from typing import Any, Final
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
@@ -178,6 +180,7 @@ def create_app(store: ExecutionStore, *, clock: Any = None) -> Starlette:
         return JSONResponse({"error": str(exc)}, status_code=503)
 
     return Starlette(
+        middleware=[Middleware(GZipMiddleware, minimum_size=4096)],
         routes=[
             Route("/", index),
             Route("/api/executions", api_executions),
