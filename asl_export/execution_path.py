@@ -183,15 +183,15 @@ def _catch_targets(state: State) -> list[str]:
 
 def _reach(start: Iterable[str], states: Mapping[str, State]) -> list[str]:
     """States reachable from ``start`` through forward transitions, in visit order."""
-    seen: list[str] = []
+    seen: dict[str, None] = {}
     pending = list(start)[::-1]
     while pending:
         name = pending.pop()
         if name in seen or name not in states:
             continue
-        seen.append(name)
+        seen[name] = None
         pending.extend(reversed(_forward_targets(states[name])))
-    return seen
+    return list(seen)
 
 
 def infer_roles(machine: StateMachine) -> dict[str, Role]:

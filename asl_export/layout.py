@@ -222,14 +222,16 @@ def _layout_scope(
                 down[a].append(b)
                 up[b].append(a)
 
+    position = {n: i for r in layers for i, n in enumerate(r)}
+
     def sweep(neighbours: Mapping[str, list[str]], sequence: list[list[str]]) -> None:
         for row in sequence:
-            position = {n: i for r in layers for i, n in enumerate(r)}
             keys = {}
             for index, node in enumerate(row):
                 near = [position[n] for n in neighbours[node]]
                 keys[node] = sum(near) / len(near) if near else float(index)
             row.sort(key=lambda n: keys[n])
+            position.update({n: i for i, n in enumerate(row)})
 
     for _ in range(_SWEEPS):
         sweep(up, layers[1:])
@@ -286,16 +288,16 @@ def _layout_scope(
 
 def _discovery(start: str, order: list[str], out: Mapping[str, list[str]]) -> list[str]:
     """States in depth-first discovery order from ``start`` (forward edges first)."""
-    seen: list[str] = []
+    seen: dict[str, None] = {}
     for root in [start, *order]:
         pending = [root]
         while pending:
             node = pending.pop()
             if node in seen or node not in out:
                 continue
-            seen.append(node)
+            seen[node] = None
             pending.extend(reversed(out[node]))
-    return seen
+    return list(seen)
 
 
 def _add_ports(boxes: Mapping[str, Box], routes: list[Route], back: set[tuple[str, str]]) -> None:

@@ -96,7 +96,7 @@ def _visit_data(visit: Visit) -> dict[str, Any]:
 
 def _page_data(machine: StateMachine, path: ExecutionPath) -> dict[str, Any]:
     states: dict[str, Any] = {}
-    types = {name: type_ for name, type_ in _state_types(machine).items()}
+    types = _state_types(machine)
     for name, record in path.states.items():
         states[name] = {
             "type": types.get(name, ""),
@@ -249,7 +249,7 @@ def _events_table(events: Sequence[HistoryEvent], start: float | None) -> list[s
         failed = event.type.endswith(("Failed", "TimedOut", "Aborted"))
         rows.append(
             f"<tr{' class=failed' if failed else ''}><td class=num>{event.id}</td>"
-            f"<td>{event.type}</td><td>{escape(name or '')}</td>"
+            f"<td>{escape(event.type)}</td><td>{escape(name or '')}</td>"
             f"<td class=num>{elapsed}</td><td class=num>{_when(event.posix)[11:23]}</td>"
             f"<td><code>{escape(_details_text(event))}</code></td></tr>"
         )

@@ -61,15 +61,13 @@ def recorded_roles(record: StoredExecution) -> dict[str, Role] | None:
     target = ref.get("saga") if isinstance(ref, dict) else None
     if not isinstance(target, str):
         return None
-    from saga.cli._common import UsageError
     from saga.cli._targets import import_target
-    from saga.errors import SagaDefinitionError
     from saga.roles import state_roles
     from saga.saga import Saga
 
     try:
         value = import_target(target, "module:attribute")
-    except (UsageError, SagaDefinitionError):
+    except Exception:  # the saga's module does not import here: the roles are inferred instead
         return None
     return state_roles(value) if isinstance(value, Saga) else None
 

@@ -209,3 +209,29 @@ def test_pytest_writes_a_page_per_execution_of_a_failing_test(pytester: pytest.P
     assert data["states"]["Charge Card"]["visits"][0]["error"] == "ValueError"
     assert data["states"]["Charge Card"]["outcome"] == "caught"
     result.stdout.fnmatch_lines([f"*{page}*"])
+
+
+def test_a_stored_saga_run_names_its_roles_and_a_missing_saga_falls_back(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from dataclasses import replace
+
+    from engine.store import SQLiteStore
+    from saga.reporting import execution_view, recorded_roles
+
+    db = tmp_path / "orders.db"
+    argv = ["run", "examples.orders.orders:orders", "--input", '{"id": 7, "amount": 250}']
+    assert main([*argv, "--name", "o-7", "--store", str(db)]) == 1
+    capsys.readouterr()
+    with SQLiteStore(db) as store:
+        view = execution_view(store, "o-7")
+        assert view.roles == {
+            "Release Stock": "compensation",
+            "Refund Card": "compensation",
+        }
+        data = _data(_parse(view.report()))
+        assert data["states"]["Release Stock"]["outcome"] == "compensation"
+        assert data["states"]["Charge Card"]["outcome"] == "caught"
+        gone = replace(view.record, handlers_ref='{"saga": "no_such_module:orders"}')
+        assert recorded_roles(gone) is None
+        assert recorded_roles(replace(view.record, handlers_ref="not json")) is None

@@ -328,3 +328,43 @@ def test_svg_of_a_definition_file_is_well_formed(capsys: pytest.CaptureFixture[s
     assert text.startswith('<?xml version="1.0" encoding="UTF-8"?>\n<svg')
     assert list(_states(text)) == ["Greet", "Done"]
     assert json.loads(json.dumps(text))  # plain text, no bytes
+
+
+def test_containers_nest() -> None:
+    inner = {
+        "Type": "Parallel",
+        "Branches": [
+            {"StartAt": "Left", "States": {"Left": {"Type": "Pass", "End": True}}},
+            {"StartAt": "Right", "States": {"Right": {"Type": "Pass", "End": True}}},
+        ],
+        "End": True,
+    }
+    machine = load(
+        {
+            "StartAt": "Outer",
+            "States": {
+                "Outer": {
+                    "Type": "Map",
+                    "ItemProcessor": {"StartAt": "Inner", "States": {"Inner": inner}},
+                    "End": True,
+                }
+            },
+        }
+    )
+    boxes = layout_machine(machine, machine_graph(machine)).boxes
+
+    def inside(name: str, outer: str) -> bool:
+        a, b = boxes[name], boxes[outer]
+        return (
+            b.x < a.x
+            and a.x + a.width < b.x + b.width
+            and b.y < a.y
+            and a.y + a.height < b.y + b.height
+        )
+
+    assert inside("Inner", "Outer") and inside("Left", "Inner") and inside("Right", "Inner")
+    assert boxes["Left"].x + boxes["Left"].width < boxes["Right"].x
+    execution = engine.run(machine, [1, 2])
+    path = execution_path(machine, execution.history)
+    assert [len(path.states[n].visits) for n in ("Outer", "Inner", "Left", "Right")] == [1, 2, 2, 2]
+    assert {s.outcome for s in path.states.values()} == {"succeeded"}
