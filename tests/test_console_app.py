@@ -113,3 +113,14 @@ def test_console_says_when_the_port_is_taken(
         code = main(["console", "--store", str(tmp_path / "x.db"), "--port", str(port)])
     assert code == 2
     assert f"cannot listen on 127.0.0.1:{port}: Address already in use" in capsys.readouterr().err
+
+
+def test_the_report_file_is_offered_for_download(console: str) -> None:
+    name = SCENARIO_EXECUTIONS["payment-declined"]
+    status, headers, body = _get(f"{console}/executions/{name}")
+    assert f'href="{name}/report.html" download' in body.decode()
+    status, headers, body = _get(f"{console}/executions/{name}/report.html")
+    assert status == 200
+    assert headers["content-disposition"] == f'attachment; filename="{name}.html"'
+    assert body.decode().startswith("<!DOCTYPE html>")
+    assert "Content-Security-Policy" in body.decode()

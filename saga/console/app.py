@@ -5,6 +5,7 @@ Routes:
   ``/api/executions``                 the list as JSON
   ``/executions/{name}``              one execution's page (the report's, kept up to date)
   ``/executions/{name}/section``      that page's body; 204 while no event was added
+  ``/executions/{name}/report.html``  the self-contained report file (``saga report``'s)
 
 Everything the pages need is in the package and inline in the responses: nothing is fetched
 from elsewhere. The store is read in worker threads; it may be written by other processes.
@@ -16,6 +17,7 @@ from datetime import UTC, datetime
 from html import escape
 from importlib.resources import files
 from typing import Any, Final
+from urllib.parse import quote
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -76,7 +78,7 @@ def execution_summary(record: StoredExecution, now: float) -> dict[str, Any]:
     }
 
 
-def _page(title: str, body: str, scripts: list[str], where: str) -> HTMLResponse:
+def _page(title: str, body: str, scripts: list[str], where: str, actions: str = "") -> HTMLResponse:
     html = "\n".join(
         [
             "<!DOCTYPE html>",
@@ -86,7 +88,8 @@ def _page(title: str, body: str, scripts: list[str], where: str) -> HTMLResponse
             f"<style>{PAGE_CSS}\n{_CONSOLE_CSS}</style>",
             "</head><body>",
             '<header class="top"><a href="/">saga console</a>'
-            f'<span class="where">{escape(where)}</span><span class="live">live</span></header>',
+            f'<span class="where">{escape(where)}</span>{actions}'
+            '<span class="live">live</span></header>',
             f"<main>{body}</main>",
             *(f"<script>{script}</script>" for script in scripts),
             "</body></html>",
@@ -164,7 +167,19 @@ def create_app(store: ExecutionStore, *, clock: Any = None) -> Starlette:
         if isinstance(view, Response):
             return view
         title = f"{name} · {machine_name_of(view.record)} · saga console"
-        return _page(title, view.section(), [PAGE_JS, _EXECUTION_JS], store.location)
+        download = (
+            f'<a class="action" href="{quote(name)}/report.html" download>download report</a>'
+        )
+        return _page(title, view.section(), [PAGE_JS, _EXECUTION_JS], store.location, download)
+
+    def report(request: Request) -> Response:
+        name = request.path_params["name"]
+        view = _view_or_error(name)
+        if isinstance(view, Response):
+            return view
+        filename = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
+        disposition = f'attachment; filename="{filename}.html"'
+        return HTMLResponse(view.report(), headers={"Content-Disposition": disposition})
 
     def section(request: Request) -> Response:
         name = request.path_params["name"]
@@ -185,6 +200,7 @@ def create_app(store: ExecutionStore, *, clock: Any = None) -> Starlette:
             Route("/", index),
             Route("/api/executions", api_executions),
             Route("/executions/{name:path}/section", section),
+            Route("/executions/{name:path}/report.html", report),
             Route("/executions/{name:path}", execution),
         ],
         exception_handlers={StoreError: store_error},
