@@ -3,7 +3,8 @@
 The console is started by the test over a store holding the airline example's five scenarios;
 a ``--clock real`` run is then watched live until it ends. Screenshots go to a temporary
 folder (or ``SAGA_SCREENSHOTS``), printed at the end of each test. The tests skip, saying why,
-where Playwright or Debian's Chromium is missing.
+where Playwright or Debian's Chromium is missing; with ``SAGA_REQUIRE_BROWSER`` set (as
+``.ci/run`` does) they fail instead.
 """
 
 from __future__ import annotations
@@ -38,17 +39,20 @@ CHROMIUM_ARGS = [
 ]
 CLI = "import sys; from saga.cli import main; sys.exit(main())"
 
+
+def _unavailable(reason: str) -> None:
+    """Skip saying why; where a browser is required (CI sets SAGA_REQUIRE_BROWSER), fail."""
+    if os.environ.get("SAGA_REQUIRE_BROWSER"):
+        pytest.fail(f"browser tests cannot run: {reason}", pytrace=False)
+    pytest.skip(reason, allow_module_level=True)
+
+
 try:
     from playwright.sync_api import Browser, Page, expect, sync_playwright
 except ImportError:  # pragma: no cover - the dev extra installs it
-    pytest.skip(
-        "Playwright for Python is not installed (pip install playwright)", allow_module_level=True
-    )
+    _unavailable("Playwright for Python is not installed (pip install playwright)")
 if not Path(CHROMIUM).is_file():  # pragma: no cover - CI installs it
-    pytest.skip(
-        f"no Chromium at {CHROMIUM} (apt-get install chromium chromium-driver)",
-        allow_module_level=True,
-    )
+    _unavailable(f"no Chromium at {CHROMIUM} (apt-get install chromium chromium-driver)")
 
 LIVE_SAGA = textwrap.dedent(
     """
