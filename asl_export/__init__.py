@@ -13,6 +13,7 @@ from asl_export.render import (
     render,
     resolve,
 )
+from asl_export.report import render_report
 from asl_export.sam import render_sam, sam_template
 from asl_export.svg import render_svg
 
@@ -37,6 +38,7 @@ __all__ = [
     "render_cloudformation",
     "render_graph",
     "render_mock_config",
+    "render_report",
     "render_sam",
     "render_svg",
     "resolve",
