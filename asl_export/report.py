@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from functools import cache
 from html import escape
 from importlib.resources import files
 from typing import Any, Final
@@ -23,8 +24,6 @@ from engine.model import StateMachine
 from engine.store.base import StoredExecution
 
 __all__ = [
-    "PAGE_CSS",
-    "PAGE_JS",
     "execution_section",
     "machine_name_of",
     "page_asset",
@@ -41,13 +40,10 @@ _ROLE_LABELS: Final[Mapping[Role, str]] = {
 }
 
 
+@cache
 def page_asset(name: str) -> str:
-    """The text of one of the page's bundled assets (``page.css``, ``page.js``)."""
+    """The text of one of the page's bundled assets (``page.css``, ``page.js``), read once."""
     return files("asl_export").joinpath("page_assets", name).read_text(encoding="utf-8")
-
-
-PAGE_CSS: Final = page_asset("page.css")
-PAGE_JS: Final = page_asset("page.js")
 
 
 def _when(posix: float | None) -> str:
@@ -310,11 +306,11 @@ def render_report(
             '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
             "style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">",
             f"<title>{escape(title)}</title>",
-            f"<style>{PAGE_CSS}</style>",
+            f"<style>{page_asset('page.css')}</style>",
             "</head><body><main>",
             execution_section(machine, record, events, roles=roles),
             "</main>",
-            f"<script>{PAGE_JS}</script>",
+            f"<script>{page_asset('page.js')}</script>",
             "</body></html>",
             "",
         ]

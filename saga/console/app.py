@@ -14,6 +14,7 @@ from elsewhere. The store is read in worker threads; it may be written by other 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import cache
 from html import escape
 from importlib.resources import files
 from typing import Any, Final
@@ -26,7 +27,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from asl_export.report import PAGE_CSS, PAGE_JS, machine_name_of
+from asl_export.report import machine_name_of, page_asset
 from engine.diagnostics import DefinitionError
 from engine.store import ExecutionDoesNotExist, ExecutionStore, StoreError
 from engine.store.base import StoredExecution
@@ -41,13 +42,10 @@ _CSP: Final = (
 )
 
 
+@cache
 def _asset(name: str) -> str:
+    """One of the console's bundled assets, read once."""
     return files("saga.console").joinpath("assets", name).read_text(encoding="utf-8")
-
-
-_CONSOLE_CSS: Final = _asset("console.css")
-_LIST_JS: Final = _asset("list.js")
-_EXECUTION_JS: Final = _asset("execution.js")
 
 
 def _iso(posix: float) -> str:
@@ -85,7 +83,7 @@ def _page(title: str, body: str, scripts: list[str], where: str, actions: str = 
             '<html lang="en"><head><meta charset="utf-8">',
             '<meta name="viewport" content="width=device-width, initial-scale=1">',
             f"<title>{escape(title)}</title>",
-            f"<style>{PAGE_CSS}\n{_CONSOLE_CSS}</style>",
+            f"<style>{page_asset('page.css')}\n{_asset('console.css')}</style>",
             "</head><body>",
             '<header class="top"><a href="/">saga console</a>'
             f'<span class="where">{escape(where)}</span>{actions}'
@@ -118,7 +116,7 @@ def create_app(store: ExecutionStore, *, clock: Any = None) -> Starlette:
     now = clock or time.time
 
     def index(request: Request) -> Response:
-        return _page("Executions · saga console", _list_body(), [_LIST_JS], store.location)
+        return _page("Executions · saga console", _list_body(), [_asset("list.js")], store.location)
 
     def api_executions(request: Request) -> Response:
         status = request.query_params.get("status") or None
@@ -170,7 +168,8 @@ def create_app(store: ExecutionStore, *, clock: Any = None) -> Starlette:
         download = (
             f'<a class="action" href="{quote(name)}/report.html" download>download report</a>'
         )
-        return _page(title, view.section(), [PAGE_JS, _EXECUTION_JS], store.location, download)
+        scripts = [page_asset("page.js"), _asset("execution.js")]
+        return _page(title, view.section(), scripts, store.location, download)
 
     def report(request: Request) -> Response:
         name = request.path_params["name"]
