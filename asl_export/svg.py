@@ -233,9 +233,11 @@ def _edge(
     ]
     if route.label:
         x0, y0 = route.points[0]
+        # a catch-all is the common case: "catch" alone, the full text on hover
+        shown = "catch" if route.label == "catch States.ALL" else route.label
         out.append(
             f'<text class="label k-{route.kind}" x="{_fmt(x0 + 6)}" y="{_fmt(y0 + 14)}">'
-            f"{escape(route.label)}</text>"
+            f"<title>{escape(route.label)}</title>{escape(shown)}</text>"
         )
     if count > 1:
         tx, ty = route.points[-1]

@@ -177,6 +177,11 @@ def test_static_drawing_marks_catch_and_compensation_edges(airline: Any) -> None
         next(iter(c & {"k-next", "k-catch"})) for c in edges[("Refund Payment", "Cancel Booking")]
     )
     assert kinds == ["k-catch", "k-next"]
+    root = ET.fromstring(svg.split("\n", 1)[1])
+    labels = [t for t in root.iter(f"{SVG}text") if "label" in t.attrib.get("class", "")]
+    assert {(t.findtext(f"{SVG}title"), "".join(t.itertext())[-5:]) for t in labels} == {
+        ("catch States.ALL", "catch")
+    }
     states = _states(svg)
     assert "role-compensation" in _classes(states["Cancel Booking"])
     assert "role-failure-handler" in _classes(states["Booking DLQ"])
