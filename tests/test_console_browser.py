@@ -283,6 +283,14 @@ def test_a_real_clock_run_is_followed_live_until_it_ends(
     assert waited is not None, timeline
     assert all(2.0 <= float(w) < 10.0 for w in waited.groups())  # real seconds, loaded machine
     _shot(page, screenshots, "console-live-ended")
+    # back on the list, the new state machine is a filter of its own
+    page.goto(console)
+    page.wait_for_selector('#machine option[value="LiveFlow"]', state="attached")
+    page.select_option("#machine", "LiveFlow")
+    rows = page.locator("#executions tbody tr")
+    expect(rows).to_have_count(1)
+    assert rows.nth(0).get_attribute("data-name") == "live-1"
+    assert page.url.endswith("?machine=LiveFlow")
 
 
 def test_the_report_file_loads_with_no_network(

@@ -16,17 +16,21 @@
     td.textContent = text;
     return td;
   }
+  var knownMachines = null;
   function render(data) {
     var machines = data.machines;
-    var current = machine.value || wantedMachine;
-    machine.innerHTML = "";
-    [""].concat(machines).forEach(function (name) {
-      var option = document.createElement("option");
-      option.value = name;
-      option.textContent = name || "all state machines";
-      machine.appendChild(option);
-    });
-    machine.value = machines.indexOf(current) >= 0 ? current : "";
+    if (knownMachines !== machines.join("\n")) {  // rebuilt only when the set changes
+      knownMachines = machines.join("\n");
+      var current = machine.value || wantedMachine;
+      machine.innerHTML = "";
+      [""].concat(machines).forEach(function (name) {
+        var option = document.createElement("option");
+        option.value = name;
+        option.textContent = name || "all state machines";
+        machine.appendChild(option);
+      });
+      machine.value = machines.indexOf(current) >= 0 ? current : "";
+    }
     body.innerHTML = "";
     var shown = data.executions.filter(function (e) {
       return (!status.value || e.status === status.value) && (!machine.value || e.machine === machine.value);
