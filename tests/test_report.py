@@ -235,3 +235,36 @@ def test_a_stored_saga_run_names_its_roles_and_a_missing_saga_falls_back(
         gone = replace(view.record, handlers_ref='{"saga": "no_such_module:orders"}')
         assert recorded_roles(gone) is None
         assert recorded_roles(replace(view.record, handlers_ref="not json")) is None
+
+
+def test_a_failed_compensation_shows_in_the_unwind_lane() -> None:
+    from saga.roles import state_roles
+    from saga.saga import Saga
+
+    trip = Saga("Trip")
+
+    @trip.step("Book Hotel")
+    def book_hotel(event: Any) -> str:
+        return "hotel-1"
+
+    @book_hotel.compensate("Cancel Hotel")
+    def cancel_hotel(event: Any) -> None:
+        raise RuntimeError("the hotel does not answer")
+
+    @trip.step("Book Flight")
+    def book_flight(event: Any) -> str:
+        raise ValueError("no seats")
+
+    execution = trip.run({"id": 1})
+    assert execution.status == "FAILED"
+    machine = trip.to_state_machine()
+    text = render_report(
+        machine, in_memory_record(execution, machine), execution.history, roles=state_roles(trip)
+    )
+    lane = text.split('class="lane unwind"')[1].split("</div>")[0]
+    assert 'class="step compensation failed" data-state="Cancel Hotel"' in lane
+    assert "✗ Cancel Hotel" in lane and "RuntimeError" in lane
+    data = _data(_parse(text))
+    assert data["states"]["Cancel Hotel"]["outcome"] == "caught"
+    assert data["states"]["Book Flight"]["outcome"] == "caught"
+    assert data["states"]["Book Flight"]["visits"][0]["error"] == "ValueError"
