@@ -153,7 +153,12 @@ class ExecutionPath:
     @property
     def unwind(self) -> list[Visit]:
         """The compensations and failure handlers that ran, in the order they ran."""
-        return [v for v in self.visits if self.states[v.state].role is not None]
+        return [v for v in self.visits if self.role_of(v.state) is not None]
+
+    def role_of(self, name: str) -> Role | None:
+        """The role of state ``name`` (None for forward states and names the machine lacks)."""
+        record = self.states.get(name)
+        return record.role if record is not None else None
 
 
 def scopes_of(

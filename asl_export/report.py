@@ -150,7 +150,7 @@ def _unwind_lane(path: ExecutionPath) -> list[str]:
         return []
     out = ["<h2>Unwind</h2>", '<div class="lane unwind">']
     for index, visit in enumerate(visits):
-        role = path.states[visit.state].role
+        role = path.role_of(visit.state)
         classes = ["step", "handler" if role == "failure-handler" else "compensation"]
         mark = "✓"
         detail = ""

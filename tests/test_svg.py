@@ -13,6 +13,7 @@ import engine
 from asl_export.execution_path import execution_path, infer_roles
 from asl_export.graph import machine_graph
 from asl_export.layout import layout_machine
+from asl_export.report import render_report
 from asl_export.svg import render_svg
 from engine.loader import load
 from engine.model import StateMachine
@@ -373,3 +374,18 @@ def test_containers_nest() -> None:
     path = execution_path(machine, execution.history)
     assert [len(path.states[n].visits) for n in ("Outer", "Inner", "Left", "Right")] == [1, 2, 2, 2]
     assert {s.outcome for s in path.states.values()} == {"succeeded"}
+
+
+def test_an_execution_of_another_machine_colours_what_matches(airline: Any) -> None:
+    _, store = airline
+    other = load({"StartAt": "Collect Payment", "States": {"Collect Payment": {"Type": "Succeed"}}})
+    history = store.history(SCENARIO_EXECUTIONS["payment-declined"])
+    path = execution_path(other, history, roles={})
+    assert list(path.states) == ["Collect Payment"]
+    assert path.states["Collect Payment"].outcome == "caught"
+    assert path.unwind == []
+    svg = render_svg(other, history)
+    assert list(_states(svg)) == ["Collect Payment"]
+    name = SCENARIO_EXECUTIONS["payment-declined"]
+    page = render_report(other, store.get(name), history, roles={"Cancel Booking": "compensation"})
+    assert 'data-state="Collect Payment"' in page
