@@ -3,7 +3,7 @@
 ``LocalEngine`` is an async context manager running any number of executions concurrently in
 one event loop; ``run`` is the synchronous one-shot wrapper. Everything a definition needs is
 checked before an execution starts: every Task resource must be bound (a handler, a built-in
-integration, or an interceptor that mocks the state), distributed Maps and JSONata are refused.
+integration, or an interceptor that mocks the state); distributed Maps are refused.
 """
 
 from __future__ import annotations
@@ -113,24 +113,12 @@ def prepare_calls(
 ) -> dict[str, CallNext]:
     """The invocation chain of every Task state, by state name; raises before anything runs.
 
-    Raises :class:`DefinitionError` naming each unbound resource, each distributed Map and
-    each JSONata state (not supported locally).
+    Raises :class:`DefinitionError` naming each unbound resource and each distributed Map
+    (not supported locally).
     """
     problems: list[Diagnostic] = []
     calls: dict[str, CallNext] = {}
-    if machine.query_language == "JSONata":
-        problems.append(
-            Diagnostic("UNSUPPORTED_LOCALLY", "/QueryLanguage", "JSONata is not supported locally")
-        )
     for name, state, where in _walk_states(machine.states, ()):
-        if state.query_language == "JSONata":
-            problems.append(
-                Diagnostic(
-                    "UNSUPPORTED_LOCALLY",
-                    _location((*where, "QueryLanguage")),
-                    f"state '{name}' uses JSONata, which is not supported locally",
-                )
-            )
         if isinstance(state, MapState) and state.is_distributed:
             problems.append(
                 Diagnostic(
