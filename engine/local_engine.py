@@ -38,6 +38,7 @@ from engine.clock import Clock, RealClock, VirtualClock, format_context_timestam
 from engine.diagnostics import DefinitionError, Diagnostic
 from engine.durable import ResumePoint, ResumeRefused, claim, mark_live, plan_resume
 from engine.execution import Execution
+from engine.expressions import is_expression
 from engine.history import History, HistoryEvent
 from engine.interpreter import ExecutionControl, Runtime, TokenWaiter, execute
 from engine.limits import MAX_HISTORY_EVENTS, MAX_PAYLOAD_BYTES, json_copy
@@ -105,6 +106,16 @@ def _walk_states(
     return found
 
 
+def _static_payload(state: TaskState) -> Any:
+    """The Task's payload template whose constant ``FunctionName`` can be checked up front."""
+    if state.parameters is not None:
+        return state.parameters
+    arguments = state.arguments
+    if isinstance(arguments, dict) and not is_expression(arguments.get("FunctionName")):
+        return arguments
+    return None
+
+
 def prepare_calls(
     machine: StateMachine,
     handlers: Mapping[str, Handler],
@@ -133,7 +144,7 @@ def prepare_calls(
         resource = state.resource
         binding = bindings.get(resource) if bindings else None
         if binding is None:
-            binding = resolve_binding(resource, handlers, parameters=state.parameters)
+            binding = resolve_binding(resource, handlers, parameters=_static_payload(state))
         if binding is None:
             if is_mocked(interceptors, name):
                 binding = UnboundResourceBinding(name, resource)

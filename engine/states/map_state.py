@@ -40,6 +40,10 @@ __all__ = ["run_map"]
 
 def _integer_from_path(ctx: StateContext, path: str, data: Any, field: str) -> int:
     value = evaluate_path(path, data, ctx.context, ctx.variables)
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        value = int(
+            value
+        )  # AWS reads a string of digits as its integer (recorded for MaxConcurrencyPath)
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise StatesError(
             RUNTIME,
