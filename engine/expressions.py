@@ -28,6 +28,7 @@ __all__ = [
     "QueryEvaluationError",
     "UNDEFINED",
     "evaluate_expression",
+    "evaluate_jsonata",
     "evaluate_template",
     "expression_body",
     "expression_syntax_error",
@@ -214,6 +215,16 @@ def _check_json(value: Any) -> bool:
     return True
 
 
+def evaluate_jsonata(body: str, data: Any, bindings: Mapping[str, Any]) -> Any:
+    """Evaluate the JSONata ``body`` on ``data`` (``None``: no input) with ``bindings``.
+
+    Returns :data:`UNDEFINED` when it selects nothing; raises ``jsonata.JsonataError``.
+    Step Functions' functions are available; numbers come back as JSON numbers.
+    """
+    value = _compiled(body).evaluate(data, dict(bindings))
+    return value if value is UNDEFINED or not _check_json(value) else _plain(value)
+
+
 def evaluate_expression(
     text: str,
     location: str,
@@ -229,7 +240,7 @@ def evaluate_expression(
     prefix = f"The JSONata expression '{body}' specified for the field '{location}'"
     token = _rng.set(rng)
     try:
-        value = _compiled(body).evaluate(None, dict(bindings))
+        value = evaluate_jsonata(body, None, bindings)
     except jsonata.JsonataError as exc:
         raise QueryEvaluationError(
             f"{prefix} threw an error during evaluation. {exc.code}: {exc}", location
@@ -240,7 +251,7 @@ def evaluate_expression(
         raise QueryEvaluationError(f"{prefix} returned nothing (undefined).", location)
     if not _check_json(value):
         raise QueryEvaluationError(f"{prefix} returned an unsupported result type.", location)
-    return _plain(value)
+    return value
 
 
 def evaluate_template(

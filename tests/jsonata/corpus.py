@@ -1,4 +1,4 @@
-"""JSONata expressions with their inputs and variables, checked against the reference implementation.
+"""JSONata expressions with their inputs and variables, checked against the reference JSONata.
 
 The expressions are the kind Step Functions definitions use (paths, filters, arithmetic, string
 and array functions, object construction, conditionals) plus the edge cases where JSONata
@@ -232,7 +232,6 @@ def _cases() -> list[Case]:
         Case("$[1]", [1, 2, 3]),
         Case("$", "text"),
         Case("$ * 2", 21),
-        Case("$", None),
         Case("a.b", {"a": [{"b": 1}, {"b": [2, 3]}]}),
         Case("a.b[]", {"a": [{"b": 1}]}),
         Case("a[0]", {"a": {"b": 1}}),
@@ -243,7 +242,7 @@ def _cases() -> list[Case]:
         Case("$string(x)", {"x": 12345678.125}),
         Case("$string(x)", {"x": 1e-7}),
         Case("$string({'k': x})", {"x": 2.5}),
-        Case("$string(s)", {"s": "é\"\\"}),
+        Case("$string(s)", {"s": 'é"\\'}),
         Case("{'u': s}", {"s": "héllo ☃"}),
         Case("$length(s)", {"s": "héllo ☃"}),
         Case("$substring(s, 1, 2)", {"s": "héllo ☃"}),
