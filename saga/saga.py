@@ -222,6 +222,9 @@ class Saga:
       whole state (``ResultPath: $``) and the state re-raises it (``ErrorPath: $.Error``,
       ``CausePath: States.JsonToString($)``); ``fail_fast_on`` therefore names custom errors.
     - ``timeout``: the machine's ``TimeoutSeconds``.
+    - ``query_language``: ``"JSONPath"`` (default) or ``"JSONata"``, the machine's
+      ``QueryLanguage``; in JSONata the same states use ``Arguments``/``Output`` expressions
+      (see :mod:`saga.jsonata`) and run the same.
     """
 
     def __init__(
@@ -236,6 +239,7 @@ class Saga:
         failure_error: str | OriginalError = DEFAULT_FAILURE_ERROR,
         failure_cause: str | None = None,
         fail_fast_state: str = DEFAULT_FAIL_FAST_STATE,
+        query_language: str = "JSONPath",
     ) -> None:
         if not isinstance(name, str) or not name:
             raise SagaDefinitionError(f"saga name {name!r}: give the saga a non-empty name")
@@ -248,6 +252,7 @@ class Saga:
         self.failure_error = failure_error
         self.failure_cause = failure_cause
         self.fail_fast_state = fail_fast_state
+        self.query_language = query_language
         self._units: list[Unit] = []
         self._handlers: list[Step] = []
         self._names: dict[str, str] = {}
@@ -267,6 +272,10 @@ class Saga:
             problems.append(
                 f"failure_error is {self.failure_error!r}; names starting with 'States.' are "
                 "reserved, use your own"
+            )
+        if self.query_language not in ("JSONPath", "JSONata"):
+            problems.append(
+                f"query_language is {self.query_language!r}; use 'JSONPath' or 'JSONata'"
             )
         if self.failure_cause is not None and not isinstance(self.failure_cause, str):
             problems.append("failure_cause must be a string or None")
