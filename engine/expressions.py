@@ -14,6 +14,7 @@ import hashlib
 import json
 import math
 import random
+import re
 import uuid
 from collections.abc import Callable, Mapping
 from functools import lru_cache
@@ -165,6 +166,15 @@ _FUNCTIONS: Final[tuple[tuple[str, Callable[..., Any]], ...]] = (
 )
 
 
+_NAME: Final = re.compile(r"\$([^\W\d]\w*)")
+
+
+@lru_cache(maxsize=4096)
+def _names(body: str) -> frozenset[str]:
+    """The variable names ``body`` mentions: only those are handed to the library."""
+    return frozenset(_NAME.findall(body))
+
+
 @lru_cache(maxsize=4096)
 def _compiled(body: str) -> jsonata.Jsonata:
     expression = jsonata.Jsonata(body)
@@ -184,45 +194,34 @@ def expression_syntax_error(text: str) -> str | None:
 
 
 def _plain(value: Any) -> Any:
-    """JSONata's result as JSON data: integral numbers as ``int`` (JavaScript prints them so)."""
-    if isinstance(value, float):
-        if value.is_integer() and abs(value) < _MAX_SAFE_INTEGER:
-            return int(value)
+    """JSONata's result as JSON data: integral numbers as ``int`` (JavaScript prints them so).
+
+    Raises ``TypeError`` for what is not JSON (a function, an infinite number).
+    """
+    if value is None or isinstance(value, str | bool | int):
         return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise TypeError("not a finite number")
+        return int(value) if value.is_integer() and abs(value) < _MAX_SAFE_INTEGER else value
     if isinstance(value, list):
         return [_plain(item) for item in value]
     if isinstance(value, dict):
         return {key: _plain(item) for key, item in value.items()}
-    return value
-
-
-def _check_json(value: Any) -> bool:
-    stack = [value]
-    while stack:
-        node = stack.pop()
-        if node is None or isinstance(node, bool | int | str):
-            continue
-        if isinstance(node, float):
-            if not math.isfinite(node):
-                return False
-            continue
-        if isinstance(node, list):
-            stack.extend(node)
-        elif isinstance(node, dict):
-            stack.extend(node.values())
-        else:
-            return False
-    return True
+    raise TypeError(f"not JSON data: {type(value).__name__}")
 
 
 def evaluate_jsonata(body: str, data: Any, bindings: Mapping[str, Any]) -> Any:
     """Evaluate the JSONata ``body`` on ``data`` (``None``: no input) with ``bindings``.
 
-    Returns :data:`UNDEFINED` when it selects nothing; raises ``jsonata.JsonataError``.
-    Step Functions' functions are available; numbers come back as JSON numbers.
+    Returns :data:`UNDEFINED` when it selects nothing; raises ``jsonata.JsonataError``, or
+    ``TypeError`` for a result that is not JSON data. Step Functions' functions are available;
+    numbers come back as JSON numbers.
     """
-    value = _compiled(body).evaluate(data, dict(bindings))
-    return value if value is UNDEFINED or not _check_json(value) else _plain(value)
+    expression = _compiled(body)
+    used = {name: bindings[name] for name in _names(body) if name in bindings}
+    value = expression.evaluate(data, used)
+    return value if value is UNDEFINED else _plain(value)
 
 
 def evaluate_expression(
@@ -245,12 +244,14 @@ def evaluate_expression(
         raise QueryEvaluationError(
             f"{prefix} threw an error during evaluation. {exc.code}: {exc}", location
         ) from None
+    except TypeError:
+        raise QueryEvaluationError(
+            f"{prefix} returned an unsupported result type.", location
+        ) from None
     finally:
         _rng.reset(token)
     if value is UNDEFINED:
         raise QueryEvaluationError(f"{prefix} returned nothing (undefined).", location)
-    if not _check_json(value):
-        raise QueryEvaluationError(f"{prefix} returned an unsupported result type.", location)
     return value
 
 
