@@ -331,6 +331,14 @@ class _Checker:
                             result=works and key in ("Output", "Assign"),
                         )
                     )
+            items = fields.get("Items")
+            if "Items" in fields and not (isinstance(items, list | dict) or _is_expression(items)):
+                self._add(
+                    "INVALID_JSONATA",
+                    join(location, "Items"),
+                    f"Items is {json_type(items)}; expected an array, an object or a JSONata "
+                    "expression '{% … %}'",
+                )
         self._check_transition(scope, name, state, fields, location)
         if isinstance(state, TaskState):
             self._check_task(state, fields, location, jsonpath)
@@ -766,14 +774,11 @@ class _Checker:
                     "a JSONata Choice rule requires 'Condition'",
                 )
             condition = fields.get("Condition")
-            if "Condition" in fields and not (
-                isinstance(condition, bool) or _is_expression(condition)
-            ):
+            if "Condition" in fields and not _is_expression(condition):
                 self._add(
                     "INVALID_JSONATA",
                     join(where, "Condition"),
-                    f"Condition is {condition!r}; expected a JSONata expression '{{% … %}}' "
-                    "or a boolean",
+                    f"Condition is {condition!r}; expected a JSONata expression '{{% … %}}'",
                 )
             for key in ("Condition", "Output", "Assign"):
                 if fields.get(key) is not None:

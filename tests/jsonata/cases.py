@@ -422,7 +422,7 @@ CASES: list[Case] = [
                     "Default": "Big",
                     "Assign": {"size": "default"},
                 },
-                "Big": {"Type": "Pass", "Output": "big", "End": True},
+                "Big": {"Type": "Pass", "Output": {"size": "big"}, "End": True},
                 "Medium": {
                     "Type": "Pass",
                     "Output": {"size": "{% $size %}", "in": "{% $states.input %}"},
@@ -452,7 +452,7 @@ CASES: list[Case] = [
                 },
                 "Out": {
                     "Type": "Pass",
-                    "Output": ["{% $size %}", "{% $states.input %}"],
+                    "Output": "{% [$size, $states.input] %}",
                     "End": True,
                 },
             }
@@ -464,7 +464,7 @@ CASES: list[Case] = [
         "choice-literal-condition",
         machine(
             {
-                "C": {"Type": "Choice", "Choices": [{"Condition": True, "Next": "Yes"}]},
+                "C": {"Type": "Choice", "Choices": [{"Condition": "{% true %}", "Next": "Yes"}]},
                 "Yes": {"Type": "Succeed"},
             }
         ),
@@ -645,7 +645,7 @@ CASES: list[Case] = [
                     "Branches": [
                         {
                             "StartAt": "A",
-                            "States": {"A": {"Type": "Pass", "Output": 1, "End": True}},
+                            "States": {"A": {"Type": "Pass", "Output": "{% 1 %}", "End": True}},
                         },
                         {
                             "StartAt": "B",
@@ -873,7 +873,7 @@ CASES: list[Case] = [
         _ok({"greeting": "hello ada", "loud": "ADA"}),
     ),
     Case(
-        "jsonata-branch-in-jsonpath-machine",
+        "jsonata-state-in-a-jsonpath-branch",
         {
             "StartAt": "P",
             "States": {
@@ -881,11 +881,11 @@ CASES: list[Case] = [
                     "Type": "Parallel",
                     "Branches": [
                         {
-                            "QueryLanguage": "JSONata",
                             "StartAt": "A",
                             "States": {
                                 "A": {
                                     "Type": "Pass",
+                                    "QueryLanguage": "JSONata",
                                     "Output": "{% $states.input.v + 1 %}",
                                     "End": True,
                                 }

@@ -10,6 +10,7 @@ import pytest
 from engine.diagnostics import DefinitionError
 from engine.loader import load
 from tests.jsonata.cases import CASES, WORK, machine
+from tests.oracles import asl_validator_path, asl_validator_problems
 
 
 def _diagnostics(definition: dict[str, Any]) -> list[tuple[str, str]]:
@@ -87,12 +88,16 @@ def test_states_fields_where_they_exist_are_accepted() -> None:
     assert _diagnostics(definition) == []
 
 
-def test_condition_must_be_an_expression_or_boolean() -> None:
+def test_condition_must_be_an_expression() -> None:
     definition = machine(
         {
             "C": {
                 "Type": "Choice",
-                "Choices": [{"Condition": "$.ok", "Next": "D"}, {"Next": "D"}],
+                "Choices": [
+                    {"Condition": "$.ok", "Next": "D"},
+                    {"Next": "D"},
+                    {"Condition": True, "Next": "D"},
+                ],
                 "Default": "D",
             },
             "D": {"Type": "Succeed"},
@@ -101,6 +106,7 @@ def test_condition_must_be_an_expression_or_boolean() -> None:
     assert _diagnostics(definition) == [
         ("INVALID_JSONATA", "/States/C/Choices/0/Condition"),
         ("MISSING_FIELD", "/States/C/Choices/1/Condition"),
+        ("INVALID_JSONATA", "/States/C/Choices/2/Condition"),
     ]
 
 
@@ -176,3 +182,25 @@ def test_nested_scope_may_not_assign_an_enclosing_variable() -> None:
     assert _diagnostics(definition) == [
         ("OUTER_SCOPE_ASSIGNMENT", "/States/M/ItemProcessor/States/I/Choices/0/Assign/seen")
     ]
+
+
+def test_items_must_be_an_array_or_expression() -> None:
+    definition = machine(
+        {
+            "M": {
+                "Type": "Map",
+                "Items": "$.items",
+                "ItemProcessor": {"StartAt": "I", "States": {"I": {"Type": "Pass", "End": True}}},
+                "End": True,
+            }
+        }
+    )
+    assert _diagnostics(definition) == [("INVALID_JSONATA", "/States/M/Items")]
+
+
+def test_every_state_case_passes_asl_validator() -> None:
+    command = asl_validator_path()
+    if command is None:
+        pytest.skip("asl-validator is installed by README's test command (npm, in .tools/)")
+    problems = asl_validator_problems([case.definition for case in CASES], command)
+    assert {case.id: found for case, found in zip(CASES, problems, strict=True) if found} == {}
