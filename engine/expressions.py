@@ -167,12 +167,20 @@ _FUNCTIONS: Final[tuple[tuple[str, Callable[..., Any]], ...]] = (
 
 
 _NAME: Final = re.compile(r"\$([^\W\d]\w*)")
+_STATES_FIELD: Final = re.compile(r"\$states\b(?:\s*\.\s*(\w+))?")
 
 
 @lru_cache(maxsize=4096)
-def _names(body: str) -> frozenset[str]:
-    """The variable names ``body`` mentions: only those are handed to the library."""
-    return frozenset(_NAME.findall(body))
+def _names(body: str) -> tuple[frozenset[str], frozenset[str] | None]:
+    """The variable names ``body`` mentions and the ``$states`` fields it reads (``None``:
+    all of them): only those are handed to the library, which converts every binding."""
+    names = frozenset(_NAME.findall(body))
+    fields: set[str] = set()
+    for match in _STATES_FIELD.finditer(body):
+        if match.group(1) is None:
+            return names, None
+        fields.add(match.group(1))
+    return names, frozenset(fields)
 
 
 @lru_cache(maxsize=4096)
@@ -219,7 +227,11 @@ def evaluate_jsonata(body: str, data: Any, bindings: Mapping[str, Any]) -> Any:
     numbers come back as JSON numbers.
     """
     expression = _compiled(body)
-    used = {name: bindings[name] for name in _names(body) if name in bindings}
+    names, states_fields = _names(body)
+    used = {name: bindings[name] for name in names if name in bindings}
+    states = used.get("states")
+    if states_fields is not None and isinstance(states, Mapping):
+        used["states"] = {key: states[key] for key in states_fields if key in states}
     value = expression.evaluate(data, used)
     return value if value is UNDEFINED else _plain(value)
 
