@@ -20,7 +20,16 @@ from engine.execution import Execution
 from saga.errors import SagaDefinitionError
 from saga.saga import Saga
 from saga.templates import JsonPath
-from tests.test_saga_equivalence import INPUT, SEED, SagaSpec, _outcome, build, sagas
+from tests.oracles import asl_validator_path, asl_validator_problems
+from tests.test_saga_equivalence import (
+    INPUT,
+    SEED,
+    SagaSpec,
+    _outcome,
+    _substitute,
+    build,
+    sagas,
+)
 
 MAX_EXAMPLES = 60
 
@@ -97,6 +106,15 @@ def test_jsonata_saga_definition_reads_as_jsonata() -> None:
         "{% $string(($states.input).`error`) %}"
     )
     assert "Parameters" not in reserve and "ResultPath" not in reserve
+
+
+def test_jsonata_saga_passes_asl_validator() -> None:
+    command = asl_validator_path()
+    if command is None:
+        pytest.skip("asl-validator is installed by README's test command (npm, in .tools/)")
+    text = _booking("JSONata").to_state_machine().to_json()
+    arn = "arn:aws:lambda:us-east-1:123456789012:function:"
+    assert asl_validator_problems([json.loads(_substitute(text, arn))], command) == [[]]
 
 
 def test_jsonata_saga_fails_and_compensates_like_jsonpath() -> None:
