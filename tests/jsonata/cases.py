@@ -55,6 +55,7 @@ def _undefined(state: str, entered: int, expr: str, field: str) -> dict[str, Any
     )
 
 
+_LITERALS: list[Any] = [None, 0, 0.1, True, "string", [], "$nosuchvar", "$.no.such.path"]
 ORDER = {"id": "o-1", "items": [{"sku": "A", "qty": 2}, {"sku": "B", "qty": 1}], "total": 12.5}
 
 CASES: list[Case] = [
@@ -126,6 +127,30 @@ CASES: list[Case] = [
             }
         ),
     ),
+    *[
+        # AWS-recorded: Output may be any JSON value; strings that are not expressions and
+        # JSONPath-looking strings are literals.
+        Case(
+            f"pass-output-any-json-value-{index}",
+            machine({"State0": {"Type": "Pass", "Output": value, "End": True}}),
+            {"input_value": "stringliteral"},
+            _ok(expected),
+        )
+        for index, (value, expected) in enumerate(
+            [
+                (None, None),
+                (0, 0),
+                (0.1, 0.1),
+                (True, True),
+                ("string literal", "string literal"),
+                ([], []),
+                (
+                    [*_LITERALS, "{% $states.input %}", {"key": "{% true %}"}],
+                    [*_LITERALS, {"input_value": "stringliteral"}, {"key": True}],
+                ),
+            ]
+        )
+    ],
     Case(
         "pass-assign-then-read-next-state",
         machine(

@@ -202,5 +202,7 @@ def test_every_state_case_passes_asl_validator() -> None:
     command = asl_validator_path()
     if command is None:
         pytest.skip("asl-validator is installed by README's test command (npm, in .tools/)")
-    problems = asl_validator_problems([case.definition for case in CASES], command)
-    assert {case.id: found for case, found in zip(CASES, problems, strict=True) if found} == {}
+    # asl-validator's schema refuses a scalar Output literal that Step Functions runs (recorded).
+    checked = [case for case in CASES if not case.id.startswith("pass-output-any-json-value")]
+    problems = asl_validator_problems([case.definition for case in checked], command)
+    assert {case.id: found for case, found in zip(checked, problems, strict=True) if found} == {}
