@@ -15,6 +15,7 @@ import json
 import math
 import random
 import re
+import threading
 import uuid
 from collections.abc import Callable, Mapping
 from functools import lru_cache
@@ -183,12 +184,25 @@ def _names(body: str) -> tuple[frozenset[str], frozenset[str] | None]:
     return names, frozenset(fields)
 
 
-@lru_cache(maxsize=4096)
+_CACHE_SIZE: Final = 4096
+_thread = threading.local()
+
+
 def _compiled(body: str) -> jsonata.Jsonata:
-    expression = jsonata.Jsonata(body)
-    expression.set_output_convert_nulls(False)
-    for name, function in _FUNCTIONS:
-        expression.register_function(name, function)
+    """The compiled expression, cached per thread: the library's objects may not be used from
+    another thread than the one that made them (engines run in several threads)."""
+    cache: dict[str, jsonata.Jsonata] | None = getattr(_thread, "cache", None)
+    if cache is None:
+        cache = _thread.cache = {}
+    expression = cache.get(body)
+    if expression is None:
+        expression = jsonata.Jsonata(body)
+        expression.set_output_convert_nulls(False)
+        for name, function in _FUNCTIONS:
+            expression.register_function(name, function)
+        if len(cache) >= _CACHE_SIZE:
+            cache.clear()
+        cache[body] = expression
     return expression
 
 

@@ -180,3 +180,17 @@ def test_random_and_uuid_are_reproducible_under_a_seed() -> None:
     other = run(definition, {}, clock=VirtualClock(T0), seed=6).output
     assert other["s"] == first["s"]  # an explicit seed gives the same number in any execution
     assert other["u"] != first["u"]
+
+
+def test_executions_in_several_threads_evaluate_the_same_expressions() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    case = next(case for case in CASES if case.id == "pass-output-template")
+
+    def one(_: int) -> Any:
+        return outcome(run_case(case))
+
+    outcome(run_case(case))  # compiled in this thread first
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(one, range(8)))
+    assert results == [case.expected] * 8
