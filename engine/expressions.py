@@ -185,6 +185,11 @@ def _names(body: str) -> tuple[frozenset[str], frozenset[str] | None]:
 
 
 _CACHE_SIZE: Final = 4096
+EVALUATION_TIMEOUT_MS = 10_000
+"""How long one expression may run before it fails (``TIMEOUT``), so a runaway expression in a
+definition cannot hold the engine."""
+MAX_EVALUATION_DEPTH: Final = 5_000
+"""How deep an expression may recurse before it fails (``STACK_OVERFLOW``) instead of crashing."""
 _thread = threading.local()
 
 
@@ -198,6 +203,7 @@ def _compiled(body: str) -> jsonata.Jsonata:
     if expression is None:
         expression = jsonata.Jsonata(body)
         expression.set_output_convert_nulls(False)
+        expression.set_runtime_bounds(EVALUATION_TIMEOUT_MS, MAX_EVALUATION_DEPTH)
         for name, function in _FUNCTIONS:
             expression.register_function(name, function)
         if len(cache) >= _CACHE_SIZE:

@@ -194,3 +194,36 @@ def test_executions_in_several_threads_evaluate_the_same_expressions() -> None:
     with ThreadPoolExecutor(4) as pool:
         results = list(pool.map(one, range(8)))
     assert results == [case.expected] * 8
+
+
+def test_runaway_expressions_fail_instead_of_hanging_or_crashing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import engine.expressions
+
+    deep = machine(
+        {
+            "P": {
+                "Type": "Pass",
+                "Output": "{% ($f := function($x){ 1 + $f($x) }; $f(1)) %}",
+                "End": True,
+            }
+        }
+    )
+    execution = run(deep, {}, clock=VirtualClock(T0))
+    assert execution.error == "States.QueryEvaluationError"
+    assert "threw an error during evaluation. STACK_OVERFLOW: " in (execution.cause or "")
+
+    monkeypatch.setattr(engine.expressions, "EVALUATION_TIMEOUT_MS", 200)
+    endless = machine(
+        {
+            "P": {
+                "Type": "Pass",
+                "Output": "{% ($g := function($x){ $g($x) }; $g(2)) %}",
+                "End": True,
+            }
+        }
+    )
+    execution = run(endless, {}, clock=VirtualClock(T0))
+    assert execution.error == "States.QueryEvaluationError"
+    assert "threw an error during evaluation. TIMEOUT: " in (execution.cause or "")
