@@ -3,7 +3,8 @@
 ``status`` (``SUCCEEDED``, ``FAILED``, ``RETRIABLE``, ``CAUGHT_ERROR``), ``nextState``,
 ``output``, ``error``, ``cause``, and with inspection level ``DEBUG``/``TRACE`` the
 ``inspectionData`` of each data-flow step (``input``, ``afterInputPath``, ``afterParameters``,
-``result``, ``afterResultSelector``, ``afterResultPath``, ``variables``). JSON values are JSON
+``result``, ``afterResultSelector``, ``afterResultPath``, ``variables``; ``afterArguments`` for a
+JSONata state). JSON values are JSON
 text, as the API returns them. A Task runs its bound handler or integration, or answers from a
 ``mock`` (``result`` or ``errorOutput``, checked against the service's API model per
 ``fieldValidationMode``); Map and Parallel states need a mock, as on AWS.
@@ -34,7 +35,8 @@ from engine.bindings import Handler, TaskRequest, resolve_binding
 from engine.choice import choose_next
 from engine.clock import format_context_timestamp
 from engine.diagnostics import DefinitionError
-from engine.errors import StatesError
+from engine.errors import NO_CHOICE_MATCHED, StatesError
+from engine.expressions import evaluate_template
 from engine.lambda_shapes import LAMBDA_INVOKE, classify_resource
 from engine.loader import load
 from engine.local_engine import DEFAULT_ACCOUNT_ID, DEFAULT_REGION
@@ -104,7 +106,7 @@ def _targets(state: State) -> list[str]:
     return names
 
 
-def _select_state(definition: Any, state_name: str | None) -> tuple[str, State]:
+def _select_state(definition: Any, state_name: str | None) -> tuple[str, State, str]:
     """The state under test: from a whole machine (``stateName`` or its StartAt) or alone."""
     document = _json_arg(definition, "definition", "InvalidDefinition")
     if not isinstance(document, dict):
@@ -133,7 +135,8 @@ def _select_state(definition: Any, state_name: str | None) -> tuple[str, State]:
         load(check_doc)
     except DefinitionError as exc:
         raise _invalid(exc) from None
-    return name, state
+    language = state.query_language or machine_doc.get("QueryLanguage") or "JSONPath"
+    return name, state, str(language)
 
 
 def _invalid(exc: DefinitionError) -> TestStateError:
@@ -188,6 +191,7 @@ class _Run:
         self.context = context
         self.variables = variables
         self.level = level
+        self.jsonata = False
         self.inspection: dict[str, Any] = {"input": _text(data)}
         if variables:
             self.inspection["variables"] = _text(variables)
@@ -195,6 +199,14 @@ class _Run:
 
     def note(self, key: str, value: Any) -> None:
         self.inspection[key] = _text(value)
+
+    def evaluate(self, value: Any, location: str, **states: Any) -> Any:
+        """A JSONata-mode field: its ``{% … %}`` expressions evaluated with ``$states`` bound."""
+        bindings = {
+            **self.variables,
+            "states": {"input": self.data, "context": self.context, **states},
+        }
+        return evaluate_template(value, location, bindings, self.rng)
 
     def path(self, field: str, value: Any) -> Any:
         """InputPath or OutputPath: absent or ``$`` keeps, ``null`` gives ``{}``."""
@@ -258,7 +270,12 @@ def _failure(run: _Run, error: StatesError, retry_count: int) -> dict[str, Any]:
         error_output: dict[str, Any] = {"Error": error.error}
         if error.cause is not None:
             error_output["Cause"] = error.cause
-        placed = apply_result_path(run.data, error_output, _result_path(catcher))
+        if not run.jsonata:
+            placed = apply_result_path(run.data, error_output, _result_path(catcher))
+        elif "output" in catcher.model_fields_set:
+            placed = run.evaluate(catcher.output, "Output", errorOutput=error_output)
+        else:
+            placed = error_output
         run.inspection["errorDetails"] = {"catchIndex": catchers.index(catcher)}
         return run.answer(
             "CAUGHT_ERROR",
@@ -497,6 +514,58 @@ def _run_pass(run: _Run, state: PassState) -> dict[str, Any]:
     return _finish(run, payload)
 
 
+async def _run_jsonata(
+    run: _Run,
+    state: State,
+    mock: Mapping[str, Any] | None,
+    handlers: Mapping[str, Handler],
+    retry_count: int,
+) -> dict[str, Any]:
+    """A ``QueryLanguage: JSONata`` state: ``Arguments``, the work, ``Output``."""
+    run.jsonata = True
+    if isinstance(state, FailState):
+        error = run.evaluate(state.error, "Error") if state.error is not None else None
+        cause = run.evaluate(state.cause, "Cause") if state.cause is not None else None
+        return run.answer("FAILED", error=error, cause=cause)
+    if isinstance(state, ChoiceState):
+        for rule in state.choices:
+            if run.evaluate(rule.condition, "Condition") is True:
+                output = _jsonata_output(run, rule, run.data)
+                return run.answer("SUCCEEDED", output=_text(output), nextState=rule.next)
+        if state.default is None:
+            raise StatesError(NO_CHOICE_MATCHED, "No Choice rule matched and there is no Default")
+        output = _jsonata_output(run, state, run.data)
+        return run.answer("SUCCEEDED", output=_text(output), nextState=state.default)
+    next_state = getattr(state, "next", None)
+    if not isinstance(state, TaskState | MapState | ParallelState):
+        output = _jsonata_output(run, state, run.data)
+        return run.answer("SUCCEEDED", output=_text(output), nextState=next_state)
+    arguments = getattr(state, "arguments", None)
+    payload = run.evaluate(arguments, "Arguments") if arguments is not None else run.data
+    run.note("afterArguments", payload)
+    if mock is not None and "errorOutput" in mock:
+        error = mock["errorOutput"] or {}
+        return _failure(run, StatesError(error.get("error"), error.get("cause")), retry_count)
+    if mock is not None:
+        result = _json_arg(mock["result"], "mock.result")
+    else:
+        assert isinstance(state, TaskState)
+        try:
+            result = await _invoke(run, state, payload, handlers)
+        except StatesError as exc:
+            return _failure(run, exc, retry_count)
+    run.note("result", result)
+    output = _jsonata_output(run, state, result, result=result)
+    return run.answer("SUCCEEDED", output=_text(output), nextState=next_state)
+
+
+def _jsonata_output(run: _Run, owner: Any, default: Any, **states: Any) -> Any:
+    """``Output`` evaluated when the state (or Choice rule) has one, else ``default``."""
+    if "output" in owner.model_fields_set:
+        return run.evaluate(owner.output, "Output", **states)
+    return default
+
+
 def _dynamic(run: _Run, expression: str) -> Any:
     return run.template({"value.$": expression}, run.data, "ErrorPath")["value"]
 
@@ -543,7 +612,7 @@ async def test_state_async(
             f"inspectionLevel must be one of INFO, DEBUG, TRACE (got {inspection_level!r})",
         )
     level: InspectionLevel = inspection_level
-    name, state = _select_state(
+    name, state, language = _select_state(
         dict(definition) if isinstance(definition, Mapping) else definition, state_name
     )
     data = _json_arg(input, "input", "InvalidExecutionInput")
@@ -561,6 +630,7 @@ async def test_state_async(
         variables=given_variables,
         level=level,
     )
+    run.jsonata = language == "JSONata"
     checked_mock = _check_mock(mock, state)
     try:
         if "errorCausedByState" in config and isinstance(
@@ -573,8 +643,11 @@ async def test_state_async(
                     error_output.get("error", config["errorCausedByState"]),
                     error_output.get("cause"),
                 )
-            run.note("afterInputPath", run.path("input_path", run.data))
+            if not run.jsonata:
+                run.note("afterInputPath", run.path("input_path", run.data))
             return _failure(run, error, retry_count)
+        if language == "JSONata":
+            return await _run_jsonata(run, state, checked_mock, handlers or {}, retry_count)
         failures = config.get("mapIterationFailureCount")
         if isinstance(state, MapState) and isinstance(failures, int) and failures > 0:
             exceeded = _exceeds_tolerance(run, state, checked_mock, failures, retry_count)

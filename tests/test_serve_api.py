@@ -526,3 +526,27 @@ def test_test_state_operation(sfn: Any) -> None:
     assert secrets.value.response["Error"]["Message"] == (
         "TestState does not support RevealSecrets when a mock is specified."
     )
+
+
+def test_jsonata_machine_runs(sfn: Any) -> None:
+    machine = {
+        "QueryLanguage": "JSONata",
+        "StartAt": "Double",
+        "States": {
+            "Double": {
+                "Type": "Task",
+                "Resource": "arn:aws:lambda:us-east-1:123456789012:function:double",
+                "Arguments": {"value": "{% $states.input.n %}"},
+                "Assign": {"doubled": "{% $states.result.value %}"},
+                "Next": "Report",
+            },
+            "Report": {"Type": "Pass", "Output": {"result": "{% $doubled + 1 %}"}, "End": True},
+        },
+    }
+    arn = _create(sfn, "Jsonata", machine)
+    execution = sfn.start_execution(stateMachineArn=arn, input='{"n": 20}')["executionArn"]
+    described = _finished(sfn, execution)
+    assert (described["status"], json.loads(described["output"])) == (
+        "SUCCEEDED",
+        {"result": 41},
+    )

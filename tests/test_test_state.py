@@ -435,3 +435,89 @@ def test_saga_test_state_command(tmp_path: Path) -> None:
         "specified"
     )
     assert "Traceback" not in done.stderr
+
+
+def test_jsonata_states() -> None:
+    # Modelled on AWS's recorded JSONata answer: $states and variables in Output.
+    state = {
+        "Type": "Pass",
+        "QueryLanguage": "JSONata",
+        "Output": {
+            "ja_states_input": "{% $states.input %}",
+            "ja_var_access": "{% $var_input_value %}",
+            "ja_expr": "{% $sum($states.input.input_values) + $var_constant_1 %}",
+        },
+        "End": True,
+    }
+    variables = {"var_input_value": "test_value", "var_constant_1": 10}
+    answer = _decoded(
+        test_state(
+            state,
+            '{"input_values": [1, 2, 3]}',
+            variables=json.dumps(variables),
+            inspection_level="DEBUG",
+        )
+    )
+    assert answer == {
+        "status": "SUCCEEDED",
+        "output": {
+            "ja_states_input": {"input_values": [1, 2, 3]},
+            "ja_var_access": "test_value",
+            "ja_expr": 16,
+        },
+        "inspectionData": {"input": {"input_values": [1, 2, 3]}, "variables": variables},
+    }
+    task = {
+        "Type": "Task",
+        "QueryLanguage": "JSONata",
+        "Resource": "arn:aws:states:::lambda:invoke",
+        "Arguments": {"FunctionName": "foo", "Payload": "{% $states.input.Value %}"},
+        "Output": "{% $states.result.Payload %}",
+        "Catch": [{"ErrorEquals": ["MockException"], "Output": "{% $states %}", "Next": "Handle"}],
+        "Next": "After",
+    }
+    done = _decoded(
+        test_state(
+            task,
+            HELLO,
+            mock={"result": '{"Payload": {"ok": true}}'},
+            inspection_level="DEBUG",
+        )
+    )
+    assert (done["status"], done["output"], done["nextState"]) == (
+        "SUCCEEDED",
+        {"ok": True},
+        "After",
+    )
+    assert done["inspectionData"]["afterArguments"] == {
+        "FunctionName": "foo",
+        "Payload": "HelloWorld",
+    }
+    caught = _decoded(
+        test_state(
+            task,
+            HELLO,
+            mock={
+                "errorOutput": {"error": "MockException", "cause": "Mock the cause of the error."}
+            },
+            inspection_level="DEBUG",
+        )
+    )
+    assert caught["status"] == "CAUGHT_ERROR"
+    assert caught["nextState"] == "Handle"
+    assert caught["output"]["errorOutput"] == {
+        "Error": "MockException",
+        "Cause": "Mock the cause of the error.",
+    }
+    assert caught["output"]["input"] == {"Value": "HelloWorld"}
+    assert caught["inspectionData"]["errorDetails"] == {"catchIndex": 0}
+    choice = {
+        "Type": "Choice",
+        "QueryLanguage": "JSONata",
+        "Choices": [{"Condition": "{% $states.input.cost < 10 %}", "Next": "Approved"}],
+        "Default": "Ask",
+    }
+    assert test_state(choice, '{"cost": 9}')["nextState"] == "Approved"
+    assert test_state(choice, '{"cost": 10}')["nextState"] == "Ask"
+    fail = {"Type": "Fail", "QueryLanguage": "JSONata", "Error": "{% $states.input.code %}"}
+    assert test_state(fail, '{"code": "E1"}') == {"status": "FAILED", "error": "E1"}
