@@ -51,7 +51,8 @@ from engine.model import (
     TaskState,
     WaitState,
 )
-from engine.paths import apply_payload_template, apply_result_path, evaluate_path
+from engine.paths import apply_result_path, evaluate_path
+from engine.payload_templates import apply_payload_template
 from engine.retry import find_catcher, find_retrier, max_attempts, retry_delay
 
 __all__ = ["InspectionLevel", "TestStateError", "test_state", "test_state_async"]

@@ -1,4 +1,4 @@
-"""JSONPath evaluation, ResultPath and payload templates (engine.paths)."""
+"""JSONPath and ResultPath (engine.paths), payload templates (engine.payload_templates)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from engine.errors import StatesError
 from engine.paths import (
     InvalidPathError,
     PathNotFound,
-    apply_payload_template,
     apply_result_path,
     compact_json,
     evaluate_path,
@@ -28,6 +27,7 @@ from engine.paths import (
     path_exists,
     path_root,
 )
+from engine.payload_templates import apply_payload_template
 
 DATA: dict[str, Any] = {
     "a": {"b": {"c": 1}},

@@ -12,7 +12,8 @@ from typing import Any
 from engine.errors import RUNTIME, StatesError
 from engine.interpreter.context import FatalError, StateContext
 from engine.limits import check_payload_size
-from engine.paths import apply_payload_template, apply_result_path, evaluate_path, in_state
+from engine.paths import apply_result_path, evaluate_path, in_state
+from engine.payload_templates import apply_payload_template
 
 __all__ = [
     "apply_input_path",

@@ -33,7 +33,8 @@ from engine.interpreter.jsonata_dataflow import (
 )
 from engine.interpreter.recovery import error_output, with_retry_and_catch
 from engine.model import MapState
-from engine.paths import apply_payload_template, evaluate_path
+from engine.paths import evaluate_path
+from engine.payload_templates import apply_payload_template
 
 __all__ = ["run_map"]
 
