@@ -10,9 +10,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from engine._schema_messages import json_type
 from engine.diagnostics import DefinitionError, Diagnostic
 from engine.model import StateMachine
+from engine.validate import diagnostics_from_validation_error, validate_machine
+from engine.validate.messages import json_type
 
 __all__ = ["load", "substitute", "with_substitutions"]
 
@@ -86,15 +87,13 @@ def load(
     try:
         machine = StateMachine.model_validate(document, by_alias=True, by_name=False)
     except ValidationError as exc:
-        from engine.validate import diagnostics_from_validation_error
-
         raise DefinitionError(diagnostics_from_validation_error(exc, document)) from None
     except RecursionError:
         raise DefinitionError(
             [Diagnostic("TOO_DEEP", "", "the definition is nested too deeply to load")]
         ) from None
     if validate:
-        diagnostics = machine.validate()
+        diagnostics = validate_machine(machine)
         if any(d.severity == "error" for d in diagnostics):
             raise DefinitionError(diagnostics)
     return machine
