@@ -71,6 +71,10 @@ ALLOWED_UPWARD: dict[tuple[str, str], str] = {
         "type only: ResumePoint and VisitProgress belong in the interpreter; loop.py and "
         "durable.py are being changed on other branches"
     ),
+    ("saga.running", "saga.testing.faults"): (
+        "running a saga takes a fault plan, which belongs beside the runner rather than in "
+        "saga.testing; saga/running.py is being changed on other branches"
+    ),
 }
 
 
@@ -200,26 +204,40 @@ def package_rules(readme: str) -> dict[str, set[str]]:
     return {_backticked(name)[0]: set(_backticked(allowed)) for name, allowed in rows}
 
 
-def engine_layers(readme: str) -> list[tuple[str, list[str]]]:
-    """The engine's layers from the bottom up, each with its module prefixes."""
-    rows = _table_rows(_layers_section(readme), "| layer | modules of `engine` |")
+LAYERED = ("engine", "saga")
+"""The packages whose inside README splits into layers."""
+
+Layers = list[tuple[str, list[str]]]
+
+
+def package_layers(readme: str, package: str) -> Layers:
+    """The layers of ``package`` from the bottom up, each with its module prefixes.
+
+    ``__init__`` names the package itself; ``*`` stands for every module no other row names.
+    """
+    rows = _table_rows(_layers_section(readme), f"| layer | modules of `{package}` |")
     layers = []
     for name, cell in rows:
         prefixes = []
         for entry in _backticked(cell):
             stem = entry.rstrip("/")
-            prefixes.append("engine" if stem == "__init__" else f"engine.{stem}")
+            prefixes.append(
+                package if stem == "__init__" else "*" if stem == "*" else f"{package}.{stem}"
+            )
         layers.append((name, prefixes))
     return list(reversed(layers))
 
 
-def layer_of(module: str, layers: list[tuple[str, list[str]]]) -> int | None:
+def layer_of(module: str, layers: Layers) -> int | None:
     """The index (0 = bottom) of the layer holding ``module``, or None when it has none."""
+    fallback = None
     for index, (_, prefixes) in enumerate(layers):
         for prefix in prefixes:
-            if module == prefix or (prefix != "engine" and module.startswith(prefix + ".")):
+            if prefix == "*":
+                fallback = index
+            elif module == prefix or ("." in prefix and module.startswith(prefix + ".")):
                 return index
-    return None
+    return fallback
 
 
 # ---------------------------------------------------------------------------------------------
@@ -280,12 +298,15 @@ def test_readme_layer_tables_are_read(readme: str) -> None:
         "asl_export": {"asl_export", "engine"},
         "saga": {"saga", "asl_export", "engine"},
     }
-    layers = engine_layers(readme)
+    layers = package_layers(readme, "engine")
     assert layers[0][0] == "base" and layers[-1][0] == "facade"
     assert layer_of("engine.model", layers) == 1
     assert layer_of("engine.states.task_state", layers) == layer_of("engine.interpreter", layers)
     assert layer_of("engine", layers) == len(layers) - 1
     assert layer_of("engine.modelling", layers) is None
+    saga_layers = package_layers(readme, "saga")
+    assert layer_of("saga.cli.run_cmd", saga_layers) == len(saga_layers) - 1
+    assert layer_of("saga.compile", saga_layers) == layer_of("saga", saga_layers) == 0
 
 
 def test_no_import_loops(graph: ImportGraph) -> None:
@@ -307,27 +328,53 @@ def test_packages_import_only_what_readme_allows(graph: ImportGraph, readme: str
     assert not wrong, "imports across packages against README's layers:\n" + "\n".join(wrong)
 
 
-def test_every_engine_module_has_a_layer(graph: ImportGraph, readme: str) -> None:
-    layers = engine_layers(readme)
-    engine_modules = [m for m in graph.runtime.nodes if m.split(".")[0] == "engine"]
-    missing = sorted(m for m in engine_modules if layer_of(m, layers) is None)
-    assert not missing, f"engine modules missing from README's layer table: {missing}"
+@pytest.mark.parametrize("package", LAYERED)
+def test_every_module_has_a_layer(graph: ImportGraph, readme: str, package: str) -> None:
+    layers = package_layers(readme, package)
+    modules = [m for m in graph.runtime.nodes if m.split(".")[0] == package]
+    missing = sorted(m for m in modules if layer_of(m, layers) is None)
+    assert not missing, f"{package} modules missing from README's layer table: {missing}"
 
 
-def test_engine_imports_run_down_the_layers(graph: ImportGraph, readme: str) -> None:
-    layers = engine_layers(readme)
+def _upward(graph: ImportGraph, layers: Layers, package: str) -> set[tuple[str, str]]:
     upward = set()
     for source, target in graph.all_edges():
-        if source.split(".")[0] != "engine" or target.split(".")[0] != "engine":
+        if source.split(".")[0] != package or target.split(".")[0] != package:
             continue
         low, high = layer_of(target, layers), layer_of(source, layers)
         if low is not None and high is not None and low > high:
             upward.add((source, target))
+    return upward
 
-    def named(module: str) -> str:
-        return f"{module} ({layers[layer_of(module, layers) or 0][0]})"
 
-    unexpected = sorted(f"{named(s)} -> {named(t)}" for s, t in upward - set(ALLOWED_UPWARD))
+def test_an_upward_import_is_found(readme: str) -> None:
+    made = ImportGraph()
+    made.runtime.add_edges_from(
+        [("engine.model", "engine.errors"), ("engine.paths", "engine.local_engine")]
+    )
+    made.type_only.add_edge("engine.model", "engine.validate.checker")
+    made.runtime.add_edge("saga.compile", "saga.cli.run_cmd")
+    assert _upward(made, package_layers(readme, "engine"), "engine") == {
+        ("engine.paths", "engine.local_engine"),
+        ("engine.model", "engine.validate.checker"),
+    }
+    assert _upward(made, package_layers(readme, "saga"), "saga") == {
+        ("saga.compile", "saga.cli.run_cmd")
+    }
+
+
+def test_imports_run_down_the_layers(graph: ImportGraph, readme: str) -> None:
+    upward: set[tuple[str, str]] = set()
+    unexpected = []
+    for package in LAYERED:
+        layers = package_layers(readme, package)
+        found = _upward(graph, layers, package)
+        upward |= found
+
+        def named(module: str, layers: Layers = layers) -> str:
+            return f"{module} ({layers[layer_of(module, layers) or 0][0]})"
+
+        unexpected += [f"{named(s)} -> {named(t)}" for s, t in found - set(ALLOWED_UPWARD)]
     gone = sorted(edge for edge in ALLOWED_UPWARD if edge not in upward)
-    assert not unexpected, "imports up the engine's layers:\n" + "\n".join(unexpected)
+    assert not unexpected, "imports up the layers:\n" + "\n".join(sorted(unexpected))
     assert not gone, f"allowlisted upward imports that no longer exist (remove them): {gone}"
