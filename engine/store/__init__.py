@@ -5,6 +5,7 @@ from engine.store.base import (
     ExecutionAlreadyExists,
     ExecutionDoesNotExist,
     ExecutionStore,
+    Listing,
     StoredExecution,
     StoreError,
 )
@@ -16,6 +17,7 @@ __all__ = [
     "ExecutionAlreadyExists",
     "ExecutionDoesNotExist",
     "ExecutionStore",
+    "Listing",
     "MemoryStore",
     "SQLiteStore",
     "StoreError",

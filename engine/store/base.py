@@ -25,6 +25,7 @@ __all__ = [
     "ExecutionAlreadyExists",
     "ExecutionDoesNotExist",
     "ExecutionStore",
+    "Listing",
     "StoreError",
     "StoredExecution",
     "Transition",
@@ -146,6 +147,14 @@ class StoredExecution:
         return out
 
 
+@dataclass(slots=True)
+class Listing:
+    """The executions of a store that can be read, and the damaged ones apart (name, why)."""
+
+    executions: list[StoredExecution] = field(default_factory=list)
+    damaged: list[tuple[str, str]] = field(default_factory=list)
+
+
 def closing_outcome(event: HistoryEvent) -> tuple[ExecutionStatus, Any, str | None, str | None]:
     """Status, output, error and cause a closing event records."""
     details = event.details or {}
@@ -219,6 +228,10 @@ class ExecutionStore(ABC):
         if found is None:
             raise ExecutionDoesNotExist(name)
         return found
+
+    def listing(self, *, status: str | None = None) -> Listing:
+        """Like :meth:`executions`, but a damaged record is set apart instead of raising."""
+        return Listing(executions=self.executions(status=status))
 
     def unfinished(self) -> list[StoredExecution]:
         """The executions still open (RUNNING), in start order."""

@@ -45,12 +45,15 @@ def register(subparsers: Any) -> None:
         sub.set_defaults(handler=_executions)
 
 
-def open_existing_store(path: str) -> ExecutionStore:
-    """The SQLite store at ``path``, which must exist; UsageError when it cannot be used."""
+def open_existing_store(path: str, *, read_only: bool = False) -> ExecutionStore:
+    """The SQLite store at ``path``, which must exist; UsageError when it cannot be used.
+
+    ``read_only`` stores write nothing and leave no file behind (``saga executions``).
+    """
     if not Path(path).is_file():
         raise UsageError(f"--store: no such execution store: {path}")
     try:
-        return SQLiteStore(path)
+        return SQLiteStore(path, read_only=read_only)
     except StoreError as exc:
         raise UsageError(str(exc)) from None
 
@@ -66,7 +69,7 @@ def open_store_option(path: str | None) -> ExecutionStore | None:
 
 
 def _executions(args: argparse.Namespace) -> int:
-    store = open_existing_store(args.store)
+    store = open_existing_store(args.store, read_only=True)
     try:
         if args.action == "list":
             print_json(
