@@ -24,6 +24,7 @@ __all__ = [
     "CorruptStoreError",
     "ExecutionAlreadyExists",
     "ExecutionDoesNotExist",
+    "ExecutionNotRecorded",
     "ExecutionStore",
     "Listing",
     "StoreError",
@@ -60,6 +61,18 @@ class StoreError(Exception):
 
 class CorruptStoreError(StoreError):
     """The store's file is damaged (truncated, overwritten, not a database): nothing is read."""
+
+
+class ExecutionNotRecorded(StoreError):
+    """The store could not record an event (disk full, I/O error): the execution stopped there.
+
+    It is left RUNNING in the store, which holds every event before that one, so a resume
+    continues it; ``execution`` is its record as the caller sees it (status RUNNING too).
+    """
+
+    def __init__(self, message: str, path: str | None = None, execution: Any = None) -> None:
+        super().__init__(message, path)
+        self.execution = execution
 
 
 def canonical_json(value: Any) -> str:
