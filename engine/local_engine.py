@@ -564,18 +564,20 @@ class LocalEngine:
         *,
         handlers: Mapping[str, Handler] | None = None,
         interceptors: Sequence[Interceptor] | None = None,
+        take_over: bool = False,
     ) -> ExecutionHandle:
         """Go on with the open execution ``name`` of the store, from its recorded history.
 
         Tasks are bound to ``handlers``/``interceptors`` (default: the engine's). A task whose
         outcome was not recorded runs again (at least once; see :mod:`engine.durable`).
-        Raises :class:`ResumeRefused` when it has ended or a live engine or process runs it.
+        Raises :class:`ResumeRefused` when it has ended or a live engine or process runs it;
+        ``take_over`` replaces an owner that cannot be checked from here (another host).
         """
         if self._task_group is None:
             raise RuntimeError("use the LocalEngine as 'async with LocalEngine(...) as engine'")
         if name in self._handles and not self._handles[name].execution.done:
             raise ResumeRefused(f"execution {name!r} is running in this engine")
-        stored = claim(self.store, name)
+        stored = claim(self.store, name, take_over=take_over)
         try:
             model = load(json.loads(stored.definition), validate=False)
             calls = prepare_calls(

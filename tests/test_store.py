@@ -227,7 +227,9 @@ def test_a_truncated_store_is_refused_naming_the_file(tmp_path: Path) -> None:
     _filled_store(path)
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 2])
-    with pytest.raises(CorruptStoreError, match=rf"{path} is damaged: database disk image is malformed"):
+    with pytest.raises(
+        CorruptStoreError, match=rf"{path} is damaged: database disk image is malformed"
+    ):
         SQLiteStore(path)
 
 

@@ -102,7 +102,19 @@ _CORRUPTION_MARKERS: Final = (
 )
 
 
-_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str).encode
+_dumps_text = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str).encode
+_dumps_ascii = json.JSONEncoder(separators=(",", ":"), default=str).encode
+
+
+def _dumps(value: Any) -> str:
+    """Compact JSON text SQLite can store: a lone surrogate is kept as a ``\\uXXXX`` escape."""
+    text = _dumps_text(value)
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            return _dumps_ascii(value)
+    return text
 
 
 class SQLiteStore(ExecutionStore):

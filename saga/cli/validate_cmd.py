@@ -1,7 +1,7 @@
 """``saga validate DEFINITION.asl.json``: print a definition's diagnostics.
 
 Exit codes: 0 no errors (warnings allowed), 1 errors, 2 unusable input (unreadable file,
-not JSON) reported in one line.
+larger than 1 MiB, not UTF-8, not JSON) reported in one line.
 """
 
 from __future__ import annotations
@@ -12,7 +12,15 @@ from typing import Any
 
 from engine.diagnostics import DefinitionError, Diagnostic
 from engine.loader import load
-from saga.cli._common import EXIT_FAILED, EXIT_OK, UsageError, fail, print_json
+from saga.cli._common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    MAX_DEFINITION_BYTES,
+    UsageError,
+    fail,
+    print_json,
+    read_bounded,
+)
 
 __all__ = ["register"]
 
@@ -83,10 +91,7 @@ def run(args: argparse.Namespace) -> int:
     """Validate ``args.definition`` and print the diagnostics."""
     substitutions = _substitutions(args.substitute)
     path = Path(args.definition)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        return fail(f"cannot read {path}: {exc.strerror or exc}")
+    data = read_bounded(path, MAX_DEFINITION_BYTES)
     try:
         machine = load(data, substitutions, validate=False)
     except DefinitionError as exc:
