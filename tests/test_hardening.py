@@ -390,7 +390,7 @@ def test_input_nested_10000_deep_is_invalid_input_not_a_crash(
         deep = {"d": deep}
     with pytest.raises(
         engine.InvalidExecutionInput,
-        match="^the execution input nests objects and arrays more than 512 levels deep$",
+        match=r"^the execution input nests objects and arrays more than 512 levels deep$",
     ):
         engine.run(PASS_THEN_TASK, deep, handlers={"Work": str})
 
