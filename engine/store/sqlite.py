@@ -494,7 +494,7 @@ class SQLiteStore(ExecutionStore):
                 handlers_ref=row[11],
                 options=_options(json.loads(row[12])),
             )
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, RecursionError) as exc:
             raise CorruptStoreError(
                 f"execution store {self.path}: execution {row[0]!r} cannot be read: {exc}",
                 str(self.path),
@@ -545,7 +545,7 @@ class SQLiteStore(ExecutionStore):
             try:
                 parsed = None if details is None else json.loads(details)
                 events.append(HistoryEvent(event_id, event_type, float(posix), previous, parsed))
-            except (TypeError, ValueError) as exc:
+            except (TypeError, ValueError, RecursionError) as exc:
                 raise CorruptStoreError(
                     f"execution store {self.path}: event {event_id} of {name!r} cannot be "
                     f"read: {exc}",
@@ -565,7 +565,7 @@ class SQLiteStore(ExecutionStore):
         for event_id, text in rows:
             try:
                 value = json.loads(text)
-            except (TypeError, ValueError) as exc:
+            except (TypeError, ValueError, RecursionError) as exc:
                 raise CorruptStoreError(
                     f"execution store {self.path}: event {event_id} of {name!r} cannot be "
                     f"read: {exc}",

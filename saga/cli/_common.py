@@ -18,6 +18,7 @@ __all__ = [
     "MAX_INPUT_BYTES",
     "UsageError",
     "fail",
+    "one_line",
     "parse_json_text",
     "print_json",
     "read_bounded",
@@ -42,9 +43,19 @@ class UsageError(Exception):
     """Bad usage or unusable input: reported in one line on stderr, exit code 2."""
 
 
+def one_line(text: str) -> str:
+    """``text`` with control characters, line breaks and lone surrogates escaped (one line)."""
+    if text.isprintable():
+        return text
+    return "".join(
+        char if char.isprintable() else char.encode("unicode_escape").decode("ascii")
+        for char in text
+    )
+
+
 def fail(message: str, *, code: int = EXIT_BAD_USAGE) -> int:
-    """Print ``saga: message`` on stderr and return ``code``."""
-    print(f"saga: {message}", file=sys.stderr)
+    """Print ``saga: message`` on stderr, as one line, and return ``code``."""
+    print(f"saga: {one_line(message)}", file=sys.stderr)
     return code
 
 

@@ -17,6 +17,7 @@ from saga.cli._common import (
     EXIT_OK,
     UsageError,
     fail,
+    one_line,
     print_json,
 )
 
@@ -72,9 +73,9 @@ def add_history_and_store_arguments(parser: argparse.ArgumentParser) -> None:
 
 def print_diagnostics(title: str, error: DefinitionError) -> int:
     """Print ``saga: title`` and one indented line a diagnostic on stderr; exit code 2."""
-    print(f"saga: {title}", file=sys.stderr)
+    print(f"saga: {one_line(title)}", file=sys.stderr)
     for diagnostic in error.diagnostics:
-        print(f"  {diagnostic}", file=sys.stderr)
+        print(f"  {one_line(str(diagnostic))}", file=sys.stderr)
     return EXIT_BAD_USAGE
 
 

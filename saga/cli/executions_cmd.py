@@ -10,12 +10,11 @@ The store is opened read-only: reading it writes nothing and leaves no file behi
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import Any
 
 from engine.store import ExecutionStore, SQLiteStore, StoreError
-from saga.cli._common import EXIT_FAILED, EXIT_OK, UsageError, print_json
+from saga.cli._common import EXIT_FAILED, EXIT_OK, UsageError, fail, print_json
 
 __all__ = ["open_existing_store", "open_store_option", "register"]
 
@@ -83,7 +82,7 @@ def _executions(args: argparse.Namespace) -> int:
                 out["damaged"] = [{"name": name, "error": why} for name, why in listing.damaged]
             print_json(out)
             for _, why in listing.damaged:
-                print(f"saga: {why}", file=sys.stderr)
+                fail(why)
             return EXIT_FAILED if listing.damaged else EXIT_OK
         record = store.find(args.name)
         if record is None:

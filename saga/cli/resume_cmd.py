@@ -31,6 +31,7 @@ from saga.cli._common import (
     EXIT_NOT_RECORDED,
     EXIT_OK,
     UsageError,
+    fail,
     print_json,
 )
 from saga.cli.executions_cmd import open_existing_store
@@ -168,7 +169,7 @@ class Binding:
                 "nothing a store names: give the saga TARGET or --handlers, or --trust-store "
                 "to import it"
             )
-        print(f"saga: {record.name}: importing {named}, as {self.store} records", file=sys.stderr)
+        fail(f"{record.name}: importing {named}, as {self.store} records")
         _with_cwd(ref)
         if isinstance(ref.get("saga"), str):
             return load_saga(ref["saga"]).handlers()
@@ -250,7 +251,7 @@ def _resume(args: argparse.Namespace) -> int:
         store.close()
     print_json(_report(report, args.history))
     for name, reason in report.not_resumed:
-        print(f"saga: {name} was not resumed: {reason}", file=sys.stderr)
+        fail(f"{name} was not resumed: {reason}")
     if report.unrecorded:
         return EXIT_NOT_RECORDED
     if report.unbound:

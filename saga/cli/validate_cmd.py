@@ -18,6 +18,7 @@ from saga.cli._common import (
     MAX_DEFINITION_BYTES,
     UsageError,
     fail,
+    one_line,
     print_json,
     read_bounded,
 )
@@ -81,9 +82,9 @@ def _report(path: str, diagnostics: list[Diagnostic], as_json: bool) -> int:
         )
     else:
         for diagnostic in diagnostics:
-            print(f"{path}: {diagnostic}")
+            print(one_line(f"{path}: {diagnostic}"))
         verdict = "invalid" if errors else "valid"
-        print(f"{path}: {verdict} ({errors} error(s), {warnings} warning(s))")
+        print(one_line(f"{path}: {verdict} ({errors} error(s), {warnings} warning(s))"))
     return EXIT_FAILED if errors else EXIT_OK
 
 
