@@ -390,9 +390,10 @@ async def resume_async(
 
     Each runs on ``clock`` if given, else on the kind of clock it was started with;
     ``handlers_for`` binds each one's tasks (default: no handlers, built-in integrations
-    only). Tasks whose outcome was not recorded run again (at least once). ``take_over``
-    takes over executions claimed by an owner that cannot be checked (another host).
-    Every execution asked for that is not run to its end is in the report, with why.
+    only). Tasks whose outcome was not recorded run again (at least once). Each execution
+    keeps the seed it was started with; ``seed`` applies only to one that recorded none.
+    ``take_over`` takes over executions claimed by an owner that cannot be checked (another
+    host). Every execution asked for that is not run to its end is in the report, with why.
     """
     from engine.local_engine import LocalEngine
 
