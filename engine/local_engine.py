@@ -225,7 +225,7 @@ class _Recorder:
     follows (their abort) is not written, so they stay open for a resume.
     """
 
-    __slots__ = ("attached", "failed_at", "log", "name", "runtime", "store")
+    __slots__ = ("attached", "control", "failed_at", "log", "name", "runtime", "store")
 
     def __init__(self, store: ExecutionStore, name: str, *, log: bool) -> None:
         self.store = store
@@ -234,6 +234,7 @@ class _Recorder:
         self.attached = True
         self.failed_at: int | None = None
         self.runtime: Runtime | None = None
+        self.control: ExecutionControl | None = None
 
     def detach(self) -> None:
         self.attached = False
@@ -255,6 +256,9 @@ class _Recorder:
                 )
                 if runtime is not None:
                     runtime.record.unrecorded = message
+                if self.control is not None:
+                    # Stops the execution even if a state handles the error below.
+                    self.control.scope.cancel()
                 raise ExecutionNotRecorded(message, exc.path) from exc
         if self.log:
             engine_logging.log_event(self.name, event)
@@ -545,7 +549,9 @@ class LocalEngine:
             context_state_machine={"Id": sm_arn, "Name": sm_arn.rsplit(":", 1)[-1]},
         )
         recorder.runtime = runtime
-        return ExecutionHandle(self, record, ExecutionControl(), runtime, recorder)
+        control = ExecutionControl()
+        recorder.control = control
+        return ExecutionHandle(self, record, control, runtime, recorder)
 
     async def _run(
         self, handle: ExecutionHandle, machine: StateMachine, point: ResumePoint | None

@@ -496,3 +496,50 @@ def test_an_execution_name_with_a_lone_surrogate_is_refused_naming_the_option(
     assert not store.exists()
     with pytest.raises(ValueError, match="not valid Unicode text"):
         engine.run(PASS_THEN_TASK, {}, name=name, handlers={"Work": str})
+
+
+def test_an_unrecorded_event_stops_the_execution_even_under_a_catch_all(
+    project: Path, full_disk: None
+) -> None:
+    machine = {
+        "StartAt": "Big",
+        "States": {
+            "Big": {
+                "Type": "Task",
+                "Resource": "Big",
+                "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Fallback"}],
+                "End": True,
+            },
+            "Fallback": {"Type": "Task", "Resource": "Fallback", "End": True},
+        },
+    }
+    calls: list[str] = []
+
+    def big(event: Any) -> str:
+        calls.append("Big")
+        return "b" * 8000
+
+    def fallback(event: Any) -> str:
+        calls.append("Fallback")
+        return "fell back"
+
+    path = project / "s.db"
+    with SQLiteStore(path) as store, pytest.raises(ExecutionNotRecorded) as raised:
+        engine.run(
+            machine, {}, name="caught", handlers={"Big": big, "Fallback": fallback}, store=store
+        )
+    assert calls == ["Big"]
+    assert raised.value.execution.status == "RUNNING"
+    assert str(raised.value).startswith(
+        "execution 'caught': event 5 (TaskSucceeded) could not be recorded: "
+    )
+    assert _status_and_owner(path, "caught") == ("RUNNING", None)
+    with SQLiteStore(path, read_only=True) as reader:
+        stored = [event.type for event in reader.history("caught")]
+    assert stored == [
+        "ExecutionStarted",
+        "TaskStateEntered",
+        "TaskScheduled",
+        "TaskStarted",
+    ]
+    assert [event.type for event in raised.value.execution.history] == stored
