@@ -543,3 +543,30 @@ def test_an_unrecorded_event_stops_the_execution_even_under_a_catch_all(
         "TaskStarted",
     ]
     assert [event.type for event in raised.value.execution.history] == stored
+
+
+def test_take_over_never_takes_an_execution_from_a_live_process_here(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import subprocess
+    import sys
+
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        live = f"{socket.gethostname()}/{sleeper.pid}/?"
+        store = project / "s.db"
+        _open_execution(store, "l-1", None, owner=live)
+        code, out, err = _run(
+            ["resume", "--store", str(store), "--handlers", "handlers.py", "--take-over"], capsys
+        )
+        reason = f"execution 'l-1' is running in process {live}"
+        assert (code, out["executions"], out["skipped"]) == (
+            1,
+            [],
+            [{"name": "l-1", "reason": reason}],
+        )
+        assert err == f"saga: l-1 was not resumed: {reason}\n"
+        assert _status_and_owner(store, "l-1") == ("RUNNING", live)
+    finally:
+        sleeper.kill()
+        sleeper.wait()
