@@ -11,6 +11,8 @@ import os
 import socket
 import sqlite3
 import stat
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -548,9 +550,6 @@ def test_an_unrecorded_event_stops_the_execution_even_under_a_catch_all(
 def test_take_over_never_takes_an_execution_from_a_live_process_here(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import subprocess
-    import sys
-
     sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
         live = f"{socket.gethostname()}/{sleeper.pid}/?"
