@@ -569,3 +569,17 @@ def test_take_over_never_takes_an_execution_from_a_live_process_here(
     finally:
         sleeper.kill()
         sleeper.wait()
+
+
+def test_a_mock_config_the_store_names_is_read_within_the_bound(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = project / "s.db"
+    _open_execution(store, "m-1", json.dumps({"mockConfig": "/dev/zero", "testCase": "T"}), None)
+    code, out, err = _run(["resume", "--store", str(store)], capsys)
+    assert (code, out) == (2, {"executions": [], "skipped": []})
+    assert err == (
+        "saga: m-1 was not resumed: mock config: /dev/zero is larger than the limit of "
+        "1,048,576 bytes\n"
+    )
+    assert _status_and_owner(store, "m-1") == ("RUNNING", None)

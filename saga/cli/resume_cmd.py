@@ -30,9 +30,11 @@ from saga.cli._common import (
     EXIT_FAILED,
     EXIT_NOT_RECORDED,
     EXIT_OK,
+    MAX_DEFINITION_BYTES,
     UsageError,
     fail,
     print_json,
+    read_bounded,
 )
 from saga.cli.executions_cmd import open_existing_store
 
@@ -197,6 +199,8 @@ def _interceptors(record: StoredExecution) -> list[Interceptor]:
     from engine.mock_config import MockConfigInterceptor
 
     machine_name = record.state_machine_arn.rsplit(":", 1)[-1]
+    # A file the store names is data, but read within the bound all inputs have.
+    read_bounded(ref["mockConfig"], MAX_DEFINITION_BYTES, "mock config")
     try:
         return [MockConfigInterceptor.from_file(ref["mockConfig"], machine_name, ref["testCase"])]
     except Exception as exc:
