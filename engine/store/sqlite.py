@@ -316,13 +316,17 @@ class SQLiteStore(ExecutionStore):
                     os.unlink(f"{private}{suffix}")
 
     def _initialise(self, check: bool) -> None:
-        """Check (or, for an empty file, create) the schema inside one write transaction."""
+        """Check the schema in a read transaction; an empty file gets it in a write transaction."""
 
         def setup(db: sqlite3.Connection) -> None:
-            db.execute("BEGIN IMMEDIATE")
-            if _identify(self.path, db) == "empty":
-                _create_schema(db)
+            db.execute("BEGIN")
+            kind = _identify(self.path, db)
             db.execute("COMMIT")
+            if kind == "empty":
+                db.execute("BEGIN IMMEDIATE")
+                if _identify(self.path, db) == "empty":
+                    _create_schema(db)
+                db.execute("COMMIT")
 
         self._write(setup)
         self._write(_use_wal)
