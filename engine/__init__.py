@@ -35,10 +35,14 @@ from engine.store import (
     SQLiteStore,
     StoreError,
 )
+from engine.test_state import TestStateError, test_state, test_state_async
 from engine.validate import CODES, validate_machine
 
 __all__ = [
     "resume",
+    "TestStateError",
+    "test_state",
+    "test_state_async",
     "StoreError",
     "SQLiteStore",
     "MemoryStore",
