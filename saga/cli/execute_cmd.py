@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import importlib
-import importlib.util
-import sys
-from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +19,7 @@ from saga.cli._execution import (
     print_diagnostics,
     report_execution,
 )
-from saga.cli._targets import describe_error, import_module
+from saga.cli._user_code import handlers_ref, load_handlers
 from saga.outcome import explain
 from saga.running import make_clock
 
@@ -72,52 +68,6 @@ def parse_substitutions(items: list[str]) -> dict[str, str]:
     return substitutions
 
 
-def _import_module(spec: str) -> Any:
-    path = Path(spec)
-    if spec.endswith(".py") or path.is_file():
-        if not path.is_file():
-            raise UsageError(f"--handlers: no such file: {spec}")
-        module_name = f"_saga_handlers_{abs(hash(str(path.resolve())))}"
-        module_spec = importlib.util.spec_from_file_location(module_name, path)
-        if module_spec is None or module_spec.loader is None:
-            raise UsageError(f"--handlers: cannot load {spec}")
-        module = importlib.util.module_from_spec(module_spec)
-        sys.modules[module_name] = module
-        directory = str(path.resolve().parent)
-        sys.path.insert(0, directory)
-        try:
-            module_spec.loader.exec_module(module)
-        finally:
-            sys.path.remove(directory)
-        return module
-    return import_module(spec)
-
-
-def load_handlers(spec: str) -> dict[str, Callable[..., Any]]:
-    """The ``HANDLERS`` mapping of a module name or a ``.py`` file; UsageError when unusable.
-
-    Any failure while the module is imported (``SystemExit`` included) is one line.
-    """
-    try:
-        module = _import_module(spec)
-    except UsageError as exc:
-        message = str(exc)
-        raise UsageError(
-            message if message.startswith("--handlers") else f"--handlers: {message}"
-        ) from None
-    except ModuleNotFoundError as exc:
-        raise UsageError(f"--handlers: cannot import {spec}: {exc}") from None
-    except (Exception, SystemExit) as exc:
-        raise UsageError(f"--handlers: importing {spec} failed: {describe_error(exc)}") from None
-    handlers = getattr(module, "HANDLERS", None)
-    if not isinstance(handlers, Mapping):
-        raise UsageError(f"--handlers: {spec} has no HANDLERS dict (resource or name -> callable)")
-    bad = [str(key) for key, value in handlers.items() if not callable(value)]
-    if bad:
-        raise UsageError(f"--handlers: HANDLERS entries are not callable: {', '.join(bad)}")
-    return {str(key): value for key, value in handlers.items()}
-
-
 def _machine_name(path: Path) -> str:
     name = path.name
     for suffix in (".asl.json", ".json"):
@@ -140,7 +90,6 @@ def _execute(args: argparse.Namespace) -> int:
     except DefinitionError as exc:
         return print_diagnostics(f"invalid definition {path}:", exc)
     from saga.cli.executions_cmd import open_store_option
-    from saga.cli.resume_cmd import handlers_ref
 
     store = open_store_option(args.store)
 

@@ -15,10 +15,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
 from typing import Any, Literal
 
 from engine.bindings import Interceptor
@@ -36,6 +34,7 @@ from saga.cli._common import (
     print_json,
     read_bounded,
 )
+from saga.cli._user_code import handlers_ref, load_handlers, load_saga, saga_ref
 from saga.cli.executions_cmd import open_existing_store
 
 __all__ = ["Binding", "handlers_ref", "register", "saga_ref"]
@@ -99,22 +98,6 @@ def register(subparsers: Any) -> None:
 # -- the handlers reference recorded with an execution -----------------------------------------
 
 
-def saga_ref(target: str, *, mock_config: str | None = None, test_case: str | None = None) -> str:
-    """The reference ``saga run TARGET`` records: the saga, and its mock config if any."""
-    ref: dict[str, Any] = {"saga": target, "cwd": os.getcwd()}
-    if mock_config is not None:
-        ref["mockConfig"] = str(Path(mock_config).resolve())
-        ref["testCase"] = test_case
-    return json.dumps(ref, sort_keys=True)
-
-
-def handlers_ref(spec: str) -> str:
-    """The reference ``saga execute --handlers SPEC`` records (a file is made absolute)."""
-    path = Path(spec)
-    module = str(path.resolve()) if spec.endswith(".py") or path.is_file() else spec
-    return json.dumps({"handlers": module, "cwd": os.getcwd()}, sort_keys=True)
-
-
 def _parse_ref(text: str | None) -> dict[str, Any]:
     if not text:
         return {}
@@ -154,9 +137,6 @@ class Binding:
 
     def handlers_for(self, record: StoredExecution) -> dict[str, Callable[..., Any]]:
         """The handlers to run ``record`` with; UsageError when they cannot (or may not) load."""
-        from saga.cli.execute_cmd import load_handlers
-        from saga.cli.run_cmd import load_saga
-
         if self.target is not None:
             return load_saga(self.target).handlers()
         if self.handlers is not None:

@@ -19,7 +19,7 @@ from saga.cli._execution import (
     check_name_option,
     report_execution,
 )
-from saga.cli._targets import import_target
+from saga.cli._user_code import load_saga, saga_ref
 from saga.errors import SagaDefinitionError
 from saga.outcome import explain
 from saga.saga import Saga
@@ -52,19 +52,6 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(handler=_run)
 
 
-def load_saga(text: str) -> Saga:
-    """The saga ``module:attribute`` names (the current directory is importable)."""
-    try:
-        value = import_target(
-            text, "module:attribute, e.g. shop.orders:saga", passthrough=(SagaDefinitionError,)
-        )
-    except SagaDefinitionError as exc:
-        raise UsageError(f"TARGET {text!r}: {exc}") from None
-    if not isinstance(value, Saga):
-        raise UsageError(f"TARGET {text!r} is not a Saga (it is {type(value).__name__})")
-    return value
-
-
 def _interceptors(args: argparse.Namespace, saga: Saga) -> list[Any]:
     if args.mock_config is None:
         if args.test_case is not None:
@@ -89,7 +76,6 @@ def _run_durable(
     """Run with every event kept in the ``--store`` file, and the saga recorded for a resume."""
     from engine.local_engine import run
     from saga.cli.executions_cmd import open_store_option
-    from saga.cli.resume_cmd import saga_ref
     from saga.compile import compile_with_handlers
     from saga.running import make_clock
 

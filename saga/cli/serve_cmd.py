@@ -10,7 +10,7 @@ from typing import Any
 
 from engine.mock_config import MockConfigError, load_mock_config
 from saga.cli._common import UsageError
-from saga.cli.execute_cmd import load_handlers
+from saga.cli._user_code import load_handlers
 
 __all__ = ["register"]
 
@@ -67,7 +67,7 @@ def register(subparsers: Any) -> None:
 
 def _serve(args: argparse.Namespace) -> int:
     from engine.api import ServiceConfig, serve
-    from saga.cli.resume_cmd import handlers_ref
+    from saga.cli._user_code import handlers_ref
 
     try:
         import botocore  # noqa: F401 - the API's request shapes come from its service model

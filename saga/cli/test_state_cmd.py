@@ -9,7 +9,7 @@ from typing import Any
 
 from engine.test_state import TestStateError, test_state
 from saga.cli._common import EXIT_FAILED, EXIT_OK, UsageError, print_json, read_json_arg
-from saga.cli.execute_cmd import load_handlers
+from saga.cli._user_code import load_handlers
 
 __all__ = ["register"]
 

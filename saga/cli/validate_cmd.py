@@ -99,7 +99,7 @@ def _report(path: str, diagnostics: list[Diagnostic], as_json: bool) -> int:
 
 def _validate_saga(target: str, as_json: bool) -> int:
     """Compile the saga ``target``; report its machine's diagnostics and the saga's warnings."""
-    from saga.cli.run_cmd import load_saga
+    from saga.cli._user_code import load_saga
     from saga.compile import saga_warnings
     from saga.errors import SagaDefinitionError
 
