@@ -41,6 +41,7 @@ from engine.diagnostics import DefinitionError
 from engine.errors import TIMEOUT
 from engine.execution import Execution
 from engine.history import HistoryEvent
+from engine.interpreter.progress import ResumePoint, VisitProgress
 from engine.model import State, StateMachine
 from engine.retry import find_retrier
 from engine.store.base import ExecutionNotRecorded, ExecutionStore, StoredExecution
@@ -70,50 +71,6 @@ _OUTCOMES: Final = _FAILED | _TIMED_OUT | _SUCCEEDED
 _ENTERED: Final = "StateEntered"
 _EXITED: Final = "StateExited"
 _BRANCHING: Final = frozenset({"Parallel", "Map"})
-
-
-@dataclass(frozen=True, slots=True)
-class VisitProgress:
-    """How far one visit of a top-level state got before the execution stopped.
-
-    ``counters`` are the retries already started per retrier (``None`` for none);
-    ``pending_error`` is a failure whose retry or catch was not decided yet, recorded at
-    ``pending_posix``; ``succeeded`` says the task's last attempt recorded its ``result``
-    (it is not run again).
-    """
-
-    name: str
-    input: Any
-    entered_id: int
-    entered_posix: float
-    retry_count: int = 0
-    counters: tuple[int, ...] | None = None
-    pending_error: str | None = None
-    pending_cause: str | None = None
-    pending_posix: float | None = None
-    succeeded: bool = False
-    result: Any = None
-
-
-@dataclass(frozen=True, slots=True)
-class ResumePoint:
-    """Where a resumed execution goes on.
-
-    With ``started`` False nothing was recorded: the execution starts from the beginning.
-    Otherwise either ``visit`` is a visit to continue, or the execution enters ``next_state``
-    with ``next_input`` (``next_state`` None: it ends, succeeding with ``next_input``).
-    ``last_id`` is the event the next top-level event follows.
-    """
-
-    started: bool
-    last_id: int = 0
-    visit: VisitProgress | None = None
-    next_state: str | None = None
-    next_input: Any = None
-    states: tuple[str, ...] = ()
-    variables: dict[str, Any] = field(default_factory=dict)
-    invocations: dict[str, int] = field(default_factory=dict)
-    transitions: int = 0
 
 
 @dataclass(slots=True)

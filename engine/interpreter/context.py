@@ -16,7 +16,7 @@ from engine.history import History
 from engine.limits import FatalError
 
 if TYPE_CHECKING:
-    from engine.durable import VisitProgress
+    from engine.interpreter.progress import VisitProgress
     from engine.store.base import Transition
 
 __all__ = ["FatalError", "Flow", "Runtime", "StateContext", "TokenWaiter"]

@@ -25,7 +25,7 @@ from engine.states import RUNNERS
 from engine.store.base import Transition
 
 if TYPE_CHECKING:
-    from engine.durable import ResumePoint, VisitProgress
+    from engine.interpreter.progress import ResumePoint, VisitProgress
 
 __all__ = ["ExecutionControl", "continue_state", "execute", "run_state", "run_states"]
 

@@ -1,0 +1,56 @@
+"""Where a resumed run picks up: what the interpreter takes from a stored history.
+
+:mod:`engine.durable` reads a history into these records; the run loop only consumes them,
+so the interpreter needs nothing of the resume plumbing above it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["ResumePoint", "VisitProgress"]
+
+
+@dataclass(frozen=True, slots=True)
+class VisitProgress:
+    """How far one visit of a top-level state got before the execution stopped.
+
+    ``counters`` are the retries already started per retrier (``None`` for none);
+    ``pending_error`` is a failure whose retry or catch was not decided yet, recorded at
+    ``pending_posix``; ``succeeded`` says the task's last attempt recorded its ``result``
+    (it is not run again).
+    """
+
+    name: str
+    input: Any
+    entered_id: int
+    entered_posix: float
+    retry_count: int = 0
+    counters: tuple[int, ...] | None = None
+    pending_error: str | None = None
+    pending_cause: str | None = None
+    pending_posix: float | None = None
+    succeeded: bool = False
+    result: Any = None
+
+
+@dataclass(frozen=True, slots=True)
+class ResumePoint:
+    """Where a resumed execution goes on.
+
+    With ``started`` False nothing was recorded: the execution starts from the beginning.
+    Otherwise either ``visit`` is a visit to continue, or the execution enters ``next_state``
+    with ``next_input`` (``next_state`` None: it ends, succeeding with ``next_input``).
+    ``last_id`` is the event the next top-level event follows.
+    """
+
+    started: bool
+    last_id: int = 0
+    visit: VisitProgress | None = None
+    next_state: str | None = None
+    next_input: Any = None
+    states: tuple[str, ...] = ()
+    variables: dict[str, Any] = field(default_factory=dict)
+    invocations: dict[str, int] = field(default_factory=dict)
+    transitions: int = 0
