@@ -47,8 +47,10 @@ ALLOWED_LOOPS: dict[frozenset[str], str] = {
         "branches; interpreter/loop.py and states/map_state.py are being changed on other branches"
     ),
     frozenset({"engine.durable", "engine.local_engine"}): (
-        "resume plumbing and the LocalEngine facade call each other; both files are being "
-        "changed on other branches"
+        "resuming a store runs a LocalEngine, and LocalEngine takes its resume plan from "
+        "engine.durable; local_engine.py is being changed on other branches, and the cut is "
+        "one import: it should take plan_resume, claim, mark_live and ResumeRefused from "
+        "engine.resume_plan"
     ),
     frozenset({"saga.compile", "saga.running", "saga.saga"}): (
         "Saga compiles and runs itself through modules that import Saga; all three files are "
