@@ -39,6 +39,7 @@ from engine.diagnostics import DefinitionError, Diagnostic
 from engine.durable import ResumePoint, ResumeRefused, claim, mark_live, plan_resume
 from engine.execution import Execution
 from engine.history import History, HistoryEvent
+from engine.integrations.aws_sdk import aws_sdk_problem, is_aws_sdk_resource
 from engine.interpreter import ExecutionControl, Runtime, TokenWaiter, execute
 from engine.limits import MAX_HISTORY_EVENTS, MAX_PAYLOAD_BYTES, json_copy
 from engine.loader import load
@@ -149,6 +150,15 @@ def prepare_calls(
         if binding is None:
             if is_mocked(interceptors, name):
                 binding = UnboundResourceBinding(name, resource)
+            elif is_aws_sdk_resource(resource):
+                problems.append(
+                    Diagnostic(
+                        "UNBOUND_RESOURCE",
+                        _location((*where, "Resource")),
+                        f"state '{name}': {aws_sdk_problem(resource)}",
+                    )
+                )
+                continue
             else:
                 problems.append(
                     Diagnostic(
