@@ -69,6 +69,8 @@ class TaskRequest:
     timeout_seconds: float | None = None
     execution_name: str = ""
     clock: Clock | None = None
+    on_submitted: Callable[[Any], None] | None = None
+    """For ``.sync`` resources: record ``TaskSubmitted`` with the job's start response."""
 
 
 @runtime_checkable
