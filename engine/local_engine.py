@@ -3,7 +3,7 @@
 ``LocalEngine`` is an async context manager running any number of executions concurrently in
 one event loop; ``run`` is the synchronous one-shot wrapper. Everything a definition needs is
 checked before an execution starts: every Task resource must be bound (a handler, a built-in
-integration, or an interceptor that mocks the state), distributed Maps and JSONata are refused.
+integration, or an interceptor that mocks the state); JSONata is refused.
 """
 
 from __future__ import annotations
@@ -36,6 +36,8 @@ from engine.bindings import (
 )
 from engine.clock import Clock, Gate, RealClock, VirtualClock, format_context_timestamp
 from engine.diagnostics import DefinitionError, Diagnostic
+from engine.distributed.checks import distributed_map_problems
+from engine.distributed.map_run import MapRun
 from engine.durable import ResumePoint, ResumeRefused, claim, mark_live, plan_resume
 from engine.execution import Execution
 from engine.history import History, HistoryEvent
@@ -116,8 +118,8 @@ def prepare_calls(
 ) -> dict[str, CallNext]:
     """The invocation chain of every Task state, by state name; raises before anything runs.
 
-    Raises :class:`DefinitionError` naming each unbound resource, each distributed Map and
-    each JSONata state (not supported locally).
+    Raises :class:`DefinitionError` naming each unbound resource, each distributed Map part
+    that cannot run locally (a Parquet reader) and each JSONata state.
     """
     problems: list[Diagnostic] = []
     calls: dict[str, CallNext] = {}
@@ -135,14 +137,10 @@ def prepare_calls(
                 )
             )
         if isinstance(state, MapState) and state.is_distributed:
-            problems.append(
-                Diagnostic(
-                    "UNSUPPORTED_LOCALLY",
-                    _location((*where, "ItemProcessor", "ProcessorConfig", "Mode")),
-                    f"Map state '{name}' is a distributed Map, which is not supported locally; "
-                    "use an inline Map (ProcessorConfig.Mode INLINE)",
+            for suffix, message in distributed_map_problems(name, state):
+                problems.append(
+                    Diagnostic("UNSUPPORTED_LOCALLY", _location((*where, *suffix)), message)
                 )
-            )
         if not isinstance(state, TaskState):
             continue
         resource = state.resource
@@ -731,6 +729,18 @@ class LocalEngine:
         """Every execution this engine started, in start order."""
         return [handle.execution for handle in self._handles.values()]
 
+    def list_map_runs(self, name: str) -> list[MapRun]:
+        """The distributed Map runs of the execution ``name``, in start order."""
+        return list(self._handle(name).execution.map_runs)
+
+    def describe_map_run(self, map_run_arn: str) -> dict[str, Any]:
+        """``DescribeMapRun`` for a map run of any execution of this engine."""
+        for handle in self._handles.values():
+            for map_run in handle.execution.map_runs:
+                if map_run.map_run_arn == map_run_arn:
+                    return map_run.describe()
+        raise ExecutionDoesNotExist(map_run_arn)
+
     async def stop(
         self, name: str, *, error: str | None = None, cause: str | None = None
     ) -> Execution:
@@ -805,7 +815,7 @@ def run(
     ``state_machines`` (name → definition) are the machines ``states:startExecution`` can start.
 
     Raises :class:`DefinitionError` before running when the definition cannot run locally
-    (an unbound resource, a distributed Map), and :class:`InvalidExecutionInput`.
+    (an unbound resource, a Parquet item reader), and :class:`InvalidExecutionInput`.
     """
     model = _as_machine(machine)
 
