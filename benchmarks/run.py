@@ -333,12 +333,21 @@ def bench_airline(quick: bool, runs: int) -> list[Figure]:
     return figures
 
 
+def bench_distributed(quick: bool, runs: int) -> list[Figure]:
+    """Distributed Map over S3 (moto): items/s and peak memory (see benchmarks.distributed_map)."""
+    from benchmarks.distributed_map import bench_distributed_map
+
+    figures: list[Figure] = bench_distributed_map(quick, runs)
+    return figures
+
+
 SECTIONS: dict[str, Callable[[bool, int], list[Figure]]] = {
     "six-state": bench_six_state,
     "airline": bench_airline,
     "scaling": bench_scaling,
     "concurrent-waits": bench_concurrent_waits,
     "durable-store": bench_durable_store,
+    "distributed-map": bench_distributed,
 }
 
 
