@@ -40,6 +40,7 @@ __all__ = [
     "aws_sdk_target",
     "boto3_service_name",
     "error_service_name",
+    "iam_action",
     "is_aws_sdk_resource",
     "pascal_words",
     "sdk_result",
@@ -341,6 +342,22 @@ class AwsSdkIntegration:
         return await anyio.to_thread.run_sync(
             functools.partial(_call, self.target, dict(parameters)), abandon_on_cancel=True
         )
+
+
+# API operations whose IAM action has another name.
+_IAM_ACTIONS: Final[dict[tuple[str, str], str]] = {
+    ("s3", "ListObjectsV2"): "s3:ListBucket",
+    ("s3", "ListObjects"): "s3:ListBucket",
+    ("s3", "HeadObject"): "s3:GetObject",
+    ("s3", "HeadBucket"): "s3:ListBucket",
+}
+
+
+def iam_action(target: SdkTarget) -> str:
+    """The IAM action the call needs: the service's signing name and the operation."""
+    model = _service_model(target.boto_service)
+    prefix = str(model.signing_name or model.endpoint_prefix)
+    return _IAM_ACTIONS.get((prefix, target.operation), f"{prefix}:{target.operation}")
 
 
 def aws_sdk_problem(resource: str) -> str:
