@@ -352,10 +352,19 @@ class LocalEngine:
         return arn
 
     def state_machine(self, arn: str) -> StateMachine | None:
-        """The machine registered under ``arn`` (a version or alias suffix is ignored)."""
+        """The machine known under ``arn`` (a version or alias suffix is ignored).
+
+        Registered machines first; then the definition an execution of that machine left in
+        the store (so a resumed parent can start or re-attach to its children).
+        """
+        if arn.count(":") > 6:
+            arn = ":".join(arn.split(":")[:7])
         found = self._machines.get(arn)
-        if found is None and arn.count(":") > 6:
-            found = self._machines.get(":".join(arn.split(":")[:7]))
+        if found is None:
+            stored = [e for e in self.store.executions() if e.state_machine_arn == arn]
+            if stored:
+                found = load(json.loads(stored[-1].definition), validate=False)
+                self._machines[arn] = found
         return found
 
     def state_machines(self) -> dict[str, StateMachine]:

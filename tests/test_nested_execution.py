@@ -361,9 +361,8 @@ def test_durable_resume_reattaches_parent_and_child(tmp_path: Path) -> None:
     async def second() -> tuple[Any, list[Any]]:
         with SQLiteStore(path) as store:
             assert {e.name for e in store.unfinished()} == {"parent", _child_name(store)}
-            async with LocalEngine(
-                store=store, state_machines={"Waiting": WAITING_CHILD}, handlers={"ask": ask}
-            ) as local:
+            # No machines registered: the child's definition comes from its stored execution.
+            async with LocalEngine(store=store, handlers={"ask": ask}) as local:
                 handle = await local.resume("parent")
                 while len(tokens) < 2:
                     await anyio.sleep(0.01)
@@ -381,3 +380,47 @@ def test_durable_resume_reattaches_parent_and_child(tmp_path: Path) -> None:
 
 def _child_name(store: SQLiteStore) -> str:
     return next(e.name for e in store.unfinished() if e.name != "parent")
+
+
+def test_cli_execute_registers_child_machines(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from saga.cli import main
+
+    (tmp_path / "charge.asl.json").write_text(json.dumps(CHARGE))
+    (tmp_path / "reserve.asl.json").write_text(json.dumps(RESERVE))
+    (tmp_path / "release.asl.json").write_text(json.dumps(RELEASE))
+    (tmp_path / "booking.asl.json").write_text(json.dumps(BOOKING))
+    code = main(
+        [
+            "execute",
+            str(tmp_path / "booking.asl.json"),
+            "--input",
+            '{"order": "o-9"}',
+            "--state-machine",
+            f"Charge={tmp_path / 'charge.asl.json'}",
+            "--state-machine",
+            f"Reserve={tmp_path / 'reserve.asl.json'}",
+            "--state-machine",
+            f"Release={tmp_path / 'release.asl.json'}",
+        ]
+    )
+    printed = json.loads(capsys.readouterr().out)
+    assert code == 1
+    assert (printed["status"], printed["error"]) == ("FAILED", "BookingFailed")
+    assert printed["states"] == ["ReserveSeat", "Charge", "Why", "ReleaseSeat", "Failed"]
+
+
+def test_cli_execute_refuses_an_unknown_child_before_running(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from saga.cli import main
+
+    (tmp_path / "booking.asl.json").write_text(json.dumps(BOOKING))
+    code = main(["execute", str(tmp_path / "booking.asl.json"), "--input", "{}"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "/States/ReserveSeat/Parameters/StateMachineArn" in err
+    assert "Traceback" not in err
+    assert main(["execute", str(tmp_path / "booking.asl.json"), "--state-machine", "x"]) == 2
+    assert "expected NAME=FILE" in capsys.readouterr().err
