@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+import anyio
 import boto3
 import pytest
 from moto import mock_aws
@@ -61,6 +62,8 @@ RECOVERED = {"Recovered": {"Type": "Pass", "End": True}}
         ("secretsmanager", "secretsmanager", "SecretsManager"),
         ("acmpca", "acm-pca", "AcmPca"),
         ("lambda", "lambda", "Lambda"),
+        ("databasemigration", "dms", "DatabaseMigration"),
+        ("config", "config", "Config"),
     ],
 )
 def test_service_names_follow_aws_naming(
@@ -299,3 +302,40 @@ def test_result_shapes() -> None:
         "Blob": "AAE=",
         "Items": [{"CreatedAt": "2024-01-02T00:00:00Z"}],
     }
+
+
+def test_wait_for_task_token_through_an_sdk_call(aws: None) -> None:
+    from engine.local_engine import LocalEngine
+
+    sqs = boto3.client("sqs")
+    url = sqs.create_queue(QueueName="approvals")["QueueUrl"]
+    machine = {
+        "StartAt": "Ask",
+        "States": {
+            "Ask": _task(
+                "sqs:sendMessage.waitForTaskToken",
+                {"QueueUrl": url, "MessageBody": {"token.$": "$$.Task.Token"}},
+                End=True,
+            )
+        },
+    }
+
+    async def main() -> Any:
+        async with LocalEngine() as local:
+            handle = await local.start_execution(machine, {}, "approve-1")
+            while True:
+                messages = sqs.receive_message(QueueUrl=url).get("Messages", [])
+                if messages:
+                    break
+                await anyio.sleep(0.01)
+            token = json.loads(messages[0]["Body"])["token"]
+            local.send_task_success(token, {"approved": True})
+            return await handle.result()
+
+    execution = anyio.run(main)
+    assert execution.status == "SUCCEEDED"
+    assert execution.output == {"approved": True}
+    submitted = next(e for e in execution.history if e.type == "TaskSubmitted")
+    assert submitted.details["resourceType"] == "aws-sdk:sqs"
+    assert submitted.details["resource"] == "sendMessage.waitForTaskToken"
+    assert "MessageId" in submitted.details["output"]

@@ -51,20 +51,33 @@ _AWS_SDK = re.compile(
     r"(?P<suffix>\.waitForTaskToken|\.sync(?::2)?)?$"
 )
 
-# ARN service names whose boto3 client name is not the service id without spaces.
-_BOTO3_OVERRIDES: Final[dict[str, str]] = {
-    "sfn": "stepfunctions",
-    "eventbridge": "events",
+# ARN service names (the Java SDK's client packages: the service id without a trailing
+# "Service", spaces and case) whose boto3 name is not that name without hyphens, from
+# botocore's service ids.
+_BOTO3_NAMES: Final[dict[str, str]] = {
+    "applicationdiscovery": "discovery",
     "cloudwatchlogs": "logs",
-    "cloudwatchevents": "events",
     "cognitoidentityprovider": "cognito-idp",
-    "elasticloadbalancingv2": "elbv2",
-    "elasticloadbalancing": "elb",
-    "databasemigration": "dms",
+    "costandusagereport": "cur",
     "costexplorer": "ce",
-    "applicationautoscaling": "application-autoscaling",
-    "sesv2": "sesv2",
-    "ses": "ses",
+    "databasemigration": "dms",
+    "directory": "ds",
+    "directoryservicedata": "ds-data",
+    "elasticloadbalancing": "elb",
+    "elasticloadbalancingv2": "elbv2",
+    "elasticsearch": "es",
+    "eventbridge": "events",
+    "iotdataplane": "iot-data",
+    "iotjobsdataplane": "iot-jobs-data",
+    "lexmodelbuilding": "lex-models",
+    "lexmodelsv2": "lexv2-models",
+    "lexruntimev2": "lexv2-runtime",
+    "marketplacemetering": "meteringmarketplace",
+    "migrationhub": "mgh",
+    "pinpointsmsvoice": "sms-voice",
+    "serverlessapplicationrepository": "serverlessrepo",
+    "sfn": "stepfunctions",
+    "simpledb": "sdb",
 }
 
 
@@ -86,8 +99,12 @@ def pascal_words(text: str) -> str:
     return "".join(word.lower().capitalize() for word in spaced.split())
 
 
+def _service_words(service_id: str) -> str:
+    return re.sub(r"\s+Service$", "", service_id)
+
+
 def _arn_name(service_id: str) -> str:
-    return re.sub(r"[^A-Za-z0-9]", "", service_id).lower()
+    return re.sub(r"[^A-Za-z0-9]", "", _service_words(service_id)).lower()
 
 
 @functools.cache
@@ -95,19 +112,6 @@ def _loader() -> Any:
     import botocore.session
 
     return botocore.session.get_session().get_component("data_loader")
-
-
-@functools.cache
-def _service_ids() -> dict[str, str]:
-    """Every boto3 service by the ARN name AWS derives from its service id (loaded once)."""
-    loader = _loader()
-    names: dict[str, str] = {}
-    for service in loader.list_available_services("service-2"):
-        metadata = loader.load_service_model(service, "service-2").get("metadata", {})
-        service_id = metadata.get("serviceId")
-        if isinstance(service_id, str):
-            names.setdefault(_arn_name(service_id), service)
-    return names
 
 
 @functools.cache
@@ -122,22 +126,21 @@ def _service_model(boto_name: str) -> Any:
 @functools.cache
 def boto3_service_name(arn_service: str) -> str | None:
     """The boto3 client name for the service an ``aws-sdk:`` ARN names (None when unknown)."""
-    override = _BOTO3_OVERRIDES.get(arn_service)
-    if override is not None:
-        return override
-    available = _loader().list_available_services("service-2")
-    candidates = [name for name in available if name.replace("-", "") == arn_service]
-    for name in candidates:
-        if _arn_name(_service_model(name).service_id) == arn_service:
+    known = _BOTO3_NAMES.get(arn_service)
+    if known is not None:
+        return known
+    for name in _loader().list_available_services("service-2"):
+        if name.replace("-", "") == arn_service and (
+            _arn_name(_service_model(name).service_id) == arn_service
+        ):
             return str(name)
-    found: str | None = _service_ids().get(arn_service)  # loads every service model; cached
-    return found
+    return None
 
 
 @functools.cache
 def error_service_name(boto_name: str) -> str:
     """The service part of Step Functions' error names: ``DynamoDb``, ``S3``, ``Sfn``, ``Sqs``."""
-    return pascal_words(str(_service_model(boto_name).service_id))
+    return pascal_words(_service_words(str(_service_model(boto_name).service_id)))
 
 
 @dataclass(frozen=True)
