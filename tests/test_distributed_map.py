@@ -371,3 +371,16 @@ def test_streaming_json_parser_across_chunk_boundaries() -> None:
     text = io.StringIO(json.dumps(values))
     assert list(json_array_items(text)) == values
     assert list(json_array_items(io.StringIO(" [ ] "))) == []
+
+
+def test_incomplete_reader_and_batcher_are_refused_before_the_run() -> None:
+    machine = _map(
+        _get("CSV", "rows.csv", CSVHeaderLocation="GIVEN"),
+        ItemBatcher={"BatchInput": {}},
+    )
+    with pytest.raises(engine.DefinitionError) as raised:
+        _run(machine)
+    assert sorted(d.location for d in raised.value.diagnostics) == [
+        "/States/Fan/ItemBatcher",
+        "/States/Fan/ItemReader/ReaderConfig/CSVHeaders",
+    ]

@@ -44,6 +44,16 @@ def distributed_map_problems(name: str, state: MapState) -> list[tuple[tuple[str
                     f"locally: {why}",
                 )
             )
+        if input_type == "CSV" and config.get("CSVHeaderLocation") == "GIVEN":
+            headers = config.get("CSVHeaders")
+            if not isinstance(headers, list) or not headers:
+                problems.append(
+                    (
+                        ("ItemReader", "ReaderConfig", "CSVHeaders"),
+                        f"Map state '{name}': CSVHeaderLocation GIVEN needs a non-empty "
+                        "CSVHeaders list",
+                    )
+                )
         if config.get("ManifestType") not in (None, "S3_INVENTORY"):
             problems.append(
                 (
@@ -52,6 +62,23 @@ def distributed_map_problems(name: str, state: MapState) -> list[tuple[tuple[str
                     "supported locally (S3 Inventory manifests are)",
                 )
             )
+    batcher = state.item_batcher
+    if batcher is not None and not any(
+        key in batcher
+        for key in (
+            "MaxItemsPerBatch",
+            "MaxItemsPerBatchPath",
+            "MaxInputBytesPerBatch",
+            "MaxInputBytesPerBatchPath",
+        )
+    ):
+        problems.append(
+            (
+                ("ItemBatcher",),
+                f"Map state '{name}': ItemBatcher needs MaxItemsPerBatch or "
+                "MaxInputBytesPerBatch (or their Path forms)",
+            )
+        )
     writer = state.result_writer
     if writer is not None and "Resource" in writer and writer["Resource"] != PUT_OBJECT:
         problems.append(
