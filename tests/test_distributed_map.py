@@ -384,3 +384,42 @@ def test_incomplete_reader_and_batcher_are_refused_before_the_run() -> None:
         "/States/Fan/ItemBatcher",
         "/States/Fan/ItemReader/ReaderConfig/CSVHeaders",
     ]
+
+
+def test_reader_and_writer_follow_aws_endpoint_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
+    from moto.server import ThreadedMotoServer
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        isolate_aws_env(monkeypatch)
+        endpoint = f"http://127.0.0.1:{port}"
+        monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
+        monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+        clear_client_cache()
+        client = boto3.client("s3", endpoint_url=endpoint)
+        client.create_bucket(Bucket=BUCKET)
+        client.put_object(Bucket=BUCKET, Key="in.json", Body=b'[{"n": 1}, {"n": 2}]')
+        machine = _map(
+            _get("JSON", "in.json"),
+            ResultWriter={
+                "Resource": "arn:aws:states:::s3:putObject",
+                "Parameters": {"Bucket": BUCKET, "Prefix": "out"},
+                "WriterConfig": {"Transformation": "COMPACT"},
+            },
+        )
+        execution = _run(machine)
+        assert execution.status == "SUCCEEDED", execution.cause
+        run_id = execution.output["MapRunArn"].rsplit(":", 1)[-1]
+        body = client.get_object(Bucket=BUCKET, Key=f"out/{run_id}/SUCCEEDED_0.json")["Body"]
+        assert json.loads(body.read()) == [{"n": 1}, {"n": 2}]
+    finally:
+        server.stop()
+        clear_client_cache()
