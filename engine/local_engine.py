@@ -512,10 +512,10 @@ class LocalEngine:
             raise RuntimeError("use the LocalEngine as 'async with LocalEngine(...) as engine'")
         model = _as_machine(machine)
         calls, mocked = self._prepare(model)
-        self._check_children(model)
         self._machines[self.state_machine_arn(state_machine_name or DEFAULT_STATE_MACHINE_NAME)] = (
             model
         )
+        self._check_children(model)
         data = _clean_input(input)
         name = name if name is not None else str(uuid.uuid4())
         _check_name(name)

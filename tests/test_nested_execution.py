@@ -424,3 +424,29 @@ def test_cli_execute_refuses_an_unknown_child_before_running(
     assert "Traceback" not in err
     assert main(["execute", str(tmp_path / "booking.asl.json"), "--state-machine", "x"]) == 2
     assert "expected NAME=FILE" in capsys.readouterr().err
+
+
+def test_a_machine_can_start_itself_by_its_own_arn() -> None:
+    countdown = {
+        "StartAt": "Check",
+        "States": {
+            "Check": {
+                "Type": "Choice",
+                "Choices": [{"Variable": "$.n", "NumericGreaterThan": 0, "Next": "Again"}],
+                "Default": "Done",
+            },
+            "Again": {
+                "Type": "Task",
+                "Resource": START + ".sync:2",
+                "Parameters": {
+                    "StateMachineArn": f"{ACCOUNT}:stateMachine:Countdown",
+                    "Input": {"n.$": "States.MathAdd($.n, -1)"},
+                },
+                "OutputPath": "$.Output",
+                "End": True,
+            },
+            "Done": {"Type": "Pass", "Result": "liftoff", "End": True},
+        },
+    }
+    execution = engine.run(countdown, {"n": 3}, state_machine_name="Countdown")
+    assert execution.output == "liftoff"
