@@ -75,7 +75,6 @@ DEFAULT_REGION: Final = "us-east-1"
 DEFAULT_ACCOUNT_ID: Final = "123456789012"
 DEFAULT_STATE_MACHINE_NAME: Final = "LocalStateMachine"
 _PREPARED_CACHE_SIZE: Final = 256
-_STATE_MACHINE_NAME = re.compile(r"[A-Za-z0-9_-]{1,80}")
 _NAME_FORBIDDEN = re.compile(r"[\s<>{}\[\]?*\"#%\\^|~`$&,;:/\x00-\x1f\x7f-\x9f]")
 
 MachineSource = StateMachine | Mapping[str, Any] | str | bytes | Path
@@ -343,9 +342,10 @@ class LocalEngine:
         The machine is validated and its tasks' bindings checked when an execution starts.
         """
         sm_name = name or DEFAULT_STATE_MACHINE_NAME
-        if not _STATE_MACHINE_NAME.fullmatch(sm_name):
+        if not 1 <= len(sm_name) <= 80 or _NAME_FORBIDDEN.search(sm_name):
             raise ValueError(
-                f"invalid state machine name {sm_name!r}: 1-80 letters, digits, '-' or '_'"
+                f"invalid state machine name {sm_name!r}: 1-80 characters, no whitespace, "
+                "brackets, wildcards or special characters"
             )
         arn = self.state_machine_arn(sm_name)
         self._machines[arn] = _as_machine(machine)

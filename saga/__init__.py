@@ -1,7 +1,16 @@
 """Sagas in Python: steps, compensations and policies compiled to Step Functions state machines."""
 
 from saga.errors import SagaDefinitionError
-from saga.integrations import DYNAMODB_THROTTLING_ERRORS, Integration, dynamodb, events, sns, sqs
+from saga.integrations import (
+    DYNAMODB_THROTTLING_ERRORS,
+    Integration,
+    aws_sdk,
+    dynamodb,
+    events,
+    sns,
+    sqs,
+    states,
+)
 from saga.policies import Retry, error_name
 from saga.running import run_saga, run_saga_async, saga_engine
 from saga.saga import ORIGINAL_ERROR, ParallelGroup, Saga
@@ -20,6 +29,7 @@ __all__ = [
     "SagaDefinitionError",
     "Step",
     "StepFunction",
+    "aws_sdk",
     "dynamodb",
     "error_name",
     "events",
@@ -28,4 +38,5 @@ __all__ = [
     "saga_engine",
     "sns",
     "sqs",
+    "states",
 ]

@@ -61,8 +61,12 @@ def run_saga(
     interceptors: Sequence[Interceptor] = (),
     bindings: Mapping[str, TaskBinding] | None = None,
     substitutions: Mapping[str, str] | None = None,
+    children: Sequence[Saga] = (),
 ) -> Execution:
     """Compile ``saga`` and run one execution to its end (synchronously).
+
+    ``children`` are sagas its steps start with ``states.start_execution`` (a saga of
+    sagas): each is known by the ARN of its name and its actions are bound too.
 
     ``seed`` makes retry jitter reproducible; ``interceptors`` wrap every task invocation
     (fault injection, mock configs); ``substitutions`` fill ``${Name}`` placeholders of the
@@ -71,17 +75,32 @@ def run_saga(
     :class:`~engine.diagnostics.DefinitionError` when a resource has nothing bound to it.
     """
     machine, actions = _compiled(saga, handlers, substitutions)
+    machines, child_actions = _children(children, substitutions)
     return run(
         machine,
         input,
-        handlers=actions,
+        handlers={**child_actions, **actions},
         name=name,
         clock=make_clock(clock),
         seed=seed,
         interceptors=interceptors,
         bindings=bindings,
         state_machine_name=saga.name,
+        state_machines=machines,
     )
+
+
+def _children(
+    children: Sequence[Saga], substitutions: Mapping[str, str] | None
+) -> tuple[dict[str, StateMachine], dict[str, Callable[..., Any]]]:
+    """Child sagas' machines by name, and their actions."""
+    machines: dict[str, StateMachine] = {}
+    actions: dict[str, Callable[..., Any]] = {}
+    for child in children:
+        machine, bound = _compiled(child, None, substitutions)
+        machines[child.name] = machine
+        actions.update(bound)
+    return machines, actions
 
 
 def saga_engine(
@@ -93,7 +112,8 @@ def saga_engine(
     bindings: Mapping[str, TaskBinding] | None = None,
 ) -> LocalEngine:
     """A :class:`~engine.local_engine.LocalEngine` bound to the Python actions of ``sagas``, for
-    running many executions side by side::
+    running many executions side by side; each saga is known by the ARN of its name, so one
+    can start another with ``states.start_execution``::
 
         machine = orders.to_state_machine()
         async with saga_engine(orders, refunds) as engine:
@@ -116,6 +136,7 @@ def saga_engine(
         seed=seed,
         interceptors=interceptors,
         bindings=bindings,
+        state_machines={saga.name: saga.to_state_machine() for saga in sagas},
     )
 
 
