@@ -1,6 +1,6 @@
 """Sagas in Python: steps, compensations and policies compiled to Step Functions state machines."""
 
-from saga.errors import SagaDefinitionError
+from saga.errors import SagaDefinitionError, SagaWarning
 from saga.integrations import (
     DYNAMODB_THROTTLING_ERRORS,
     Integration,
@@ -11,14 +11,16 @@ from saga.integrations import (
     sqs,
     states,
 )
+from saga.outcome import Failure, SagaExecution, UnwindStep, explain
 from saga.policies import Retry, error_name
 from saga.running import run_saga, run_saga_async, saga_engine
-from saga.saga import ORIGINAL_ERROR, ParallelGroup, Saga
+from saga.saga import ORIGINAL_ERROR, ParallelGroup, Saga, SagaInputError
 from saga.steps import LambdaInvoke, Step, StepFunction
 from saga.templates import JsonPath
 
 __all__ = [
     "DYNAMODB_THROTTLING_ERRORS",
+    "Failure",
     "ORIGINAL_ERROR",
     "Integration",
     "JsonPath",
@@ -27,12 +29,17 @@ __all__ = [
     "Retry",
     "Saga",
     "SagaDefinitionError",
+    "SagaExecution",
+    "SagaInputError",
+    "SagaWarning",
     "Step",
     "StepFunction",
+    "UnwindStep",
     "aws_sdk",
     "dynamodb",
     "error_name",
     "events",
+    "explain",
     "run_saga",
     "run_saga_async",
     "saga_engine",

@@ -23,9 +23,10 @@ from engine.local_engine import LocalEngine, run
 from engine.mock_config import MockConfigInterceptor, load_mock_config
 from engine.model import StateMachine
 from saga.compile import compile_with_handlers
-from saga.saga import Saga
+from saga.outcome import SagaExecution, explain
+from saga.saga import Saga, check_input
 from saga.testing.clock import TestClock
-from saga.testing.faults import bind_clock, config_state_machine
+from saga.testing.faults import bind_clock, check_fault_states, config_state_machine
 from saga.testing.loading import import_target, resolve_path
 
 __all__ = ["DEFAULT_SEED", "RunTarget", "SagaTestEngine", "execution_name_prefix"]
@@ -44,6 +45,13 @@ class _RunPlan(NamedTuple):
     handlers: dict[str, Callable[..., Any]]
     interceptors: list[Interceptor]
     machine_name: str | None
+    saga: Saga | None
+
+    def explained(self, execution: Execution) -> SagaExecution:
+        """The execution with its unwind record and decoded failure."""
+        if self.saga is not None:
+            return explain(execution, saga=self.saga)
+        return explain(execution, machine=self.machine)
 
 
 _NAME_LIMIT: Final = 80
@@ -167,14 +175,28 @@ class SagaTestEngine:
         handlers: Mapping[str, Callable[..., Any]] | None,
         mock_config: str | Path | Mapping[str, Any] | None,
         test_case: str | None,
+        input: Any = None,
     ) -> _RunPlan:
         """What :meth:`run` and :meth:`run_async` hand the engine: machine, handlers, faults."""
+        if isinstance(target, str) and ":" in target and not Path(target).exists():
+            value = import_target(target)
+            if isinstance(value, Saga):
+                target = value
         machine, own, machine_name = self.prepare(target, substitutions)
+        if isinstance(target, Saga):
+            check_input(target, input)
+        check_fault_states([*self.faults, *faults], machine)
         interceptors = self.interceptors(
             faults, mock_config=mock_config, test_case=test_case, state_machine_name=machine_name
         )
         merged = {**own, **self.handlers, **(handlers or {})}
-        return _RunPlan(machine, merged, interceptors, machine_name)
+        return _RunPlan(
+            machine,
+            merged,
+            interceptors,
+            machine_name,
+            target if isinstance(target, Saga) else None,
+        )
 
     # -- running ----------------------------------------------------------------------------
 
@@ -189,8 +211,9 @@ class SagaTestEngine:
         mock_config: str | Path | Mapping[str, Any] | None = None,
         test_case: str | None = None,
         substitutions: Mapping[str, str] | None = None,
-    ) -> Execution:
-        """Run one execution to its end (from synchronous code) and return its record."""
+    ) -> SagaExecution:
+        """Run one execution to its end (from synchronous code) and return its record, with
+        the unwind and the decoded failure (see :class:`~saga.outcome.SagaExecution`)."""
         _refuse_in_event_loop()
         plan = self._plan(
             target,
@@ -199,6 +222,7 @@ class SagaTestEngine:
             handlers=handlers,
             mock_config=mock_config,
             test_case=test_case,
+            input=input,
         )
         execution = run(
             plan.machine,
@@ -210,8 +234,9 @@ class SagaTestEngine:
             interceptors=plan.interceptors,
             state_machine_name=plan.machine_name,
         )
-        self.executions.append(execution)
-        return execution
+        explained = plan.explained(execution)
+        self.executions.append(explained)
+        return explained
 
     async def run_async(
         self,
@@ -224,7 +249,7 @@ class SagaTestEngine:
         mock_config: str | Path | Mapping[str, Any] | None = None,
         test_case: str | None = None,
         substitutions: Mapping[str, str] | None = None,
-    ) -> Execution:
+    ) -> SagaExecution:
         """:meth:`run` for async tests (anyio)."""
         plan = self._plan(
             target,
@@ -233,6 +258,7 @@ class SagaTestEngine:
             handlers=handlers,
             mock_config=mock_config,
             test_case=test_case,
+            input=input,
         )
         async with LocalEngine(
             clock=self.clock, handlers=plan.handlers, seed=self.seed, interceptors=plan.interceptors
@@ -243,8 +269,9 @@ class SagaTestEngine:
                 name if name is not None else self.next_name(),
                 state_machine_name=plan.machine_name,
             )
-        self.executions.append(execution)
-        return execution
+        explained = plan.explained(execution)
+        self.executions.append(explained)
+        return explained
 
     @asynccontextmanager
     async def local_engine(
