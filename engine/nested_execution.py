@@ -20,6 +20,7 @@ import json
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from email.utils import format_datetime
 from typing import TYPE_CHECKING, Any, Final
 
 import anyio
@@ -58,8 +59,10 @@ def _service_error(code: str, message: str, request_id: str) -> StatesError:
 
 
 def _start_response(child: Execution | StoredExecution, request_id: str) -> dict[str, Any]:
+    started = datetime.fromtimestamp(child.start_posix, UTC)
     headers = {
         "Content-Type": "application/x-amz-json-1.0",
+        "Date": format_datetime(started, usegmt=True),
         "connection": "keep-alive",
         "x-amzn-RequestId": request_id,
     }
