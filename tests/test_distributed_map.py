@@ -423,3 +423,52 @@ def test_reader_and_writer_follow_aws_endpoint_url(monkeypatch: pytest.MonkeyPat
     finally:
         server.stop()
         clear_client_cache()
+
+
+def test_a_map_run_in_progress_runs_again_after_a_resume(tmp_path: Any) -> None:
+    from engine.store import SQLiteStore
+
+    tokens: list[str] = []
+
+    def ask(event: Any) -> Any:
+        tokens.append(event["token"])
+        return {}
+
+    machine = _map(ItemsPath="$.items", MaxConcurrency=1)
+    machine["States"]["Fan"]["ItemProcessor"]["States"] = {
+        "Work": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+            "Parameters": {"FunctionName": "ask", "Payload": {"token.$": "$$.Task.Token"}},
+            "End": True,
+        }
+    }
+    path = tmp_path / "runs.db"
+
+    async def answered(local: LocalEngine, count: int, value: Any) -> None:
+        while len(tokens) < count:
+            await anyio.sleep(0.01)
+        local.send_task_success(tokens[-1], value)
+
+    async def first() -> None:
+        with SQLiteStore(path) as store:
+            async with LocalEngine(store=store, handlers={"ask": ask}) as local:
+                await local.start_execution(machine, {"items": [1, 2]}, "p")
+                while not tokens:
+                    await anyio.sleep(0.01)
+
+    async def second() -> Any:
+        with SQLiteStore(path) as store:
+            async with LocalEngine(store=store, handlers={"ask": ask}) as local:
+                handle = await local.resume("p")
+                await answered(local, 2, {"ok": 1})
+                await answered(local, 3, {"ok": 2})
+                return await handle.result()
+
+    anyio.run(first)
+    execution = anyio.run(second)
+    assert execution.status == "SUCCEEDED"
+    assert execution.output == [{"ok": 1}, {"ok": 2}]
+    types = [event.type for event in execution.history]
+    assert types.count("MapRunStarted") == 2  # the unfinished run, then the run again
+    assert types.count("MapRunSucceeded") == 1
