@@ -3,7 +3,7 @@
 ``LocalEngine`` is an async context manager running any number of executions concurrently in
 one event loop; ``run`` is the synchronous one-shot wrapper. Everything a definition needs is
 checked before an execution starts: every Task resource must be bound (a handler, a built-in
-integration, or an interceptor that mocks the state); JSONata is refused.
+integration, or an interceptor that mocks the state).
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ from engine.distributed.checks import distributed_map_problems
 from engine.distributed.map_run import MapRun
 from engine.durable import ResumePoint, ResumeRefused, claim, mark_live, plan_resume
 from engine.execution import Execution
+from engine.expressions import is_expression
 from engine.history import History, HistoryEvent
 from engine.integrations.aws_sdk import aws_sdk_problem, is_aws_sdk_resource
 from engine.interpreter import ExecutionControl, Runtime, TokenWaiter, execute
@@ -110,6 +111,16 @@ def _walk_states(
     return found
 
 
+def _static_payload(state: TaskState) -> Any:
+    """The Task's payload template whose constant ``FunctionName`` can be checked up front."""
+    if state.parameters is not None:
+        return state.parameters
+    arguments = state.arguments
+    if isinstance(arguments, dict) and not is_expression(arguments.get("FunctionName")):
+        return arguments
+    return None
+
+
 def prepare_calls(
     machine: StateMachine,
     handlers: Mapping[str, Handler],
@@ -119,25 +130,14 @@ def prepare_calls(
     """The invocation chain of every Task state, by state name; raises before anything runs.
 
     Raises :class:`DefinitionError` naming each unbound resource, each distributed Map part
-    that cannot run locally (a Parquet reader) and each JSONata state.
+    that cannot run locally (a Parquet reader).
     """
     problems: list[Diagnostic] = []
     calls: dict[str, CallNext] = {}
-    if machine.query_language == "JSONata":
-        problems.append(
-            Diagnostic("UNSUPPORTED_LOCALLY", "/QueryLanguage", "JSONata is not supported locally")
-        )
     for name, state, where in _walk_states(machine.states, ()):
-        if state.query_language == "JSONata":
-            problems.append(
-                Diagnostic(
-                    "UNSUPPORTED_LOCALLY",
-                    _location((*where, "QueryLanguage")),
-                    f"state '{name}' uses JSONata, which is not supported locally",
-                )
-            )
         if isinstance(state, MapState) and state.is_distributed:
-            for suffix, message in distributed_map_problems(name, state):
+            language = state.query_language or machine.query_language or "JSONPath"
+            for suffix, message in distributed_map_problems(name, state, language):
                 problems.append(
                     Diagnostic("UNSUPPORTED_LOCALLY", _location((*where, *suffix)), message)
                 )
@@ -146,7 +146,7 @@ def prepare_calls(
         resource = state.resource
         binding = bindings.get(resource) if bindings else None
         if binding is None:
-            binding = resolve_binding(resource, handlers, parameters=state.parameters)
+            binding = resolve_binding(resource, handlers, parameters=_static_payload(state))
         if binding is None:
             if is_mocked(interceptors, name):
                 binding = UnboundResourceBinding(name, resource)

@@ -44,7 +44,8 @@ def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
 
 
 def _map(reader: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
-    state: dict[str, Any] = {"Type": "Map", "ItemProcessor": PROCESSOR, "End": True, **extra}
+    processor = json.loads(json.dumps(PROCESSOR))  # each test may change its own copy
+    state: dict[str, Any] = {"Type": "Map", "ItemProcessor": processor, "End": True, **extra}
     if reader is not None:
         state["ItemReader"] = reader
     return {"StartAt": "Fan", "States": {"Fan": state}}
@@ -472,3 +473,13 @@ def test_a_map_run_in_progress_runs_again_after_a_resume(tmp_path: Any) -> None:
     types = [event.type for event in execution.history]
     assert types.count("MapRunStarted") == 2  # the unfinished run, then the run again
     assert types.count("MapRunSucceeded") == 1
+
+
+def test_a_jsonata_distributed_map_is_refused_before_the_run() -> None:
+    machine = _map()
+    machine["QueryLanguage"] = "JSONata"
+    with pytest.raises(engine.DefinitionError) as raised:
+        _run(machine, [1])
+    [diagnostic] = raised.value.diagnostics
+    assert diagnostic.location == "/States/Fan/ItemProcessor/ProcessorConfig/Mode"
+    assert "JSONata mode is not run locally" in diagnostic.message

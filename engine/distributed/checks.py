@@ -15,9 +15,24 @@ def _resource(spec: Any) -> Any:
     return spec.get("Resource") if isinstance(spec, dict) else None
 
 
-def distributed_map_problems(name: str, state: MapState) -> list[tuple[tuple[str, ...], str]]:
-    """``(path under the state, message)`` for each part of ``state`` that cannot run locally."""
+def distributed_map_problems(
+    name: str, state: MapState, query_language: str = "JSONPath"
+) -> list[tuple[tuple[str, ...], str]]:
+    """``(path under the state, message)`` for each part of ``state`` that cannot run locally.
+
+    ``query_language`` is the state's own or the machine's.
+    """
     problems: list[tuple[tuple[str, ...], str]] = []
+    if query_language == "JSONata":
+        problems.append(
+            (
+                ("ItemProcessor", "ProcessorConfig", "Mode"),
+                f"Map state '{name}': a distributed Map in JSONata mode is not run locally (its "
+                "Items, ItemReader Arguments and JSONata-valued fields are not evaluated by the "
+                'local distributed Map); give the state "QueryLanguage": "JSONPath" or use an '
+                "inline Map",
+            )
+        )
     reader = state.item_reader
     if reader is not None:
         resource = _resource(reader)

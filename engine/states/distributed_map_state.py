@@ -213,19 +213,14 @@ class _Feed:
             return index, self._buffer.popleft()
 
 
-_sub_machines: dict[int, tuple[Any, StateMachine]] = {}
-
-
-def _sub_machine(state: MapState) -> StateMachine:
+def _sub_machine(state: MapState, default_language: str) -> StateMachine:
+    """The item processor as a machine of its own (its children's definition)."""
     processor = state.processor
-    cached = _sub_machines.get(id(processor))
-    if cached is not None and cached[0] is processor:
-        return cached[1]
-    machine = StateMachine.model_construct(start_at=processor.start_at, states=processor.states)
-    if len(_sub_machines) > 256:
-        _sub_machines.clear()
-    _sub_machines[id(processor)] = (processor, machine)
-    return machine
+    return StateMachine.model_construct(
+        start_at=processor.start_at,
+        states=processor.states,
+        query_language=processor.query_language or default_language,
+    )
 
 
 def _record(child: Execution) -> dict[str, Any]:
@@ -263,7 +258,7 @@ class _Run:
     ) -> None:
         self.ctx = ctx
         self.runtime = ctx.runtime
-        self.machine = _sub_machine(state)
+        self.machine = _sub_machine(state, ctx.flow.query_language)
         self.map_run = map_run
         self.sink = sink
         self.failure: BaseException | None = None
