@@ -39,18 +39,21 @@ ALLOWED_LOOPS: dict[frozenset[str], str] = {
         {
             "engine.interpreter.loop",
             "engine.states",
+            "engine.states.distributed_map_state",
             "engine.states.map_state",
             "engine.states.parallel_state",
         }
     ): (
         "the run loop dispatches to the state runners and Map/Parallel run the loop for their "
-        "branches; interpreter/loop.py and states/map_state.py are being changed on other branches"
+        "branches (the cut: the runners table passed into the loop by the facade); "
+        "interpreter/loop.py and states/* are being changed on other branches"
     ),
-    frozenset({"engine.durable", "engine.local_engine"}): (
-        "resuming a store runs a LocalEngine, and LocalEngine takes its resume plan from "
-        "engine.durable; local_engine.py is being changed on other branches, and the cut is "
-        "one import: it should take plan_resume, claim, mark_live and ResumeRefused from "
-        "engine.resume_plan"
+    frozenset({"engine.durable", "engine.local_engine", "engine.nested_execution"}): (
+        "resuming a store runs a LocalEngine, which takes its resume plan from engine.durable "
+        "(the cut is one import: plan_resume, claim, mark_live and ResumeRefused from "
+        "engine.resume_plan), and nested executions name LocalEngine's InvalidExecutionInput "
+        "(the cut: define it with the input bounds in engine.limits); local_engine.py is being "
+        "changed on other branches"
     ),
     frozenset({"saga.compile", "saga.running", "saga.saga"}): (
         "Saga compiles and runs itself through modules that import Saga; all three files are "
@@ -210,7 +213,7 @@ def package_layers(readme: str, package: str) -> Layers:
     for name, cell in rows:
         prefixes = []
         for entry in _backticked(cell):
-            stem = entry.rstrip("/")
+            stem = entry.rstrip("/").replace("/", ".")
             prefixes.append(
                 package if stem == "__init__" else "*" if stem == "*" else f"{package}.{stem}"
             )
