@@ -38,7 +38,8 @@ from engine.interpreter.dataflow import apply_input_path, apply_result_selector,
 from engine.interpreter.recovery import with_retry_and_catch
 from engine.limits import MAX_HISTORY_EVENTS
 from engine.model import MapState, StateMachine
-from engine.paths import PathNotFound, apply_payload_template, compact_json, evaluate_path
+from engine.paths import PathNotFound, compact_json, evaluate_path
+from engine.payload_templates import apply_payload_template
 
 __all__ = ["LOCAL_MAX_CONCURRENCY", "run_distributed_map"]
 
