@@ -24,19 +24,6 @@ PACKAGES = ("engine", "saga", "asl_export")
 ALLOWED_LOOPS: dict[frozenset[str], str] = {
     frozenset(
         {
-            "engine.integrations._boto",
-            "engine.integrations.dynamodb",
-            "engine.integrations.events",
-            "engine.integrations.sfn",
-            "engine.integrations.sns",
-            "engine.integrations.sqs",
-        }
-    ): (
-        "the integration registry in _boto imports its members, which import its helpers back; "
-        "_boto.py is being changed on another branch (aws-sdk integrations)"
-    ),
-    frozenset(
-        {
             "engine.interpreter.loop",
             "engine.states",
             "engine.states.distributed_map_state",

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from engine.integrations._boto import ServiceIntegration, integration_for
+from engine.integrations.optimised import ServiceIntegration, integration_for
 
 __all__ = ["ServiceIntegration", "integration_for"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import os
 import threading
@@ -10,23 +9,21 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import anyio.to_thread
-
 from engine.errors import StatesError
 from engine.lambda_shapes import sdk_metadata
 from engine.paths import compact_json
 
 if TYPE_CHECKING:
-    from engine.bindings import TaskRequest
+    pass
 
 __all__ = [
     "Operation",
-    "ServiceIntegration",
     "as_json_text",
     "call_api",
     "clear_client_cache",
     "client_for",
     "message_operation",
+    "require_boto3",
     "with_metadata",
 ]
 
@@ -50,7 +47,8 @@ class Operation:
     call: Callable[[Any, dict[str, Any], Mapping[str, Any]], Any]
 
 
-def _boto3() -> Any:
+def require_boto3() -> Any:
+    """The boto3 module; States.Runtime saying how to install it when it is missing."""
     try:
         import boto3
     except ImportError as exc:
@@ -146,7 +144,7 @@ class _ClientCache:
 
     def _new_sessions(self) -> tuple[Any, Any]:
         """A boto3 session and its botocore session, sharing botocore's loaded data."""
-        boto3 = _boto3()
+        boto3 = require_boto3()
         import botocore.loaders
         import botocore.session
 
@@ -262,86 +260,3 @@ def with_metadata(response: Mapping[str, Any]) -> dict[str, Any]:
     request_id = str(meta.get("RequestId", ""))
     merged = {**fields, **sdk_metadata(request_id, headers, int(meta.get("HTTPStatusCode", 200)))}
     return dict(sorted(merged.items()))
-
-
-def _exception_name(exc: Any) -> str:
-    name = type(exc).__name__
-    if name == "ClientError":
-        code = str(exc.response.get("Error", {}).get("Code") or "UnknownError")
-        name = code.rsplit(".", 1)[-1]
-    return name if name.endswith("Exception") else f"{name}Exception"
-
-
-def _client_error(exc: Any, operation: Operation) -> StatesError:
-    error = exc.response.get("Error", {})
-    meta = exc.response.get("ResponseMetadata", {})
-    code = str(error.get("Code") or "UnknownError")
-    message = str(error.get("Message") or code)
-    cause = (
-        f"{message} (Service: {operation.java_service}; Status Code: "
-        f"{meta.get('HTTPStatusCode', 400)}; Error Code: {code}; "
-        f"Request ID: {meta.get('RequestId') or 'null'}; Proxy: null)"
-    )
-    return StatesError(f"{operation.error_prefix}.{_exception_name(exc)}", cause)
-
-
-def _sdk_error(exc: Exception, operation: Operation) -> StatesError:
-    """Connection, credential and parameter problems: the SDK never reached a service answer."""
-    kind = type(exc).__name__
-    if kind == "ParamValidationError":
-        return StatesError(f"{operation.error_prefix}.ValidationException", str(exc))
-    return StatesError(
-        f"{operation.error_prefix}.SdkClientException",
-        f"{kind}: {exc}",
-    )
-
-
-def _invoke(operation: Operation, parameters: dict[str, Any], context: Mapping[str, Any]) -> Any:
-    _boto3()
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    try:
-        client = client_for(operation.service)
-        return operation.call(client, parameters, context)
-    except ClientError as exc:
-        raise _client_error(exc, operation) from None
-    except BotoCoreError as exc:
-        raise _sdk_error(exc, operation) from None
-
-
-class ServiceIntegration:
-    """A ``TaskBinding`` calling one optimised integration through boto3 in a worker thread."""
-
-    def __init__(self, resource: str, operation: Operation) -> None:
-        self.resource = resource
-        self.operation = operation
-
-    async def invoke(self, request: TaskRequest) -> Any:
-        """Call the API with the effective input as its parameters."""
-        parameters = request.payload
-        if not isinstance(parameters, dict):
-            raise StatesError(
-                f"{self.operation.error_prefix}.ValidationException",
-                f"The parameters of '{self.resource}' must be a JSON object, "
-                f"got {type(parameters).__name__}.",
-            )
-        return await anyio.to_thread.run_sync(
-            functools.partial(_invoke, self.operation, dict(parameters), request.context),
-            abandon_on_cancel=True,
-        )
-
-
-@functools.cache
-def _registry() -> dict[str, Operation]:
-    from engine.integrations import dynamodb, events, sfn, sns, sqs
-
-    operations: dict[str, Operation] = {}
-    for module in (dynamodb, sqs, sns, events, sfn):
-        operations.update(module.OPERATIONS)
-    return operations
-
-
-def integration_for(resource: str) -> ServiceIntegration | None:
-    """The built-in optimised integration for a resource without its pattern suffix, if any."""
-    operation = _registry().get(resource)
-    return None if operation is None else ServiceIntegration(resource, operation)
