@@ -26,7 +26,7 @@ Shape (the airline ProcessBooking machine is an instance of it):
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from engine.logging import log_warning
@@ -34,28 +34,37 @@ from engine.model import (
     Branch,
     Catcher,
     FailState,
+    MapState,
     ParallelState,
     PassState,
-    Retrier,
     State,
     StateMachine,
-    TaskState,
 )
 from engine.paths import normalized_path
+from saga.compile_for_each import for_each_states, undo_states
 from saga.errors import SagaDefinitionError, SagaWarning
-from saga.integrations import Integration
+from saga.for_each import ForEach, check_length
 from saga.saga import OriginalError, ParallelGroup, Saga, Unit
-from saga.steps import ALL, MAX_NAME_LENGTH, LambdaInvoke, Step, Unset
+from saga.steps import ALL, MAX_NAME_LENGTH, Step, Unset
+from saga.task_states import flow, retriers, task_states
 from saga.templates import compile_template
 
 __all__ = ["compile_saga", "compile_with_handlers", "saga_handlers", "saga_warnings"]
 
+Undo = Step | ForEach
+"""An element of the unwind chain: a compensation, a failure handler, or a for-each group's
+undo Map."""
 
-def _unwind_chain(saga: Saga) -> tuple[list[Step], dict[int, int], int | None]:
+
+def _chain_name(element: Undo) -> str:
+    return element.undo_state if isinstance(element, ForEach) else element.name
+
+
+def _unwind_chain(saga: Saga) -> tuple[list[Undo], dict[int, int], int | None]:
     """The unwind chain (compensations in reverse, then handlers), each catching unit's entry
     position in it, and the first position any catcher reaches (None: no unit catches)."""
     units = saga.units
-    chain: list[Step] = []
+    chain: list[Undo] = []
     spans: list[tuple[int, int]] = [(0, 0)] * len(units)
     for index in reversed(range(len(units))):
         start = len(chain)
@@ -81,6 +90,8 @@ def saga_warnings(saga: Saga) -> list[SagaWarning]:
     dropped = chain if first is None else chain[:first]
     found: list[SagaWarning] = []
     for step in dropped:
+        if isinstance(step, ForEach):
+            continue  # a failed item always enters the unwind at the group's undo Map
         if step.role == "compensation":
             found.append(_unreachable_compensation(saga, step))
         else:
@@ -145,7 +156,7 @@ def compile_saga(saga: Saga) -> StateMachine:
     _warn(saga, saga_warnings(saga))
 
     def chain_name(position: int) -> str:
-        return chain[position].name if position < len(chain) else saga.failure_state
+        return _chain_name(chain[position]) if position < len(chain) else saga.failure_state
 
     states: dict[str, State] = {}
     for index, unit in enumerate(units):
@@ -157,6 +168,12 @@ def compile_saga(saga: Saga) -> StateMachine:
                     error_equals=list(unit.fail_fast_on), result_path="$", next=saga.fail_fast_state
                 )
             )
+        if isinstance(unit, ForEach):
+            # the Map fails only when no item can run (a bad ItemsPath): nothing to undo
+            after = targets[index] + len(_compensations(unit))
+            lost = Catcher(error_equals=[ALL], result_path=unit.error_path, next=chain_name(after))
+            states.update(for_each_states(unit, following, [lost], chain_name(targets[index])))
+            continue
         if unit.compensate_on:
             catchers.append(
                 Catcher(
@@ -168,19 +185,22 @@ def compile_saga(saga: Saga) -> StateMachine:
         if isinstance(unit, ParallelGroup):
             states[unit.name] = _parallel_state(unit, following, catchers)
         else:
-            states.update(_task_states(unit, following, catchers))
+            states.update(task_states(unit, following, catchers))
     if saga.success_state is not None:
         states[saga.success_state] = PassState(type="Pass", end=True)
     if first is not None:
         for position in range(first, len(chain)):
             step = chain[position]
             following = chain_name(position + 1)
+            if isinstance(step, ForEach):
+                states.update(undo_states(step, following))
+                continue
             catch = (
                 [Catcher(error_equals=[ALL], result_path=step.error_path, next=following)]
                 if step.continue_on_error or step.role == "compensation"
                 else []
             )
-            states.update(_task_states(step, following, catch))
+            states.update(task_states(step, following, catch))
         states[saga.failure_state] = _failure_state(saga, units, chain[first:])
     if any(unit.fail_fast_on for unit in units):
         states[saga.fail_fast_state] = FailState(
@@ -212,12 +232,19 @@ def saga_handlers(saga: Saga) -> dict[str, Callable[..., Any]]:
 def compile_with_handlers(saga: Saga) -> tuple[StateMachine, dict[str, Callable[..., Any]]]:
     """The compiled machine and the Python actions of its states, from one compilation."""
     machine = compile_saga(saga)
-    emitted = set(machine.states)
-    for state in machine.states.values():
+    return machine, _handler_map(saga, _state_names(machine.states))
+
+
+def _state_names(states: Mapping[str, State]) -> set[str]:
+    """The names of ``states`` and of every state nested in their branches and processors."""
+    names = set(states)
+    for state in states.values():
         if isinstance(state, ParallelState):
             for branch in state.branches:
-                emitted |= set(branch.states)
-    return machine, _handler_map(saga, emitted)
+                names |= _state_names(branch.states)
+        elif isinstance(state, MapState):
+            names |= _state_names(state.processor.states)
+    return names
 
 
 def _handler_map(saga: Saga, emitted: set[str] | None = None) -> dict[str, Callable[..., Any]]:
@@ -248,6 +275,15 @@ def _check_saga(saga: Saga) -> None:
     if not saga.units:
         raise SagaDefinitionError(f"saga {saga.name!r} has no steps; add one with @saga.step(...)")
     for unit in saga.units:
+        if isinstance(unit, ForEach):
+            if not unit.steps:
+                raise SagaDefinitionError(
+                    f"{unit.label} has no steps; add them with group.step(...)", step=unit.name
+                )
+            too_long = check_length(unit)
+            if too_long:
+                raise SagaDefinitionError(f"{unit.label}: {'; '.join(too_long)}", step=unit.name)
+            continue
         if isinstance(unit, ParallelGroup):
             if not unit.steps:
                 raise SagaDefinitionError(
@@ -297,6 +333,17 @@ def _check_default_paths(saga: Saga) -> None:
 def _check_generated_names(saga: Saga) -> None:
     names = {step.name for step in saga.all_steps()} | {u.name for u in saga.units}
     names |= {saga.failure_state, saga.fail_fast_state}
+    for unit in saga.units:
+        if not isinstance(unit, ForEach):
+            continue
+        for extra in unit.generated_states():
+            if extra in names:
+                raise SagaDefinitionError(
+                    f"{unit.label}: it adds a state named {extra!r}, which is already a state "
+                    "name; rename that state or the group",
+                    step=unit.name,
+                )
+            names.add(extra)
     if saga.success_state is not None:
         names.add(saga.success_state)
     for step in saga.all_steps():
@@ -327,77 +374,18 @@ def _entry(unit: Unit) -> str:
     return unit.name
 
 
-def _compensations(unit: Unit) -> list[Step]:
+def _compensations(unit: Unit) -> list[Undo]:
+    if isinstance(unit, ForEach):
+        return [unit] if any(step.compensation is not None for step in unit.steps) else []
     steps = unit.steps if isinstance(unit, ParallelGroup) else [unit]
     return [step.compensation for step in steps if step.compensation is not None]
-
-
-def _flow(fields: dict[str, Any], following: str | None) -> None:
-    if following is None:
-        fields["end"] = True
-    else:
-        fields["next"] = following
-
-
-def _retriers(step: Step | ParallelGroup) -> list[Retrier]:
-    return [retrier.to_retrier() for retrier in step.retry]
-
-
-def _parameters(step: Step) -> Any:
-    if isinstance(step.action, Integration):
-        return compile_template(dict(step.action.parameters))
-    user = None if isinstance(step.parameters, Unset) else compile_template(step.parameters)
-    if isinstance(step.resource, LambdaInvoke):
-        if user is None:
-            return {"FunctionName": step.resource.function_name, "Payload.$": "$"}
-        return {"FunctionName": step.resource.function_name, "Payload": user}
-    return user
-
-
-def _task_states(
-    step: Step, following: str | None, catchers: Sequence[Catcher]
-) -> dict[str, State]:
-    fields: dict[str, Any] = {"type": "Task", "resource": step.resource_arn}
-    if step.comment is not None:
-        fields["comment"] = step.comment
-    if not isinstance(step.input_path, Unset):
-        fields["input_path"] = step.input_path
-    parameters = _parameters(step)
-    if parameters is not None:
-        fields["parameters"] = parameters
-    if not isinstance(step.result_selector, Unset) and not step.unwraps_payload:
-        fields["result_selector"] = compile_template(step.result_selector)
-    if not (step.result_path_is_default and step.result_path == "$"):
-        fields["result_path"] = step.result_path
-    if step.timeout is not None:
-        fields["timeout_seconds"] = step.timeout
-    if step.heartbeat is not None:
-        fields["heartbeat_seconds"] = step.heartbeat
-    if step.retry:
-        fields["retry"] = _retriers(step)
-    if catchers:
-        fields["catch"] = list(catchers)
-    if not step.unwraps_payload:
-        _flow(fields, following)
-        return {step.name: TaskState(**fields)}
-    assert step.result_path is not None
-    fields["next"] = step.unwrap_state_name
-    unwrap: dict[str, Any] = {
-        "type": "Pass",
-        "input_path": f"{step.result_path.rstrip('.')}.Payload",
-        "result_path": step.result_path,
-    }
-    if not isinstance(step.result_selector, Unset):
-        unwrap["parameters"] = compile_template(step.result_selector)
-    _flow(unwrap, following)
-    return {step.name: TaskState(**fields), step.unwrap_state_name: PassState(**unwrap)}
 
 
 def _parallel_state(
     group: ParallelGroup, following: str | None, catchers: Sequence[Catcher]
 ) -> ParallelState:
     branches = [
-        Branch(start_at=step.name, states=_task_states(step, None, [])) for step in group.steps
+        Branch(start_at=step.name, states=task_states(step, None, [])) for step in group.steps
     ]
     fields: dict[str, Any] = {"type": "Parallel", "branches": branches}
     if group.comment is not None:
@@ -410,10 +398,10 @@ def _parallel_state(
         fields["result_selector"] = compile_template(group.result_selector)
     fields["result_path"] = group.result_path
     if group.retry:
-        fields["retry"] = _retriers(group)
+        fields["retry"] = retriers(group)
     if catchers:
         fields["catch"] = list(catchers)
-    _flow(fields, following)
+    flow(fields, following)
     return ParallelState(**fields)
 
 
@@ -428,7 +416,7 @@ def _overlaps(a: str, b: str) -> bool:
 
 
 def _failure_path(
-    saga: Saga, units: Sequence[Unit], chain: Sequence[Step]
+    saga: Saga, units: Sequence[Unit], chain: Sequence[Undo]
 ) -> tuple[str | None, str]:
     """The path where every compensating unit records its error, or None and why not."""
     catching = [unit for unit in units if unit.compensate_on]
@@ -445,6 +433,8 @@ def _failure_path(
         listed = ", ".join(unit.label for unit in catching)
         return None, f"{listed} drop their errors (error_path=None): give them an error_path"
     for step in chain:
+        if isinstance(step, ForEach):
+            continue  # the undo Map writes nothing (ResultPath null)
         writes = [("result_path", step.result_path)]
         if step.continue_on_error or step.role == "compensation":
             writes.append(("error_path", step.error_path))
@@ -457,7 +447,7 @@ def _failure_path(
     return path, ""
 
 
-def _failure_state(saga: Saga, units: Sequence[Unit], chain: Sequence[Step]) -> FailState:
+def _failure_state(saga: Saga, units: Sequence[Unit], chain: Sequence[Undo]) -> FailState:
     fields: dict[str, Any] = {"type": "Fail"}
     original = isinstance(saga.failure_error, OriginalError)
     if original:
@@ -483,6 +473,8 @@ def _failure_state(saga: Saga, units: Sequence[Unit], chain: Sequence[Step]) -> 
 
 def _check_custom_errors(saga: Saga, units: Sequence[Unit]) -> None:
     for unit in units:
+        if isinstance(unit, ForEach):
+            continue  # a failed item's own error is recorded; the Map fails only at runtime
         reserved = [name for name in unit.compensate_on if name.startswith("States.")]
         if reserved:
             raise SagaDefinitionError(

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Final, ParamSpec, TypedDict, TypeVar, Unp
 
 from engine.model import StateMachine
 from saga.errors import SagaDefinitionError
+from saga.for_each import ForEach, ForEachOptions
 from saga.integrations import Integration
 from saga.policies import ErrorSpec, Retry, error_names
 from saga.steps import (
@@ -45,6 +46,7 @@ from saga.steps import (
     camel_case,
     catch_problems,
     check_name,
+    new_step,
     path_problems,
     retry_list_problems,
     retry_tuple,
@@ -148,14 +150,6 @@ def _refuse_stacked(decorating: bool, role: Role, name: str, action: object) -> 
             raise error
 
 
-def _new_step(
-    saga: Saga, name: str, role: Role, action: object, options: Mapping[str, Any]
-) -> Step:
-    action_of = action.action if isinstance(action, Step) else action
-    cls = Step if isinstance(action_of, Integration) else StepFunction
-    return cls(saga, name, role, action, options)
-
-
 class ParallelGroup:
     """Steps run side by side in a ``Parallel`` state (one branch per step).
 
@@ -235,7 +229,7 @@ class ParallelGroup:
 
         def add(action: object) -> Step:
             _refuse_stacked(decorating, "branch step", name, action)
-            step = _new_step(self.saga, name, "branch step", action, options)
+            step = new_step(self.saga, name, "branch step", action, options)
             step.group = self
             self.saga._register(step)
             self.steps.append(step)
@@ -247,8 +241,8 @@ class ParallelGroup:
         return f"<ParallelGroup {self.name!r}: {[s.name for s in self.steps]}>"
 
 
-Unit = Step | ParallelGroup
-"""A forward unit of a saga: a step or a parallel group."""
+Unit = Step | ParallelGroup | ForEach
+"""A forward unit of a saga: a step, a parallel group or a for-each group."""
 
 
 class Saga:
@@ -366,7 +360,7 @@ class Saga:
 
     # -- declaring -------------------------------------------------------------------------
 
-    def _register(self, step: Step | ParallelGroup) -> None:
+    def _register(self, step: Step | ParallelGroup | ForEach) -> None:
         label = step.label
         if step.name in self._names:
             raise SagaDefinitionError(
@@ -405,7 +399,7 @@ class Saga:
 
         def add(action: object) -> Step:
             _refuse_stacked(decorating, "step", name, action)
-            step = _new_step(self, name, "step", action, options)
+            step = new_step(self, name, "step", action, options)
             self._register(step)
             self._units.append(step)
             return step
@@ -421,6 +415,20 @@ class Saga:
                 step=str(name),
             )
         group = ParallelGroup(self, name, options)
+        self._register(group)
+        self._units.append(group)
+        return group
+
+    def for_each(self, name: str, /, **options: Unpack[ForEachOptions]) -> ForEach:
+        """Append a for-each group over the list at ``items_path``; add its steps with
+        ``group.step(...)`` (see :class:`~saga.for_each.ForEach`)."""
+        if not isinstance(name, str) or not name.strip() or len(name) > MAX_NAME_LENGTH:
+            raise SagaDefinitionError(
+                f"for-each group {name!r}: give it a non-empty name of at most "
+                f"{MAX_NAME_LENGTH} characters",
+                step=str(name),
+            )
+        group = ForEach(self, name, options)
         self._register(group)
         self._units.append(group)
         return group
@@ -471,7 +479,7 @@ class Saga:
                 error = stacked_decorator_error("compensation", name, action, target)
                 if error is not None:
                     raise error
-            step = _new_step(self, name, "compensation", action, options)
+            step = new_step(self, name, "compensation", action, options)
             self._register(step)
             step.compensates = target
             target.compensation = step
@@ -534,7 +542,7 @@ class Saga:
 
         def add(action: object) -> Step:
             _refuse_stacked(decorating, "failure handler", name, action)
-            step = _new_step(self, name, "failure handler", action, options)
+            step = new_step(self, name, "failure handler", action, options)
             self._register(step)
             self._handlers.append(step)
             return step
@@ -553,7 +561,7 @@ class Saga:
         """Every forward step, including the steps of parallel groups, in order."""
         out: list[Step] = []
         for unit in self._units:
-            out += unit.steps if isinstance(unit, ParallelGroup) else [unit]
+            out += unit.steps if isinstance(unit, ParallelGroup | ForEach) else [unit]
         return tuple(out)
 
     @property

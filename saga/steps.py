@@ -35,6 +35,7 @@ from saga.policies import ErrorSpec, Retry, error_name, error_names, error_probl
 from saga.templates import Template, template_problems
 
 if TYPE_CHECKING:
+    from saga.for_each import ForEach
     from saga.saga import ParallelGroup, Saga
 
 __all__ = [
@@ -54,6 +55,7 @@ __all__ = [
     "Unset",
     "camel_case",
     "catch_problems",
+    "new_step",
     "check_name",
     "pascal_case",
     "path_problems",
@@ -70,8 +72,9 @@ LAMBDA_INVOKE: Final = "arn:aws:states:::lambda:invoke"
 MAX_NAME_LENGTH: Final = 80
 ALL: Final = "States.ALL"
 
-Role = Literal["step", "compensation", "failure handler", "branch step"]
-"""Where a step sits: forward step, compensation, failure handler, or step of a parallel group."""
+Role = Literal["step", "compensation", "failure handler", "branch step", "item step"]
+"""Where a step sits: forward step, compensation, failure handler, step of a parallel group,
+or step of a for-each group (run once per item)."""
 
 
 @dataclass(frozen=True)
@@ -135,6 +138,7 @@ _ALLOWED: Final[dict[Role, frozenset[str]]] = {
     "compensation": _TASK_KEYS | {"error_path"},
     "failure handler": _TASK_KEYS | {"error_path", "continue_on_error"},
     "branch step": _TASK_KEYS,
+    "item step": _TASK_KEYS,
 }
 _PLACEHOLDER = re.compile(r"^\$\{(?P<name>[A-Za-z0-9_.:-]+)\}$")
 _LAMBDA_ARN = re.compile(
@@ -183,7 +187,7 @@ class Step:
         self.saga = saga
         self.name = name
         self.role: Role = role
-        self.group: ParallelGroup | None = None
+        self.group: ParallelGroup | ForEach | None = None
         self.compensation: Step | None = None
         self.compensates: Step | None = None
         check_name(name, role)
@@ -294,6 +298,13 @@ class StepFunction(Step, Generic[P, R]):
         return self.action(*args, **kwargs)
 
 
+def new_step(saga: Saga, name: str, role: Role, action: object, options: Mapping[str, Any]) -> Step:
+    """A :class:`Step`, or a :class:`StepFunction` when its action is a Python callable."""
+    action_of = action.action if isinstance(action, Step) else action
+    cls = Step if isinstance(action_of, Integration) else StepFunction
+    return cls(saga, name, role, action, options)
+
+
 def _fail(step_label: str, name: str, problem: str) -> SagaDefinitionError:
     return SagaDefinitionError(f"{step_label}: {problem}", step=name)
 
@@ -303,6 +314,7 @@ _DECORATORS: Final[dict[Role, str]] = {
     "compensation": "@step.compensate",
     "failure handler": "@saga.on_failure",
     "branch step": "@group.step",
+    "item step": "@items.step",
 }
 
 
@@ -594,7 +606,7 @@ def _path_problems(step: Step, options: Mapping[str, Any]) -> list[str]:
     return problems
 
 
-def template_option_problems(unit: Step | ParallelGroup) -> list[str]:
+def template_option_problems(unit: Step | ParallelGroup | ForEach) -> list[str]:
     """Problems of ``parameters`` and ``result_selector`` (shared by steps and parallel groups)."""
     problems: list[str] = []
     for name in ("parameters", "result_selector"):
