@@ -31,7 +31,7 @@ from saga.templates import JsonPath
 MAX_EXAMPLES = 200
 HANG_EXAMPLES = 5
 SEED = 7
-INPUT = {"orderId": "o-1", "amount": 5}
+INPUT = {"orderId": "o-1", "amount": 5, "legs": ["l-1", "l-2"]}
 
 
 class ErrA(Exception):
@@ -99,8 +99,14 @@ class GroupSpec:
 
 
 @dataclass
+class ForEachSpec:
+    name: str
+    steps: list[StepSpec]
+
+
+@dataclass
 class SagaSpec:
-    units: list[StepSpec | GroupSpec]
+    units: list[StepSpec | GroupSpec | ForEachSpec]
     handlers: list[tuple[TaskSpec, bool]]
     success: bool
     static_failure: bool
@@ -150,8 +156,17 @@ def tasks(draw: st.DrawFn, name: str, *, faulty: bool = True, discard: bool = Tr
 
 
 @st.composite
-def steps(draw: st.DrawFn, name: str, *, faulty: bool = True, in_group: bool = False) -> StepSpec:
+def steps(
+    draw: st.DrawFn,
+    name: str,
+    *,
+    faulty: bool = True,
+    in_group: bool = False,
+    in_items: bool = False,
+) -> StepSpec:
     task = draw(tasks(name, faulty=faulty, discard=not in_group))
+    if in_items:
+        task.parameters = False  # an item's input is its own record (item, index, results)
     compensation = draw(tasks(f"Undo {name}", discard=False)) if draw(booleans) else None
     if in_group:
         return StepSpec(task, compensation)
@@ -167,11 +182,17 @@ def steps(draw: st.DrawFn, name: str, *, faulty: bool = True, in_group: bool = F
 @st.composite
 def sagas(draw: st.DrawFn) -> SagaSpec:
     total = draw(st.integers(1, 8))
-    units: list[StepSpec | GroupSpec] = []
+    units: list[StepSpec | GroupSpec | ForEachSpec] = []
     index = 0
     while index < total:
         size = draw(st.integers(1, min(3, total - index)))
-        if size >= 2 and draw(st.booleans()):
+        if size <= 2 and draw(st.integers(0, 3)) == 0:
+            members = [
+                draw(steps(f"S{index + k + 1}", in_group=True, in_items=True)) for k in range(size)
+            ]
+            units.append(ForEachSpec(f"E{len(units) + 1}", members))
+            index += size
+        elif size >= 2 and draw(st.booleans()):
             faulty = draw(st.integers(0, size - 1))
             members = [
                 draw(steps(f"S{index + k + 1}", faulty=k == faulty, in_group=True))
@@ -198,7 +219,10 @@ def forward_tasks(spec: SagaSpec) -> list[TaskSpec]:
     """The forward steps' tasks, in order (group members in declaration order)."""
     out: list[TaskSpec] = []
     for unit in spec.units:
-        out += [m.task for m in unit.steps] if isinstance(unit, GroupSpec) else [unit.task]
+        if isinstance(unit, GroupSpec | ForEachSpec):
+            out += [m.task for m in unit.steps]
+        else:
+            out.append(unit.task)
     return out
 
 
@@ -288,7 +312,18 @@ def build(spec: SagaSpec, counts: dict[str, int]) -> Saga:
             )
 
     for unit in spec.units:
-        if isinstance(unit, GroupSpec):
+        if isinstance(unit, ForEachSpec):
+            items = saga.for_each(
+                unit.name,
+                items_path="$.legs",
+                max_concurrency=1,
+                item_fields={"orderId": JsonPath("$.orderId")},
+            )
+            for member in unit.steps:
+                action = _handler(member.task, counts, constant=False)
+                added = items.step(member.task.name, action, **_task_options(member.task))
+                add_compensation(added, member)
+        elif isinstance(unit, GroupSpec):
             has_compensation = any(m.compensation is not None for m in unit.steps)
             group = saga.parallel(
                 unit.name,
@@ -386,6 +421,7 @@ def test_direct_and_exported_runs_agree(spec: SagaSpec) -> None:
     direct, exported = run_both(spec, side_by_side=False)
     assert direct == exported
     _record(direct)
+    event(f"shapes: {', '.join(sorted({type(unit).__name__ for unit in spec.units}))}")
 
 
 @st.composite
@@ -393,6 +429,8 @@ def sagas_with_a_hang(draw: st.DrawFn) -> SagaSpec:
     spec = draw(sagas())
     candidates: list[TaskSpec] = []
     for unit in spec.units:
+        if isinstance(unit, ForEachSpec):
+            continue
         members = unit.steps if isinstance(unit, GroupSpec) else [unit]
         for member in members:
             if not isinstance(unit, GroupSpec) or member.task.plan or len(unit.steps) == 1:

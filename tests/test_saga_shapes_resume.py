@@ -1,0 +1,95 @@
+"""Durable resume of the saga shapes killed mid-unwind: the resumed execution ends as the
+uninterrupted one did, and only the work in flight at the crash is done again."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime
+
+from engine.clock import VirtualClock
+from engine.durable import resume
+from engine.execution import Execution
+from engine.local_engine import run
+from engine.store import MemoryStore
+from engine.store.base import Transition
+from saga import Saga
+from tests.test_saga_for_each import build as build_for_each
+
+T0 = datetime(2024, 1, 1, tzinfo=UTC)
+NAME = "crash-1"
+
+
+def _full(saga: Saga, data: object, store: MemoryStore) -> Execution:
+    machine = saga.to_state_machine()
+    return run(
+        machine, data, handlers=saga.handlers(), name=NAME, clock=VirtualClock(T0), store=store
+    )
+
+
+def _cut(source: MemoryStore, k: int) -> MemoryStore:
+    """A store holding ``NAME`` with its first ``k`` events, as a crash would leave it."""
+    target = MemoryStore()
+    record = dataclasses.replace(
+        source.get(NAME), status="RUNNING", output=None, error=None, cause=None, stop_posix=None
+    )
+    target.start(record, "crashed")
+    target.release(NAME, "crashed")
+    recorded = source.transitions(NAME)
+    for event in source.history(NAME)[:k]:
+        following = recorded.get(event.id, ...)
+        target.append(NAME, event, None if following is ... else Transition(following))
+    return target
+
+
+def _resume(store: MemoryStore, saga: Saga) -> Execution:
+    report = resume(store, handlers_for=lambda record: saga.handlers(), clock=VirtualClock(T0))
+    (execution,) = report.executions
+    return execution
+
+
+def _same_end(resumed: Execution, full: Execution) -> None:
+    assert (resumed.status, resumed.output, resumed.error, resumed.cause, resumed.states) == (
+        full.status,
+        full.output,
+        full.error,
+        full.cause,
+        full.states,
+    )
+
+
+def test_for_each_killed_inside_its_undo_map_undoes_every_item_again_then_goes_on() -> None:
+    calls: list[str] = []
+    saga = build_for_each(calls, fail=("Reserve Seat", "cy"))
+    source = MemoryStore()
+    full = _full(saga, {"passengers": ["ann", "bob", "cy"]}, source)
+    events = source.history(NAME)
+    # killed right after the first compensation of the undo Map (Cancel Meal ann) exits
+    first_undo = next(
+        e.id for e in events if e.type == "TaskStateExited" and e.state_name == "Cancel Meal"
+    )
+    calls.clear()
+    resumed = _resume(_cut(source, first_undo), saga)
+    _same_end(resumed, full)
+    # A Map in progress runs again as a whole (like a Parallel): every item is undone again.
+    assert calls == [
+        "Cancel Meal ann",
+        "Release Seat ann",
+        "Cancel Meal bob",
+        "Release Seat bob",
+        "Cancel Flight -",
+    ]
+
+
+def test_for_each_killed_after_its_undo_map_only_finishes_the_unwind() -> None:
+    calls: list[str] = []
+    saga = build_for_each(calls, fail=("Take Payment", "-"))
+    source = MemoryStore()
+    full = _full(saga, {"passengers": ["ann"]}, source)
+    events = source.history(NAME)
+    undo_done = next(
+        e.id for e in events if e.type == "MapStateExited" and e.state_name == "Undo Reserve Seats"
+    )
+    calls.clear()
+    resumed = _resume(_cut(source, undo_done), saga)
+    _same_end(resumed, full)
+    assert calls == ["Cancel Flight -"]
