@@ -1,6 +1,7 @@
 """Sagas in Python: steps, compensations and policies compiled to Step Functions state machines."""
 
 from saga.errors import SagaDefinitionError, SagaWarning
+from saga.for_each import ForEach
 from saga.integrations import DYNAMODB_THROTTLING_ERRORS, Integration, dynamodb, events, sns, sqs
 from saga.outcome import Failure, SagaExecution, UnwindStep, explain
 from saga.policies import Retry, error_name
@@ -12,6 +13,7 @@ from saga.templates import JsonPath
 __all__ = [
     "DYNAMODB_THROTTLING_ERRORS",
     "Failure",
+    "ForEach",
     "ORIGINAL_ERROR",
     "Integration",
     "JsonPath",
