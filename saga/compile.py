@@ -44,8 +44,8 @@ from engine.paths import normalized_path
 from saga.compile_for_each import for_each_states, undo_states
 from saga.errors import SagaDefinitionError, SagaWarning
 from saga.for_each import ForEach, check_length
-from saga.saga import OriginalError, ParallelGroup, Saga, Unit
-from saga.steps import ALL, MAX_NAME_LENGTH, Step, Unset
+from saga.saga import GroupBranch, OriginalError, ParallelGroup, Saga, Unit
+from saga.steps import ALL, MAX_NAME_LENGTH, Step, Unset, camel_case
 from saga.task_states import flow, retriers, task_states
 from saga.templates import compile_template
 
@@ -289,6 +289,13 @@ def _check_saga(saga: Saga) -> None:
                 raise SagaDefinitionError(
                     f"{unit.label} has no steps; add them with group.step(...)", step=unit.name
                 )
+            empty = [branch.name for branch in unit.branches if not branch.steps]
+            if empty:
+                raise SagaDefinitionError(
+                    f"{unit.label}: branch {empty[0]!r} has no steps; add them with "
+                    "branch.step(...)",
+                    step=unit.name,
+                )
             if (
                 not unit.compensate_self_is_default
                 and unit.compensate_self
@@ -381,12 +388,35 @@ def _compensations(unit: Unit) -> list[Undo]:
     return [step.compensation for step in steps if step.compensation is not None]
 
 
+def _branch(branch: GroupBranch) -> Branch:
+    states: dict[str, State] = {}
+    for position, step in enumerate(branch.steps):
+        after = branch.steps[position + 1].name if position + 1 < len(branch.steps) else None
+        states.update(task_states(step, after, []))
+    return Branch(start_at=branch.steps[0].name, states=states)
+
+
+def _by_branch(group: ParallelGroup) -> dict[str, Any]:
+    """The ``ResultSelector`` keying the group's result by branch name: each named branch's
+    step results (read from its output), a one-step branch's output as is."""
+    selector: dict[str, Any] = {}
+    for index, branch in enumerate(group.branches):
+        if not branch.named:
+            selector[f"{branch.key}.$"] = f"$[{index}]"
+            continue
+        results: dict[str, Any] = {}
+        for step in branch.steps:
+            if step.result_path is None:
+                continue
+            results[f"{camel_case(step.name)}.$"] = f"$[{index}]{step.result_path[1:]}"
+        selector[branch.key] = results
+    return selector
+
+
 def _parallel_state(
     group: ParallelGroup, following: str | None, catchers: Sequence[Catcher]
 ) -> ParallelState:
-    branches = [
-        Branch(start_at=step.name, states=task_states(step, None, [])) for step in group.steps
-    ]
+    branches = [_branch(branch) for branch in group.branches]
     fields: dict[str, Any] = {"type": "Parallel", "branches": branches}
     if group.comment is not None:
         fields["comment"] = group.comment
@@ -396,6 +426,8 @@ def _parallel_state(
         fields["parameters"] = compile_template(group.parameters)
     if not isinstance(group.result_selector, Unset):
         fields["result_selector"] = compile_template(group.result_selector)
+    elif group.named_branches:
+        fields["result_selector"] = _by_branch(group)
     fields["result_path"] = group.result_path
     if group.retry:
         fields["retry"] = retriers(group)

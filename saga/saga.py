@@ -62,6 +62,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ORIGINAL_ERROR",
+    "GroupBranch",
     "GroupOptions",
     "OriginalError",
     "ParallelGroup",
@@ -164,7 +165,7 @@ class ParallelGroup:
     def __init__(self, saga: Saga, name: str, options: Mapping[str, Any]) -> None:
         self.saga = saga
         self.name = name
-        self.steps: list[Step] = []
+        self.branches: list[GroupBranch] = []
         self.retry: tuple[Retry, ...] = retry_tuple(options.get("retry", ()))
         self.input_path: str | Unset | None = options.get("input_path", UNSET)
         self.parameters: Template | Unset = options.get("parameters", UNSET)
@@ -185,6 +186,35 @@ class ParallelGroup:
     def label(self) -> str:
         """How messages refer to this group."""
         return f"parallel group {self.name!r}"
+
+    @property
+    def steps(self) -> list[Step]:
+        """Every step of the group: branch by branch, each branch's steps in order."""
+        return [step for branch in self.branches for step in branch.steps]
+
+    @property
+    def named_branches(self) -> bool:
+        """Whether the group was declared with :meth:`branch` (its result is keyed by branch)."""
+        return any(branch.named for branch in self.branches)
+
+    def branch(self, name: str, /) -> GroupBranch:
+        """Add a branch of several steps run in order (each with its compensation); the
+        group's result becomes an object keyed by each branch's name in camelCase."""
+        if not isinstance(name, str) or not name.strip():
+            raise SagaDefinitionError(
+                f"{self.label}: branch name {name!r}; give every branch a non-empty name",
+                step=self.name,
+            )
+        key = camel_case(name)
+        if not key or any(camel_case(b.name) == key for b in self.branches):
+            raise SagaDefinitionError(
+                f"{self.label}: branch {name!r} has the result key {key!r} of another branch "
+                "(or none); give each branch a distinct name",
+                step=self.name,
+            )
+        added = GroupBranch(self, name, named=True)
+        self.branches.append(added)
+        return added
 
     def _check(self, options: Mapping[str, Any]) -> None:
         problems: list[str] = []
@@ -232,13 +262,68 @@ class ParallelGroup:
             step = new_step(self.saga, name, "branch step", action, options)
             step.group = self
             self.saga._register(step)
-            self.steps.append(step)
+            self.branches.append(GroupBranch(self, name, named=False, steps=[step]))
             return step
 
         return add if decorating else add(action)
 
     def __repr__(self) -> str:
         return f"<ParallelGroup {self.name!r}: {[s.name for s in self.steps]}>"
+
+
+class GroupBranch:
+    """One branch of a parallel group: its steps run in order.
+
+    A branch made by ``group.step(...)`` holds that one step, whose result is the branch's
+    output. A branch made by ``group.branch(name)`` holds the steps added with
+    :meth:`step`; each stores its result at ``$.<stepNameInCamelCase>`` in the branch's state
+    (its ``result_path``), and the group's result holds them under the branch's name.
+    """
+
+    def __init__(
+        self, group: ParallelGroup, name: str, *, named: bool, steps: list[Step] | None = None
+    ) -> None:
+        self.group = group
+        self.name = name
+        self.named = named
+        self.steps: list[Step] = steps or []
+
+    @property
+    def key(self) -> str:
+        """The branch's key in the group's result."""
+        return camel_case(self.name)
+
+    @overload
+    def step(
+        self, name: str, action: Callable[P, R], /, **options: Unpack[TaskOptions]
+    ) -> StepFunction[P, R]: ...
+    @overload
+    def step(
+        self, name: str, action: Integration | Step, /, **options: Unpack[TaskOptions]
+    ) -> Step: ...
+    @overload
+    def step(
+        self, name: str, /, **options: Unpack[TaskOptions]
+    ) -> Callable[[Callable[P, R]], StepFunction[P, R]]: ...
+    def step(self, name: str, action: object = None, /, **options: Any) -> Any:
+        """Append a step to the branch; as a decorator when ``action`` is omitted."""
+        check_name(name, "branch step")
+        decorating = action is None
+        if "result_path" not in options:
+            options = {**options, "result_path": f"$.{camel_case(name)}"}
+
+        def add(action: object) -> Step:
+            _refuse_stacked(decorating, "branch step", name, action)
+            step = new_step(self.group.saga, name, "branch step", action, options)
+            step.group = self.group
+            self.group.saga._register(step)
+            self.steps.append(step)
+            return step
+
+        return add if decorating else add(action)
+
+    def __repr__(self) -> str:
+        return f"<GroupBranch {self.name!r}: {[s.name for s in self.steps]}>"
 
 
 Unit = Step | ParallelGroup | ForEach

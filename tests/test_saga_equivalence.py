@@ -96,6 +96,7 @@ class GroupSpec:
     steps: list[StepSpec]
     retry: list[RetrySpec]
     compensate_self: bool
+    named: bool = False  # branches of several steps (the first step alone, then the rest)
 
 
 @dataclass
@@ -199,7 +200,13 @@ def sagas(draw: st.DrawFn) -> SagaSpec:
                 for k in range(size)
             ]
             units.append(
-                GroupSpec(f"G{len(units) + 1}", members, draw(retrier_lists), draw(st.booleans()))
+                GroupSpec(
+                    f"G{len(units) + 1}",
+                    members,
+                    draw(retrier_lists),
+                    draw(st.booleans()),
+                    named=draw(st.booleans()),
+                )
             )
             index += size
         else:
@@ -330,11 +337,13 @@ def build(spec: SagaSpec, counts: dict[str, int]) -> Saga:
                 retry=[r.build() for r in unit.retry],
                 compensate_self=unit.compensate_self and has_compensation,
             )
-            for member in unit.steps:
+            branches = [group.branch("B1"), group.branch("B2")] if unit.named else []
+            for position, member in enumerate(unit.steps):
                 constant = not member.task.plan
                 action = _handler(member.task, counts, constant=constant)
                 options = _task_options(member.task, selector_ok=not constant)
-                added = group.step(member.task.name, action, **options)
+                where: Any = branches[min(position, 1)] if branches else group
+                added = where.step(member.task.name, action, **options)
                 add_compensation(added, member)
         else:
             action = _handler(unit.task, counts, constant=False)
@@ -421,7 +430,11 @@ def test_direct_and_exported_runs_agree(spec: SagaSpec) -> None:
     direct, exported = run_both(spec, side_by_side=False)
     assert direct == exported
     _record(direct)
-    event(f"shapes: {', '.join(sorted({type(unit).__name__ for unit in spec.units}))}")
+    shapes = {
+        "named branches" if isinstance(unit, GroupSpec) and unit.named else type(unit).__name__
+        for unit in spec.units
+    }
+    event(f"shapes: {', '.join(sorted(shapes))}")
 
 
 @st.composite

@@ -13,6 +13,7 @@ from engine.local_engine import run
 from engine.store import MemoryStore
 from engine.store.base import Transition
 from saga import Saga
+from tests.test_saga_branches import build as build_branches
 from tests.test_saga_for_each import build as build_for_each
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
@@ -93,3 +94,21 @@ def test_for_each_killed_after_its_undo_map_only_finishes_the_unwind() -> None:
     resumed = _resume(_cut(source, undo_done), saga)
     _same_end(resumed, full)
     assert calls == ["Cancel Flight -"]
+
+
+def test_branches_killed_mid_unwind_finish_the_unwind_without_redoing_it() -> None:
+    calls: list[str] = []
+    saga = build_branches(calls, fail="Take Payment")
+    source = MemoryStore()
+    full = _full(saga, {}, source)
+    events = source.history(NAME)
+    # killed right after the first undo of the group (the car's insurance) exits
+    cut = next(
+        e.id
+        for e in events
+        if e.type == "TaskStateExited" and e.state_name == "Cancel Car Insurance"
+    )
+    calls.clear()
+    resumed = _resume(_cut(source, cut), saga)
+    _same_end(resumed, full)
+    assert calls == ["Return Car", "Drop Breakfast", "Cancel Hotel", "Cancel Flight"]
