@@ -1,5 +1,6 @@
 """Sagas in Python: steps, compensations and policies compiled to Step Functions state machines."""
 
+from saga.conditions import Condition, equals, greater_than, is_present, less_than
 from saga.errors import SagaDefinitionError, SagaWarning
 from saga.for_each import ForEach
 from saga.integrations import DYNAMODB_THROTTLING_ERRORS, Integration, dynamodb, events, sns, sqs
@@ -12,6 +13,7 @@ from saga.templates import JsonPath
 
 __all__ = [
     "DYNAMODB_THROTTLING_ERRORS",
+    "Condition",
     "Failure",
     "ForEach",
     "ORIGINAL_ERROR",
@@ -29,9 +31,13 @@ __all__ = [
     "StepFunction",
     "UnwindStep",
     "dynamodb",
+    "equals",
     "error_name",
     "events",
     "explain",
+    "greater_than",
+    "is_present",
+    "less_than",
     "run_saga",
     "run_saga_async",
     "saga_engine",

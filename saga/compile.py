@@ -33,6 +33,7 @@ from engine.logging import log_warning
 from engine.model import (
     Branch,
     Catcher,
+    ChoiceState,
     FailState,
     MapState,
     ParallelState,
@@ -42,6 +43,7 @@ from engine.model import (
 )
 from engine.paths import normalized_path
 from saga.compile_for_each import for_each_states, undo_states
+from saga.conditions import Condition
 from saga.errors import SagaDefinitionError, SagaWarning
 from saga.for_each import ForEach, check_length
 from saga.saga import GroupBranch, OriginalError, ParallelGroup, Saga, Unit
@@ -57,7 +59,15 @@ undo Map."""
 
 
 def _chain_name(element: Undo) -> str:
-    return element.undo_state if isinstance(element, ForEach) else element.name
+    if isinstance(element, ForEach):
+        return element.undo_state
+    return element.if_ran_state if _guard(element) is not None else element.name
+
+
+def _guard(element: Step) -> Condition | None:
+    """The condition of the conditional step ``element`` compensates (None: unconditional)."""
+    step = element.compensates
+    return step.when if step is not None else None
 
 
 def _unwind_chain(saga: Saga) -> tuple[list[Undo], dict[int, int], int | None]:
@@ -185,6 +195,13 @@ def compile_saga(saga: Saga) -> StateMachine:
         if isinstance(unit, ParallelGroup):
             states[unit.name] = _parallel_state(unit, following, catchers)
         else:
+            if unit.when is not None:
+                skip = following if following is not None else unit.skipped_state
+                states[unit.when_state] = ChoiceState(
+                    type="Choice", choices=[unit.when.rule(unit.name)], default=skip
+                )
+                if following is None:
+                    states[unit.skipped_state] = PassState(type="Pass", end=True)
             states.update(task_states(unit, following, catchers))
     if saga.success_state is not None:
         states[saga.success_state] = PassState(type="Pass", end=True)
@@ -195,6 +212,11 @@ def compile_saga(saga: Saga) -> StateMachine:
             if isinstance(step, ForEach):
                 states.update(undo_states(step, following))
                 continue
+            guard = _guard(step)
+            if guard is not None:
+                states[step.if_ran_state] = ChoiceState(
+                    type="Choice", choices=[guard.rule(step.name)], default=following
+                )
             catch = (
                 [Catcher(error_equals=[ALL], result_path=step.error_path, next=following)]
                 if step.continue_on_error or step.role == "compensation"
@@ -341,6 +363,18 @@ def _check_generated_names(saga: Saga) -> None:
     names = {step.name for step in saga.all_steps()} | {u.name for u in saga.units}
     names |= {saga.failure_state, saga.fail_fast_state}
     for unit in saga.units:
+        if isinstance(unit, Step) and unit.when is not None:
+            extra_names = [unit.when_state, unit.skipped_state]
+            if unit.compensation is not None:
+                extra_names.append(unit.compensation.if_ran_state)
+            for extra in extra_names:
+                if extra in names:
+                    raise SagaDefinitionError(
+                        f"{unit.label}: its condition adds a state named {extra!r}, which is "
+                        "already a state name; rename that state or the step",
+                        step=unit.name,
+                    )
+                names.add(extra)
         if not isinstance(unit, ForEach):
             continue
         for extra in unit.generated_states():
@@ -378,6 +412,8 @@ def _check_generated_names(saga: Saga) -> None:
 
 
 def _entry(unit: Unit) -> str:
+    if isinstance(unit, Step) and unit.when is not None:
+        return unit.when_state
     return unit.name
 
 

@@ -29,6 +29,7 @@ from typing import (
 )
 
 from engine.paths import is_valid_path, is_valid_result_path
+from saga.conditions import Condition
 from saga.errors import SagaDefinitionError
 from saga.integrations import Integration
 from saga.policies import ErrorSpec, Retry, error_name, error_names, error_problems
@@ -113,6 +114,7 @@ class TaskOptions(TypedDict, total=False):
 class StepOptions(TaskOptions, total=False):
     """Options of a forward step (and of a parallel group, except the Task-only ones)."""
 
+    when: Condition
     error_path: str | None
     compensate_on: Sequence[ErrorSpec]
     fail_fast_on: Sequence[ErrorSpec]
@@ -134,7 +136,7 @@ class FailureHandlerOptions(TaskOptions, total=False):
 
 _TASK_KEYS: Final = frozenset(TaskOptions.__annotations__)
 _ALLOWED: Final[dict[Role, frozenset[str]]] = {
-    "step": _TASK_KEYS | {"error_path", "compensate_on", "fail_fast_on", "compensate_self"},
+    "step": _TASK_KEYS | {"when", "error_path", "compensate_on", "fail_fast_on", "compensate_self"},
     "compensation": _TASK_KEYS | {"error_path"},
     "failure handler": _TASK_KEYS | {"error_path", "continue_on_error"},
     "branch step": _TASK_KEYS,
@@ -222,6 +224,7 @@ class Step:
         self.fail_fast_on: tuple[str, ...] = tuple(error_names(options.get("fail_fast_on", ())))
         self.compensate_self: bool = options.get("compensate_self", False)
         self.continue_on_error: bool = options.get("continue_on_error", True)
+        self.when: Condition | None = options.get("when")
         _check_options(self, options)
 
     @property
@@ -257,6 +260,22 @@ class Step:
         assert target is not None
         match = _PLACEHOLDER.match(target)
         return match["name"] if match else target
+
+    @property
+    def when_state(self) -> str:
+        """The Choice before a conditional step (``when=``) that runs or skips it."""
+        return f"{self.name} (when)"
+
+    @property
+    def skipped_state(self) -> str:
+        """The Pass ending the execution when the last step, conditional, is skipped."""
+        return f"{self.name} (skipped)"
+
+    @property
+    def if_ran_state(self) -> str:
+        """The Choice before the compensation of a conditional step: it runs only if the
+        step's condition held (the step ran)."""
+        return f"{self.name} (if ran)"
 
     @property
     def unwraps_payload(self) -> bool:
@@ -503,6 +522,11 @@ def _check_options(step: Step, options: Mapping[str, Any]) -> None:
             problems.append(f"{flag} is {options[flag]!r}; use True or False")
     if "comment" in options and not isinstance(options["comment"], str):
         problems.append("comment must be a string")
+    if "when" in options and not isinstance(options["when"], Condition):
+        problems.append(
+            f"when is {options['when']!r}; use a condition such as equals('$.insurance', True) "
+            "from saga.conditions"
+        )
     if problems:
         raise _fail(step.label, step.name, "; ".join(problems))
 

@@ -23,6 +23,7 @@ from statelint.linter import Linter  # type: ignore[import-untyped]
 
 import engine
 from engine.execution import Execution
+from saga.conditions import equals, greater_than, is_present
 from saga.policies import Retry
 from saga.saga import Saga
 from saga.steps import LambdaInvoke
@@ -88,6 +89,7 @@ class StepSpec:
     compensate_self: bool = False
     compensate_on: str = "default"
     fail_fast: bool = False
+    when: str | None = None  # a condition on the input: "holds", "fails", "missing"
 
 
 @dataclass
@@ -177,6 +179,7 @@ def steps(
         compensate_self=compensation is not None and draw(booleans),
         compensate_on=draw(compensate_on_choices),
         fail_fast=draw(booleans),
+        when=draw(st.sampled_from([None, None, "holds", "fails", "missing"])),
     )
 
 
@@ -298,6 +301,12 @@ def _catch_options(step: StepSpec) -> dict[str, Any]:
         options["compensate_on"] = choice[step.compensate_on]
     if step.fail_fast:
         options["fail_fast_on"] = [ValueError]
+    if step.when is not None:
+        options["when"] = {
+            "holds": equals("$.amount", 5),
+            "fails": greater_than("$.amount", 10),
+            "missing": ~is_present("$.orderId"),
+        }[step.when]
     return options
 
 
@@ -434,6 +443,8 @@ def test_direct_and_exported_runs_agree(spec: SagaSpec) -> None:
         "named branches" if isinstance(unit, GroupSpec) and unit.named else type(unit).__name__
         for unit in spec.units
     }
+    if any(isinstance(unit, StepSpec) and unit.when is not None for unit in spec.units):
+        shapes.add("conditional step")
     event(f"shapes: {', '.join(sorted(shapes))}")
 
 

@@ -14,6 +14,7 @@ from engine.store import MemoryStore
 from engine.store.base import Transition
 from saga import Saga
 from tests.test_saga_branches import build as build_branches
+from tests.test_saga_conditions import build as build_conditions
 from tests.test_saga_for_each import build as build_for_each
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
@@ -112,3 +113,21 @@ def test_branches_killed_mid_unwind_finish_the_unwind_without_redoing_it() -> No
     resumed = _resume(_cut(source, cut), saga)
     _same_end(resumed, full)
     assert calls == ["Return Car", "Drop Breakfast", "Cancel Hotel", "Cancel Flight"]
+
+
+def test_conditional_steps_killed_mid_unwind_skip_what_was_skipped() -> None:
+    calls: list[str] = []
+    saga = build_conditions(calls, fail="Take Payment")
+    source = MemoryStore()
+    full = _full(saga, {"insurance": True, "points": 1}, source)
+    events = source.history(NAME)
+    # killed right after the Choice that skips the upgrade's undo (it never ran)
+    cut = next(
+        e.id
+        for e in events
+        if e.type == "ChoiceStateExited" and e.state_name == "Downgrade (if ran)"
+    )
+    calls.clear()
+    resumed = _resume(_cut(source, cut), saga)
+    _same_end(resumed, full)
+    assert calls == ["Refund Insurance", "Cancel Flight"]
