@@ -43,7 +43,9 @@ __all__ = [
     "ALL",
     "LAMBDA_INVOKE",
     "MAX_NAME_LENGTH",
+    "TASK_TOKEN",
     "UNSET",
+    "WAIT_FOR_TASK_TOKEN",
     "Action",
     "CompensationOptions",
     "FailureHandlerOptions",
@@ -70,6 +72,8 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 LAMBDA_INVOKE: Final = "arn:aws:states:::lambda:invoke"
+WAIT_FOR_TASK_TOKEN: Final = ".waitForTaskToken"
+TASK_TOKEN: Final = "$$.Task.Token"
 MAX_NAME_LENGTH: Final = 80
 ALL: Final = "States.ALL"
 
@@ -88,9 +92,17 @@ class LambdaInvoke:
     reads ``<result_path>.Payload`` back into ``result_path``, so the step's result is the
     function's return value both locally and on AWS (``result_selector`` is applied there, to
     the return value).
+
+    With ``wait_for_task_token=True`` the step is a callback: the resource is
+    ``lambda:invoke.waitForTaskToken``, the function receives ``{"input": <state input>,
+    "taskToken": <$$.Task.Token>}`` (or the step's ``parameters``, which must then pass
+    ``JsonPath("$$.Task.Token")``), and the step's result is the output of the
+    ``SendTaskSuccess`` that answers the token — not the function's return value, so nothing
+    is unwrapped.
     """
 
     function_name: str
+    wait_for_task_token: bool = False
 
 
 Action: TypeAlias = Callable[..., Any] | Integration
@@ -243,7 +255,8 @@ class Step:
         if isinstance(self.action, Integration):
             return self.action.resource
         if isinstance(self.resource, LambdaInvoke):
-            return LAMBDA_INVOKE
+            wait = self.resource.wait_for_task_token
+            return LAMBDA_INVOKE + (WAIT_FOR_TASK_TOKEN if wait else "")
         assert self.resource is not None
         return self.resource
 
@@ -280,7 +293,16 @@ class Step:
     @property
     def unwraps_payload(self) -> bool:
         """Whether a Pass state unwraps a ``lambda:invoke`` response after this step."""
-        return isinstance(self.resource, LambdaInvoke) and self.result_path is not None
+        return (
+            isinstance(self.resource, LambdaInvoke)
+            and not self.resource.wait_for_task_token
+            and self.result_path is not None
+        )
+
+    @property
+    def is_callback(self) -> bool:
+        """Whether the step hands out a task token and waits for its answer."""
+        return self.resource_arn.endswith(WAIT_FOR_TASK_TOKEN)
 
     @property
     def unwrap_state_name(self) -> str:
@@ -522,6 +544,7 @@ def _check_options(step: Step, options: Mapping[str, Any]) -> None:
             problems.append(f"{flag} is {options[flag]!r}; use True or False")
     if "comment" in options and not isinstance(options["comment"], str):
         problems.append("comment must be a string")
+    problems += _callback_problems(step)
     if "when" in options and not isinstance(options["when"], Condition):
         problems.append(
             f"when is {options['when']!r}; use a condition such as equals('$.insurance', True) "
@@ -529,6 +552,40 @@ def _check_options(step: Step, options: Mapping[str, Any]) -> None:
         )
     if problems:
         raise _fail(step.label, step.name, "; ".join(problems))
+
+
+def _mentions_token(value: Any) -> bool:
+    if isinstance(value, Mapping):
+        return any(_mentions_token(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(_mentions_token(v) for v in value)
+    text = getattr(value, "expression", value)
+    return isinstance(text, str) and TASK_TOKEN in text
+
+
+def _callback_problems(step: Step) -> list[str]:
+    """A callback step must hand its token out, or nobody can ever answer it."""
+    if not step.is_callback:
+        return []
+    problems: list[str] = []
+    if isinstance(step.action, Integration):
+        if not _mentions_token(step.action.parameters):
+            problems.append(
+                "it waits for a task token (wait_for_task_token=True) but its parameters never "
+                f'pass it on, so nobody could answer; include JsonPath("{TASK_TOKEN}") in the '
+                "message"
+            )
+    elif not isinstance(step.parameters, Unset) and not _mentions_token(step.parameters):
+        problems.append(
+            "it waits for a task token but its parameters never pass it on; include "
+            f'JsonPath("{TASK_TOKEN}") (the default payload carries it as "taskToken")'
+        )
+    if step.timeout is None:
+        problems.append(
+            "a callback step needs timeout= (seconds): without it Step Functions waits up to a "
+            "year for the answer"
+        )
+    return problems
 
 
 def retry_list_problems(retry: object, service_prefix: str | None) -> list[str]:

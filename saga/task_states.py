@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine.model import Catcher, PassState, Retrier, State, TaskState
 from saga.integrations import Integration
-from saga.steps import LambdaInvoke, Step, Unset
+from saga.steps import TASK_TOKEN, LambdaInvoke, Step, Unset
 from saga.templates import compile_template
 
 if TYPE_CHECKING:
@@ -34,6 +34,9 @@ def _parameters(step: Step) -> Any:
         return compile_template(dict(step.action.parameters))
     user = None if isinstance(step.parameters, Unset) else compile_template(step.parameters)
     if isinstance(step.resource, LambdaInvoke):
+        if user is None and step.resource.wait_for_task_token:
+            payload = {"input.$": "$", "taskToken.$": TASK_TOKEN}
+            return {"FunctionName": step.resource.function_name, "Payload": payload}
         if user is None:
             return {"FunctionName": step.resource.function_name, "Payload.$": "$"}
         return {"FunctionName": step.resource.function_name, "Payload": user}

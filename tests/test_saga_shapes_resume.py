@@ -13,7 +13,9 @@ from engine.local_engine import run
 from engine.store import MemoryStore
 from engine.store.base import Transition
 from saga import Saga
+from saga.testing.callbacks import answers
 from tests.test_saga_branches import build as build_branches
+from tests.test_saga_callbacks import build as build_callbacks
 from tests.test_saga_conditions import build as build_conditions
 from tests.test_saga_for_each import build as build_for_each
 
@@ -131,3 +133,27 @@ def test_conditional_steps_killed_mid_unwind_skip_what_was_skipped() -> None:
     resumed = _resume(_cut(source, cut), saga)
     _same_end(resumed, full)
     assert calls == ["Refund Insurance", "Cancel Flight"]
+
+
+def test_a_rejected_callback_killed_before_its_undo_finishes_the_unwind() -> None:
+    calls: list[str] = []
+    saga = build_callbacks(calls)
+    rejection = answers("Fraud Review", error="Fraud.Rejected", after=60)
+    source = MemoryStore()
+    machine = saga.to_state_machine()
+    full = run(
+        machine,
+        {},
+        handlers=saga.handlers(),
+        name=NAME,
+        clock=VirtualClock(T0),
+        store=source,
+        interceptors=[rejection],
+    )
+    events = source.history(NAME)
+    # killed once the review failed, as the unwind starts
+    cut = next(e.id for e in events if e.type == "TaskStateEntered" and e.state_name == "Unbook")
+    calls.clear()
+    resumed = _resume(_cut(source, cut), saga)
+    _same_end(resumed, full)
+    assert calls == ["Unbook"]
