@@ -90,7 +90,8 @@ def _unwind_chain(saga: Saga) -> tuple[list[Undo], dict[int, int], int | None]:
 
 
 def saga_warnings(saga: Saga) -> list[SagaWarning]:
-    """What compiles but never runs: compensations (and handlers) no catcher can reach.
+    """What compiles but never runs: compensations (and handlers) no catcher can reach, and
+    the whole unwind when the machine's ``TimeoutSeconds`` passes.
 
     Each warning names the fix: ``compensate_self=True`` on the step, or a step after it
     that can fail. Raises :class:`SagaDefinitionError` like :func:`compile_saga`.
@@ -99,6 +100,27 @@ def saga_warnings(saga: Saga) -> list[SagaWarning]:
     chain, _, first = _unwind_chain(saga)
     dropped = chain if first is None else chain[:first]
     found: list[SagaWarning] = []
+    for step in saga.all_steps():
+        if step.is_callback and step.timeout is None:
+            found.append(
+                SagaWarning(
+                    f"{step.label} waits for a task token without timeout=: Step Functions "
+                    "would wait up to a year for the answer before the unwind could start; "
+                    "give it timeout= (and heartbeat=)",
+                    step=step.name,
+                    code="CALLBACK_WITHOUT_TIMEOUT",
+                )
+            )
+    if saga.timeout is not None and first is not None and first < len(chain):
+        found.append(
+            SagaWarning(
+                f"saga {saga.name!r}: timeout={saga.timeout} sets the machine's TimeoutSeconds; "
+                "when it passes, Step Functions ends the execution TIMED_OUT at once, without "
+                "running any compensation or failure handler; bound the steps instead "
+                "(timeout= on each step, whose States.Timeout starts the unwind)",
+                code="TIMEOUT_SKIPS_UNWIND",
+            )
+        )
     for step in dropped:
         if isinstance(step, ForEach):
             continue  # a failed item always enters the unwind at the group's undo Map

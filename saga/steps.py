@@ -580,11 +580,6 @@ def _callback_problems(step: Step) -> list[str]:
             "it waits for a task token but its parameters never pass it on; include "
             f'JsonPath("{TASK_TOKEN}") (the default payload carries it as "taskToken")'
         )
-    if step.timeout is None:
-        problems.append(
-            "a callback step needs timeout= (seconds): without it Step Functions waits up to a "
-            "year for the answer"
-        )
     return problems
 
 

@@ -156,3 +156,17 @@ def test_conditions_combine(condition: Condition, data: dict[str, Any], expected
 def test_bad_conditions_are_refused(make: Any, message: str) -> None:
     with pytest.raises(SagaDefinitionError, match=message.replace("$", r"\$")):
         make()
+
+
+def test_a_machine_timeout_that_would_skip_the_unwind_is_warned_about() -> None:
+    from saga.compile import saga_warnings
+
+    saga = Saga("Timed", timeout=300)
+    saga.step("A", lambda event: 1).compensate("Undo A", lambda event: None)
+    saga.step("B", lambda event: 2)
+    (warning,) = saga_warnings(saga)
+    assert warning.code == "TIMEOUT_SKIPS_UNWIND"
+    assert "without running any compensation" in str(warning)
+    plain = Saga("NoUnwind", timeout=300)
+    plain.step("A", lambda event: 1)
+    assert saga_warnings(plain) == []
