@@ -100,14 +100,14 @@ def saga_warnings(saga: Saga) -> list[SagaWarning]:
     chain, _, first = _unwind_chain(saga)
     dropped = chain if first is None else chain[:first]
     found: list[SagaWarning] = []
-    for step in saga.all_steps():
-        if step.is_callback and step.timeout is None:
+    for task in saga.all_steps():
+        if task.is_callback and task.timeout is None:
             found.append(
                 SagaWarning(
-                    f"{step.label} waits for a task token without timeout=: Step Functions "
+                    f"{task.label} waits for a task token without timeout=: Step Functions "
                     "would wait up to a year for the answer before the unwind could start; "
                     "give it timeout= (and heartbeat=)",
-                    step=step.name,
+                    step=task.name,
                     code="CALLBACK_WITHOUT_TIMEOUT",
                 )
             )

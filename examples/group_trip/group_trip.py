@@ -64,7 +64,7 @@ def release_seat(event: dict[str, Any]) -> None:
 
 @seats.step("Choose Meal")
 def choose_meal(event: dict[str, Any]) -> str:
-    return event["item"].get("meal", "standard")
+    return str(event["item"].get("meal", "standard"))
 
 
 @choose_meal.compensate("Cancel Meal")
