@@ -46,6 +46,7 @@ from saga.compile_for_each import for_each_states, undo_states
 from saga.conditions import Condition
 from saga.errors import SagaDefinitionError, SagaWarning
 from saga.for_each import ForEach, check_length
+from saga.jsonata import JSONATA, to_jsonata
 from saga.saga import GroupBranch, OriginalError, ParallelGroup, Saga, Unit
 from saga.steps import ALL, MAX_NAME_LENGTH, Step, Unset, camel_case
 from saga.task_states import flow, retriers, task_states
@@ -264,7 +265,8 @@ def compile_saga(saga: Saga) -> StateMachine:
         fields["comment"] = saga.comment
     if saga.timeout is not None:
         fields["timeout_seconds"] = saga.timeout
-    return StateMachine(**fields)
+    machine = StateMachine(**fields)
+    return to_jsonata(machine) if saga.query_language == JSONATA else machine
 
 
 def saga_handlers(saga: Saga) -> dict[str, Callable[..., Any]]:

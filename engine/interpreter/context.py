@@ -55,6 +55,8 @@ class Runtime:
     context_execution: dict[str, Any]
     context_state_machine: dict[str, Any]
     mocked: frozenset[str] = frozenset()
+    query_language: str = "JSONPath"
+    """The machine's ``QueryLanguage``: the default of every state and nested scope."""
     invocations: dict[str, int] = field(default_factory=dict)
     transitions: int = 0
     transition: Transition | None = None
@@ -95,7 +97,15 @@ class Flow:
     inside branches.
     """
 
-    __slots__ = ("last_id", "runtime", "top_level", "variables")
+    __slots__ = (
+        "last_id",
+        "outer_names",
+        "query_language",
+        "runtime",
+        "top_level",
+        "variable_bytes",
+        "variables",
+    )
 
     def __init__(
         self,
@@ -104,11 +114,19 @@ class Flow:
         *,
         top_level: bool,
         variables: dict[str, Any] | None = None,
+        query_language: str | None = None,
+        outer_names: frozenset[str] = frozenset(),
     ) -> None:
         self.runtime = runtime
         self.last_id = last_id
         self.top_level = top_level
         self.variables: dict[str, Any] = variables if variables is not None else {}
+        self.query_language = query_language or runtime.query_language
+        """The default ``QueryLanguage`` of the states this flow runs."""
+        self.outer_names = outer_names
+        """Variables of enclosing scopes: readable here, never assigned from here."""
+        self.variable_bytes: dict[str, int] = {}
+        """JSON size of each variable assigned in this scope (for the quota)."""
 
     def add(self, event_type: str, details: dict[str, Any] | None = None) -> int:
         """Record an event in the execution's history, chained to this flow."""
@@ -116,12 +134,20 @@ class Flow:
         self.last_id = event_id
         return event_id
 
-    def child(self, last_id: int) -> Flow:
+    def child(self, last_id: int, query_language: str | None = None) -> Flow:
         """A nested flow (branch or iteration) starting after event ``last_id``.
 
         It reads the variables of the enclosing scope; what it assigns stays in its own scope.
+        ``query_language`` is the branch's or item processor's own ``QueryLanguage``, if set.
         """
-        return Flow(self.runtime, last_id, top_level=False, variables=dict(self.variables))
+        return Flow(
+            self.runtime,
+            last_id,
+            top_level=False,
+            variables=dict(self.variables),
+            query_language=query_language,
+            outer_names=frozenset(self.variables),
+        )
 
 
 class StateContext:
@@ -134,6 +160,7 @@ class StateContext:
         "entered_id",
         "entered_posix",
         "flow",
+        "jsonata",
         "name",
         "resumed",
         "retry_count",
@@ -152,6 +179,8 @@ class StateContext:
         self.checked: Any = None
         """A result this visit already checked against the payload quota (e.g. a task's)."""
         self.resumed: VisitProgress | None = None
+        self.jsonata = flow.query_language == "JSONata"
+        """Whether this state uses JSONata (set from the state's own ``QueryLanguage``)."""
 
     @property
     def variables(self) -> dict[str, Any]:

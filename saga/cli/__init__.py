@@ -1,4 +1,5 @@
-"""The ``saga`` command line: validate, execute, run, export, graph, deploy, resume, executions."""
+"""The ``saga`` command line: validate, execute, run, export, graph, deploy, resume, executions,
+report, console."""
 
 from __future__ import annotations
 
@@ -9,11 +10,13 @@ import warnings
 from collections.abc import Sequence
 
 from saga.cli import (
+    console_cmd,
     deploy_cmd,
     execute_cmd,
     executions_cmd,
     export_cmd,
     graph_cmd,
+    report_cmd,
     resume_cmd,
     run_cmd,
     validate_cmd,
@@ -32,6 +35,8 @@ _COMMANDS = (
     deploy_cmd,
     resume_cmd,
     executions_cmd,
+    report_cmd,
+    console_cmd,
 )
 
 

@@ -15,6 +15,7 @@ from typing import Any, Final, NamedTuple, TypeAlias
 
 import anyio.lowlevel
 
+from asl_export.execution_path import Role
 from engine.bindings import Interceptor
 from engine.clock import Clock
 from engine.execution import Execution
@@ -24,12 +25,13 @@ from engine.mock_config import MockConfigInterceptor, load_mock_config
 from engine.model import StateMachine
 from saga.compile import compile_with_handlers
 from saga.outcome import SagaExecution, explain
+from saga.roles import state_roles
 from saga.saga import Saga, check_input
 from saga.testing.clock import TestClock
 from saga.testing.faults import bind_clock, check_fault_states, config_state_machine
 from saga.testing.loading import import_target, resolve_path
 
-__all__ = ["DEFAULT_SEED", "RunTarget", "SagaTestEngine", "execution_name_prefix"]
+__all__ = ["DEFAULT_SEED", "RunRecord", "RunTarget", "SagaTestEngine", "execution_name_prefix"]
 
 DEFAULT_SEED: Final = 0
 """The jitter seed of every test unless the test sets its own."""
@@ -46,12 +48,21 @@ class _RunPlan(NamedTuple):
     interceptors: list[Interceptor]
     machine_name: str | None
     saga: Saga | None
+    roles: dict[str, Role] | None
 
     def explained(self, execution: Execution) -> SagaExecution:
         """The execution with its unwind record and decoded failure."""
         if self.saga is not None:
             return explain(execution, saga=self.saga)
         return explain(execution, machine=self.machine)
+
+
+class RunRecord(NamedTuple):
+    """An execution the engine ran, with the machine it ran and its states' roles (a saga's)."""
+
+    execution: Execution
+    machine: StateMachine
+    roles: dict[str, Role] | None
 
 
 _NAME_LIMIT: Final = 80
@@ -114,6 +125,8 @@ class SagaTestEngine:
         self.faults: list[Interceptor] = list(faults)
         self.search_paths = tuple(search_paths)
         self.executions: list[Execution] = []
+        self.runs: list[RunRecord] = []
+        """Every execution of :attr:`executions` with its machine (for execution pages)."""
         self._count = 0
 
     # -- naming and preparing ---------------------------------------------------------------
@@ -190,13 +203,9 @@ class SagaTestEngine:
             faults, mock_config=mock_config, test_case=test_case, state_machine_name=machine_name
         )
         merged = {**own, **self.handlers, **(handlers or {})}
-        return _RunPlan(
-            machine,
-            merged,
-            interceptors,
-            machine_name,
-            target if isinstance(target, Saga) else None,
-        )
+        saga = target if isinstance(target, Saga) else None
+        roles = state_roles(saga) if saga is not None else None
+        return _RunPlan(machine, merged, interceptors, machine_name, saga, roles)
 
     # -- running ----------------------------------------------------------------------------
 
@@ -236,6 +245,7 @@ class SagaTestEngine:
         )
         explained = plan.explained(execution)
         self.executions.append(explained)
+        self.runs.append(RunRecord(explained, plan.machine, plan.roles))
         return explained
 
     async def run_async(
@@ -271,6 +281,7 @@ class SagaTestEngine:
             )
         explained = plan.explained(execution)
         self.executions.append(explained)
+        self.runs.append(RunRecord(explained, plan.machine, plan.roles))
         return explained
 
     @asynccontextmanager
