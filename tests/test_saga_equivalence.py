@@ -166,6 +166,7 @@ def steps(
     faulty: bool = True,
     in_group: bool = False,
     in_items: bool = False,
+    shapes: bool = True,
 ) -> StepSpec:
     task = draw(tasks(name, faulty=faulty, discard=not in_group))
     if in_items:
@@ -179,18 +180,20 @@ def steps(
         compensate_self=compensation is not None and draw(booleans),
         compensate_on=draw(compensate_on_choices),
         fail_fast=draw(booleans),
-        when=draw(st.sampled_from([None, None, "holds", "fails", "missing"])),
+        when=draw(st.sampled_from([None, None, "holds", "fails", "missing"])) if shapes else None,
     )
 
 
 @st.composite
-def sagas(draw: st.DrawFn) -> SagaSpec:
+def sagas(draw: st.DrawFn, *, shapes: bool = True) -> SagaSpec:
+    """Random sagas; ``shapes`` mixes in for-each groups, branches of several steps and
+    conditional steps."""
     total = draw(st.integers(1, 8))
     units: list[StepSpec | GroupSpec | ForEachSpec] = []
     index = 0
     while index < total:
         size = draw(st.integers(1, min(3, total - index)))
-        if size <= 2 and draw(st.integers(0, 3)) == 0:
+        if shapes and size <= 2 and draw(st.integers(0, 3)) == 0:
             members = [
                 draw(steps(f"S{index + k + 1}", in_group=True, in_items=True)) for k in range(size)
             ]
@@ -208,12 +211,12 @@ def sagas(draw: st.DrawFn) -> SagaSpec:
                     members,
                     draw(retrier_lists),
                     draw(st.booleans()),
-                    named=draw(st.booleans()),
+                    named=shapes and draw(st.booleans()),
                 )
             )
             index += size
         else:
-            units.append(draw(steps(f"S{index + 1}")))
+            units.append(draw(steps(f"S{index + 1}", shapes=shapes)))
             index += 1
     handlers = [
         (draw(tasks(f"H{k + 1}")), draw(st.booleans())) for k in range(draw(st.integers(0, 2)))
