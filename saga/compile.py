@@ -44,6 +44,7 @@ from engine.model import (
 from engine.paths import normalized_path
 from saga.compile_for_each import for_each_states, undo_states
 from saga.conditions import Condition
+from saga.deadline import check_state, deadline_states, passed_state
 from saga.errors import SagaDefinitionError, SagaWarning
 from saga.for_each import ForEach, check_length
 from saga.jsonata import JSONATA, to_jsonata
@@ -87,7 +88,19 @@ def _unwind_chain(saga: Saga) -> tuple[list[Undo], dict[int, int], int | None]:
         if unit.compensate_on:
             start, end = spans[index]
             targets[index] = start if unit.compensate_self and start < end else end
-    return chain, targets, min(targets.values(), default=None)
+    reached = list(targets.values())
+    if saga.deadline_path is not None:
+        reached += [end for _, end in spans]  # a passed deadline enters after the unit's span
+    return chain, targets, min(reached, default=None)
+
+
+def _after_spans(saga: Saga) -> list[int]:
+    """For each unit, the chain position just after its compensations (where the unwind of
+    a failure before the unit starts)."""
+    ends: list[int] = []
+    for index in range(len(saga.units)):
+        ends.append(sum(len(_compensations(unit)) for unit in saga.units[index:]))
+    return ends
 
 
 def saga_warnings(saga: Saga) -> list[SagaWarning]:
@@ -117,8 +130,8 @@ def saga_warnings(saga: Saga) -> list[SagaWarning]:
             SagaWarning(
                 f"saga {saga.name!r}: timeout={saga.timeout} sets the machine's TimeoutSeconds; "
                 "when it passes, Step Functions ends the execution TIMED_OUT at once, without "
-                "running any compensation or failure handler; bound the steps instead "
-                "(timeout= on each step, whose States.Timeout starts the unwind)",
+                "running any compensation or failure handler; use deadline_path= (checked before "
+                "each unit, then the unwind runs) and bound the steps with their own timeout=",
                 code="TIMEOUT_SKIPS_UNWIND",
             )
         )
@@ -193,7 +206,7 @@ def compile_saga(saga: Saga) -> StateMachine:
 
     states: dict[str, State] = {}
     for index, unit in enumerate(units):
-        following = _entry(units[index + 1]) if index + 1 < len(units) else saga.success_state
+        following = _entry(saga, units[index + 1]) if index + 1 < len(units) else saga.success_state
         catchers: list[Catcher] = []
         if unit.fail_fast_on:
             catchers.append(
@@ -251,7 +264,19 @@ def compile_saga(saga: Saga) -> StateMachine:
         states[saga.fail_fast_state] = FailState(
             type="Fail", error_path="$.Error", cause_path="States.JsonToString($)"
         )
-    start = _entry(units[0])
+    if saga.deadline_path is not None:
+        ends = _after_spans(saga)
+        for index, unit in enumerate(units):
+            states.update(
+                deadline_states(
+                    unit.name,
+                    _unit_entry(unit),
+                    saga.deadline_path,
+                    saga.error_path,
+                    chain_name(ends[index]),
+                )
+            )
+    start = _entry(saga, units[0])
     if saga.input_key is not None:
         states = {
             saga.input_state: PassState(
@@ -386,6 +411,15 @@ def _check_default_paths(saga: Saga) -> None:
 def _check_generated_names(saga: Saga) -> None:
     names = {step.name for step in saga.all_steps()} | {u.name for u in saga.units}
     names |= {saga.failure_state, saga.fail_fast_state}
+    for unit in saga.units if saga.deadline_path is not None else ():
+        for extra in (check_state(unit.name), passed_state(unit.name)):
+            if extra in names:
+                raise SagaDefinitionError(
+                    f"{unit.label}: the saga's deadline adds a state named {extra!r}, which is "
+                    "already a state name; rename that state or the unit",
+                    step=unit.name,
+                )
+            names.add(extra)
     for unit in saga.units:
         if isinstance(unit, Step) and unit.when is not None:
             extra_names = [unit.when_state, unit.skipped_state]
@@ -435,7 +469,14 @@ def _check_generated_names(saga: Saga) -> None:
 # -- states ----------------------------------------------------------------------------------
 
 
-def _entry(unit: Unit) -> str:
+def _entry(saga: Saga, unit: Unit) -> str:
+    """Where the flow enters ``unit``: its deadline check, its condition, or the unit."""
+    if saga.deadline_path is not None:
+        return check_state(unit.name)
+    return _unit_entry(unit)
+
+
+def _unit_entry(unit: Unit) -> str:
     if isinstance(unit, Step) and unit.when is not None:
         return unit.when_state
     return unit.name

@@ -362,6 +362,11 @@ class Saga:
       ``$.<input_key>`` with a first ``Pass`` state named ``input_state`` (default
       ``"Take Input"``). Without it, the steps record their results and errors in the input,
       so a run is refused before it starts unless the input is a JSON object.
+    - ``deadline_path``: where the input holds the saga's deadline (an ISO 8601 timestamp,
+      say a fare hold's expiry): before each forward unit a Choice compares the state's
+      entry time with it and, once it has passed, fails with ``Saga.DeadlinePassed`` into the
+      unwind — compensations and failure handlers run, unlike the machine's ``timeout``
+      (see :mod:`saga.deadline`).
     - ``query_language``: ``"JSONPath"`` (default) or ``"JSONata"``, the machine's
       ``QueryLanguage``; in JSONata the same states use ``Arguments``/``Output`` expressions
       (see :mod:`saga.jsonata`) and run the same.
@@ -382,6 +387,7 @@ class Saga:
         input_key: str | None = None,
         input_state: str = DEFAULT_INPUT_STATE,
         query_language: str = "JSONPath",
+        deadline_path: str | None = None,
     ) -> None:
         if not isinstance(name, str) or not name:
             raise SagaDefinitionError(f"saga name {name!r}: give the saga a non-empty name")
@@ -397,6 +403,7 @@ class Saga:
         self.input_key = input_key
         self.input_state = input_state
         self.query_language = query_language
+        self.deadline_path = deadline_path
         self._units: list[Unit] = []
         self._handlers: list[Step] = []
         self._names: dict[str, str] = {}
@@ -404,6 +411,14 @@ class Saga:
 
     def _check(self) -> None:
         problems = path_problems("error_path", self.error_path, result=True)
+        if self.deadline_path is not None:
+            if not isinstance(self.deadline_path, str) or self.deadline_path.startswith("$$"):
+                problems.append(
+                    f"deadline_path is {self.deadline_path!r}; use a path into the input such "
+                    "as '$.deadline'"
+                )
+            else:
+                problems += path_problems("deadline_path", self.deadline_path, result=False)
         if self.timeout is not None and (
             isinstance(self.timeout, bool) or not isinstance(self.timeout, int) or self.timeout < 1
         ):

@@ -113,6 +113,7 @@ class SagaSpec:
     handlers: list[tuple[TaskSpec, bool]]
     success: bool
     static_failure: bool
+    deadline: str | None = None  # "past" or "future": a deadline_path and that input
 
 
 # -- strategies --------------------------------------------------------------------------------
@@ -222,6 +223,8 @@ def sagas(draw: st.DrawFn, *, shapes: bool = True) -> SagaSpec:
         (draw(tasks(f"H{k + 1}")), draw(st.booleans())) for k in range(draw(st.integers(0, 2)))
     ]
     spec = SagaSpec(units, handlers, draw(st.booleans()), draw(st.booleans()))
+    if shapes:
+        spec.deadline = draw(st.sampled_from([None, None, "past", "future"]))
     # Let the first steps succeed more often, so that later failures have something to undo.
     for task in forward_tasks(spec)[: draw(st.integers(0, total - 1))]:
         task.plan = []
@@ -319,6 +322,7 @@ def build(spec: SagaSpec, counts: dict[str, int]) -> Saga:
         success_state="Done" if spec.success else None,
         failure_error="Compensated" if spec.static_failure else "SagaFailed",
         failure_cause="compensated" if spec.static_failure else None,
+        deadline_path="$.deadline" if spec.deadline else None,
     )
 
     def add_compensation(added: Any, step: StepSpec) -> None:
@@ -401,6 +405,12 @@ def _substitute(text: str, arn: str) -> str:
     return json.dumps(substituted)
 
 
+def spec_input(spec: SagaSpec) -> dict[str, Any]:
+    """The input of a run: with a deadline long passed or far ahead when the saga has one."""
+    deadlines = {"past": "2000-01-01T00:00:00Z", "future": "2999-01-01T00:00:00Z"}
+    return {**INPUT, "deadline": deadlines[spec.deadline]} if spec.deadline else INPUT
+
+
 def run_both(spec: SagaSpec, *, side_by_side: bool) -> tuple[dict[str, Any], dict[str, Any]]:
     direct_saga = build(spec, {})
     exported_saga = build(spec, {})
@@ -413,11 +423,13 @@ def run_both(spec: SagaSpec, *, side_by_side: bool) -> tuple[dict[str, Any], dic
     assert _lint(text) == []
     handlers = exported_saga.handlers()
 
+    data = spec_input(spec)
+
     def direct() -> Execution:
-        return direct_saga.run(INPUT, seed=SEED)
+        return direct_saga.run(data, seed=SEED)
 
     def exported() -> Execution:
-        return engine.run(loaded, INPUT, handlers=handlers, seed=SEED)
+        return engine.run(loaded, data, handlers=handlers, seed=SEED)
 
     if side_by_side:
         with ThreadPoolExecutor(2) as pool:
@@ -448,6 +460,8 @@ def test_direct_and_exported_runs_agree(spec: SagaSpec) -> None:
     }
     if any(isinstance(unit, StepSpec) and unit.when is not None for unit in spec.units):
         shapes.add("conditional step")
+    if spec.deadline:
+        shapes.add(f"deadline {spec.deadline}")
     event(f"shapes: {', '.join(sorted(shapes))}")
 
 

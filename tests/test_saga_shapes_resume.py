@@ -17,6 +17,8 @@ from saga.testing.callbacks import answers
 from tests.test_saga_branches import build as build_branches
 from tests.test_saga_callbacks import build as build_callbacks
 from tests.test_saga_conditions import build as build_conditions
+from tests.test_saga_deadline import ANSWERS as DEADLINE_ANSWERS
+from tests.test_saga_deadline import build as build_deadline
 from tests.test_saga_for_each import build as build_for_each
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
@@ -157,3 +159,27 @@ def test_a_rejected_callback_killed_before_its_undo_finishes_the_unwind() -> Non
     resumed = _resume(_cut(source, cut), saga)
     _same_end(resumed, full)
     assert calls == ["Unbook"]
+
+
+def test_a_passed_deadline_killed_mid_unwind_finishes_the_unwind() -> None:
+    calls: list[str] = []
+    saga = build_deadline(calls)
+    source = MemoryStore()
+    full = run(
+        saga.to_state_machine(),
+        {"deadline": "2024-01-01T00:02:30Z"},
+        handlers=saga.handlers(),
+        name=NAME,
+        clock=VirtualClock(T0),
+        store=source,
+        interceptors=DEADLINE_ANSWERS,
+    )
+    events = source.history(NAME)
+    # killed right after the first undo (Release Seats) exits
+    cut = next(
+        e.id for e in events if e.type == "TaskStateExited" and e.state_name == "Release Seats"
+    )
+    calls.clear()
+    resumed = _resume(_cut(source, cut), saga)
+    _same_end(resumed, full)
+    assert calls == ["Release Fare", "Tell Customer"]

@@ -2,7 +2,10 @@
 by side (each several steps), optional travel insurance, a fraud review answered by callback,
 then the card.
 
-Input: ``{"tripId": ..., "passengers": [{"name": ...}, ...], "insurance": bool, "amount": n}``.
+Input: ``{"tripId": ..., "passengers": [{"name": ...}, ...], "insurance": bool, "amount": n,
+"holdExpires": <ISO timestamp>}``. The fare hold's expiry is the saga's deadline: once it has
+passed, the next step does not start and the trip is unwound (``holdExpires`` left out: no
+deadline).
 Flags make steps fail: a passenger's ``"noSeat": true`` (no seat for them), ``noCar``,
 ``declineCard``. The fraud review hands its task token to the reviewers' queue (here: the
 function only acknowledges it); a test answers it with ``callbacks.answers("Fraud Review",
@@ -28,7 +31,12 @@ class CardDeclined(Exception):
     pass
 
 
-trip = Saga("BookGroupTrip", success_state="Trip Booked", failure_state="Trip Failed")
+trip = Saga(
+    "BookGroupTrip",
+    success_state="Trip Booked",
+    failure_state="Trip Failed",
+    deadline_path="$.holdExpires",
+)
 
 
 @trip.step("Book Flight")

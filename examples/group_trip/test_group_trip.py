@@ -135,6 +135,35 @@ def test_a_review_nobody_answers_times_out_after_a_day_and_unwinds() -> None:
     assert len(_undone(execution)) == 13
 
 
+def test_a_fare_hold_expiring_during_the_review_unwinds_before_the_card_is_charged() -> None:
+    # The test clock starts at 2024-01-01T00:00:00Z; the review is answered after 30 minutes.
+    execution = _run(_trip(holdExpires="2024-01-01T00:20:00Z"))
+    assert execution.failure is not None
+    assert execution.failure.error == "Saga.DeadlinePassed"
+    assert "Charge Card" not in execution.states
+    passed = execution.states.index("Charge Card (deadline passed)")
+    assert execution.states[passed - 1 : passed + 2] == [
+        "Charge Card (deadline?)",
+        "Charge Card (deadline passed)",
+        "Refund Insurance (if ran)",
+    ]
+    assert _undone(execution) == [
+        "Refund Insurance",
+        "Remove Child Seat",
+        "Return Car",
+        "Remove Breakfast",
+        "Cancel Hotel",
+        "Cancel Meal (ann)",
+        "Release Seat (ann)",
+        "Cancel Meal (bob)",
+        "Release Seat (bob)",
+        "Cancel Meal (cy)",
+        "Release Seat (cy)",
+        "Cancel Flight",
+        "Notify Travellers",
+    ]
+
+
 def test_committed_exports_are_up_to_date() -> None:
     asl = HERE / "group_trip.asl.json"
     assert asl.read_text(encoding="utf-8") == render(trip.to_state_machine()), (

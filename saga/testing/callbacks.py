@@ -20,6 +20,7 @@ or heartbeats too far apart, ends the task with ``States.Timeout`` /
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from typing import Any, Final
 
@@ -66,6 +67,12 @@ class Answers(Fault):
                 f"callbacks.answers({state!r}): heartbeats must fall between 0 and after={after}"
             )
         self.output = None if output is _NO_OUTPUT else output
+        try:
+            json.dumps(self.output)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"callbacks.answers({state!r}): output {self.output!r} is not JSON data"
+            ) from None
         self.error = error
         self.cause = cause
         self.after = float(after)
@@ -100,7 +107,7 @@ class Answers(Fault):
         if self.error is not None:
             engine.send_task_failure(token, self.error, self.cause)
         else:
-            engine.send_task_success(token, self.output)
+            engine.send_task_success(token, json.dumps(self.output))  # a str is data, not text
         return result
 
     def __repr__(self) -> str:
