@@ -3,7 +3,16 @@
 from saga.conditions import Condition, equals, greater_than, is_present, less_than
 from saga.errors import SagaDefinitionError, SagaWarning
 from saga.for_each import ForEach
-from saga.integrations import DYNAMODB_THROTTLING_ERRORS, Integration, dynamodb, events, sns, sqs
+from saga.integrations import (
+    DYNAMODB_THROTTLING_ERRORS,
+    Integration,
+    aws_sdk,
+    dynamodb,
+    events,
+    sns,
+    sqs,
+    states,
+)
 from saga.outcome import Failure, SagaExecution, UnwindStep, explain
 from saga.policies import Retry, error_name
 from saga.running import run_saga, run_saga_async, saga_engine
@@ -30,6 +39,7 @@ __all__ = [
     "Step",
     "StepFunction",
     "UnwindStep",
+    "aws_sdk",
     "dynamodb",
     "equals",
     "error_name",
@@ -43,4 +53,5 @@ __all__ = [
     "saga_engine",
     "sns",
     "sqs",
+    "states",
 ]
