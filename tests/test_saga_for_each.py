@@ -107,7 +107,16 @@ def test_an_item_failing_at_any_step_undoes_every_item_then_the_saga(step: str, 
 
 def test_exact_order_when_the_last_passenger_seat_fails() -> None:
     calls: list[str] = []
-    build(calls, fail=("Reserve Seat", "cy")).run({"passengers": PASSENGERS})
+    execution = build(calls, fail=("Reserve Seat", "cy")).run({"passengers": PASSENGERS})
+    # the unwind record names the item each compensation undid
+    assert [(u.state, u.item) for u in execution.unwind] == [
+        ("Cancel Meal", 0),
+        ("Release Seat", 0),
+        ("Cancel Meal", 1),
+        ("Release Seat", 1),
+        ("Cancel Flight", None),
+    ]
+    assert execution.unwind[0].to_dict()["item"] == 0
     assert calls[len(forward(["ann", "bob"])) + 1 :] == [
         "Cancel Meal ann",
         "Release Seat ann",
