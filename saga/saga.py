@@ -485,7 +485,7 @@ class Saga:
     ) -> StepFunction[P, R]: ...
     @overload
     def step(
-        self, name: str, action: Integration | Step, /, **options: Unpack[StepOptions]
+        self, name: str, action: Integration | Step | Saga, /, **options: Unpack[StepOptions]
     ) -> Step: ...
     @overload
     def step(
@@ -677,6 +677,16 @@ class Saga:
     def failure_handlers(self) -> tuple[Step, ...]:
         """The failure handlers, in order."""
         return tuple(self._handlers)
+
+    def child_sagas(self) -> tuple[Saga, ...]:
+        """The sagas this saga runs as steps (nested executions), theirs too, each once."""
+        found: dict[int, Saga] = {}
+        for step in self.all_steps():
+            if step.child is not None and id(step.child) not in found:
+                found[id(step.child)] = step.child
+                for grandchild in step.child.child_sagas():
+                    found.setdefault(id(grandchild), grandchild)
+        return tuple(found.values())
 
     def all_steps(self) -> tuple[Step, ...]:
         """Every Task of the saga: forward steps, compensations, failure handlers."""

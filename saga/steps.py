@@ -58,6 +58,7 @@ __all__ = [
     "Unset",
     "camel_case",
     "catch_problems",
+    "child_arn_placeholder",
     "new_step",
     "check_name",
     "pascal_case",
@@ -204,6 +205,7 @@ class Step:
         self.group: ParallelGroup | ForEach | None = None
         self.compensation: Step | None = None
         self.compensates: Step | None = None
+        self.child: Saga | None = None
         check_name(name, role)
         _check_option_names(name, role, options)
         if role == "step":
@@ -341,9 +343,33 @@ class StepFunction(Step, Generic[P, R]):
 
 def new_step(saga: Saga, name: str, role: Role, action: object, options: Mapping[str, Any]) -> Step:
     """A :class:`Step`, or a :class:`StepFunction` when its action is a Python callable."""
+    from saga.saga import Saga
+
+    if isinstance(action, Saga):
+        return _child_step(saga, name, role, action, options)
     action_of = action.action if isinstance(action, Step) else action
     cls = Step if isinstance(action_of, Integration) else StepFunction
     return cls(saga, name, role, action, options)
+
+
+def child_arn_placeholder(child: Saga) -> str:
+    """The placeholder of a child saga's state machine ARN in its parent's definition."""
+    return f"{pascal_case(child.name)}StateMachineArn"
+
+
+def _child_step(saga: Saga, name: str, role: Role, child: Saga, options: Mapping[str, Any]) -> Step:
+    """A step that runs ``child`` as a nested execution (``startExecution.sync:2``)."""
+    from saga.integrations import states
+    from saga.templates import JsonPath
+
+    if child is saga:
+        raise _fail(f"{role} {name!r}", name, "a saga cannot be a step of itself")
+    integration = states.start_execution(
+        state_machine_arn=f"${{{child_arn_placeholder(child)}}}", input=JsonPath("$")
+    )
+    step = Step(saga, name, role, integration, options)
+    step.child = child
+    return step
 
 
 def _fail(step_label: str, name: str, problem: str) -> SagaDefinitionError:

@@ -9,10 +9,12 @@ from datetime import UTC, datetime
 from engine.clock import VirtualClock
 from engine.durable import resume
 from engine.execution import Execution
+from engine.loader import with_substitutions
 from engine.local_engine import run
 from engine.store import MemoryStore
 from engine.store.base import Transition
 from saga import Saga
+from saga.running import child_arns
 from saga.testing.callbacks import answers
 from tests.test_saga_branches import build as build_branches
 from tests.test_saga_callbacks import build as build_callbacks
@@ -20,6 +22,7 @@ from tests.test_saga_conditions import build as build_conditions
 from tests.test_saga_deadline import ANSWERS as DEADLINE_ANSWERS
 from tests.test_saga_deadline import build as build_deadline
 from tests.test_saga_for_each import build as build_for_each
+from tests.test_saga_nested import build as build_nested
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 NAME = "crash-1"
@@ -183,3 +186,29 @@ def test_a_passed_deadline_killed_mid_unwind_finishes_the_unwind() -> None:
     resumed = _resume(_cut(source, cut), saga)
     _same_end(resumed, full)
     assert calls == ["Release Fare", "Tell Customer"]
+
+
+def test_a_failed_child_killed_during_the_parents_unwind_finishes_it() -> None:
+    calls: list[str] = []
+    trip, flights = build_nested(calls)
+    source = MemoryStore()
+    machine = with_substitutions(trip.to_state_machine(), child_arns(trip))
+    full = run(
+        machine,
+        {"fail": "Confirm Flights"},
+        handlers={**trip.handlers(), **flights.handlers()},
+        name=NAME,
+        clock=VirtualClock(T0),
+        store=source,
+        state_machine_name="Trip",
+        state_machines={"Flights": flights.to_state_machine()},
+    )
+    events = source.history(NAME)
+    # killed as the parent's unwind starts, the child having failed and unwound itself
+    cut = next(
+        e.id for e in events if e.type == "TaskStateEntered" and e.state_name == "Cancel Hotel"
+    )
+    calls.clear()
+    resumed = _resume(_cut(source, cut), trip)
+    _same_end(resumed, full)
+    assert calls == ["Cancel Hotel"]
