@@ -134,3 +134,17 @@ def test_a_saga_cannot_be_its_own_step() -> None:
     saga = Saga("Loop")
     with pytest.raises(SagaDefinitionError, match="cannot be a step of itself"):
         saga.step("Again", saga)
+
+
+def test_the_pytest_plugin_runs_a_saga_of_sagas(saga_engine: Any) -> None:
+    calls: list[str] = []
+    trip, _ = build(calls)
+    execution = saga_engine.run(trip, {"fail": "Book Return"})
+    assert execution.status == "FAILED"
+    assert calls == [
+        "Book Hotel",
+        "Book Outbound",
+        "Book Return",
+        "Cancel Outbound",
+        "Cancel Hotel",
+    ]
