@@ -554,6 +554,10 @@ def _failure_path(
     """The path where every compensating unit records its error, or None and why not."""
     catching = [unit for unit in units if unit.compensate_on]
     paths = {unit.error_path for unit in catching}
+    if saga.deadline_path is not None:
+        paths.add(saga.error_path)  # a passed deadline is recorded there too
+        if not catching:
+            catching = list(units)
     if not catching:
         return None, "no step records its error"
     if len(paths) != 1:

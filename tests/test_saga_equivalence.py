@@ -14,24 +14,29 @@ import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import anyio
 from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
-from statelint.linter import Linter  # type: ignore[import-untyped]
+from statelint.linter import Linter
 
 import engine
+from engine.clock import VirtualClock
 from engine.execution import Execution
 from saga.conditions import equals, greater_than, is_present
 from saga.policies import Retry
+from saga.running import child_arns
 from saga.saga import Saga
 from saga.steps import LambdaInvoke
 from saga.templates import JsonPath
+from saga.testing import callbacks
 
 MAX_EXAMPLES = 200
 HANG_EXAMPLES = 5
 SEED = 7
+T0 = datetime(2024, 1, 1, tzinfo=UTC)  # both runs start at the same virtual instant
 INPUT = {"orderId": "o-1", "amount": 5, "legs": ["l-1", "l-2"]}
 
 
@@ -90,6 +95,8 @@ class StepSpec:
     compensate_on: str = "default"
     fail_fast: bool = False
     when: str | None = None  # a condition on the input: "holds", "fails", "missing"
+    callback: str | None = None  # its token answered: "approve", "reject", "late"
+    child: bool = False  # the step is a saga of its own (a nested execution)
 
 
 @dataclass
@@ -182,13 +189,17 @@ def steps(
         compensate_on=draw(compensate_on_choices),
         fail_fast=draw(booleans),
         when=draw(st.sampled_from([None, None, "holds", "fails", "missing"])) if shapes else None,
+        callback=draw(st.sampled_from([None, None, None, "approve", "reject", "late"]))
+        if shapes
+        else None,
+        child=shapes and draw(st.integers(0, 5)) == 0,
     )
 
 
 @st.composite
 def sagas(draw: st.DrawFn, *, shapes: bool = True) -> SagaSpec:
-    """Random sagas; ``shapes`` mixes in for-each groups, branches of several steps and
-    conditional steps."""
+    """Random sagas; ``shapes`` mixes in for-each groups, branches of several steps,
+    conditional steps, callback steps, child sagas and deadlines."""
     total = draw(st.integers(1, 8))
     units: list[StepSpec | GroupSpec | ForEachSpec] = []
     index = 0
@@ -361,11 +372,25 @@ def build(spec: SagaSpec, counts: dict[str, int]) -> Saga:
                 where: Any = branches[min(position, 1)] if branches else group
                 added = where.step(member.task.name, action, **options)
                 add_compensation(added, member)
+        elif unit.child:
+            child = Saga(f"Child{unit.task.name}")
+            action = _handler(unit.task, counts, constant=False)
+            child.step(unit.task.name, action, **_task_options(unit.task))
+            catch = _catch_options(unit)
+            catch.pop("fail_fast_on", None)  # a child's failure is States.TaskFailed
+            if catch.get("compensate_on") in ([ErrA], ["States.TaskFailed"]):
+                del catch["compensate_on"]
+            nested = saga.step(unit.task.name, child, **catch)
+            add_compensation(nested, unit)
         else:
             action = _handler(unit.task, counts, constant=False)
-            added = saga.step(
-                unit.task.name, action, **_task_options(unit.task), **_catch_options(unit)
-            )
+            options = _task_options(unit.task)
+            if unit.callback is not None:
+                options["resource"] = LambdaInvoke(f"cb-{unit.task.name}", wait_for_task_token=True)
+                if "parameters" in options:
+                    options["parameters"]["token"] = JsonPath("$$.Task.Token")
+                options["timeout"] = 100
+            added = saga.step(unit.task.name, action, **options, **_catch_options(unit))
             add_compensation(added, unit)
     for task, keep_going in spec.handlers:
         saga.on_failure(
@@ -377,14 +402,28 @@ def build(spec: SagaSpec, counts: dict[str, int]) -> Saga:
     return saga
 
 
+def _undated(value: Any) -> Any:
+    """``value`` without a child execution's ``StartDate``/``StopDate``: virtual time moves
+    with the work a run does, so those instants differ by milliseconds between runs."""
+    if isinstance(value, dict):
+        return {k: _undated(v) for k, v in value.items() if k not in ("StartDate", "StopDate")}
+    if isinstance(value, list):
+        return [_undated(v) for v in value]
+    return value
+
+
 def _outcome(execution: Execution) -> dict[str, Any]:
     return {
         "status": execution.status,
-        "output": execution.output,
+        "output": _undated(execution.output),
         "error": execution.error,
-        "cause": execution.cause,
+        "cause": _DATES.sub("", execution.cause) if execution.cause else execution.cause,
         "states": execution.states,
     }
+
+
+_DATES = re.compile(r'(Start|Stop)Date\\*":\d+')
+"""A child execution's instants inside a cause's nested JSON text."""
 
 
 _ZERO_INTERVAL = "IntervalSeconds is 0 but allowed floor is 0"
@@ -405,6 +444,22 @@ def _substitute(text: str, arn: str) -> str:
     return json.dumps(substituted)
 
 
+def answers_of(spec: SagaSpec) -> list[Any]:
+    """The callback answers of a run: approved after 10 s, rejected, or after the timeout."""
+    out: list[Any] = []
+    for unit in spec.units:
+        if not isinstance(unit, StepSpec) or unit.callback is None or unit.child:
+            continue
+        name = unit.task.name
+        if unit.callback == "approve":
+            out.append(callbacks.answers(name, output={"approved": name}, after=10))
+        elif unit.callback == "reject":
+            out.append(callbacks.answers(name, error="Custom.Rejected", cause=name, after=10))
+        else:
+            out.append(callbacks.answers(name, output=None, after=150))
+    return out
+
+
 def spec_input(spec: SagaSpec) -> dict[str, Any]:
     """The input of a run: with a deadline long passed or far ahead when the saga has one."""
     deadlines = {"past": "2000-01-01T00:00:00Z", "future": "2999-01-01T00:00:00Z"}
@@ -422,14 +477,30 @@ def run_both(spec: SagaSpec, *, side_by_side: bool) -> tuple[dict[str, Any], dic
     assert machine.validate() == []
     assert _lint(text) == []
     handlers = exported_saga.handlers()
-
+    children = {c.name: engine.load(c.to_json()) for c in exported_saga.child_sagas()}
+    for child in exported_saga.child_sagas():
+        handlers.update(child.handlers())
+    if children:
+        loaded = engine.load(text, child_arns(exported_saga))
     data = spec_input(spec)
 
     def direct() -> Execution:
-        return direct_saga.run(data, seed=SEED)
+        return direct_saga.run(
+            data, seed=SEED, interceptors=answers_of(spec), name="eq-1", clock=VirtualClock(T0)
+        )
 
     def exported() -> Execution:
-        return engine.run(loaded, data, handlers=handlers, seed=SEED)
+        return engine.run(
+            loaded,
+            data,
+            handlers=handlers,
+            seed=SEED,
+            interceptors=answers_of(spec),
+            name="eq-1",
+            clock=VirtualClock(T0),
+            state_machine_name="Equivalence",
+            state_machines=children,
+        )
 
     if side_by_side:
         with ThreadPoolExecutor(2) as pool:
@@ -462,6 +533,11 @@ def test_direct_and_exported_runs_agree(spec: SagaSpec) -> None:
         shapes.add("conditional step")
     if spec.deadline:
         shapes.add(f"deadline {spec.deadline}")
+    for unit in spec.units:
+        if isinstance(unit, StepSpec) and unit.child:
+            shapes.add("child saga")
+        elif isinstance(unit, StepSpec) and unit.callback:
+            shapes.add(f"callback {unit.callback}")
     event(f"shapes: {', '.join(sorted(shapes))}")
 
 
@@ -474,6 +550,8 @@ def sagas_with_a_hang(draw: st.DrawFn) -> SagaSpec:
             continue
         members = unit.steps if isinstance(unit, GroupSpec) else [unit]
         for member in members:
+            if member.callback is not None or member.child:
+                continue
             if not isinstance(unit, GroupSpec) or member.task.plan or len(unit.steps) == 1:
                 candidates.append(member.task)
     assume(candidates)  # every unit may be a group of steps that cannot hang alone
