@@ -41,6 +41,8 @@ class Execution:
     states: list[str] = field(default_factory=list)
     history: list[HistoryEvent] = field(default_factory=list)
     seed: int | None = None
+    unrecorded: str | None = None
+    """Set when its store could not record an event: it stopped, left RUNNING and resumable."""
     map_runs: list[MapRun] = field(default_factory=list)
     """The distributed Map runs of this execution, in start order."""
 
@@ -80,6 +82,8 @@ class Execution:
                 out["error"] = self.error
             if self.cause is not None:
                 out["cause"] = self.cause
+        if self.unrecorded is not None:
+            out["notRecorded"] = self.unrecorded
         out["name"] = self.name
         out["states"] = list(self.states)
         if history:

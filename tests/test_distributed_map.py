@@ -388,15 +388,11 @@ def test_incomplete_reader_and_batcher_are_refused_before_the_run() -> None:
 
 
 def test_reader_and_writer_follow_aws_endpoint_url(monkeypatch: pytest.MonkeyPatch) -> None:
-    import socket
-
     from moto.server import ThreadedMotoServer
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
+    port = server._server.port  # the port the OS gave it
     try:
         isolate_aws_env(monkeypatch)
         endpoint = f"http://127.0.0.1:{port}"
@@ -404,6 +400,7 @@ def test_reader_and_writer_follow_aws_endpoint_url(monkeypatch: pytest.MonkeyPat
         monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
         monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
         monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+        monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
         clear_client_cache()
         client = boto3.client("s3", endpoint_url=endpoint)
         client.create_bucket(Bucket=BUCKET)
