@@ -42,9 +42,21 @@ ALLOWED_LOOPS: dict[frozenset[str], str] = {
         "(the cut: define it with the input bounds in engine.limits); local_engine.py is being "
         "changed on other branches"
     ),
-    frozenset({"saga.compile", "saga.running", "saga.saga"}): (
-        "Saga compiles and runs itself through modules that import Saga; all three files are "
-        "being changed on other branches"
+    frozenset(
+        {
+            "saga.compile",
+            "saga.compile_for_each",
+            "saga.for_each",
+            "saga.running",
+            "saga.saga",
+            "saga.steps",
+            "saga.task_states",
+        }
+    ): (
+        "Saga's own methods (to_state_machine, handlers, run) call the compiler and the runner, "
+        "which read Saga, and a child-saga step checks for Saga; the cut is to keep those "
+        "methods as thin entry points above saga.saga, which changes where users find them, and "
+        "saga/running.py is being changed on another branch"
     ),
 }
 
