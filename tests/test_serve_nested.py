@@ -172,3 +172,23 @@ def test_a_child_created_after_the_parent_and_then_deleted(sfn: Any) -> None:
     second = sfn.start_execution(stateMachineArn=parent, input='{"ok": true}')
     output = json.loads(_finished(sfn, second["executionArn"])["output"])
     assert output["caught"]["Error"] == "StepFunctions.StateMachineDoesNotExistException"
+
+
+def test_stopping_the_parent_stops_the_sync_child(sfn: Any) -> None:
+    waiting = {
+        "StartAt": "Wait",
+        "States": {"Wait": {"Type": "Wait", "Seconds": 3600, "End": True}},
+    }
+    child = _create(sfn, "Sleeper", waiting)
+    parent = _create(sfn, "Waiter", _parent(f"{START}.sync:2", child, "sleep-1"))
+    started = sfn.start_execution(stateMachineArn=parent, input='{"ok": true}')
+    child_arn = "arn:aws:states:us-east-1:123456789012:execution:Sleeper:sleep-1"
+
+    def child_running() -> bool:
+        listed = sfn.list_executions(stateMachineArn=child)["executions"]
+        return [(e["name"], e["status"]) for e in listed] == [("sleep-1", "RUNNING")]
+
+    wait_for(child_running)
+    sfn.stop_execution(executionArn=started["executionArn"], error="Halt", cause="stop all")
+    assert _finished(sfn, started["executionArn"])["status"] == "ABORTED"
+    assert _finished(sfn, child_arn)["status"] == "ABORTED"
