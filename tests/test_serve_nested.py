@@ -192,3 +192,27 @@ def test_stopping_the_parent_stops_the_sync_child(sfn: Any) -> None:
     sfn.stop_execution(executionArn=started["executionArn"], error="Halt", cause="stop all")
     assert _finished(sfn, started["executionArn"])["status"] == "ABORTED"
     assert _finished(sfn, child_arn)["status"] == "ABORTED"
+
+
+def test_a_restarted_server_reattaches_the_parent_to_its_child(tmp_path: Path) -> None:
+    store = tmp_path / "serve.db"
+    waiting = {"StartAt": "Wait", "States": {"Wait": {"Type": "Wait", "Seconds": 5, "End": True}}}
+    with running_server(tmp_path, "--store", str(store)) as server:
+        sfn = client_for(server.endpoint)
+        child = _create(sfn, "Sleeper", waiting)
+        parent = _create(sfn, "Waiter", _parent(f"{START}.sync:2", child, "sleep-1"))
+        started = sfn.start_execution(stateMachineArn=parent, name="p-1", input='{"ok": true}')
+        wait_for(lambda: sfn.list_executions(stateMachineArn=child)["executions"])
+    with running_server(tmp_path, "--store", str(store)) as server:
+        sfn = client_for(server.endpoint)
+        described = _finished(sfn, started["executionArn"])
+        assert described["status"] == "SUCCEEDED"
+        output = json.loads(described["output"])
+        assert (output["Name"], output["Status"], output["Output"]) == (
+            "sleep-1",
+            "SUCCEEDED",
+            {"ok": True},
+        )
+        # The resumed parent found the child it had started instead of starting another.
+        listed = sfn.list_executions(stateMachineArn=child)["executions"]
+        assert [(e["name"], e["status"]) for e in listed] == [("sleep-1", "SUCCEEDED")]
