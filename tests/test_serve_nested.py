@@ -10,7 +10,15 @@ from typing import Any
 
 import pytest
 
-from tests._sfn_server import ROLE, client_for, definition, running_server, wait_for
+from tests._sfn_server import (
+    ROLE,
+    aws_env,
+    client_for,
+    definition,
+    free_port,
+    running_server,
+    wait_for,
+)
 
 START = "arn:aws:states:::states:startExecution"
 CHILD_FAILS = {
@@ -216,3 +224,33 @@ def test_a_restarted_server_reattaches_the_parent_to_its_child(tmp_path: Path) -
         # The resumed parent found the child it had started instead of starting another.
         listed = sfn.list_executions(stateMachineArn=child)["executions"]
         assert [(e["name"], e["status"]) for e in listed] == [("sleep-1", "SUCCEEDED")]
+
+
+def test_wait_for_task_token_child_answers_through_the_server(tmp_path: Path) -> None:
+    port = free_port()
+    # The child's aws-sdk:sfn call goes to AWS_ENDPOINT_URL: this very server.
+    with running_server(tmp_path, env=aws_env(f"http://127.0.0.1:{port}"), port=port) as server:
+        sfn = client_for(server.endpoint)
+        answer = {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::aws-sdk:sfn:sendTaskSuccess",
+            "Parameters": {"TaskToken.$": "$.token", "Output": '{"answered": true}'},
+            "End": True,
+        }
+        child = _create(sfn, "Answerer", {"StartAt": "Answer", "States": {"Answer": answer}})
+        ask = {
+            "Type": "Task",
+            "Resource": f"{START}.waitForTaskToken",
+            "Parameters": {
+                "StateMachineArn": child,
+                "Name": "answer-1",
+                "Input": {"token.$": "$$.Task.Token"},
+            },
+            "End": True,
+        }
+        parent = _create(sfn, "Asker", {"StartAt": "Ask", "States": {"Ask": ask}})
+        started = sfn.start_execution(stateMachineArn=parent, input="{}")
+        described = _finished(sfn, started["executionArn"])
+        assert (described["status"], described["output"]) == ("SUCCEEDED", '{"answered":true}')
+        child_arn = "arn:aws:states:us-east-1:123456789012:execution:Answerer:answer-1"
+        assert _finished(sfn, child_arn)["status"] == "SUCCEEDED"
