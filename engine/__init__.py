@@ -8,7 +8,7 @@ from engine.bindings import (
     TaskRequest,
     resolve_binding,
 )
-from engine.clock import Clock, RealClock, VirtualClock
+from engine.clock import Clock, ClockOption, RealClock, VirtualClock, make_clock
 from engine.diagnostics import DefinitionError, Diagnostic
 from engine.durable import resume
 from engine.errors import StatesError, error_name_of
@@ -48,6 +48,7 @@ __all__ = [
     "load_mock_config",
     "resolve_binding",
     "Clock",
+    "ClockOption",
     "DefinitionError",
     "Diagnostic",
     "Execution",
@@ -67,6 +68,7 @@ __all__ = [
     "VirtualClock",
     "error_name_of",
     "load",
+    "make_clock",
     "run",
     "substitute",
     "validate_machine",

@@ -21,17 +21,20 @@ from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime
+from typing import Literal, TypeAlias
 
 import anyio
 import anyio.lowlevel
 
 __all__ = [
     "Clock",
+    "ClockOption",
     "Gate",
     "RealClock",
     "VirtualClock",
     "format_context_timestamp",
     "format_timestamp",
+    "make_clock",
 ]
 
 
@@ -391,3 +394,18 @@ class VirtualClock(Clock):
                 busy, self._busy = self._busy, 0
                 self._jump()
                 self._busy = busy
+
+
+ClockOption: TypeAlias = Clock | Literal["real", "virtual"] | None
+"""A clock, or ``"real"``/``"virtual"`` as the command line spells it (``None``: virtual)."""
+
+
+def make_clock(clock: ClockOption) -> Clock:
+    """The clock ``clock`` names: a new one for ``"real"``, ``"virtual"`` or ``None``."""
+    if clock is None or clock == "virtual":
+        return VirtualClock()
+    if clock == "real":
+        return RealClock()
+    if isinstance(clock, Clock):
+        return clock
+    raise ValueError(f"clock must be 'real', 'virtual' or a Clock, got {clock!r}")
