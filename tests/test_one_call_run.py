@@ -20,6 +20,8 @@ import pytest
 from engine import RealClock, VirtualClock, load
 from engine.clock import make_clock
 from engine.diagnostics import DefinitionError
+from engine.execution import Execution
+from engine.history import HistoryEvent
 from engine.local_engine import run
 
 WAIT_DAY: dict[str, Any] = {
@@ -209,3 +211,18 @@ def test_the_process_exits_cleanly_after_one_call_runs(tmp_path: Path) -> None:
         env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
     )
     assert (done.returncode, done.stdout, done.stderr) == (0, "2\n", "")
+
+
+def test_a_run_formats_nothing_nobody_reads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No history event or record is rendered as text while an execution runs and returns."""
+    rendered: list[str] = []
+
+    def counting(self: object) -> str:
+        rendered.append(type(self).__name__)
+        return "<rendered>"
+
+    monkeypatch.setattr(HistoryEvent, "__repr__", counting)
+    monkeypatch.setattr(Execution, "__repr__", counting)
+    execution = run(WAIT_DAY, {"a": 1}, clock="virtual")
+    assert execution.status == "SUCCEEDED"
+    assert rendered == []
