@@ -81,13 +81,16 @@ def _loop() -> _Loop:
     return loop
 
 
-def run_blocking(func: Callable[[], Awaitable[T]]) -> T:
+def run_blocking(
+    func: Callable[[], Awaitable[T]],
+    refusal: str = "a blocking call cannot run inside a running event loop",
+) -> T:
     """Run ``func()`` on this thread's open event loop and return its result.
 
-    Raises ``RuntimeError`` when the thread is running an event loop already.
+    Raises ``RuntimeError(refusal)`` when the thread is running an event loop already.
     """
     if in_event_loop():
-        raise RuntimeError("a blocking call cannot run inside a running event loop")
+        raise RuntimeError(refusal)
 
     box: list[T] = []
 

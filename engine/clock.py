@@ -191,6 +191,7 @@ class VirtualClock(Clock):
         self._drivers = 0
         self._progress = 0
         self._idle_pending = False
+        self._stopping = False
 
     # -- time -------------------------------------------------------------------------------
 
@@ -348,13 +349,17 @@ class VirtualClock(Clock):
                 self._drivers -= 1
             return
         self._drivers = 1
+        self._stopping = False
         try:
             async with anyio.create_task_group() as tg:
                 tg.start_soon(self._drive)
                 try:
                     yield
                 finally:
-                    tg.cancel_scope.cancel()
+                    # The driver returns when it next wakes: no cancellation to deliver (which
+                    # costs more than a small execution, the cancel reason being formatted).
+                    self._stopping = True
+                    self._notify()
         finally:
             self._drivers = 0
             self._changed = None
@@ -362,7 +367,7 @@ class VirtualClock(Clock):
     async def _drive(self) -> None:
         stalled_since: float | None = None
         last_progress = -1
-        while True:
+        while not self._stopping:
             self._changed = anyio.Event()
             if self._idle_pending:
                 self._idle_pending = False

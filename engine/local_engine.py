@@ -24,7 +24,7 @@ import anyio.from_thread
 import anyio.lowlevel
 
 from engine import logging as engine_logging
-from engine.background_loop import in_event_loop, run_blocking
+from engine.background_loop import run_blocking
 from engine.bindings import (
     CallNext,
     Handler,
@@ -699,18 +699,11 @@ def run(
     Raises :class:`DefinitionError` before running when the definition cannot run locally
     (an unbound resource, a distributed Map), and :class:`InvalidExecutionInput`.
     """
-    if in_event_loop():
-        raise RuntimeError(
-            "engine.run() blocks until the execution ends, so it cannot be called inside a "
-            "running event loop; use 'async with LocalEngine(...) as engine: "
-            "await engine.execute(...)' there"
-        )
-    model = _as_machine(machine)
-    chosen = make_clock(clock)
 
     async def main() -> Execution:
+        model = _as_machine(machine)
         async with LocalEngine(
-            clock=chosen,
+            clock=make_clock(clock),
             handlers=handlers,
             seed=seed,
             interceptors=interceptors,
@@ -720,4 +713,9 @@ def run(
         ) as engine:
             return await engine.execute(model, input, name, state_machine_name=state_machine_name)
 
-    return run_blocking(main)
+    return run_blocking(
+        main,
+        "engine.run() blocks until the execution ends, so it cannot be called inside a "
+        "running event loop; use 'async with LocalEngine(...) as engine: "
+        "await engine.execute(...)' there",
+    )
