@@ -38,6 +38,8 @@ class Execution:
     states: list[str] = field(default_factory=list)
     history: list[HistoryEvent] = field(default_factory=list)
     seed: int | None = None
+    unrecorded: str | None = None
+    """Set when its store could not record an event: it stopped, left RUNNING and resumable."""
 
     @property
     def start_date(self) -> datetime:
@@ -75,6 +77,8 @@ class Execution:
                 out["error"] = self.error
             if self.cause is not None:
                 out["cause"] = self.cause
+        if self.unrecorded is not None:
+            out["notRecorded"] = self.unrecorded
         out["name"] = self.name
         out["states"] = list(self.states)
         if history:

@@ -8,6 +8,7 @@ integration, or an interceptor that mocks the state); distributed Maps are refus
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import threading
@@ -49,15 +50,23 @@ from engine.execution import Execution
 from engine.expressions import is_expression
 from engine.history import History, HistoryEvent
 from engine.interpreter import ExecutionControl, Runtime, TokenWaiter, execute
-from engine.limits import MAX_HISTORY_EVENTS, MAX_PAYLOAD_BYTES, json_copy
+from engine.limits import (
+    MAX_HISTORY_EVENTS,
+    MAX_JSON_DEPTH,
+    MAX_PAYLOAD_BYTES,
+    json_copy,
+    nested_deeper_than,
+)
 from engine.loader import load
 from engine.model import MapState, ParallelState, State, StateMachine, TaskState
 from engine.seeding import execution_seed
 from engine.store.base import (
     ExecutionAlreadyExists,
     ExecutionDoesNotExist,
+    ExecutionNotRecorded,
     ExecutionStore,
     StoredExecution,
+    StoreError,
 )
 from engine.store.memory import MemoryStore
 from engine.store.owner import process_owner
@@ -206,8 +215,14 @@ def _as_machine(source: MachineSource) -> StateMachine:
 def _clean_input(value: Any) -> Any:
     if value is None:
         return {}
+    if nested_deeper_than(value):
+        raise InvalidExecutionInput(
+            f"the execution input nests objects and arrays more than {MAX_JSON_DEPTH} levels deep"
+        )
     try:
         data, size = json_copy(value)
+    except RecursionError:
+        raise InvalidExecutionInput("the execution input is nested too deeply") from None
     except (TypeError, ValueError) as exc:
         raise InvalidExecutionInput(f"the execution input is not JSON data: {exc}") from None
     if size > MAX_PAYLOAD_BYTES:
@@ -218,6 +233,12 @@ def _clean_input(value: Any) -> Any:
 
 
 def _check_name(name: str) -> None:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError(
+            f"invalid execution name {name!r}: not valid Unicode text (a lone surrogate)"
+        ) from None
     if not 1 <= len(name) <= 80 or _NAME_FORBIDDEN.search(name):
         raise ValueError(
             f"invalid execution name {name!r}: 1-80 characters, no whitespace, brackets, "
@@ -232,14 +253,16 @@ class _Recorder:
     follows (their abort) is not written, so they stay open for a resume.
     """
 
-    __slots__ = ("attached", "log", "name", "runtime", "store")
+    __slots__ = ("attached", "control", "failed_at", "log", "name", "runtime", "store")
 
     def __init__(self, store: ExecutionStore, name: str, *, log: bool) -> None:
         self.store = store
         self.name = name
         self.log = log
         self.attached = True
+        self.failed_at: int | None = None
         self.runtime: Runtime | None = None
+        self.control: ExecutionControl | None = None
 
     def detach(self) -> None:
         self.attached = False
@@ -247,7 +270,24 @@ class _Recorder:
     def __call__(self, event: HistoryEvent) -> None:
         if self.attached:
             runtime = self.runtime
-            self.store.append(self.name, event, runtime.transition if runtime else None)
+            try:
+                self.store.append(self.name, event, runtime.transition if runtime else None)
+            except StoreError as exc:
+                # Nothing more is written (the stored history stays a whole prefix) and the
+                # execution stops here: the store keeps it RUNNING, and so does its record.
+                self.attached = False
+                self.failed_at = event.id
+                message = (
+                    f"execution {self.name!r}: event {event.id} ({event.type}) could not be "
+                    f"recorded: {exc}; not recorded: the execution is left RUNNING in "
+                    f"{self.store.location} and can be resumed"
+                )
+                if runtime is not None:
+                    runtime.record.unrecorded = message
+                if self.control is not None:
+                    # Stops the execution even if a state handles the error below.
+                    self.control.scope.cancel()
+                raise ExecutionNotRecorded(message, exc.path) from exc
         if self.log:
             engine_logging.log_event(self.name, event)
 
@@ -268,9 +308,18 @@ class ExecutionHandle:
         return self.execution.name
 
     async def result(self) -> Execution:
-        """Wait for the execution to end and return its record."""
+        """Wait for the execution to end and return its record.
+
+        Raises :class:`~engine.store.ExecutionNotRecorded` (its ``execution`` RUNNING) when
+        the store could not record an event: the execution stopped, resumable.
+        """
         await self.control.done.wait()
-        return self.execution
+        execution = self.execution
+        if execution.unrecorded is not None:
+            raise ExecutionNotRecorded(
+                execution.unrecorded, self.engine.store.location, execution=execution
+            )
+        return execution
 
     def describe(self) -> Execution:
         """The execution's record as it is now."""
@@ -520,7 +569,9 @@ class LocalEngine:
             context_state_machine={"Id": sm_arn, "Name": sm_arn.rsplit(":", 1)[-1]},
         )
         recorder.runtime = runtime
-        return ExecutionHandle(self, record, ExecutionControl(), runtime, recorder)
+        control = ExecutionControl()
+        recorder.control = control
+        return ExecutionHandle(self, record, control, runtime, recorder)
 
     async def _run(
         self, handle: ExecutionHandle, machine: StateMachine, point: ResumePoint | None
@@ -530,8 +581,13 @@ class LocalEngine:
             await execute(handle.runtime, machine, handle.control, self.role_arn, point)
         finally:
             mark_live(self.store, handle.name, False)
-            if not handle.recorder.attached:
-                self.store.release(handle.name, process_owner())
+            recorder = handle.recorder
+            if recorder.failed_at is not None:
+                # The record shows what the store holds: the events before the failed one.
+                del handle.execution.history[recorder.failed_at - 1 :]
+            if not recorder.attached:
+                with contextlib.suppress(StoreError):  # a gone owner is taken over anyway
+                    self.store.release(handle.name, process_owner())
             # What only a running execution needs is let go; the record stays.
             handle.runtime = None
             handle.recorder.runtime = None
@@ -545,18 +601,20 @@ class LocalEngine:
         *,
         handlers: Mapping[str, Handler] | None = None,
         interceptors: Sequence[Interceptor] | None = None,
+        take_over: bool = False,
     ) -> ExecutionHandle:
         """Go on with the open execution ``name`` of the store, from its recorded history.
 
         Tasks are bound to ``handlers``/``interceptors`` (default: the engine's). A task whose
         outcome was not recorded runs again (at least once; see :mod:`engine.durable`).
-        Raises :class:`ResumeRefused` when it has ended or a live engine or process runs it.
+        Raises :class:`ResumeRefused` when it has ended or a live engine or process runs it;
+        ``take_over`` replaces an owner that cannot be checked from here (another host).
         """
         if self._task_group is None:
             raise RuntimeError("use the LocalEngine as 'async with LocalEngine(...) as engine'")
         if name in self._handles and not self._handles[name].execution.done:
             raise ResumeRefused(f"execution {name!r} is running in this engine")
-        stored = claim(self.store, name)
+        stored = claim(self.store, name, take_over=take_over)
         try:
             model = load(json.loads(stored.definition), validate=False)
             calls = prepare_calls(
@@ -697,7 +755,9 @@ def run(
     a durable store lets :func:`engine.durable.resume` continue the execution after a crash.
 
     Raises :class:`DefinitionError` before running when the definition cannot run locally
-    (an unbound resource, a distributed Map), and :class:`InvalidExecutionInput`.
+    (an unbound resource, a distributed Map), :class:`InvalidExecutionInput`, and
+    :class:`~engine.store.ExecutionNotRecorded` when the store could not record an event (the
+    execution stopped there and is left RUNNING in the store, resumable).
     """
 
     async def main() -> Execution:

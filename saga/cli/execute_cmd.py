@@ -14,15 +14,16 @@ from engine.diagnostics import DefinitionError
 from engine.execution import Execution
 from engine.loader import load
 from engine.local_engine import run
-from saga.cli._common import UsageError, read_json_arg
+from saga.cli._common import MAX_DEFINITION_BYTES, UsageError, read_bounded, read_json_arg
 from saga.cli._execution import (
     add_history_and_store_arguments,
     add_input_argument,
     add_name_and_clock_arguments,
+    check_name_option,
     print_diagnostics,
     report_execution,
 )
-from saga.cli._targets import import_module
+from saga.cli._targets import describe_error, import_module
 from saga.outcome import explain
 from saga.running import make_clock
 
@@ -93,13 +94,21 @@ def _import_module(spec: str) -> Any:
 
 
 def load_handlers(spec: str) -> dict[str, Callable[..., Any]]:
-    """The ``HANDLERS`` mapping of a module name or a ``.py`` file; UsageError when unusable."""
+    """The ``HANDLERS`` mapping of a module name or a ``.py`` file; UsageError when unusable.
+
+    Any failure while the module is imported (``SystemExit`` included) is one line.
+    """
     try:
         module = _import_module(spec)
-    except UsageError:
-        raise
-    except Exception as exc:
-        raise UsageError(f"--handlers: cannot import {spec}: {type(exc).__name__}: {exc}") from None
+    except UsageError as exc:
+        message = str(exc)
+        raise UsageError(
+            message if message.startswith("--handlers") else f"--handlers: {message}"
+        ) from None
+    except ModuleNotFoundError as exc:
+        raise UsageError(f"--handlers: cannot import {spec}: {exc}") from None
+    except (Exception, SystemExit) as exc:
+        raise UsageError(f"--handlers: importing {spec} failed: {describe_error(exc)}") from None
     handlers = getattr(module, "HANDLERS", None)
     if not isinstance(handlers, Mapping):
         raise UsageError(f"--handlers: {spec} has no HANDLERS dict (resource or name -> callable)")
@@ -123,13 +132,13 @@ def _execute(args: argparse.Namespace) -> int:
         raise UsageError(f"no such definition file: {path}")
     substitutions = parse_substitutions(args.substitute)
     data = read_json_arg(args.input)
+    check_name_option(args.name)
+    text = read_bounded(path, MAX_DEFINITION_BYTES)
     handlers = load_handlers(args.handlers) if args.handlers else {}
     try:
-        machine = load(path, substitutions or None)
+        machine = load(text, substitutions or None)
     except DefinitionError as exc:
         return print_diagnostics(f"invalid definition {path}:", exc)
-    except OSError as exc:
-        raise UsageError(f"cannot read {path}: {exc.strerror}") from None
     from saga.cli.executions_cmd import open_store_option
     from saga.cli.resume_cmd import handlers_ref
 
