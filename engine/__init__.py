@@ -10,6 +10,7 @@ from engine.bindings import (
 )
 from engine.clock import Clock, ClockOption, RealClock, VirtualClock, make_clock
 from engine.diagnostics import DefinitionError, Diagnostic
+from engine.distributed import MapRun
 from engine.durable import resume
 from engine.errors import StatesError, error_name_of
 from engine.execution import Execution, ExecutionStatus
@@ -72,6 +73,7 @@ __all__ = [
     "InvalidExecutionInput",
     "InvalidToken",
     "LocalEngine",
+    "MapRun",
     "RealClock",
     "StateMachine",
     "StatesError",

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 from engine.history import HistoryEvent
+
+if TYPE_CHECKING:
+    from engine.distributed.map_run import MapRun
 
 __all__ = ["Execution", "ExecutionStatus", "FINAL_STATUSES"]
 
@@ -40,6 +43,8 @@ class Execution:
     seed: int | None = None
     unrecorded: str | None = None
     """Set when its store could not record an event: it stopped, left RUNNING and resumable."""
+    map_runs: list[MapRun] = field(default_factory=list)
+    """The distributed Map runs of this execution, in start order."""
 
     @property
     def start_date(self) -> datetime:

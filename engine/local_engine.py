@@ -3,7 +3,7 @@
 ``LocalEngine`` is an async context manager running any number of executions concurrently in
 one event loop; ``run`` is the synchronous one-shot wrapper. Everything a definition needs is
 checked before an execution starts: every Task resource must be bound (a handler, a built-in
-integration, or an interceptor that mocks the state); distributed Maps are refused.
+integration, or an interceptor that mocks the state).
 """
 
 from __future__ import annotations
@@ -39,16 +39,20 @@ from engine.bindings import (
 from engine.clock import (
     Clock,
     ClockOption,
+    Gate,
     RealClock,
     VirtualClock,
     format_context_timestamp,
     make_clock,
 )
 from engine.diagnostics import DefinitionError, Diagnostic
+from engine.distributed.checks import distributed_map_problems
+from engine.distributed.map_run import MapRun
 from engine.durable import ResumePoint, ResumeRefused, claim, mark_live, plan_resume
 from engine.execution import Execution
 from engine.expressions import is_expression
 from engine.history import History, HistoryEvent
+from engine.integrations.aws_sdk import aws_sdk_problem, is_aws_sdk_resource
 from engine.interpreter import ExecutionControl, Runtime, TokenWaiter, execute
 from engine.limits import (
     MAX_HISTORY_EVENTS,
@@ -59,6 +63,7 @@ from engine.limits import (
 )
 from engine.loader import load
 from engine.model import MapState, ParallelState, State, StateMachine, TaskState
+from engine.nested_execution import NESTED_RESOURCES, NestedExecutionBinding, nested_bindings
 from engine.seeding import execution_seed
 from engine.store.base import (
     ExecutionAlreadyExists,
@@ -163,21 +168,18 @@ def prepare_calls(
 ) -> dict[str, CallNext]:
     """The invocation chain of every Task state, by state name; raises before anything runs.
 
-    Raises :class:`DefinitionError` naming each unbound resource and each distributed Map
-    (not supported locally).
+    Raises :class:`DefinitionError` naming each unbound resource, each distributed Map part
+    that cannot run locally (a Parquet reader).
     """
     problems: list[Diagnostic] = []
     calls: dict[str, CallNext] = {}
     for name, state, where in _walk_states(machine.states, ()):
         if isinstance(state, MapState) and state.is_distributed:
-            problems.append(
-                Diagnostic(
-                    "UNSUPPORTED_LOCALLY",
-                    _location((*where, "ItemProcessor", "ProcessorConfig", "Mode")),
-                    f"Map state '{name}' is a distributed Map, which is not supported locally; "
-                    "use an inline Map (ProcessorConfig.Mode INLINE)",
+            language = state.query_language or machine.query_language or "JSONPath"
+            for suffix, message in distributed_map_problems(name, state, language):
+                problems.append(
+                    Diagnostic("UNSUPPORTED_LOCALLY", _location((*where, *suffix)), message)
                 )
-            )
         if not isinstance(state, TaskState):
             continue
         resource = state.resource
@@ -187,6 +189,15 @@ def prepare_calls(
         if binding is None:
             if is_mocked(interceptors, name):
                 binding = UnboundResourceBinding(name, resource)
+            elif is_aws_sdk_resource(resource):
+                problems.append(
+                    Diagnostic(
+                        "UNBOUND_RESOURCE",
+                        _location((*where, "Resource")),
+                        f"state '{name}': {aws_sdk_problem(resource)}",
+                    )
+                )
+                continue
             else:
                 problems.append(
                     Diagnostic(
@@ -359,6 +370,7 @@ class LocalEngine:
         max_history_events: int = MAX_HISTORY_EVENTS,
         store: ExecutionStore | None = None,
         handlers_ref: str | None = None,
+        state_machines: Mapping[str, MachineSource] | None = None,
     ) -> None:
         self.max_history_events = max_history_events
         self.clock: Clock = clock if clock is not None else VirtualClock()
@@ -367,10 +379,19 @@ class LocalEngine:
         self.handlers: Mapping[str, Handler] = dict(handlers or {})
         self.seed = seed
         self.interceptors: tuple[Interceptor, ...] = tuple(interceptors)
-        self.bindings: Mapping[str, TaskBinding] = dict(bindings or {})
         self.region = region
         self.account_id = account_id
         self.role_arn = role_arn or f"arn:aws:iam::{account_id}:role/LocalStepFunctionsRole"
+        self.bindings: Mapping[str, TaskBinding] = {
+            **self._nested_bindings(),
+            **dict(bindings or {}),
+        }
+        self._machines: dict[str, StateMachine] = {}
+        self._watchers: dict[str, list[Gate]] = {}
+        self.closing = False
+        """True once the engine is closing: running executions are being let go."""
+        for sm_name, source in (state_machines or {}).items():
+            self.register_state_machine(source, sm_name)
         self._handles: dict[str, ExecutionHandle] = {}
         self._tokens: dict[str, TokenWaiter] = {}
         self._prepared: dict[int, tuple[StateMachine, dict[str, CallNext], frozenset[str]]] = {}
@@ -379,6 +400,121 @@ class LocalEngine:
         self._loop_thread: int | None = None
         self._loop_token: Any = None
         self._finished: ExecutionControl | None = None
+
+    # -- state machines the engine knows (found by ARN by nested executions) ----------------
+
+    def _nested_bindings(self) -> dict[str, TaskBinding]:
+        """``states:startExecution*`` as child executions, unless a handler is keyed by it."""
+        from engine.integrations import integration_for
+
+        fallbacks = {
+            resource: integration_for(NESTED_RESOURCES[0]) for resource in NESTED_RESOURCES
+        }
+        nested = nested_bindings(self, fallbacks)
+        return {key: value for key, value in nested.items() if key not in self.handlers}
+
+    def state_machine_arn(self, name: str) -> str:
+        """The ARN a state machine called ``name`` has in this engine's region and account."""
+        return f"arn:aws:states:{self.region}:{self.account_id}:stateMachine:{name}"
+
+    def register_state_machine(self, machine: MachineSource, name: str | None = None) -> str:
+        """Make ``machine`` known by its ARN (for ``states:startExecution``); return the ARN.
+
+        ``name`` defaults to ``LocalStateMachine``; registering a name again replaces it.
+        The machine is validated and its tasks' bindings checked when an execution starts.
+        """
+        sm_name = name or DEFAULT_STATE_MACHINE_NAME
+        if not 1 <= len(sm_name) <= 80 or _NAME_FORBIDDEN.search(sm_name):
+            raise ValueError(
+                f"invalid state machine name {sm_name!r}: 1-80 characters, no whitespace, "
+                "brackets, wildcards or special characters"
+            )
+        arn = self.state_machine_arn(sm_name)
+        self._machines[arn] = _as_machine(machine)
+        return arn
+
+    def state_machine(self, arn: str) -> StateMachine | None:
+        """The machine known under ``arn`` (a version or alias suffix is ignored).
+
+        Registered machines first; then the definition an execution of that machine left in
+        the store (so a resumed parent can start or re-attach to its children).
+        """
+        if arn.count(":") > 6:
+            arn = ":".join(arn.split(":")[:7])
+        found = self._machines.get(arn)
+        if found is None:
+            stored = [e for e in self.store.executions() if e.state_machine_arn == arn]
+            if stored:
+                found = load(json.loads(stored[-1].definition), validate=False)
+                self._machines[arn] = found
+        return found
+
+    def state_machines(self) -> dict[str, StateMachine]:
+        """Every machine the engine knows, by ARN."""
+        return dict(self._machines)
+
+    def _check_children(self, machine: StateMachine) -> None:
+        """A ``.sync`` child named by a constant ARN must be known before the run starts."""
+        problems: list[Diagnostic] = []
+        for name, state, where in _walk_states(machine.states, ()):
+            if not isinstance(state, TaskState) or state.resource not in NESTED_RESOURCES[1:3]:
+                continue
+            if state.resource not in self.bindings or not isinstance(
+                self.bindings[state.resource], NestedExecutionBinding
+            ):
+                continue
+            arn = (
+                state.parameters.get("StateMachineArn")
+                if isinstance(state.parameters, dict)
+                else None
+            )
+            if isinstance(arn, str) and self.state_machine(arn) is None:
+                problems.append(
+                    Diagnostic(
+                        "UNKNOWN_STATE_MACHINE",
+                        _location((*where, "Parameters", "StateMachineArn")),
+                        f"state '{name}' starts '{arn}', which this engine does not know: "
+                        "register it with LocalEngine.register_state_machine (or "
+                        "state_machines={name: definition})",
+                    )
+                )
+        if problems:
+            raise DefinitionError(problems)
+
+    def watch(self, name: str) -> Gate:
+        """A clock gate that opens when the execution ``name`` ends (now, if it has)."""
+        gate = self.clock.gate()
+        handle = self._handles.get(name)
+        if handle is None or handle.execution.done:
+            gate.open()
+        else:
+            self._watchers.setdefault(name, []).append(gate)
+        return gate
+
+    def finished_execution(
+        self, name: str, data: Any, started_by: str
+    ) -> Execution | StoredExecution | None:
+        """The ended execution ``name`` that ``started_by`` started with ``data``, if any.
+
+        A resumed parent finds the child it had started before the crash this way.
+        """
+        handle = self._handles.get(name)
+        if handle is not None:
+            record = handle.execution
+            known = self.store.find(name)
+            starter = known.options.get("startedBy") if known is not None else None
+            if record.done and record.input == data and starter == started_by:
+                return record
+            return None
+        stored = self.store.find(name)
+        if (
+            stored is not None
+            and stored.done
+            and stored.options.get("startedBy") == started_by
+            and stored.input == data
+        ):
+            return stored
+        return None
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -400,6 +536,7 @@ class LocalEngine:
         tb: TracebackType | None,
     ) -> bool | None:
         durable = self.store.durable
+        self.closing = True
         for handle in list(self._handles.values()):
             if not handle.execution.done:
                 if durable:
@@ -442,18 +579,25 @@ class LocalEngine:
         name: str | None = None,
         *,
         state_machine_name: str | None = None,
+        started_by: str | None = None,
     ) -> ExecutionHandle:
         """Start an execution and return its handle without waiting for it.
 
         Starting again with the name of an open execution and the same input returns that
         execution (idempotent, as Step Functions); a different input or a closed execution of
         that name raises :class:`ExecutionAlreadyExists`. The store decides, so this holds
-        across processes: an open execution whose process is gone is resumed here.
+        across processes: an open execution whose process is gone is resumed here. The machine
+        becomes known by its ARN (``state_machine_name``), so executions can start it as a child;
+        ``started_by`` records which parent task started it.
         """
         if self._task_group is None:
             raise RuntimeError("use the LocalEngine as 'async with LocalEngine(...) as engine'")
         model = _as_machine(machine)
         calls, mocked = self._prepare(model)
+        self._machines[self.state_machine_arn(state_machine_name or DEFAULT_STATE_MACHINE_NAME)] = (
+            model
+        )
+        self._check_children(model)
         data = _clean_input(input)
         name = name if name is not None else str(uuid.uuid4())
         _check_name(name)
@@ -472,7 +616,7 @@ class LocalEngine:
                 input=data,
                 start_posix=self.clock.time(),
                 handlers_ref=self.handlers_ref,
-                options=self._options(execution_seed(name, self.seed)),
+                options=self._options(execution_seed(name, self.seed), started_by),
             ),
             process_owner(),
         )
@@ -501,14 +645,17 @@ class LocalEngine:
             "execution_arn": f"{prefix}:execution:{sm_name}:{name}",
         }
 
-    def _options(self, seed: int) -> dict[str, Any]:
-        return {
+    def _options(self, seed: int, started_by: str | None = None) -> dict[str, Any]:
+        options: dict[str, Any] = {
             "region": self.region,
             "accountId": self.account_id,
             "roleArn": self.role_arn,
             "clock": "real" if isinstance(self.clock, RealClock) else "virtual",
             "seed": seed,
         }
+        if started_by is not None:
+            options["startedBy"] = started_by
+        return options
 
     def _launch(
         self, handle: ExecutionHandle, model: StateMachine, point: ResumePoint | None
@@ -593,6 +740,8 @@ class LocalEngine:
             handle.recorder.runtime = None
             if self._finished is not None:
                 handle.control = self._finished
+            for gate in self._watchers.pop(handle.name, []):
+                gate.open()
             self.clock.flow_finished()
 
     async def resume(
@@ -617,6 +766,7 @@ class LocalEngine:
         stored = claim(self.store, name, take_over=take_over)
         try:
             model = load(json.loads(stored.definition), validate=False)
+            self._machines.setdefault(stored.state_machine_arn, model)
             calls = prepare_calls(
                 model,
                 self.handlers if handlers is None else handlers,
@@ -678,6 +828,18 @@ class LocalEngine:
     def executions(self) -> list[Execution]:
         """Every execution this engine started, in start order."""
         return [handle.execution for handle in self._handles.values()]
+
+    def list_map_runs(self, name: str) -> list[MapRun]:
+        """The distributed Map runs of the execution ``name``, in start order."""
+        return list(self._handle(name).execution.map_runs)
+
+    def describe_map_run(self, map_run_arn: str) -> dict[str, Any]:
+        """``DescribeMapRun`` for a map run of any execution of this engine."""
+        for handle in self._handles.values():
+            for map_run in handle.execution.map_runs:
+                if map_run.map_run_arn == map_run_arn:
+                    return map_run.describe()
+        raise ExecutionDoesNotExist(map_run_arn)
 
     async def stop(
         self, name: str, *, error: str | None = None, cause: str | None = None
@@ -744,6 +906,7 @@ def run(
     state_machine_name: str | None = None,
     store: ExecutionStore | None = None,
     handlers_ref: str | None = None,
+    state_machines: Mapping[str, MachineSource] | None = None,
 ) -> Execution:
     """Run one execution to its end and return its record (a virtual clock unless given one).
 
@@ -753,9 +916,10 @@ def run(
 
     With a ``store`` every event is written there first (``handlers_ref`` recorded with it):
     a durable store lets :func:`engine.durable.resume` continue the execution after a crash.
+    ``state_machines`` (name → definition) are the machines ``states:startExecution`` can start.
 
     Raises :class:`DefinitionError` before running when the definition cannot run locally
-    (an unbound resource, a distributed Map), :class:`InvalidExecutionInput`, and
+    (an unbound resource, a Parquet item reader), :class:`InvalidExecutionInput`, and
     :class:`~engine.store.ExecutionNotRecorded` when the store could not record an event (the
     execution stopped there and is left RUNNING in the store, resumable).
     """
@@ -770,6 +934,7 @@ def run(
             bindings=bindings,
             store=store,
             handlers_ref=handlers_ref,
+            state_machines=state_machines,
         ) as engine:
             return await engine.execute(model, input, name, state_machine_name=state_machine_name)
 

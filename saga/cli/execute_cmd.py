@@ -57,8 +57,37 @@ def register(subparsers: Any) -> None:
         metavar="NAME=VALUE",
         help="replace ${NAME} in the definition (repeatable)",
     )
+    parser.add_argument(
+        "--state-machine",
+        action="append",
+        default=[],
+        metavar="NAME=FILE",
+        help="a machine states:startExecution can start by the ARN of NAME (repeatable)",
+    )
     add_history_and_store_arguments(parser)
     parser.set_defaults(handler=_execute)
+
+
+def _children(items: list[str], substitutions: dict[str, str]) -> dict[str, Any]:
+    """``NAME=FILE`` arguments as loaded machines; UsageError naming a bad one."""
+    machines: dict[str, Any] = {}
+    for item in items:
+        name, sep, file = item.partition("=")
+        if not sep or not name or not file:
+            raise UsageError(f"--state-machine: expected NAME=FILE, got {item!r}")
+        path = Path(file)
+        if not path.is_file():
+            raise UsageError(f"--state-machine: no such definition file: {file}")
+        try:
+            machines[name] = load(path, substitutions or None)
+        except DefinitionError as exc:
+            problems = "; ".join(f"{d.location}: {d.message}" for d in exc.diagnostics)
+            raise UsageError(
+                f"--state-machine {name}: invalid definition {file}: {problems}"
+            ) from None
+        except OSError as exc:
+            raise UsageError(f"--state-machine: cannot read {file}: {exc.strerror}") from None
+    return machines
 
 
 def parse_substitutions(items: list[str]) -> dict[str, str]:
@@ -135,6 +164,7 @@ def _execute(args: argparse.Namespace) -> int:
     check_name_option(args.name)
     text = read_bounded(path, MAX_DEFINITION_BYTES)
     handlers = load_handlers(args.handlers) if args.handlers else {}
+    children = _children(args.state_machine, substitutions)
     try:
         machine = load(text, substitutions or None)
     except DefinitionError as exc:
@@ -156,6 +186,7 @@ def _execute(args: argparse.Namespace) -> int:
                 state_machine_name=_machine_name(path),
                 store=store,
                 handlers_ref=handlers_ref(args.handlers) if args.handlers else None,
+                state_machines=children,
             )
             return explain(execution, machine=machine)
         finally:
