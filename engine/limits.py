@@ -10,6 +10,7 @@ from engine.errors import DATA_LIMIT_EXCEEDED, RUNTIME, StatesError
 __all__ = [
     "DEFAULT_TASK_TIMEOUT_SECONDS",
     "FatalError",
+    "InvalidExecutionInput",
     "MAX_HISTORY_EVENTS",
     "MAX_JSON_DEPTH",
     "MAX_PAYLOAD_BYTES",
@@ -20,6 +21,10 @@ __all__ = [
     "payload_size",
     "to_json_text",
 ]
+
+
+class InvalidExecutionInput(ValueError):
+    """The execution input is not JSON data or exceeds 262,144 bytes."""
 
 
 class FatalError(StatesError):

@@ -49,22 +49,24 @@ from engine.clock import (
 from engine.diagnostics import DefinitionError, Diagnostic
 from engine.distributed.checks import distributed_map_problems
 from engine.distributed.map_run import MapRun
-from engine.durable import ResumePoint, ResumeRefused, claim, mark_live, plan_resume
 from engine.execution import Execution
 from engine.expressions import is_expression
 from engine.history import History, HistoryEvent
 from engine.integrations.aws_sdk import aws_sdk_problem, is_aws_sdk_resource
 from engine.interpreter import ExecutionControl, Runtime, TokenWaiter, execute
+from engine.interpreter.progress import ResumePoint
 from engine.limits import (
     MAX_HISTORY_EVENTS,
     MAX_JSON_DEPTH,
     MAX_PAYLOAD_BYTES,
+    InvalidExecutionInput,
     json_copy,
     nested_deeper_than,
 )
 from engine.loader import load
 from engine.model import MapState, ParallelState, State, StateMachine, TaskState
 from engine.nested_execution import NESTED_RESOURCES, NestedExecutionBinding, nested_bindings
+from engine.resume_plan import ResumeRefused, claim, mark_live, plan_resume
 from engine.seeding import execution_seed
 from engine.store.base import (
     ExecutionAlreadyExists,
@@ -122,10 +124,6 @@ def _definition_text(machine: StateMachine) -> str:
             _definitions.clear()
         _definitions[id(machine)] = (machine, text)
     return text
-
-
-class InvalidExecutionInput(ValueError):
-    """The execution input is not JSON data or exceeds 262,144 bytes."""
 
 
 class InvalidToken(Exception):

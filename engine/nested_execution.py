@@ -29,7 +29,9 @@ from engine.bindings import TaskBinding, TaskRequest
 from engine.errors import StatesError
 from engine.integrations.sfn import render_date
 from engine.lambda_shapes import request_id_for, sdk_metadata
+from engine.limits import InvalidExecutionInput
 from engine.paths import compact_json
+from engine.store.base import ExecutionAlreadyExists
 
 if TYPE_CHECKING:
     from engine.execution import Execution
@@ -202,8 +204,6 @@ class NestedExecutionBinding:
 
 
 def _start_error(exc: Exception, name: str, request_id: str) -> StatesError:
-    from engine.local_engine import ExecutionAlreadyExists, InvalidExecutionInput
-
     if isinstance(exc, ExecutionAlreadyExists):
         return _service_error(
             "ExecutionAlreadyExists", f"Execution Already Exists: '{name}'", request_id

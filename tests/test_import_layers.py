@@ -35,13 +35,6 @@ ALLOWED_LOOPS: dict[frozenset[str], str] = {
         "branches (the cut: the runners table passed into the loop by the facade); "
         "interpreter/loop.py and states/* are being changed on other branches"
     ),
-    frozenset({"engine.durable", "engine.local_engine", "engine.nested_execution"}): (
-        "resuming a store runs a LocalEngine, which takes its resume plan from engine.durable "
-        "(the cut is one import: plan_resume, claim, mark_live and ResumeRefused from "
-        "engine.resume_plan), and nested executions name LocalEngine's InvalidExecutionInput "
-        "(the cut: define it with the input bounds in engine.limits); local_engine.py is being "
-        "changed on other branches"
-    ),
     frozenset(
         {
             "saga.compile",
