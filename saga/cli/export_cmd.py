@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from asl_export.child_machines import ChildMachine
 from asl_export.cloudformation import render_cloudformation
 from asl_export.functions import FunctionSpec, function_specs_for
 from asl_export.render import ExportError, render, resolve
@@ -37,6 +38,7 @@ class ExportTarget:
     name: str
     functions: tuple[FunctionSpec, ...] = ()
     compensations: frozenset[str] = field(default_factory=frozenset)
+    children: tuple[ChildMachine, ...] = ()
 
 
 def _definition_error(source: str, exc: DefinitionError) -> UsageError:
@@ -67,6 +69,27 @@ def _functions(value: Any, machine: StateMachine) -> tuple[FunctionSpec, ...]:
     if callable(handlers):
         return function_specs_for(machine, handlers())
     return ()
+
+
+def _children(value: Any) -> tuple[ChildMachine, ...]:
+    """The sagas a saga runs as steps (theirs too), each with its machine and Python steps."""
+    from saga.steps import child_arn_placeholder
+
+    sagas = getattr(value, "child_sagas", None)
+    if not callable(sagas):
+        return ()
+    children: list[ChildMachine] = []
+    for child in sagas():
+        machine = child.to_state_machine()
+        children.append(
+            ChildMachine(
+                placeholder=child_arn_placeholder(child),
+                name=child.name,
+                machine=machine,
+                functions=function_specs_for(machine, child.handlers()),
+            )
+        )
+    return tuple(children)
 
 
 def _compensations(value: Any) -> frozenset[str]:
@@ -118,12 +141,19 @@ def load_target(text: str) -> ExportTarget:
         raise UsageError(f"TARGET {text!r}: to_state_machine() did not return a StateMachine")
     try:
         functions = _functions(value, machine)
+        children = _children(value)
+    except DefinitionError as exc:
+        raise _definition_error(text, exc) from None
     except ExportError as exc:
         raise UsageError(str(exc)) from None
     except Exception as exc:
         raise UsageError(f"TARGET {text!r}: {describe_error(exc)}") from None
     return ExportTarget(
-        machine=machine, name=default, functions=functions, compensations=_compensations(value)
+        machine=machine,
+        name=default,
+        functions=functions,
+        compensations=_compensations(value),
+        children=children,
     )
 
 
@@ -186,6 +216,7 @@ def _export(args: argparse.Namespace) -> int:
                 functions=target.functions,
                 values=values,
                 fmt=args.template_format,
+                children=target.children,
             )
     except ExportError as exc:
         raise UsageError(str(exc)) from None
