@@ -262,3 +262,31 @@ def test_a_child_named_like_its_parent_is_refused() -> None:
     child = ChildMachine("FlightsStateMachineArn", "Trip", machine)
     with pytest.raises(ExportError, match="has the name of its parent"):
         sam_template(trip.to_state_machine(), name="Trip", children=[child])
+
+
+def _local_child() -> Saga:
+    def book(event: dict[str, Any]) -> str:
+        return "local"
+
+    child = Saga("Cars")
+    child.step("Rent Car", book)
+    parent = Saga("Drive")
+    parent.step("Book Hotel", book_hotel)
+    parent.step("Cars", child)
+    return parent
+
+
+drive = _local_child()
+
+
+def test_a_child_step_lambda_cannot_import_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["export", "tests.test_export_nested:drive", "--format", "sam"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == (
+        "saga: child saga 'Cars': state 'Rent Car': its step "
+        "tests.test_export_nested._local_child.<locals>.book cannot be imported by Lambda; "
+        "define it at the top level of an importable module\n"
+    )

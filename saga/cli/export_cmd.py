@@ -81,12 +81,16 @@ def _children(value: Any) -> tuple[ChildMachine, ...]:
     children: list[ChildMachine] = []
     for child in sagas():
         machine = child.to_state_machine()
+        try:
+            functions = function_specs_for(machine, child.handlers())
+        except ExportError as exc:
+            raise ExportError(f"child saga {child.name!r}: {exc}") from None
         children.append(
             ChildMachine(
                 placeholder=child_arn_placeholder(child),
                 name=child.name,
                 machine=machine,
-                functions=function_specs_for(machine, child.handlers()),
+                functions=functions,
             )
         )
     return tuple(children)
