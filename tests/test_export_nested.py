@@ -230,6 +230,29 @@ def test_asl_export_of_the_parent_is_its_own_machine_only(tmp_path: Path) -> Non
     assert json.loads(out.read_text()) == json.loads(trip.to_json())
 
 
+def test_children_dir_writes_every_descendant_beside_the_parent(tmp_path: Path) -> None:
+    out = tmp_path / "LongTrip.asl.json"
+    argv = ["export", "tests.test_export_nested:long_trip", "-o", str(out)]
+    assert main([*argv, "--children-dir", str(tmp_path / "children")]) == 0
+    assert json.loads(out.read_text()) == json.loads(long_trip.to_json())
+    written = sorted(p.name for p in (tmp_path / "children").iterdir())
+    assert written == ["NestedFlights.asl.json", "Seats.asl.json"]
+    for saga in (nested_flights, seats):
+        text = (tmp_path / "children" / f"{saga.name}.asl.json").read_text()
+        assert json.loads(text) == json.loads(saga.to_json())
+
+
+def test_children_dir_is_refused_with_a_template_format(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    argv = ["export", "tests.test_export_nested:trip", "--format", "sam"]
+    assert main([*argv, "--children-dir", str(tmp_path)]) == 2
+    assert capsys.readouterr().err == (
+        "saga: --children-dir: only with --format asl; a template already holds the children\n"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_two_machines_giving_one_function_name_to_different_code_are_refused() -> None:
     child = Saga("Hotels")
     child.step("Book Hotel", book_outbound)

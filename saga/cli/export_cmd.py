@@ -208,9 +208,15 @@ def resolved_machine(machine: StateMachine, args: argparse.Namespace) -> StateMa
 def _export(args: argparse.Namespace) -> int:
     target = load_target(args.target)
     name: str = args.name or target.name
+    if args.children_dir is not None and args.format != "asl":
+        raise UsageError(
+            "--children-dir: only with --format asl; a template already holds the children"
+        )
     try:
         if args.format == "asl":
             text = render(resolved_machine(target.machine, args))
+            if args.children_dir is not None:
+                _write_children(target.children, args)
         else:
             values: Mapping[str, str] = read_substitutions(args.substitutions)
             renderer = render_sam if args.format == "sam" else render_cloudformation
@@ -228,6 +234,21 @@ def _export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _write_children(children: tuple[ChildMachine, ...], args: argparse.Namespace) -> None:
+    """Write each child machine as ``DIR/NAME.asl.json``."""
+    directory = Path(args.children_dir)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"--children-dir: cannot create {directory}: {exc.strerror}") from None
+    for child in children:
+        path = directory / f"{child.name}.asl.json"
+        try:
+            path.write_text(render(resolved_machine(child.machine, args)), encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"--children-dir: cannot write {path}: {exc.strerror}") from None
+
+
 def register(subparsers: Any) -> None:
     """Add ``saga export`` to the command line."""
     parser: argparse.ArgumentParser = subparsers.add_parser(
@@ -242,6 +263,12 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--name", help="state machine name in templates (default: the target's)")
     parser.add_argument(
         "--template-format", choices=("yaml", "json"), default="yaml", help="template syntax"
+    )
+    parser.add_argument(
+        "--children-dir",
+        metavar="DIR",
+        help="with --format asl, also write each saga the target runs as a step (theirs too) "
+        "as DIR/NAME.asl.json",
     )
     add_resolution_arguments(parser)
     parser.set_defaults(handler=_export)
