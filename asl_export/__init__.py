@@ -1,5 +1,6 @@
 """Rendering state machines as ASL JSON and the deployment artefacts around them."""
 
+from asl_export.child_machines import ChildMachine
 from asl_export.cloudformation import cloudformation_template, render_cloudformation
 from asl_export.deploy import DeployError, DeployResult, deploy
 from asl_export.execution_path import ExecutionPath, execution_path, infer_roles
@@ -18,6 +19,7 @@ from asl_export.sam import render_sam, sam_template
 from asl_export.svg import render_svg
 
 __all__ = [
+    "ChildMachine",
     "DeployError",
     "DeployResult",
     "ExecutionPath",

@@ -3,7 +3,9 @@
 Contents: an ``AWS::StepFunctions::StateMachine`` with its definition and DefinitionSubstitutions,
 its ``AWS::IAM::Role`` with one inline least-privilege policy, per Python step an
 ``AWS::Lambda::Function`` (code from the ``CodeS3Bucket``/``CodeS3Key`` parameters) and its role,
-and the queues the definition sends to by placeholder (the dead-letter queue).
+and the queues the definition sends to by placeholder (the dead-letter queue). The child machines
+it runs as nested executions (:class:`ChildMachine`) are resources of the same template, each
+with its role and functions.
 """
 
 from __future__ import annotations
@@ -12,8 +14,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from asl_export import _template
+from asl_export.child_machines import ChildMachine
 from asl_export.functions import FunctionSpec
-from asl_export.policies import plan_template
 from engine.model import StateMachine
 
 __all__ = ["cloudformation_template", "render_cloudformation"]
@@ -51,11 +53,13 @@ def cloudformation_template(
     functions: Sequence[FunctionSpec] = (),
     values: Mapping[str, str] | None = None,
     description: str | None = None,
+    children: Sequence[ChildMachine] = (),
 ) -> dict[str, Any]:
     """The CloudFormation template as a JSON object (keys in the order they are written)."""
-    plan = plan_template(machine, name=name, functions=functions, values=values)
+    plans = _template.machine_plans(machine, name, functions, values, children)
+    functions_planned = _template.stack_functions(plans)
     resources: dict[str, Any] = {}
-    for spec, timeout in plan.functions:
+    for spec, timeout in functions_planned:
         role_id = f"{spec.resource_id}Role"
         resources[role_id] = _role(
             "lambda.amazonaws.com", "StepPolicy", [dict(s) for s in spec.policy_statements]
@@ -68,25 +72,26 @@ def cloudformation_template(
                 **_template.function_properties(spec, timeout),
             },
         }
-    resources.update(_template.queue_resources(plan))
-    resources["StateMachineRole"] = _role(
-        "states.amazonaws.com", "StateMachinePolicy", plan.statements
-    )
-    machine_properties = _template.machine_properties(
-        plan, name, name_key="StateMachineName", type_key="StateMachineType"
-    )
-    machine_properties["RoleArn"] = {"Fn::GetAtt": ["StateMachineRole", "Arn"]}
-    resources["StateMachine"] = {
-        "Type": "AWS::StepFunctions::StateMachine",
-        "Properties": machine_properties,
-    }
+    resources.update(_template.queue_resources(plans))
+    for planned in plans:
+        resources[planned.role_id] = _role(
+            "states.amazonaws.com", "StateMachinePolicy", planned.plan.statements
+        )
+        properties = _template.machine_properties(
+            planned.plan, planned.name, name_key="StateMachineName", type_key="StateMachineType"
+        )
+        properties["RoleArn"] = {"Fn::GetAtt": [planned.role_id, "Arn"]}
+        resources[planned.resource_id] = {
+            "Type": "AWS::StepFunctions::StateMachine",
+            "Properties": properties,
+        }
     code: list[tuple[str, dict[str, Any]]] = []
-    if plan.functions:
+    if functions_planned:
         code = [
             ("CodeS3Bucket", {"Type": "String", "Description": "S3 bucket of the code package"}),
             ("CodeS3Key", {"Type": "String", "Description": "S3 key of the code package (zip)"}),
         ]
-    return _template.document(name, description, _template.parameters(plan, name, *code), resources)
+    return _template.document(plans, description, _template.parameters(plans, *code), resources)
 
 
 def render_cloudformation(
@@ -96,7 +101,10 @@ def render_cloudformation(
     functions: Sequence[FunctionSpec] = (),
     values: Mapping[str, str] | None = None,
     fmt: _template.TemplateFormat = "yaml",
+    children: Sequence[ChildMachine] = (),
 ) -> str:
     """The CloudFormation template as YAML (default) or JSON text."""
-    template = cloudformation_template(machine, name=name, functions=functions, values=values)
+    template = cloudformation_template(
+        machine, name=name, functions=functions, values=values, children=children
+    )
     return _template.dump(template, fmt)

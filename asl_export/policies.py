@@ -133,6 +133,7 @@ def _bindings(
     document: Mapping[str, Any],
     functions: Mapping[str, FunctionSpec],
     values: Mapping[str, str],
+    machines: Mapping[str, str],
 ) -> dict[str, _Binding]:
     queues = _queue_placeholders(document)
     bindings: dict[str, _Binding] = {}
@@ -144,6 +145,8 @@ def _bindings(
             bindings[name] = _Binding("value", values[name])
         elif name in functions:
             bindings[name] = _Binding("function", f"${{{functions[name].resource_id}.Arn}}")
+        elif name in machines:
+            bindings[name] = _Binding("machine", f"${{{machines[name]}}}")
         elif _PARAMETER_NAME.fullmatch(name):
             bindings[name] = _Binding("queue" if name in queues else "parameter", f"${{{name}}}")
         else:
@@ -296,7 +299,14 @@ def _task_needs(
             cfn_value(machine_arn) if machine_arn else _arn("states", "stateMachine:*"),
         )
         if suffix in (".sync", ".sync:2"):
-            sync_start_needs(needs.add, _arn)
+            raw = payload.get("StateMachineArn")
+            child = resolver.whole(raw) if isinstance(raw, str) else None
+            executions = (
+                _arn("states", f"execution:${{{child.expr[2:-1]}.Name}}:*")
+                if child is not None and child.kind == "machine"
+                else None
+            )
+            sync_start_needs(needs.add, _arn, executions)
     elif service.startswith("aws-sdk:") and aws_sdk_action(resource) is not None:
         needs.add(str(aws_sdk_action(resource)), "*")
     else:
@@ -323,8 +333,13 @@ def plan_template(
     name: str,
     functions: Sequence[FunctionSpec] = (),
     values: Mapping[str, str] | None = None,
+    machines: Mapping[str, str] | None = None,
 ) -> TemplatePlan:
-    """Work out substitutions, parameters, queues, functions and the role's policy statements."""
+    """Work out substitutions, parameters, queues, functions and the role's policy statements.
+
+    ``machines`` maps a placeholder to the logical id of a state machine in the same template
+    (a child run as a nested execution): the placeholder becomes its ``Ref`` (the ARN).
+    """
     check_names(machine, name)
     by_placeholder: dict[str, FunctionSpec] = {}
     for spec in functions:
@@ -333,7 +348,7 @@ def plan_template(
             raise ExportError(f"two FunctionSpecs use the placeholder ${{{spec.placeholder}}}")
         by_placeholder[spec.placeholder] = spec
     document = ordered_definition(machine)
-    bindings = _bindings(machine, document, by_placeholder, values or {})
+    bindings = _bindings(machine, document, by_placeholder, values or {}, machines or {})
     resolver = _Resolver(bindings)
     needs = _Needs()
     for state_name, state in _tasks(document):

@@ -28,10 +28,15 @@ def aws_sdk_action(resource: str) -> str | None:
     return None if isinstance(target, str) else iam_action(target)
 
 
-def sync_start_needs(add: Add, arn: Arn) -> None:
-    """What ``states:startExecution.sync`` needs besides ``states:StartExecution``."""
-    add("states:DescribeExecution", arn("states", "execution:*"))
-    add("states:StopExecution", arn("states", "execution:*"))
+def sync_start_needs(add: Add, arn: Arn, executions: Any = None) -> None:
+    """What ``states:startExecution.sync`` needs besides ``states:StartExecution``.
+
+    ``executions`` is the ARN pattern of the child's executions when the child is known (its
+    ``execution:NAME:*``); otherwise any execution in the account and region.
+    """
+    pattern = executions if executions is not None else arn("states", "execution:*")
+    add("states:DescribeExecution", pattern)
+    add("states:StopExecution", pattern)
     for action in ("events:PutTargets", "events:PutRule", "events:DescribeRule"):
         add(action, arn("events", SYNC_RULE))
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from asl_export.child_machines import ChildMachine
 from asl_export.cloudformation import render_cloudformation
 from asl_export.functions import FunctionSpec, function_specs_for
 from asl_export.render import ExportError, render, resolve
@@ -37,6 +38,7 @@ class ExportTarget:
     name: str
     functions: tuple[FunctionSpec, ...] = ()
     compensations: frozenset[str] = field(default_factory=frozenset)
+    children: tuple[ChildMachine, ...] = ()
 
 
 def _definition_error(source: str, exc: DefinitionError) -> UsageError:
@@ -67,6 +69,31 @@ def _functions(value: Any, machine: StateMachine) -> tuple[FunctionSpec, ...]:
     if callable(handlers):
         return function_specs_for(machine, handlers())
     return ()
+
+
+def _children(value: Any) -> tuple[ChildMachine, ...]:
+    """The sagas a saga runs as steps (theirs too), each with its machine and Python steps."""
+    from saga.steps import child_arn_placeholder
+
+    sagas = getattr(value, "child_sagas", None)
+    if not callable(sagas):
+        return ()
+    children: list[ChildMachine] = []
+    for child in sagas():
+        machine = child.to_state_machine()
+        try:
+            functions = function_specs_for(machine, child.handlers())
+        except ExportError as exc:
+            raise ExportError(f"child saga {child.name!r}: {exc}") from None
+        children.append(
+            ChildMachine(
+                placeholder=child_arn_placeholder(child),
+                name=child.name,
+                machine=machine,
+                functions=functions,
+            )
+        )
+    return tuple(children)
 
 
 def _compensations(value: Any) -> frozenset[str]:
@@ -118,12 +145,19 @@ def load_target(text: str) -> ExportTarget:
         raise UsageError(f"TARGET {text!r}: to_state_machine() did not return a StateMachine")
     try:
         functions = _functions(value, machine)
+        children = _children(value)
+    except DefinitionError as exc:
+        raise _definition_error(text, exc) from None
     except ExportError as exc:
         raise UsageError(str(exc)) from None
     except Exception as exc:
         raise UsageError(f"TARGET {text!r}: {describe_error(exc)}") from None
     return ExportTarget(
-        machine=machine, name=default, functions=functions, compensations=_compensations(value)
+        machine=machine,
+        name=default,
+        functions=functions,
+        compensations=_compensations(value),
+        children=children,
     )
 
 
@@ -174,9 +208,15 @@ def resolved_machine(machine: StateMachine, args: argparse.Namespace) -> StateMa
 def _export(args: argparse.Namespace) -> int:
     target = load_target(args.target)
     name: str = args.name or target.name
+    if args.children_dir is not None and args.format != "asl":
+        raise UsageError(
+            "--children-dir: only with --format asl; a template already holds the children"
+        )
     try:
         if args.format == "asl":
             text = render(resolved_machine(target.machine, args))
+            if args.children_dir is not None:
+                _write_children(target.children, args)
         else:
             values: Mapping[str, str] = read_substitutions(args.substitutions)
             renderer = render_sam if args.format == "sam" else render_cloudformation
@@ -186,11 +226,27 @@ def _export(args: argparse.Namespace) -> int:
                 functions=target.functions,
                 values=values,
                 fmt=args.template_format,
+                children=target.children,
             )
     except ExportError as exc:
         raise UsageError(str(exc)) from None
     write_output(text, args.output)
     return EXIT_OK
+
+
+def _write_children(children: tuple[ChildMachine, ...], args: argparse.Namespace) -> None:
+    """Write each child machine as ``DIR/NAME.asl.json``."""
+    directory = Path(args.children_dir)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"--children-dir: cannot create {directory}: {exc.strerror}") from None
+    for child in children:
+        path = directory / f"{child.name}.asl.json"
+        try:
+            path.write_text(render(resolved_machine(child.machine, args)), encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"--children-dir: cannot write {path}: {exc.strerror}") from None
 
 
 def register(subparsers: Any) -> None:
@@ -207,6 +263,12 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--name", help="state machine name in templates (default: the target's)")
     parser.add_argument(
         "--template-format", choices=("yaml", "json"), default="yaml", help="template syntax"
+    )
+    parser.add_argument(
+        "--children-dir",
+        metavar="DIR",
+        help="with --format asl, also write each saga the target runs as a step (theirs too) "
+        "as DIR/NAME.asl.json",
     )
     add_resolution_arguments(parser)
     parser.set_defaults(handler=_export)
