@@ -15,12 +15,20 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from engine.store import StoredExecution
 from saga.cli._common import UsageError
 from saga.cli._targets import describe_error, import_module, import_target
 from saga.errors import SagaDefinitionError
 from saga.saga import Saga
 
-__all__ = ["handlers_ref", "load_handlers", "load_saga", "saga_ref"]
+__all__ = [
+    "canonical_definition",
+    "handlers_ref",
+    "load_handlers",
+    "load_saga",
+    "same_definition",
+    "saga_ref",
+]
 
 
 def load_saga(text: str) -> Saga:
@@ -96,3 +104,16 @@ def handlers_ref(spec: str) -> str:
     path = Path(spec)
     module = str(path.resolve()) if spec.endswith(".py") or path.is_file() else spec
     return json.dumps({"handlers": module, "cwd": os.getcwd()}, sort_keys=True)
+
+
+def canonical_definition(definition: Any) -> str:
+    """A definition's JSON with sorted keys and no spaces: equal text for equal definitions."""
+    return json.dumps(definition, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def same_definition(record: StoredExecution, definition: str) -> bool:
+    """Whether ``record`` ran the canonical ``definition`` (a stored text not JSON never did)."""
+    try:
+        return canonical_definition(json.loads(record.definition)) == definition
+    except ValueError:
+        return False

@@ -121,8 +121,7 @@ def _with_unwind(
     target: str,
 ) -> dict[str, Any]:
     """``described`` plus the ``failure`` (after ``cause``) and ``unwind`` of ``saga run``."""
-    from saga.cli.resume_cmd import canonical_definition, same_definition
-    from saga.cli.run_cmd import load_saga
+    from saga.cli._user_code import canonical_definition, load_saga, same_definition
     from saga.compile import compile_saga
     from saga.outcome import explain
 

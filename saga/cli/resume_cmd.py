@@ -37,7 +37,14 @@ from saga.cli._common import (
     print_json,
     read_bounded,
 )
-from saga.cli._user_code import handlers_ref, load_handlers, load_saga, saga_ref
+from saga.cli._user_code import (
+    canonical_definition,
+    handlers_ref,
+    load_handlers,
+    load_saga,
+    saga_ref,
+    same_definition,
+)
 from saga.cli.executions_cmd import open_existing_store
 
 __all__ = [
@@ -196,19 +203,6 @@ class Binding:
     def interceptors_for(self, record: StoredExecution) -> list[Interceptor]:
         """The recorded mock config (data, not code) unless --handlers replaces the bindings."""
         return [] if self.handlers is not None else _interceptors(record)
-
-
-def canonical_definition(definition: Any) -> str:
-    """A definition's JSON with sorted keys and no spaces: equal text for equal definitions."""
-    return json.dumps(definition, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def same_definition(record: StoredExecution, definition: str) -> bool:
-    """Whether ``record`` ran the canonical ``definition`` (a stored text not JSON never did)."""
-    try:
-        return canonical_definition(json.loads(record.definition)) == definition
-    except ValueError:
-        return False
 
 
 def _named_code(ref: Mapping[str, Any]) -> str | None:
