@@ -1,4 +1,4 @@
-"""The user code a command runs, and how a store records it to find it again.
+"""The user code a command runs, how a store records it, and whether a stored definition is its.
 
 ``saga run TARGET`` loads a saga, ``saga execute --handlers SPEC`` (and ``serve``, ``test-state``)
 a ``HANDLERS`` mapping; the reference each records lets ``saga resume`` bind the same code.
