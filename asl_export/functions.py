@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from asl_export.render import ExportError, placeholders
+from engine.lambda_runtime import STEP_ENVIRONMENT_VARIABLE
 from engine.model import StateMachine
 
 __all__ = [
@@ -26,8 +27,6 @@ __all__ = [
 LAMBDA_ADAPTER_HANDLER = "asl_export.lambda_adapter.handler"
 """The Lambda handler of every exported Python step."""
 
-STEP_ENVIRONMENT_VARIABLE = "SAGA_STEP"
-"""Environment variable naming the step (``module:attribute``) the adapter runs."""
 
 _LOGICAL_ID = re.compile(r"[A-Za-z0-9]{1,255}")
 _IMPORT_PATH = re.compile(r"[A-Za-z_][\w]*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")

@@ -317,12 +317,17 @@ def build(spec: SagaSpec, counts: dict[str, int]) -> Saga:
     return saga
 
 
+_REQUEST_ID = re.compile(r'(\\*"requestId\\*": \\*")[0-9a-f-]+')
+
+
 def _outcome(execution: Execution) -> dict[str, Any]:
+    """How an execution ended; Lambda request ids (unique per execution, as on AWS) left out."""
+    cause = execution.cause
     return {
         "status": execution.status,
         "output": execution.output,
         "error": execution.error,
-        "cause": execution.cause,
+        "cause": None if cause is None else _REQUEST_ID.sub(r"\1", cause),
         "states": execution.states,
     }
 
