@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from asl_export import _template
-from asl_export.functions import FunctionSpec
+from asl_export.functions import CODE_FOLDER, FunctionSpec
 from asl_export.policies import plan_template
 from engine.model import StateMachine
 
@@ -48,6 +48,11 @@ def sam_template(
         "Type": "AWS::Serverless::StateMachine",
         "Properties": machine_properties,
     }
+    if description is None and functions:
+        description = (
+            f"State machine {name} and its steps; their code folder {CODE_FOLDER}/ is written "
+            "by 'saga package'"
+        )
     return _template.document(
         name,
         description,

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-MODULE = '''
+MODULE = """
 import datetime
 import decimal
 import os
@@ -105,7 +105,7 @@ async def misbehave_async(event):
 
 trip = _saga("Trip", misbehave)
 async_trip = _saga("AsyncTrip", misbehave_async)
-'''
+"""
 
 UNWOUND = ["Book Hotel", "Misbehave", "Cancel Hotel", "Notify", "Saga Failed"]
 
@@ -133,7 +133,15 @@ def _run_stored(project: Path, mode: str, saga: str = "trips:trip") -> dict[str,
     """Run the saga with ``--store``; check the history reads back whole; the run's output."""
     store = str(project / "executions.db")
     ran = _saga_cli(
-        project, "run", saga, "--input", json.dumps({"mode": mode}), "--name", mode, "--store", store
+        project,
+        "run",
+        saga,
+        "--input",
+        json.dumps({"mode": mode}),
+        "--name",
+        mode,
+        "--store",
+        store,
     )
     assert ran.returncode in (0, 1), ran.stderr
     out: dict[str, Any] = json.loads(ran.stdout)
@@ -142,7 +150,9 @@ def _run_stored(project: Path, mode: str, saga: str = "trips:trip") -> dict[str,
     events = json.loads(history.stdout)
     events = events["events"] if isinstance(events, dict) else events
     assert [event["id"] for event in events] == list(range(1, len(events) + 1))
-    assert events[-1]["type"] == ("ExecutionSucceeded" if ran.returncode == 0 else "ExecutionFailed")
+    assert events[-1]["type"] == (
+        "ExecutionSucceeded" if ran.returncode == 0 else "ExecutionFailed"
+    )
     out["events"] = events
     return out
 

@@ -1,4 +1,5 @@
-"""The ``saga`` command line: validate, execute, run, export, graph, deploy, resume, executions."""
+"""The ``saga`` command line: validate, execute, run, export, graph, package, deploy, resume,
+executions."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from saga.cli import (
     executions_cmd,
     export_cmd,
     graph_cmd,
+    package_cmd,
     resume_cmd,
     run_cmd,
     validate_cmd,
@@ -27,6 +29,7 @@ _COMMANDS = (
     run_cmd,
     export_cmd,
     graph_cmd,
+    package_cmd,
     deploy_cmd,
     resume_cmd,
     executions_cmd,
