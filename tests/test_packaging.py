@@ -349,3 +349,52 @@ def test_the_airline_package_runs_as_the_local_steps(
         assert _comparable(deployed) == _comparable(local)
     failures = [steps for *_, steps in outcomes["local"] if any(s[0] == "failed" for s in steps)]
     assert failures, "the scenarios include failing steps"
+
+
+# --- the package itself (no SAM needed) -------------------------------------------------------
+
+
+def test_the_package_holds_the_steps_the_handler_and_pinned_requirements(tmp_path: Path) -> None:
+    import importlib.metadata
+
+    from engine import lambda_runtime
+
+    assert main(["package", "examples.orders.orders:orders", "-o", str(tmp_path)]) == 0
+    code = tmp_path / "src"
+    assert (code / "saga_lambda_runtime.py").read_bytes() == Path(
+        lambda_runtime.__file__
+    ).read_bytes()
+    copied = sorted(str(p.relative_to(code)) for p in (code / "examples").rglob("*.py"))
+    assert copied == [
+        "examples/__init__.py",
+        "examples/orders/__init__.py",
+        "examples/orders/orders.py",
+    ]
+    assert (code / "saga" / "__init__.py").is_file() and (code / "engine" / "model.py").is_file()
+    names = ["anyio", "jsonpath-ng", "networkx", "pydantic", "structlog"]
+    assert (code / "requirements.txt").read_text(encoding="utf-8").splitlines() == [
+        f"{name}=={importlib.metadata.version(name)}" for name in names
+    ]
+    template = yaml.safe_load((tmp_path / "template.yaml").read_text(encoding="utf-8"))
+    reserve = template["Resources"]["ReserveStock"]["Properties"]
+    assert (reserve["CodeUri"], reserve["Handler"]) == ("src", "saga_lambda_runtime.handler")
+    assert reserve["Runtime"] == f"python{sys.version_info.major}.{sys.version_info.minor}"
+    assert reserve["Environment"]["Variables"] == {
+        "SAGA_STEP": "examples.orders.orders:reserve_stock"
+    }
+
+
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [
+        ("examples/greet/greet.asl.json", "has no Python steps to package"),
+        ("examples.orders.orders:nothing", "has no attribute 'nothing'"),
+    ],
+)
+def test_package_refuses_what_it_cannot_package(
+    target: str, message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["package", target, "-o", str(tmp_path / "out")]) == 2
+    captured = capsys.readouterr()
+    assert message in captured.err
+    assert "Traceback" not in captured.err
