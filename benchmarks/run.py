@@ -22,10 +22,12 @@ from typing import Any
 import anyio
 
 from benchmarks.machines import (
+    TRANSFORM_INPUT,
     chain_machine,
     map_machine,
     six_state_machine,
     task_chain_machine,
+    transform_chain_machine,
     wait_machine,
 )
 from engine import LocalEngine, StateMachine, VirtualClock, load
@@ -333,12 +335,77 @@ def bench_airline(quick: bool, runs: int) -> list[Figure]:
     return figures
 
 
+def bench_execution_page(quick: bool, runs: int) -> list[Figure]:
+    """The console's page and the report file of one execution of ~10,000 events."""
+    from benchmarks.page import measure_page
+
+    measured = measure_page(500 if quick else 10_000, runs)
+    events = int(measured["events"][0])
+    return [
+        Figure(
+            f"execution page, {events} events: served",
+            "ms",
+            [s * 1000 for s in measured["page_seconds"]],
+        ),
+        Figure(
+            f"execution page, {events} events: size",
+            "KiB",
+            [b / 1024 for b in measured["page_bytes"]],
+        ),
+        Figure(
+            f"report file, {events} events: rendered",
+            "ms",
+            [s * 1000 for s in measured["report_seconds"]],
+        ),
+        Figure(
+            f"report file, {events} events: size",
+            "KiB",
+            [b / 1024 for b in measured["report_bytes"]],
+        ),
+    ]
+
+
+async def _run_transforms(machine: StateMachine, count: int) -> tuple[float, int]:
+    """Seconds for ``count`` sequential executions of a transform chain, and its transitions."""
+    async with LocalEngine(clock=VirtualClock()) as engine:
+        first = await engine.execute(machine, TRANSFORM_INPUT, "warmup")
+        assert first.status == "SUCCEEDED", first.to_dict()
+        assert first.output["count"] == _transitions(first), first.output
+        elapsed = await _time_executions(engine, machine, count, lambda name: TRANSFORM_INPUT)
+    return elapsed, _transitions(first)
+
+
+def bench_jsonata(quick: bool, runs: int) -> list[Figure]:
+    """(6) A state's data flow written in JSONata against the same work in JSONPath."""
+    import functools
+
+    count = 10 if quick else 200
+    medians: dict[str, float] = {}
+    figures: list[Figure] = []
+    for language in ("JSONPath", "JSONata"):
+        machine = load(transform_chain_machine(50, language))
+        samples = _repeat(runs, functools.partial(_run_transforms, machine, count))
+        per_state = [s / (count * t) * 1e6 for s, t in samples]
+        medians[language] = statistics.median(per_state)
+        figures.append(Figure(f"transform state, {language}", "µs/transition", per_state))
+    figures.append(
+        Figure(
+            "transform state: JSONata / JSONPath",
+            "times",
+            [medians["JSONata"] / medians["JSONPath"]],
+        )
+    )
+    return figures
+
+
 SECTIONS: dict[str, Callable[[bool, int], list[Figure]]] = {
     "six-state": bench_six_state,
     "airline": bench_airline,
     "scaling": bench_scaling,
     "concurrent-waits": bench_concurrent_waits,
     "durable-store": bench_durable_store,
+    "execution-page": bench_execution_page,
+    "jsonata": bench_jsonata,
 }
 
 

@@ -13,6 +13,7 @@ from engine.diagnostics import DefinitionError, Diagnostic
 from engine.durable import resume
 from engine.errors import StatesError, error_name_of
 from engine.execution import Execution, ExecutionStatus
+from engine.expressions import QueryEvaluationError, evaluate_expression
 from engine.history import HistoryEvent
 from engine.loader import load, substitute
 from engine.local_engine import (
@@ -61,6 +62,8 @@ __all__ = [
     "RealClock",
     "StateMachine",
     "StatesError",
+    "QueryEvaluationError",
+    "evaluate_expression",
     "VirtualClock",
     "error_name_of",
     "load",

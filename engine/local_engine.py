@@ -3,7 +3,7 @@
 ``LocalEngine`` is an async context manager running any number of executions concurrently in
 one event loop; ``run`` is the synchronous one-shot wrapper. Everything a definition needs is
 checked before an execution starts: every Task resource must be bound (a handler, a built-in
-integration, or an interceptor that mocks the state), distributed Maps and JSONata are refused.
+integration, or an interceptor that mocks the state); distributed Maps are refused.
 """
 
 from __future__ import annotations
@@ -38,11 +38,13 @@ from engine.clock import Clock, RealClock, VirtualClock, format_context_timestam
 from engine.diagnostics import DefinitionError, Diagnostic
 from engine.durable import ResumePoint, ResumeRefused, claim, mark_live, plan_resume
 from engine.execution import Execution
+from engine.expressions import is_expression
 from engine.history import History, HistoryEvent
 from engine.interpreter import ExecutionControl, Runtime, TokenWaiter, execute
 from engine.limits import MAX_HISTORY_EVENTS, MAX_PAYLOAD_BYTES, json_copy
 from engine.loader import load
 from engine.model import MapState, ParallelState, State, StateMachine, TaskState
+from engine.seeding import execution_seed
 from engine.store.base import (
     ExecutionAlreadyExists,
     ExecutionDoesNotExist,
@@ -105,6 +107,16 @@ def _walk_states(
     return found
 
 
+def _static_payload(state: TaskState) -> Any:
+    """The Task's payload template whose constant ``FunctionName`` can be checked up front."""
+    if state.parameters is not None:
+        return state.parameters
+    arguments = state.arguments
+    if isinstance(arguments, dict) and not is_expression(arguments.get("FunctionName")):
+        return arguments
+    return None
+
+
 def prepare_calls(
     machine: StateMachine,
     handlers: Mapping[str, Handler],
@@ -113,24 +125,12 @@ def prepare_calls(
 ) -> dict[str, CallNext]:
     """The invocation chain of every Task state, by state name; raises before anything runs.
 
-    Raises :class:`DefinitionError` naming each unbound resource, each distributed Map and
-    each JSONata state (not supported locally).
+    Raises :class:`DefinitionError` naming each unbound resource and each distributed Map
+    (not supported locally).
     """
     problems: list[Diagnostic] = []
     calls: dict[str, CallNext] = {}
-    if machine.query_language == "JSONata":
-        problems.append(
-            Diagnostic("UNSUPPORTED_LOCALLY", "/QueryLanguage", "JSONata is not supported locally")
-        )
     for name, state, where in _walk_states(machine.states, ()):
-        if state.query_language == "JSONata":
-            problems.append(
-                Diagnostic(
-                    "UNSUPPORTED_LOCALLY",
-                    _location((*where, "QueryLanguage")),
-                    f"state '{name}' uses JSONata, which is not supported locally",
-                )
-            )
         if isinstance(state, MapState) and state.is_distributed:
             problems.append(
                 Diagnostic(
@@ -145,7 +145,7 @@ def prepare_calls(
         resource = state.resource
         binding = bindings.get(resource) if bindings else None
         if binding is None:
-            binding = resolve_binding(resource, handlers, parameters=state.parameters)
+            binding = resolve_binding(resource, handlers, parameters=_static_payload(state))
         if binding is None:
             if is_mocked(interceptors, name):
                 binding = UnboundResourceBinding(name, resource)
@@ -259,7 +259,10 @@ class LocalEngine:
     ends are aborted — except in a durable ``store`` (e.g. :class:`~engine.store.SQLiteStore`),
     where they stay open for :meth:`resume`. Every history event is written to the store
     before the engine acts on it; ``handlers_ref`` is recorded with each execution so a
-    resume can bind its handlers again. ``max_history_events`` is AWS's quota (25,000)
+    resume can bind its handlers again. ``seed`` seeds every execution's random draws (retry
+    jitter, ``States.UUID``, task tokens); without it each execution's seed is derived from its
+    name (:mod:`engine.seeding`), and ``Execution.seed`` records the one used.
+    ``max_history_events`` is AWS's quota (25,000)
     unless raised on purpose, e.g. to measure a Map larger than a Standard execution could
     record.
     """
@@ -392,7 +395,7 @@ class LocalEngine:
                 input=data,
                 start_posix=self.clock.time(),
                 handlers_ref=self.handlers_ref,
-                options=self._options(),
+                options=self._options(execution_seed(name, self.seed)),
             ),
             process_owner(),
         )
@@ -428,13 +431,13 @@ class LocalEngine:
             "execution_arn": f"{prefix}:execution:{sm_name}:{name}",
         }
 
-    def _options(self) -> dict[str, Any]:
+    def _options(self, seed: int) -> dict[str, Any]:
         return {
             "region": self.region,
             "accountId": self.account_id,
             "roleArn": self.role_arn,
             "clock": "real" if isinstance(self.clock, RealClock) else "virtual",
-            "seed": self.seed,
+            "seed": seed,
         }
 
     def _launch(
@@ -461,6 +464,12 @@ class LocalEngine:
         history = History(self.clock.time, limit=self.max_history_events, listener=recorder)
         if events:
             history.events.extend(events)
+        recorded = stored.options.get("seed")
+        seed = (
+            recorded
+            if isinstance(recorded, int) and not isinstance(recorded, bool)
+            else execution_seed(name, self.seed)
+        )
         record = Execution(
             name=name,
             execution_arn=stored.execution_arn,
@@ -468,12 +477,13 @@ class LocalEngine:
             input=data,
             start_posix=start,
             history=history.events,
+            seed=seed,
         )
         runtime = Runtime(
             record=record,
             history=history,
             clock=self.clock,
-            seed=self.seed,
+            seed=seed,
             calls=calls,
             mocked=mocked,
             tokens=self._tokens,
@@ -664,6 +674,16 @@ def run(
     Raises :class:`DefinitionError` before running when the definition cannot run locally
     (an unbound resource, a distributed Map), and :class:`InvalidExecutionInput`.
     """
+    try:
+        anyio.lowlevel.current_token()
+    except RuntimeError:  # no event loop runs in this thread: blocking is fine
+        pass
+    else:
+        raise RuntimeError(
+            "engine.run() blocks until the execution ends, so it cannot be called inside a "
+            "running event loop; use 'async with LocalEngine(...) as engine: "
+            "await engine.execute(...)' there"
+        )
     model = _as_machine(machine)
 
     async def main() -> Execution:

@@ -47,13 +47,16 @@ class Runtime:
     record: Execution
     history: History
     clock: Clock
-    seed: int | None
+    seed: int
+    """The execution's seed (given, or derived from its name; see :mod:`engine.seeding`)."""
     calls: Mapping[str, CallNext]
     tokens: dict[str, TokenWaiter]
     region: str
     context_execution: dict[str, Any]
     context_state_machine: dict[str, Any]
     mocked: frozenset[str] = frozenset()
+    query_language: str = "JSONPath"
+    """The machine's ``QueryLanguage``: the default of every state and nested scope."""
     invocations: dict[str, int] = field(default_factory=dict)
     transitions: int = 0
     transition: Transition | None = None
@@ -63,20 +66,17 @@ class Runtime:
 
     @property
     def rng(self) -> random.Random:
-        """The execution's random source (retry jitter, intrinsics): seeded when asked."""
+        """The execution's random source (retry jitter, intrinsics), from its seed."""
         if self._rng is None:
-            self._rng = random.Random(self.seed) if self.seed is not None else random.Random()
+            self._rng = random.Random(self.seed)
         return self._rng
 
     @property
     def token_rng(self) -> random.Random:
         """A separate source for task tokens, so tokens do not shift the jitter sequence."""
         if self._token_rng is None:
-            seed = self.seed
-            name = self.record.name
-            self._token_rng = (
-                random.Random(f"{seed}/{name}") if seed is not None else random.Random()
-            )
+            # A str seed is hashed with SHA-512 by random.Random: the same in every process.
+            self._token_rng = random.Random(f"{self.seed}/{self.record.name}")
         return self._token_rng
 
     def next_invocation(self, state_name: str) -> int:
@@ -97,7 +97,15 @@ class Flow:
     inside branches.
     """
 
-    __slots__ = ("last_id", "runtime", "top_level", "variables")
+    __slots__ = (
+        "last_id",
+        "outer_names",
+        "query_language",
+        "runtime",
+        "top_level",
+        "variable_bytes",
+        "variables",
+    )
 
     def __init__(
         self,
@@ -106,11 +114,19 @@ class Flow:
         *,
         top_level: bool,
         variables: dict[str, Any] | None = None,
+        query_language: str | None = None,
+        outer_names: frozenset[str] = frozenset(),
     ) -> None:
         self.runtime = runtime
         self.last_id = last_id
         self.top_level = top_level
         self.variables: dict[str, Any] = variables if variables is not None else {}
+        self.query_language = query_language or runtime.query_language
+        """The default ``QueryLanguage`` of the states this flow runs."""
+        self.outer_names = outer_names
+        """Variables of enclosing scopes: readable here, never assigned from here."""
+        self.variable_bytes: dict[str, int] = {}
+        """JSON size of each variable assigned in this scope (for the quota)."""
 
     def add(self, event_type: str, details: dict[str, Any] | None = None) -> int:
         """Record an event in the execution's history, chained to this flow."""
@@ -118,12 +134,20 @@ class Flow:
         self.last_id = event_id
         return event_id
 
-    def child(self, last_id: int) -> Flow:
+    def child(self, last_id: int, query_language: str | None = None) -> Flow:
         """A nested flow (branch or iteration) starting after event ``last_id``.
 
         It reads the variables of the enclosing scope; what it assigns stays in its own scope.
+        ``query_language`` is the branch's or item processor's own ``QueryLanguage``, if set.
         """
-        return Flow(self.runtime, last_id, top_level=False, variables=dict(self.variables))
+        return Flow(
+            self.runtime,
+            last_id,
+            top_level=False,
+            variables=dict(self.variables),
+            query_language=query_language,
+            outer_names=frozenset(self.variables),
+        )
 
 
 class StateContext:
@@ -136,6 +160,7 @@ class StateContext:
         "entered_id",
         "entered_posix",
         "flow",
+        "jsonata",
         "name",
         "resumed",
         "retry_count",
@@ -154,6 +179,8 @@ class StateContext:
         self.checked: Any = None
         """A result this visit already checked against the payload quota (e.g. a task's)."""
         self.resumed: VisitProgress | None = None
+        self.jsonata = flow.query_language == "JSONata"
+        """Whether this state uses JSONata (set from the state's own ``QueryLanguage``)."""
 
     @property
     def variables(self) -> dict[str, Any]:
