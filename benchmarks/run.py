@@ -335,6 +335,24 @@ def bench_airline(quick: bool, runs: int) -> list[Figure]:
     return figures
 
 
+def bench_serve(quick: bool, runs: int) -> list[Figure]:
+    """(7) Through boto3 over HTTP: ``saga serve`` beside ``moto_server``."""
+    from benchmarks.serve import serve_and_moto
+
+    results = serve_and_moto(10 if quick else 200, runs)
+    figures = [
+        Figure(f"six-state machine via boto3: {name}", "executions/s", samples)
+        for name, samples in results.items()
+    ]
+    if "moto_server" in results:
+        for suffix in ("", ", burst"):
+            ratio = statistics.median(results["saga serve" + suffix]) / statistics.median(
+                results["moto_server" + suffix]
+            )
+            figures.append(Figure(f"saga serve / moto_server{suffix}", "times", [ratio]))
+    return figures
+
+
 def bench_execution_page(quick: bool, runs: int) -> list[Figure]:
     """The console's page and the report file of one execution of ~10,000 events."""
     from benchmarks.page import measure_page
@@ -404,6 +422,7 @@ SECTIONS: dict[str, Callable[[bool, int], list[Figure]]] = {
     "scaling": bench_scaling,
     "concurrent-waits": bench_concurrent_waits,
     "durable-store": bench_durable_store,
+    "serve": bench_serve,
     "execution-page": bench_execution_page,
     "jsonata": bench_jsonata,
 }

@@ -28,10 +28,14 @@ from engine.local_engine import (
 from engine.mock_config import MockConfigError, MockConfigInterceptor, load_mock_config
 from engine.model import StateMachine
 from engine.store import CorruptStoreError, ExecutionStore, MemoryStore, SQLiteStore, StoreError
+from engine.test_state import TestStateError, test_state, test_state_async
 from engine.validate import CODES, validate_machine
 
 __all__ = [
     "resume",
+    "TestStateError",
+    "test_state",
+    "test_state_async",
     "StoreError",
     "SQLiteStore",
     "MemoryStore",

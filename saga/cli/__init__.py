@@ -1,5 +1,5 @@
 """The ``saga`` command line: validate, execute, run, export, graph, package, deploy, resume,
-executions, report, console."""
+executions, serve, test-state, report, console."""
 
 from __future__ import annotations
 
@@ -20,6 +20,8 @@ from saga.cli import (
     report_cmd,
     resume_cmd,
     run_cmd,
+    serve_cmd,
+    test_state_cmd,
     validate_cmd,
 )
 from saga.cli._common import UsageError, fail
@@ -37,6 +39,8 @@ _COMMANDS = (
     deploy_cmd,
     resume_cmd,
     executions_cmd,
+    serve_cmd,
+    test_state_cmd,
     report_cmd,
     console_cmd,
 )
