@@ -35,16 +35,8 @@ ADAPTER_MODULE = LAMBDA_ADAPTER_HANDLER.rsplit(".", 1)[0] + ".py"
 """The file name of the handler module inside the code folder."""
 
 _RUNTIME_PROVIDED = frozenset({"boto3", "botocore", "s3transfer", "jmespath"})
-_SKIPPED_NAMES = (
-    "__pycache__",
-    "*.pyc",
-    ".pytest_cache",
-    ".mypy_cache",
-    ".hypothesis",
-    "conftest.py",
-    "test_*.py",
-    "*_test.py",
-)
+_CACHES = ("__pycache__", "*.pyc", ".pytest_cache", ".mypy_cache", ".hypothesis")
+"""What is never copied into the package."""
 _PROJECT_PACKAGES = ("engine", "saga", "asl_export")
 """This project's packages: a step importing one gets all three (they import each other)."""
 
@@ -198,7 +190,7 @@ def _copy_project(code: Path) -> None:
         source = _module_file(name)
         if source is None:
             raise ExportError(f"cannot find this project's package {name!r} to package it")
-        shutil.copytree(source.parent, code / name, ignore=shutil.ignore_patterns(*_SKIPPED_NAMES))
+        shutil.copytree(source.parent, code / name, ignore=shutil.ignore_patterns(*_CACHES))
 
 
 def _runtime() -> str:

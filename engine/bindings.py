@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import inspect
 import re
 import threading
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -25,6 +26,7 @@ from engine.lambda_runtime import (
     call_step,
     failure_of,
     invoke,
+    takes_context,
 )
 from engine.lambda_shapes import (
     LAMBDA_INVOKE,
@@ -51,6 +53,7 @@ __all__ = [
     "call_handler",
     "invoke_handler",
     "chain_interceptors",
+    "in_engine_loop",
     "is_mocked",
     "resolve_binding",
     "task_error",
@@ -60,6 +63,7 @@ Handler = Callable[..., Any]
 """``event -> result`` (sync or async), or ``(event, context) -> result`` like a Lambda handler."""
 
 _T = TypeVar("_T")
+_H = TypeVar("_H", bound=Callable[..., Any])
 _PARTIAL_FUNCTION = re.compile(r"(?:^|:)function:(?P<name>[^:]+)(?::(?P<qualifier>[^:]+))?$")
 
 
@@ -134,6 +138,40 @@ async def _run_on_daemon_thread(function: Callable[[], _T]) -> _T:
     if "error" in box:
         raise box["error"]
     return box["value"]  # type: ignore[no-any-return]
+
+
+_IN_ENGINE_LOOP = "_saga_in_engine_loop"
+
+
+def in_engine_loop(handler: _H) -> _H:
+    """Mark an async handler that belongs to the engine itself (an activity's task queue).
+
+    It is awaited on the engine's own event loop, outside Lambda's runtime contract, because it
+    waits on the engine's objects; a user's step never needs this.
+    """
+    setattr(handler, _IN_ENGINE_LOOP, True)
+    return handler
+
+
+async def _invoke_in_engine_loop(
+    handler: Handler, event: Any, context: LambdaContext, *, lambda_resource: bool
+) -> Any:
+    try:
+        result = handler(event, context) if takes_context(handler) else handler(event)
+        return await result if inspect.isawaitable(result) else result
+    except Exception as exc:
+        raise task_error(exc, lambda_resource=lambda_resource) from exc
+
+
+async def _invoke_bound(
+    handler: Handler, event: Any, context: LambdaContext, *, lambda_resource: bool
+) -> Invocation | Any:
+    """The invocation of a user's step, or the result of an engine handler (see above)."""
+    if getattr(handler, _IN_ENGINE_LOOP, False):
+        return await _invoke_in_engine_loop(
+            handler, event, context, lambda_resource=lambda_resource
+        )
+    return await invoke_handler(handler, event, context, context.aws_request_id)
 
 
 async def call_handler(handler: Handler, event: Any, context: LambdaContext) -> Any:
@@ -228,8 +266,11 @@ class PythonBinding:
     async def invoke(self, request: TaskRequest) -> Any:
         """Invoke the handler on the effective input under Lambda's runtime contract."""
         context = _make_context(request, self.function_name, request.resource)
-        request_id = context.aws_request_id
-        outcome = await invoke_handler(self.handler, request.payload, context, request_id)
+        outcome = await _invoke_bound(
+            self.handler, request.payload, context, lambda_resource=self.lambda_resource
+        )
+        if not isinstance(outcome, Invocation):
+            return outcome
         if outcome.failed:
             raise _outcome_error(outcome, lambda_resource=self.lambda_resource)
         return _decoded(outcome, request.state_name)
@@ -315,12 +356,20 @@ class LambdaInvokeBinding:
         invocation_type = parameters.get("InvocationType", "RequestResponse")
         if invocation_type == "DryRun":
             return {**lambda_invoke_response("", request_id), "StatusCode": 204}
-        outcome = await invoke_handler(handler, event, context, request_id)
+        try:
+            outcome = await _invoke_bound(handler, event, context, lambda_resource=True)
+        except StatesError:
+            if invocation_type != "Event":
+                raise
+            outcome = None
         if invocation_type == "Event":
             return {**lambda_invoke_response("", request_id), "StatusCode": 202}
-        if outcome.failed:
+        if not isinstance(outcome, Invocation):
+            result = outcome
+        elif outcome.failed:
             raise _outcome_error(outcome, lambda_resource=True)
-        result = _decoded(outcome, request.state_name)
+        else:
+            result = _decoded(outcome, request.state_name)
         return lambda_invoke_response(result, request_id, date=_entered_time(request))
 
 

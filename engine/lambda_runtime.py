@@ -58,6 +58,7 @@ __all__ = [
     "marshal",
     "safe_text",
     "step_error",
+    "takes_context",
 ]
 
 MARSHAL_ERROR = "Runtime.MarshalError"
@@ -149,7 +150,7 @@ def _cached_takes_context(step: Callable[..., Any]) -> bool:
     return _positional_count(step) >= 2
 
 
-def _takes_context(step: Callable[..., Any]) -> bool:
+def takes_context(step: Callable[..., Any]) -> bool:
     """Whether a step declares ``(event, context)`` rather than ``(event)``."""
     try:
         return _cached_takes_context(step)
@@ -163,7 +164,7 @@ def call_step(step: Callable[..., Any], event: Any, context: Any) -> Any:
     An awaitable result (an ``async def`` step) is run to completion on a new event loop in
     the calling thread.
     """
-    result = step(event, context) if _takes_context(step) else step(event)
+    result = step(event, context) if takes_context(step) else step(event)
     if inspect.isawaitable(result):
         awaitable = result
 
