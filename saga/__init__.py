@@ -1,7 +1,16 @@
 """Sagas in Python: steps, compensations and policies compiled to Step Functions state machines."""
 
 from saga.errors import SagaDefinitionError, SagaWarning
-from saga.integrations import DYNAMODB_THROTTLING_ERRORS, Integration, dynamodb, events, sns, sqs
+from saga.integrations import (
+    DYNAMODB_THROTTLING_ERRORS,
+    Integration,
+    aws_sdk,
+    dynamodb,
+    events,
+    sns,
+    sqs,
+    states,
+)
 from saga.outcome import Failure, SagaExecution, UnwindStep, explain
 from saga.policies import Retry, error_name
 from saga.running import run_saga, run_saga_async, saga_engine
@@ -26,6 +35,7 @@ __all__ = [
     "Step",
     "StepFunction",
     "UnwindStep",
+    "aws_sdk",
     "dynamodb",
     "error_name",
     "events",
@@ -35,4 +45,5 @@ __all__ = [
     "saga_engine",
     "sns",
     "sqs",
+    "states",
 ]

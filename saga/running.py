@@ -82,31 +82,48 @@ def run_saga(
     interceptors: Sequence[Interceptor] = (),
     bindings: Mapping[str, TaskBinding] | None = None,
     substitutions: Mapping[str, str] | None = None,
+    children: Sequence[Saga] = (),
 ) -> SagaExecution:
     """Compile ``saga`` and run one execution to its end (synchronously).
 
     ``seed`` seeds retry jitter and every random draw (default: derived from ``name``);
     ``interceptors`` wrap every task invocation (fault injection, mock configs);
     ``substitutions`` fill ``${Name}`` placeholders of the compiled machine (a queue URL, a
-    table name). Raises
+    table name); ``children`` are sagas its steps start with ``states.start_execution`` (a
+    saga of sagas), each known by the ARN of its name, its actions bound too. Raises
     :class:`~saga.errors.SagaDefinitionError` for a saga that cannot compile and
     :class:`~engine.diagnostics.DefinitionError` when a resource has nothing bound to it.
     """
     _refuse_in_event_loop("run")
     check_input(saga, input)
     machine, actions = _compiled(saga, handlers, substitutions, interceptors)
+    machines, child_actions = _children(children, substitutions)
     execution = run(
         machine,
         input,
-        handlers=actions,
+        handlers={**child_actions, **actions},
         name=name,
         clock=make_clock(clock),
         seed=seed,
         interceptors=interceptors,
         bindings=bindings,
         state_machine_name=saga.name,
+        state_machines=machines,
     )
     return explain(execution, saga=saga)
+
+
+def _children(
+    children: Sequence[Saga], substitutions: Mapping[str, str] | None
+) -> tuple[dict[str, StateMachine], dict[str, Callable[..., Any]]]:
+    """Child sagas' machines by name, and their actions."""
+    machines: dict[str, StateMachine] = {}
+    actions: dict[str, Callable[..., Any]] = {}
+    for child in children:
+        machine, bound = _compiled(child, None, substitutions)
+        machines[child.name] = machine
+        actions.update(bound)
+    return machines, actions
 
 
 def saga_engine(
@@ -118,7 +135,8 @@ def saga_engine(
     bindings: Mapping[str, TaskBinding] | None = None,
 ) -> LocalEngine:
     """A :class:`~engine.local_engine.LocalEngine` bound to the Python actions of ``sagas``, for
-    running many executions side by side::
+    running many executions side by side; each saga is known by the ARN of its name, so one
+    can start another with ``states.start_execution``::
 
         machine = orders.to_state_machine()
         async with saga_engine(orders, refunds) as engine:
@@ -141,6 +159,7 @@ def saga_engine(
         seed=seed,
         interceptors=interceptors,
         bindings=bindings,
+        state_machines={saga.name: saga.to_state_machine() for saga in sagas},
     )
 
 

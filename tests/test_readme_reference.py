@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from saga import Retry, Saga, dynamodb, events, sns, sqs
+from saga import Retry, Saga, aws_sdk, dynamodb, events, sns, sqs, states
 from saga.saga import GroupOptions
 from saga.steps import CompensationOptions, FailureHandlerOptions, StepOptions
 
@@ -64,7 +64,7 @@ def test_every_retry_option_is_documented() -> None:
 
 @pytest.mark.parametrize(
     ("prefix", "integration"),
-    [("dynamodb", dynamodb), ("sqs", sqs), ("sns", sns), ("events", events)],
+    [("dynamodb", dynamodb), ("sqs", sqs), ("sns", sns), ("events", events), ("states", states)],
 )
 def test_every_integration_argument_is_documented(prefix: str, integration: Any) -> None:
     section = _section("Integrations")
@@ -78,3 +78,10 @@ def test_every_integration_argument_is_documented(prefix: str, integration: Any)
         row = rows.get(f"{prefix}.{method}")
         assert row is not None, f"{prefix}.{method} has no row"
         assert _missing(row, _parameters(getattr(integration, method))) == []
+
+
+def test_the_aws_sdk_factory_is_documented() -> None:
+    section = _section("Integrations")
+    row = re.search(r"^\| `aws_sdk` \| (.*) \|$", section, re.M)
+    assert row is not None
+    assert _missing(row[1], _parameters(aws_sdk)) == []
