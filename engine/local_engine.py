@@ -14,6 +14,7 @@ import re
 import threading
 import uuid
 from collections.abc import Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -78,6 +79,7 @@ __all__ = [
     "LocalEngine",
     "MachineSource",
     "ResumeRefused",
+    "current_engine",
     "prepare_calls",
     "run",
 ]
@@ -701,6 +703,7 @@ class LocalEngine:
     async def _run(
         self, handle: ExecutionHandle, machine: StateMachine, point: ResumePoint | None
     ) -> None:
+        _CURRENT.set(self)  # this execution's task (and its children) see their engine
         try:
             assert handle.runtime is not None
             await execute(handle.runtime, machine, handle.control, self.role_arn, point)
@@ -869,6 +872,15 @@ class LocalEngine:
                 waiter.heartbeat_deadline = self.clock.time() + waiter.heartbeat_seconds
 
         self._in_loop(beat)
+
+
+_CURRENT: ContextVar[LocalEngine | None] = ContextVar("current_local_engine", default=None)
+
+
+def current_engine() -> LocalEngine | None:
+    """The engine running the calling task's execution (None outside one): lets an
+    interceptor answer its task's callback with ``send_task_success``/``failure``."""
+    return _CURRENT.get()
 
 
 def run(

@@ -1,6 +1,8 @@
 """Sagas in Python: steps, compensations and policies compiled to Step Functions state machines."""
 
+from saga.conditions import Condition, equals, greater_than, is_present, less_than
 from saga.errors import SagaDefinitionError, SagaWarning
+from saga.for_each import ForEach
 from saga.integrations import (
     DYNAMODB_THROTTLING_ERRORS,
     Integration,
@@ -20,7 +22,9 @@ from saga.templates import JsonPath
 
 __all__ = [
     "DYNAMODB_THROTTLING_ERRORS",
+    "Condition",
     "Failure",
+    "ForEach",
     "ORIGINAL_ERROR",
     "Integration",
     "JsonPath",
@@ -37,9 +41,13 @@ __all__ = [
     "UnwindStep",
     "aws_sdk",
     "dynamodb",
+    "equals",
     "error_name",
     "events",
     "explain",
+    "greater_than",
+    "is_present",
+    "less_than",
     "run_saga",
     "run_saga_async",
     "saga_engine",

@@ -16,7 +16,7 @@ import anyio.lowlevel
 from engine.bindings import Interceptor, TaskBinding
 from engine.clock import Clock, RealClock, VirtualClock
 from engine.loader import with_substitutions
-from engine.local_engine import LocalEngine, run
+from engine.local_engine import DEFAULT_ACCOUNT_ID, DEFAULT_REGION, LocalEngine, run
 from saga.outcome import SagaExecution, explain
 from saga.saga import check_input
 
@@ -68,7 +68,21 @@ def _compiled(
 
     machine, actions = compile_with_handlers(saga)
     check_fault_states(interceptors, machine)
-    return with_substitutions(machine, substitutions), {**actions, **(extra or {})}
+    filled = {**child_arns(saga), **(substitutions or {})}
+    return with_substitutions(machine, filled), {**actions, **(extra or {})}
+
+
+def child_arns(saga: Saga) -> dict[str, str]:
+    """The local ARN of each saga ``saga`` runs as a step, by its placeholder: the engine
+    knows a registered machine by the ARN of its name."""
+    from saga.steps import child_arn_placeholder
+
+    prefix = f"arn:aws:states:{DEFAULT_REGION}:{DEFAULT_ACCOUNT_ID}:stateMachine:"
+    out: dict[str, str] = {}
+    for child in (saga, *saga.child_sagas()):
+        for grandchild in child.child_sagas():
+            out[child_arn_placeholder(grandchild)] = prefix + grandchild.name
+    return out
 
 
 def run_saga(
@@ -97,7 +111,7 @@ def run_saga(
     _refuse_in_event_loop("run")
     check_input(saga, input)
     machine, actions = _compiled(saga, handlers, substitutions, interceptors)
-    machines, child_actions = _children(children, substitutions)
+    machines, child_actions = _children([*children, *saga.child_sagas()], substitutions)
     execution = run(
         machine,
         input,

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from saga import Retry, Saga, aws_sdk, dynamodb, events, sns, sqs, states
+from saga.for_each import ForEachOptions
 from saga.saga import GroupOptions
 from saga.steps import CompensationOptions, FailureHandlerOptions, StepOptions
 
@@ -56,6 +57,10 @@ def test_every_step_option_is_documented(options: Any) -> None:
 
 def test_every_parallel_option_is_documented() -> None:
     assert _missing(_section("`saga.parallel"), list(GroupOptions.__annotations__)) == []
+
+
+def test_every_for_each_option_is_documented() -> None:
+    assert _missing(_section("`saga.for_each"), list(ForEachOptions.__annotations__)) == []
 
 
 def test_every_retry_option_is_documented() -> None:
