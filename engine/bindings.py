@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import functools
 import inspect
 import re
@@ -126,10 +127,11 @@ async def _run_on_daemon_thread(function: Callable[[], _T]) -> _T:
     done = anyio.Event()
     token = anyio.lowlevel.current_token()
     box: dict[str, Any] = {}
+    context = contextvars.copy_context()  # the caller's context variables, as a worker thread has
 
     def target() -> None:
         try:
-            box["value"] = function()
+            box["value"] = context.run(function)
         except BaseException as exc:
             box["error"] = exc
         with contextlib.suppress(RuntimeError):  # the loop is gone: nobody waits any more
