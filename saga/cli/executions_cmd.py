@@ -5,6 +5,9 @@ GetExecutionHistory. Exit 0 on success, 1 when ``list`` found damaged records (l
 under ``damaged``, one line each on stderr, the others listed as usual), 2 on bad usage, an
 unknown execution or a store that cannot be read (missing, damaged, not an execution store).
 The store is opened read-only: reading it writes nothing and leaves no file behind.
+``describe --saga TARGET`` adds a saga execution's ``failure`` and ``unwind`` as ``saga run``
+prints them; the saga is the one the user names (a store's own reference is never imported),
+and its compiled definition must be the one the execution ran.
 """
 
 from __future__ import annotations
@@ -13,7 +16,9 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from engine.store import ExecutionStore, SQLiteStore, StoreError
+from engine.execution import Execution
+from engine.history import HistoryEvent
+from engine.store import ExecutionStore, SQLiteStore, StoredExecution, StoreError
 from saga.cli._common import EXIT_FAILED, EXIT_OK, UsageError, fail, print_json
 
 __all__ = ["open_existing_store", "open_store_option", "register"]
@@ -37,6 +42,11 @@ def register(subparsers: Any) -> None:
     listing.add_argument("--status", choices=_STATUSES, help="only executions with this status")
     describe = actions.add_parser("describe", help="one execution: status, input, output...")
     describe.add_argument("name", metavar="NAME", help="the execution's name")
+    describe.add_argument(
+        "--saga",
+        metavar="TARGET",
+        help="the saga (module:attribute) the execution ran: adds its failure and unwind",
+    )
     history = actions.add_parser("history", help="one execution's history events")
     history.add_argument("name", metavar="NAME", help="the execution's name")
     history.add_argument(
@@ -88,7 +98,10 @@ def _executions(args: argparse.Namespace) -> int:
         if record is None:
             raise UsageError(f"no execution named {args.name!r} in {args.store}")
         if args.action == "describe":
-            print_json(record.describe())
+            described = record.describe()
+            if args.saga is not None:
+                described = _with_unwind(described, record, store.history(args.name), args.saga)
+            print_json(described)
             return EXIT_OK
         events = [event.to_dict() for event in store.history(args.name)]
         if args.reverse_order:
@@ -99,3 +112,47 @@ def _executions(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     finally:
         store.close()
+
+
+def _with_unwind(
+    described: dict[str, Any],
+    record: StoredExecution,
+    history: list[HistoryEvent],
+    target: str,
+) -> dict[str, Any]:
+    """``described`` plus the ``failure`` (after ``cause``) and ``unwind`` of ``saga run``."""
+    from saga.cli.resume_cmd import canonical_definition, same_definition
+    from saga.cli.run_cmd import load_saga
+    from saga.compile import compile_saga
+    from saga.outcome import explain
+
+    saga = load_saga(target)
+    if not same_definition(record, canonical_definition(compile_saga(saga).to_dict())):
+        raise UsageError(
+            f"--saga {target!r}: execution {record.name!r} ran another definition than the "
+            "one this saga compiles to"
+        )
+    execution = Execution(
+        name=record.name,
+        execution_arn=record.execution_arn,
+        state_machine_arn=record.state_machine_arn,
+        input=record.input,
+        start_posix=record.start_posix,
+        status=record.status,
+        output=record.output,
+        error=record.error,
+        cause=record.cause,
+        stop_posix=record.stop_posix,
+        history=history,
+    )
+    explained = explain(execution, saga=saga)
+    out: dict[str, Any] = {}
+    for key, value in described.items():
+        out[key] = value
+        if key == "cause" and explained.failure is not None:
+            out["failure"] = explained.failure.to_dict()
+    if explained.failure is not None and "failure" not in out:
+        out["failure"] = explained.failure.to_dict()
+    if explained.unwind:
+        out["unwind"] = [step.to_dict() for step in explained.unwind]
+    return out

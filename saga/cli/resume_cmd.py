@@ -4,6 +4,9 @@ A store names the code its executions were started with (the saga ``TARGET`` of 
 the ``--handlers`` of ``saga execute``), but a store file may come from anywhere: resuming
 imports nothing the store alone names. Tasks are bound to the saga ``TARGET`` or the
 ``--handlers`` given here; ``--trust-store`` imports what the store names, saying what first.
+A saga's compiled definition must equal the one the store kept (compared as canonical JSON):
+a store could otherwise run another definition with this saga's handlers; an execution whose
+definition differs is not resumed unless ``--allow-changed-definition`` is given.
 Prints ``{"executions": [...], "skipped": [...]}`` and one line on stderr per execution not
 resumed, with why. Exit 0 when every execution asked for ran to success, 1 when one failed or
 was not resumed (another process runs it, it has ended), 2 on bad usage, an unusable store or
@@ -38,7 +41,14 @@ from saga.cli._common import (
 )
 from saga.cli.executions_cmd import open_existing_store
 
-__all__ = ["Binding", "handlers_ref", "register", "saga_ref"]
+__all__ = [
+    "Binding",
+    "canonical_definition",
+    "handlers_ref",
+    "register",
+    "saga_ref",
+    "same_definition",
+]
 
 
 def register(subparsers: Any) -> None:
@@ -50,10 +60,11 @@ def register(subparsers: Any) -> None:
             "Continue every unfinished execution of a SQLite execution store from its "
             "history (tasks whose outcome was not recorded run again: at least once). Tasks "
             "are bound to the saga TARGET or --handlers given here; the code a store names "
-            "is imported only with --trust-store. Exit 0 when every execution asked for "
-            "succeeded, 1 when one failed or was not resumed, 2 on bad usage, an unusable "
-            "store or an execution that could not be bound, 3 when the store could not "
-            "record an event."
+            "is imported only with --trust-store. An execution whose stored definition "
+            "differs from the saga's is not resumed without --allow-changed-definition. "
+            "Exit 0 when every execution asked for succeeded, 1 when one failed or was not "
+            "resumed, 2 on bad usage, an unusable store or an execution that could not be "
+            "bound, 3 when the store could not record an event."
         ),
     )
     parser.add_argument(
@@ -73,6 +84,12 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="import the saga or handlers each execution recorded (printed first); only for "
         "a store you made: a store file can name any code",
+    )
+    parser.add_argument(
+        "--allow-changed-definition",
+        action="store_true",
+        help="resume executions whose stored definition differs from the saga's compiled one "
+        "(the stored definition runs, with the saga's handlers)",
     )
     parser.add_argument(
         "--take-over",
@@ -146,19 +163,21 @@ class Binding:
         handlers: str | None = None,
         trust_store: bool = False,
         store: str = "the store",
+        allow_changed_definition: bool = False,
     ) -> None:
         self.target = target
         self.handlers = handlers
         self.trust_store = trust_store
         self.store = store
+        self.allow_changed_definition = allow_changed_definition
+        self._sagas: dict[str, tuple[dict[str, Callable[..., Any]], str]] = {}
 
     def handlers_for(self, record: StoredExecution) -> dict[str, Callable[..., Any]]:
         """The handlers to run ``record`` with; UsageError when they cannot (or may not) load."""
         from saga.cli.execute_cmd import load_handlers
-        from saga.cli.run_cmd import load_saga
 
         if self.target is not None:
-            return load_saga(self.target).handlers()
+            return self._saga_handlers(record, self.target)
         if self.handlers is not None:
             return load_handlers(self.handlers)
         ref = _parse_ref(record.handlers_ref)
@@ -174,12 +193,42 @@ class Binding:
         fail(f"{record.name}: importing {named}, as {self.store} records")
         _with_cwd(ref)
         if isinstance(ref.get("saga"), str):
-            return load_saga(ref["saga"]).handlers()
+            return self._saga_handlers(record, ref["saga"])
         return load_handlers(ref["handlers"])
+
+    def _saga_handlers(self, record: StoredExecution, target: str) -> dict[str, Callable[..., Any]]:
+        """The handlers of the saga ``target``, once its definition is the one ``record`` ran."""
+        from saga.cli.run_cmd import load_saga
+        from saga.compile import compile_with_handlers
+
+        if target not in self._sagas:
+            machine, handlers = compile_with_handlers(load_saga(target))
+            self._sagas[target] = (handlers, canonical_definition(machine.to_dict()))
+        handlers, definition = self._sagas[target]
+        if not self.allow_changed_definition and not same_definition(record, definition):
+            raise UsageError(
+                f"its stored definition differs from the one the saga {target!r} compiles "
+                "to; give the saga it was started with, or --allow-changed-definition to run "
+                "the stored definition with this saga's handlers"
+            )
+        return handlers
 
     def interceptors_for(self, record: StoredExecution) -> list[Interceptor]:
         """The recorded mock config (data, not code) unless --handlers replaces the bindings."""
         return [] if self.handlers is not None else _interceptors(record)
+
+
+def canonical_definition(definition: Any) -> str:
+    """A definition's JSON with sorted keys and no spaces: equal text for equal definitions."""
+    return json.dumps(definition, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def same_definition(record: StoredExecution, definition: str) -> bool:
+    """Whether ``record`` ran the canonical ``definition`` (a stored text not JSON never did)."""
+    try:
+        return canonical_definition(json.loads(record.definition)) == definition
+    except ValueError:
+        return False
 
 
 def _named_code(ref: Mapping[str, Any]) -> str | None:
@@ -235,6 +284,7 @@ def _resume(args: argparse.Namespace) -> int:
         handlers=args.handlers,
         trust_store=args.trust_store,
         store=str(args.store),
+        allow_changed_definition=args.allow_changed_definition,
     )
     try:
         if names:
