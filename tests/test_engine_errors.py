@@ -385,7 +385,7 @@ def test_uncaught_task_error_fails_execution_right_after_the_failure_event() -> 
 # -- limits and bad handler output ---------------------------------------------------------------
 
 
-def test_non_json_result_is_runtime_naming_the_type() -> None:
+def test_non_json_result_is_a_catchable_marshal_error_naming_the_type() -> None:
     ex = _run(
         {
             "T": {
@@ -399,11 +399,11 @@ def test_non_json_result_is_runtime_naming_the_type() -> None:
         {},
         handlers={SERVICE: lambda event: {"when": {1, 2}}},
     )
-    assert ex.status == "FAILED"
-    assert ex.error == "States.Runtime"
-    assert ex.cause is not None
-    assert "set is not JSON serializable" in ex.cause
-    assert ex.cause.startswith("An error occurred while executing the state 'T'")
+    assert ex.status == "SUCCEEDED"
+    assert ex.output == {
+        "Error": "Runtime.MarshalError",
+        "Cause": "Unable to marshal response: Object of type set is not JSON serializable",
+    }
 
 
 def test_oversize_task_result_is_data_limit_exceeded_and_catchable() -> None:

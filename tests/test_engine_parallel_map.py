@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import UTC, datetime
 from typing import Any
-
-import anyio
 
 from engine.clock import VirtualClock
 from engine.execution import Execution
@@ -279,13 +279,18 @@ def test_map_items_path_must_be_an_array() -> None:
 
 
 def _concurrency_probe() -> tuple[dict[str, int], Any]:
+    """A step counting how many of its invocations overlap (each runs on a thread of its own
+    and stays long enough for every allowed sibling to have started)."""
     counters = {"running": 0, "peak": 0}
+    lock = threading.Lock()
 
-    async def work(event: Any) -> Any:
-        counters["running"] += 1
-        counters["peak"] = max(counters["peak"], counters["running"])
-        await anyio.sleep(0.01)
-        counters["running"] -= 1
+    def work(event: Any) -> Any:
+        with lock:
+            counters["running"] += 1
+            counters["peak"] = max(counters["peak"], counters["running"])
+        time.sleep(0.3)
+        with lock:
+            counters["running"] -= 1
         return event
 
     return counters, work
