@@ -13,6 +13,7 @@ from engine.bindings import CallNext
 from engine.clock import Clock, format_context_timestamp
 from engine.execution import Execution
 from engine.history import History
+from engine.interpreter.ordering import EventSink, HistorySink
 from engine.limits import FatalError
 
 if TYPE_CHECKING:
@@ -60,6 +61,14 @@ class Runtime:
     """Set while a top-level state's exit event is recorded: where the flow goes next."""
     _rng: random.Random | None = None
     _token_rng: random.Random | None = None
+    _sink: HistorySink | None = None
+
+    @property
+    def sink(self) -> HistorySink:
+        """The history as flows record into it (see :mod:`engine.interpreter.ordering`)."""
+        if self._sink is None:
+            self._sink = HistorySink(self)
+        return self._sink
 
     @property
     def rng(self) -> random.Random:
@@ -97,7 +106,7 @@ class Flow:
     inside branches.
     """
 
-    __slots__ = ("last_id", "runtime", "top_level", "variables")
+    __slots__ = ("last_id", "runtime", "sink", "top_level", "variables")
 
     def __init__(
         self,
@@ -106,24 +115,32 @@ class Flow:
         *,
         top_level: bool,
         variables: dict[str, Any] | None = None,
+        sink: EventSink | None = None,
     ) -> None:
         self.runtime = runtime
         self.last_id = last_id
         self.top_level = top_level
         self.variables: dict[str, Any] = variables if variables is not None else {}
+        self.sink: EventSink = sink if sink is not None else runtime.sink
 
-    def add(self, event_type: str, details: dict[str, Any] | None = None) -> int:
-        """Record an event in the execution's history, chained to this flow."""
-        event_id = self.runtime.history.add(event_type, self.last_id, details)
+    def add(
+        self, event_type: str, details: dict[str, Any] | None = None, posix: float | None = None
+    ) -> int:
+        """Record an event in the execution's history, chained to this flow (``posix``: when
+        it happened, if not now)."""
+        event_id = self.sink.add(event_type, self.last_id, details, posix)
         self.last_id = event_id
         return event_id
 
-    def child(self, last_id: int) -> Flow:
-        """A nested flow (branch or iteration) starting after event ``last_id``.
+    def child(self, last_id: int, sink: EventSink) -> Flow:
+        """A nested flow (branch or iteration) starting after event ``last_id``, recording
+        into ``sink``.
 
         It reads the variables of the enclosing scope; what it assigns stays in its own scope.
         """
-        return Flow(self.runtime, last_id, top_level=False, variables=dict(self.variables))
+        return Flow(
+            self.runtime, last_id, top_level=False, variables=dict(self.variables), sink=sink
+        )
 
 
 class StateContext:

@@ -24,6 +24,7 @@ from engine.interpreter.dataflow import (
     apply_result_selector,
     evaluate_assign,
 )
+from engine.interpreter.ordering import Sequencer
 from engine.interpreter.recovery import error_output, with_retry_and_catch
 from engine.model import MapState
 from engine.paths import apply_payload_template, evaluate_path
@@ -99,6 +100,7 @@ async def run_map(ctx: StateContext, state: MapState, raw: Any) -> tuple[Any, st
         tolerant = bool(count) or bool(percentage)
         started_id = ctx.add("MapStateStarted", {"length": len(items)})
         name = ctx.name
+        events = Sequencer(runtime, ctx.flow.sink, len(items))
 
         async def run_item(index: int) -> Any:
             value = items[index]
@@ -111,22 +113,25 @@ async def run_map(ctx: StateContext, state: MapState, raw: Any) -> tuple[Any, st
                     field="ItemSelector",
                     rng=runtime.rng,
                 )
-            flow = ctx.flow.child(started_id)
+            flow = ctx.flow.child(started_id, events.sink(index))
             detail = {"index": index, "name": name}
-            flow.add("MapIterationStarted", detail)
             try:
-                output = await run_states(flow, processor.states, processor.start_at, value)
-            except FatalError:
-                raise
-            except StatesError:
-                flow.add("MapIterationFailed", detail)
-                raise
-            except anyio.get_cancelled_exc_class():
-                with contextlib.suppress(StatesError):
-                    flow.add("MapIterationAborted", detail)
-                raise
-            flow.add("MapIterationSucceeded", detail)
-            return output
+                flow.add("MapIterationStarted", detail)
+                try:
+                    output = await run_states(flow, processor.states, processor.start_at, value)
+                except FatalError:
+                    raise
+                except StatesError:
+                    flow.add("MapIterationFailed", detail)
+                    raise
+                except anyio.get_cancelled_exc_class():
+                    with contextlib.suppress(StatesError):
+                        flow.add("MapIterationAborted", detail)
+                    raise
+                flow.add("MapIterationSucceeded", detail)
+                return output
+            finally:
+                events.finished(index)
 
         try:
             results, errors = await run_children(
@@ -154,10 +159,13 @@ async def run_map(ctx: StateContext, state: MapState, raw: Any) -> tuple[Any, st
         except FatalError:
             raise
         except StatesError:
-            ctx.flow.last_id = runtime.history.last_id
+            events.close()
+            ctx.flow.last_id = events.last_id or started_id
             ctx.add("MapStateFailed")
             raise
-        ctx.flow.last_id = runtime.history.last_id
+        finally:
+            events.close()
+        ctx.flow.last_id = events.last_id or started_id
         ctx.add("MapStateSucceeded")
         evaluate_assign(ctx, state.assign, results)
         return apply_result_selector(ctx, state, results)
