@@ -152,3 +152,79 @@ def test_a_map_of_synchronous_tasks_gives_the_same_history_every_run() -> None:
         if e["type"] == "MapIterationStarted"
     ]
     assert started == [0, 1, 2, 3, 4, 5]
+
+
+NESTED = {
+    "StartAt": "Each",
+    "States": {
+        "Each": {
+            "Type": "Map",
+            "ItemProcessor": {
+                "StartAt": "Both",
+                "States": {
+                    "Both": {
+                        "Type": "Parallel",
+                        "Branches": [
+                            {
+                                "StartAt": f"Half{k}",
+                                "States": {
+                                    f"Half{k}": {
+                                        "Type": "Task",
+                                        "Resource": "arn:aws:lambda:us-east-1:123456789012:"
+                                        "function:work",
+                                        "End": True,
+                                    }
+                                },
+                            }
+                            for k in (1, 2)
+                        ],
+                        "End": True,
+                    }
+                },
+            },
+            "End": True,
+        }
+    },
+}
+
+
+def test_nested_branches_keep_their_links_and_the_same_history() -> None:
+    histories = []
+    for _ in range(20):
+        execution = run(
+            NESTED, [1, 2, 3], handlers={"work": _busy}, name="n", seed=1, clock=_clock()
+        )
+        assert execution.output == [[1, 1], [2, 2], [3, 3]]
+        histories.append(_history(execution))
+    assert _distinct(histories) == 1
+    first = histories[0]
+    ids = {e["id"] for e in first}
+    assert all(0 <= e["previousEventId"] < e["id"] for e in first)
+    assert all(e["previousEventId"] in ids | {0} for e in first)
+    # Each Task's events link to the previous event of the same branch.
+    by_id = {e["id"]: e for e in first}
+    for event in first:
+        if event["type"] == "LambdaFunctionScheduled":
+            assert by_id[event["previousEventId"]]["type"] == "TaskStateEntered"
+
+
+async def _instant(event: Any) -> Any:
+    return event
+
+
+def test_held_events_count_against_the_history_quota() -> None:
+    execution = run(
+        MAP,
+        {"items": list(range(4000))},
+        handlers={"work": _instant},
+        name="big",
+        clock=_clock(),
+    )
+    assert execution.status == "FAILED"
+    assert execution.error == "States.Runtime"
+    assert execution.cause == (
+        "The execution reached the maximum number of history events (25000)."
+    )
+    assert len(execution.history) == 25_000
+    assert [e.id for e in execution.history] == list(range(1, 25_001))
+    assert execution.history[-1].type == "ExecutionFailed"
