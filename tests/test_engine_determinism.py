@@ -4,6 +4,11 @@ synchronous (worker-thread) handlers included, however the threads happen to fin
 The handlers sleep a random few milliseconds so that branches finish in a different order on
 each run; the clock keeps work out of timestamps (``work_moves_time=False``, as the pytest
 plugin's engine does), so whole histories — ids, links, timestamps, details — are compared.
+
+One thing stays timing-dependent, by design: a deadline still fires in wall-clock time while a
+handler runs (a timeout must fire even when Python code blocks), so a handler that runs longer,
+in wall-clock time, than a concurrent branch's backoff moves virtual time under its own later
+events. The backoffs here (seconds) are far longer than the handlers (milliseconds).
 """
 
 from __future__ import annotations
@@ -51,7 +56,7 @@ def _group_saga() -> Saga:
     def hotel(event: Any) -> str:
         return str(_busy("hotel"))
 
-    @extras.step("Car", retry=[Retry("Slow", interval=2, max_retries=1, jitter="FULL")])
+    @extras.step("Car", retry=[Retry("Slow", interval=30, max_retries=1, jitter="FULL")])
     def car(event: Any) -> str:
         calls["Car"] += 1
         _busy(None)
@@ -105,7 +110,7 @@ MAP = {
                     "Work": {
                         "Type": "Task",
                         "Resource": "arn:aws:lambda:us-east-1:123456789012:function:work",
-                        "Retry": [{"ErrorEquals": ["Odd"], "IntervalSeconds": 1}],
+                        "Retry": [{"ErrorEquals": ["Odd"], "IntervalSeconds": 30}],
                         "End": True,
                     }
                 },
