@@ -28,7 +28,7 @@ import engine
 from engine.bindings import TaskRequest
 from engine.execution import Execution
 from saga.policies import Retry
-from saga.saga import Saga
+from saga.saga import ORIGINAL_ERROR, Saga
 from saga.testing import faults, retry_delays
 from saga.testing.clock import TestClock
 from tests.saga_reference_model import Fault, Outcome, run_reference
@@ -114,6 +114,8 @@ class SagaSpec:
     handlers: list[tuple[TaskSpec, bool]]
     success: bool
     static_failure: bool
+    original_error: bool = False
+    """``failure_error=ORIGINAL_ERROR``: every unit then compensates on custom errors only."""
 
     def tasks(self) -> list[TaskSpec]:
         out: list[TaskSpec] = []
@@ -129,7 +131,7 @@ class SagaSpec:
 # -- strategies --------------------------------------------------------------------------------
 
 outcomes = st.sampled_from(["ok", "ErrA", "ErrA", "Custom.ErrB", "ValueError", HANG])
-plans = st.lists(outcomes, max_size=4)
+plans = st.lists(outcomes, max_size=6)
 compensate_on_choices = st.sampled_from(["default", "default", "ErrA", "TaskFailed", "none"])
 _retrier_options = st.tuples(
     st.sampled_from([None, 0, 1, 2, 3]),
@@ -211,9 +213,14 @@ def sagas(draw: st.DrawFn) -> SagaSpec:
         (draw(tasks(f"H{k + 1}")), draw(st.booleans())) for k in range(draw(st.integers(0, 2)))
     ]
     spec = SagaSpec(units, handlers, draw(st.booleans()), draw(st.booleans()))
+    if draw(st.integers(0, 3)) == 0:
+        spec.original_error = True
+        for unit in spec.units:
+            unit.compensate_on = draw(st.sampled_from(["ErrA", "ErrA", "none"]))
     # Let the first units succeed more often, so that later failures have something to undo.
     last = len(spec.units) - 1
-    for unit in spec.units[: max(draw(st.integers(0, last)), draw(st.integers(0, last)))]:
+    prefix = last if draw(st.booleans()) else draw(st.integers(0, last))
+    for unit in spec.units[:prefix]:
         for step in unit.steps if isinstance(unit, GroupSpec) else [unit]:
             step.task.plan = [o for o in step.task.plan if o == "ok"]
     return spec
@@ -263,7 +270,13 @@ def build(spec: SagaSpec) -> Saga:
     saga = Saga(
         "Reference",
         success_state="Done" if spec.success else None,
-        failure_error="Compensated" if spec.static_failure else "SagaFailed",
+        failure_error=(
+            ORIGINAL_ERROR
+            if spec.original_error
+            else "Compensated"
+            if spec.static_failure
+            else "SagaFailed"
+        ),
         failure_cause="compensated" if spec.static_failure else None,
     )
 
