@@ -75,7 +75,9 @@ class HistorySink:
         details: dict[str, Any] | None,
         posix: float | None = None,
     ) -> int:
-        """Append an event to the history."""
+        """Append an event to the history (counting what children hold against the quota)."""
+        if self.held:
+            self.runtime.history.admits(self.held + 1)
         return self.runtime.history.add(
             event_type, self.final_id(previous_event_id), details, posix=posix
         )
