@@ -2,6 +2,7 @@
 
 from asl_export.cloudformation import cloudformation_template, render_cloudformation
 from asl_export.deploy import DeployError, DeployResult, deploy
+from asl_export.execution_path import ExecutionPath, execution_path, infer_roles
 from asl_export.functions import FunctionSpec, function_specs_for
 from asl_export.graph import machine_graph, render_graph
 from asl_export.mock_config import Return, Throw, mock_config, render_mock_config
@@ -12,11 +13,14 @@ from asl_export.render import (
     render,
     resolve,
 )
+from asl_export.report import render_report
 from asl_export.sam import render_sam, sam_template
+from asl_export.svg import render_svg
 
 __all__ = [
     "DeployError",
     "DeployResult",
+    "ExecutionPath",
     "ExportError",
     "FunctionSpec",
     "Return",
@@ -24,7 +28,9 @@ __all__ = [
     "UnresolvedPlaceholderError",
     "cloudformation_template",
     "deploy",
+    "execution_path",
     "function_specs_for",
+    "infer_roles",
     "machine_graph",
     "mock_config",
     "placeholders",
@@ -32,7 +38,9 @@ __all__ = [
     "render_cloudformation",
     "render_graph",
     "render_mock_config",
+    "render_report",
     "render_sam",
+    "render_svg",
     "resolve",
     "sam_template",
 ]

@@ -1,9 +1,14 @@
 """The state machine as a networkx graph, drawn as Mermaid or Graphviz DOT.
 
 Nodes are states (nested Parallel/Map states carry their container as ``parent``); edges are
-``next``, ``default``, ``choice`` and ``catch`` transitions. A state is a compensation (part of
-the unwind chain) when named in ``compensations`` or when it is reached only through Catch
-edges; transitions into the unwind chain are compensation edges, drawn apart from forward ones.
+``next``, ``default``, ``choice`` and ``catch`` transitions, plus ``branch`` edges from a
+Parallel or Map state to the start of each branch (or of its item processor) and ``join``
+edges from each branch's last states to the state that follows the Parallel or Map, so the
+branches are drawn connected to the flow rather than floating beside it (Mermaid draws the
+Parallel as a subgraph that incoming edges enter, so only DOT draws the ``branch`` edges). A
+state is a compensation (part of the unwind chain) when named in ``compensations`` or when it
+is reached only through Catch edges; transitions into the unwind chain are compensation edges,
+drawn apart from forward ones.
 """
 
 from __future__ import annotations
@@ -79,6 +84,30 @@ def _children(state: State) -> list[tuple[str, Mapping[str, State]]]:
     return []
 
 
+def _branch_ends(states: Mapping[str, State]) -> list[str]:
+    """The states of a branch that end it successfully (``End`` or ``Succeed``)."""
+    return [
+        name
+        for name, state in states.items()
+        if state.type == "Succeed" or getattr(state, "end", None) is True
+    ]
+
+
+def _drawn_edges(graph: nx.MultiDiGraph[str]) -> list[tuple[str, str, dict[str, Any]]]:
+    """The edges to draw: a Parallel or Map whose branches join its successor is not also
+    drawn jumping there directly."""
+    joined = {
+        (graph.nodes[source]["parent"], target)
+        for source, target, data in graph.edges(data=True)
+        if data["kind"] == "join"
+    }
+    return [
+        (source, target, data)
+        for source, target, data in graph.edges(data=True)
+        if not (data["kind"] == "next" and (source, target) in joined)
+    ]
+
+
 def _unwind(start: str, states: Mapping[str, State]) -> set[str]:
     """States of one scope not reachable from its start without taking a Catch edge."""
     forward: set[str] = set()
@@ -113,7 +142,15 @@ def _add_scope(
     for name, state in states.items():
         for target, kind, label in _transitions(state):
             graph.add_edge(name, target, kind=kind, label=label)
-        for sub_start, sub_states in _children(state):
+        children = _children(state)
+        following = getattr(state, "next", None)
+        for index, (sub_start, sub_states) in enumerate(children, start=1):
+            label = "each item" if isinstance(state, MapState) else f"branch {index}"
+            graph.add_edge(name, sub_start, kind="branch", label=label)
+            if following is not None:
+                for last in _branch_ends(sub_states):
+                    graph.add_edge(last, following, kind="join", label="")
+        for sub_start, sub_states in children:
             _add_scope(
                 graph,
                 start=sub_start,
@@ -143,10 +180,6 @@ def machine_graph(
             data["kind"] != "catch" and known and graph.nodes[target]["compensation"]
         )
     return graph
-
-
-def _edges(graph: nx.MultiDiGraph[str]) -> list[tuple[str, str, dict[str, Any]]]:
-    return [(source, target, data) for source, target, data in graph.edges(data=True)]
 
 
 def _mermaid_text(text: str) -> str:
@@ -185,7 +218,8 @@ def to_mermaid(graph: nx.MultiDiGraph[str]) -> str:
     lines.append(f"  start --> {ids[graph.graph['start']]}")
     catch_links: list[int] = []
     compensation_links: list[int] = []
-    for index, (source, target, data) in enumerate(_edges(graph), start=1):
+    drawn = [edge for edge in _drawn_edges(graph) if edge[2]["kind"] != "branch"]
+    for index, (source, target, data) in enumerate(drawn, start=1):
         target_id = ids.get(target, f"missing{index}")
         arrow = "-.->" if data["kind"] == "catch" else "==>" if data["compensation"] else "-->"
         label = f"|{_mermaid_text(data['label'])}|" if data["label"] else ""
@@ -236,7 +270,7 @@ def to_dot(graph: nx.MultiDiGraph[str], name: str = "StateMachine") -> str:
 
     emit_scope(None, "  ")
     lines.append(f'  "__start" -> {_dot_text(graph.graph["start"])};')
-    for source, target, data in _edges(graph):
+    for source, target, data in _drawn_edges(graph):
         attributes = []
         if data["label"]:
             attributes.append(f"label={_dot_text(data['label'])}")

@@ -333,12 +333,43 @@ def bench_airline(quick: bool, runs: int) -> list[Figure]:
     return figures
 
 
+def bench_execution_page(quick: bool, runs: int) -> list[Figure]:
+    """The console's page and the report file of one execution of ~10,000 events."""
+    from benchmarks.page import measure_page
+
+    measured = measure_page(500 if quick else 10_000, runs)
+    events = int(measured["events"][0])
+    return [
+        Figure(
+            f"execution page, {events} events: served",
+            "ms",
+            [s * 1000 for s in measured["page_seconds"]],
+        ),
+        Figure(
+            f"execution page, {events} events: size",
+            "KiB",
+            [b / 1024 for b in measured["page_bytes"]],
+        ),
+        Figure(
+            f"report file, {events} events: rendered",
+            "ms",
+            [s * 1000 for s in measured["report_seconds"]],
+        ),
+        Figure(
+            f"report file, {events} events: size",
+            "KiB",
+            [b / 1024 for b in measured["report_bytes"]],
+        ),
+    ]
+
+
 SECTIONS: dict[str, Callable[[bool, int], list[Figure]]] = {
     "six-state": bench_six_state,
     "airline": bench_airline,
     "scaling": bench_scaling,
     "concurrent-waits": bench_concurrent_waits,
     "durable-store": bench_durable_store,
+    "execution-page": bench_execution_page,
 }
 
 

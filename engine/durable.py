@@ -376,7 +376,8 @@ async def resume_async(
 
     Each runs on ``clock`` if given, else on the kind of clock it was started with;
     ``handlers_for`` binds each one's tasks (default: no handlers, built-in integrations
-    only). Tasks whose outcome was not recorded run again (at least once).
+    only). Tasks whose outcome was not recorded run again (at least once). Each execution
+    keeps the seed it was started with; ``seed`` applies only to one that recorded none.
     """
     from engine.local_engine import LocalEngine
 

@@ -20,6 +20,9 @@ class Execution:
 
     ``states`` lists the top-level states entered, in order (a state entered again by a loop
     appears again); ``history`` is the event list, shared with the running execution.
+    ``seed`` is the seed its random draws (retry jitter, ``States.UUID``, task tokens) came
+    from: the one given to the engine, else one derived from the name, so running the same
+    name and input again, or with this seed, repeats them.
     """
 
     name: str
@@ -34,6 +37,7 @@ class Execution:
     stop_posix: float | None = None
     states: list[str] = field(default_factory=list)
     history: list[HistoryEvent] = field(default_factory=list)
+    seed: int | None = None
 
     @property
     def start_date(self) -> datetime:

@@ -43,6 +43,7 @@ from engine.interpreter import ExecutionControl, Runtime, TokenWaiter, execute
 from engine.limits import MAX_HISTORY_EVENTS, MAX_PAYLOAD_BYTES, json_copy
 from engine.loader import load
 from engine.model import MapState, ParallelState, State, StateMachine, TaskState
+from engine.seeding import execution_seed
 from engine.store.base import (
     ExecutionAlreadyExists,
     ExecutionDoesNotExist,
@@ -259,7 +260,10 @@ class LocalEngine:
     ends are aborted — except in a durable ``store`` (e.g. :class:`~engine.store.SQLiteStore`),
     where they stay open for :meth:`resume`. Every history event is written to the store
     before the engine acts on it; ``handlers_ref`` is recorded with each execution so a
-    resume can bind its handlers again. ``max_history_events`` is AWS's quota (25,000)
+    resume can bind its handlers again. ``seed`` seeds every execution's random draws (retry
+    jitter, ``States.UUID``, task tokens); without it each execution's seed is derived from its
+    name (:mod:`engine.seeding`), and ``Execution.seed`` records the one used.
+    ``max_history_events`` is AWS's quota (25,000)
     unless raised on purpose, e.g. to measure a Map larger than a Standard execution could
     record.
     """
@@ -392,7 +396,7 @@ class LocalEngine:
                 input=data,
                 start_posix=self.clock.time(),
                 handlers_ref=self.handlers_ref,
-                options=self._options(),
+                options=self._options(execution_seed(name, self.seed)),
             ),
             process_owner(),
         )
@@ -428,13 +432,13 @@ class LocalEngine:
             "execution_arn": f"{prefix}:execution:{sm_name}:{name}",
         }
 
-    def _options(self) -> dict[str, Any]:
+    def _options(self, seed: int) -> dict[str, Any]:
         return {
             "region": self.region,
             "accountId": self.account_id,
             "roleArn": self.role_arn,
             "clock": "real" if isinstance(self.clock, RealClock) else "virtual",
-            "seed": self.seed,
+            "seed": seed,
         }
 
     def _launch(
@@ -461,6 +465,12 @@ class LocalEngine:
         history = History(self.clock.time, limit=self.max_history_events, listener=recorder)
         if events:
             history.events.extend(events)
+        recorded = stored.options.get("seed")
+        seed = (
+            recorded
+            if isinstance(recorded, int) and not isinstance(recorded, bool)
+            else execution_seed(name, self.seed)
+        )
         record = Execution(
             name=name,
             execution_arn=stored.execution_arn,
@@ -468,12 +478,13 @@ class LocalEngine:
             input=data,
             start_posix=start,
             history=history.events,
+            seed=seed,
         )
         runtime = Runtime(
             record=record,
             history=history,
             clock=self.clock,
-            seed=self.seed,
+            seed=seed,
             calls=calls,
             mocked=mocked,
             tokens=self._tokens,
@@ -664,6 +675,16 @@ def run(
     Raises :class:`DefinitionError` before running when the definition cannot run locally
     (an unbound resource, a distributed Map), and :class:`InvalidExecutionInput`.
     """
+    try:
+        anyio.lowlevel.current_token()
+    except RuntimeError:  # no event loop runs in this thread: blocking is fine
+        pass
+    else:
+        raise RuntimeError(
+            "engine.run() blocks until the execution ends, so it cannot be called inside a "
+            "running event loop; use 'async with LocalEngine(...) as engine: "
+            "await engine.execute(...)' there"
+        )
     model = _as_machine(machine)
 
     async def main() -> Execution:

@@ -13,7 +13,7 @@ import structlog
 
 from engine.history import HistoryEvent
 
-__all__ = ["configure", "enabled", "log_event"]
+__all__ = ["configure", "enabled", "log_event", "log_warning"]
 
 _state: dict[str, Any] = {"enabled": False, "logger": None}
 
@@ -55,3 +55,14 @@ def log_event(execution_name: str, event: HistoryEvent) -> None:
         previous_event_id=event.previous_event_id,
         details=event.rendered_details(),
     )
+
+
+def log_warning(event: str, **fields: Any) -> None:
+    """Log a warning through structlog: on the engine's logger when logging is switched on,
+    else through the application's own structlog configuration if it has one (never on stdout
+    of a program that did not ask for logs)."""
+    logger = _state["logger"]
+    if logger is not None:
+        logger.warning(event, **fields)
+    elif structlog.is_configured():
+        structlog.get_logger("saga").warning(event, **fields)

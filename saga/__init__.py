@@ -1,15 +1,17 @@
 """Sagas in Python: steps, compensations and policies compiled to Step Functions state machines."""
 
-from saga.errors import SagaDefinitionError
+from saga.errors import SagaDefinitionError, SagaWarning
 from saga.integrations import DYNAMODB_THROTTLING_ERRORS, Integration, dynamodb, events, sns, sqs
+from saga.outcome import Failure, SagaExecution, UnwindStep, explain
 from saga.policies import Retry, error_name
 from saga.running import run_saga, run_saga_async, saga_engine
-from saga.saga import ORIGINAL_ERROR, ParallelGroup, Saga
+from saga.saga import ORIGINAL_ERROR, ParallelGroup, Saga, SagaInputError
 from saga.steps import LambdaInvoke, Step, StepFunction
 from saga.templates import JsonPath
 
 __all__ = [
     "DYNAMODB_THROTTLING_ERRORS",
+    "Failure",
     "ORIGINAL_ERROR",
     "Integration",
     "JsonPath",
@@ -18,11 +20,16 @@ __all__ = [
     "Retry",
     "Saga",
     "SagaDefinitionError",
+    "SagaExecution",
+    "SagaInputError",
+    "SagaWarning",
     "Step",
     "StepFunction",
+    "UnwindStep",
     "dynamodb",
     "error_name",
     "events",
+    "explain",
     "run_saga",
     "run_saga_async",
     "saga_engine",

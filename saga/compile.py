@@ -25,9 +25,11 @@ Shape (the airline ProcessBooking machine is an instance of it):
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from engine.logging import log_warning
 from engine.model import (
     Branch,
     Catcher,
@@ -40,18 +42,18 @@ from engine.model import (
     TaskState,
 )
 from engine.paths import normalized_path
-from saga.errors import SagaDefinitionError
+from saga.errors import SagaDefinitionError, SagaWarning
 from saga.integrations import Integration
 from saga.saga import OriginalError, ParallelGroup, Saga, Unit
 from saga.steps import ALL, MAX_NAME_LENGTH, LambdaInvoke, Step, Unset
 from saga.templates import compile_template
 
-__all__ = ["compile_saga", "compile_with_handlers", "saga_handlers"]
+__all__ = ["compile_saga", "compile_with_handlers", "saga_handlers", "saga_warnings"]
 
 
-def compile_saga(saga: Saga) -> StateMachine:
-    """The state machine ``saga`` compiles to (see the module docstring)."""
-    _check_saga(saga)
+def _unwind_chain(saga: Saga) -> tuple[list[Step], dict[int, int], int | None]:
+    """The unwind chain (compensations in reverse, then handlers), each catching unit's entry
+    position in it, and the first position any catcher reaches (None: no unit catches)."""
     units = saga.units
     chain: list[Step] = []
     spans: list[tuple[int, int]] = [(0, 0)] * len(units)
@@ -60,16 +62,90 @@ def compile_saga(saga: Saga) -> StateMachine:
         chain += reversed(_compensations(units[index]))
         spans[index] = (start, len(chain))
     chain += saga.failure_handlers
-
-    def chain_name(position: int) -> str:
-        return chain[position].name if position < len(chain) else saga.failure_state
-
     targets: dict[int, int] = {}
     for index, unit in enumerate(units):
         if unit.compensate_on:
             start, end = spans[index]
             targets[index] = start if unit.compensate_self and start < end else end
-    first = min(targets.values(), default=None)
+    return chain, targets, min(targets.values(), default=None)
+
+
+def saga_warnings(saga: Saga) -> list[SagaWarning]:
+    """What compiles but never runs: compensations (and handlers) no catcher can reach.
+
+    Each warning names the fix: ``compensate_self=True`` on the step, or a step after it
+    that can fail. Raises :class:`SagaDefinitionError` like :func:`compile_saga`.
+    """
+    _check_saga(saga)
+    chain, _, first = _unwind_chain(saga)
+    dropped = chain if first is None else chain[:first]
+    found: list[SagaWarning] = []
+    for step in dropped:
+        if step.role == "compensation":
+            found.append(_unreachable_compensation(saga, step))
+        else:
+            found.append(
+                SagaWarning(
+                    f"{step.label} can never run: no step starts the unwind (every step has "
+                    "compensate_on=[]), so it is left out of the machine; let a step compensate "
+                    "on its errors",
+                    step=step.name,
+                    code="UNREACHABLE_FAILURE_HANDLER",
+                )
+            )
+    return found
+
+
+def _unreachable_compensation(saga: Saga, compensation: Step) -> SagaWarning:
+    step = compensation.compensates
+    assert step is not None
+    unit: Unit = step.group if step.group is not None else step
+    later = saga.units[saga.units.index(unit) + 1 :]
+    if not later:
+        where = f"no step after {unit.label} can fail into the unwind"
+        other = "move a step that can fail after it"
+    else:
+        where = f"no step after {unit.label} starts the unwind (each has compensate_on=[])"
+        other = "let a step after it compensate on its errors"
+    own = (
+        f"set compensate_self=True on {unit.label} (for an effect that may land before its error "
+        "is seen)"
+        if unit.compensate_on
+        else f"give {unit.label} compensate_on and compensate_self=True"
+    )
+    return SagaWarning(
+        f"{compensation.label} of {step.label} can never run: {where}, so it is left out of the "
+        f"machine; {own}, or {other}",
+        step=compensation.name,
+        code="UNREACHABLE_COMPENSATION",
+    )
+
+
+def _warn(saga: Saga, found: Sequence[SagaWarning]) -> None:
+    for warning in found:
+        warnings.warn(warning, stacklevel=4)
+        log_warning(
+            "saga.unreachable_state",
+            saga=saga.name,
+            state=warning.step,
+            code=warning.code,
+            message=str(warning),
+        )
+
+
+def compile_saga(saga: Saga) -> StateMachine:
+    """The state machine ``saga`` compiles to (see the module docstring).
+
+    Compensations that can never run are left out with a :class:`SagaWarning` (see
+    :func:`saga_warnings`), through :mod:`warnings` and structlog.
+    """
+    _check_saga(saga)
+    units = saga.units
+    chain, targets, first = _unwind_chain(saga)
+    _warn(saga, saga_warnings(saga))
+
+    def chain_name(position: int) -> str:
+        return chain[position].name if position < len(chain) else saga.failure_state
 
     states: dict[str, State] = {}
     for index, unit in enumerate(units):
@@ -110,7 +186,16 @@ def compile_saga(saga: Saga) -> StateMachine:
         states[saga.fail_fast_state] = FailState(
             type="Fail", error_path="$.Error", cause_path="States.JsonToString($)"
         )
-    fields: dict[str, Any] = {"start_at": _entry(units[0]), "states": states}
+    start = _entry(units[0])
+    if saga.input_key is not None:
+        states = {
+            saga.input_state: PassState(
+                type="Pass", parameters={f"{saga.input_key}.$": "$"}, next=start
+            ),
+            **states,
+        }
+        start = saga.input_state
+    fields: dict[str, Any] = {"start_at": start, "states": states}
     if saga.comment is not None:
         fields["comment"] = saga.comment
     if saga.timeout is not None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["SagaDefinitionError"]
+__all__ = ["SagaDefinitionError", "SagaWarning"]
 
 
 class SagaDefinitionError(ValueError):
@@ -14,4 +14,16 @@ class SagaDefinitionError(ValueError):
 
     def __init__(self, message: str, *, step: str | None = None) -> None:
         self.step = step
+        super().__init__(message)
+
+
+class SagaWarning(UserWarning):
+    """A saga that compiles but does not do what it seems to: a compensation that never runs.
+
+    ``step`` names the state concerned; ``code`` is a stable identifier of the finding.
+    """
+
+    def __init__(self, message: str, *, step: str | None = None, code: str = "SAGA") -> None:
+        self.step = step
+        self.code = code
         super().__init__(message)

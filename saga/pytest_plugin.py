@@ -15,11 +15,14 @@ Fixtures:
 Marker: ``@pytest.mark.saga(seed=7, start=datetime(...), region="eu-west-1")``.
 A failing test that ran executions gets a "saga executions" report section with their
 histories (unless the failure is already one of the saga assertions, which show it).
+With ``--saga-report DIR``, it also gets one HTML page per execution in DIR (see
+:mod:`asl_export.report`), named after the test and the execution.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Generator, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,6 +41,20 @@ _ENGINES = pytest.StashKey[list["SagaTestEngine"]]()
 _MARKER: Final = "saga"
 _DEFAULT_SEED: Final = 0
 _DEFAULT_START: Final = datetime(2024, 1, 1, tzinfo=UTC)
+
+
+_REPORT_OPTION: Final = "saga_report"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """``--saga-report DIR``: write an HTML page of each execution of a failing test."""
+    parser.getgroup("saga").addoption(
+        "--saga-report",
+        dest=_REPORT_OPTION,
+        metavar="DIR",
+        default=None,
+        help="write one self-contained HTML page per execution of each failing saga test here",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -148,6 +165,11 @@ def pytest_runtest_makereport(
     engines = item.stash.get(_ENGINES, [])
     if not engines:
         return report
+    directory = item.config.getoption(_REPORT_OPTION)
+    if directory:
+        pages = _write_pages(Path(directory), item.nodeid, engines)
+        if pages:
+            report.sections.append(("saga execution pages", "\n".join(map(str, pages))))
     from saga.testing.assertions import SagaAssertionError
     from saga.testing.history_table import history_table
 
@@ -157,3 +179,18 @@ def pytest_runtest_makereport(
     if tables:
         report.sections.append(("saga executions", "\n\n".join(tables)))
     return report
+
+
+def _write_pages(directory: Path, nodeid: str, engines: list[SagaTestEngine]) -> list[Path]:
+    """One page per execution the test ran, named ``<test>--<execution>.html``."""
+    from saga.reporting import write_report
+
+    directory.mkdir(parents=True, exist_ok=True)
+    test = re.sub(r"[^A-Za-z0-9_.-]+", "_", nodeid).strip("_")
+    pages: list[Path] = []
+    for engine in engines:
+        for run in engine.runs:
+            name = re.sub(r"[^A-Za-z0-9_.-]+", "_", run.execution.name)
+            path = directory / f"{test}--{name}.html"
+            pages.append(write_report(path, run.execution, run.machine, run.roles))
+    return pages

@@ -11,11 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
+import anyio.lowlevel
+
 from engine.bindings import Interceptor, TaskBinding
 from engine.clock import Clock, RealClock, VirtualClock
-from engine.execution import Execution
 from engine.loader import with_substitutions
 from engine.local_engine import LocalEngine, run
+from saga.outcome import SagaExecution, explain
+from saga.saga import check_input
 
 if TYPE_CHECKING:
     from engine.model import StateMachine
@@ -38,15 +41,33 @@ def make_clock(clock: ClockOption) -> Clock:
     raise ValueError(f"clock must be 'real', 'virtual' or a Clock, got {clock!r}")
 
 
+def _refuse_in_event_loop(method: str) -> None:
+    """A blocking run inside a running event loop cannot work: point at the async form."""
+    try:
+        anyio.lowlevel.current_token()
+    except RuntimeError:  # no event loop runs in this thread: blocking is fine
+        return
+    raise RuntimeError(
+        f"Saga.{method}() blocks until the execution ends, so it cannot be called inside a "
+        f"running event loop; use 'await saga.{method}_async(...)' there"
+    )
+
+
 def _compiled(
     saga: Saga,
     extra: Mapping[str, Callable[..., Any]] | None,
     substitutions: Mapping[str, str] | None,
+    interceptors: Sequence[Interceptor] = (),
 ) -> tuple[StateMachine, dict[str, Callable[..., Any]]]:
-    """The machine to run (placeholders filled) and its handlers, from one compilation."""
+    """The machine to run (placeholders filled) and its handlers, from one compilation.
+
+    Faults among ``interceptors`` must name states of the machine.
+    """
     from saga.compile import compile_with_handlers
+    from saga.testing.faults import check_fault_states
 
     machine, actions = compile_with_handlers(saga)
+    check_fault_states(interceptors, machine)
     return with_substitutions(machine, substitutions), {**actions, **(extra or {})}
 
 
@@ -61,17 +82,20 @@ def run_saga(
     interceptors: Sequence[Interceptor] = (),
     bindings: Mapping[str, TaskBinding] | None = None,
     substitutions: Mapping[str, str] | None = None,
-) -> Execution:
+) -> SagaExecution:
     """Compile ``saga`` and run one execution to its end (synchronously).
 
-    ``seed`` makes retry jitter reproducible; ``interceptors`` wrap every task invocation
-    (fault injection, mock configs); ``substitutions`` fill ``${Name}`` placeholders of the
-    compiled machine (a queue URL, a table name). Raises
+    ``seed`` seeds retry jitter and every random draw (default: derived from ``name``);
+    ``interceptors`` wrap every task invocation (fault injection, mock configs);
+    ``substitutions`` fill ``${Name}`` placeholders of the compiled machine (a queue URL, a
+    table name). Raises
     :class:`~saga.errors.SagaDefinitionError` for a saga that cannot compile and
     :class:`~engine.diagnostics.DefinitionError` when a resource has nothing bound to it.
     """
-    machine, actions = _compiled(saga, handlers, substitutions)
-    return run(
+    _refuse_in_event_loop("run")
+    check_input(saga, input)
+    machine, actions = _compiled(saga, handlers, substitutions, interceptors)
+    execution = run(
         machine,
         input,
         handlers=actions,
@@ -82,6 +106,7 @@ def run_saga(
         bindings=bindings,
         state_machine_name=saga.name,
     )
+    return explain(execution, saga=saga)
 
 
 def saga_engine(
@@ -130,9 +155,10 @@ async def run_saga_async(
     interceptors: Sequence[Interceptor] = (),
     bindings: Mapping[str, TaskBinding] | None = None,
     substitutions: Mapping[str, str] | None = None,
-) -> Execution:
+) -> SagaExecution:
     """Like :func:`run_saga`, awaited from async code (anyio: asyncio or trio)."""
-    machine, actions = _compiled(saga, handlers, substitutions)
+    check_input(saga, input)
+    machine, actions = _compiled(saga, handlers, substitutions, interceptors)
     async with LocalEngine(
         clock=make_clock(clock),
         handlers=actions,
@@ -140,4 +166,5 @@ async def run_saga_async(
         interceptors=interceptors,
         bindings=bindings,
     ) as engine:
-        return await engine.execute(machine, input, name, state_machine_name=saga.name)
+        execution = await engine.execute(machine, input, name, state_machine_name=saga.name)
+    return explain(execution, saga=saga)

@@ -21,6 +21,8 @@ error was seen). See :mod:`saga.compile` for the exact shape.
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final, ParamSpec, TypedDict, TypeVar, Unpack, overload
 
@@ -46,16 +48,25 @@ from saga.steps import (
     path_problems,
     retry_list_problems,
     retry_tuple,
+    stacked_decorator_error,
     template_option_problems,
 )
 from saga.templates import Template
 
 if TYPE_CHECKING:
     from engine.bindings import Interceptor, TaskBinding
-    from engine.execution import Execution
+    from saga.outcome import SagaExecution
     from saga.running import ClockOption
 
-__all__ = ["ORIGINAL_ERROR", "GroupOptions", "OriginalError", "ParallelGroup", "Saga"]
+__all__ = [
+    "ORIGINAL_ERROR",
+    "GroupOptions",
+    "OriginalError",
+    "ParallelGroup",
+    "Saga",
+    "SagaInputError",
+    "check_input",
+]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -74,6 +85,41 @@ class OriginalError:
 ORIGINAL_ERROR: Final = OriginalError()
 """``Saga(failure_error=ORIGINAL_ERROR)``: fail with the failed step's own error name."""
 DEFAULT_FAIL_FAST_STATE: Final = "Saga Failed Fast"
+DEFAULT_INPUT_STATE: Final = "Take Input"
+_INPUT_KEY: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+class SagaInputError(ValueError):
+    """A saga run refused before it starts: its input is not what the saga can take."""
+
+
+def check_input(saga: Saga, value: Any) -> None:
+    """Refuse a non-object input to a saga that records its results in the input.
+
+    A step's ``ResultPath`` (and its catcher's) cannot write into a list or a string: the run
+    would end in ``States.ResultPathMatchFailure`` and skip the failure handlers.
+    """
+    if saga.input_key is not None or value is None or isinstance(value, Mapping):
+        return
+    shown = json.dumps(value, ensure_ascii=False) if _is_json(value) else repr(value)
+    if len(shown) > 60:
+        shown = shown[:59] + "…"
+    kind = {list: "a list", str: "a string", bool: "a boolean", int: "a number"}.get(
+        type(value), "a number" if isinstance(value, float) else type(value).__name__
+    )
+    raise SagaInputError(
+        f"saga {saga.name!r} takes a JSON object as input (its steps record their results and "
+        f'errors in it), got {kind}: {shown}; pass an object such as {{"items": {shown}}}, or '
+        f'declare Saga({saga.name!r}, input_key="items") to take any JSON value at $.items'
+    )
+
+
+def _is_json(value: Any) -> bool:
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 class GroupOptions(TypedDict, total=False):
@@ -92,6 +138,14 @@ class GroupOptions(TypedDict, total=False):
 
 
 _GROUP_KEYS: Final = frozenset(GroupOptions.__annotations__)
+
+
+def _refuse_stacked(decorating: bool, role: Role, name: str, action: object) -> None:
+    """In the decorator form, refuse a function another decorator already made a step."""
+    if decorating:
+        error = stacked_decorator_error(role, name, action)
+        if error is not None:
+            raise error
 
 
 def _new_step(
@@ -177,14 +231,17 @@ class ParallelGroup:
         """Add a step to the group (one branch); as a decorator when ``action`` is omitted."""
         check_name(name, "branch step")
 
+        decorating = action is None
+
         def add(action: object) -> Step:
+            _refuse_stacked(decorating, "branch step", name, action)
             step = _new_step(self.saga, name, "branch step", action, options)
             step.group = self
             self.saga._register(step)
             self.steps.append(step)
             return step
 
-        return add if action is None else add(action)
+        return add if decorating else add(action)
 
     def __repr__(self) -> str:
         return f"<ParallelGroup {self.name!r}: {[s.name for s in self.steps]}>"
@@ -222,6 +279,10 @@ class Saga:
       whole state (``ResultPath: $``) and the state re-raises it (``ErrorPath: $.Error``,
       ``CausePath: States.JsonToString($)``); ``fail_fast_on`` therefore names custom errors.
     - ``timeout``: the machine's ``TimeoutSeconds``.
+    - ``input_key``: accept any JSON value as input (a list, a string …) by placing it at
+      ``$.<input_key>`` with a first ``Pass`` state named ``input_state`` (default
+      ``"Take Input"``). Without it, the steps record their results and errors in the input,
+      so a run is refused before it starts unless the input is a JSON object.
     """
 
     def __init__(
@@ -236,6 +297,8 @@ class Saga:
         failure_error: str | OriginalError = DEFAULT_FAILURE_ERROR,
         failure_cause: str | None = None,
         fail_fast_state: str = DEFAULT_FAIL_FAST_STATE,
+        input_key: str | None = None,
+        input_state: str = DEFAULT_INPUT_STATE,
     ) -> None:
         if not isinstance(name, str) or not name:
             raise SagaDefinitionError(f"saga name {name!r}: give the saga a non-empty name")
@@ -248,6 +311,8 @@ class Saga:
         self.failure_error = failure_error
         self.failure_cause = failure_cause
         self.fail_fast_state = fail_fast_state
+        self.input_key = input_key
+        self.input_state = input_state
         self._units: list[Unit] = []
         self._handlers: list[Step] = []
         self._names: dict[str, str] = {}
@@ -270,10 +335,18 @@ class Saga:
             )
         if self.failure_cause is not None and not isinstance(self.failure_cause, str):
             problems.append("failure_cause must be a string or None")
+        if self.input_key is not None and (
+            not isinstance(self.input_key, str) or _INPUT_KEY.fullmatch(self.input_key) is None
+        ):
+            problems.append(
+                f"input_key is {self.input_key!r}; use a field name of letters, digits and "
+                "underscores, such as 'items'"
+            )
         for what, state in (
             ("success_state", self.success_state),
             ("failure_state", self.failure_state),
             ("fail_fast_state", self.fail_fast_state),
+            ("input_state", self.input_state if self.input_key is not None else None),
         ):
             if state is None:
                 continue
@@ -328,13 +401,16 @@ class Saga:
         """
         check_name(name, "step")
 
+        decorating = action is None
+
         def add(action: object) -> Step:
+            _refuse_stacked(decorating, "step", name, action)
             step = _new_step(self, name, "step", action, options)
             self._register(step)
             self._units.append(step)
             return step
 
-        return add if action is None else add(action)
+        return add if decorating else add(action)
 
     def parallel(self, name: str, /, **options: Unpack[GroupOptions]) -> ParallelGroup:
         """Append a parallel group; add its steps with ``group.step(...)``."""
@@ -388,14 +464,20 @@ class Saga:
     ) -> Any:
         target = self._find_step(for_step, name)
 
+        decorating = action is None
+
         def add(action: object) -> Step:
+            if decorating or (isinstance(action, Step) and action.role != "compensation"):
+                error = stacked_decorator_error("compensation", name, action, target)
+                if error is not None:
+                    raise error
             step = _new_step(self, name, "compensation", action, options)
             self._register(step)
             step.compensates = target
             target.compensation = step
             return step
 
-        return add if action is None else add(action)
+        return add if decorating else add(action)
 
     def _find_step(self, for_step: str | Step, name: str) -> Step:
         key = for_step.name if isinstance(for_step, Step) else for_step
@@ -448,13 +530,16 @@ class Saga:
         """
         check_name(name, "failure handler")
 
+        decorating = action is None
+
         def add(action: object) -> Step:
+            _refuse_stacked(decorating, "failure handler", name, action)
             step = _new_step(self, name, "failure handler", action, options)
             self._register(step)
             self._handlers.append(step)
             return step
 
-        return add if action is None else add(action)
+        return add if decorating else add(action)
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -511,14 +596,18 @@ class Saga:
         interceptors: Sequence[Interceptor] = (),
         bindings: Mapping[str, TaskBinding] | None = None,
         substitutions: Mapping[str, str] | None = None,
-    ) -> Execution:
+    ) -> SagaExecution:
         """Run locally: compile and execute on the engine (virtual clock unless ``clock="real"``).
 
-        ``handlers`` override or add to :meth:`handlers`; ``seed`` fixes retry jitter;
+        ``handlers`` override or add to :meth:`handlers`; ``seed`` seeds retry jitter and
+        every random draw (default: derived from the execution name, so the same ``name`` and
+        input repeat the same run; the seed used is ``Execution.seed``);
         ``interceptors`` wrap each task call (fault injection, mocks); ``substitutions`` fill
-        ``${Name}`` placeholders of the compiled machine (say, a queue URL). Returns the engine's
-        :class:`~engine.execution.Execution` (``status``, ``output``, ``error``, ``cause``,
-        ``states``, ``history``).
+        ``${Name}`` placeholders of the compiled machine (say, a queue URL). Returns a
+        :class:`~saga.outcome.SagaExecution`: the engine's record (``status``, ``output``,
+        ``error``, ``cause``, ``states``, ``history``, ``seed``) with the decoded ``failure``
+        and the ``unwind`` (each compensation and failure handler that ran, with its status).
+        Inside a running event loop use :meth:`run_async`.
         """
         from saga.running import run_saga
 
@@ -545,7 +634,7 @@ class Saga:
         interceptors: Sequence[Interceptor] = (),
         bindings: Mapping[str, TaskBinding] | None = None,
         substitutions: Mapping[str, str] | None = None,
-    ) -> Execution:
+    ) -> SagaExecution:
         """:meth:`run` for async code (anyio)."""
         from saga.running import run_saga_async
 

@@ -59,6 +59,7 @@ __all__ = [
     "path_problems",
     "retry_list_problems",
     "retry_tuple",
+    "stacked_decorator_error",
     "template_option_problems",
 ]
 
@@ -323,6 +324,43 @@ def check_name(name: object, role: Role) -> None:
             f"the name is {len(name)} characters long; Step Functions allows at most "
             f"{MAX_NAME_LENGTH}, so shorten it",
         )
+
+
+def stacked_decorator_error(
+    role: Role, name: str, action: object, compensates: Step | None = None
+) -> SagaDefinitionError | None:
+    """The error for a declaration that would bind a declared step's callable to a second role.
+
+    A decorator receives a :class:`Step` only when decorators are stacked on one function
+    (``@a.compensate("Undo A")`` above ``@saga.step("B")``): the new state would run the other
+    step's action — undoing ``A`` would do ``B`` again. A compensation given a forward step
+    directly is the same mistake.
+    """
+    if not isinstance(action, Step):
+        return None
+    function = getattr(action.python_action, "__name__", None) or repr(action.action)
+    label = f"{role} {name!r}"
+    consequence = (
+        f", so undoing {compensates.label} would run {action.label} again"
+        if compensates is not None
+        else f", so it would run {action.label} again"
+    )
+    fix = (
+        f'write @{_var_name(compensates)}.compensate("{name}") above a function of its own'
+        if compensates is not None
+        else f'write {_DECORATORS[role]}("{name}") above a function of its own'
+    )
+    return _fail(
+        label,
+        name,
+        f"the function {function} is already the action of {action.label} (decorators stacked "
+        f"on one function){consequence}; {fix}",
+    )
+
+
+def _var_name(step: Step) -> str:
+    name = getattr(step.python_action, "__name__", "")
+    return name if isinstance(name, str) and name.isidentifier() else "step"
 
 
 def _check_option_names(name: str, role: Role, options: Mapping[str, Any]) -> None:

@@ -260,7 +260,8 @@ def test_assert_succeeded_on_a_failed_execution() -> None:
     with pytest.raises(SagaAssertionError) as caught:
         assert_succeeded(execution)
     assert _message(caught).split("\n\n")[0] == (
-        "execution 'trip-1' ended FAILED with TripFailed, expected SUCCEEDED"
+        "execution 'trip-1' ended FAILED with TripFailed ('Charge' failed: Declined: no), "
+        "expected SUCCEEDED"
     )
 
 
@@ -282,8 +283,14 @@ def test_assert_failed_error_and_cause_forms() -> None:
         "  error: 'Declined', expected 'Other'\n"
         '  cause: \'{"errorMessage":"card declined"'
     )
-    assert head.endswith("  expected 'something else'")
-    with pytest.raises(SagaAssertionError, match="ended FAILED with Declined, expected TIMED_OUT"):
+    assert head.endswith(
+        "  expected 'something else'\n  original failure: 'X' failed: Declined: card declined"
+    )
+    with pytest.raises(
+        SagaAssertionError,
+        match=r"ended FAILED with Declined \('X' failed: Declined: card declined\), expected "
+        "TIMED_OUT",
+    ):
         assert_timed_out(execution)
 
 
@@ -327,7 +334,8 @@ def test_history_table_exact_rendering() -> None:
 def test_history_table_title_shows_the_error() -> None:
     execution = _run(faults.fails("Charge", error="Card.Declined", cause="insufficient funds"))
     assert history_table(execution).splitlines()[0] == (
-        "  execution 'trip-1': FAILED (TripFailed: the trip was rolled back)"
+        "  execution 'trip-1': FAILED (TripFailed ← 'Charge' failed: Card.Declined: insufficient "
+        "funds)"
     )
     assert "Card.Declined: insufficient funds" in history_table(execution)
 

@@ -48,7 +48,8 @@ class Runtime:
     record: Execution
     history: History
     clock: Clock
-    seed: int | None
+    seed: int
+    """The execution's seed (given, or derived from its name; see :mod:`engine.seeding`)."""
     calls: Mapping[str, CallNext]
     tokens: dict[str, TokenWaiter]
     region: str
@@ -72,20 +73,17 @@ class Runtime:
 
     @property
     def rng(self) -> random.Random:
-        """The execution's random source (retry jitter, intrinsics): seeded when asked."""
+        """The execution's random source (retry jitter, intrinsics), from its seed."""
         if self._rng is None:
-            self._rng = random.Random(self.seed) if self.seed is not None else random.Random()
+            self._rng = random.Random(self.seed)
         return self._rng
 
     @property
     def token_rng(self) -> random.Random:
         """A separate source for task tokens, so tokens do not shift the jitter sequence."""
         if self._token_rng is None:
-            seed = self.seed
-            name = self.record.name
-            self._token_rng = (
-                random.Random(f"{seed}/{name}") if seed is not None else random.Random()
-            )
+            # A str seed is hashed with SHA-512 by random.Random: the same in every process.
+            self._token_rng = random.Random(f"{self.seed}/{self.record.name}")
         return self._token_rng
 
     def next_invocation(self, state_name: str) -> int:

@@ -21,6 +21,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from engine.diagnostics import DefinitionError
 from engine.model import StateMachine
+from engine.store import ExecutionAlreadyExists, SQLiteStore, StoreError
 from examples.airline_booking.environment import AirlineEnvironment, MotoMissingError
 from examples.airline_booking.evidence import render_evidence
 from examples.airline_booking.functions import HANDLERS
@@ -28,8 +29,12 @@ from examples.airline_booking.runner import ROLES, ScenarioRun, load_reference, 
 from examples.airline_booking.scenarios import DEFAULT_SCENARIOS, SCENARIOS
 from examples.airline_booking.style import Style
 from examples.airline_booking.trace import error_message, render_trace
+from saga.cli.resume_cmd import saga_ref
 
 __all__ = ["main"]
+
+_SAGA_REF = saga_ref("examples.airline_booking.saga:booking")
+"""What a stored run records as its handlers: the saga (so its roles can be read back)."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -79,6 +84,11 @@ def _parser() -> argparse.ArgumentParser:
         help="run this ProcessBooking definition (e.g. the sample's original) instead of the saga",
     )
     parser.add_argument("--seed", type=int, default=0, help="seed for retry jitter (default 0)")
+    parser.add_argument(
+        "--store",
+        metavar="PATH",
+        help="keep the executions in this SQLite store (for saga executions, report, console)",
+    )
     return parser
 
 
@@ -161,11 +171,16 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     out = out or sys.stdout
     style = Style.for_stream(out)
     all_ok = True
+    store = None
     try:
+        if args.store is not None:
+            store = SQLiteStore(args.store)
         with AirlineEnvironment(endpoint_url=args.endpoint_url, real_aws=args.aws) as env:
             machine, handlers = _machine(env, args.definition)
             # Names are fixed in a fresh moto; on a shared endpoint each run gets its own.
-            run_id = "1" if env.embedded else secrets.token_hex(3)
+            # A store that already holds runs gets new names too (names are unique there).
+            fresh = env.embedded and (store is None or not store.executions())
+            run_id = "1" if fresh else secrets.token_hex(3)
             for name in _selected(args.scenario):
                 scenario = SCENARIOS[name]
                 run = run_scenario(
@@ -176,6 +191,9 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
                     clock=args.clock,
                     seed=args.seed,
                     run_id=run_id,
+                    store=store,
+                    handlers_ref=_SAGA_REF if args.definition is None else None,
+                    machine_name="ProcessBooking",
                 )
                 ok = _report(run, clock=args.clock, backend=env.backend, style=style, out=out)
                 all_ok = all_ok and ok
@@ -190,6 +208,12 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         where = where or ("real AWS" if args.aws else "moto")
         print(f"error: AWS services ({where}): {exc}", file=sys.stderr)
         return 2
+    except (StoreError, ExecutionAlreadyExists) as exc:
+        print(f"error: --store {args.store}: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        if store is not None:
+            store.close()
     return 0 if all_ok else 1
 
 

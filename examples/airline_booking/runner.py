@@ -12,6 +12,7 @@ from engine.execution import Execution
 from engine.loader import load
 from engine.local_engine import run
 from engine.model import StateMachine
+from engine.store import ExecutionStore
 from examples.airline_booking.environment import AirlineEnvironment
 from examples.airline_booking.evidence import Evidence, collect_evidence
 from examples.airline_booking.functions import HANDLERS
@@ -63,11 +64,15 @@ def run_scenario(
     clock: ClockName = "virtual",
     seed: int = 0,
     run_id: str = "1",
+    store: ExecutionStore | None = None,
+    handlers_ref: str | None = None,
+    machine_name: str | None = None,
 ) -> ScenarioRun:
     """Prepare the world for ``scenario``, run ``machine`` on it, and collect the evidence.
 
     ``handlers`` bind the definition's Lambda placeholders (by default the sample's functions
-    by placeholder name; a saga passes its own :meth:`~saga.saga.Saga.handlers`).
+    by placeholder name; a saga passes its own :meth:`~saga.saga.Saga.handlers`). With a
+    ``store`` every event is kept there, with ``handlers_ref`` saying what ran.
     """
     prepared = scenario.prepare(env, run_id)
     execution = run(
@@ -78,6 +83,9 @@ def run_scenario(
         clock=make_clock(clock),
         seed=seed,
         interceptors=scenario.faults,
+        store=store,
+        handlers_ref=handlers_ref,
+        state_machine_name=machine_name,
     )
     return ScenarioRun(prepared, machine, execution, collect_evidence(env, prepared))
 

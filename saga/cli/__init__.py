@@ -1,23 +1,28 @@
-"""The ``saga`` command line: validate, execute, run, export, graph, deploy, resume, executions."""
+"""The ``saga`` command line: validate, execute, run, export, graph, deploy, resume, executions,
+report, console."""
 
 from __future__ import annotations
 
 import argparse
 import os
 import sys
+import warnings
 from collections.abc import Sequence
 
 from saga.cli import (
+    console_cmd,
     deploy_cmd,
     execute_cmd,
     executions_cmd,
     export_cmd,
     graph_cmd,
+    report_cmd,
     resume_cmd,
     run_cmd,
     validate_cmd,
 )
 from saga.cli._common import UsageError, fail
+from saga.errors import SagaWarning
 
 __all__ = ["main"]
 
@@ -30,6 +35,8 @@ _COMMANDS = (
     deploy_cmd,
     resume_cmd,
     executions_cmd,
+    report_cmd,
+    console_cmd,
 )
 
 
@@ -49,6 +56,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the process exit code (0 ok, 1 failed, 2 bad usage)."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", SagaWarning)
+        code = _dispatch(args)
+    _report_warnings(caught)
+    return code
+
+
+def _report_warnings(caught: Sequence[warnings.WarningMessage]) -> None:
+    """Saga warnings as ``saga: warning: ...`` lines on stderr (each once); others as usual."""
+    seen: set[str] = set()
+    for item in caught:
+        if isinstance(item.message, SagaWarning):
+            text = str(item.message)
+            if text not in seen:
+                seen.add(text)
+                print(f"saga: warning: {text}", file=sys.stderr)
+        else:
+            warnings.showwarning(item.message, item.category, item.filename, item.lineno)
+
+
+def _dispatch(args: argparse.Namespace) -> int:
     try:
         code: int = args.handler(args)
     except UsageError as exc:

@@ -29,8 +29,15 @@ def add_input_argument(parser: argparse.ArgumentParser) -> None:
 
 
 def add_name_and_clock_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--name`` and ``--clock real|virtual``."""
+    """``--name``, ``--seed`` and ``--clock real|virtual``."""
     parser.add_argument("--name", help="execution name (default: a UUID)")
+    parser.add_argument(
+        "--seed",
+        type=int,
+        metavar="N",
+        help="seed of retry jitter and every random draw (default: derived from --name, so "
+        "the same name and input repeat the same run)",
+    )
     parser.add_argument(
         "--clock",
         choices=("real", "virtual"),

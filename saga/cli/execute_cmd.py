@@ -23,6 +23,7 @@ from saga.cli._execution import (
     report_execution,
 )
 from saga.cli._targets import import_module
+from saga.outcome import explain
 from saga.running import make_clock
 
 __all__ = ["load_handlers", "parse_substitutions", "register"]
@@ -136,16 +137,18 @@ def _execute(args: argparse.Namespace) -> int:
 
     def start() -> Execution:
         try:
-            return run(
+            execution = run(
                 machine,
                 data,
                 handlers=handlers,
                 name=args.name,
                 clock=make_clock(args.clock),
+                seed=args.seed,
                 state_machine_name=_machine_name(path),
                 store=store,
                 handlers_ref=handlers_ref(args.handlers) if args.handlers else None,
             )
+            return explain(execution, machine=machine)
         finally:
             if store is not None:
                 store.close()

@@ -20,6 +20,7 @@ from saga.cli._execution import (
 )
 from saga.cli._targets import import_target
 from saga.errors import SagaDefinitionError
+from saga.outcome import explain
 from saga.saga import Saga
 
 __all__ = ["load_saga", "register"]
@@ -97,6 +98,7 @@ def _run_durable(
             handlers=handlers,
             name=args.name,
             clock=make_clock(args.clock),
+            seed=args.seed,
             interceptors=interceptors,
             state_machine_name=saga.name,
             store=store,
@@ -116,8 +118,10 @@ def _run(args: argparse.Namespace) -> int:
 
     def start() -> Execution:
         if args.store is None:
-            return saga.run(data, name=args.name, clock=args.clock, interceptors=interceptors)
-        return _run_durable(args, saga, data, interceptors)
+            return saga.run(
+                data, name=args.name, clock=args.clock, seed=args.seed, interceptors=interceptors
+            )
+        return explain(_run_durable(args, saga, data, interceptors), saga=saga)
 
     return report_execution(
         start, args.target, history=args.history, invalid=(SagaDefinitionError,)

@@ -1,4 +1,7 @@
-"""``saga validate DEFINITION.asl.json``: print a definition's diagnostics.
+"""``saga validate DEFINITION.asl.json|TARGET``: print a definition's (or a saga's) diagnostics.
+
+A saga TARGET (``module:attribute``) is compiled; its compensations that can never run are
+reported as warnings (code ``UNREACHABLE_COMPENSATION``) beside the machine's diagnostics.
 
 Exit codes: 0 no errors (warnings allowed), 1 errors, 2 unusable input (unreadable file,
 not JSON) reported in one line.
@@ -7,6 +10,7 @@ not JSON) reported in one line.
 from __future__ import annotations
 
 import argparse
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +32,11 @@ def register(subparsers: Any) -> None:
         "plus warnings for likely bugs. Exit 0 without errors, 1 with errors, 2 when the "
         "file cannot be read or is not JSON.",
     )
-    parser.add_argument("definition", metavar="DEFINITION.asl.json", help="the ASL file")
+    parser.add_argument(
+        "definition",
+        metavar="DEFINITION.asl.json|TARGET",
+        help="the ASL file, or a saga as module:attribute",
+    )
     parser.add_argument(
         "--substitute",
         action="append",
@@ -79,10 +87,32 @@ def _report(path: str, diagnostics: list[Diagnostic], as_json: bool) -> int:
     return EXIT_FAILED if errors else EXIT_OK
 
 
+def _validate_saga(target: str, as_json: bool) -> int:
+    """Compile the saga ``target``; report its machine's diagnostics and the saga's warnings."""
+    from saga.cli.run_cmd import load_saga
+    from saga.compile import saga_warnings
+    from saga.errors import SagaDefinitionError
+
+    saga = load_saga(target)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            machine = saga.to_state_machine()
+        found = saga_warnings(saga)
+    except SagaDefinitionError as exc:
+        return _report(target, [Diagnostic("SAGA_DEFINITION", "", str(exc))], as_json)
+    diagnostics = machine.validate() + [
+        Diagnostic(w.code, "", str(w), severity="warning") for w in found
+    ]
+    return _report(target, diagnostics, as_json)
+
+
 def run(args: argparse.Namespace) -> int:
     """Validate ``args.definition`` and print the diagnostics."""
     substitutions = _substitutions(args.substitute)
     path = Path(args.definition)
+    if ":" in args.definition and not path.exists() and not args.definition.endswith(".json"):
+        return _validate_saga(args.definition, args.json)
     try:
         data = path.read_bytes()
     except OSError as exc:

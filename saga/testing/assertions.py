@@ -10,12 +10,12 @@ import json
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
 from engine.execution import Execution
-from engine.history import HistoryEvent
-from saga.testing.history_table import event_visits, history_table
+from saga.outcome import Failure, SagaExecution, decode_failure, unwrap_cause
+from saga.testing.history_table import history_table
+from saga.visits import Attempt, StateVisit, state_visits
 
 if TYPE_CHECKING:
     from saga.saga import Saga
@@ -37,7 +37,6 @@ __all__ = [
 ]
 
 _MISSING: Final[Any] = object()
-_OUTCOMES: Final = ("Succeeded", "Failed", "TimedOut", "Aborted")
 
 
 class SagaAssertionError(AssertionError):
@@ -48,79 +47,6 @@ class SagaAssertionError(AssertionError):
     def __init__(self, message: str, execution: Execution) -> None:
         self.execution = execution
         super().__init__(f"{message}\n\nhistory of the execution:\n{history_table(execution)}")
-
-
-@dataclass(frozen=True)
-class Attempt:
-    """One try of a state: when it started, how and when it ended."""
-
-    started: HistoryEvent
-    outcome: HistoryEvent | None
-
-    @property
-    def error(self) -> str | None:
-        """The error of a failed attempt."""
-        details = self.outcome.details if self.outcome is not None else None
-        error = details.get("error") if details else None
-        return error if isinstance(error, str) else None
-
-
-@dataclass
-class StateVisit:
-    """One visit of a state: its entry event and its attempts, in order."""
-
-    entered: HistoryEvent
-    attempts: list[Attempt] = field(default_factory=list)
-
-    @property
-    def retries(self) -> int:
-        """How many times the state was retried in this visit."""
-        return max(0, len(self.attempts) - 1)
-
-    def delays(self) -> list[float]:
-        """Seconds between each failed attempt and the next attempt (the retry backoff)."""
-        out: list[float] = []
-        for before, after in zip(self.attempts, self.attempts[1:], strict=False):
-            end = before.outcome.posix if before.outcome is not None else before.started.posix
-            out.append(round(after.started.posix - end, 6))
-        return out
-
-
-def _is_attempt_start(event_type: str) -> bool:
-    if "Iteration" in event_type or "Branch" in event_type:
-        return False
-    return event_type.endswith(("Scheduled", "StateStarted"))
-
-
-def _is_outcome(event_type: str) -> bool:
-    if "Iteration" in event_type or "Branch" in event_type or event_type.startswith("Execution"):
-        return False
-    return event_type.endswith(_OUTCOMES)
-
-
-def state_visits(execution: Execution, state: str) -> list[StateVisit]:
-    """Every visit of ``state`` (also inside Parallel branches and Map iterations), in order."""
-    roots = event_visits(execution.history)
-    visits: dict[int, StateVisit] = {}
-    open_attempt: dict[int, HistoryEvent] = {}
-    for event in execution.history:
-        root = roots.get(event.id)
-        if root is None:
-            continue
-        if root == event.id:
-            if event.state_name == state:
-                visits[root] = StateVisit(event)
-            continue
-        visit = visits.get(root)
-        if visit is None:
-            continue
-        if _is_attempt_start(event.type):
-            open_attempt[root] = event
-        elif _is_outcome(event.type) and root in open_attempt:
-            visit.attempts.append(Attempt(open_attempt.pop(root), event))
-    for root, started in open_attempt.items():
-        visits[root].attempts.append(Attempt(started, None))
-    return list(visits.values())
 
 
 def retry_delays(execution: Execution, state: str) -> list[float]:
@@ -220,6 +146,30 @@ def _expected_name(item: str | Step) -> tuple[str, Saga | None]:
     return item.name, item.saga
 
 
+def _failed_runs(execution: Execution, names: Sequence[str]) -> dict[str, str]:
+    """Of the states ``names`` that ran, those whose last try failed: name → error (message)."""
+    if isinstance(execution, SagaExecution):
+        return {
+            step.state: _error_text(step.error, step.message)
+            for step in execution.unwind
+            if step.state in names and step.failed
+        }
+    out: dict[str, str] = {}
+    for name in names:
+        for visit in state_visits(execution, name):
+            last = visit.attempts[-1] if visit.attempts else None
+            if last is not None and last.error is not None:
+                details = last.outcome.details if last.outcome is not None else None
+                cause = details.get("cause") if details else None
+                message = unwrap_cause(last.error, cause if isinstance(cause, str) else None)[1]
+                out[name] = _error_text(last.error, message)
+    return out
+
+
+def _error_text(error: str | None, message: str | None) -> str:
+    return f"{error}: {message}" if message else str(error)
+
+
 def compensations_run(execution: Execution, saga: Saga) -> list[str]:
     """The compensations of ``saga`` the execution entered, in order."""
     names = _compensation_names(saga)
@@ -231,12 +181,15 @@ def assert_compensated(
     expected: Sequence[str | Step],
     *,
     saga: Saga | None = None,
+    failed: Sequence[str | Step] = (),
 ) -> None:
-    """Exactly the ``expected`` compensations ran, in this order.
+    """Exactly the ``expected`` compensations ran, in this order, and only ``failed`` failed.
 
     Give compensation state names, or the saga's steps (a forward step stands for its
     compensation). Knowing the saga (``saga=``, or through the steps given) also catches a
     compensation that ran but was not expected; with names alone, only those are checked.
+    A compensation that ran and failed (after its retries) is an undo that did not happen:
+    it must be listed in ``failed``, and each one listed there must have failed.
     """
     __tracebackhide__ = True
     names: list[str] = []
@@ -258,12 +211,26 @@ def assert_compensated(
     else:
         wanted = set(names)
         actual = [state for state in execution.states if state in wanted]
-    if actual == names:
+    if actual != names:
+        raise _fail(
+            "the compensations differ\n"
+            f"  expected: {' → '.join(_names(names)) or '(none)'}\n"
+            f"  ran:      {' → '.join(_names(actual)) or '(none)'}",
+            execution,
+        )
+    expected_failed = [_expected_name(item)[0] for item in failed]
+    outcomes = _failed_runs(execution, names)
+    actual_failed = [name for name in names if name in outcomes]
+    if sorted(actual_failed) == sorted(expected_failed):
         return
+    lines = [
+        f"  {json.dumps(n, ensure_ascii=False)} failed with {outcomes[n]}" for n in actual_failed
+    ]
     raise _fail(
-        "the compensations differ\n"
-        f"  expected: {' → '.join(_names(names)) or '(none)'}\n"
-        f"  ran:      {' → '.join(_names(actual)) or '(none)'}",
+        "the compensations that failed differ\n"
+        f"  expected to fail: {', '.join(_names(expected_failed)) or '(none)'}\n"
+        f"  failed:           {', '.join(_names(actual_failed)) or '(none)'}"
+        + ("\n" + "\n".join(lines) if lines else ""),
         execution,
     )
 
@@ -284,12 +251,19 @@ def _cause_matches(actual: str | None, expected: str | re.Pattern[str]) -> bool:
     return False
 
 
+def _failure_of(execution: Execution) -> Failure | None:
+    if isinstance(execution, SagaExecution):
+        return execution.failure
+    return decode_failure(execution)
+
+
 def _check_status(execution: Execution, status: str) -> None:
     __tracebackhide__ = True
     if execution.status != status:
         detail = ""
         if execution.error is not None:
-            detail = f" with {execution.error}"
+            failure = _failure_of(execution)
+            detail = f" with {execution.error}" + (f" ({failure})" if failure else "")
         raise _fail(
             f"execution {execution.name!r} ended {execution.status}{detail}, expected {status}",
             execution,
@@ -320,6 +294,9 @@ def _check_error(
         shown = cause.pattern if isinstance(cause, re.Pattern) else cause
         problems.append(f"  cause: {execution.cause!r}\n  expected {shown!r}")
     if problems:
+        failure = _failure_of(execution)
+        if failure is not None:
+            problems.append(f"  original failure: {failure}")
         raise _fail(
             f"execution {execution.name!r} ended {execution.status} differently\n"
             + "\n".join(problems),

@@ -15,6 +15,7 @@ from typing import Any, Final, NamedTuple, TypeAlias
 
 import anyio.lowlevel
 
+from asl_export.execution_path import Role
 from engine.bindings import Interceptor
 from engine.clock import Clock
 from engine.execution import Execution
@@ -23,12 +24,14 @@ from engine.local_engine import LocalEngine, run
 from engine.mock_config import MockConfigInterceptor, load_mock_config
 from engine.model import StateMachine
 from saga.compile import compile_with_handlers
-from saga.saga import Saga
+from saga.outcome import SagaExecution, explain
+from saga.roles import state_roles
+from saga.saga import Saga, check_input
 from saga.testing.clock import TestClock
-from saga.testing.faults import bind_clock, config_state_machine
+from saga.testing.faults import bind_clock, check_fault_states, config_state_machine
 from saga.testing.loading import import_target, resolve_path
 
-__all__ = ["DEFAULT_SEED", "RunTarget", "SagaTestEngine", "execution_name_prefix"]
+__all__ = ["DEFAULT_SEED", "RunRecord", "RunTarget", "SagaTestEngine", "execution_name_prefix"]
 
 DEFAULT_SEED: Final = 0
 """The jitter seed of every test unless the test sets its own."""
@@ -44,6 +47,22 @@ class _RunPlan(NamedTuple):
     handlers: dict[str, Callable[..., Any]]
     interceptors: list[Interceptor]
     machine_name: str | None
+    saga: Saga | None
+    roles: dict[str, Role] | None
+
+    def explained(self, execution: Execution) -> SagaExecution:
+        """The execution with its unwind record and decoded failure."""
+        if self.saga is not None:
+            return explain(execution, saga=self.saga)
+        return explain(execution, machine=self.machine)
+
+
+class RunRecord(NamedTuple):
+    """An execution the engine ran, with the machine it ran and its states' roles (a saga's)."""
+
+    execution: Execution
+    machine: StateMachine
+    roles: dict[str, Role] | None
 
 
 _NAME_LIMIT: Final = 80
@@ -106,6 +125,8 @@ class SagaTestEngine:
         self.faults: list[Interceptor] = list(faults)
         self.search_paths = tuple(search_paths)
         self.executions: list[Execution] = []
+        self.runs: list[RunRecord] = []
+        """Every execution of :attr:`executions` with its machine (for execution pages)."""
         self._count = 0
 
     # -- naming and preparing ---------------------------------------------------------------
@@ -167,14 +188,24 @@ class SagaTestEngine:
         handlers: Mapping[str, Callable[..., Any]] | None,
         mock_config: str | Path | Mapping[str, Any] | None,
         test_case: str | None,
+        input: Any = None,
     ) -> _RunPlan:
         """What :meth:`run` and :meth:`run_async` hand the engine: machine, handlers, faults."""
+        if isinstance(target, str) and ":" in target and not Path(target).exists():
+            value = import_target(target)
+            if isinstance(value, Saga):
+                target = value
         machine, own, machine_name = self.prepare(target, substitutions)
+        if isinstance(target, Saga):
+            check_input(target, input)
+        check_fault_states([*self.faults, *faults], machine)
         interceptors = self.interceptors(
             faults, mock_config=mock_config, test_case=test_case, state_machine_name=machine_name
         )
         merged = {**own, **self.handlers, **(handlers or {})}
-        return _RunPlan(machine, merged, interceptors, machine_name)
+        saga = target if isinstance(target, Saga) else None
+        roles = state_roles(saga) if saga is not None else None
+        return _RunPlan(machine, merged, interceptors, machine_name, saga, roles)
 
     # -- running ----------------------------------------------------------------------------
 
@@ -189,8 +220,9 @@ class SagaTestEngine:
         mock_config: str | Path | Mapping[str, Any] | None = None,
         test_case: str | None = None,
         substitutions: Mapping[str, str] | None = None,
-    ) -> Execution:
-        """Run one execution to its end (from synchronous code) and return its record."""
+    ) -> SagaExecution:
+        """Run one execution to its end (from synchronous code) and return its record, with
+        the unwind and the decoded failure (see :class:`~saga.outcome.SagaExecution`)."""
         _refuse_in_event_loop()
         plan = self._plan(
             target,
@@ -199,6 +231,7 @@ class SagaTestEngine:
             handlers=handlers,
             mock_config=mock_config,
             test_case=test_case,
+            input=input,
         )
         execution = run(
             plan.machine,
@@ -210,8 +243,10 @@ class SagaTestEngine:
             interceptors=plan.interceptors,
             state_machine_name=plan.machine_name,
         )
-        self.executions.append(execution)
-        return execution
+        explained = plan.explained(execution)
+        self.executions.append(explained)
+        self.runs.append(RunRecord(explained, plan.machine, plan.roles))
+        return explained
 
     async def run_async(
         self,
@@ -224,7 +259,7 @@ class SagaTestEngine:
         mock_config: str | Path | Mapping[str, Any] | None = None,
         test_case: str | None = None,
         substitutions: Mapping[str, str] | None = None,
-    ) -> Execution:
+    ) -> SagaExecution:
         """:meth:`run` for async tests (anyio)."""
         plan = self._plan(
             target,
@@ -233,6 +268,7 @@ class SagaTestEngine:
             handlers=handlers,
             mock_config=mock_config,
             test_case=test_case,
+            input=input,
         )
         async with LocalEngine(
             clock=self.clock, handlers=plan.handlers, seed=self.seed, interceptors=plan.interceptors
@@ -243,8 +279,10 @@ class SagaTestEngine:
                 name if name is not None else self.next_name(),
                 state_machine_name=plan.machine_name,
             )
-        self.executions.append(execution)
-        return execution
+        explained = plan.explained(execution)
+        self.executions.append(explained)
+        self.runs.append(RunRecord(explained, plan.machine, plan.roles))
+        return explained
 
     @asynccontextmanager
     async def local_engine(

@@ -11,12 +11,20 @@ from typing import Any, Final
 
 from engine.execution import Execution
 from engine.history import HistoryEvent
+from saga.outcome import SagaExecution, UnwindStep, decode_failure
+from saga.visits import event_states, event_visits
 
-__all__ = ["event_states", "event_visits", "format_elapsed", "history_table", "summarize_details"]
+__all__ = [
+    "event_states",
+    "event_visits",
+    "format_elapsed",
+    "history_table",
+    "summarize_details",
+    "unwind_marker",
+]
 
 _DETAIL_WIDTH: Final = 64
 _HEADERS: Final = ("id", "elapsed", "event", "state", "detail")
-_CONTAINERS: Final = ("Parallel", "Map")
 
 
 def format_elapsed(seconds: float) -> str:
@@ -26,60 +34,6 @@ def format_elapsed(seconds: float) -> str:
     minutes, rest = divmod(rest, 60_000)
     secs, millis = divmod(rest, 1000)
     return f"+{hours}:{minutes:02d}:{secs:02d}.{millis:03d}"
-
-
-def event_visits(events: Sequence[HistoryEvent]) -> dict[int, int]:
-    """The state visit each event belongs to: event id → id of the visit's ``…StateEntered``.
-
-    Entered events start a visit; the events after follow their ``previousEventId`` chain back
-    to it (so interleaved Parallel branches stay apart), and a Parallel or Map state's own
-    events (``ParallelStateFailed`` …) go to the innermost such state still open. Execution
-    events belong to no state.
-    """
-    root_of: dict[int, int] = {}
-    closed: set[int] = set()
-    open_kind: dict[str, list[int]] = {kind: [] for kind in _CONTAINERS}
-    names: dict[int, str | None] = {}
-    for event in events:
-        kind_name = event.type
-        if kind_name.startswith("Execution"):
-            continue
-        if kind_name.endswith("StateEntered"):
-            root_of[event.id] = event.id
-            names[event.id] = event.state_name
-            entered_kind = kind_name.removesuffix("StateEntered")
-            if entered_kind in open_kind:
-                open_kind[entered_kind].append(event.id)
-            continue
-        kind = next((k for k in _CONTAINERS if kind_name.startswith(f"{k}State")), None)
-        root: int | None = None
-        if kind is not None and open_kind[kind]:
-            candidates = open_kind[kind]
-            if event.state_name is not None:
-                named = [i for i in candidates if names.get(i) == event.state_name]
-                candidates = named or candidates
-            root = candidates[-1]
-        elif event.previous_event_id in root_of and event.previous_event_id not in closed:
-            root = root_of[event.previous_event_id]
-        if root is None:
-            continue
-        root_of[event.id] = root
-        if kind_name.endswith(("StateExited", "StateAborted")):
-            closed.add(event.id)
-            if kind is not None and root in open_kind[kind]:
-                open_kind[kind].remove(root)
-    return root_of
-
-
-def event_states(events: Sequence[HistoryEvent]) -> dict[int, str]:
-    """The name of the state each event belongs to, by event id (see :func:`event_visits`)."""
-    by_id = {event.id: event for event in events}
-    out: dict[int, str] = {}
-    for event_id, root in event_visits(events).items():
-        name = by_id[root].state_name
-        if name is not None:
-            out[event_id] = name
-    return out
 
 
 def _short_json(value: Any) -> str:
@@ -128,17 +82,56 @@ def summarize_details(event: HistoryEvent) -> str:
     return _clip(", ".join(parts))
 
 
+def unwind_marker(step: UnwindStep) -> str:
+    """``✗`` for an undo or handler that failed, ``↺`` a compensation, ``•`` a handler."""
+    if step.failed:
+        return "✗"
+    return "•" if step.role == "failure handler" else "↺"
+
+
+def _unwind_lines(unwind: Sequence[UnwindStep], indent: str) -> list[str]:
+    width = max(len(step.state) for step in unwind)
+    lines = [f"{indent}unwind (✗ failed, ↺ compensation, • failure handler):"]
+    for step in unwind:
+        role: str = step.role or "recovery"
+        if step.compensates is not None:
+            role = f"compensation of {step.compensates!r}"
+        line = (
+            f"{indent}  {unwind_marker(step)} {step.state.ljust(width)}  {step.status:<9}  {role}"
+        )
+        if step.failed:
+            error = f"{step.error}: {step.message}" if step.message else str(step.error)
+            line += f" — {_clip(error, 100)}"
+        lines.append(line)
+    return lines
+
+
+def _title(execution: Execution, indent: str) -> str:
+    title = f"{indent}execution {execution.name!r}: {execution.status}"
+    if execution.error is None:
+        return title
+    failure = (
+        execution.failure if isinstance(execution, SagaExecution) else decode_failure(execution)
+    )
+    if failure is not None:
+        return f"{title} ({execution.error} ← {_clip(str(failure), 100)})"
+    return f"{title} ({execution.error}: {_clip(_cause_summary(execution.cause), 100)})"
+
+
 def history_table(execution: Execution, *, indent: str = "  ") -> str:
-    """The execution's history as aligned text columns, ending with its status line."""
+    """The execution's history as aligned text columns, between its status line and, for a
+    saga, its unwind (each compensation and failure handler marked in the state column)."""
     events = execution.history
     owners = event_states(events)
+    unwind = execution.unwind if isinstance(execution, SagaExecution) else []
+    markers = {step.state: unwind_marker(step) for step in unwind}
     start = events[0].posix if events else execution.start_posix
     rows = [
         (
             str(event.id),
             format_elapsed(event.posix - start),
             event.type,
-            owners.get(event.id, ""),
+            _state_cell(owners.get(event.id, ""), markers),
             summarize_details(event),
         )
         for event in events
@@ -150,9 +143,13 @@ def history_table(execution: Execution, *, indent: str = "  ") -> str:
         rest = [cell.ljust(widths[i + 1]) for i, cell in enumerate(cells[1:])]
         return (indent + "  ".join([first, *rest])).rstrip()
 
-    title = f"{indent}execution {execution.name!r}: {execution.status}"
-    if execution.error is not None:
-        title += f" ({execution.error}: {_clip(_cause_summary(execution.cause), 100)})"
-    out = [title, line(_HEADERS), line(["-" * w for w in widths])]
+    out = [_title(execution, indent), line(_HEADERS), line(["-" * w for w in widths])]
     out += [line(row) for row in rows]
+    if unwind:
+        out += _unwind_lines(unwind, indent)
     return "\n".join(out)
+
+
+def _state_cell(state: str, markers: dict[str, str]) -> str:
+    marker = markers.get(state)
+    return f"{marker} {state}" if marker else state

@@ -1,0 +1,2 @@
+"""A trip-booking saga with a parallel group and a compensation that can fail: the README's
+example of the unwind record."""
