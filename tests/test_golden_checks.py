@@ -8,11 +8,11 @@ the output did not change. Here the goldens are held to outside judges and to th
   edges are the machine's states and transitions, read from the golden ASL definition;
 - every Mermaid flowchart is parsed (node declarations and edges) and compared the same way.
 
-A transition is ``(from, to, kind)``: ``next`` for ``Next``, a Choice rule or ``Default``, and
-``catch`` for each catcher (two catchers to one state are two edges); the start edge comes
-from ``StartAt``. A graph draws every top-level transition; nested states (Parallel branches,
-Map processors) appear as nodes inside their state's cluster, and any edges drawn between
-them must be that scope's transitions.
+A transition is ``(from, to, kind)``: ``next`` for ``Next``, a Choice rule or ``Default``,
+``catch`` for each catcher (two catchers to one state are two edges), and the start edge from
+``StartAt``, in every scope. A Parallel or Map is drawn with its branches inside it: the last
+states of each branch (``End`` or ``Succeed``) are joined to the state after it (which it then
+does not jump to itself), and DOT also draws a ``branch`` edge from it to each branch's start.
 """
 
 from __future__ import annotations
@@ -48,56 +48,62 @@ def _scopes(scope: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
-def _transitions(scope: dict[str, Any]) -> Counter[Edge]:
+def _branches(state: dict[str, Any]) -> list[dict[str, Any]]:
+    processor = state.get("ItemProcessor") or state.get("Iterator")
+    return [*state.get("Branches", []), *([processor] if processor is not None else [])]
+
+
+def _ends(scope: dict[str, Any]) -> list[str]:
+    return [
+        name
+        for name, state in scope["States"].items()
+        if state["Type"] == "Succeed" or state.get("End") is True
+    ]
+
+
+def _transitions(scope: dict[str, Any], *, branch_edges: bool) -> Counter[Edge]:
     edges: Counter[Edge] = Counter()
     for name, state in scope["States"].items():
-        targets = [state.get("Next"), state.get("Default")]
-        targets += [rule["Next"] for rule in state.get("Choices", [])]
-        for target in targets:
-            if target is not None:
-                edges[(name, target, "next")] += 1
-        for catcher in state.get("Catch", []):
-            edges[(name, catcher["Next"], "catch")] += 1
+        joins = [
+            (end, state["Next"], "next")
+            for branch in _branches(state)
+            for end in _ends(branch)
+            if "Next" in state
+        ]
+        edges.update(joins)
+        targets = [] if joins else [state.get("Next")]
+        targets += [state.get("Default"), *(rule["Next"] for rule in state.get("Choices", []))]
+        edges.update((name, target, "next") for target in targets if target is not None)
+        edges.update((name, catcher["Next"], "catch") for catcher in state.get("Catch", []))
+        if branch_edges:
+            edges.update((name, branch["StartAt"], "branch") for branch in _branches(state))
     return edges
 
 
-def machine_graph(example: str) -> tuple[set[str], Counter[Edge], Counter[Edge]]:
-    """All state names, the top-level transitions (with the start edge), nested transitions."""
+def machine_graph(example: str, *, branch_edges: bool) -> tuple[set[str], Counter[Edge]]:
+    """All state names, and the transitions of every scope with the start edge."""
     definition = json.loads((GOLDEN / f"{example}.asl.json").read_text(encoding="utf-8"))
     scopes = _scopes(definition)
-    names = {name for scope in scopes for name in scope["States"]}
-    top = _transitions(definition)
-    top[(START, definition["StartAt"], "next")] += 1
-    nested: Counter[Edge] = Counter()
-    for scope in scopes[1:]:
-        nested += _transitions(scope)
-    return names, top, nested
+    edges: Counter[Edge] = Counter({(START, definition["StartAt"], "next"): 1})
+    for scope in scopes:
+        edges += _transitions(scope, branch_edges=branch_edges)
+    return {name for scope in scopes for name in scope["States"]}, edges
 
 
 def _assert_graph(
     example: str, file: str, nodes: set[str], edges: Counter[Edge], start: str
 ) -> None:
-    names, top, nested = machine_graph(example)
+    names, expected = machine_graph(example, branch_edges=file.endswith(".dot"))
     assert nodes - {start} == names, (
         f"{file}: nodes differ from the states of {example}.asl.json: "
         f"missing {sorted(names - nodes)}, extra {sorted(nodes - {start} - names)}"
     )
     drawn = Counter({(START if a == start else a, b, k): n for (a, b, k), n in edges.items()})
-    top_level = Counter({e: n for e, n in drawn.items() if e[0] not in _nested_names(nested)})
-    inner = drawn - top_level
-    assert top_level == top, (
+    assert drawn == expected, (
         f"{file}: edges differ from the transitions of {example}.asl.json\n"
-        f"  not drawn: {sorted((top - top_level).elements())}\n"
-        f"  not in the machine: {sorted((top_level - top).elements())}"
+        f"  not drawn: {sorted((expected - drawn).elements())}\n"
+        f"  not in the machine: {sorted((drawn - expected).elements())}"
     )
-    assert not inner or inner == nested, (
-        f"{file}: nested edges differ: drawn {sorted(inner.elements())}, "
-        f"machine {sorted(nested.elements())}"
-    )
-
-
-def _nested_names(nested: Counter[Edge]) -> set[str]:
-    return {a for a, _, _ in nested}
 
 
 # -- SAM -----------------------------------------------------------------------------------------
@@ -144,7 +150,9 @@ def parse_dot(path: Path) -> tuple[set[str], Counter[Edge]]:
             f"{path.name}: edge {by_id[edge['tail']]} -> {by_id[edge['head']]} labelled "
             f"{label!r} is {'dashed' if dashed else 'solid'}; catch edges, and only they, dash"
         )
-        edges[(by_id[edge["tail"]], by_id[edge["head"]], "catch" if dashed else "next")] += 1
+        branch = label.startswith("branch ") or label == "each item"
+        kind = "catch" if dashed else "branch" if branch else "next"
+        edges[(by_id[edge["tail"]], by_id[edge["head"]], kind)] += 1
     return set(by_id.values()), edges
 
 
