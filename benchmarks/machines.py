@@ -6,6 +6,7 @@ from typing import Any
 
 __all__ = [
     "chain_machine",
+    "transform_chain_machine",
     "map_machine",
     "six_state_machine",
     "task_chain_machine",
@@ -71,6 +72,46 @@ def chain_machine(length: int) -> dict[str, Any]:
 def task_chain_machine(length: int) -> dict[str, Any]:
     """``length`` Task states in a row, each bound to the ``Work`` handler."""
     return _chain(length, "T", {"Type": "Task", "Resource": "Work"})
+
+
+_TRANSFORMS: dict[str, dict[str, Any]] = {
+    "JSONPath": {
+        "Type": "Pass",
+        "Parameters": {
+            "order.$": "$.order",
+            "count.$": "States.MathAdd($.count, 1)",
+            "lines.$": "$.lines",
+            "last.$": "$.lines[1].sku",
+        },
+        "Assign": {"seen.$": "$.count"},
+    },
+    "JSONata": {
+        "Type": "Pass",
+        "Output": {
+            "order": "{% $states.input.order %}",
+            "count": "{% $states.input.count + 1 %}",
+            "lines": "{% $states.input.lines %}",
+            "last": "{% $states.input.lines[1].sku %}",
+        },
+        "Assign": {"seen": "{% $states.input.count %}"},
+    },
+}
+TRANSFORM_INPUT: dict[str, Any] = {
+    "order": "o-1",
+    "count": 0,
+    "lines": [{"sku": "A", "qty": 2}, {"sku": "B", "qty": 1}],
+    "last": None,
+}
+"""The input of :func:`transform_chain_machine`."""
+
+
+def transform_chain_machine(length: int, query_language: str) -> dict[str, Any]:
+    """``length`` Pass states reshaping their input and assigning a variable, in either
+    query language (the same work written as JSONPath templates or JSONata expressions)."""
+    machine = _chain(length, "Transform", _TRANSFORMS[query_language])
+    if query_language == "JSONata":
+        machine["QueryLanguage"] = "JSONata"
+    return machine
 
 
 def map_machine(max_concurrency: int = 0) -> dict[str, Any]:

@@ -22,10 +22,12 @@ from typing import Any
 import anyio
 
 from benchmarks.machines import (
+    TRANSFORM_INPUT,
     chain_machine,
     map_machine,
     six_state_machine,
     task_chain_machine,
+    transform_chain_machine,
     wait_machine,
 )
 from engine import LocalEngine, StateMachine, VirtualClock, load
@@ -333,6 +335,24 @@ def bench_airline(quick: bool, runs: int) -> list[Figure]:
     return figures
 
 
+def bench_serve(quick: bool, runs: int) -> list[Figure]:
+    """(7) Through boto3 over HTTP: ``saga serve`` beside ``moto_server``."""
+    from benchmarks.serve import serve_and_moto
+
+    results = serve_and_moto(10 if quick else 200, runs)
+    figures = [
+        Figure(f"six-state machine via boto3: {name}", "executions/s", samples)
+        for name, samples in results.items()
+    ]
+    if "moto_server" in results:
+        for suffix in ("", ", burst"):
+            ratio = statistics.median(results["saga serve" + suffix]) / statistics.median(
+                results["moto_server" + suffix]
+            )
+            figures.append(Figure(f"saga serve / moto_server{suffix}", "times", [ratio]))
+    return figures
+
+
 def bench_execution_page(quick: bool, runs: int) -> list[Figure]:
     """The console's page and the report file of one execution of ~10,000 events."""
     from benchmarks.page import measure_page
@@ -363,13 +383,48 @@ def bench_execution_page(quick: bool, runs: int) -> list[Figure]:
     ]
 
 
+async def _run_transforms(machine: StateMachine, count: int) -> tuple[float, int]:
+    """Seconds for ``count`` sequential executions of a transform chain, and its transitions."""
+    async with LocalEngine(clock=VirtualClock()) as engine:
+        first = await engine.execute(machine, TRANSFORM_INPUT, "warmup")
+        assert first.status == "SUCCEEDED", first.to_dict()
+        assert first.output["count"] == _transitions(first), first.output
+        elapsed = await _time_executions(engine, machine, count, lambda name: TRANSFORM_INPUT)
+    return elapsed, _transitions(first)
+
+
+def bench_jsonata(quick: bool, runs: int) -> list[Figure]:
+    """(6) A state's data flow written in JSONata against the same work in JSONPath."""
+    import functools
+
+    count = 10 if quick else 200
+    medians: dict[str, float] = {}
+    figures: list[Figure] = []
+    for language in ("JSONPath", "JSONata"):
+        machine = load(transform_chain_machine(50, language))
+        samples = _repeat(runs, functools.partial(_run_transforms, machine, count))
+        per_state = [s / (count * t) * 1e6 for s, t in samples]
+        medians[language] = statistics.median(per_state)
+        figures.append(Figure(f"transform state, {language}", "µs/transition", per_state))
+    figures.append(
+        Figure(
+            "transform state: JSONata / JSONPath",
+            "times",
+            [medians["JSONata"] / medians["JSONPath"]],
+        )
+    )
+    return figures
+
+
 SECTIONS: dict[str, Callable[[bool, int], list[Figure]]] = {
     "six-state": bench_six_state,
     "airline": bench_airline,
     "scaling": bench_scaling,
     "concurrent-waits": bench_concurrent_waits,
     "durable-store": bench_durable_store,
+    "serve": bench_serve,
     "execution-page": bench_execution_page,
+    "jsonata": bench_jsonata,
 }
 
 

@@ -13,6 +13,7 @@ from engine.diagnostics import DefinitionError, Diagnostic
 from engine.durable import resume
 from engine.errors import StatesError, error_name_of
 from engine.execution import Execution, ExecutionStatus
+from engine.expressions import QueryEvaluationError, evaluate_expression
 from engine.history import HistoryEvent
 from engine.loader import load, substitute
 from engine.local_engine import (
@@ -27,10 +28,14 @@ from engine.local_engine import (
 from engine.mock_config import MockConfigError, MockConfigInterceptor, load_mock_config
 from engine.model import StateMachine
 from engine.store import CorruptStoreError, ExecutionStore, MemoryStore, SQLiteStore, StoreError
+from engine.test_state import TestStateError, test_state, test_state_async
 from engine.validate import CODES, validate_machine
 
 __all__ = [
     "resume",
+    "TestStateError",
+    "test_state",
+    "test_state_async",
     "StoreError",
     "SQLiteStore",
     "MemoryStore",
@@ -61,6 +66,8 @@ __all__ = [
     "RealClock",
     "StateMachine",
     "StatesError",
+    "QueryEvaluationError",
+    "evaluate_expression",
     "VirtualClock",
     "error_name_of",
     "load",

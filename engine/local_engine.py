@@ -3,7 +3,7 @@
 ``LocalEngine`` is an async context manager running any number of executions concurrently in
 one event loop; ``run`` is the synchronous one-shot wrapper. Everything a definition needs is
 checked before an execution starts: every Task resource must be bound (a handler, a built-in
-integration, or an interceptor that mocks the state), distributed Maps and JSONata are refused.
+integration, or an interceptor that mocks the state); distributed Maps are refused.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from engine.clock import Clock, RealClock, VirtualClock, format_context_timestam
 from engine.diagnostics import DefinitionError, Diagnostic
 from engine.durable import ResumePoint, ResumeRefused, claim, mark_live, plan_resume
 from engine.execution import Execution
+from engine.expressions import is_expression
 from engine.history import History, HistoryEvent
 from engine.interpreter import ExecutionControl, Runtime, TokenWaiter, execute
 from engine.limits import MAX_HISTORY_EVENTS, MAX_PAYLOAD_BYTES, json_copy
@@ -106,6 +107,16 @@ def _walk_states(
     return found
 
 
+def _static_payload(state: TaskState) -> Any:
+    """The Task's payload template whose constant ``FunctionName`` can be checked up front."""
+    if state.parameters is not None:
+        return state.parameters
+    arguments = state.arguments
+    if isinstance(arguments, dict) and not is_expression(arguments.get("FunctionName")):
+        return arguments
+    return None
+
+
 def prepare_calls(
     machine: StateMachine,
     handlers: Mapping[str, Handler],
@@ -114,24 +125,12 @@ def prepare_calls(
 ) -> dict[str, CallNext]:
     """The invocation chain of every Task state, by state name; raises before anything runs.
 
-    Raises :class:`DefinitionError` naming each unbound resource, each distributed Map and
-    each JSONata state (not supported locally).
+    Raises :class:`DefinitionError` naming each unbound resource and each distributed Map
+    (not supported locally).
     """
     problems: list[Diagnostic] = []
     calls: dict[str, CallNext] = {}
-    if machine.query_language == "JSONata":
-        problems.append(
-            Diagnostic("UNSUPPORTED_LOCALLY", "/QueryLanguage", "JSONata is not supported locally")
-        )
     for name, state, where in _walk_states(machine.states, ()):
-        if state.query_language == "JSONata":
-            problems.append(
-                Diagnostic(
-                    "UNSUPPORTED_LOCALLY",
-                    _location((*where, "QueryLanguage")),
-                    f"state '{name}' uses JSONata, which is not supported locally",
-                )
-            )
         if isinstance(state, MapState) and state.is_distributed:
             problems.append(
                 Diagnostic(
@@ -146,7 +145,7 @@ def prepare_calls(
         resource = state.resource
         binding = bindings.get(resource) if bindings else None
         if binding is None:
-            binding = resolve_binding(resource, handlers, parameters=state.parameters)
+            binding = resolve_binding(resource, handlers, parameters=_static_payload(state))
         if binding is None:
             if is_mocked(interceptors, name):
                 binding = UnboundResourceBinding(name, resource)

@@ -1,4 +1,4 @@
-"""Pydantic models of the Amazon States Language (JSONPath mode, JSONata fields kept).
+"""Pydantic models of the Amazon States Language, JSONPath and JSONata fields alike.
 
 Every model keeps exactly the fields the source set, so dumping a loaded definition gives
 back the same JSON object: no defaults injected, explicit ``null`` kept, integers kept.

@@ -20,6 +20,12 @@ from engine._schema_messages import (
     json_type,
 )
 from engine._validate_graph import Edge, Scope, check_graph
+from engine._validate_jsonata import (
+    JSONATA_STATE_FIELDS,
+    assigned_names,
+    expression_diagnostics,
+    scope_collisions,
+)
 from engine.choice import is_timestamp
 from engine.diagnostics import Diagnostic, Severity
 from engine.errors import ALL
@@ -97,6 +103,8 @@ CODES: dict[str, str] = {
     "INVALID_JSONATA": "a string that should be a JSONata expression '{% … %}'",
     "INVALID_RESOURCE": "an empty Task Resource",
     "INVALID_VARIABLE_NAME": "an Assign key that is not a variable name",
+    "INVALID_STATES_REFERENCE": "$states.result or $states.errorOutput where it does not exist",
+    "OUTER_SCOPE_ASSIGNMENT": "a branch or iteration assigning a variable of an enclosing scope",
     "CHOICE_RULE_OPERATORS": "a Choice rule without exactly one operator",
     "MUTUALLY_EXCLUSIVE": "two fields that may not appear together",
     "DUPLICATE_TEMPLATE_KEY": "two payload-template keys equal after '.$' stripping",
@@ -179,6 +187,7 @@ class _PendingScope:
     states: Mapping[str, State]
     query_language: str
     machine_query_language: str
+    outer_variables: frozenset[str] = frozenset()
 
 
 class _Checker:
@@ -190,6 +199,7 @@ class _Checker:
         self._owners: dict[str, list[int]] = {}
         self._first_location: dict[str, str] = {}
         self._pending: list[_PendingScope] = []
+        self._scope_variables: frozenset[str] = frozenset()
 
     # -- reporting -------------------------------------------------------------------------
 
@@ -219,6 +229,14 @@ class _Checker:
         scope = Scope(pending.location, pending.start_at, list(pending.states))
         index = len(self._scopes)
         self._scopes.append(scope)
+        self._scope_variables = pending.outer_variables | frozenset(assigned_names(pending.states))
+        self.diagnostics.extend(
+            scope_collisions(
+                pending.states,
+                {name: scope.state_location(name) for name in pending.states},
+                pending.outer_variables,
+            )
+        )
         for name, state in pending.states.items():
             location = scope.state_location(name)
             self._owners.setdefault(name, []).append(index)
@@ -302,6 +320,25 @@ class _Checker:
                     self._template(fields[key], join(location, key))
         if fields.get("Assign") is not None:
             self._assign(fields["Assign"], join(location, "Assign"), jsonpath)
+        if not jsonpath:
+            works = isinstance(state, TaskState | ParallelState | MapState)
+            for key in JSONATA_STATE_FIELDS:
+                if fields.get(key) is not None:
+                    self.diagnostics.extend(
+                        expression_diagnostics(
+                            fields[key],
+                            join(location, key),
+                            result=works and key in ("Output", "Assign"),
+                        )
+                    )
+            items = fields.get("Items")
+            if "Items" in fields and not (isinstance(items, list | dict) or _is_expression(items)):
+                self._add(
+                    "INVALID_JSONATA",
+                    join(location, "Items"),
+                    f"Items is {json_type(items)}; expected an array, an object or a JSONata "
+                    "expression '{% … %}'",
+                )
         self._check_transition(scope, name, state, fields, location)
         if isinstance(state, TaskState):
             self._check_task(state, fields, location, jsonpath)
@@ -589,6 +626,11 @@ class _Checker:
             if fields.get("Assign") is not None:
                 self._assign(fields["Assign"], join(where, "Assign"), jsonpath)
             if not jsonpath:
+                for key in ("Output", "Assign"):
+                    if fields.get(key) is not None:
+                        self.diagnostics.extend(
+                            expression_diagnostics(fields[key], join(where, key), error_output=True)
+                        )
                 continue
             if "ResultPath" not in fields:
                 self._add(
@@ -731,6 +773,16 @@ class _Checker:
                     join(where, "Condition"),
                     "a JSONata Choice rule requires 'Condition'",
                 )
+            condition = fields.get("Condition")
+            if "Condition" in fields and not _is_expression(condition):
+                self._add(
+                    "INVALID_JSONATA",
+                    join(where, "Condition"),
+                    f"Condition is {condition!r}; expected a JSONata expression '{{% … %}}'",
+                )
+            for key in ("Condition", "Output", "Assign"):
+                if fields.get(key) is not None:
+                    self.diagnostics.extend(expression_diagnostics(fields[key], join(where, key)))
             return
         combinators = [key for key in ("And", "Or", "Not") if key in fields]
         operators = [key for key in fields if key in CHOICE_OPERATORS]
@@ -817,7 +869,12 @@ class _Checker:
             )
         self._pending.append(
             _PendingScope(
-                location, start_at, states, scope_language, pending.machine_query_language
+                location,
+                start_at,
+                states,
+                scope_language,
+                pending.machine_query_language,
+                frozenset(self._scope_variables),
             )
         )
 

@@ -44,6 +44,7 @@ from engine.model import (
 from engine.paths import normalized_path
 from saga.errors import SagaDefinitionError, SagaWarning
 from saga.integrations import Integration
+from saga.jsonata import JSONATA, to_jsonata
 from saga.saga import OriginalError, ParallelGroup, Saga, Unit
 from saga.steps import ALL, MAX_NAME_LENGTH, LambdaInvoke, Step, Unset
 from saga.templates import compile_template
@@ -200,7 +201,8 @@ def compile_saga(saga: Saga) -> StateMachine:
         fields["comment"] = saga.comment
     if saga.timeout is not None:
         fields["timeout_seconds"] = saga.timeout
-    return StateMachine(**fields)
+    machine = StateMachine(**fields)
+    return to_jsonata(machine) if saga.query_language == JSONATA else machine
 
 
 def saga_handlers(saga: Saga) -> dict[str, Callable[..., Any]]:

@@ -283,6 +283,9 @@ class Saga:
       ``$.<input_key>`` with a first ``Pass`` state named ``input_state`` (default
       ``"Take Input"``). Without it, the steps record their results and errors in the input,
       so a run is refused before it starts unless the input is a JSON object.
+    - ``query_language``: ``"JSONPath"`` (default) or ``"JSONata"``, the machine's
+      ``QueryLanguage``; in JSONata the same states use ``Arguments``/``Output`` expressions
+      (see :mod:`saga.jsonata`) and run the same.
     """
 
     def __init__(
@@ -299,6 +302,7 @@ class Saga:
         fail_fast_state: str = DEFAULT_FAIL_FAST_STATE,
         input_key: str | None = None,
         input_state: str = DEFAULT_INPUT_STATE,
+        query_language: str = "JSONPath",
     ) -> None:
         if not isinstance(name, str) or not name:
             raise SagaDefinitionError(f"saga name {name!r}: give the saga a non-empty name")
@@ -313,6 +317,7 @@ class Saga:
         self.fail_fast_state = fail_fast_state
         self.input_key = input_key
         self.input_state = input_state
+        self.query_language = query_language
         self._units: list[Unit] = []
         self._handlers: list[Step] = []
         self._names: dict[str, str] = {}
@@ -332,6 +337,10 @@ class Saga:
             problems.append(
                 f"failure_error is {self.failure_error!r}; names starting with 'States.' are "
                 "reserved, use your own"
+            )
+        if self.query_language not in ("JSONPath", "JSONata"):
+            problems.append(
+                f"query_language is {self.query_language!r}; use 'JSONPath' or 'JSONata'"
             )
         if self.failure_cause is not None and not isinstance(self.failure_cause, str):
             problems.append("failure_cause must be a string or None")

@@ -56,6 +56,8 @@ class Runtime:
     context_execution: dict[str, Any]
     context_state_machine: dict[str, Any]
     mocked: frozenset[str] = frozenset()
+    query_language: str = "JSONPath"
+    """The machine's ``QueryLanguage``: the default of every state and nested scope."""
     invocations: dict[str, int] = field(default_factory=dict)
     transitions: int = 0
     transition: Transition | None = None
@@ -104,7 +106,16 @@ class Flow:
     inside branches.
     """
 
-    __slots__ = ("last_id", "runtime", "sink", "top_level", "variables")
+    __slots__ = (
+        "last_id",
+        "outer_names",
+        "query_language",
+        "runtime",
+        "sink",
+        "top_level",
+        "variable_bytes",
+        "variables",
+    )
 
     def __init__(
         self,
@@ -113,12 +124,20 @@ class Flow:
         *,
         top_level: bool,
         variables: dict[str, Any] | None = None,
+        query_language: str | None = None,
+        outer_names: frozenset[str] = frozenset(),
         sink: EventSink | None = None,
     ) -> None:
         self.runtime = runtime
         self.last_id = last_id
         self.top_level = top_level
         self.variables: dict[str, Any] = variables if variables is not None else {}
+        self.query_language = query_language or runtime.query_language
+        """The default ``QueryLanguage`` of the states this flow runs."""
+        self.outer_names = outer_names
+        """Variables of enclosing scopes: readable here, never assigned from here."""
+        self.variable_bytes: dict[str, int] = {}
+        """JSON size of each variable assigned in this scope (for the quota)."""
         self.sink: EventSink = sink if sink is not None else runtime.sink
 
     def add(
@@ -130,14 +149,21 @@ class Flow:
         self.last_id = event_id
         return event_id
 
-    def child(self, last_id: int, sink: EventSink) -> Flow:
+    def child(self, last_id: int, sink: EventSink, query_language: str | None = None) -> Flow:
         """A nested flow (branch or iteration) starting after event ``last_id``, recording
         into ``sink``.
 
         It reads the variables of the enclosing scope; what it assigns stays in its own scope.
+        ``query_language`` is the branch's or item processor's own ``QueryLanguage``, if set.
         """
         return Flow(
-            self.runtime, last_id, top_level=False, variables=dict(self.variables), sink=sink
+            self.runtime,
+            last_id,
+            top_level=False,
+            variables=dict(self.variables),
+            query_language=query_language,
+            outer_names=frozenset(self.variables),
+            sink=sink,
         )
 
 
@@ -151,6 +177,7 @@ class StateContext:
         "entered_id",
         "entered_posix",
         "flow",
+        "jsonata",
         "name",
         "resumed",
         "retry_count",
@@ -169,6 +196,8 @@ class StateContext:
         self.checked: Any = None
         """A result this visit already checked against the payload quota (e.g. a task's)."""
         self.resumed: VisitProgress | None = None
+        self.jsonata = flow.query_language == "JSONata"
+        """Whether this state uses JSONata (set from the state's own ``QueryLanguage``)."""
 
     @property
     def variables(self) -> dict[str, Any]:

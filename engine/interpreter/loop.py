@@ -19,7 +19,7 @@ import anyio.lowlevel
 from engine.errors import RUNTIME, StatesError
 from engine.interpreter.context import FatalError, Flow, Runtime, StateContext
 from engine.interpreter.dataflow import checked_output, fatal
-from engine.limits import to_json_text
+from engine.interpreter.variables import store_assigned
 from engine.model import State, StateMachine
 from engine.states import RUNNERS
 from engine.store.base import Transition
@@ -41,6 +41,8 @@ async def run_state(flow: Flow, name: str, state: State, raw: Any) -> tuple[Any,
     if flow.top_level:
         runtime.record.states.append(name)
     ctx = StateContext(flow, name, entered_id, entered_posix)
+    if state.query_language is not None:
+        ctx.jsonata = state.query_language == "JSONata"
     return await _visit(ctx, state, raw)
 
 
@@ -51,6 +53,8 @@ async def continue_state(
     ctx = StateContext(flow, progress.name, progress.entered_id, progress.entered_posix)
     ctx.retry_count = progress.retry_count
     ctx.resumed = progress
+    if state.query_language is not None:
+        ctx.jsonata = state.query_language == "JSONata"
     return await _visit(ctx, state, progress.input)
 
 
@@ -76,8 +80,7 @@ async def _visit(ctx: StateContext, state: State, raw: Any) -> tuple[Any, str | 
     assigned = ctx.assigned
     details: dict[str, Any] = {"name": name, "output": output}
     if assigned is not None:
-        flow.variables.update(assigned)
-        details["assignedVariables"] = {key: to_json_text(value) for key, value in assigned.items()}
+        details["assignedVariables"] = store_assigned(ctx, assigned)
         details["assignedVariablesDetails"] = {"truncated": False}
     if flow.top_level:
         runtime = flow.runtime
@@ -169,6 +172,7 @@ async def execute(
     record = runtime.record
     outcome: dict[str, Any] = {}
     resuming = resume is not None and resume.started
+    runtime.query_language = machine.query_language or "JSONPath"
     if resume is not None and resuming:
         flow = Flow(runtime, resume.last_id, top_level=True, variables=dict(resume.variables))
     else:

@@ -14,6 +14,7 @@ from typing import Any, Final
 from engine.errors import RUNTIME, StatesError
 from engine.interpreter.context import FatalError, StateContext
 from engine.interpreter.dataflow import evaluate_assign, fatal, result_path_of, result_with_path
+from engine.interpreter.jsonata_dataflow import jsonata_assign_and_output, states_variable
 from engine.model import Catcher, Retrier
 from engine.paths import apply_result_path
 from engine.retry import find_catcher, find_retrier, max_attempts, retry_delay
@@ -41,6 +42,9 @@ def _catch(
     output = error_output(error)
     try:
         ctx.assigned = None
+        if ctx.jsonata:
+            states = states_variable(ctx, raw, errorOutput=output)
+            return jsonata_assign_and_output(ctx, catcher, states, output), catcher.next
         evaluate_assign(ctx, catcher.assign, output)
         return apply_result_path(raw, output, result_path_of(catcher)), catcher.next
     except StatesError as exc:
@@ -112,6 +116,8 @@ async def with_retry_and_catch(
             if await _retried(ctx, retriers, counters, exc):
                 continue
             return _catch(ctx, raw, exc, catchers)
+        if ctx.jsonata:
+            return result, state.next  # the attempt already evaluated Output
         try:
             output = result_with_path(ctx, state, raw, result)
         except FatalError:

@@ -10,6 +10,7 @@ from typing import Any, NoReturn
 
 from engine.errors import RUNTIME, StatesError
 from engine.interpreter.context import StateContext
+from engine.interpreter.jsonata_dataflow import evaluate_field, expected_type, states_variable
 from engine.model import FailState
 from engine.paths import PathNotFound, evaluate_path, field_path_not_found
 
@@ -36,6 +37,15 @@ def _dynamic(ctx: StateContext, expression: str, field: str, raw: Any) -> str:
 
 async def run_fail(ctx: StateContext, state: FailState, raw: Any) -> NoReturn:
     """Raise the state's error (caught only by an enclosing Parallel or Map)."""
+    if ctx.jsonata:
+        states = states_variable(ctx, raw)
+        values: list[str | None] = []
+        for field, template in (("Error", state.error), ("Cause", state.cause)):
+            value = None if template is None else evaluate_field(ctx, template, field, states)
+            is_text = value is None or isinstance(value, str)
+            expected_type(ctx, template, value, field, "string", ok=is_text)
+            values.append(value)
+        raise StatesError(values[0], values[1])
     error = state.error
     if state.error_path is not None:
         error = _dynamic(ctx, state.error_path, "ErrorPath", raw)

@@ -24,6 +24,13 @@ from engine.interpreter.dataflow import (
     apply_result_selector,
     evaluate_assign,
 )
+from engine.interpreter.jsonata_dataflow import (
+    evaluate_field,
+    evaluation_failed,
+    expected_type,
+    jsonata_assign_and_output,
+    states_variable,
+)
 from engine.interpreter.ordering import Sequencer
 from engine.interpreter.recovery import error_output, with_retry_and_catch
 from engine.model import MapState
@@ -34,6 +41,10 @@ __all__ = ["run_map"]
 
 def _integer_from_path(ctx: StateContext, path: str, data: Any, field: str) -> int:
     value = evaluate_path(path, data, ctx.context, ctx.variables)
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        value = int(
+            value
+        )  # AWS reads a string of digits as its integer (recorded for MaxConcurrencyPath)
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise StatesError(
             RUNTIME,
@@ -43,7 +54,29 @@ def _integer_from_path(ctx: StateContext, path: str, data: Any, field: str) -> i
     return value
 
 
+def _jsonata_number(
+    ctx: StateContext, template: Any, field: str, raw: Any, high: float | None
+) -> Any:
+    """A JSONata Map field that is a number or an expression giving a number in range."""
+    if not isinstance(template, str):
+        return template
+    value = evaluate_field(ctx, template, field, states_variable(ctx, raw))
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    valid = number and value >= 0 and (high is not None or float(value).is_integer())
+    expected_type(
+        ctx,
+        template,
+        value,
+        field,
+        "integer" if high is None else "number",
+        ok=valid and (high is None or value <= high),
+    )
+    return value
+
+
 def _max_concurrency(ctx: StateContext, state: MapState, data: Any) -> int:
+    if ctx.jsonata and isinstance(state.max_concurrency, str):
+        return int(_jsonata_number(ctx, state.max_concurrency, "MaxConcurrency", data, None))
     if state.max_concurrency_path is not None:
         return _integer_from_path(ctx, state.max_concurrency_path, data, "MaxConcurrency")
     if isinstance(state.max_concurrency, int):
@@ -53,6 +86,17 @@ def _max_concurrency(ctx: StateContext, state: MapState, data: Any) -> int:
 
 def _tolerance(ctx: StateContext, state: MapState, data: Any) -> tuple[int | None, float | None]:
     count: int | None = None
+    if ctx.jsonata:
+        raw_count = _jsonata_number(
+            ctx, state.tolerated_failure_count, "ToleratedFailureCount", data, None
+        )
+        raw_share = _jsonata_number(
+            ctx, state.tolerated_failure_percentage, "ToleratedFailurePercentage", data, 100
+        )
+        return (
+            None if raw_count is None else int(raw_count),
+            None if raw_share is None else float(raw_share),
+        )
     if state.tolerated_failure_count_path is not None:
         count = _integer_from_path(
             ctx, state.tolerated_failure_count_path, data, "ToleratedFailureCount"
@@ -70,6 +114,17 @@ def _tolerance(ctx: StateContext, state: MapState, data: Any) -> tuple[int | Non
             raise StatesError(RUNTIME, "ToleratedFailurePercentage must be between 0 and 100.")
         percentage = float(raw_percentage)
     return count, percentage
+
+
+def _jsonata_items(ctx: StateContext, state: MapState, raw: Any) -> list[Any]:
+    if "items" not in state.model_fields_set:
+        if not isinstance(raw, list):
+            shown = json.dumps(raw, separators=(",", ":"), ensure_ascii=False)
+            raise evaluation_failed(ctx, f"Map state input must be an array but was: {shown}", None)
+        return raw
+    items = evaluate_field(ctx, state.items, "Items", states_variable(ctx, raw))
+    expected_type(ctx, state.items, items, "Items", "array", ok=isinstance(items, list))
+    return list(items)
 
 
 def _items(ctx: StateContext, state: MapState, effective: Any) -> list[Any]:
@@ -93,8 +148,12 @@ async def run_map(ctx: StateContext, state: MapState, raw: Any) -> tuple[Any, st
     runtime = ctx.runtime
 
     async def attempt() -> Any:
-        effective = apply_input_path(ctx, state, raw)
-        items = _items(ctx, state, effective)
+        if ctx.jsonata:
+            effective = raw
+            items = _jsonata_items(ctx, state, raw)
+        else:
+            effective = apply_input_path(ctx, state, raw)
+            items = _items(ctx, state, effective)
         workers = _max_concurrency(ctx, state, effective) or len(items)
         count, percentage = _tolerance(ctx, state, effective)
         tolerant = bool(count) or bool(percentage)
@@ -104,7 +163,11 @@ async def run_map(ctx: StateContext, state: MapState, raw: Any) -> tuple[Any, st
 
         async def run_item(index: int) -> Any:
             value = items[index]
-            if selector is not None:
+            if selector is not None and ctx.jsonata:
+                item_states = states_variable(ctx, raw)
+                item_states["context"] = ctx.map_item_context(index, value)
+                value = evaluate_field(ctx, selector, "ItemSelector", item_states)
+            elif selector is not None:
                 value = apply_payload_template(
                     selector,
                     effective,
@@ -113,7 +176,7 @@ async def run_map(ctx: StateContext, state: MapState, raw: Any) -> tuple[Any, st
                     field="ItemSelector",
                     rng=runtime.rng,
                 )
-            flow = ctx.flow.child(started_id, events.sink(index))
+            flow = ctx.flow.child(started_id, events.sink(index), processor.query_language)
             detail = {"index": index, "name": name}
             try:
                 flow.add("MapIterationStarted", detail)
@@ -167,6 +230,9 @@ async def run_map(ctx: StateContext, state: MapState, raw: Any) -> tuple[Any, st
             events.close()
         ctx.flow.last_id = events.last_id or started_id
         ctx.add("MapStateSucceeded")
+        if ctx.jsonata:
+            states = states_variable(ctx, raw, result=results)
+            return jsonata_assign_and_output(ctx, state, states, results)
         evaluate_assign(ctx, state.assign, results)
         return apply_result_selector(ctx, state, results)
 

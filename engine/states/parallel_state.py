@@ -18,6 +18,11 @@ from engine.interpreter.dataflow import (
     apply_result_selector,
     evaluate_assign,
 )
+from engine.interpreter.jsonata_dataflow import (
+    evaluate_field,
+    jsonata_assign_and_output,
+    states_variable,
+)
 from engine.interpreter.ordering import Sequencer
 from engine.interpreter.recovery import with_retry_and_catch
 from engine.model import ParallelState
@@ -30,16 +35,23 @@ async def run_parallel(ctx: StateContext, state: ParallelState, raw: Any) -> tup
     from engine.interpreter.loop import run_states
 
     async def attempt() -> Any:
-        effective = apply_input_path(ctx, state, raw)
-        if state.parameters is not None:
-            effective = apply_parameters(ctx, state.parameters, effective)
+        if ctx.jsonata:
+            effective = raw
+            if "arguments" in state.model_fields_set:
+                effective = evaluate_field(
+                    ctx, state.arguments, "Arguments", states_variable(ctx, raw)
+                )
+        else:
+            effective = apply_input_path(ctx, state, raw)
+            if state.parameters is not None:
+                effective = apply_parameters(ctx, state.parameters, effective)
         started_id = ctx.add("ParallelStateStarted")
         branches = len(state.branches)
         events = Sequencer(ctx.runtime, ctx.flow.sink, branches)
 
         async def run_branch(index: int) -> Any:
             branch = state.branches[index]
-            flow = ctx.flow.child(started_id, events.sink(index))
+            flow = ctx.flow.child(started_id, events.sink(index), branch.query_language)
             try:
                 return await run_states(flow, branch.states, branch.start_at, effective)
             finally:
@@ -64,6 +76,9 @@ async def run_parallel(ctx: StateContext, state: ParallelState, raw: Any) -> tup
             events.close()
         ctx.flow.last_id = events.last_id or started_id
         ctx.add("ParallelStateSucceeded")
+        if ctx.jsonata:
+            states = states_variable(ctx, raw, result=results)
+            return jsonata_assign_and_output(ctx, state, states, results)
         evaluate_assign(ctx, state.assign, results)
         return apply_result_selector(ctx, state, results)
 

@@ -23,6 +23,12 @@ from engine.interpreter.dataflow import (
     apply_result_selector,
     evaluate_assign,
 )
+from engine.interpreter.jsonata_dataflow import (
+    evaluate_field,
+    expected_type,
+    jsonata_assign_and_output,
+    states_variable,
+)
 from engine.interpreter.recovery import with_retry_and_catch
 from engine.lambda_shapes import ResourceInfo, classify_resource
 from engine.limits import MAX_PAYLOAD_BYTES, data_limit_error, json_copy
@@ -59,7 +65,13 @@ def _positive_seconds(
 ) -> int | None:
     if literal is not None:
         if isinstance(literal, str):
-            raise StatesError(RUNTIME, f"JSONata {field} expressions are not supported locally")
+            if not ctx.jsonata:
+                raise StatesError(RUNTIME, f"{field} must be an integer in a JSONPath state")
+            value = evaluate_field(ctx, literal, field, states_variable(ctx, data))
+            positive = isinstance(value, int | float) and not isinstance(value, bool)
+            positive = positive and float(value).is_integer() and value > 0
+            expected_type(ctx, literal, value, field, "integer", ok=positive)
+            return int(value)
         return literal
     if path is None:
         return None
@@ -167,14 +179,21 @@ async def run_task(ctx: StateContext, state: TaskState, raw: Any) -> tuple[Any, 
     prefix, common = _event_names(info)
     call = runtime.calls[ctx.name]
 
+    def finish(result: Any) -> Any:
+        """Assign, then the effective result (JSONPath) or the state output (JSONata)."""
+        if ctx.jsonata:
+            states = states_variable(ctx, raw, result=result)
+            return jsonata_assign_and_output(ctx, state, states, result)
+        evaluate_assign(ctx, state.assign, result)
+        return apply_result_selector(ctx, state, result)
+
     async def attempt() -> Any:
         resumed = ctx.resumed
         if resumed is not None and resumed.succeeded:
             # Resumed after a crash that followed a recorded success: not run again.
             ctx.resumed = None
-            evaluate_assign(ctx, state.assign, resumed.result)
-            return apply_result_selector(ctx, state, resumed.result)
-        effective = apply_input_path(ctx, state, raw)
+            return finish(resumed.result)
+        effective = raw if ctx.jsonata else apply_input_path(ctx, state, raw)
         timeout = _positive_seconds(
             ctx, state.timeout_seconds, state.timeout_seconds_path, "TimeoutSeconds", effective
         )
@@ -190,7 +209,12 @@ async def run_task(ctx: StateContext, state: TaskState, raw: Any) -> tuple[Any, 
         # A mocked callback task answers with its mocked result; nobody sends the token back.
         wait_token = None if ctx.name in runtime.mocked else token
         payload = effective
-        if state.parameters is not None:
+        if ctx.jsonata:
+            if "arguments" in state.model_fields_set:
+                payload = evaluate_field(
+                    ctx, state.arguments, "Arguments", states_variable(ctx, raw)
+                )
+        elif state.parameters is not None:
             payload = apply_parameters(ctx, state.parameters, effective)
         handler_input, size = _json_copy(ctx, payload, "task input")
         if size > MAX_PAYLOAD_BYTES:
@@ -251,7 +275,6 @@ async def run_task(ctx: StateContext, state: TaskState, raw: Any) -> tuple[Any, 
             raise error
         ctx.add(f"{prefix}Succeeded", {**common, "output": result})
         ctx.checked = result
-        evaluate_assign(ctx, state.assign, result)
-        return apply_result_selector(ctx, state, result)
+        return finish(result)
 
     return await with_retry_and_catch(ctx, state, raw, attempt)

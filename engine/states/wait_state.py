@@ -7,12 +7,20 @@ timestamp's fraction of a second is truncated, as AWS does.
 
 from __future__ import annotations
 
+import json
 from typing import Any, Final
 
 from engine.choice import parse_timestamp
 from engine.errors import RUNTIME, StatesError
 from engine.interpreter.context import StateContext
 from engine.interpreter.dataflow import apply_input_path, apply_output_path, evaluate_assign
+from engine.interpreter.jsonata_dataflow import (
+    evaluate_field,
+    evaluation_failed,
+    expected_type,
+    jsonata_assign_and_output,
+    states_variable,
+)
 from engine.model import WaitState
 from engine.paths import PathNotFound, evaluate_path
 
@@ -61,11 +69,34 @@ def _until(ctx: StateContext, text: Any, where: str) -> float:
     return target - ctx.clock.time()
 
 
+def _jsonata_seconds(ctx: StateContext, state: WaitState, states: dict[str, Any]) -> float:
+    """How long a JSONata Wait state waits: ``Seconds`` or ``Timestamp``, maybe expressions."""
+    if state.seconds is not None:
+        value = evaluate_field(ctx, state.seconds, "Seconds", states)
+        whole = isinstance(value, int | float) and not isinstance(value, bool)
+        whole = whole and float(value).is_integer() and 0 <= value <= _MAX_WAIT_SECONDS
+        expected_type(ctx, state.seconds, value, "Seconds", "integer", ok=whole)
+        return float(value)
+    if state.timestamp is not None:
+        text = evaluate_field(ctx, state.timestamp, "Timestamp", states)
+        nanos = parse_timestamp(text)
+        if nanos is None:
+            shown = text if isinstance(text, str) else json.dumps(text)
+            raise evaluation_failed(
+                ctx,
+                "The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time "
+                f"format string: {shown}",
+                "Timestamp",
+            )
+        return max(0.0, float(nanos // _NANOS) - ctx.clock.time())
+    return 0.0
+
+
 def wait_seconds(ctx: StateContext, state: WaitState, effective: Any) -> float:
     """How long the Wait state waits, from its one timing field."""
     if state.seconds is not None:
         if isinstance(state.seconds, str):
-            raise StatesError(RUNTIME, "JSONata Seconds expressions are not supported locally")
+            raise StatesError(RUNTIME, "Seconds must be an integer in a JSONPath state")
         seconds = float(state.seconds)
     elif state.seconds_path is not None:
         seconds = _seconds_from_path(ctx, state.seconds_path, effective)
@@ -89,13 +120,22 @@ def wait_seconds(ctx: StateContext, state: WaitState, effective: Any) -> float:
 
 
 async def run_wait(ctx: StateContext, state: WaitState, raw: Any) -> tuple[Any, str | None]:
-    """InputPath → wait → OutputPath."""
-    effective = apply_input_path(ctx, state, raw)
-    seconds = wait_seconds(ctx, state, effective)
+    """InputPath → wait → OutputPath; in JSONata, Seconds/Timestamp → wait → Output."""
+    if ctx.jsonata:
+        states = states_variable(ctx, raw)
+        seconds = _jsonata_seconds(ctx, state, states)
+        output = jsonata_assign_and_output(ctx, state, states, raw)
+        effective = raw
+    else:
+        effective = apply_input_path(ctx, state, raw)
+        seconds = wait_seconds(ctx, state, effective)
+        output = None
     resumed = ctx.resumed
     if resumed is not None and state.timestamp is None and state.timestamp_path is None:
         # Resumed after a crash: only what is left of the wait since the state was entered.
         seconds = max(0.0, seconds - (ctx.clock.time() - resumed.entered_posix))
-    evaluate_assign(ctx, state.assign, effective)
+    if not ctx.jsonata:
+        evaluate_assign(ctx, state.assign, effective)
+        output = apply_output_path(ctx, state, effective)
     await ctx.clock.sleep(seconds)
-    return apply_output_path(ctx, state, effective), state.next
+    return output, state.next

@@ -1,5 +1,5 @@
 """The ``saga`` command line: validate, execute, run, export, graph, deploy, resume, executions,
-report, console."""
+serve, test-state, report, console."""
 
 from __future__ import annotations
 
@@ -19,6 +19,8 @@ from saga.cli import (
     report_cmd,
     resume_cmd,
     run_cmd,
+    serve_cmd,
+    test_state_cmd,
     validate_cmd,
 )
 from saga.cli._common import UsageError, fail
@@ -35,6 +37,8 @@ _COMMANDS = (
     deploy_cmd,
     resume_cmd,
     executions_cmd,
+    serve_cmd,
+    test_state_cmd,
     report_cmd,
     console_cmd,
 )

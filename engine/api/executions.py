@@ -1,0 +1,263 @@
+"""Execution operations: start (also synchronously), describe, stop, list, history."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from engine.api.arns import check_name
+from engine.api.errors import ApiError
+from engine.api.machines import definition_error
+from engine.api.paging import page
+from engine.api.registry import MachineRecord
+from engine.api.scoped_store import ScopedStore
+from engine.api.wire import json_text, posix
+from engine.diagnostics import DefinitionError
+from engine.history import HistoryEvent
+from engine.local_engine import ExecutionAlreadyExists, ExecutionDoesNotExist, InvalidExecutionInput
+
+if TYPE_CHECKING:
+    from engine.api.service import Host, StepFunctionsService
+
+__all__ = [
+    "describe_execution",
+    "describe_state_machine_for_execution",
+    "get_execution_history",
+    "list_executions",
+    "start_execution",
+    "start_sync_execution",
+    "stop_execution",
+]
+
+
+def _parse_input(text: str | None) -> Any:
+    if text is None:
+        return {}
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ApiError(
+            "InvalidExecutionInput",
+            f"Invalid State Machine Execution Input: '{exc.msg} at line {exc.lineno}, "
+            f"column {exc.colno}'",
+        ) from None
+    except RecursionError:
+        raise ApiError(
+            "InvalidExecutionInput", "Invalid State Machine Execution Input: 'nested too deeply'"
+        ) from None
+
+
+async def _start(
+    service: StepFunctionsService, params: dict[str, Any], *, express: bool
+) -> tuple[MachineRecord, Host, str, Any]:
+    record, case = service.machine_record(params["stateMachineArn"])
+    if express and record.type != "EXPRESS":
+        raise ApiError(
+            "StateMachineTypeNotSupported",
+            "This operation is not supported by this type of state machine",
+        )
+    name = params.get("name") or str(uuid.uuid4())
+    check_name(name)
+    data = _parse_input(params.get("input"))
+    host = await service.host(record.name, case)
+    model = service.model(record.definition)
+    try:
+        handle = await host.engine.start_execution(
+            model, data, name, state_machine_name=record.name
+        )
+    except ExecutionAlreadyExists:
+        arn = service.arns.execution(record.name, name)
+        raise ApiError("ExecutionAlreadyExists", f"Execution Already Exists: '{arn}'") from None
+    except InvalidExecutionInput as exc:
+        raise ApiError(
+            "InvalidExecutionInput", f"Invalid State Machine Execution Input: '{exc}'"
+        ) from None
+    except DefinitionError as exc:
+        raise definition_error(exc.diagnostics) from None
+    arn = handle.execution.execution_arn
+    if case is not None:
+        service.registry.set_execution_settings(arn, {"testCase": case})
+    return record, host, name, handle
+
+
+async def start_execution(service: StepFunctionsService, params: dict[str, Any]) -> dict[str, Any]:
+    """StartExecution: start and answer at once (idempotent by name and input)."""
+    record, _, name, handle = await _start(service, params, express=False)
+    execution = handle.execution
+    arn = execution.execution_arn
+    if record.type == "EXPRESS":  # not describable later, as on AWS
+        arn = service.arns.express_execution(record.name, name, str(uuid.uuid4()))
+    return {"executionArn": arn, "startDate": posix(execution.start_posix)}
+
+
+async def start_sync_execution(
+    service: StepFunctionsService, params: dict[str, Any]
+) -> dict[str, Any]:
+    """StartSyncExecution (Express machines): run to the end and answer the outcome."""
+    record, _, name, handle = await _start(service, params, express=True)
+    execution = await handle.result()
+    status = (
+        "SUCCEEDED"
+        if execution.status == "SUCCEEDED"
+        else ("TIMED_OUT" if execution.status == "TIMED_OUT" else "FAILED")
+    )
+    out: dict[str, Any] = {
+        "executionArn": service.arns.express_execution(record.name, name, uuid.uuid4().hex),
+        "stateMachineArn": record.arn,
+        "name": name,
+        "startDate": posix(execution.start_posix),
+        "stopDate": posix(execution.stop_posix),
+        "status": status,
+        "input": json_text(execution.input),
+        "inputDetails": {"included": True},
+        "billingDetails": {"billedMemoryUsedInMB": 64, "billedDurationInMilliseconds": 100},
+    }
+    if execution.status == "SUCCEEDED":
+        out["output"] = json_text(execution.output)
+        out["outputDetails"] = {"included": True}
+    else:
+        if execution.error is not None:
+            out["error"] = execution.error
+        if execution.cause is not None:
+            out["cause"] = execution.cause
+    return out
+
+
+async def describe_execution(
+    service: StepFunctionsService, params: dict[str, Any]
+) -> dict[str, Any]:
+    """DescribeExecution."""
+    record, stored = service.stored_execution(params["executionArn"])
+    out: dict[str, Any] = {
+        "executionArn": stored.execution_arn,
+        "stateMachineArn": record.arn,
+        "name": stored.name,
+        "status": stored.status,
+        "startDate": posix(stored.start_posix),
+        "input": json_text(stored.input),
+        "inputDetails": {"included": True},
+        "redriveCount": 0,
+        "redriveStatus": "NOT_REDRIVABLE",
+    }
+    if stored.stop_posix is not None:
+        out["stopDate"] = posix(stored.stop_posix)
+    if stored.status == "SUCCEEDED":
+        out["output"] = json_text(stored.output)
+        out["outputDetails"] = {"included": True}
+    if stored.error is not None:
+        out["error"] = stored.error
+    if stored.cause is not None:
+        out["cause"] = stored.cause
+    return out
+
+
+async def describe_state_machine_for_execution(
+    service: StepFunctionsService, params: dict[str, Any]
+) -> dict[str, Any]:
+    """DescribeStateMachineForExecution: the definition the execution ran."""
+    record, stored = service.stored_execution(params["executionArn"])
+    definition = stored.definition
+    if json.loads(definition) == service.model(record.definition).to_dict():
+        definition = record.definition
+    return {
+        "stateMachineArn": record.arn,
+        "name": record.name,
+        "definition": definition,
+        "roleArn": record.role_arn,
+        "updateDate": posix(record.update_posix or record.creation_posix),
+        "loggingConfiguration": record.logging_configuration
+        or {"level": "OFF", "includeExecutionData": False},
+        "tracingConfiguration": record.tracing_configuration or {"enabled": False},
+        "revisionId": record.revision_id,
+    }
+
+
+async def stop_execution(service: StepFunctionsService, params: dict[str, Any]) -> dict[str, Any]:
+    """StopExecution: abort a running execution (ABORTED) with an optional error and cause."""
+    record, stored = service.stored_execution(params["executionArn"])
+    if not stored.done:
+        for (machine, _), host in list(service.hosts.items()):
+            if machine != record.name:
+                continue
+            try:
+                execution = await host.engine.stop(
+                    stored.name, error=params.get("error"), cause=params.get("cause")
+                )
+            except ExecutionDoesNotExist:
+                continue
+            return {"stopDate": posix(execution.stop_posix)}
+    _, stored = service.stored_execution(params["executionArn"])
+    return {"stopDate": posix(stored.stop_posix or time.time())}
+
+
+async def list_executions(service: StepFunctionsService, params: dict[str, Any]) -> dict[str, Any]:
+    """ListExecutions of a machine, newest first, filtered by status, paged."""
+    if "stateMachineArn" not in params:
+        raise ApiError.validation("Must provide a StateMachine ARN or MapRun ARN")
+    record, _ = service.machine_record(params["stateMachineArn"])
+    if record.type == "EXPRESS":
+        raise ApiError(
+            "StateMachineTypeNotSupported",
+            "This operation is not supported by this type of state machine",
+        )
+    status = params.get("statusFilter")
+    executions = ScopedStore(service.store, record.name).executions(status=status)
+    executions.reverse()
+    chunk, token = page(
+        executions,
+        params.get("maxResults"),
+        params.get("nextToken"),
+        f"ListExecutions:{record.arn}:{status}",
+    )
+    items = []
+    for stored in chunk:
+        item: dict[str, Any] = {
+            "executionArn": stored.execution_arn,
+            "stateMachineArn": record.arn,
+            "name": stored.name,
+            "status": stored.status,
+            "startDate": posix(stored.start_posix),
+        }
+        if stored.stop_posix is not None:
+            item["stopDate"] = posix(stored.stop_posix)
+        items.append(item)
+    out: dict[str, Any] = {"executions": items}
+    if token:
+        out["nextToken"] = token
+    return out
+
+
+async def get_execution_history(
+    service: StepFunctionsService, params: dict[str, Any]
+) -> dict[str, Any]:
+    """GetExecutionHistory: events in id order (or reversed), paged."""
+    arn = params["executionArn"]
+    record, stored = service.stored_execution(arn)
+    events = ScopedStore(service.store, record.name).history(stored.name)
+    reverse = bool(params.get("reverseOrder", False))
+    if reverse:
+        events.reverse()
+    chunk, token = page(
+        events,
+        params.get("maxResults"),
+        params.get("nextToken"),
+        f"GetExecutionHistory:{arn}:{reverse}",
+    )
+    include_data = params.get("includeExecutionData", True)
+    out: dict[str, Any] = {"events": [_event(event, include_data) for event in chunk]}
+    if token:
+        out["nextToken"] = token
+    return out
+
+
+def _event(event: HistoryEvent, include_data: bool) -> dict[str, Any]:
+    rendered = event.to_dict()
+    rendered["timestamp"] = posix(event.posix)
+    if not include_data:
+        for key, value in rendered.items():
+            if key.endswith("EventDetails") and isinstance(value, dict):
+                value.pop("input", None)
+                value.pop("output", None)
+    return rendered

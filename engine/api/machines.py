@@ -1,0 +1,288 @@
+"""State machine operations: create, describe, update, delete, list, validate."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+from engine.api.arns import check_name
+from engine.api.errors import ApiError
+from engine.api.paging import page
+from engine.api.registry import MachineRecord
+from engine.api.wire import posix
+from engine.diagnostics import DefinitionError, Diagnostic
+from engine.lambda_shapes import activity_name
+from engine.loader import load
+from engine.model import MapState, ParallelState, State, StateMachine, TaskState
+
+if TYPE_CHECKING:
+    from engine.api.service import StepFunctionsService
+
+__all__ = [
+    "iter_tasks",
+    "definition_error",
+    "parse_definition",
+    "create_state_machine",
+    "delete_state_machine",
+    "describe_state_machine",
+    "list_state_machines",
+    "update_state_machine",
+    "validate_state_machine_definition",
+]
+
+
+def definition_error(diagnostics: list[Diagnostic]) -> ApiError:
+    """``InvalidDefinition`` naming the errors found (code, message, JSON-pointer location)."""
+    errors = [d for d in diagnostics if d.severity == "error"] or diagnostics
+    text = "; ".join(f"{d.code}: {d.message} at {d.location or '/'}" for d in errors[:10])
+    return ApiError("InvalidDefinition", f"Invalid State Machine Definition: '{text}'")
+
+
+def parse_definition(text: str) -> StateMachine:
+    """A definition's model; ``InvalidDefinition`` when it is not JSON or not valid ASL."""
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ApiError(
+            "InvalidDefinition",
+            "Invalid State Machine Definition: 'INVALID_JSON_DESCRIPTION: "
+            f"{exc.msg} at line {exc.lineno}, column {exc.colno}'",
+        ) from None
+    except RecursionError:
+        raise ApiError(
+            "InvalidDefinition", "Invalid State Machine Definition: 'TOO_DEEP: nested too deeply'"
+        ) from None
+    if not isinstance(document, dict):
+        raise ApiError(
+            "InvalidDefinition",
+            "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: "
+            "the definition must be a JSON object at /'",
+        )
+    try:
+        return load(document)
+    except DefinitionError as exc:
+        raise definition_error(exc.diagnostics) from None
+
+
+def iter_tasks(
+    states: Mapping[str, State], where: str = ""
+) -> Iterator[tuple[str, str, TaskState]]:
+    """Every Task state with its name and JSON-pointer location, nested states included."""
+    for name, state in states.items():
+        at = f"{where}/States/{name}"
+        if isinstance(state, TaskState):
+            yield at, name, state
+        elif isinstance(state, ParallelState):
+            for index, branch in enumerate(state.branches):
+                yield from iter_tasks(branch.states, f"{at}/Branches/{index}")
+        elif isinstance(state, MapState) and (state.item_processor or state.iterator):
+            key = "ItemProcessor" if state.item_processor is not None else "Iterator"
+            yield from iter_tasks(state.processor.states, f"{at}/{key}")
+
+
+def _check_express(model: StateMachine) -> None:
+    """What an Express machine cannot run: callbacks, ``.sync`` jobs, activities (AWS's texts)."""
+    for location, _, task in iter_tasks(model.states):
+        resource = task.resource
+        if resource.endswith(".waitForTaskToken"):
+            problem = (
+                "Express state machine does not support '.waitForTaskToken' service integration "
+            )
+        elif resource.endswith((".sync", ".sync:2")):
+            problem = "Express state machine does not support '.sync' service integration"
+        elif activity_name(resource) is not None:
+            problem = "Express state machine does not support Activity ARN"
+        else:
+            continue
+        raise ApiError(
+            "InvalidDefinition",
+            f"Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: {problem} at "
+            f"{location}/Resource'",
+        )
+
+
+def _describe_machine(record: MachineRecord) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "stateMachineArn": record.arn,
+        "name": record.name,
+        "status": "ACTIVE",
+        "definition": record.definition,
+        "roleArn": record.role_arn,
+        "type": record.type,
+        "creationDate": posix(record.creation_posix),
+        "loggingConfiguration": record.logging_configuration
+        or {"level": "OFF", "includeExecutionData": False},
+        "tracingConfiguration": record.tracing_configuration or {"enabled": False},
+        "revisionId": record.revision_id,
+    }
+    if record.description:
+        out["description"] = record.description
+    return out
+
+
+async def create_state_machine(
+    service: StepFunctionsService, params: dict[str, Any]
+) -> dict[str, Any]:
+    """CreateStateMachine: validate the definition and register the machine."""
+    name = params["name"]
+    check_name(name)
+    machine_type = params.get("type", "STANDARD")
+    model = parse_definition(params["definition"])
+    if machine_type == "EXPRESS":
+        _check_express(model)
+    existing = service.registry.machines.get(name)
+    if existing is not None:
+        if (
+            existing.definition == params["definition"]
+            and existing.role_arn == params["roleArn"]
+            and existing.type == machine_type
+        ):
+            return {
+                "stateMachineArn": existing.arn,
+                "creationDate": posix(existing.creation_posix),
+            }
+        raise ApiError(
+            "StateMachineAlreadyExists", f"State Machine Already Exists: '{existing.arn}'"
+        )
+    service.models[params["definition"]] = model
+    service.bind(name, model)
+    record = MachineRecord(
+        name=name,
+        arn=service.arns.state_machine(name),
+        definition=params["definition"],
+        role_arn=params["roleArn"],
+        type=machine_type,
+        creation_posix=time.time(),
+        revision_id=str(uuid.uuid4()),
+        logging_configuration=params.get("loggingConfiguration") or {},
+        tracing_configuration=params.get("tracingConfiguration") or {},
+    )
+    service.registry.put_machine(record)
+    tags = {tag["key"]: tag.get("value", "") for tag in params.get("tags", [])}
+    service.registry.set_tags(record.arn, tags)
+    return {"stateMachineArn": record.arn, "creationDate": posix(record.creation_posix)}
+
+
+async def describe_state_machine(
+    service: StepFunctionsService, params: dict[str, Any]
+) -> dict[str, Any]:
+    """DescribeStateMachine."""
+    record, _ = service.machine_record(params["stateMachineArn"])
+    return _describe_machine(record)
+
+
+async def update_state_machine(
+    service: StepFunctionsService, params: dict[str, Any]
+) -> dict[str, Any]:
+    """UpdateStateMachine: a new definition, role or configuration for new executions."""
+    record, _ = service.machine_record(params["stateMachineArn"])
+    changes = ("definition", "roleArn", "loggingConfiguration", "tracingConfiguration")
+    if not any(key in params for key in changes):
+        raise ApiError(
+            "MissingRequiredParameter",
+            "Either the definition, the role ARN, the LoggingConfiguration, "
+            "or the TracingConfiguration must be specified",
+        )
+    if "definition" in params:
+        model = parse_definition(params["definition"])
+        if record.type == "EXPRESS":
+            _check_express(model)
+        service.models[params["definition"]] = model
+        service.bind(record.name, model)
+        record.definition = params["definition"]
+    if "roleArn" in params:
+        record.role_arn = params["roleArn"]
+    if "loggingConfiguration" in params:
+        record.logging_configuration = params["loggingConfiguration"]
+    if "tracingConfiguration" in params:
+        record.tracing_configuration = params["tracingConfiguration"]
+    record.update_posix = time.time()
+    record.revision_id = str(uuid.uuid4())
+    service.registry.put_machine(record)
+    return {"updateDate": posix(record.update_posix), "revisionId": record.revision_id}
+
+
+async def delete_state_machine(
+    service: StepFunctionsService, params: dict[str, Any]
+) -> dict[str, Any]:
+    """DeleteStateMachine: stop its running executions and forget it."""
+    name, _ = service.arns.parse_state_machine(params["stateMachineArn"])
+    record = service.registry.machines.get(name)
+    if record is None:
+        return {}
+    for key in [key for key in service.hosts if key[0] == name]:
+        host = service.hosts.pop(key)
+        for execution in host.engine.executions():
+            if not execution.done:
+                await host.engine.stop(execution.name, cause="The state machine was deleted.")
+        host.closing.set()
+    service.machine_handlers.pop(name, None)
+    service.machine_bindings.pop(name, None)
+    service.registry.drop_machine(name)
+    return {}
+
+
+async def list_state_machines(
+    service: StepFunctionsService, params: dict[str, Any]
+) -> dict[str, Any]:
+    """ListStateMachines, in creation order, paged."""
+    machines = list(service.registry.sorted_machines())
+    chunk, token = page(
+        machines, params.get("maxResults"), params.get("nextToken"), "ListStateMachines"
+    )
+    out: dict[str, Any] = {
+        "stateMachines": [
+            {
+                "stateMachineArn": record.arn,
+                "name": record.name,
+                "type": record.type,
+                "creationDate": posix(record.creation_posix),
+            }
+            for record in chunk
+        ]
+    }
+    if token:
+        out["nextToken"] = token
+    return out
+
+
+async def validate_state_machine_definition(
+    service: StepFunctionsService, params: dict[str, Any]
+) -> dict[str, Any]:
+    """ValidateStateMachineDefinition: the validator's diagnostics, errors first."""
+    try:
+        document = json.loads(params["definition"])
+    except json.JSONDecodeError as exc:
+        diagnostics = [Diagnostic("INVALID_JSON_DESCRIPTION", "", exc.msg)]
+    except RecursionError:
+        diagnostics = [Diagnostic("TOO_DEEP", "", "the definition is nested too deeply")]
+    else:
+        try:
+            if not isinstance(document, dict):
+                raise DefinitionError(
+                    [Diagnostic("INVALID_TYPE", "", "the definition must be a JSON object")]
+                )
+            diagnostics = load(document, validate=False).validate()
+        except DefinitionError as exc:
+            diagnostics = exc.diagnostics
+    if params.get("severity", "ERROR") == "ERROR":
+        diagnostics = [d for d in diagnostics if d.severity == "error"]
+    limit = params.get("maxResults") or 100
+    ordered = sorted(diagnostics, key=lambda d: d.severity != "error")
+    shown = ordered[:limit]
+    return {
+        "result": "FAIL" if any(d.severity == "error" for d in diagnostics) else "OK",
+        "diagnostics": [
+            {
+                "severity": d.severity.upper(),
+                "code": d.code,
+                "message": d.message,
+                "location": d.location or "/",
+            }
+            for d in shown
+        ],
+        "truncated": len(ordered) > len(shown),
+    }

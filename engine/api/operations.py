@@ -1,0 +1,43 @@
+"""Every operation the server answers, by its API name."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Final
+
+from engine.api import callbacks, executions, machines, tags, test_state_op
+
+if TYPE_CHECKING:
+    from engine.api.service import StepFunctionsService
+
+__all__ = ["OPERATIONS", "Operation"]
+
+Operation = Callable[["StepFunctionsService", dict[str, Any]], Awaitable[dict[str, Any]]]
+
+OPERATIONS: Final[dict[str, Operation]] = {
+    "CreateStateMachine": machines.create_state_machine,
+    "DescribeStateMachine": machines.describe_state_machine,
+    "UpdateStateMachine": machines.update_state_machine,
+    "DeleteStateMachine": machines.delete_state_machine,
+    "ListStateMachines": machines.list_state_machines,
+    "ValidateStateMachineDefinition": machines.validate_state_machine_definition,
+    "StartExecution": executions.start_execution,
+    "StartSyncExecution": executions.start_sync_execution,
+    "DescribeExecution": executions.describe_execution,
+    "DescribeStateMachineForExecution": executions.describe_state_machine_for_execution,
+    "StopExecution": executions.stop_execution,
+    "ListExecutions": executions.list_executions,
+    "GetExecutionHistory": executions.get_execution_history,
+    "SendTaskSuccess": callbacks.send_task_success,
+    "SendTaskFailure": callbacks.send_task_failure,
+    "SendTaskHeartbeat": callbacks.send_task_heartbeat,
+    "CreateActivity": callbacks.create_activity,
+    "DescribeActivity": callbacks.describe_activity,
+    "DeleteActivity": callbacks.delete_activity,
+    "ListActivities": callbacks.list_activities,
+    "GetActivityTask": callbacks.get_activity_task,
+    "TagResource": tags.tag_resource,
+    "UntagResource": tags.untag_resource,
+    "ListTagsForResource": tags.list_tags_for_resource,
+    "TestState": test_state_op.test_state,
+}

@@ -1,0 +1,697 @@
+"""TestState, offline: one state run on one input, answered in AWS TestState's response shape.
+
+``status`` (``SUCCEEDED``, ``FAILED``, ``RETRIABLE``, ``CAUGHT_ERROR``), ``nextState``,
+``output``, ``error``, ``cause``, and with inspection level ``DEBUG``/``TRACE`` the
+``inspectionData`` of each data-flow step (``input``, ``afterInputPath``, ``afterParameters``,
+``result``, ``afterResultSelector``, ``afterResultPath``, ``variables``; ``afterArguments`` for a
+JSONata state). JSON values are JSON
+text, as the API returns them. A Task runs its bound handler or integration, or answers from a
+``mock`` (``result`` or ``errorOutput``, checked against the service's API model per
+``fieldValidationMode``); Map and Parallel states need a mock, as on AWS.
+``stateConfiguration`` sets the situation to test: ``retrierRetryCount`` (retries already made:
+is the error retried, ``RETRIABLE``, or caught, ``CAUGHT_ERROR``?), ``errorCausedByState`` (the
+state fails with that error) and, for a Map, ``mapIterationFailureCount`` (items that failed,
+against its tolerated failure count or percentage).
+
+AWS-recorded behaviour followed here (LocalStack's TestState snapshots recorded against AWS):
+a Pass state with ``Result`` reports ``result`` but no ``afterInputPath``/``afterParameters``,
+and places its result into the raw input; Choice, Wait, Succeed and Fail report ``input`` and
+``afterInputPath`` only; Pass, Fail and Succeed refuse a mock; Map and Parallel need one.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import random
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any, Final, Literal
+
+import anyio
+
+from engine.bindings import Handler, TaskRequest, resolve_binding
+from engine.choice import choose_next
+from engine.clock import format_context_timestamp
+from engine.diagnostics import DefinitionError
+from engine.errors import NO_CHOICE_MATCHED, StatesError
+from engine.expressions import evaluate_template
+from engine.lambda_shapes import LAMBDA_INVOKE, classify_resource
+from engine.loader import load
+from engine.local_engine import DEFAULT_ACCOUNT_ID, DEFAULT_REGION
+from engine.model import (
+    ChoiceState,
+    FailState,
+    MapState,
+    ParallelState,
+    PassState,
+    State,
+    SucceedState,
+    TaskState,
+    WaitState,
+)
+from engine.paths import apply_payload_template, apply_result_path, evaluate_path
+from engine.retry import find_catcher, find_retrier, max_attempts, retry_delay
+
+__all__ = ["InspectionLevel", "TestStateError", "test_state", "test_state_async"]
+
+InspectionLevel = Literal["INFO", "DEBUG", "TRACE"]
+
+_DEFAULT_STATE_NAME: Final = "TestState"
+_DEFAULT_ROLE: Final = f"arn:aws:iam::{DEFAULT_ACCOUNT_ID}:role/TestStateRole"
+_UNSUPPORTED_WITHOUT_MOCK: Final = (
+    "TestState API does not support Map or Parallel states. Supported state types include: "
+    "[Task, Wait, Pass, Succeed, Fail, Choice]"
+)
+_SDK_EXTRAS: Final = frozenset({"SdkHttpMetadata", "SdkResponseMetadata"})
+
+
+class TestStateError(ValueError):
+    """A TestState request that cannot run: AWS's error name and message."""
+
+    __test__ = False  # not a pytest test class
+
+    def __init__(self, error_type: str, message: str) -> None:
+        super().__init__(message)
+        self.error_type = error_type
+        self.message = message
+
+
+def _json_arg(value: Any, what: str, error_type: str = "ValidationException") -> Any:
+    if value is None or not isinstance(value, str | bytes):
+        return value
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError as exc:
+        raise TestStateError(error_type, f"{what} is not valid JSON: {exc.msg}") from None
+    except RecursionError:
+        raise TestStateError(error_type, f"{what} is nested too deeply") from None
+
+
+def _text(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def _targets(state: State) -> list[str]:
+    names: list[str] = []
+    if isinstance(state, ChoiceState):
+        names += [rule.next for rule in state.choices if rule.next]
+        names += [state.default] if state.default else []
+    nxt = getattr(state, "next", None)
+    if isinstance(nxt, str):
+        names.append(nxt)
+    for catcher in getattr(state, "catch", None) or []:
+        names.append(catcher.next)
+    return names
+
+
+def _select_state(definition: Any, state_name: str | None) -> tuple[str, State, str]:
+    """The state under test: from a whole machine (``stateName`` or its StartAt) or alone."""
+    document = _json_arg(definition, "definition", "InvalidDefinition")
+    if not isinstance(document, dict):
+        raise TestStateError("InvalidDefinition", "The definition must be a JSON object")
+    if "States" in document:
+        machine_doc = document
+    else:
+        name = state_name or _DEFAULT_STATE_NAME
+        machine_doc = {"StartAt": name, "States": {name: document}}
+    try:
+        machine = load(machine_doc, validate=False)
+    except DefinitionError as exc:
+        raise _invalid(exc) from None
+    name = state_name or machine.start_at
+    state = machine.states.get(name)
+    if state is None:
+        raise TestStateError(
+            "ValidationException", f"State '{name}' is not a top-level state of the definition"
+        )
+    # Validate the state in a machine where its transitions lead somewhere.
+    stubs = {target: {"Type": "Succeed"} for target in _targets(state) if target != name}
+    check_doc = {"StartAt": name, "States": {name: machine_doc["States"][name], **stubs}}
+    if "QueryLanguage" in machine_doc:
+        check_doc["QueryLanguage"] = machine_doc["QueryLanguage"]
+    try:
+        load(check_doc)
+    except DefinitionError as exc:
+        raise _invalid(exc) from None
+    language = state.query_language or machine_doc.get("QueryLanguage") or "JSONPath"
+    return name, state, str(language)
+
+
+def _invalid(exc: DefinitionError) -> TestStateError:
+    errors = exc.errors or exc.diagnostics
+    text = "; ".join(f"{d.code}: {d.message} at {d.location or '/'}" for d in errors[:10])
+    return TestStateError("InvalidDefinition", f"Invalid State Machine Definition: '{text}'")
+
+
+def _context(name: str, data: Any, given: Any, retry_count: int) -> dict[str, Any]:
+    run = str(uuid.uuid4())
+    now = format_context_timestamp(datetime.now(UTC).timestamp())
+    prefix = f"arn:aws:states:{DEFAULT_REGION}:{DEFAULT_ACCOUNT_ID}"
+    context: dict[str, Any] = {
+        "Execution": {
+            "Id": f"{prefix}:express:TestStateMachine:{run}:{run}",
+            "Input": data,
+            "Name": run,
+            "RoleArn": _DEFAULT_ROLE,
+            "StartTime": now,
+        },
+        "StateMachine": {
+            "Id": f"{prefix}:stateMachine:TestStateMachine",
+            "Name": "TestStateMachine",
+        },
+        "State": {"Name": name, "EnteredTime": now, "RetryCount": retry_count},
+    }
+    if isinstance(given, dict):
+        for key, value in given.items():
+            if isinstance(value, dict) and isinstance(context.get(key), dict):
+                context[key] = {**context[key], **value}
+            else:
+                context[key] = value
+    return context
+
+
+class _Run:
+    """One TestState call: the state, its input, context, variables and what it reports."""
+
+    def __init__(
+        self,
+        name: str,
+        state: State,
+        *,
+        data: Any,
+        context: dict[str, Any],
+        variables: dict[str, Any],
+        level: InspectionLevel,
+    ) -> None:
+        self.name = name
+        self.state = state
+        self.data = data
+        self.context = context
+        self.variables = variables
+        self.level = level
+        self.jsonata = False
+        self.inspection: dict[str, Any] = {"input": _text(data)}
+        if variables:
+            self.inspection["variables"] = _text(variables)
+        self.rng = random.Random()
+
+    def note(self, key: str, value: Any) -> None:
+        self.inspection[key] = _text(value)
+
+    def evaluate(self, value: Any, location: str, **states: Any) -> Any:
+        """A JSONata-mode field: its ``{% … %}`` expressions evaluated with ``$states`` bound."""
+        bindings = {
+            **self.variables,
+            "states": {"input": self.data, "context": self.context, **states},
+        }
+        return evaluate_template(value, location, bindings, self.rng)
+
+    def path(self, field: str, value: Any) -> Any:
+        """InputPath or OutputPath: absent or ``$`` keeps, ``null`` gives ``{}``."""
+        if field not in self.state.model_fields_set:
+            return value
+        path = getattr(self.state, field)
+        if path is None:
+            return {}
+        return value if path == "$" else evaluate_path(path, value, self.context, self.variables)
+
+    def template(self, template: Any, data: Any, field: str) -> Any:
+        return apply_payload_template(
+            template, data, self.context, self.variables, field=field, rng=self.rng
+        )
+
+    def answer(self, status: str, **fields: Any) -> dict[str, Any]:
+        out: dict[str, Any] = {"status": status}
+        for key, value in fields.items():
+            if value is not None:
+                out[key] = value
+        if self.level != "INFO":
+            out["inspectionData"] = self.inspection
+        return out
+
+
+def _result_path(state: Any) -> str | None:
+    if "result_path" not in state.model_fields_set:
+        return "$"
+    path: str | None = state.result_path
+    return path
+
+
+def _finish(run: _Run, result: Any) -> dict[str, Any]:
+    """ResultSelector → ResultPath → OutputPath, then SUCCEEDED with the next state."""
+    state = run.state
+    selector = getattr(state, "result_selector", None)
+    selected = run.template(selector, result, "ResultSelector") if selector is not None else result
+    run.note("afterResultSelector", selected)
+    placed = apply_result_path(run.data, selected, _result_path(state))
+    run.note("afterResultPath", placed)
+    output = run.path("output_path", placed)
+    return run.answer("SUCCEEDED", output=_text(output), nextState=getattr(state, "next", None))
+
+
+def _failure(run: _Run, error: StatesError, retry_count: int) -> dict[str, Any]:
+    """What an error leads to: a retry, a Catcher, or the state's failure."""
+    state = run.state
+    name = error.error or "States.Runtime"
+    retriers = getattr(state, "retry", None) or []
+    index = find_retrier(retriers, name)
+    if index is not None and retry_count < max_attempts(retriers[index]):
+        delay = retry_delay(retriers[index], retry_count + 1, run.rng)
+        run.inspection["errorDetails"] = {
+            "retryIndex": index,
+            "retryBackoffIntervalSeconds": int(delay),
+        }
+        return run.answer("RETRIABLE", error=error.error, cause=error.cause)
+    catchers = getattr(state, "catch", None) or []
+    catcher = find_catcher(catchers, name)
+    if catcher is not None:
+        error_output: dict[str, Any] = {"Error": error.error}
+        if error.cause is not None:
+            error_output["Cause"] = error.cause
+        if not run.jsonata:
+            placed = apply_result_path(run.data, error_output, _result_path(catcher))
+        elif "output" in catcher.model_fields_set:
+            placed = run.evaluate(catcher.output, "Output", errorOutput=error_output)
+        else:
+            placed = error_output
+        run.inspection["errorDetails"] = {"catchIndex": catchers.index(catcher)}
+        return run.answer(
+            "CAUGHT_ERROR",
+            error=error.error,
+            cause=error.cause,
+            nextState=catcher.next,
+            output=_text(placed),
+        )
+    return run.answer("FAILED", error=error.error, cause=error.cause)
+
+
+def _check_mock(mock: Mapping[str, Any] | None, state: State) -> Mapping[str, Any] | None:
+    if mock is None:
+        if isinstance(state, MapState | ParallelState):
+            raise TestStateError("InvalidDefinition", _UNSUPPORTED_WITHOUT_MOCK)
+        return None
+    if isinstance(state, PassState | FailState | SucceedState | ChoiceState | WaitState):
+        raise TestStateError(
+            "ValidationException",
+            f"State type '{state.type}' is not supported when a mock is specified",
+        )
+    if ("result" in mock) == ("errorOutput" in mock):
+        raise TestStateError(
+            "ValidationException",
+            "A test mock should have only one of the following fields: [result, errorOutput].",
+        )
+    if "result" in mock:
+        result = _json_arg(mock["result"], "mock.result")
+        if isinstance(state, MapState | ParallelState) and not isinstance(result, list):
+            raise TestStateError("ValidationException", "Mocked result must be an array.")
+        if isinstance(state, ParallelState) and len(result) != len(state.branches):
+            raise TestStateError(
+                "ValidationException",
+                "Mocked result must contain the same number of items as number of Parallel "
+                "branches.",
+            )
+        if isinstance(state, TaskState):
+            _validate_mocked_result(state.resource, result, mock.get("fieldValidationMode"))
+    return mock
+
+
+@functools.cache
+def _output_shape(resource: str) -> Any:
+    """The botocore output shape of the API a Task resource calls (None when unknown)."""
+    try:
+        import botocore.session
+    except ImportError:  # pragma: no cover - botocore comes with the 'aws' extra
+        return None
+    info = classify_resource(resource)
+    base = info.base_resource
+    if base == LAMBDA_INVOKE:
+        service, action = "lambda", "invoke"
+    elif base.startswith("arn:aws:states:::aws-sdk:"):
+        service, _, action = base.removeprefix("arn:aws:states:::aws-sdk:").partition(":")
+    elif base.startswith("arn:aws:states:::"):
+        service, _, action = base.removeprefix("arn:aws:states:::").partition(":")
+    else:
+        return None
+    session = botocore.session.get_session()
+    if service not in session.get_available_services():
+        return None
+    model = session.get_service_model(service)
+    operation = action[:1].upper() + action[1:]
+    if operation not in model.operation_names:
+        return None
+    return model.operation_model(operation).output_shape
+
+
+def _conforms(shape: Any, value: Any, where: str, strict: bool) -> str | None:
+    kind = shape.type_name
+    if kind == "structure":
+        if not isinstance(value, dict):
+            return f"{where} must be an object"
+        for key, item in value.items():
+            member = shape.members.get(key)
+            if member is None:
+                if key in _SDK_EXTRAS and not where:
+                    continue
+                return f"{where + '.' if where else ''}{key} is not a field of the API's response"
+            problem = _conforms(member, item, f"{where + '.' if where else ''}{key}", strict)
+            if problem:
+                return problem
+        if strict:
+            for key in shape.required_members:
+                if key not in value:
+                    return f"{where + '.' if where else ''}{key} is required"
+        return None
+    checks: dict[str, Any] = {
+        "string": lambda v: isinstance(v, str),
+        "boolean": lambda v: isinstance(v, bool),
+        "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+        "long": lambda v: isinstance(v, int) and not isinstance(v, bool),
+        "float": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
+        "double": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
+        "timestamp": lambda v: isinstance(v, str | int | float) and not isinstance(v, bool),
+        "list": lambda v: isinstance(v, list),
+        "map": lambda v: isinstance(v, dict),
+    }
+    check = checks.get(kind)
+    if check is None:  # blobs and documents carry any JSON (a Lambda's Payload)
+        return None
+    if not check(value):
+        return f"{where} must be of type {kind}"
+    if kind == "list":
+        for index, item in enumerate(value):
+            problem = _conforms(shape.member, item, f"{where}[{index}]", strict)
+            if problem:
+                return problem
+    if kind == "map":
+        for key, item in value.items():
+            problem = _conforms(shape.value, item, f"{where}.{key}", strict)
+            if problem:
+                return problem
+    return None
+
+
+def _validate_mocked_result(resource: str, result: Any, mode: str | None) -> None:
+    mode = mode or "STRICT"
+    if mode == "NONE":
+        return
+    shape = _output_shape(resource)
+    if shape is None:
+        return
+    problem = _conforms(shape, result, "", strict=mode == "STRICT")
+    if problem:
+        raise TestStateError(
+            "ValidationException", f"Mocked result does not match the API's response: {problem}"
+        )
+
+
+async def _invoke(
+    run: _Run, state: TaskState, payload: Any, handlers: Mapping[str, Handler]
+) -> Any:
+    binding = resolve_binding(state.resource, handlers, parameters=state.parameters)
+    if binding is None:
+        raise TestStateError(
+            "ValidationException",
+            f"Nothing is bound to resource '{state.resource}': give a mock, or a handler "
+            "keyed by the resource or function name",
+        )
+    request = TaskRequest(
+        state_name=run.name,
+        resource=state.resource,
+        payload=payload,
+        context=run.context,
+        execution_name=run.context["Execution"]["Name"],
+    )
+    return await binding.invoke(request)
+
+
+def _note_map(run: _Run, state: MapState, effective: Any) -> None:
+    """A Map's inspection data: its items and its concurrency and failure tolerance."""
+    if state.items_path is not None:
+        run.note("afterItemsPath", evaluate_path(state.items_path, effective, run.context))
+    concurrency: Any = state.max_concurrency
+    if state.max_concurrency_path is not None:
+        concurrency = evaluate_path(state.max_concurrency_path, effective, run.context)
+    run.inspection["maxConcurrency"] = concurrency if isinstance(concurrency, int) else 0
+    for key, field in (
+        ("toleratedFailureCount", state.tolerated_failure_count),
+        ("toleratedFailurePercentage", state.tolerated_failure_percentage),
+    ):
+        if isinstance(field, int | float) and not isinstance(field, bool):
+            run.inspection[key] = field
+
+
+def _exceeds_tolerance(
+    run: _Run, state: MapState, mock: Mapping[str, Any] | None, failures: int, retry_count: int
+) -> dict[str, Any] | None:
+    """With ``mapIterationFailureCount`` failed items: the threshold error, or None within it."""
+    effective = run.path("input_path", run.data)
+    run.note("afterInputPath", effective)
+    _note_map(run, state, effective)
+    items: Any = None
+    if mock is not None and "result" in mock:
+        items = _json_arg(mock["result"], "mock.result")
+    total = len(items) if isinstance(items, list) else failures
+    count = state.tolerated_failure_count
+    percentage = state.tolerated_failure_percentage
+    within = (isinstance(count, int) and failures <= count) or (
+        isinstance(percentage, int | float) and failures * 100 <= percentage * total
+    )
+    if within:
+        return None
+    error = StatesError(
+        "States.ExceedToleratedFailureThreshold",
+        "The specified tolerated failure threshold was exceeded",
+    )
+    return _failure(run, error, retry_count)
+
+
+async def _run_task(
+    run: _Run,
+    state: TaskState | MapState | ParallelState,
+    mock: Mapping[str, Any] | None,
+    handlers: Mapping[str, Handler],
+    retry_count: int,
+) -> dict[str, Any]:
+    effective = run.path("input_path", run.data)
+    run.note("afterInputPath", effective)
+    if isinstance(state, MapState):
+        _note_map(run, state, effective)
+    template = state.parameters
+    if isinstance(state, MapState):
+        template = None  # a Map's Parameters select each item, not the state's input
+    payload = run.template(template, effective, "Parameters") if template is not None else effective
+    if not isinstance(state, MapState):
+        run.note("afterParameters", payload)
+    if mock is not None and "errorOutput" in mock:
+        error = mock["errorOutput"] or {}
+        return _failure(run, StatesError(error.get("error"), error.get("cause")), retry_count)
+    if mock is not None:
+        result = _json_arg(mock["result"], "mock.result")
+    else:
+        assert isinstance(state, TaskState)
+        try:
+            result = await _invoke(run, state, payload, handlers)
+        except StatesError as exc:
+            return _failure(run, exc, retry_count)
+    run.note("result", result)
+    return _finish(run, result)
+
+
+def _run_pass(run: _Run, state: PassState) -> dict[str, Any]:
+    if "result" in state.model_fields_set:
+        run.note("result", state.result)
+        return _finish(run, state.result)
+    effective = run.path("input_path", run.data)
+    run.note("afterInputPath", effective)
+    payload = (
+        run.template(state.parameters, effective, "Parameters")
+        if state.parameters is not None
+        else effective
+    )
+    run.note("afterParameters", payload)
+    return _finish(run, payload)
+
+
+async def _run_jsonata(
+    run: _Run,
+    state: State,
+    mock: Mapping[str, Any] | None,
+    handlers: Mapping[str, Handler],
+    retry_count: int,
+) -> dict[str, Any]:
+    """A ``QueryLanguage: JSONata`` state: ``Arguments``, the work, ``Output``."""
+    run.jsonata = True
+    if isinstance(state, FailState):
+        error = run.evaluate(state.error, "Error") if state.error is not None else None
+        cause = run.evaluate(state.cause, "Cause") if state.cause is not None else None
+        return run.answer("FAILED", error=error, cause=cause)
+    if isinstance(state, ChoiceState):
+        for rule in state.choices:
+            if run.evaluate(rule.condition, "Condition") is True:
+                output = _jsonata_output(run, rule, run.data)
+                return run.answer("SUCCEEDED", output=_text(output), nextState=rule.next)
+        if state.default is None:
+            raise StatesError(NO_CHOICE_MATCHED, "No Choice rule matched and there is no Default")
+        output = _jsonata_output(run, state, run.data)
+        return run.answer("SUCCEEDED", output=_text(output), nextState=state.default)
+    next_state = getattr(state, "next", None)
+    if not isinstance(state, TaskState | MapState | ParallelState):
+        output = _jsonata_output(run, state, run.data)
+        return run.answer("SUCCEEDED", output=_text(output), nextState=next_state)
+    arguments = getattr(state, "arguments", None)
+    payload = run.evaluate(arguments, "Arguments") if arguments is not None else run.data
+    run.note("afterArguments", payload)
+    if mock is not None and "errorOutput" in mock:
+        error = mock["errorOutput"] or {}
+        return _failure(run, StatesError(error.get("error"), error.get("cause")), retry_count)
+    if mock is not None:
+        result = _json_arg(mock["result"], "mock.result")
+    else:
+        assert isinstance(state, TaskState)
+        try:
+            result = await _invoke(run, state, payload, handlers)
+        except StatesError as exc:
+            return _failure(run, exc, retry_count)
+    run.note("result", result)
+    output = _jsonata_output(run, state, result, result=result)
+    return run.answer("SUCCEEDED", output=_text(output), nextState=next_state)
+
+
+def _jsonata_output(run: _Run, owner: Any, default: Any, **states: Any) -> Any:
+    """``Output`` evaluated when the state (or Choice rule) has one, else ``default``."""
+    if "output" in owner.model_fields_set:
+        return run.evaluate(owner.output, "Output", **states)
+    return default
+
+
+def _dynamic(run: _Run, expression: str) -> Any:
+    return run.template({"value.$": expression}, run.data, "ErrorPath")["value"]
+
+
+def _run_state(run: _Run, state: State) -> dict[str, Any]:
+    """Choice, Wait, Succeed and Fail: input path, then their own work."""
+    effective = run.path("input_path", run.data) if not isinstance(state, FailState) else run.data
+    run.note("afterInputPath", effective)
+    if isinstance(state, FailState):
+        error = _dynamic(run, state.error_path) if state.error_path else state.error
+        cause = _dynamic(run, state.cause_path) if state.cause_path else state.cause
+        return run.answer("FAILED", error=error, cause=cause)
+    if isinstance(state, ChoiceState):
+        next_state = choose_next(state, effective, run.context, run.variables)
+        return run.answer(
+            "SUCCEEDED", output=_text(run.path("output_path", effective)), nextState=next_state
+        )
+    output = run.path("output_path", effective)
+    return run.answer("SUCCEEDED", output=_text(output), nextState=getattr(state, "next", None))
+
+
+async def test_state_async(
+    definition: str | Mapping[str, Any],
+    input: Any = None,
+    *,
+    state_name: str | None = None,
+    inspection_level: InspectionLevel | str = "INFO",
+    variables: Any = None,
+    context: Any = None,
+    mock: Mapping[str, Any] | None = None,
+    state_configuration: Mapping[str, Any] | None = None,
+    handlers: Mapping[str, Handler] | None = None,
+) -> dict[str, Any]:
+    """Run one state once and answer as TestState does (see the module docstring).
+
+    ``definition`` is a state (or a whole machine with ``state_name``), as JSON text or data;
+    ``input``, ``variables`` and ``context`` are JSON text or data. Raises
+    :class:`TestStateError` (AWS's ``InvalidDefinition``, ``InvalidExecutionInput`` or
+    ``ValidationException``) for a request that cannot run.
+    """
+    if inspection_level not in ("INFO", "DEBUG", "TRACE"):
+        raise TestStateError(
+            "ValidationException",
+            f"inspectionLevel must be one of INFO, DEBUG, TRACE (got {inspection_level!r})",
+        )
+    level: InspectionLevel = inspection_level
+    name, state, language = _select_state(
+        dict(definition) if isinstance(definition, Mapping) else definition, state_name
+    )
+    data = _json_arg(input, "input", "InvalidExecutionInput")
+    data = {} if data is None else data
+    given_variables = _json_arg(variables, "variables") or {}
+    if not isinstance(given_variables, dict):
+        raise TestStateError("ValidationException", "variables must be a JSON object")
+    config = dict(state_configuration or {})
+    retry_count = int(config.get("retrierRetryCount", 0) or 0)
+    run = _Run(
+        name,
+        state,
+        data=data,
+        context=_context(name, data, _json_arg(context, "context"), retry_count),
+        variables=given_variables,
+        level=level,
+    )
+    run.jsonata = language == "JSONata"
+    checked_mock = _check_mock(mock, state)
+    try:
+        if "errorCausedByState" in config and isinstance(
+            state, TaskState | MapState | ParallelState
+        ):
+            error = StatesError(config["errorCausedByState"], None)
+            if checked_mock is not None and "errorOutput" in checked_mock:
+                error_output = checked_mock["errorOutput"] or {}
+                error = StatesError(
+                    error_output.get("error", config["errorCausedByState"]),
+                    error_output.get("cause"),
+                )
+            if not run.jsonata:
+                run.note("afterInputPath", run.path("input_path", run.data))
+            return _failure(run, error, retry_count)
+        if language == "JSONata":
+            return await _run_jsonata(run, state, checked_mock, handlers or {}, retry_count)
+        failures = config.get("mapIterationFailureCount")
+        if isinstance(state, MapState) and isinstance(failures, int) and failures > 0:
+            exceeded = _exceeds_tolerance(run, state, checked_mock, failures, retry_count)
+            if exceeded is not None:
+                return exceeded
+        if isinstance(state, TaskState | MapState | ParallelState):
+            return await _run_task(run, state, checked_mock, handlers or {}, retry_count)
+        if isinstance(state, PassState):
+            return _run_pass(run, state)
+        return _run_state(run, state)
+    except StatesError as exc:
+        if isinstance(state, TaskState | MapState | ParallelState | PassState):
+            return _failure(run, exc, retry_count)
+        return run.answer("FAILED", error=exc.error, cause=exc.cause)
+
+
+def test_state(
+    definition: str | Mapping[str, Any],
+    input: Any = None,
+    *,
+    state_name: str | None = None,
+    inspection_level: InspectionLevel | str = "INFO",
+    variables: Any = None,
+    context: Any = None,
+    mock: Mapping[str, Any] | None = None,
+    state_configuration: Mapping[str, Any] | None = None,
+    handlers: Mapping[str, Handler] | None = None,
+) -> dict[str, Any]:
+    """:func:`test_state_async`, run synchronously in a new event loop."""
+    return anyio.run(
+        functools.partial(
+            test_state_async,
+            definition,
+            input,
+            state_name=state_name,
+            inspection_level=inspection_level,
+            variables=variables,
+            context=context,
+            mock=mock,
+            state_configuration=state_configuration,
+            handlers=handlers,
+        )
+    )
+
+
+test_state.__test__ = False  # type: ignore[attr-defined]
+test_state_async.__test__ = False  # type: ignore[attr-defined]
