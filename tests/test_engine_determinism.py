@@ -233,3 +233,38 @@ def test_held_events_count_against_the_history_quota() -> None:
     assert len(execution.history) == 25_000
     assert [e.id for e in execution.history] == list(range(1, 25_001))
     assert execution.history[-1].type == "ExecutionFailed"
+
+
+def test_an_error_in_a_later_branch_quotes_the_final_id_of_its_state() -> None:
+    """Branch 2's events are held while branch 1 waits; the States.Runtime cause that quotes
+    the failed state's entry names the id that event has in the history."""
+    machine = {
+        "StartAt": "Both",
+        "States": {
+            "Both": {
+                "Type": "Parallel",
+                "Branches": [
+                    {
+                        "StartAt": "Slow",
+                        "States": {"Slow": {"Type": "Wait", "Seconds": 5, "End": True}},
+                    },
+                    {
+                        "StartAt": "Broken",
+                        "States": {
+                            "Broken": {"Type": "Pass", "InputPath": "$.missing", "End": True}
+                        },
+                    },
+                ],
+                "End": True,
+            }
+        },
+    }
+    execution = run(machine, {}, name="p", clock=_clock())
+    entered = next(
+        e for e in execution.history if e.type == "PassStateEntered" and e.state_name == "Broken"
+    )
+    assert execution.status == "FAILED"
+    assert execution.error == "States.Runtime"
+    assert execution.cause is not None
+    assert f"(entered at the event id #{entered.id})" in execution.cause
+    assert all(e.id > 0 and "#-" not in str(e.details) for e in execution.history)

@@ -10,18 +10,25 @@ their ``previousEventId`` links within their own branch, as in Step Functions; o
 (assigned when they reach the history) follow child order instead of wall-clock order.
 
 A held event has a provisional id (negative, unique in the execution) until it is written;
-links to it are translated then.
+links to it are translated then, and so are the ids that errors quote (``entered at the event
+id #N``) in held events and in the error a Parallel or Map passes on once its children's events
+are written. (An error a branch catches keeps the provisional id in the data it hands on.)
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
+
+from engine.errors import StatesError
 
 if TYPE_CHECKING:
     from engine.interpreter.context import Runtime
 
 __all__ = ["EventSink", "HistorySink", "Sequencer"]
+
+_QUOTED_ID = re.compile(r"(?<=event id #)-\d+")
 
 
 @dataclass(slots=True)
@@ -68,6 +75,25 @@ class HistorySink:
         """The id an event has in the history (``event_id`` once it has been written)."""
         return self._final_ids.get(event_id, event_id) if event_id < 0 else event_id
 
+    def resolve_text(self, text: str) -> str:
+        """``text`` with the provisional event ids it quotes replaced by final ones."""
+        if "#-" not in text:
+            return text
+        return _QUOTED_ID.sub(lambda m: str(self.final_id(int(m.group()))), text)
+
+    def resolve_error(self, error: BaseException) -> None:
+        """Give a failure's cause the final ids of the events it quotes."""
+        if isinstance(error, StatesError) and error.cause:
+            error.cause = self.resolve_text(error.cause)
+
+    def _resolved(self, details: dict[str, Any] | None) -> dict[str, Any] | None:
+        if details is None:
+            return None
+        return {
+            key: self.resolve_text(value) if isinstance(value, str) else value
+            for key, value in details.items()
+        }
+
     def add(
         self,
         event_type: str,
@@ -79,14 +105,17 @@ class HistorySink:
         if self.held:
             self.runtime.history.admits(self.held + 1)
         return self.runtime.history.add(
-            event_type, self.final_id(previous_event_id), details, posix=posix
+            event_type, self.final_id(previous_event_id), self._resolved(details), posix=posix
         )
 
     def put(self, event: _Held) -> int:
         """Append a held event, with its own timestamp, and remember its final id."""
         self.held -= 1
         event_id = self.runtime.history.add(
-            event.type, self.final_id(event.previous_event_id), event.details, posix=event.posix
+            event.type,
+            self.final_id(event.previous_event_id),
+            self._resolved(event.details),
+            posix=event.posix,
         )
         self._final_ids[event.provisional_id] = event_id
         return event_id
@@ -181,11 +210,15 @@ class Sequencer:
         self._done[index] = True
         self._advance()
 
-    def close(self) -> None:
-        """Pass on everything still held, in child order (children that never ran included)."""
+    def close(self, *errors: BaseException | None) -> None:
+        """Pass on everything still held, in child order (children that never ran included),
+        then give ``errors`` the final ids of the events their causes quote."""
         for index in range(len(self._done)):
             self._done[index] = True
         self._advance()
+        for error in errors:
+            if error is not None:
+                self.history.resolve_error(error)
 
     def _advance(self) -> None:
         count = len(self._done)

@@ -205,6 +205,7 @@ async def run_map(ctx: StateContext, state: MapState, raw: Any) -> tuple[Any, st
                 fail_fast=not tolerant,
                 inline=is_instant(processor.states),
             )
+            events.close(*errors)
             failures = [index for index, error in enumerate(errors) if error is not None]
             if failures:
                 exceeded = (count is not None and len(failures) > count) or (
@@ -219,10 +220,11 @@ async def run_map(ctx: StateContext, state: MapState, raw: Any) -> tuple[Any, st
                     error = errors[index]
                     assert error is not None
                     results[index] = error_output(error)
-        except FatalError:
+        except FatalError as exc:
+            events.close(exc)
             raise
-        except StatesError:
-            events.close()
+        except StatesError as exc:
+            events.close(exc)
             ctx.flow.last_id = events.last_id or started_id
             ctx.add("MapStateFailed")
             raise

@@ -65,10 +65,11 @@ async def run_parallel(ctx: StateContext, state: ParallelState, raw: Any) -> tup
                 run_branch,
                 inline=all(is_instant(branch.states) for branch in state.branches),
             )
-        except FatalError:
+        except FatalError as exc:
+            events.close(exc)
             raise
-        except StatesError:
-            events.close()
+        except StatesError as exc:
+            events.close(exc)
             ctx.flow.last_id = events.last_id or started_id
             ctx.add("ParallelStateFailed")
             raise
