@@ -58,6 +58,8 @@ def _client(endpoint_url: str | None, region: str | None) -> Any:
         return boto3.client("stepfunctions", endpoint_url=endpoint_url, region_name=region)
     except BotoCoreError as exc:
         raise DeployError(f"cannot reach Step Functions: {exc}") from None
+    except ValueError as exc:  # boto3 refuses an endpoint URL it cannot use
+        raise DeployError(f"cannot use the endpoint URL {endpoint_url!r}: {exc}") from None
 
 
 def _aws_error(operation: str, exc: Exception) -> DeployError:

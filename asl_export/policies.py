@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from asl_export.functions import FunctionSpec
+from asl_export.policy_extras import aws_sdk_action, distributed_map_needs, sync_start_needs
 from asl_export.render import (
     PLACEHOLDER,
     ExportError,
@@ -29,7 +30,8 @@ _PARTITION = "${AWS::Partition}"
 _HERE = "${AWS::Region}:${AWS::AccountId}"
 _PARAMETER_NAME = re.compile(r"[A-Za-z0-9]{1,255}")
 _INTEGRATION = re.compile(
-    r"arn:(?:aws[a-z-]*|\$\{AWS::Partition\}):states:::(?P<service>[\w-]+):(?P<api>\w+)"
+    r"arn:(?:aws[a-z-]*|\$\{AWS::Partition\}):states:::"
+    r"(?P<service>(?:aws-sdk:)?[\w-]+):(?P<api>\w+)"
     r"(?P<suffix>\.sync(?::2)?|\.waitForTaskToken)?"
 )
 _LAMBDA_ARN = re.compile(r"arn:[^:]+:lambda:[^:]*:[^:]*:function:.+")
@@ -287,12 +289,16 @@ def _task_needs(
     elif service == "events" and api == "putEvents" and suffix != ".sync":
         for bus in _event_buses(resolver, payload):
             needs.add("events:PutEvents", bus)
-    elif service == "states" and api == "startExecution" and suffix in (None, ".waitForTaskToken"):
+    elif service == "states" and api == "startExecution":
         machine_arn = resolver.literal(payload, "StateMachineArn")
         needs.add(
             "states:StartExecution",
             cfn_value(machine_arn) if machine_arn else _arn("states", "stateMachine:*"),
         )
+        if suffix in (".sync", ".sync:2"):
+            sync_start_needs(needs.add, _arn)
+    elif service.startswith("aws-sdk:") and aws_sdk_action(resource) is not None:
+        needs.add(str(aws_sdk_action(resource)), "*")
     else:
         raise ExportError(
             f"state {state_name!r}: no policy is known for Resource {resource!r}; use a Lambda "
@@ -332,6 +338,11 @@ def plan_template(
     needs = _Needs()
     for state_name, state in _tasks(document):
         _task_needs(state_name, state, resolver, needs)
+    for _, state in walk_states(document["States"]):
+        processor = state.get("ItemProcessor")
+        config = processor.get("ProcessorConfig") if isinstance(processor, dict) else None
+        if isinstance(config, dict) and config.get("Mode") == "DISTRIBUTED":
+            distributed_map_needs(state, name, needs.add, _arn)
     parameters = {
         placeholder: {
             "Type": "String",

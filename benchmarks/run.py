@@ -335,6 +335,14 @@ def bench_airline(quick: bool, runs: int) -> list[Figure]:
     return figures
 
 
+def bench_distributed(quick: bool, runs: int) -> list[Figure]:
+    """Distributed Map over S3 (moto): items/s and peak memory (see benchmarks.distributed_map)."""
+    from benchmarks.distributed_map import bench_distributed_map
+
+    figures: list[Figure] = bench_distributed_map(quick, runs)
+    return figures
+
+
 def bench_serve(quick: bool, runs: int) -> list[Figure]:
     """(7) Through boto3 over HTTP: ``saga serve`` beside ``moto_server``."""
     from benchmarks.serve import serve_and_moto
@@ -422,6 +430,7 @@ SECTIONS: dict[str, Callable[[bool, int], list[Figure]]] = {
     "scaling": bench_scaling,
     "concurrent-waits": bench_concurrent_waits,
     "durable-store": bench_durable_store,
+    "distributed-map": bench_distributed,
     "serve": bench_serve,
     "execution-page": bench_execution_page,
     "jsonata": bench_jsonata,

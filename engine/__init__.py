@@ -10,6 +10,7 @@ from engine.bindings import (
 )
 from engine.clock import Clock, RealClock, VirtualClock
 from engine.diagnostics import DefinitionError, Diagnostic
+from engine.distributed import MapRun
 from engine.durable import resume
 from engine.errors import StatesError, error_name_of
 from engine.execution import Execution, ExecutionStatus
@@ -27,7 +28,14 @@ from engine.local_engine import (
 )
 from engine.mock_config import MockConfigError, MockConfigInterceptor, load_mock_config
 from engine.model import StateMachine
-from engine.store import CorruptStoreError, ExecutionStore, MemoryStore, SQLiteStore, StoreError
+from engine.store import (
+    CorruptStoreError,
+    ExecutionNotRecorded,
+    ExecutionStore,
+    MemoryStore,
+    SQLiteStore,
+    StoreError,
+)
 from engine.test_state import TestStateError, test_state, test_state_async
 from engine.validate import CODES, validate_machine
 
@@ -41,6 +49,7 @@ __all__ = [
     "MemoryStore",
     "ExecutionStore",
     "CorruptStoreError",
+    "ExecutionNotRecorded",
     "CODES",
     "Handler",
     "Interceptor",
@@ -63,6 +72,7 @@ __all__ = [
     "InvalidExecutionInput",
     "InvalidToken",
     "LocalEngine",
+    "MapRun",
     "RealClock",
     "StateMachine",
     "StatesError",

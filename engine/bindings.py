@@ -69,6 +69,8 @@ class TaskRequest:
     timeout_seconds: float | None = None
     execution_name: str = ""
     clock: Clock | None = None
+    on_submitted: Callable[[Any], None] | None = None
+    """For ``.sync`` resources: record ``TaskSubmitted`` with the job's start response."""
 
 
 @runtime_checkable
@@ -400,7 +402,8 @@ def resolve_binding(
 
     Lookup order: the exact resource string; a ``${Name.Attr}`` placeholder's ``Name.Attr`` then
     ``Name``; a Lambda function name (legacy ARN → its name; ``lambda:invoke`` → the
-    ``FunctionName`` in the payload, at call time); the built-in optimised integrations.
+    ``FunctionName`` in the payload, at call time); the built-in optimised integrations; an
+    ``aws-sdk:SERVICE:ACTION`` call through boto3.
     ``parameters`` (the state's ``Parameters``, optional) lets a constant ``FunctionName`` be
     checked before the execution starts.
     """
@@ -411,6 +414,10 @@ def resolve_binding(
     handler = _lookup(handlers, keys)
     if handler is not None:
         return PythonBinding(handler, lambda_resource=info.is_lambda, function_name=function_name)
+    if info.resource_type is not None and info.resource_type.startswith("aws-sdk:"):
+        from engine.integrations.aws_sdk import aws_sdk_integration
+
+        return aws_sdk_integration(resource)
     if info.family == "task" and not info.sync:
         from engine.integrations import integration_for
 

@@ -43,7 +43,7 @@ from engine.execution import Execution
 from engine.history import HistoryEvent
 from engine.model import State, StateMachine
 from engine.retry import find_retrier
-from engine.store.base import ExecutionStore, StoredExecution
+from engine.store.base import ExecutionNotRecorded, ExecutionStore, StoredExecution
 from engine.store.owner import owner_state, process_owner
 
 __all__ = [
@@ -306,13 +306,23 @@ class ResumeRefused(Exception):
 class ResumeReport:
     """What a resume did: the executions it ran to their end, and the ones it left open.
 
-    ``skipped``: open executions another live process is running (name, why);
-    ``unbound``: executions whose handlers or definition could not be bound (name, why).
+    ``skipped``: executions asked for that were not resumed: another live process (or one that
+    cannot be checked from here) runs it, or it has ended (name, why);
+    ``unbound``: executions whose handlers or definition could not be bound, or whose stored
+    record is damaged (name, why);
+    ``unrecorded``: executions the store could not record an event of: stopped again, still
+    RUNNING and resumable (name, why).
     """
 
     executions: list[Execution] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
     unbound: list[tuple[str, str]] = field(default_factory=list)
+    unrecorded: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def not_resumed(self) -> list[tuple[str, str]]:
+        """Every execution asked for that did not run to its end here (name, why)."""
+        return [*self.skipped, *self.unbound, *self.unrecorded]
 
 
 _LIVE: set[tuple[str, str]] = set()
@@ -333,11 +343,13 @@ def mark_live(store: ExecutionStore, name: str, live: bool) -> None:
         _LIVE.discard(key)
 
 
-def claim(store: ExecutionStore, name: str) -> StoredExecution:
+def claim(store: ExecutionStore, name: str, *, take_over: bool = False) -> StoredExecution:
     """Make this process the owner of the open execution ``name``, or raise ResumeRefused.
 
     An owner that is gone (killed, crashed, its engine closed) is replaced; a live one —
-    another process, or an engine of this one — keeps it.
+    another process, or an engine of this one — keeps it. An owner on another host (or in
+    another container) cannot be checked from here: ``take_over`` replaces it, on the
+    caller's word that it is gone.
     """
     record = store.get(name)
     if record.done:
@@ -350,9 +362,10 @@ def claim(store: ExecutionStore, name: str) -> StoredExecution:
         state = owner_state(current)
         if state == "alive":
             raise ResumeRefused(f"execution {name!r} is running in process {current}")
-        if state == "unknown":
+        if state == "unknown" and not take_over:
             raise ResumeRefused(
-                f"execution {name!r} is claimed by {current}, which cannot be checked from here"
+                f"execution {name!r} is claimed by {current}, which cannot be checked from "
+                "here (another host or container); if it is gone, resume with --take-over"
             )
     if not store.claim(name, me, current):
         raise ResumeRefused(f"execution {name!r} was claimed by another process meanwhile")
@@ -371,6 +384,7 @@ async def resume_async(
     clock: Clock | None = None,
     names: Sequence[str] | None = None,
     seed: int | None = None,
+    take_over: bool = False,
 ) -> ResumeReport:
     """Continue the store's unfinished executions (or only ``names``) to their end.
 
@@ -378,14 +392,30 @@ async def resume_async(
     ``handlers_for`` binds each one's tasks (default: no handlers, built-in integrations
     only). Tasks whose outcome was not recorded run again (at least once). Each execution
     keeps the seed it was started with; ``seed`` applies only to one that recorded none.
+    ``take_over`` takes over executions claimed by an owner that cannot be checked (another
+    host). Every execution asked for that is not run to its end is in the report, with why.
     """
     from engine.local_engine import LocalEngine
 
-    records = store.unfinished()
+    report = ResumeReport()
+    listing = store.listing(status="RUNNING")
+    records = listing.executions
+    damaged = listing.damaged
     if names is not None:
         wanted = set(names)
         records = [record for record in records if record.name in wanted]
-    report = ResumeReport()
+        damaged = [(name, why) for name, why in damaged if name in wanted]
+        open_names = {record.name for record in records} | {name for name, _ in damaged}
+        for name in dict.fromkeys(names):
+            if name not in open_names:
+                found = store.find(name)
+                why = (
+                    f"no execution named {name!r}"
+                    if found is None
+                    else f"execution {name!r} has ended ({found.status})"
+                )
+                report.skipped.append((name, why))
+    report.unbound.extend(damaged)
     groups: dict[str, list[StoredExecution]] = {}
     for record in records:
         kind = "given" if clock is not None else str(record.options.get("clock", "real"))
@@ -401,15 +431,23 @@ async def resume_async(
                     interceptors = interceptors_for(record) if interceptors_for else ()
                     handles.append(
                         await engine.resume(
-                            record.name, handlers=handlers, interceptors=interceptors
+                            record.name,
+                            handlers=handlers,
+                            interceptors=interceptors,
+                            take_over=take_over,
                         )
                     )
                 except ResumeRefused as exc:
                     report.skipped.append((record.name, str(exc)))
+                except ExecutionNotRecorded as exc:
+                    report.unrecorded.append((record.name, str(exc)))
                 except Exception as exc:
                     report.unbound.append((record.name, _reason(exc)))
             for handle in handles:
-                report.executions.append(await handle.result())
+                try:
+                    report.executions.append(await handle.result())
+                except ExecutionNotRecorded as exc:
+                    report.unrecorded.append((handle.name, str(exc)))
 
     async with anyio.create_task_group() as tg:
         for kind, group in groups.items():
@@ -433,6 +471,7 @@ def resume(
     clock: Clock | None = None,
     names: Sequence[str] | None = None,
     seed: int | None = None,
+    take_over: bool = False,
 ) -> ResumeReport:
     """:func:`resume_async`, run synchronously in a new event loop."""
 
@@ -444,6 +483,7 @@ def resume(
             clock=clock,
             names=names,
             seed=seed,
+            take_over=take_over,
         )
 
     return anyio.run(main)

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 from engine.history import HistoryEvent
+
+if TYPE_CHECKING:
+    from engine.distributed.map_run import MapRun
 
 __all__ = ["Execution", "ExecutionStatus", "FINAL_STATUSES"]
 
@@ -38,6 +41,10 @@ class Execution:
     states: list[str] = field(default_factory=list)
     history: list[HistoryEvent] = field(default_factory=list)
     seed: int | None = None
+    unrecorded: str | None = None
+    """Set when its store could not record an event: it stopped, left RUNNING and resumable."""
+    map_runs: list[MapRun] = field(default_factory=list)
+    """The distributed Map runs of this execution, in start order."""
 
     @property
     def start_date(self) -> datetime:
@@ -75,6 +82,8 @@ class Execution:
                 out["error"] = self.error
             if self.cause is not None:
                 out["cause"] = self.cause
+        if self.unrecorded is not None:
+            out["notRecorded"] = self.unrecorded
         out["name"] = self.name
         out["states"] = list(self.states)
         if history:

@@ -11,10 +11,12 @@ __all__ = [
     "DEFAULT_TASK_TIMEOUT_SECONDS",
     "FatalError",
     "MAX_HISTORY_EVENTS",
+    "MAX_JSON_DEPTH",
     "MAX_PAYLOAD_BYTES",
     "check_payload_size",
     "data_limit_error",
     "json_copy",
+    "nested_deeper_than",
     "payload_size",
     "to_json_text",
 ]
@@ -30,6 +32,12 @@ class FatalError(StatesError):
 
 MAX_PAYLOAD_BYTES: Final = 262_144
 """256 KiB, UTF-8: execution input, state input/output, task input/result."""
+
+MAX_JSON_DEPTH: Final = 512
+"""Nesting levels (objects and arrays within each other) the engine accepts in JSON data.
+
+Deeper data is refused up front with a typed error rather than exhausting Python's stack.
+"""
 
 MAX_HISTORY_EVENTS: Final = 25_000
 """Events per Standard execution; reaching it fails the execution."""
@@ -53,6 +61,25 @@ def _utf8_size(text: str) -> int:
 def payload_size(value: Any) -> int:
     """Bytes of the value's compact UTF-8 JSON text."""
     return _utf8_size(to_json_text(value))
+
+
+def nested_deeper_than(value: Any, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether objects and arrays in ``value`` nest more than ``limit`` levels (no recursion)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            children: Any = node.values()
+        elif isinstance(node, list | tuple):
+            children = node
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend(
+            (child, depth + 1) for child in children if isinstance(child, dict | list | tuple)
+        )
+    return False
 
 
 def json_copy(value: Any) -> tuple[Any, int]:

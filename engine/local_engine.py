@@ -3,16 +3,18 @@
 ``LocalEngine`` is an async context manager running any number of executions concurrently in
 one event loop; ``run`` is the synchronous one-shot wrapper. Everything a definition needs is
 checked before an execution starts: every Task resource must be bound (a handler, a built-in
-integration, or an interceptor that mocks the state); distributed Maps are refused.
+integration, or an interceptor that mocks the state).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import threading
 import uuid
 from collections.abc import Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -34,22 +36,34 @@ from engine.bindings import (
     is_mocked,
     resolve_binding,
 )
-from engine.clock import Clock, RealClock, VirtualClock, format_context_timestamp
+from engine.clock import Clock, Gate, RealClock, VirtualClock, format_context_timestamp
 from engine.diagnostics import DefinitionError, Diagnostic
+from engine.distributed.checks import distributed_map_problems
+from engine.distributed.map_run import MapRun
 from engine.durable import ResumePoint, ResumeRefused, claim, mark_live, plan_resume
 from engine.execution import Execution
 from engine.expressions import is_expression
 from engine.history import History, HistoryEvent
+from engine.integrations.aws_sdk import aws_sdk_problem, is_aws_sdk_resource
 from engine.interpreter import ExecutionControl, Runtime, TokenWaiter, execute
-from engine.limits import MAX_HISTORY_EVENTS, MAX_PAYLOAD_BYTES, json_copy
+from engine.limits import (
+    MAX_HISTORY_EVENTS,
+    MAX_JSON_DEPTH,
+    MAX_PAYLOAD_BYTES,
+    json_copy,
+    nested_deeper_than,
+)
 from engine.loader import load
 from engine.model import MapState, ParallelState, State, StateMachine, TaskState
+from engine.nested_execution import NESTED_RESOURCES, NestedExecutionBinding, nested_bindings
 from engine.seeding import execution_seed
 from engine.store.base import (
     ExecutionAlreadyExists,
     ExecutionDoesNotExist,
+    ExecutionNotRecorded,
     ExecutionStore,
     StoredExecution,
+    StoreError,
 )
 from engine.store.memory import MemoryStore
 from engine.store.owner import process_owner
@@ -65,6 +79,7 @@ __all__ = [
     "LocalEngine",
     "MachineSource",
     "ResumeRefused",
+    "current_engine",
     "prepare_calls",
     "run",
 ]
@@ -125,21 +140,18 @@ def prepare_calls(
 ) -> dict[str, CallNext]:
     """The invocation chain of every Task state, by state name; raises before anything runs.
 
-    Raises :class:`DefinitionError` naming each unbound resource and each distributed Map
-    (not supported locally).
+    Raises :class:`DefinitionError` naming each unbound resource, each distributed Map part
+    that cannot run locally (a Parquet reader).
     """
     problems: list[Diagnostic] = []
     calls: dict[str, CallNext] = {}
     for name, state, where in _walk_states(machine.states, ()):
         if isinstance(state, MapState) and state.is_distributed:
-            problems.append(
-                Diagnostic(
-                    "UNSUPPORTED_LOCALLY",
-                    _location((*where, "ItemProcessor", "ProcessorConfig", "Mode")),
-                    f"Map state '{name}' is a distributed Map, which is not supported locally; "
-                    "use an inline Map (ProcessorConfig.Mode INLINE)",
+            language = state.query_language or machine.query_language or "JSONPath"
+            for suffix, message in distributed_map_problems(name, state, language):
+                problems.append(
+                    Diagnostic("UNSUPPORTED_LOCALLY", _location((*where, *suffix)), message)
                 )
-            )
         if not isinstance(state, TaskState):
             continue
         resource = state.resource
@@ -149,6 +161,15 @@ def prepare_calls(
         if binding is None:
             if is_mocked(interceptors, name):
                 binding = UnboundResourceBinding(name, resource)
+            elif is_aws_sdk_resource(resource):
+                problems.append(
+                    Diagnostic(
+                        "UNBOUND_RESOURCE",
+                        _location((*where, "Resource")),
+                        f"state '{name}': {aws_sdk_problem(resource)}",
+                    )
+                )
+                continue
             else:
                 problems.append(
                     Diagnostic(
@@ -177,8 +198,14 @@ def _as_machine(source: MachineSource) -> StateMachine:
 def _clean_input(value: Any) -> Any:
     if value is None:
         return {}
+    if nested_deeper_than(value):
+        raise InvalidExecutionInput(
+            f"the execution input nests objects and arrays more than {MAX_JSON_DEPTH} levels deep"
+        )
     try:
         data, size = json_copy(value)
+    except RecursionError:
+        raise InvalidExecutionInput("the execution input is nested too deeply") from None
     except (TypeError, ValueError) as exc:
         raise InvalidExecutionInput(f"the execution input is not JSON data: {exc}") from None
     if size > MAX_PAYLOAD_BYTES:
@@ -189,6 +216,12 @@ def _clean_input(value: Any) -> Any:
 
 
 def _check_name(name: str) -> None:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError(
+            f"invalid execution name {name!r}: not valid Unicode text (a lone surrogate)"
+        ) from None
     if not 1 <= len(name) <= 80 or _NAME_FORBIDDEN.search(name):
         raise ValueError(
             f"invalid execution name {name!r}: 1-80 characters, no whitespace, brackets, "
@@ -203,14 +236,16 @@ class _Recorder:
     follows (their abort) is not written, so they stay open for a resume.
     """
 
-    __slots__ = ("attached", "log", "name", "runtime", "store")
+    __slots__ = ("attached", "control", "failed_at", "log", "name", "runtime", "store")
 
     def __init__(self, store: ExecutionStore, name: str, *, log: bool) -> None:
         self.store = store
         self.name = name
         self.log = log
         self.attached = True
+        self.failed_at: int | None = None
         self.runtime: Runtime | None = None
+        self.control: ExecutionControl | None = None
 
     def detach(self) -> None:
         self.attached = False
@@ -218,7 +253,24 @@ class _Recorder:
     def __call__(self, event: HistoryEvent) -> None:
         if self.attached:
             runtime = self.runtime
-            self.store.append(self.name, event, runtime.transition if runtime else None)
+            try:
+                self.store.append(self.name, event, runtime.transition if runtime else None)
+            except StoreError as exc:
+                # Nothing more is written (the stored history stays a whole prefix) and the
+                # execution stops here: the store keeps it RUNNING, and so does its record.
+                self.attached = False
+                self.failed_at = event.id
+                message = (
+                    f"execution {self.name!r}: event {event.id} ({event.type}) could not be "
+                    f"recorded: {exc}; not recorded: the execution is left RUNNING in "
+                    f"{self.store.location} and can be resumed"
+                )
+                if runtime is not None:
+                    runtime.record.unrecorded = message
+                if self.control is not None:
+                    # Stops the execution even if a state handles the error below.
+                    self.control.scope.cancel()
+                raise ExecutionNotRecorded(message, exc.path) from exc
         if self.log:
             engine_logging.log_event(self.name, event)
 
@@ -239,9 +291,18 @@ class ExecutionHandle:
         return self.execution.name
 
     async def result(self) -> Execution:
-        """Wait for the execution to end and return its record."""
+        """Wait for the execution to end and return its record.
+
+        Raises :class:`~engine.store.ExecutionNotRecorded` (its ``execution`` RUNNING) when
+        the store could not record an event: the execution stopped, resumable.
+        """
         await self.control.done.wait()
-        return self.execution
+        execution = self.execution
+        if execution.unrecorded is not None:
+            raise ExecutionNotRecorded(
+                execution.unrecorded, self.engine.store.location, execution=execution
+            )
+        return execution
 
     def describe(self) -> Execution:
         """The execution's record as it is now."""
@@ -281,6 +342,7 @@ class LocalEngine:
         max_history_events: int = MAX_HISTORY_EVENTS,
         store: ExecutionStore | None = None,
         handlers_ref: str | None = None,
+        state_machines: Mapping[str, MachineSource] | None = None,
     ) -> None:
         self.max_history_events = max_history_events
         self.clock: Clock = clock if clock is not None else VirtualClock()
@@ -289,10 +351,19 @@ class LocalEngine:
         self.handlers: Mapping[str, Handler] = dict(handlers or {})
         self.seed = seed
         self.interceptors: tuple[Interceptor, ...] = tuple(interceptors)
-        self.bindings: Mapping[str, TaskBinding] = dict(bindings or {})
         self.region = region
         self.account_id = account_id
         self.role_arn = role_arn or f"arn:aws:iam::{account_id}:role/LocalStepFunctionsRole"
+        self.bindings: Mapping[str, TaskBinding] = {
+            **self._nested_bindings(),
+            **dict(bindings or {}),
+        }
+        self._machines: dict[str, StateMachine] = {}
+        self._watchers: dict[str, list[Gate]] = {}
+        self.closing = False
+        """True once the engine is closing: running executions are being let go."""
+        for sm_name, source in (state_machines or {}).items():
+            self.register_state_machine(source, sm_name)
         self._handles: dict[str, ExecutionHandle] = {}
         self._tokens: dict[str, TokenWaiter] = {}
         self._prepared: dict[int, tuple[StateMachine, dict[str, CallNext], frozenset[str]]] = {}
@@ -302,6 +373,121 @@ class LocalEngine:
         self._loop_thread: int | None = None
         self._loop_token: Any = None
         self._finished: ExecutionControl | None = None
+
+    # -- state machines the engine knows (found by ARN by nested executions) ----------------
+
+    def _nested_bindings(self) -> dict[str, TaskBinding]:
+        """``states:startExecution*`` as child executions, unless a handler is keyed by it."""
+        from engine.integrations import integration_for
+
+        fallbacks = {
+            resource: integration_for(NESTED_RESOURCES[0]) for resource in NESTED_RESOURCES
+        }
+        nested = nested_bindings(self, fallbacks)
+        return {key: value for key, value in nested.items() if key not in self.handlers}
+
+    def state_machine_arn(self, name: str) -> str:
+        """The ARN a state machine called ``name`` has in this engine's region and account."""
+        return f"arn:aws:states:{self.region}:{self.account_id}:stateMachine:{name}"
+
+    def register_state_machine(self, machine: MachineSource, name: str | None = None) -> str:
+        """Make ``machine`` known by its ARN (for ``states:startExecution``); return the ARN.
+
+        ``name`` defaults to ``LocalStateMachine``; registering a name again replaces it.
+        The machine is validated and its tasks' bindings checked when an execution starts.
+        """
+        sm_name = name or DEFAULT_STATE_MACHINE_NAME
+        if not 1 <= len(sm_name) <= 80 or _NAME_FORBIDDEN.search(sm_name):
+            raise ValueError(
+                f"invalid state machine name {sm_name!r}: 1-80 characters, no whitespace, "
+                "brackets, wildcards or special characters"
+            )
+        arn = self.state_machine_arn(sm_name)
+        self._machines[arn] = _as_machine(machine)
+        return arn
+
+    def state_machine(self, arn: str) -> StateMachine | None:
+        """The machine known under ``arn`` (a version or alias suffix is ignored).
+
+        Registered machines first; then the definition an execution of that machine left in
+        the store (so a resumed parent can start or re-attach to its children).
+        """
+        if arn.count(":") > 6:
+            arn = ":".join(arn.split(":")[:7])
+        found = self._machines.get(arn)
+        if found is None:
+            stored = [e for e in self.store.executions() if e.state_machine_arn == arn]
+            if stored:
+                found = load(json.loads(stored[-1].definition), validate=False)
+                self._machines[arn] = found
+        return found
+
+    def state_machines(self) -> dict[str, StateMachine]:
+        """Every machine the engine knows, by ARN."""
+        return dict(self._machines)
+
+    def _check_children(self, machine: StateMachine) -> None:
+        """A ``.sync`` child named by a constant ARN must be known before the run starts."""
+        problems: list[Diagnostic] = []
+        for name, state, where in _walk_states(machine.states, ()):
+            if not isinstance(state, TaskState) or state.resource not in NESTED_RESOURCES[1:3]:
+                continue
+            if state.resource not in self.bindings or not isinstance(
+                self.bindings[state.resource], NestedExecutionBinding
+            ):
+                continue
+            arn = (
+                state.parameters.get("StateMachineArn")
+                if isinstance(state.parameters, dict)
+                else None
+            )
+            if isinstance(arn, str) and self.state_machine(arn) is None:
+                problems.append(
+                    Diagnostic(
+                        "UNKNOWN_STATE_MACHINE",
+                        _location((*where, "Parameters", "StateMachineArn")),
+                        f"state '{name}' starts '{arn}', which this engine does not know: "
+                        "register it with LocalEngine.register_state_machine (or "
+                        "state_machines={name: definition})",
+                    )
+                )
+        if problems:
+            raise DefinitionError(problems)
+
+    def watch(self, name: str) -> Gate:
+        """A clock gate that opens when the execution ``name`` ends (now, if it has)."""
+        gate = self.clock.gate()
+        handle = self._handles.get(name)
+        if handle is None or handle.execution.done:
+            gate.open()
+        else:
+            self._watchers.setdefault(name, []).append(gate)
+        return gate
+
+    def finished_execution(
+        self, name: str, data: Any, started_by: str
+    ) -> Execution | StoredExecution | None:
+        """The ended execution ``name`` that ``started_by`` started with ``data``, if any.
+
+        A resumed parent finds the child it had started before the crash this way.
+        """
+        handle = self._handles.get(name)
+        if handle is not None:
+            record = handle.execution
+            known = self.store.find(name)
+            starter = known.options.get("startedBy") if known is not None else None
+            if record.done and record.input == data and starter == started_by:
+                return record
+            return None
+        stored = self.store.find(name)
+        if (
+            stored is not None
+            and stored.done
+            and stored.options.get("startedBy") == started_by
+            and stored.input == data
+        ):
+            return stored
+        return None
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -323,6 +509,7 @@ class LocalEngine:
         tb: TracebackType | None,
     ) -> bool | None:
         durable = self.store.durable
+        self.closing = True
         for handle in list(self._handles.values()):
             if not handle.execution.done:
                 if durable:
@@ -365,18 +552,25 @@ class LocalEngine:
         name: str | None = None,
         *,
         state_machine_name: str | None = None,
+        started_by: str | None = None,
     ) -> ExecutionHandle:
         """Start an execution and return its handle without waiting for it.
 
         Starting again with the name of an open execution and the same input returns that
         execution (idempotent, as Step Functions); a different input or a closed execution of
         that name raises :class:`ExecutionAlreadyExists`. The store decides, so this holds
-        across processes: an open execution whose process is gone is resumed here.
+        across processes: an open execution whose process is gone is resumed here. The machine
+        becomes known by its ARN (``state_machine_name``), so executions can start it as a child;
+        ``started_by`` records which parent task started it.
         """
         if self._task_group is None:
             raise RuntimeError("use the LocalEngine as 'async with LocalEngine(...) as engine'")
         model = _as_machine(machine)
         calls, mocked = self._prepare(model)
+        self._machines[self.state_machine_arn(state_machine_name or DEFAULT_STATE_MACHINE_NAME)] = (
+            model
+        )
+        self._check_children(model)
         data = _clean_input(input)
         name = name if name is not None else str(uuid.uuid4())
         _check_name(name)
@@ -395,7 +589,7 @@ class LocalEngine:
                 input=data,
                 start_posix=self.clock.time(),
                 handlers_ref=self.handlers_ref,
-                options=self._options(execution_seed(name, self.seed)),
+                options=self._options(execution_seed(name, self.seed), started_by),
             ),
             process_owner(),
         )
@@ -431,14 +625,17 @@ class LocalEngine:
             "execution_arn": f"{prefix}:execution:{sm_name}:{name}",
         }
 
-    def _options(self, seed: int) -> dict[str, Any]:
-        return {
+    def _options(self, seed: int, started_by: str | None = None) -> dict[str, Any]:
+        options: dict[str, Any] = {
             "region": self.region,
             "accountId": self.account_id,
             "roleArn": self.role_arn,
             "clock": "real" if isinstance(self.clock, RealClock) else "virtual",
             "seed": seed,
         }
+        if started_by is not None:
+            options["startedBy"] = started_by
+        return options
 
     def _launch(
         self, handle: ExecutionHandle, model: StateMachine, point: ResumePoint | None
@@ -499,23 +696,33 @@ class LocalEngine:
             context_state_machine={"Id": sm_arn, "Name": sm_arn.rsplit(":", 1)[-1]},
         )
         recorder.runtime = runtime
-        return ExecutionHandle(self, record, ExecutionControl(), runtime, recorder)
+        control = ExecutionControl()
+        recorder.control = control
+        return ExecutionHandle(self, record, control, runtime, recorder)
 
     async def _run(
         self, handle: ExecutionHandle, machine: StateMachine, point: ResumePoint | None
     ) -> None:
+        _CURRENT.set(self)  # this execution's task (and its children) see their engine
         try:
             assert handle.runtime is not None
             await execute(handle.runtime, machine, handle.control, self.role_arn, point)
         finally:
             mark_live(self.store, handle.name, False)
-            if not handle.recorder.attached:
-                self.store.release(handle.name, process_owner())
+            recorder = handle.recorder
+            if recorder.failed_at is not None:
+                # The record shows what the store holds: the events before the failed one.
+                del handle.execution.history[recorder.failed_at - 1 :]
+            if not recorder.attached:
+                with contextlib.suppress(StoreError):  # a gone owner is taken over anyway
+                    self.store.release(handle.name, process_owner())
             # What only a running execution needs is let go; the record stays.
             handle.runtime = None
             handle.recorder.runtime = None
             if self._finished is not None:
                 handle.control = self._finished
+            for gate in self._watchers.pop(handle.name, []):
+                gate.open()
             self.clock.flow_finished()
 
     async def resume(
@@ -524,20 +731,23 @@ class LocalEngine:
         *,
         handlers: Mapping[str, Handler] | None = None,
         interceptors: Sequence[Interceptor] | None = None,
+        take_over: bool = False,
     ) -> ExecutionHandle:
         """Go on with the open execution ``name`` of the store, from its recorded history.
 
         Tasks are bound to ``handlers``/``interceptors`` (default: the engine's). A task whose
         outcome was not recorded runs again (at least once; see :mod:`engine.durable`).
-        Raises :class:`ResumeRefused` when it has ended or a live engine or process runs it.
+        Raises :class:`ResumeRefused` when it has ended or a live engine or process runs it;
+        ``take_over`` replaces an owner that cannot be checked from here (another host).
         """
         if self._task_group is None:
             raise RuntimeError("use the LocalEngine as 'async with LocalEngine(...) as engine'")
         if name in self._handles and not self._handles[name].execution.done:
             raise ResumeRefused(f"execution {name!r} is running in this engine")
-        stored = claim(self.store, name)
+        stored = claim(self.store, name, take_over=take_over)
         try:
             model = load(json.loads(stored.definition), validate=False)
+            self._machines.setdefault(stored.state_machine_arn, model)
             calls = prepare_calls(
                 model,
                 self.handlers if handlers is None else handlers,
@@ -600,6 +810,18 @@ class LocalEngine:
         """Every execution this engine started, in start order."""
         return [handle.execution for handle in self._handles.values()]
 
+    def list_map_runs(self, name: str) -> list[MapRun]:
+        """The distributed Map runs of the execution ``name``, in start order."""
+        return list(self._handle(name).execution.map_runs)
+
+    def describe_map_run(self, map_run_arn: str) -> dict[str, Any]:
+        """``DescribeMapRun`` for a map run of any execution of this engine."""
+        for handle in self._handles.values():
+            for map_run in handle.execution.map_runs:
+                if map_run.map_run_arn == map_run_arn:
+                    return map_run.describe()
+        raise ExecutionDoesNotExist(map_run_arn)
+
     async def stop(
         self, name: str, *, error: str | None = None, cause: str | None = None
     ) -> Execution:
@@ -652,6 +874,15 @@ class LocalEngine:
         self._in_loop(beat)
 
 
+_CURRENT: ContextVar[LocalEngine | None] = ContextVar("current_local_engine", default=None)
+
+
+def current_engine() -> LocalEngine | None:
+    """The engine running the calling task's execution (None outside one): lets an
+    interceptor answer its task's callback with ``send_task_success``/``failure``."""
+    return _CURRENT.get()
+
+
 def run(
     machine: MachineSource,
     input: Any = None,
@@ -665,14 +896,18 @@ def run(
     state_machine_name: str | None = None,
     store: ExecutionStore | None = None,
     handlers_ref: str | None = None,
+    state_machines: Mapping[str, MachineSource] | None = None,
 ) -> Execution:
     """Run one execution to its end and return its record (a virtual clock unless given one).
 
     With a ``store`` every event is written there first (``handlers_ref`` recorded with it):
     a durable store lets :func:`engine.durable.resume` continue the execution after a crash.
+    ``state_machines`` (name → definition) are the machines ``states:startExecution`` can start.
 
     Raises :class:`DefinitionError` before running when the definition cannot run locally
-    (an unbound resource, a distributed Map), and :class:`InvalidExecutionInput`.
+    (an unbound resource, a Parquet item reader), :class:`InvalidExecutionInput`, and
+    :class:`~engine.store.ExecutionNotRecorded` when the store could not record an event (the
+    execution stopped there and is left RUNNING in the store, resumable).
     """
     try:
         anyio.lowlevel.current_token()
@@ -695,6 +930,7 @@ def run(
             bindings=bindings,
             store=store,
             handlers_ref=handlers_ref,
+            state_machines=state_machines,
         ) as engine:
             return await engine.execute(model, input, name, state_machine_name=state_machine_name)
 

@@ -198,12 +198,16 @@ def load_mock_config(source: str | Path | Mapping[str, Any]) -> MockConfig:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise MockConfigError(str(path), "", f"cannot read the file ({exc.strerror})") from None
+    except UnicodeDecodeError as exc:
+        raise MockConfigError(str(path), "", f"not UTF-8 text ({exc.reason})") from None
     try:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
         raise MockConfigError(
             str(path), "", f"not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
         ) from None
+    except RecursionError:
+        raise MockConfigError(str(path), "", "nested too deeply to read") from None
     return _validate(document, str(path))
 
 

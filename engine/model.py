@@ -325,7 +325,7 @@ class MapState(_StateBase, _Flow):
 
     @property
     def is_distributed(self) -> bool:
-        """True for a distributed-mode Map (not run by the local engine)."""
+        """True for a distributed-mode Map (each item a child execution)."""
         config = self.processor.processor_config if (self.item_processor or self.iterator) else None
         return config is not None and config.mode == "DISTRIBUTED"
 

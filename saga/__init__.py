@@ -1,7 +1,18 @@
 """Sagas in Python: steps, compensations and policies compiled to Step Functions state machines."""
 
+from saga.conditions import Condition, equals, greater_than, is_present, less_than
 from saga.errors import SagaDefinitionError, SagaWarning
-from saga.integrations import DYNAMODB_THROTTLING_ERRORS, Integration, dynamodb, events, sns, sqs
+from saga.for_each import ForEach
+from saga.integrations import (
+    DYNAMODB_THROTTLING_ERRORS,
+    Integration,
+    aws_sdk,
+    dynamodb,
+    events,
+    sns,
+    sqs,
+    states,
+)
 from saga.outcome import Failure, SagaExecution, UnwindStep, explain
 from saga.policies import Retry, error_name
 from saga.running import run_saga, run_saga_async, saga_engine
@@ -11,7 +22,9 @@ from saga.templates import JsonPath
 
 __all__ = [
     "DYNAMODB_THROTTLING_ERRORS",
+    "Condition",
     "Failure",
+    "ForEach",
     "ORIGINAL_ERROR",
     "Integration",
     "JsonPath",
@@ -26,13 +39,19 @@ __all__ = [
     "Step",
     "StepFunction",
     "UnwindStep",
+    "aws_sdk",
     "dynamodb",
+    "equals",
     "error_name",
     "events",
     "explain",
+    "greater_than",
+    "is_present",
+    "less_than",
     "run_saga",
     "run_saga_async",
     "saga_engine",
     "sns",
     "sqs",
+    "states",
 ]

@@ -26,37 +26,57 @@ Shape (the airline ProcessBooking machine is an instance of it):
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from engine.logging import log_warning
 from engine.model import (
     Branch,
     Catcher,
+    ChoiceState,
     FailState,
+    MapState,
     ParallelState,
     PassState,
-    Retrier,
     State,
     StateMachine,
-    TaskState,
 )
 from engine.paths import normalized_path
+from saga.compile_for_each import for_each_states, undo_states
+from saga.conditions import Condition
+from saga.deadline import check_state, deadline_states, passed_state
 from saga.errors import SagaDefinitionError, SagaWarning
-from saga.integrations import Integration
+from saga.for_each import ForEach, check_length
 from saga.jsonata import JSONATA, to_jsonata
-from saga.saga import OriginalError, ParallelGroup, Saga, Unit
-from saga.steps import ALL, MAX_NAME_LENGTH, LambdaInvoke, Step, Unset
+from saga.saga import GroupBranch, OriginalError, ParallelGroup, Saga, Unit
+from saga.steps import ALL, MAX_NAME_LENGTH, Step, Unset, camel_case
+from saga.task_states import flow, retriers, task_states
 from saga.templates import compile_template
 
 __all__ = ["compile_saga", "compile_with_handlers", "saga_handlers", "saga_warnings"]
 
+Undo = Step | ForEach
+"""An element of the unwind chain: a compensation, a failure handler, or a for-each group's
+undo Map."""
 
-def _unwind_chain(saga: Saga) -> tuple[list[Step], dict[int, int], int | None]:
+
+def _chain_name(element: Undo) -> str:
+    if isinstance(element, ForEach):
+        return element.undo_state
+    return element.if_ran_state if _guard(element) is not None else element.name
+
+
+def _guard(element: Step) -> Condition | None:
+    """The condition of the conditional step ``element`` compensates (None: unconditional)."""
+    step = element.compensates
+    return step.when if step is not None else None
+
+
+def _unwind_chain(saga: Saga) -> tuple[list[Undo], dict[int, int], int | None]:
     """The unwind chain (compensations in reverse, then handlers), each catching unit's entry
     position in it, and the first position any catcher reaches (None: no unit catches)."""
     units = saga.units
-    chain: list[Step] = []
+    chain: list[Undo] = []
     spans: list[tuple[int, int]] = [(0, 0)] * len(units)
     for index in reversed(range(len(units))):
         start = len(chain)
@@ -68,11 +88,24 @@ def _unwind_chain(saga: Saga) -> tuple[list[Step], dict[int, int], int | None]:
         if unit.compensate_on:
             start, end = spans[index]
             targets[index] = start if unit.compensate_self and start < end else end
-    return chain, targets, min(targets.values(), default=None)
+    reached = list(targets.values())
+    if saga.deadline_path is not None:
+        reached += [end for _, end in spans]  # a passed deadline enters after the unit's span
+    return chain, targets, min(reached, default=None)
+
+
+def _after_spans(saga: Saga) -> list[int]:
+    """For each unit, the chain position just after its compensations (where the unwind of
+    a failure before the unit starts)."""
+    ends: list[int] = []
+    for index in range(len(saga.units)):
+        ends.append(sum(len(_compensations(unit)) for unit in saga.units[index:]))
+    return ends
 
 
 def saga_warnings(saga: Saga) -> list[SagaWarning]:
-    """What compiles but never runs: compensations (and handlers) no catcher can reach.
+    """What compiles but never runs: compensations (and handlers) no catcher can reach, and
+    the whole unwind when the machine's ``TimeoutSeconds`` passes.
 
     Each warning names the fix: ``compensate_self=True`` on the step, or a step after it
     that can fail. Raises :class:`SagaDefinitionError` like :func:`compile_saga`.
@@ -81,7 +114,30 @@ def saga_warnings(saga: Saga) -> list[SagaWarning]:
     chain, _, first = _unwind_chain(saga)
     dropped = chain if first is None else chain[:first]
     found: list[SagaWarning] = []
+    for task in saga.all_steps():
+        if task.is_callback and task.timeout is None:
+            found.append(
+                SagaWarning(
+                    f"{task.label} waits for a task token without timeout=: Step Functions "
+                    "would wait up to a year for the answer before the unwind could start; "
+                    "give it timeout= (and heartbeat=)",
+                    step=task.name,
+                    code="CALLBACK_WITHOUT_TIMEOUT",
+                )
+            )
+    if saga.timeout is not None and first is not None and first < len(chain):
+        found.append(
+            SagaWarning(
+                f"saga {saga.name!r}: timeout={saga.timeout} sets the machine's TimeoutSeconds; "
+                "when it passes, Step Functions ends the execution TIMED_OUT at once, without "
+                "running any compensation or failure handler; use deadline_path= (checked before "
+                "each unit, then the unwind runs) and bound the steps with their own timeout=",
+                code="TIMEOUT_SKIPS_UNWIND",
+            )
+        )
     for step in dropped:
+        if isinstance(step, ForEach):
+            continue  # a failed item always enters the unwind at the group's undo Map
         if step.role == "compensation":
             found.append(_unreachable_compensation(saga, step))
         else:
@@ -146,11 +202,11 @@ def compile_saga(saga: Saga) -> StateMachine:
     _warn(saga, saga_warnings(saga))
 
     def chain_name(position: int) -> str:
-        return chain[position].name if position < len(chain) else saga.failure_state
+        return _chain_name(chain[position]) if position < len(chain) else saga.failure_state
 
     states: dict[str, State] = {}
     for index, unit in enumerate(units):
-        following = _entry(units[index + 1]) if index + 1 < len(units) else saga.success_state
+        following = _entry(saga, units[index + 1]) if index + 1 < len(units) else saga.success_state
         catchers: list[Catcher] = []
         if unit.fail_fast_on:
             catchers.append(
@@ -158,6 +214,12 @@ def compile_saga(saga: Saga) -> StateMachine:
                     error_equals=list(unit.fail_fast_on), result_path="$", next=saga.fail_fast_state
                 )
             )
+        if isinstance(unit, ForEach):
+            # the Map fails only when no item can run (a bad ItemsPath): nothing to undo
+            after = targets[index] + len(_compensations(unit))
+            lost = Catcher(error_equals=[ALL], result_path=unit.error_path, next=chain_name(after))
+            states.update(for_each_states(unit, following, [lost], chain_name(targets[index])))
+            continue
         if unit.compensate_on:
             catchers.append(
                 Catcher(
@@ -169,25 +231,52 @@ def compile_saga(saga: Saga) -> StateMachine:
         if isinstance(unit, ParallelGroup):
             states[unit.name] = _parallel_state(unit, following, catchers)
         else:
-            states.update(_task_states(unit, following, catchers))
+            if unit.when is not None:
+                skip = following if following is not None else unit.skipped_state
+                states[unit.when_state] = ChoiceState(
+                    type="Choice", choices=[unit.when.rule(unit.name)], default=skip
+                )
+                if following is None:
+                    states[unit.skipped_state] = PassState(type="Pass", end=True)
+            states.update(task_states(unit, following, catchers))
     if saga.success_state is not None:
         states[saga.success_state] = PassState(type="Pass", end=True)
     if first is not None:
         for position in range(first, len(chain)):
             step = chain[position]
             following = chain_name(position + 1)
+            if isinstance(step, ForEach):
+                states.update(undo_states(step, following))
+                continue
+            guard = _guard(step)
+            if guard is not None:
+                states[step.if_ran_state] = ChoiceState(
+                    type="Choice", choices=[guard.rule(step.name)], default=following
+                )
             catch = (
                 [Catcher(error_equals=[ALL], result_path=step.error_path, next=following)]
                 if step.continue_on_error or step.role == "compensation"
                 else []
             )
-            states.update(_task_states(step, following, catch))
+            states.update(task_states(step, following, catch))
         states[saga.failure_state] = _failure_state(saga, units, chain[first:])
     if any(unit.fail_fast_on for unit in units):
         states[saga.fail_fast_state] = FailState(
             type="Fail", error_path="$.Error", cause_path="States.JsonToString($)"
         )
-    start = _entry(units[0])
+    if saga.deadline_path is not None:
+        ends = _after_spans(saga)
+        for index, unit in enumerate(units):
+            states.update(
+                deadline_states(
+                    unit.name,
+                    _unit_entry(unit),
+                    saga.deadline_path,
+                    saga.error_path,
+                    chain_name(ends[index]),
+                )
+            )
+    start = _entry(saga, units[0])
     if saga.input_key is not None:
         states = {
             saga.input_state: PassState(
@@ -214,12 +303,19 @@ def saga_handlers(saga: Saga) -> dict[str, Callable[..., Any]]:
 def compile_with_handlers(saga: Saga) -> tuple[StateMachine, dict[str, Callable[..., Any]]]:
     """The compiled machine and the Python actions of its states, from one compilation."""
     machine = compile_saga(saga)
-    emitted = set(machine.states)
-    for state in machine.states.values():
+    return machine, _handler_map(saga, _state_names(machine.states))
+
+
+def _state_names(states: Mapping[str, State]) -> set[str]:
+    """The names of ``states`` and of every state nested in their branches and processors."""
+    names = set(states)
+    for state in states.values():
         if isinstance(state, ParallelState):
             for branch in state.branches:
-                emitted |= set(branch.states)
-    return machine, _handler_map(saga, emitted)
+                names |= _state_names(branch.states)
+        elif isinstance(state, MapState):
+            names |= _state_names(state.processor.states)
+    return names
 
 
 def _handler_map(saga: Saga, emitted: set[str] | None = None) -> dict[str, Callable[..., Any]]:
@@ -250,10 +346,26 @@ def _check_saga(saga: Saga) -> None:
     if not saga.units:
         raise SagaDefinitionError(f"saga {saga.name!r} has no steps; add one with @saga.step(...)")
     for unit in saga.units:
+        if isinstance(unit, ForEach):
+            if not unit.steps:
+                raise SagaDefinitionError(
+                    f"{unit.label} has no steps; add them with group.step(...)", step=unit.name
+                )
+            too_long = check_length(unit)
+            if too_long:
+                raise SagaDefinitionError(f"{unit.label}: {'; '.join(too_long)}", step=unit.name)
+            continue
         if isinstance(unit, ParallelGroup):
             if not unit.steps:
                 raise SagaDefinitionError(
                     f"{unit.label} has no steps; add them with group.step(...)", step=unit.name
+                )
+            empty = [branch.name for branch in unit.branches if not branch.steps]
+            if empty:
+                raise SagaDefinitionError(
+                    f"{unit.label}: branch {empty[0]!r} has no steps; add them with "
+                    "branch.step(...)",
+                    step=unit.name,
                 )
             if (
                 not unit.compensate_self_is_default
@@ -299,6 +411,38 @@ def _check_default_paths(saga: Saga) -> None:
 def _check_generated_names(saga: Saga) -> None:
     names = {step.name for step in saga.all_steps()} | {u.name for u in saga.units}
     names |= {saga.failure_state, saga.fail_fast_state}
+    for unit in saga.units if saga.deadline_path is not None else ():
+        for extra in (check_state(unit.name), passed_state(unit.name)):
+            if extra in names:
+                raise SagaDefinitionError(
+                    f"{unit.label}: the saga's deadline adds a state named {extra!r}, which is "
+                    "already a state name; rename that state or the unit",
+                    step=unit.name,
+                )
+            names.add(extra)
+    for unit in saga.units:
+        if isinstance(unit, Step) and unit.when is not None:
+            extra_names = [unit.when_state, unit.skipped_state]
+            if unit.compensation is not None:
+                extra_names.append(unit.compensation.if_ran_state)
+            for extra in extra_names:
+                if extra in names:
+                    raise SagaDefinitionError(
+                        f"{unit.label}: its condition adds a state named {extra!r}, which is "
+                        "already a state name; rename that state or the step",
+                        step=unit.name,
+                    )
+                names.add(extra)
+        if not isinstance(unit, ForEach):
+            continue
+        for extra in unit.generated_states():
+            if extra in names:
+                raise SagaDefinitionError(
+                    f"{unit.label}: it adds a state named {extra!r}, which is already a state "
+                    "name; rename that state or the group",
+                    step=unit.name,
+                )
+            names.add(extra)
     if saga.success_state is not None:
         names.add(saga.success_state)
     for step in saga.all_steps():
@@ -325,82 +469,55 @@ def _check_generated_names(saga: Saga) -> None:
 # -- states ----------------------------------------------------------------------------------
 
 
-def _entry(unit: Unit) -> str:
+def _entry(saga: Saga, unit: Unit) -> str:
+    """Where the flow enters ``unit``: its deadline check, its condition, or the unit."""
+    if saga.deadline_path is not None:
+        return check_state(unit.name)
+    return _unit_entry(unit)
+
+
+def _unit_entry(unit: Unit) -> str:
+    if isinstance(unit, Step) and unit.when is not None:
+        return unit.when_state
     return unit.name
 
 
-def _compensations(unit: Unit) -> list[Step]:
+def _compensations(unit: Unit) -> list[Undo]:
+    if isinstance(unit, ForEach):
+        return [unit] if any(step.compensation is not None for step in unit.steps) else []
     steps = unit.steps if isinstance(unit, ParallelGroup) else [unit]
     return [step.compensation for step in steps if step.compensation is not None]
 
 
-def _flow(fields: dict[str, Any], following: str | None) -> None:
-    if following is None:
-        fields["end"] = True
-    else:
-        fields["next"] = following
+def _branch(branch: GroupBranch) -> Branch:
+    states: dict[str, State] = {}
+    for position, step in enumerate(branch.steps):
+        after = branch.steps[position + 1].name if position + 1 < len(branch.steps) else None
+        states.update(task_states(step, after, []))
+    return Branch(start_at=branch.steps[0].name, states=states)
 
 
-def _retriers(step: Step | ParallelGroup) -> list[Retrier]:
-    return [retrier.to_retrier() for retrier in step.retry]
-
-
-def _parameters(step: Step) -> Any:
-    if isinstance(step.action, Integration):
-        return compile_template(dict(step.action.parameters))
-    user = None if isinstance(step.parameters, Unset) else compile_template(step.parameters)
-    if isinstance(step.resource, LambdaInvoke):
-        if user is None:
-            return {"FunctionName": step.resource.function_name, "Payload.$": "$"}
-        return {"FunctionName": step.resource.function_name, "Payload": user}
-    return user
-
-
-def _task_states(
-    step: Step, following: str | None, catchers: Sequence[Catcher]
-) -> dict[str, State]:
-    fields: dict[str, Any] = {"type": "Task", "resource": step.resource_arn}
-    if step.comment is not None:
-        fields["comment"] = step.comment
-    if not isinstance(step.input_path, Unset):
-        fields["input_path"] = step.input_path
-    parameters = _parameters(step)
-    if parameters is not None:
-        fields["parameters"] = parameters
-    if not isinstance(step.result_selector, Unset) and not step.unwraps_payload:
-        fields["result_selector"] = compile_template(step.result_selector)
-    if not (step.result_path_is_default and step.result_path == "$"):
-        fields["result_path"] = step.result_path
-    if step.timeout is not None:
-        fields["timeout_seconds"] = step.timeout
-    if step.heartbeat is not None:
-        fields["heartbeat_seconds"] = step.heartbeat
-    if step.retry:
-        fields["retry"] = _retriers(step)
-    if catchers:
-        fields["catch"] = list(catchers)
-    if not step.unwraps_payload:
-        _flow(fields, following)
-        return {step.name: TaskState(**fields)}
-    assert step.result_path is not None
-    fields["next"] = step.unwrap_state_name
-    unwrap: dict[str, Any] = {
-        "type": "Pass",
-        "input_path": f"{step.result_path.rstrip('.')}.Payload",
-        "result_path": step.result_path,
-    }
-    if not isinstance(step.result_selector, Unset):
-        unwrap["parameters"] = compile_template(step.result_selector)
-    _flow(unwrap, following)
-    return {step.name: TaskState(**fields), step.unwrap_state_name: PassState(**unwrap)}
+def _by_branch(group: ParallelGroup) -> dict[str, Any]:
+    """The ``ResultSelector`` keying the group's result by branch name: each named branch's
+    step results (read from its output), a one-step branch's output as is."""
+    selector: dict[str, Any] = {}
+    for index, branch in enumerate(group.branches):
+        if not branch.named:
+            selector[f"{branch.key}.$"] = f"$[{index}]"
+            continue
+        results: dict[str, Any] = {}
+        for step in branch.steps:
+            if step.result_path is None:
+                continue
+            results[f"{camel_case(step.name)}.$"] = f"$[{index}]{step.result_path[1:]}"
+        selector[branch.key] = results
+    return selector
 
 
 def _parallel_state(
     group: ParallelGroup, following: str | None, catchers: Sequence[Catcher]
 ) -> ParallelState:
-    branches = [
-        Branch(start_at=step.name, states=_task_states(step, None, [])) for step in group.steps
-    ]
+    branches = [_branch(branch) for branch in group.branches]
     fields: dict[str, Any] = {"type": "Parallel", "branches": branches}
     if group.comment is not None:
         fields["comment"] = group.comment
@@ -410,12 +527,14 @@ def _parallel_state(
         fields["parameters"] = compile_template(group.parameters)
     if not isinstance(group.result_selector, Unset):
         fields["result_selector"] = compile_template(group.result_selector)
+    elif group.named_branches:
+        fields["result_selector"] = _by_branch(group)
     fields["result_path"] = group.result_path
     if group.retry:
-        fields["retry"] = _retriers(group)
+        fields["retry"] = retriers(group)
     if catchers:
         fields["catch"] = list(catchers)
-    _flow(fields, following)
+    flow(fields, following)
     return ParallelState(**fields)
 
 
@@ -430,11 +549,15 @@ def _overlaps(a: str, b: str) -> bool:
 
 
 def _failure_path(
-    saga: Saga, units: Sequence[Unit], chain: Sequence[Step]
+    saga: Saga, units: Sequence[Unit], chain: Sequence[Undo]
 ) -> tuple[str | None, str]:
     """The path where every compensating unit records its error, or None and why not."""
     catching = [unit for unit in units if unit.compensate_on]
     paths = {unit.error_path for unit in catching}
+    if saga.deadline_path is not None:
+        paths.add(saga.error_path)  # a passed deadline is recorded there too
+        if not catching:
+            catching = list(units)
     if not catching:
         return None, "no step records its error"
     if len(paths) != 1:
@@ -447,6 +570,8 @@ def _failure_path(
         listed = ", ".join(unit.label for unit in catching)
         return None, f"{listed} drop their errors (error_path=None): give them an error_path"
     for step in chain:
+        if isinstance(step, ForEach):
+            continue  # the undo Map writes nothing (ResultPath null)
         writes = [("result_path", step.result_path)]
         if step.continue_on_error or step.role == "compensation":
             writes.append(("error_path", step.error_path))
@@ -459,7 +584,7 @@ def _failure_path(
     return path, ""
 
 
-def _failure_state(saga: Saga, units: Sequence[Unit], chain: Sequence[Step]) -> FailState:
+def _failure_state(saga: Saga, units: Sequence[Unit], chain: Sequence[Undo]) -> FailState:
     fields: dict[str, Any] = {"type": "Fail"}
     original = isinstance(saga.failure_error, OriginalError)
     if original:
@@ -485,6 +610,8 @@ def _failure_state(saga: Saga, units: Sequence[Unit], chain: Sequence[Step]) -> 
 
 def _check_custom_errors(saga: Saga, units: Sequence[Unit]) -> None:
     for unit in units:
+        if isinstance(unit, ForEach):
+            continue  # a failed item's own error is recorded; the Map fails only at runtime
         reserved = [name for name in unit.compensate_on if name.startswith("States.")]
         if reserved:
             raise SagaDefinitionError(

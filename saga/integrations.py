@@ -27,10 +27,12 @@ from saga.templates import Template
 __all__ = [
     "DYNAMODB_THROTTLING_ERRORS",
     "Integration",
+    "aws_sdk",
     "dynamodb",
     "events",
     "sns",
     "sqs",
+    "states",
 ]
 
 DYNAMODB_THROTTLING_ERRORS: Final = (
@@ -288,6 +290,60 @@ class EventBridgeIntegrations:
         )
 
 
+class StepFunctionsIntegrations:
+    """Starting another state machine (``arn:aws:states:::states:startExecution``)."""
+
+    def start_execution(
+        self,
+        *,
+        state_machine_arn: Template,
+        input: Template = None,
+        name: Template = None,
+        wait: str | None = "sync:2",
+        wait_for_task_token: bool = False,
+    ) -> Integration:
+        """``StartExecution`` of a child machine (a saga of sagas).
+
+        ``wait="sync:2"`` (default) waits for the child and returns its output parsed,
+        ``"sync"`` as JSON text, ``None`` returns once it started. A child that fails fails
+        the step with ``States.TaskFailed`` (its error and cause inside the cause's JSON).
+        """
+        if wait not in (None, "sync", "sync:2"):
+            raise ValueError(f"wait must be None, 'sync' or 'sync:2', not {wait!r}")
+        if wait is not None and wait_for_task_token:
+            raise ValueError("wait and wait_for_task_token cannot be combined")
+        suffix = f".{wait}" if wait else (_WAIT if wait_for_task_token else "")
+        return Integration(
+            f"arn:aws:states:::states:startExecution{suffix}",
+            _fields([("StateMachineArn", state_machine_arn), ("Input", input), ("Name", name)]),
+            "StepFunctions",
+        )
+
+
+def aws_sdk(
+    service: str,
+    action: str,
+    parameters: Mapping[str, Template] | None = None,
+    *,
+    wait_for_task_token: bool = False,
+) -> Integration:
+    """Any AWS API through ``arn:aws:states:::aws-sdk:SERVICE:ACTION``.
+
+    ``service`` and ``action`` as Step Functions spells them (``"s3"``, ``"getObject"``);
+    ``parameters`` are the API's fields in PascalCase. Errors are named as Step Functions
+    names them (``S3.NoSuchKeyException``), so retriers must use that prefix. An unknown
+    service or action is rejected here.
+    """
+    from engine.integrations.aws_sdk import aws_sdk_target
+
+    resource = _resource(f"aws-sdk:{service}", action, wait_for_task_token)
+    target = aws_sdk_target(resource)
+    if isinstance(target, str):
+        raise ValueError(target)
+    return Integration(resource, dict(parameters or {}), target.error_service)
+
+
+states: Final = StepFunctionsIntegrations()
 dynamodb: Final = DynamoDBIntegrations()
 sqs: Final = SQSIntegrations()
 sns: Final = SNSIntegrations()

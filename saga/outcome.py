@@ -75,9 +75,10 @@ class Failure:
 class UnwindStep:
     """One compensation or failure handler of the unwind, as it ran.
 
-    ``compensates`` names the step a compensation undoes; ``error``/``cause`` are those of
-    its last attempt when it did not succeed (``message`` is the cause decoded); ``attempts``
-    counts its tries (retries included).
+    ``compensates`` names the step a compensation undoes; ``item`` is the position of the list
+    element whose step it undoes (a for-each group's compensation, run once per item);
+    ``error``/``cause`` are those of its last attempt when it did not succeed (``message`` is
+    the cause decoded); ``attempts`` counts its tries (retries included).
     """
 
     state: str
@@ -88,6 +89,7 @@ class UnwindStep:
     cause: str | None = None
     message: str | None = None
     attempts: int = 1
+    item: int | None = None
 
     @property
     def failed(self) -> bool:
@@ -101,6 +103,8 @@ class UnwindStep:
             out["role"] = self.role
         if self.compensates is not None:
             out["compensates"] = self.compensates
+        if self.item is not None:
+            out["item"] = self.item
         out["status"] = self.status
         if self.error is not None:
             out["error"] = self.error
@@ -169,8 +173,29 @@ def _status(visit: StateVisit, execution: Execution) -> UnwindStatus:
     return "SUCCEEDED"
 
 
+def _item_of(visit: StateVisit, by_id: Mapping[int, HistoryEvent]) -> int | None:
+    """The Map iteration index a visit ran in, None outside an iteration: walking back the
+    ``previousEventId`` chain within the iteration reaches its ``MapIterationStarted``, while
+    from outside it meets the Map state's own events first."""
+    event: HistoryEvent | None = visit.entered
+    while event is not None:
+        if event.type.startswith(("MapState", "Execution")):
+            return None
+        if event.type == "MapIterationStarted":
+            index = (event.details or {}).get("index")
+            return index if isinstance(index, int) else None
+        if event.previous_event_id is None:
+            return None
+        event = by_id.get(event.previous_event_id)
+    return None
+
+
 def _unwind_step(
-    execution: Execution, visit: StateVisit, state: str, role: tuple[UnwindRole, str | None] | None
+    execution: Execution,
+    visit: StateVisit,
+    state: str,
+    role: tuple[UnwindRole, str | None] | None,
+    by_id: Mapping[int, HistoryEvent] | None = None,
 ) -> UnwindStep:
     status = _status(visit, execution)
     error = cause = message = None
@@ -190,6 +215,7 @@ def _unwind_step(
         cause=cause,
         message=message,
         attempts=max(1, len(visit.attempts)),
+        item=_item_of(visit, by_id) if by_id is not None else None,
     )
 
 
@@ -297,7 +323,10 @@ def explain(
         visits = _recovery_visits(execution, machine)
     else:
         visits = []
-    unwind = [_unwind_step(execution, visit, name, roles.get(name)) for name, visit in visits]
+    by_id = {event.id: event for event in execution.history}
+    unwind = [
+        _unwind_step(execution, visit, name, roles.get(name), by_id) for name, visit in visits
+    ]
     first = visits[0][1].entered.id if visits else None
     values = {f.name: getattr(execution, f.name) for f in fields(Execution)}
     return SagaExecution(**values, unwind=unwind, failure=decode_failure(execution, before=first))

@@ -16,7 +16,7 @@ import anyio.lowlevel
 from engine.bindings import Interceptor, TaskBinding
 from engine.clock import Clock, RealClock, VirtualClock
 from engine.loader import with_substitutions
-from engine.local_engine import LocalEngine, run
+from engine.local_engine import DEFAULT_ACCOUNT_ID, DEFAULT_REGION, LocalEngine, run
 from saga.outcome import SagaExecution, explain
 from saga.saga import check_input
 
@@ -68,7 +68,21 @@ def _compiled(
 
     machine, actions = compile_with_handlers(saga)
     check_fault_states(interceptors, machine)
-    return with_substitutions(machine, substitutions), {**actions, **(extra or {})}
+    filled = {**child_arns(saga), **(substitutions or {})}
+    return with_substitutions(machine, filled), {**actions, **(extra or {})}
+
+
+def child_arns(saga: Saga) -> dict[str, str]:
+    """The local ARN of each saga ``saga`` runs as a step, by its placeholder: the engine
+    knows a registered machine by the ARN of its name."""
+    from saga.steps import child_arn_placeholder
+
+    prefix = f"arn:aws:states:{DEFAULT_REGION}:{DEFAULT_ACCOUNT_ID}:stateMachine:"
+    out: dict[str, str] = {}
+    for child in (saga, *saga.child_sagas()):
+        for grandchild in child.child_sagas():
+            out[child_arn_placeholder(grandchild)] = prefix + grandchild.name
+    return out
 
 
 def run_saga(
@@ -82,31 +96,48 @@ def run_saga(
     interceptors: Sequence[Interceptor] = (),
     bindings: Mapping[str, TaskBinding] | None = None,
     substitutions: Mapping[str, str] | None = None,
+    children: Sequence[Saga] = (),
 ) -> SagaExecution:
     """Compile ``saga`` and run one execution to its end (synchronously).
 
     ``seed`` seeds retry jitter and every random draw (default: derived from ``name``);
     ``interceptors`` wrap every task invocation (fault injection, mock configs);
     ``substitutions`` fill ``${Name}`` placeholders of the compiled machine (a queue URL, a
-    table name). Raises
+    table name); ``children`` are sagas its steps start with ``states.start_execution`` (a
+    saga of sagas), each known by the ARN of its name, its actions bound too. Raises
     :class:`~saga.errors.SagaDefinitionError` for a saga that cannot compile and
     :class:`~engine.diagnostics.DefinitionError` when a resource has nothing bound to it.
     """
     _refuse_in_event_loop("run")
     check_input(saga, input)
     machine, actions = _compiled(saga, handlers, substitutions, interceptors)
+    machines, child_actions = _children([*children, *saga.child_sagas()], substitutions)
     execution = run(
         machine,
         input,
-        handlers=actions,
+        handlers={**child_actions, **actions},
         name=name,
         clock=make_clock(clock),
         seed=seed,
         interceptors=interceptors,
         bindings=bindings,
         state_machine_name=saga.name,
+        state_machines=machines,
     )
     return explain(execution, saga=saga)
+
+
+def _children(
+    children: Sequence[Saga], substitutions: Mapping[str, str] | None
+) -> tuple[dict[str, StateMachine], dict[str, Callable[..., Any]]]:
+    """Child sagas' machines by name, and their actions."""
+    machines: dict[str, StateMachine] = {}
+    actions: dict[str, Callable[..., Any]] = {}
+    for child in children:
+        machine, bound = _compiled(child, None, substitutions)
+        machines[child.name] = machine
+        actions.update(bound)
+    return machines, actions
 
 
 def saga_engine(
@@ -118,7 +149,8 @@ def saga_engine(
     bindings: Mapping[str, TaskBinding] | None = None,
 ) -> LocalEngine:
     """A :class:`~engine.local_engine.LocalEngine` bound to the Python actions of ``sagas``, for
-    running many executions side by side::
+    running many executions side by side; each saga is known by the ARN of its name, so one
+    can start another with ``states.start_execution``::
 
         machine = orders.to_state_machine()
         async with saga_engine(orders, refunds) as engine:
@@ -141,6 +173,7 @@ def saga_engine(
         seed=seed,
         interceptors=interceptors,
         bindings=bindings,
+        state_machines={saga.name: saga.to_state_machine() for saga in sagas},
     )
 
 

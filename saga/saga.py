@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Final, ParamSpec, TypedDict, TypeVar, Unp
 
 from engine.model import StateMachine
 from saga.errors import SagaDefinitionError
+from saga.for_each import ForEach, ForEachOptions
 from saga.integrations import Integration
 from saga.policies import ErrorSpec, Retry, error_names
 from saga.steps import (
@@ -45,6 +46,7 @@ from saga.steps import (
     camel_case,
     catch_problems,
     check_name,
+    new_step,
     path_problems,
     retry_list_problems,
     retry_tuple,
@@ -60,6 +62,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ORIGINAL_ERROR",
+    "GroupBranch",
     "GroupOptions",
     "OriginalError",
     "ParallelGroup",
@@ -148,14 +151,6 @@ def _refuse_stacked(decorating: bool, role: Role, name: str, action: object) -> 
             raise error
 
 
-def _new_step(
-    saga: Saga, name: str, role: Role, action: object, options: Mapping[str, Any]
-) -> Step:
-    action_of = action.action if isinstance(action, Step) else action
-    cls = Step if isinstance(action_of, Integration) else StepFunction
-    return cls(saga, name, role, action, options)
-
-
 class ParallelGroup:
     """Steps run side by side in a ``Parallel`` state (one branch per step).
 
@@ -170,7 +165,7 @@ class ParallelGroup:
     def __init__(self, saga: Saga, name: str, options: Mapping[str, Any]) -> None:
         self.saga = saga
         self.name = name
-        self.steps: list[Step] = []
+        self.branches: list[GroupBranch] = []
         self.retry: tuple[Retry, ...] = retry_tuple(options.get("retry", ()))
         self.input_path: str | Unset | None = options.get("input_path", UNSET)
         self.parameters: Template | Unset = options.get("parameters", UNSET)
@@ -191,6 +186,35 @@ class ParallelGroup:
     def label(self) -> str:
         """How messages refer to this group."""
         return f"parallel group {self.name!r}"
+
+    @property
+    def steps(self) -> list[Step]:
+        """Every step of the group: branch by branch, each branch's steps in order."""
+        return [step for branch in self.branches for step in branch.steps]
+
+    @property
+    def named_branches(self) -> bool:
+        """Whether the group was declared with :meth:`branch` (its result is keyed by branch)."""
+        return any(branch.named for branch in self.branches)
+
+    def branch(self, name: str, /) -> GroupBranch:
+        """Add a branch of several steps run in order (each with its compensation); the
+        group's result becomes an object keyed by each branch's name in camelCase."""
+        if not isinstance(name, str) or not name.strip():
+            raise SagaDefinitionError(
+                f"{self.label}: branch name {name!r}; give every branch a non-empty name",
+                step=self.name,
+            )
+        key = camel_case(name)
+        if not key or any(camel_case(b.name) == key for b in self.branches):
+            raise SagaDefinitionError(
+                f"{self.label}: branch {name!r} has the result key {key!r} of another branch "
+                "(or none); give each branch a distinct name",
+                step=self.name,
+            )
+        added = GroupBranch(self, name, named=True)
+        self.branches.append(added)
+        return added
 
     def _check(self, options: Mapping[str, Any]) -> None:
         problems: list[str] = []
@@ -235,10 +259,10 @@ class ParallelGroup:
 
         def add(action: object) -> Step:
             _refuse_stacked(decorating, "branch step", name, action)
-            step = _new_step(self.saga, name, "branch step", action, options)
+            step = new_step(self.saga, name, "branch step", action, options)
             step.group = self
             self.saga._register(step)
-            self.steps.append(step)
+            self.branches.append(GroupBranch(self, name, named=False, steps=[step]))
             return step
 
         return add if decorating else add(action)
@@ -247,8 +271,63 @@ class ParallelGroup:
         return f"<ParallelGroup {self.name!r}: {[s.name for s in self.steps]}>"
 
 
-Unit = Step | ParallelGroup
-"""A forward unit of a saga: a step or a parallel group."""
+class GroupBranch:
+    """One branch of a parallel group: its steps run in order.
+
+    A branch made by ``group.step(...)`` holds that one step, whose result is the branch's
+    output. A branch made by ``group.branch(name)`` holds the steps added with
+    :meth:`step`; each stores its result at ``$.<stepNameInCamelCase>`` in the branch's state
+    (its ``result_path``), and the group's result holds them under the branch's name.
+    """
+
+    def __init__(
+        self, group: ParallelGroup, name: str, *, named: bool, steps: list[Step] | None = None
+    ) -> None:
+        self.group = group
+        self.name = name
+        self.named = named
+        self.steps: list[Step] = steps or []
+
+    @property
+    def key(self) -> str:
+        """The branch's key in the group's result."""
+        return camel_case(self.name)
+
+    @overload
+    def step(
+        self, name: str, action: Callable[P, R], /, **options: Unpack[TaskOptions]
+    ) -> StepFunction[P, R]: ...
+    @overload
+    def step(
+        self, name: str, action: Integration | Step, /, **options: Unpack[TaskOptions]
+    ) -> Step: ...
+    @overload
+    def step(
+        self, name: str, /, **options: Unpack[TaskOptions]
+    ) -> Callable[[Callable[P, R]], StepFunction[P, R]]: ...
+    def step(self, name: str, action: object = None, /, **options: Any) -> Any:
+        """Append a step to the branch; as a decorator when ``action`` is omitted."""
+        check_name(name, "branch step")
+        decorating = action is None
+        if "result_path" not in options:
+            options = {**options, "result_path": f"$.{camel_case(name)}"}
+
+        def add(action: object) -> Step:
+            _refuse_stacked(decorating, "branch step", name, action)
+            step = new_step(self.group.saga, name, "branch step", action, options)
+            step.group = self.group
+            self.group.saga._register(step)
+            self.steps.append(step)
+            return step
+
+        return add if decorating else add(action)
+
+    def __repr__(self) -> str:
+        return f"<GroupBranch {self.name!r}: {[s.name for s in self.steps]}>"
+
+
+Unit = Step | ParallelGroup | ForEach
+"""A forward unit of a saga: a step, a parallel group or a for-each group."""
 
 
 class Saga:
@@ -283,6 +362,11 @@ class Saga:
       ``$.<input_key>`` with a first ``Pass`` state named ``input_state`` (default
       ``"Take Input"``). Without it, the steps record their results and errors in the input,
       so a run is refused before it starts unless the input is a JSON object.
+    - ``deadline_path``: where the input holds the saga's deadline (an ISO 8601 timestamp,
+      say a fare hold's expiry): before each forward unit a Choice compares the state's
+      entry time with it and, once it has passed, fails with ``Saga.DeadlinePassed`` into the
+      unwind — compensations and failure handlers run, unlike the machine's ``timeout``
+      (see :mod:`saga.deadline`).
     - ``query_language``: ``"JSONPath"`` (default) or ``"JSONata"``, the machine's
       ``QueryLanguage``; in JSONata the same states use ``Arguments``/``Output`` expressions
       (see :mod:`saga.jsonata`) and run the same.
@@ -303,6 +387,7 @@ class Saga:
         input_key: str | None = None,
         input_state: str = DEFAULT_INPUT_STATE,
         query_language: str = "JSONPath",
+        deadline_path: str | None = None,
     ) -> None:
         if not isinstance(name, str) or not name:
             raise SagaDefinitionError(f"saga name {name!r}: give the saga a non-empty name")
@@ -318,6 +403,7 @@ class Saga:
         self.input_key = input_key
         self.input_state = input_state
         self.query_language = query_language
+        self.deadline_path = deadline_path
         self._units: list[Unit] = []
         self._handlers: list[Step] = []
         self._names: dict[str, str] = {}
@@ -325,6 +411,14 @@ class Saga:
 
     def _check(self) -> None:
         problems = path_problems("error_path", self.error_path, result=True)
+        if self.deadline_path is not None:
+            if not isinstance(self.deadline_path, str) or self.deadline_path.startswith("$$"):
+                problems.append(
+                    f"deadline_path is {self.deadline_path!r}; use a path into the input such "
+                    "as '$.deadline'"
+                )
+            else:
+                problems += path_problems("deadline_path", self.deadline_path, result=False)
         if self.timeout is not None and (
             isinstance(self.timeout, bool) or not isinstance(self.timeout, int) or self.timeout < 1
         ):
@@ -375,7 +469,7 @@ class Saga:
 
     # -- declaring -------------------------------------------------------------------------
 
-    def _register(self, step: Step | ParallelGroup) -> None:
+    def _register(self, step: Step | ParallelGroup | ForEach) -> None:
         label = step.label
         if step.name in self._names:
             raise SagaDefinitionError(
@@ -391,7 +485,7 @@ class Saga:
     ) -> StepFunction[P, R]: ...
     @overload
     def step(
-        self, name: str, action: Integration | Step, /, **options: Unpack[StepOptions]
+        self, name: str, action: Integration | Step | Saga, /, **options: Unpack[StepOptions]
     ) -> Step: ...
     @overload
     def step(
@@ -414,7 +508,7 @@ class Saga:
 
         def add(action: object) -> Step:
             _refuse_stacked(decorating, "step", name, action)
-            step = _new_step(self, name, "step", action, options)
+            step = new_step(self, name, "step", action, options)
             self._register(step)
             self._units.append(step)
             return step
@@ -430,6 +524,20 @@ class Saga:
                 step=str(name),
             )
         group = ParallelGroup(self, name, options)
+        self._register(group)
+        self._units.append(group)
+        return group
+
+    def for_each(self, name: str, /, **options: Unpack[ForEachOptions]) -> ForEach:
+        """Append a for-each group over the list at ``items_path``; add its steps with
+        ``group.step(...)`` (see :class:`~saga.for_each.ForEach`)."""
+        if not isinstance(name, str) or not name.strip() or len(name) > MAX_NAME_LENGTH:
+            raise SagaDefinitionError(
+                f"for-each group {name!r}: give it a non-empty name of at most "
+                f"{MAX_NAME_LENGTH} characters",
+                step=str(name),
+            )
+        group = ForEach(self, name, options)
         self._register(group)
         self._units.append(group)
         return group
@@ -480,7 +588,7 @@ class Saga:
                 error = stacked_decorator_error("compensation", name, action, target)
                 if error is not None:
                     raise error
-            step = _new_step(self, name, "compensation", action, options)
+            step = new_step(self, name, "compensation", action, options)
             self._register(step)
             step.compensates = target
             target.compensation = step
@@ -543,7 +651,7 @@ class Saga:
 
         def add(action: object) -> Step:
             _refuse_stacked(decorating, "failure handler", name, action)
-            step = _new_step(self, name, "failure handler", action, options)
+            step = new_step(self, name, "failure handler", action, options)
             self._register(step)
             self._handlers.append(step)
             return step
@@ -562,13 +670,23 @@ class Saga:
         """Every forward step, including the steps of parallel groups, in order."""
         out: list[Step] = []
         for unit in self._units:
-            out += unit.steps if isinstance(unit, ParallelGroup) else [unit]
+            out += unit.steps if isinstance(unit, ParallelGroup | ForEach) else [unit]
         return tuple(out)
 
     @property
     def failure_handlers(self) -> tuple[Step, ...]:
         """The failure handlers, in order."""
         return tuple(self._handlers)
+
+    def child_sagas(self) -> tuple[Saga, ...]:
+        """The sagas this saga runs as steps (nested executions), theirs too, each once."""
+        found: dict[int, Saga] = {}
+        for step in self.all_steps():
+            if step.child is not None and id(step.child) not in found:
+                found[id(step.child)] = step.child
+                for grandchild in step.child.child_sagas():
+                    found.setdefault(id(grandchild), grandchild)
+        return tuple(found.values())
 
     def all_steps(self) -> tuple[Step, ...]:
         """Every Task of the saga: forward steps, compensations, failure handlers."""

@@ -29,19 +29,23 @@ from typing import (
 )
 
 from engine.paths import is_valid_path, is_valid_result_path
+from saga.conditions import Condition
 from saga.errors import SagaDefinitionError
 from saga.integrations import Integration
 from saga.policies import ErrorSpec, Retry, error_name, error_names, error_problems
 from saga.templates import Template, template_problems
 
 if TYPE_CHECKING:
+    from saga.for_each import ForEach
     from saga.saga import ParallelGroup, Saga
 
 __all__ = [
     "ALL",
     "LAMBDA_INVOKE",
     "MAX_NAME_LENGTH",
+    "TASK_TOKEN",
     "UNSET",
+    "WAIT_FOR_TASK_TOKEN",
     "Action",
     "CompensationOptions",
     "FailureHandlerOptions",
@@ -54,6 +58,8 @@ __all__ = [
     "Unset",
     "camel_case",
     "catch_problems",
+    "child_arn_placeholder",
+    "new_step",
     "check_name",
     "pascal_case",
     "path_problems",
@@ -67,11 +73,14 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 LAMBDA_INVOKE: Final = "arn:aws:states:::lambda:invoke"
+WAIT_FOR_TASK_TOKEN: Final = ".waitForTaskToken"
+TASK_TOKEN: Final = "$$.Task.Token"
 MAX_NAME_LENGTH: Final = 80
 ALL: Final = "States.ALL"
 
-Role = Literal["step", "compensation", "failure handler", "branch step"]
-"""Where a step sits: forward step, compensation, failure handler, or step of a parallel group."""
+Role = Literal["step", "compensation", "failure handler", "branch step", "item step"]
+"""Where a step sits: forward step, compensation, failure handler, step of a parallel group,
+or step of a for-each group (run once per item)."""
 
 
 @dataclass(frozen=True)
@@ -84,9 +93,17 @@ class LambdaInvoke:
     reads ``<result_path>.Payload`` back into ``result_path``, so the step's result is the
     function's return value both locally and on AWS (``result_selector`` is applied there, to
     the return value).
+
+    With ``wait_for_task_token=True`` the step is a callback: the resource is
+    ``lambda:invoke.waitForTaskToken``, the function receives ``{"input": <state input>,
+    "taskToken": <$$.Task.Token>}`` (or the step's ``parameters``, which must then pass
+    ``JsonPath("$$.Task.Token")``), and the step's result is the output of the
+    ``SendTaskSuccess`` that answers the token — not the function's return value, so nothing
+    is unwrapped.
     """
 
     function_name: str
+    wait_for_task_token: bool = False
 
 
 Action: TypeAlias = Callable[..., Any] | Integration
@@ -110,6 +127,7 @@ class TaskOptions(TypedDict, total=False):
 class StepOptions(TaskOptions, total=False):
     """Options of a forward step (and of a parallel group, except the Task-only ones)."""
 
+    when: Condition
     error_path: str | None
     compensate_on: Sequence[ErrorSpec]
     fail_fast_on: Sequence[ErrorSpec]
@@ -131,10 +149,11 @@ class FailureHandlerOptions(TaskOptions, total=False):
 
 _TASK_KEYS: Final = frozenset(TaskOptions.__annotations__)
 _ALLOWED: Final[dict[Role, frozenset[str]]] = {
-    "step": _TASK_KEYS | {"error_path", "compensate_on", "fail_fast_on", "compensate_self"},
+    "step": _TASK_KEYS | {"when", "error_path", "compensate_on", "fail_fast_on", "compensate_self"},
     "compensation": _TASK_KEYS | {"error_path"},
     "failure handler": _TASK_KEYS | {"error_path", "continue_on_error"},
     "branch step": _TASK_KEYS,
+    "item step": _TASK_KEYS,
 }
 _PLACEHOLDER = re.compile(r"^\$\{(?P<name>[A-Za-z0-9_.:-]+)\}$")
 _LAMBDA_ARN = re.compile(
@@ -183,9 +202,10 @@ class Step:
         self.saga = saga
         self.name = name
         self.role: Role = role
-        self.group: ParallelGroup | None = None
+        self.group: ParallelGroup | ForEach | None = None
         self.compensation: Step | None = None
         self.compensates: Step | None = None
+        self.child: Saga | None = None
         check_name(name, role)
         _check_option_names(name, role, options)
         if role == "step":
@@ -218,6 +238,7 @@ class Step:
         self.fail_fast_on: tuple[str, ...] = tuple(error_names(options.get("fail_fast_on", ())))
         self.compensate_self: bool = options.get("compensate_self", False)
         self.continue_on_error: bool = options.get("continue_on_error", True)
+        self.when: Condition | None = options.get("when")
         _check_options(self, options)
 
     @property
@@ -236,7 +257,8 @@ class Step:
         if isinstance(self.action, Integration):
             return self.action.resource
         if isinstance(self.resource, LambdaInvoke):
-            return LAMBDA_INVOKE
+            wait = self.resource.wait_for_task_token
+            return LAMBDA_INVOKE + (WAIT_FOR_TASK_TOKEN if wait else "")
         assert self.resource is not None
         return self.resource
 
@@ -255,9 +277,34 @@ class Step:
         return match["name"] if match else target
 
     @property
+    def when_state(self) -> str:
+        """The Choice before a conditional step (``when=``) that runs or skips it."""
+        return f"{self.name} (when)"
+
+    @property
+    def skipped_state(self) -> str:
+        """The Pass ending the execution when the last step, conditional, is skipped."""
+        return f"{self.name} (skipped)"
+
+    @property
+    def if_ran_state(self) -> str:
+        """The Choice before the compensation of a conditional step: it runs only if the
+        step's condition held (the step ran)."""
+        return f"{self.name} (if ran)"
+
+    @property
     def unwraps_payload(self) -> bool:
         """Whether a Pass state unwraps a ``lambda:invoke`` response after this step."""
-        return isinstance(self.resource, LambdaInvoke) and self.result_path is not None
+        return (
+            isinstance(self.resource, LambdaInvoke)
+            and not self.resource.wait_for_task_token
+            and self.result_path is not None
+        )
+
+    @property
+    def is_callback(self) -> bool:
+        """Whether the step hands out a task token and waits for its answer."""
+        return self.resource_arn.endswith(WAIT_FOR_TASK_TOKEN)
 
     @property
     def unwrap_state_name(self) -> str:
@@ -294,6 +341,37 @@ class StepFunction(Step, Generic[P, R]):
         return self.action(*args, **kwargs)
 
 
+def new_step(saga: Saga, name: str, role: Role, action: object, options: Mapping[str, Any]) -> Step:
+    """A :class:`Step`, or a :class:`StepFunction` when its action is a Python callable."""
+    from saga.saga import Saga
+
+    if isinstance(action, Saga):
+        return _child_step(saga, name, role, action, options)
+    action_of = action.action if isinstance(action, Step) else action
+    cls = Step if isinstance(action_of, Integration) else StepFunction
+    return cls(saga, name, role, action, options)
+
+
+def child_arn_placeholder(child: Saga) -> str:
+    """The placeholder of a child saga's state machine ARN in its parent's definition."""
+    return f"{pascal_case(child.name)}StateMachineArn"
+
+
+def _child_step(saga: Saga, name: str, role: Role, child: Saga, options: Mapping[str, Any]) -> Step:
+    """A step that runs ``child`` as a nested execution (``startExecution.sync:2``)."""
+    from saga.integrations import states
+    from saga.templates import JsonPath
+
+    if child is saga:
+        raise _fail(f"{role} {name!r}", name, "a saga cannot be a step of itself")
+    integration = states.start_execution(
+        state_machine_arn=f"${{{child_arn_placeholder(child)}}}", input=JsonPath("$")
+    )
+    step = Step(saga, name, role, integration, options)
+    step.child = child
+    return step
+
+
 def _fail(step_label: str, name: str, problem: str) -> SagaDefinitionError:
     return SagaDefinitionError(f"{step_label}: {problem}", step=name)
 
@@ -303,6 +381,7 @@ _DECORATORS: Final[dict[Role, str]] = {
     "compensation": "@step.compensate",
     "failure handler": "@saga.on_failure",
     "branch step": "@group.step",
+    "item step": "@items.step",
 }
 
 
@@ -491,8 +570,43 @@ def _check_options(step: Step, options: Mapping[str, Any]) -> None:
             problems.append(f"{flag} is {options[flag]!r}; use True or False")
     if "comment" in options and not isinstance(options["comment"], str):
         problems.append("comment must be a string")
+    problems += _callback_problems(step)
+    if "when" in options and not isinstance(options["when"], Condition):
+        problems.append(
+            f"when is {options['when']!r}; use a condition such as equals('$.insurance', True) "
+            "from saga.conditions"
+        )
     if problems:
         raise _fail(step.label, step.name, "; ".join(problems))
+
+
+def _mentions_token(value: Any) -> bool:
+    if isinstance(value, Mapping):
+        return any(_mentions_token(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(_mentions_token(v) for v in value)
+    text = getattr(value, "expression", value)
+    return isinstance(text, str) and TASK_TOKEN in text
+
+
+def _callback_problems(step: Step) -> list[str]:
+    """A callback step must hand its token out, or nobody can ever answer it."""
+    if not step.is_callback:
+        return []
+    problems: list[str] = []
+    if isinstance(step.action, Integration):
+        if not _mentions_token(step.action.parameters):
+            problems.append(
+                "it waits for a task token (wait_for_task_token=True) but its parameters never "
+                f'pass it on, so nobody could answer; include JsonPath("{TASK_TOKEN}") in the '
+                "message"
+            )
+    elif not isinstance(step.parameters, Unset) and not _mentions_token(step.parameters):
+        problems.append(
+            "it waits for a task token but its parameters never pass it on; include "
+            f'JsonPath("{TASK_TOKEN}") (the default payload carries it as "taskToken")'
+        )
+    return problems
 
 
 def retry_list_problems(retry: object, service_prefix: str | None) -> list[str]:
@@ -594,7 +708,7 @@ def _path_problems(step: Step, options: Mapping[str, Any]) -> list[str]:
     return problems
 
 
-def template_option_problems(unit: Step | ParallelGroup) -> list[str]:
+def template_option_problems(unit: Step | ParallelGroup | ForEach) -> list[str]:
     """Problems of ``parameters`` and ``result_selector`` (shared by steps and parallel groups)."""
     problems: list[str] = []
     for name in ("parameters", "result_selector"):

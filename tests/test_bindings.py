@@ -251,7 +251,7 @@ async def test_python_handler_overrides_a_builtin_integration() -> None:
         LEGACY,
         "${Missing.Arn}",
         "arn:aws:states:::states:startExecution.sync",
-        "arn:aws:states:::aws-sdk:s3:getObject",
+        "arn:aws:states:::aws-sdk:s3:noSuchAction",
         "arn:aws:states:::batch:submitJob.sync",
         "arn:aws:states:us-east-1:123456789012:activity:Approve",
         "something-else",

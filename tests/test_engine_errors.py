@@ -508,10 +508,15 @@ def test_unbound_resource_is_an_error_before_the_execution_starts() -> None:
     assert "arn:aws:states:::nothing:here" in diagnostic.message
 
 
-def test_distributed_map_is_rejected_before_start() -> None:
+def test_distributed_map_parquet_reader_is_rejected_before_start() -> None:
     states = {
         "M": {
             "Type": "Map",
+            "ItemReader": {
+                "Resource": "arn:aws:states:::s3:getObject",
+                "ReaderConfig": {"InputType": "PARQUET"},
+                "Parameters": {"Bucket": "b", "Key": "k.parquet"},
+            },
             "ItemProcessor": {
                 "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
                 "StartAt": "I",
@@ -524,7 +529,8 @@ def test_distributed_map_is_rejected_before_start() -> None:
         _run(states, [])
     [diagnostic] = info.value.diagnostics
     assert diagnostic.code == "UNSUPPORTED_LOCALLY"
-    assert "not supported locally" in diagnostic.message
+    assert diagnostic.location == "/States/M/ItemReader/ReaderConfig/InputType"
+    assert "Parquet decoder" in diagnostic.message
 
 
 def test_unexpected_internal_exception_becomes_a_recorded_failure() -> None:

@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from saga import Retry, Saga, dynamodb, events, sns, sqs
+from saga import Retry, Saga, aws_sdk, dynamodb, events, sns, sqs, states
+from saga.for_each import ForEachOptions
 from saga.saga import GroupOptions
 from saga.steps import CompensationOptions, FailureHandlerOptions, StepOptions
 
@@ -58,13 +59,17 @@ def test_every_parallel_option_is_documented() -> None:
     assert _missing(_section("`saga.parallel"), list(GroupOptions.__annotations__)) == []
 
 
+def test_every_for_each_option_is_documented() -> None:
+    assert _missing(_section("`saga.for_each"), list(ForEachOptions.__annotations__)) == []
+
+
 def test_every_retry_option_is_documented() -> None:
     assert _missing(_section("`Retry("), _parameters(Retry.__init__)) == []
 
 
 @pytest.mark.parametrize(
     ("prefix", "integration"),
-    [("dynamodb", dynamodb), ("sqs", sqs), ("sns", sns), ("events", events)],
+    [("dynamodb", dynamodb), ("sqs", sqs), ("sns", sns), ("events", events), ("states", states)],
 )
 def test_every_integration_argument_is_documented(prefix: str, integration: Any) -> None:
     section = _section("Integrations")
@@ -78,3 +83,10 @@ def test_every_integration_argument_is_documented(prefix: str, integration: Any)
         row = rows.get(f"{prefix}.{method}")
         assert row is not None, f"{prefix}.{method} has no row"
         assert _missing(row, _parameters(getattr(integration, method))) == []
+
+
+def test_the_aws_sdk_factory_is_documented() -> None:
+    section = _section("Integrations")
+    row = re.search(r"^\| `aws_sdk` \| (.*) \|$", section, re.M)
+    assert row is not None
+    assert _missing(row[1], _parameters(aws_sdk)) == []

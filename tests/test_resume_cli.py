@@ -101,9 +101,13 @@ def test_a_killed_execute_is_resumed_by_saga_resume_with_its_recorded_handlers(
 
     elsewhere = files / "elsewhere"
     elsewhere.mkdir()
-    resumed = _saga("resume", "--store", str(store_path), cwd=elsewhere)
+    resumed = _saga("resume", "--store", str(store_path), "--trust-store", cwd=elsewhere)
     out, err = resumed.communicate(timeout=60)
-    assert (resumed.returncode, err) == (0, "")
+    assert (resumed.returncode, err) == (
+        0,
+        f"saga: order-7: importing the handlers '{files / 'handlers.py'}' (from {files}), "
+        f"as {store_path} records\n",
+    )
     report = json.loads(out)
     assert report["skipped"] == []
     assert [(e["name"], e["status"], e["output"]) for e in report["executions"]] == [
@@ -150,7 +154,7 @@ def test_a_killed_saga_run_is_resumed_with_the_recorded_saga(tmp_path: Path) -> 
     run = _saga("run", "shop_saga:shop", "--name", "s-1", "--store", str(store_path), cwd=tmp_path)
     run.communicate(timeout=60)
     assert run.returncode == -signal.SIGKILL
-    resumed = _saga("resume", "--store", str(store_path), cwd=tmp_path / "..")
+    resumed = _saga("resume", "shop_saga:shop", "--store", str(store_path), cwd=tmp_path)
     out, err = resumed.communicate(timeout=60)
     assert (resumed.returncode, err) == (0, "")
     (execution,) = json.loads(out)["executions"]
@@ -255,13 +259,15 @@ def test_resume_reports_executions_it_cannot_bind(
     process.send_signal(signal.SIGKILL)
     process.wait()
     (files / "handlers.py").unlink()
-    code, out, err = _run_main(["resume", "--store", str(store_path)], capsys)
+    code, out, err = _run_main(["resume", "--store", str(store_path), "--trust-store"], capsys)
     assert code == 2
     assert out == {"executions": [], "skipped": []}
     assert "saga: b was not resumed: --handlers: no such file" in err
     with SQLiteStore(store_path) as store:
         assert store.get("b").status == "RUNNING"
     (files / "handlers.py").write_text(HANDLERS)
-    code, out, err = _run_main(["resume", "--store", str(store_path)], capsys)
+    code, out, err = _run_main(
+        ["resume", "--store", str(store_path), "--handlers", str(files / "handlers.py")], capsys
+    )
     assert (code, err) == (0, "")
     assert [(e["name"], e["status"]) for e in out["executions"]] == [("b", "SUCCEEDED")]

@@ -14,24 +14,30 @@ import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import anyio
 from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
-from statelint.linter import Linter  # type: ignore[import-untyped]
+from statelint.linter import Linter
 
 import engine
+from engine.clock import VirtualClock
 from engine.execution import Execution
+from saga.conditions import equals, greater_than, is_present
 from saga.policies import Retry
+from saga.running import child_arns
 from saga.saga import Saga
 from saga.steps import LambdaInvoke
 from saga.templates import JsonPath
+from saga.testing import callbacks
 
 MAX_EXAMPLES = 200
 HANG_EXAMPLES = 5
 SEED = 7
-INPUT = {"orderId": "o-1", "amount": 5}
+T0 = datetime(2024, 1, 1, tzinfo=UTC)  # both runs start at the same virtual instant
+INPUT = {"orderId": "o-1", "amount": 5, "legs": ["l-1", "l-2"]}
 
 
 class ErrA(Exception):
@@ -88,6 +94,9 @@ class StepSpec:
     compensate_self: bool = False
     compensate_on: str = "default"
     fail_fast: bool = False
+    when: str | None = None  # a condition on the input: "holds", "fails", "missing"
+    callback: str | None = None  # its token answered: "approve", "reject", "late"
+    child: bool = False  # the step is a saga of its own (a nested execution)
 
 
 @dataclass
@@ -96,14 +105,22 @@ class GroupSpec:
     steps: list[StepSpec]
     retry: list[RetrySpec]
     compensate_self: bool
+    named: bool = False  # branches of several steps (the first step alone, then the rest)
+
+
+@dataclass
+class ForEachSpec:
+    name: str
+    steps: list[StepSpec]
 
 
 @dataclass
 class SagaSpec:
-    units: list[StepSpec | GroupSpec]
+    units: list[StepSpec | GroupSpec | ForEachSpec]
     handlers: list[tuple[TaskSpec, bool]]
     success: bool
     static_failure: bool
+    deadline: str | None = None  # "past" or "future": a deadline_path and that input
 
 
 # -- strategies --------------------------------------------------------------------------------
@@ -150,8 +167,18 @@ def tasks(draw: st.DrawFn, name: str, *, faulty: bool = True, discard: bool = Tr
 
 
 @st.composite
-def steps(draw: st.DrawFn, name: str, *, faulty: bool = True, in_group: bool = False) -> StepSpec:
+def steps(
+    draw: st.DrawFn,
+    name: str,
+    *,
+    faulty: bool = True,
+    in_group: bool = False,
+    in_items: bool = False,
+    shapes: bool = True,
+) -> StepSpec:
     task = draw(tasks(name, faulty=faulty, discard=not in_group))
+    if in_items:
+        task.parameters = False  # an item's input is its own record (item, index, results)
     compensation = draw(tasks(f"Undo {name}", discard=False)) if draw(booleans) else None
     if in_group:
         return StepSpec(task, compensation)
@@ -161,33 +188,54 @@ def steps(draw: st.DrawFn, name: str, *, faulty: bool = True, in_group: bool = F
         compensate_self=compensation is not None and draw(booleans),
         compensate_on=draw(compensate_on_choices),
         fail_fast=draw(booleans),
+        when=draw(st.sampled_from([None, None, "holds", "fails", "missing"])) if shapes else None,
+        callback=draw(st.sampled_from([None, None, None, "approve", "reject", "late"]))
+        if shapes
+        else None,
+        child=shapes and draw(st.integers(0, 5)) == 0,
     )
 
 
 @st.composite
-def sagas(draw: st.DrawFn) -> SagaSpec:
+def sagas(draw: st.DrawFn, *, shapes: bool = True) -> SagaSpec:
+    """Random sagas; ``shapes`` mixes in for-each groups, branches of several steps,
+    conditional steps, callback steps, child sagas and deadlines."""
     total = draw(st.integers(1, 8))
-    units: list[StepSpec | GroupSpec] = []
+    units: list[StepSpec | GroupSpec | ForEachSpec] = []
     index = 0
     while index < total:
         size = draw(st.integers(1, min(3, total - index)))
-        if size >= 2 and draw(st.booleans()):
+        if shapes and size <= 2 and draw(st.integers(0, 3)) == 0:
+            members = [
+                draw(steps(f"S{index + k + 1}", in_group=True, in_items=True)) for k in range(size)
+            ]
+            units.append(ForEachSpec(f"E{len(units) + 1}", members))
+            index += size
+        elif size >= 2 and draw(st.booleans()):
             faulty = draw(st.integers(0, size - 1))
             members = [
                 draw(steps(f"S{index + k + 1}", faulty=k == faulty, in_group=True))
                 for k in range(size)
             ]
             units.append(
-                GroupSpec(f"G{len(units) + 1}", members, draw(retrier_lists), draw(st.booleans()))
+                GroupSpec(
+                    f"G{len(units) + 1}",
+                    members,
+                    draw(retrier_lists),
+                    draw(st.booleans()),
+                    named=shapes and draw(st.booleans()),
+                )
             )
             index += size
         else:
-            units.append(draw(steps(f"S{index + 1}")))
+            units.append(draw(steps(f"S{index + 1}", shapes=shapes)))
             index += 1
     handlers = [
         (draw(tasks(f"H{k + 1}")), draw(st.booleans())) for k in range(draw(st.integers(0, 2)))
     ]
     spec = SagaSpec(units, handlers, draw(st.booleans()), draw(st.booleans()))
+    if shapes:
+        spec.deadline = draw(st.sampled_from([None, None, "past", "future"]))
     # Let the first steps succeed more often, so that later failures have something to undo.
     for task in forward_tasks(spec)[: draw(st.integers(0, total - 1))]:
         task.plan = []
@@ -198,7 +246,10 @@ def forward_tasks(spec: SagaSpec) -> list[TaskSpec]:
     """The forward steps' tasks, in order (group members in declaration order)."""
     out: list[TaskSpec] = []
     for unit in spec.units:
-        out += [m.task for m in unit.steps] if isinstance(unit, GroupSpec) else [unit.task]
+        if isinstance(unit, GroupSpec | ForEachSpec):
+            out += [m.task for m in unit.steps]
+        else:
+            out.append(unit.task)
     return out
 
 
@@ -267,6 +318,12 @@ def _catch_options(step: StepSpec) -> dict[str, Any]:
         options["compensate_on"] = choice[step.compensate_on]
     if step.fail_fast:
         options["fail_fast_on"] = [ValueError]
+    if step.when is not None:
+        options["when"] = {
+            "holds": equals("$.amount", 5),
+            "fails": greater_than("$.amount", 10),
+            "missing": ~is_present("$.orderId"),
+        }[step.when]
     return options
 
 
@@ -276,6 +333,7 @@ def build(spec: SagaSpec, counts: dict[str, int]) -> Saga:
         success_state="Done" if spec.success else None,
         failure_error="Compensated" if spec.static_failure else "SagaFailed",
         failure_cause="compensated" if spec.static_failure else None,
+        deadline_path="$.deadline" if spec.deadline else None,
     )
 
     def add_compensation(added: Any, step: StepSpec) -> None:
@@ -288,24 +346,51 @@ def build(spec: SagaSpec, counts: dict[str, int]) -> Saga:
             )
 
     for unit in spec.units:
-        if isinstance(unit, GroupSpec):
+        if isinstance(unit, ForEachSpec):
+            items = saga.for_each(
+                unit.name,
+                items_path="$.legs",
+                max_concurrency=1,
+                item_fields={"orderId": JsonPath("$.orderId")},
+            )
+            for member in unit.steps:
+                action = _handler(member.task, counts, constant=False)
+                added = items.step(member.task.name, action, **_task_options(member.task))
+                add_compensation(added, member)
+        elif isinstance(unit, GroupSpec):
             has_compensation = any(m.compensation is not None for m in unit.steps)
             group = saga.parallel(
                 unit.name,
                 retry=[r.build() for r in unit.retry],
                 compensate_self=unit.compensate_self and has_compensation,
             )
-            for member in unit.steps:
+            branches = [group.branch("B1"), group.branch("B2")] if unit.named else []
+            for position, member in enumerate(unit.steps):
                 constant = not member.task.plan
                 action = _handler(member.task, counts, constant=constant)
                 options = _task_options(member.task, selector_ok=not constant)
-                added = group.step(member.task.name, action, **options)
+                where: Any = branches[min(position, 1)] if branches else group
+                added = where.step(member.task.name, action, **options)
                 add_compensation(added, member)
+        elif unit.child:
+            child = Saga(f"Child{unit.task.name}")
+            action = _handler(unit.task, counts, constant=False)
+            child.step(unit.task.name, action, **_task_options(unit.task))
+            catch = _catch_options(unit)
+            catch.pop("fail_fast_on", None)  # a child's failure is States.TaskFailed
+            if catch.get("compensate_on") in ([ErrA], ["States.TaskFailed"]):
+                del catch["compensate_on"]
+            nested = saga.step(unit.task.name, child, **catch)
+            add_compensation(nested, unit)
         else:
             action = _handler(unit.task, counts, constant=False)
-            added = saga.step(
-                unit.task.name, action, **_task_options(unit.task), **_catch_options(unit)
-            )
+            options = _task_options(unit.task)
+            if unit.callback is not None:
+                options["resource"] = LambdaInvoke(f"cb-{unit.task.name}", wait_for_task_token=True)
+                if "parameters" in options:
+                    options["parameters"]["token"] = JsonPath("$$.Task.Token")
+                options["timeout"] = 100
+            added = saga.step(unit.task.name, action, **options, **_catch_options(unit))
             add_compensation(added, unit)
     for task, keep_going in spec.handlers:
         saga.on_failure(
@@ -317,14 +402,28 @@ def build(spec: SagaSpec, counts: dict[str, int]) -> Saga:
     return saga
 
 
+def _undated(value: Any) -> Any:
+    """``value`` without a child execution's ``StartDate``/``StopDate``: virtual time moves
+    with the work a run does, so those instants differ by milliseconds between runs."""
+    if isinstance(value, dict):
+        return {k: _undated(v) for k, v in value.items() if k not in ("StartDate", "StopDate")}
+    if isinstance(value, list):
+        return [_undated(v) for v in value]
+    return value
+
+
 def _outcome(execution: Execution) -> dict[str, Any]:
     return {
         "status": execution.status,
-        "output": execution.output,
+        "output": _undated(execution.output),
         "error": execution.error,
-        "cause": execution.cause,
+        "cause": _DATES.sub("", execution.cause) if execution.cause else execution.cause,
         "states": execution.states,
     }
+
+
+_DATES = re.compile(r'(Start|Stop)Date\\*":\d+')
+"""A child execution's instants inside a cause's nested JSON text."""
 
 
 _ZERO_INTERVAL = "IntervalSeconds is 0 but allowed floor is 0"
@@ -345,6 +444,28 @@ def _substitute(text: str, arn: str) -> str:
     return json.dumps(substituted)
 
 
+def answers_of(spec: SagaSpec) -> list[Any]:
+    """The callback answers of a run: approved after 10 s, rejected, or after the timeout."""
+    out: list[Any] = []
+    for unit in spec.units:
+        if not isinstance(unit, StepSpec) or unit.callback is None or unit.child:
+            continue
+        name = unit.task.name
+        if unit.callback == "approve":
+            out.append(callbacks.answers(name, output={"approved": name}, after=10))
+        elif unit.callback == "reject":
+            out.append(callbacks.answers(name, error="Custom.Rejected", cause=name, after=10))
+        else:
+            out.append(callbacks.answers(name, output=None, after=150))
+    return out
+
+
+def spec_input(spec: SagaSpec) -> dict[str, Any]:
+    """The input of a run: with a deadline long passed or far ahead when the saga has one."""
+    deadlines = {"past": "2000-01-01T00:00:00Z", "future": "2999-01-01T00:00:00Z"}
+    return {**INPUT, "deadline": deadlines[spec.deadline]} if spec.deadline else INPUT
+
+
 def run_both(spec: SagaSpec, *, side_by_side: bool) -> tuple[dict[str, Any], dict[str, Any]]:
     direct_saga = build(spec, {})
     exported_saga = build(spec, {})
@@ -356,12 +477,30 @@ def run_both(spec: SagaSpec, *, side_by_side: bool) -> tuple[dict[str, Any], dic
     assert machine.validate() == []
     assert _lint(text) == []
     handlers = exported_saga.handlers()
+    children = {c.name: engine.load(c.to_json()) for c in exported_saga.child_sagas()}
+    for child in exported_saga.child_sagas():
+        handlers.update(child.handlers())
+    if children:
+        loaded = engine.load(text, child_arns(exported_saga))
+    data = spec_input(spec)
 
     def direct() -> Execution:
-        return direct_saga.run(INPUT, seed=SEED)
+        return direct_saga.run(
+            data, seed=SEED, interceptors=answers_of(spec), name="eq-1", clock=VirtualClock(T0)
+        )
 
     def exported() -> Execution:
-        return engine.run(loaded, INPUT, handlers=handlers, seed=SEED)
+        return engine.run(
+            loaded,
+            data,
+            handlers=handlers,
+            seed=SEED,
+            interceptors=answers_of(spec),
+            name="eq-1",
+            clock=VirtualClock(T0),
+            state_machine_name="Equivalence",
+            state_machines=children,
+        )
 
     if side_by_side:
         with ThreadPoolExecutor(2) as pool:
@@ -386,6 +525,20 @@ def test_direct_and_exported_runs_agree(spec: SagaSpec) -> None:
     direct, exported = run_both(spec, side_by_side=False)
     assert direct == exported
     _record(direct)
+    shapes = {
+        "named branches" if isinstance(unit, GroupSpec) and unit.named else type(unit).__name__
+        for unit in spec.units
+    }
+    if any(isinstance(unit, StepSpec) and unit.when is not None for unit in spec.units):
+        shapes.add("conditional step")
+    if spec.deadline:
+        shapes.add(f"deadline {spec.deadline}")
+    for unit in spec.units:
+        if isinstance(unit, StepSpec) and unit.child:
+            shapes.add("child saga")
+        elif isinstance(unit, StepSpec) and unit.callback:
+            shapes.add(f"callback {unit.callback}")
+    event(f"shapes: {', '.join(sorted(shapes))}")
 
 
 @st.composite
@@ -393,8 +546,12 @@ def sagas_with_a_hang(draw: st.DrawFn) -> SagaSpec:
     spec = draw(sagas())
     candidates: list[TaskSpec] = []
     for unit in spec.units:
+        if isinstance(unit, ForEachSpec):
+            continue
         members = unit.steps if isinstance(unit, GroupSpec) else [unit]
         for member in members:
+            if member.callback is not None or member.child:
+                continue
             if not isinstance(unit, GroupSpec) or member.task.plan or len(unit.steps) == 1:
                 candidates.append(member.task)
     assume(candidates)  # every unit may be a group of steps that cannot hang alone

@@ -60,7 +60,7 @@ def _runs(spec: SagaSpec) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-@given(spec=sagas())
+@given(spec=sagas(shapes=False))
 def test_jsonata_saga_direct_exported_and_jsonpath_runs_agree(spec: SagaSpec) -> None:
     direct, exported, jsonpath = _runs(spec)
     assert direct == exported

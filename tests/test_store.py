@@ -227,7 +227,9 @@ def test_a_truncated_store_is_refused_naming_the_file(tmp_path: Path) -> None:
     _filled_store(path)
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 2])
-    with pytest.raises(CorruptStoreError, match=rf"{path}.*truncated"):
+    with pytest.raises(
+        CorruptStoreError, match=rf"{path} is damaged: database disk image is malformed"
+    ):
         SQLiteStore(path)
 
 
@@ -376,3 +378,14 @@ def test_engines_in_many_threads_run_executions_on_one_store(tmp_path: Path) -> 
         assert errors == []
         assert len(store.executions(status="SUCCEEDED")) == 160
         assert {len(store.history(record.name)) for record in store.executions()} == {8}
+
+
+def test_an_empty_file_becomes_a_store_and_readers_call_it_empty(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    path.touch()
+    with pytest.raises(StoreError, match=rf"^execution store {path} is empty \(not an execution"):
+        SQLiteStore(path, read_only=True)
+    with SQLiteStore(path) as store:
+        store.start(_record(), "me")
+    with SQLiteStore(path, read_only=True) as reader:
+        assert [record.name for record in reader.executions()] == ["order-1"]

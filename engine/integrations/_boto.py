@@ -342,6 +342,6 @@ def _registry() -> dict[str, Operation]:
 
 
 def integration_for(resource: str) -> ServiceIntegration | None:
-    """The built-in integration for a resource without its pattern suffix, if there is one."""
+    """The built-in optimised integration for a resource without its pattern suffix, if any."""
     operation = _registry().get(resource)
     return None if operation is None else ServiceIntegration(resource, operation)

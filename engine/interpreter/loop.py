@@ -213,7 +213,9 @@ async def execute(
                     tg.cancel_scope.cancel()
             else:
                 await body()
-        if "output" in outcome:
+        if record.unrecorded is not None:
+            pass  # the store could not record an event: the execution stays RUNNING there
+        elif "output" in outcome:
             _finish(runtime, "SUCCEEDED", output=outcome["output"])
         elif "error" in outcome:
             error: StatesError = outcome["error"]
@@ -231,13 +233,17 @@ async def execute(
         else:
             _finish(runtime, "ABORTED", error=control.stop_error, cause=control.stop_cause)
     except Exception as exc:  # the record must never be lost
-        if record.status == "RUNNING":
+        if record.status == "RUNNING" and record.unrecorded is None:
             record.status = "FAILED"
             record.error = RUNTIME
             record.cause = _internal_cause(exc)
             record.stop_posix = clock.time()
     finally:
-        if record.status == "RUNNING":
+        if record.unrecorded is not None:
+            # What the store holds is what the caller is told: RUNNING, resumable.
+            record.status = "RUNNING"
+            record.output = record.error = record.cause = record.stop_posix = None
+        elif record.status == "RUNNING":
             # Cancelled from outside the engine (e.g. the event loop shutting down).
             record.status = "ABORTED"
             record.stop_posix = clock.time()

@@ -143,6 +143,11 @@ async def run_map(ctx: StateContext, state: MapState, raw: Any) -> tuple[Any, st
     """InputPath → ItemsPath → iterations → ResultSelector → ResultPath → OutputPath."""
     from engine.interpreter.loop import run_states
 
+    if state.is_distributed:
+        from engine.states.distributed_map_state import run_distributed_map
+
+        return await run_distributed_map(ctx, state, raw)
+
     processor = state.processor
     selector = state.item_selector if state.item_selector is not None else state.parameters
     runtime = ctx.runtime

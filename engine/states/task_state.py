@@ -233,6 +233,11 @@ async def run_task(ctx: StateContext, state: TaskState, raw: Any) -> tuple[Any, 
             scheduled["heartbeatInSeconds"] = heartbeat
         ctx.add(f"{prefix}Scheduled", scheduled)
         ctx.add(f"{prefix}Started", dict(common) if common else None)
+
+        def submitted(output: Any) -> None:
+            value, _ = _json_copy(ctx, output, "task's submission result")
+            ctx.add(f"{prefix}Submitted", {**common, "output": value})
+
         request = TaskRequest(
             state_name=ctx.name,
             resource=state.resource,
@@ -243,11 +248,8 @@ async def run_task(ctx: StateContext, state: TaskState, raw: Any) -> tuple[Any, 
             timeout_seconds=float(timeout) if timeout is not None else None,
             execution_name=runtime.record.name,
             clock=ctx.clock,
+            on_submitted=submitted if info.sync else None,
         )
-
-        def submitted(output: Any) -> None:
-            value, _ = _json_copy(ctx, output, "task's submission result")
-            ctx.add(f"{prefix}Submitted", {**common, "output": value})
 
         try:
             result = await _invoke(ctx, call, request, timeout, heartbeat, wait_token, submitted)

@@ -24,7 +24,9 @@ __all__ = [
     "CorruptStoreError",
     "ExecutionAlreadyExists",
     "ExecutionDoesNotExist",
+    "ExecutionNotRecorded",
     "ExecutionStore",
+    "Listing",
     "StoreError",
     "StoredExecution",
     "Transition",
@@ -59,6 +61,18 @@ class StoreError(Exception):
 
 class CorruptStoreError(StoreError):
     """The store's file is damaged (truncated, overwritten, not a database): nothing is read."""
+
+
+class ExecutionNotRecorded(StoreError):
+    """The store could not record an event (disk full, I/O error): the execution stopped there.
+
+    It is left RUNNING in the store, which holds every event before that one, so a resume
+    continues it; ``execution`` is its record as the caller sees it (status RUNNING too).
+    """
+
+    def __init__(self, message: str, path: str | None = None, execution: Any = None) -> None:
+        super().__init__(message, path)
+        self.execution = execution
 
 
 def canonical_json(value: Any) -> str:
@@ -146,6 +160,14 @@ class StoredExecution:
         return out
 
 
+@dataclass(slots=True)
+class Listing:
+    """The executions of a store that can be read, and the damaged ones apart (name, why)."""
+
+    executions: list[StoredExecution] = field(default_factory=list)
+    damaged: list[tuple[str, str]] = field(default_factory=list)
+
+
 def closing_outcome(event: HistoryEvent) -> tuple[ExecutionStatus, Any, str | None, str | None]:
     """Status, output, error and cause a closing event records."""
     details = event.details or {}
@@ -219,6 +241,10 @@ class ExecutionStore(ABC):
         if found is None:
             raise ExecutionDoesNotExist(name)
         return found
+
+    def listing(self, *, status: str | None = None) -> Listing:
+        """Like :meth:`executions`, but a damaged record is set apart instead of raising."""
+        return Listing(executions=self.executions(status=status))
 
     def unfinished(self) -> list[StoredExecution]:
         """The executions still open (RUNNING), in start order."""

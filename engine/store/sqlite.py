@@ -6,6 +6,12 @@ gets its own connection and waits up to ``busy_timeout`` seconds for the write l
 executions, threads and processes can write to one file. ``synchronous=NORMAL`` (the default)
 survives any process crash; ``synchronous="FULL"`` also survives power loss, at the cost of a
 disk flush per event. A damaged file raises :class:`CorruptStoreError` naming it.
+
+A new store is built under a private name and linked into place, so no process ever sees a
+half-made one; it is readable by its owner only (mode 0600, which SQLite gives its ``-wal`` and
+``-shm`` files too). ``read_only=True`` never writes and never leaves a file behind: while no
+writer has the store open (no ``-wal`` file) it reads the file as it is and checks that nothing
+changed meanwhile; beside a writer it shares the writer's ``-wal``/``-shm``.
 """
 
 from __future__ import annotations
@@ -14,11 +20,15 @@ import contextlib
 import hashlib
 import json
 import os
+import secrets
 import sqlite3
 import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, TypeVar
 
+from engine.execution import ExecutionStatus
 from engine.history import HistoryEvent
 from engine.store.base import (
     CLOSING_EVENTS,
@@ -26,6 +36,7 @@ from engine.store.base import (
     ExecutionAlreadyExists,
     ExecutionDoesNotExist,
     ExecutionStore,
+    Listing,
     StoredExecution,
     StoreError,
     Transition,
@@ -37,7 +48,9 @@ __all__ = ["SQLiteStore"]
 
 _APPLICATION_ID: Final = 0x53414741  # "SAGA"
 _SCHEMA_VERSION: Final = 1
-_HEADER: Final = b"SQLite format 3\x00"
+_READ_ATTEMPTS: Final = 4
+_STATUSES: Final = frozenset({"RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
+_T = TypeVar("_T")
 
 _SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS machines (
@@ -78,7 +91,7 @@ _COLUMNS: Final = (
     "e.name, e.execution_arn, e.state_machine_arn, m.definition, e.input, e.status, e.output, "
     "e.error, e.cause, e.start_posix, e.stop_posix, e.handlers_ref, e.options"
 )
-_SELECT: Final = f"SELECT {_COLUMNS} FROM executions e JOIN machines m ON m.hash = e.machine"
+_SELECT: Final = f"SELECT {_COLUMNS} FROM executions e LEFT JOIN machines m ON m.hash = e.machine"
 
 _CORRUPTION_MARKERS: Final = (
     "malformed",
@@ -89,11 +102,27 @@ _CORRUPTION_MARKERS: Final = (
 )
 
 
-_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str).encode
+_dumps_text = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str).encode
+_dumps_ascii = json.JSONEncoder(separators=(",", ":"), default=str).encode
+
+
+def _dumps(value: Any) -> str:
+    """Compact JSON text SQLite can store: a lone surrogate is kept as a ``\\uXXXX`` escape."""
+    text = _dumps_text(value)
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            return _dumps_ascii(value)
+    return text
 
 
 class SQLiteStore(ExecutionStore):
-    """Executions and history events in one SQLite file (created when missing)."""
+    """Executions and history events in one SQLite file (created when missing, owner-only).
+
+    ``read_only=True`` opens an existing store for reading (``saga executions``): it writes
+    nothing and creates no file; writing methods raise :class:`StoreError`.
+    """
 
     durable = True
 
@@ -104,10 +133,12 @@ class SQLiteStore(ExecutionStore):
         busy_timeout: float = 30.0,
         synchronous: Literal["NORMAL", "FULL"] = "NORMAL",
         check: bool = True,
+        read_only: bool = False,
     ) -> None:
         self.path = Path(path).expanduser().resolve()
         self.busy_timeout = busy_timeout
         self.synchronous = synchronous
+        self.read_only = read_only
         self._local = threading.local()
         self._lock = threading.Lock()
         self._connections: list[sqlite3.Connection] = []
@@ -120,9 +151,19 @@ class SQLiteStore(ExecutionStore):
                 f"execution store {self.path}: no such directory {self.path.parent}",
                 str(self.path),
             )
-        self._check_header()
-        with self._errors():
-            self._initialise(check)
+        if read_only:
+            if not self.path.is_file():
+                raise StoreError(f"no such execution store: {self.path}", str(self.path))
+        elif not self.path.exists():
+            self._create()
+        try:
+            if read_only:
+                self._read(lambda db: self._check(db, check))
+            else:
+                self._initialise(check)
+        except BaseException:
+            self.close()
+            raise
 
     # -- connections and errors -------------------------------------------------------------
 
@@ -137,90 +178,174 @@ class SQLiteStore(ExecutionStore):
             return connection
         if self._closed:
             raise StoreError(f"execution store {self.path} is closed", str(self.path))
-        connection = sqlite3.connect(
-            self.path,
-            timeout=self.busy_timeout,
-            isolation_level=None,
-            check_same_thread=False,
-        )
+        if self.read_only:
+            connection = self._open_read_only()
+        else:
+            connection = sqlite3.connect(
+                self.path,
+                timeout=self.busy_timeout,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+            connection.execute(f"PRAGMA synchronous = {self.synchronous}")
+            connection.execute("PRAGMA foreign_keys = ON")
         connection.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
-        connection.execute(f"PRAGMA synchronous = {self.synchronous}")
-        connection.execute("PRAGMA foreign_keys = ON")
         self._local.connection = connection
         with self._lock:
             self._connections.append(connection)
         return connection
 
+    def _open_read_only(self) -> sqlite3.Connection:
+        """A read-only connection; ``immutable`` (no ``-wal``/``-shm`` made) while no writer runs.
+
+        Without a ``-wal`` file nobody has the store open for writing and the file holds every
+        committed event; the file's identity is noted to check after each read that no writer
+        came and changed it meanwhile (then the read is done again).
+        """
+        snapshot = _identity(self.path)
+        alone = not _wal_path(self.path).exists() and not getattr(self._local, "shared", False)
+        query = "mode=ro&immutable=1" if alone else "mode=ro"
+        self._local.snapshot = snapshot if alone else None
+        return sqlite3.connect(
+            f"{self.path.as_uri()}?{query}",
+            uri=True,
+            timeout=self.busy_timeout,
+            isolation_level=None,
+            check_same_thread=False,
+        )
+
+    def _drop_connection(self) -> None:
+        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
+        self._local.connection = None
+        if connection is None:
+            return
+        with self._lock:
+            if connection in self._connections:
+                self._connections.remove(connection)
+        with contextlib.suppress(sqlite3.Error):
+            connection.close()
+
+    def _unchanged(self) -> bool:
+        """Whether the file read without locks (``immutable``) is still as it was."""
+        snapshot = getattr(self._local, "snapshot", None)
+        if snapshot is None:
+            return True
+        return _identity(self.path) == snapshot and not _wal_path(self.path).exists()
+
+    def _read(self, query: Callable[[sqlite3.Connection], _T]) -> _T:
+        """Run ``query`` on this thread's connection; read again if a writer changed the file."""
+        with self._errors():
+            for attempt in range(_READ_ATTEMPTS):
+                db = self._connection()
+                try:
+                    result = query(db)
+                except sqlite3.DatabaseError:
+                    if self._unchanged():
+                        raise
+                else:
+                    if self._unchanged():
+                        return result
+                self._drop_connection()
+                if attempt == _READ_ATTEMPTS - 2:
+                    # A writer keeps coming and going: share its -wal like any reader.
+                    self._local.shared = True
+            raise StoreError(
+                f"execution store {self.path} kept changing while it was read", str(self.path)
+            )
+
+    def _write(self, action: Callable[[sqlite3.Connection], _T]) -> _T:
+        """Run ``action`` (one statement or one transaction), again while the store is busy."""
+        if self.read_only:
+            raise StoreError(f"execution store {self.path} is open read-only", str(self.path))
+        with self._errors():
+            db = self._connection()
+            deadline = time.monotonic() + self.busy_timeout
+            delay = 0.002
+            while True:
+                try:
+                    return action(db)
+                except sqlite3.OperationalError as exc:
+                    if db.in_transaction:
+                        db.execute("ROLLBACK")
+                    if not _busy(exc) or time.monotonic() >= deadline:
+                        raise
+                except BaseException:
+                    if db.in_transaction:
+                        db.execute("ROLLBACK")
+                    raise
+                time.sleep(delay)
+                delay = min(delay * 2, 0.05)
+
     def _errors(self) -> _ErrorTranslator:
         return _ErrorTranslator(self.path)
 
-    def _check_header(self) -> None:
-        """Refuse a file that is not SQLite, or is shorter than its header says (truncated)."""
+    def _create(self) -> None:
+        """Make the store under a private name, then link it into place (owner-only, atomic).
+
+        Processes creating one store at once each build one; the first link wins and the
+        others open it. Where hard links are not supported the empty file is created in place
+        and initialised in a transaction by whoever opens it first.
+        """
+        private = self.path.with_name(f".{self.path.name}.{os.getpid()}.{secrets.token_hex(4)}")
         try:
-            size = self.path.stat().st_size
-        except FileNotFoundError:
-            return
-        if size == 0:
-            return
-        with open(self.path, "rb") as file:
-            header = file.read(100)
-        if len(header) < 100 or not header.startswith(_HEADER):
-            raise CorruptStoreError(
-                f"execution store {self.path} is not an SQLite database (damaged or another "
-                "kind of file)",
+            os.close(os.open(private, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+            with self._errors():
+                db = sqlite3.connect(private, isolation_level=None)
+                try:
+                    db.execute("PRAGMA journal_mode = WAL")
+                    db.execute("BEGIN IMMEDIATE")
+                    _create_schema(db)
+                    db.execute("COMMIT")
+                finally:
+                    db.close()
+            try:
+                os.link(private, self.path)
+            except FileExistsError:
+                pass  # another process made it first
+            except OSError:
+                with contextlib.suppress(FileExistsError):
+                    os.close(os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        except OSError as exc:
+            raise StoreError(
+                f"execution store {self.path}: cannot create it: {exc.strerror or exc}",
                 str(self.path),
-            )
-        page_size = int.from_bytes(header[16:18], "big")
-        page_size = 65536 if page_size == 1 else page_size
-        pages = int.from_bytes(header[28:32], "big")
-        valid = header[24:28] == header[92:96]
-        wal = Path(f"{self.path}-wal")
-        wal_pending = wal.exists() and wal.stat().st_size > 0
-        if valid and not wal_pending and pages * page_size > size:
-            raise CorruptStoreError(
-                f"execution store {self.path} is truncated: {size} bytes, its header says "
-                f"{pages} pages of {page_size} bytes",
-                str(self.path),
-            )
+            ) from None
+        finally:
+            for suffix in ("", "-journal", "-wal", "-shm"):
+                with contextlib.suppress(OSError):
+                    os.unlink(f"{private}{suffix}")
 
     def _initialise(self, check: bool) -> None:
-        db = self._connection()
-        application_id = db.execute("PRAGMA application_id").fetchone()[0]
-        tables = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
-        if tables and application_id != _APPLICATION_ID:
-            raise StoreError(
-                f"{self.path} is an SQLite database but not an execution store",
-                str(self.path),
-            )
-        if check:
-            problems = [row[0] for row in db.execute("PRAGMA quick_check").fetchall()]
-            if problems != ["ok"]:
-                raise CorruptStoreError(
-                    f"execution store {self.path} is damaged: {'; '.join(problems[:3])}",
-                    str(self.path),
-                )
-        if db.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
-            db.execute("PRAGMA journal_mode = WAL")
-        if not tables:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                for statement in _SCHEMA.split(";"):
-                    if statement.strip():
-                        db.execute(statement)
-                db.execute(f"PRAGMA application_id = {_APPLICATION_ID}")
-                db.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
+        """Check the schema in a read transaction; an empty file gets it in a write transaction."""
+
+        def setup(db: sqlite3.Connection) -> None:
+            db.execute("BEGIN")
+            kind = _identify(self.path, db)
+            db.execute("COMMIT")
+            if kind == "empty":
+                db.execute("BEGIN IMMEDIATE")
+                if _identify(self.path, db) == "empty":
+                    _create_schema(db)
                 db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-        else:
-            version = db.execute("PRAGMA user_version").fetchone()[0]
-            if version != _SCHEMA_VERSION:
+
+        self._write(setup)
+        self._write(_use_wal)
+        if check:
+            self._read(lambda db: _quick_check(self.path, db))
+
+    def _check(self, db: sqlite3.Connection, check: bool) -> None:
+        """A read-only open: the file must be an execution store of this schema, undamaged."""
+        db.execute("BEGIN")
+        try:
+            if _identify(self.path, db) == "empty":
                 raise StoreError(
-                    f"execution store {self.path} has schema version {version}; this engine "
-                    f"reads version {_SCHEMA_VERSION}",
+                    f"execution store {self.path} is empty (not an execution store)",
                     str(self.path),
                 )
+            if check:
+                _quick_check(self.path, db)
+        finally:
+            db.execute("ROLLBACK")
 
     def close(self) -> None:
         """Close every connection (after this the store cannot be used)."""
@@ -238,46 +363,42 @@ class SQLiteStore(ExecutionStore):
         """Record a new execution, or return the open one with the same name and input."""
         definition = execution.definition
         machine_hash = hashlib.sha256(definition.encode("utf-8")).hexdigest()
-        with self._errors():
-            db = self._connection()
+
+        def insert(db: sqlite3.Connection) -> tuple[StoredExecution, int | None]:
             db.execute("BEGIN IMMEDIATE")
-            try:
-                existing = self._find(db, execution.name)
-                if existing is not None:
-                    db.execute("ROLLBACK")
-                    if not existing.done and same_input(existing.input, execution.input):
-                        return existing, False
-                    raise ExecutionAlreadyExists(f"Execution Already Exists: '{execution.name}'")
-                db.execute(
-                    "INSERT OR IGNORE INTO machines (hash, definition) VALUES (?, ?)",
-                    (machine_hash, definition),
-                )
-                cursor = db.execute(
-                    "INSERT INTO executions (name, execution_arn, state_machine_arn, machine, "
-                    "input, status, start_posix, handlers_ref, options, owner) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        execution.name,
-                        execution.execution_arn,
-                        execution.state_machine_arn,
-                        machine_hash,
-                        _dumps(execution.input),
-                        execution.status,
-                        execution.start_posix,
-                        execution.handlers_ref,
-                        _dumps(dict(execution.options)),
-                        owner,
-                    ),
-                )
-                db.execute("COMMIT")
-            except ExecutionAlreadyExists:
-                raise
-            except BaseException:
-                if db.in_transaction:
-                    db.execute("ROLLBACK")
-                raise
-        seq = cursor.lastrowid
-        assert seq is not None
+            existing = self._find(db, execution.name)
+            if existing is not None:
+                db.execute("ROLLBACK")
+                return existing, None
+            db.execute(
+                "INSERT OR IGNORE INTO machines (hash, definition) VALUES (?, ?)",
+                (machine_hash, definition),
+            )
+            cursor = db.execute(
+                "INSERT INTO executions (name, execution_arn, state_machine_arn, machine, "
+                "input, status, start_posix, handlers_ref, options, owner) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    execution.name,
+                    execution.execution_arn,
+                    execution.state_machine_arn,
+                    machine_hash,
+                    _dumps(execution.input),
+                    execution.status,
+                    execution.start_posix,
+                    execution.handlers_ref,
+                    _dumps(dict(execution.options)),
+                    owner,
+                ),
+            )
+            db.execute("COMMIT")
+            return execution, cursor.lastrowid
+
+        record, seq = self._write(insert)
+        if seq is None:
+            if not record.done and same_input(record.input, execution.input):
+                return record, False
+            raise ExecutionAlreadyExists(f"Execution Already Exists: '{execution.name}'")
         self._seqs[execution.name] = seq
         return execution, True
 
@@ -293,8 +414,8 @@ class SQLiteStore(ExecutionStore):
 
     def append(self, name: str, event: HistoryEvent, transition: Transition | None = None) -> None:
         """Commit the event; a closing event closes the record in the same transaction."""
-        with self._errors():
-            db = self._connection()
+
+        def write(db: sqlite3.Connection) -> None:
             seq = self._seq(db, name)
             row = (
                 seq,
@@ -314,42 +435,43 @@ class SQLiteStore(ExecutionStore):
                 return
             status, output, error, cause = closing_outcome(event)
             db.execute("BEGIN IMMEDIATE")
-            try:
-                db.execute(insert, row)
-                db.execute(
-                    "UPDATE executions SET status = ?, output = ?, error = ?, cause = ?, "
-                    "stop_posix = ?, owner = NULL WHERE seq = ?",
-                    (
-                        status,
-                        None if status != "SUCCEEDED" else _dumps(output),
-                        error,
-                        cause,
-                        event.posix,
-                        seq,
-                    ),
-                )
-                db.execute("COMMIT")
-            except BaseException:
-                if db.in_transaction:
-                    db.execute("ROLLBACK")
-                raise
+            db.execute(insert, row)
+            db.execute(
+                "UPDATE executions SET status = ?, output = ?, error = ?, cause = ?, "
+                "stop_posix = ?, owner = NULL WHERE seq = ?",
+                (
+                    status,
+                    None if status != "SUCCEEDED" else _dumps(output),
+                    error,
+                    cause,
+                    event.posix,
+                    seq,
+                ),
+            )
+            db.execute("COMMIT")
+
+        self._write(write)
 
     def claim(self, name: str, owner: str, expected: str | None) -> bool:
         """Take ``name`` over if it is open and its owner is still ``expected``."""
-        with self._errors():
-            cursor = self._connection().execute(
-                "UPDATE executions SET owner = ? WHERE name = ? AND status = 'RUNNING' "
-                "AND owner IS ?",
-                (owner, name, expected),
+        return self._write(
+            lambda db: (
+                db.execute(
+                    "UPDATE executions SET owner = ? WHERE name = ? AND status = 'RUNNING' "
+                    "AND owner IS ?",
+                    (owner, name, expected),
+                ).rowcount
+                == 1
             )
-            return cursor.rowcount == 1
+        )
 
     def release(self, name: str, owner: str) -> None:
         """Leave ``name`` open and unowned, if ``owner`` holds it."""
-        with self._errors():
-            self._connection().execute(
+        self._write(
+            lambda db: db.execute(
                 "UPDATE executions SET owner = NULL WHERE name = ? AND owner = ?", (name, owner)
             )
+        )
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -359,22 +481,24 @@ class SQLiteStore(ExecutionStore):
 
     def _record(self, row: tuple[Any, ...]) -> StoredExecution:
         try:
+            if row[3] is None:
+                raise ValueError("its state machine definition is missing")
             return StoredExecution(
                 name=row[0],
                 execution_arn=row[1],
                 state_machine_arn=row[2],
                 definition=row[3],
                 input=json.loads(row[4]),
-                status=row[5],
+                status=_status(row[5]),
                 output=None if row[6] is None else json.loads(row[6]),
                 error=row[7],
                 cause=row[8],
                 start_posix=float(row[9]),
                 stop_posix=None if row[10] is None else float(row[10]),
                 handlers_ref=row[11],
-                options=json.loads(row[12]),
+                options=_options(json.loads(row[12])),
             )
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, RecursionError) as exc:
             raise CorruptStoreError(
                 f"execution store {self.path}: execution {row[0]!r} cannot be read: {exc}",
                 str(self.path),
@@ -382,31 +506,39 @@ class SQLiteStore(ExecutionStore):
 
     def find(self, name: str) -> StoredExecution | None:
         """The execution ``name``, or None."""
-        with self._errors():
-            return self._find(self._connection(), name)
+        return self._read(lambda db: self._find(db, name))
+
+    def _rows(self, status: str | None) -> list[tuple[Any, ...]]:
+        def query(db: sqlite3.Connection) -> list[tuple[Any, ...]]:
+            if status is None:
+                return db.execute(f"{_SELECT} ORDER BY e.seq").fetchall()
+            return db.execute(f"{_SELECT} WHERE e.status = ? ORDER BY e.seq", (status,)).fetchall()
+
+        return self._read(query)
 
     def executions(self, *, status: str | None = None) -> list[StoredExecution]:
-        """Every execution (with that status), in start order."""
-        with self._errors():
-            db = self._connection()
-            if status is None:
-                rows = db.execute(f"{_SELECT} ORDER BY e.seq").fetchall()
-            else:
-                rows = db.execute(
-                    f"{_SELECT} WHERE e.status = ? ORDER BY e.seq", (status,)
-                ).fetchall()
-            return [self._record(row) for row in rows]
+        """Every execution (with that status) in start order; a damaged one raises."""
+        return [self._record(row) for row in self._rows(status)]
+
+    def listing(self, *, status: str | None = None) -> Listing:
+        """Every execution (with that status) in start order, and apart the damaged ones."""
+        found = Listing()
+        for row in self._rows(status):
+            try:
+                found.executions.append(self._record(row))
+            except CorruptStoreError as exc:
+                found.damaged.append((str(row[0]), str(exc)))
+        return found
 
     def history(self, name: str) -> list[HistoryEvent]:
         """The events of ``name`` in id order (ids 1..n, with no gap)."""
-        with self._errors():
-            db = self._connection()
-            seq = self._seq(db, name)
-            rows = db.execute(
+        rows = self._read(
+            lambda db: db.execute(
                 "SELECT id, type, posix, previous_id, details FROM events "
                 "WHERE execution = ? ORDER BY id",
-                (seq,),
+                (self._seq(db, name),),
             ).fetchall()
+        )
         events: list[HistoryEvent] = []
         for expected, (event_id, event_type, posix, previous, details) in enumerate(rows, 1):
             if event_id != expected:
@@ -416,41 +548,122 @@ class SQLiteStore(ExecutionStore):
                 )
             try:
                 parsed = None if details is None else json.loads(details)
-            except ValueError as exc:
+                events.append(HistoryEvent(event_id, event_type, float(posix), previous, parsed))
+            except (TypeError, ValueError, RecursionError) as exc:
                 raise CorruptStoreError(
                     f"execution store {self.path}: event {event_id} of {name!r} cannot be "
                     f"read: {exc}",
                     str(self.path),
                 ) from None
-            events.append(HistoryEvent(event_id, event_type, float(posix), previous, parsed))
         return events
 
     def transitions(self, name: str) -> dict[int, str | None]:
         """Exit event id → next state, for ``name``."""
-        with self._errors():
-            db = self._connection()
-            rows = db.execute(
+        rows = self._read(
+            lambda db: db.execute(
                 "SELECT id, next_state FROM events WHERE execution = ? AND next_state IS NOT NULL",
                 (self._seq(db, name),),
             ).fetchall()
+        )
         found: dict[int, str | None] = {}
         for event_id, text in rows:
-            value = json.loads(text)
+            try:
+                value = json.loads(text)
+            except (TypeError, ValueError, RecursionError) as exc:
+                raise CorruptStoreError(
+                    f"execution store {self.path}: event {event_id} of {name!r} cannot be "
+                    f"read: {exc}",
+                    str(self.path),
+                ) from None
             found[int(event_id)] = value if isinstance(value, str) else None
         return found
 
     def owner(self, name: str) -> str | None:
         """Who runs ``name`` now."""
-        with self._errors():
-            row = (
-                self._connection()
-                .execute("SELECT owner FROM executions WHERE name = ?", (name,))
-                .fetchone()
-            )
+        row = self._read(
+            lambda db: db.execute("SELECT owner FROM executions WHERE name = ?", (name,)).fetchone()
+        )
         if row is None:
             raise ExecutionDoesNotExist(name)
         owner: str | None = row[0]
         return owner
+
+
+# -- the file and its schema ---------------------------------------------------------------------
+
+
+def _wal_path(path: Path) -> Path:
+    return Path(f"{path}-wal")
+
+
+def _identity(path: Path) -> tuple[int, int, int, int] | None:
+    """What changes when the file is written: inode, size, modification and change times."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return (stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
+
+
+def _busy(exc: sqlite3.OperationalError) -> bool:
+    code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+    return code in {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED} or "locked" in str(exc)
+
+
+def _create_schema(db: sqlite3.Connection) -> None:
+    """The tables, the application id and the schema version (inside the caller's transaction)."""
+    for statement in _SCHEMA.split(";"):
+        if statement.strip():
+            db.execute(statement)
+    db.execute(f"PRAGMA application_id = {_APPLICATION_ID}")
+    db.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
+
+
+def _identify(path: Path, db: sqlite3.Connection) -> Literal["empty", "store"]:
+    """Whether the database is empty or an execution store of this schema (else StoreError).
+
+    Called inside a transaction, so the id, the version and the tables are read together.
+    """
+    application_id = db.execute("PRAGMA application_id").fetchone()[0]
+    tables = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+    if not tables and application_id == 0:
+        return "empty"
+    if application_id != _APPLICATION_ID:
+        raise StoreError(f"{path} is an SQLite database but not an execution store", str(path))
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    if version != _SCHEMA_VERSION:
+        raise StoreError(
+            f"execution store {path} has schema version {version}; this engine reads version "
+            f"{_SCHEMA_VERSION}",
+            str(path),
+        )
+    return "store"
+
+
+def _quick_check(path: Path, db: sqlite3.Connection) -> None:
+    problems = [row[0] for row in db.execute("PRAGMA quick_check").fetchall()]
+    if problems != ["ok"]:
+        raise CorruptStoreError(
+            f"execution store {path} is damaged: {'; '.join(problems[:3])}", str(path)
+        )
+
+
+def _use_wal(db: sqlite3.Connection) -> None:
+    if db.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+        db.execute("PRAGMA journal_mode = WAL")
+
+
+def _status(value: Any) -> ExecutionStatus:
+    if value not in _STATUSES:
+        raise ValueError(f"unknown status {value!r}")
+    status: ExecutionStatus = value
+    return status
+
+
+def _options(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ValueError("its options are not a JSON object")
+    return value
 
 
 class _ErrorTranslator:

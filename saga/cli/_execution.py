@@ -9,13 +9,23 @@ from collections.abc import Callable
 from engine.diagnostics import DefinitionError
 from engine.execution import Execution
 from engine.local_engine import ExecutionAlreadyExists, InvalidExecutionInput
-from engine.store import StoreError
-from saga.cli._common import EXIT_BAD_USAGE, EXIT_FAILED, EXIT_OK, UsageError, fail, print_json
+from engine.store import ExecutionNotRecorded, StoreError
+from saga.cli._common import (
+    EXIT_BAD_USAGE,
+    EXIT_FAILED,
+    EXIT_NOT_RECORDED,
+    EXIT_OK,
+    UsageError,
+    fail,
+    one_line,
+    print_json,
+)
 
 __all__ = [
     "add_history_and_store_arguments",
     "add_input_argument",
     "add_name_and_clock_arguments",
+    "check_name_option",
     "print_diagnostics",
     "report_execution",
 ]
@@ -46,6 +56,18 @@ def add_name_and_clock_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def check_name_option(name: str | None) -> None:
+    """``--name`` must be text the store and AWS can take: no lone surrogate (undecodable bytes)."""
+    if name is None:
+        return
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        raise UsageError(
+            f"--name: {name!r} is not valid Unicode text (it holds bytes that are not UTF-8)"
+        ) from None
+
+
 def add_history_and_store_arguments(parser: argparse.ArgumentParser) -> None:
     """``--history`` and ``--store PATH`` (a durable execution 'saga resume' can continue)."""
     parser.add_argument("--history", action="store_true", help="include the history events")
@@ -58,9 +80,9 @@ def add_history_and_store_arguments(parser: argparse.ArgumentParser) -> None:
 
 def print_diagnostics(title: str, error: DefinitionError) -> int:
     """Print ``saga: title`` and one indented line a diagnostic on stderr; exit code 2."""
-    print(f"saga: {title}", file=sys.stderr)
+    print(f"saga: {one_line(title)}", file=sys.stderr)
     for diagnostic in error.diagnostics:
-        print(f"  {diagnostic}", file=sys.stderr)
+        print(f"  {one_line(str(diagnostic))}", file=sys.stderr)
     return EXIT_BAD_USAGE
 
 
@@ -74,9 +96,15 @@ def report_execution(
     """Run ``start`` and print the execution as one JSON object; exit 0 only when it succeeded.
 
     ``invalid`` errors (a saga that cannot compile) and bad input are usage errors (exit 2).
+    When the store could not record an event the execution is printed as the store keeps it
+    (RUNNING, with ``notRecorded`` saying why) and the exit code is 3.
     """
     try:
         execution = start()
+    except ExecutionNotRecorded as exc:
+        if exc.execution is not None:
+            print_json(exc.execution.to_dict(history=history))
+        return fail(str(exc), code=EXIT_NOT_RECORDED)
     except invalid as exc:
         return fail(f"{source}: {exc}", code=EXIT_BAD_USAGE)
     except DefinitionError as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from typing import Any
+from urllib.parse import urlsplit
 
 from asl_export.deploy import DEFAULT_LOCAL_ROLE_ARN, DeployError, deploy
 from asl_export.render import ExportError
@@ -13,7 +14,23 @@ from saga.cli.export_cmd import add_resolution_arguments, load_target, resolved_
 __all__ = ["register"]
 
 
+def _check_endpoint(url: str | None) -> None:
+    """``--endpoint-url`` must be an http(s) URL with a host, as boto3 needs it."""
+    if url is None:
+        return
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - reading it checks the port
+    except ValueError as exc:
+        raise UsageError(f"--endpoint-url: {url!r} is not a valid URL: {exc}") from None
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise UsageError(
+            f"--endpoint-url: {url!r} is not an http(s) URL (e.g. http://localhost:4566)"
+        )
+
+
 def _deploy(args: argparse.Namespace) -> int:
+    _check_endpoint(args.endpoint_url)
     target = load_target(args.target)
     try:
         machine = resolved_machine(target.machine, args)

@@ -14,15 +14,16 @@ from engine.diagnostics import DefinitionError
 from engine.execution import Execution
 from engine.loader import load
 from engine.local_engine import run
-from saga.cli._common import UsageError, read_json_arg
+from saga.cli._common import MAX_DEFINITION_BYTES, UsageError, read_bounded, read_json_arg
 from saga.cli._execution import (
     add_history_and_store_arguments,
     add_input_argument,
     add_name_and_clock_arguments,
+    check_name_option,
     print_diagnostics,
     report_execution,
 )
-from saga.cli._targets import import_module
+from saga.cli._targets import describe_error, import_module
 from saga.outcome import explain
 from saga.running import make_clock
 
@@ -56,8 +57,37 @@ def register(subparsers: Any) -> None:
         metavar="NAME=VALUE",
         help="replace ${NAME} in the definition (repeatable)",
     )
+    parser.add_argument(
+        "--state-machine",
+        action="append",
+        default=[],
+        metavar="NAME=FILE",
+        help="a machine states:startExecution can start by the ARN of NAME (repeatable)",
+    )
     add_history_and_store_arguments(parser)
     parser.set_defaults(handler=_execute)
+
+
+def _children(items: list[str], substitutions: dict[str, str]) -> dict[str, Any]:
+    """``NAME=FILE`` arguments as loaded machines; UsageError naming a bad one."""
+    machines: dict[str, Any] = {}
+    for item in items:
+        name, sep, file = item.partition("=")
+        if not sep or not name or not file:
+            raise UsageError(f"--state-machine: expected NAME=FILE, got {item!r}")
+        path = Path(file)
+        if not path.is_file():
+            raise UsageError(f"--state-machine: no such definition file: {file}")
+        try:
+            machines[name] = load(path, substitutions or None)
+        except DefinitionError as exc:
+            problems = "; ".join(f"{d.location}: {d.message}" for d in exc.diagnostics)
+            raise UsageError(
+                f"--state-machine {name}: invalid definition {file}: {problems}"
+            ) from None
+        except OSError as exc:
+            raise UsageError(f"--state-machine: cannot read {file}: {exc.strerror}") from None
+    return machines
 
 
 def parse_substitutions(items: list[str]) -> dict[str, str]:
@@ -93,13 +123,21 @@ def _import_module(spec: str) -> Any:
 
 
 def load_handlers(spec: str) -> dict[str, Callable[..., Any]]:
-    """The ``HANDLERS`` mapping of a module name or a ``.py`` file; UsageError when unusable."""
+    """The ``HANDLERS`` mapping of a module name or a ``.py`` file; UsageError when unusable.
+
+    Any failure while the module is imported (``SystemExit`` included) is one line.
+    """
     try:
         module = _import_module(spec)
-    except UsageError:
-        raise
-    except Exception as exc:
-        raise UsageError(f"--handlers: cannot import {spec}: {type(exc).__name__}: {exc}") from None
+    except UsageError as exc:
+        message = str(exc)
+        raise UsageError(
+            message if message.startswith("--handlers") else f"--handlers: {message}"
+        ) from None
+    except ModuleNotFoundError as exc:
+        raise UsageError(f"--handlers: cannot import {spec}: {exc}") from None
+    except (Exception, SystemExit) as exc:
+        raise UsageError(f"--handlers: importing {spec} failed: {describe_error(exc)}") from None
     handlers = getattr(module, "HANDLERS", None)
     if not isinstance(handlers, Mapping):
         raise UsageError(f"--handlers: {spec} has no HANDLERS dict (resource or name -> callable)")
@@ -123,13 +161,14 @@ def _execute(args: argparse.Namespace) -> int:
         raise UsageError(f"no such definition file: {path}")
     substitutions = parse_substitutions(args.substitute)
     data = read_json_arg(args.input)
+    check_name_option(args.name)
+    text = read_bounded(path, MAX_DEFINITION_BYTES)
     handlers = load_handlers(args.handlers) if args.handlers else {}
+    children = _children(args.state_machine, substitutions)
     try:
-        machine = load(path, substitutions or None)
+        machine = load(text, substitutions or None)
     except DefinitionError as exc:
         return print_diagnostics(f"invalid definition {path}:", exc)
-    except OSError as exc:
-        raise UsageError(f"cannot read {path}: {exc.strerror}") from None
     from saga.cli.executions_cmd import open_store_option
     from saga.cli.resume_cmd import handlers_ref
 
@@ -147,6 +186,7 @@ def _execute(args: argparse.Namespace) -> int:
                 state_machine_name=_machine_name(path),
                 store=store,
                 handlers_ref=handlers_ref(args.handlers) if args.handlers else None,
+                state_machines=children,
             )
             return explain(execution, machine=machine)
         finally:

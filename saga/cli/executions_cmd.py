@@ -1,8 +1,10 @@
 """``saga executions list|describe|history --store PATH``: read a durable execution store.
 
 Prints one JSON object in the shapes of Step Functions' ListExecutions, DescribeExecution and
-GetExecutionHistory. Exit 0 on success, 2 on bad usage, an unknown execution or a store that
-cannot be read (missing, damaged, not an execution store).
+GetExecutionHistory. Exit 0 on success, 1 when ``list`` found damaged records (listed apart
+under ``damaged``, one line each on stderr, the others listed as usual), 2 on bad usage, an
+unknown execution or a store that cannot be read (missing, damaged, not an execution store).
+The store is opened read-only: reading it writes nothing and leaves no file behind.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.store import ExecutionStore, SQLiteStore, StoreError
-from saga.cli._common import EXIT_OK, UsageError, print_json
+from saga.cli._common import EXIT_FAILED, EXIT_OK, UsageError, fail, print_json
 
 __all__ = ["open_existing_store", "open_store_option", "register"]
 
@@ -45,12 +47,15 @@ def register(subparsers: Any) -> None:
         sub.set_defaults(handler=_executions)
 
 
-def open_existing_store(path: str) -> ExecutionStore:
-    """The SQLite store at ``path``, which must exist; UsageError when it cannot be used."""
+def open_existing_store(path: str, *, read_only: bool = False) -> ExecutionStore:
+    """The SQLite store at ``path``, which must exist; UsageError when it cannot be used.
+
+    ``read_only`` stores write nothing and leave no file behind (``saga executions``).
+    """
     if not Path(path).is_file():
         raise UsageError(f"--store: no such execution store: {path}")
     try:
-        return SQLiteStore(path)
+        return SQLiteStore(path, read_only=read_only)
     except StoreError as exc:
         raise UsageError(str(exc)) from None
 
@@ -66,17 +71,19 @@ def open_store_option(path: str | None) -> ExecutionStore | None:
 
 
 def _executions(args: argparse.Namespace) -> int:
-    store = open_existing_store(args.store)
+    store = open_existing_store(args.store, read_only=True)
     try:
         if args.action == "list":
-            print_json(
-                {
-                    "executions": [
-                        record.summary() for record in store.executions(status=args.status)
-                    ]
-                }
-            )
-            return EXIT_OK
+            listing = store.listing(status=args.status)
+            out: dict[str, Any] = {
+                "executions": [record.summary() for record in listing.executions]
+            }
+            if listing.damaged:
+                out["damaged"] = [{"name": name, "error": why} for name, why in listing.damaged]
+            print_json(out)
+            for _, why in listing.damaged:
+                fail(why)
+            return EXIT_FAILED if listing.damaged else EXIT_OK
         record = store.find(args.name)
         if record is None:
             raise UsageError(f"no execution named {args.name!r} in {args.store}")

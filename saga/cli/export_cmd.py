@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import sys
 from collections.abc import Mapping
@@ -18,8 +17,14 @@ from asl_export.sam import render_sam
 from engine.diagnostics import DefinitionError
 from engine.loader import load
 from engine.model import StateMachine
-from saga.cli._common import EXIT_OK, UsageError
-from saga.cli._targets import import_target
+from saga.cli._common import (
+    EXIT_OK,
+    MAX_DEFINITION_BYTES,
+    UsageError,
+    parse_json_text,
+    read_text_file,
+)
+from saga.cli._targets import describe_error, import_target
 
 __all__ = ["ExportTarget", "load_target", "read_substitutions", "register", "write_output"]
 
@@ -80,9 +85,16 @@ def load_target(text: str) -> ExportTarget:
     path = Path(text)
     if path.is_file() or text.endswith(".json"):
         try:
-            machine = load(path)
+            with path.open("rb") as file:
+                data = file.read(MAX_DEFINITION_BYTES + 1)
         except OSError as exc:
             raise UsageError(f"{text}: cannot read the definition: {exc.strerror}") from None
+        if len(data) > MAX_DEFINITION_BYTES:
+            raise UsageError(
+                f"{text}: the definition is larger than the limit of {MAX_DEFINITION_BYTES:,} bytes"
+            )
+        try:
+            machine = load(data)
         except DefinitionError as exc:
             raise _definition_error(text, exc) from None
         return ExportTarget(machine=machine, name=_default_name(text))
@@ -100,16 +112,16 @@ def load_target(text: str) -> ExportTarget:
         machine = compile_machine()
     except DefinitionError as exc:
         raise _definition_error(text, exc) from None
-    except (ValueError, TypeError) as exc:
-        raise UsageError(f"TARGET {text!r}: cannot compile: {exc}") from None
+    except Exception as exc:
+        raise UsageError(f"TARGET {text!r}: cannot compile: {describe_error(exc)}") from None
     if not isinstance(machine, StateMachine):
         raise UsageError(f"TARGET {text!r}: to_state_machine() did not return a StateMachine")
     try:
         functions = _functions(value, machine)
     except ExportError as exc:
         raise UsageError(str(exc)) from None
-    except (ValueError, TypeError) as exc:
-        raise UsageError(f"TARGET {text!r}: {exc}") from None
+    except Exception as exc:
+        raise UsageError(f"TARGET {text!r}: {describe_error(exc)}") from None
     return ExportTarget(
         machine=machine, name=default, functions=functions, compensations=_compensations(value)
     )
@@ -119,12 +131,7 @@ def read_substitutions(path: str | None) -> dict[str, str]:
     """The ``--substitutions`` file: a JSON object of placeholder name → string value."""
     if path is None:
         return {}
-    try:
-        document = json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise UsageError(f"--substitutions: cannot read {path}: {exc.strerror}") from None
-    except json.JSONDecodeError as exc:
-        raise UsageError(f"--substitutions: {path} is not valid JSON: {exc.msg}") from None
+    document = parse_json_text(read_text_file(path, "--substitutions"), "--substitutions", path)
     if not isinstance(document, dict) or not all(isinstance(v, str) for v in document.values()):
         raise UsageError(f"--substitutions: {path} must hold a JSON object of strings")
     return {str(k): v for k, v in document.items()}

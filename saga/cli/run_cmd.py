@@ -11,11 +11,12 @@ from typing import Any
 
 from engine.diagnostics import DefinitionError
 from engine.execution import Execution
-from saga.cli._common import UsageError, read_json_arg
+from saga.cli._common import MAX_DEFINITION_BYTES, UsageError, read_bounded, read_json_arg
 from saga.cli._execution import (
     add_history_and_store_arguments,
     add_input_argument,
     add_name_and_clock_arguments,
+    check_name_option,
     report_execution,
 )
 from saga.cli._targets import import_target
@@ -54,7 +55,9 @@ def register(subparsers: Any) -> None:
 def load_saga(text: str) -> Saga:
     """The saga ``module:attribute`` names (the current directory is importable)."""
     try:
-        value = import_target(text, "module:attribute, e.g. shop.orders:saga")
+        value = import_target(
+            text, "module:attribute, e.g. shop.orders:saga", passthrough=(SagaDefinitionError,)
+        )
     except SagaDefinitionError as exc:
         raise UsageError(f"TARGET {text!r}: {exc}") from None
     if not isinstance(value, Saga):
@@ -71,6 +74,7 @@ def _interceptors(args: argparse.Namespace, saga: Saga) -> list[Any]:
         raise UsageError("--mock-config needs --test-case NAME")
     from engine.mock_config import MockConfigInterceptor
 
+    read_bounded(args.mock_config, MAX_DEFINITION_BYTES, "--mock-config")
     try:
         return [MockConfigInterceptor.from_file(args.mock_config, saga.name, args.test_case)]
     except DefinitionError as exc:
@@ -114,6 +118,7 @@ def _run_durable(
 def _run(args: argparse.Namespace) -> int:
     saga = load_saga(args.target)
     data = read_json_arg(args.input)
+    check_name_option(args.name)
     interceptors = _interceptors(args, saga)
 
     def start() -> Execution:

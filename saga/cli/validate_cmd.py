@@ -4,7 +4,7 @@ A saga TARGET (``module:attribute``) is compiled; its compensations that can nev
 reported as warnings (code ``UNREACHABLE_COMPENSATION``) beside the machine's diagnostics.
 
 Exit codes: 0 no errors (warnings allowed), 1 errors, 2 unusable input (unreadable file,
-not JSON) reported in one line.
+larger than 1 MiB, not UTF-8, not JSON) reported in one line.
 """
 
 from __future__ import annotations
@@ -16,7 +16,17 @@ from typing import Any
 
 from engine.diagnostics import DefinitionError, Diagnostic
 from engine.loader import load
-from saga.cli._common import EXIT_FAILED, EXIT_OK, UsageError, fail, print_json
+from saga.cli._common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    MAX_DEFINITION_BYTES,
+    UsageError,
+    fail,
+    one_line,
+    print_json,
+    read_bounded,
+)
+from saga.cli._targets import describe_error
 
 __all__ = ["register"]
 
@@ -81,9 +91,9 @@ def _report(path: str, diagnostics: list[Diagnostic], as_json: bool) -> int:
         )
     else:
         for diagnostic in diagnostics:
-            print(f"{path}: {diagnostic}")
+            print(one_line(f"{path}: {diagnostic}"))
         verdict = "invalid" if errors else "valid"
-        print(f"{path}: {verdict} ({errors} error(s), {warnings} warning(s))")
+        print(one_line(f"{path}: {verdict} ({errors} error(s), {warnings} warning(s))"))
     return EXIT_FAILED if errors else EXIT_OK
 
 
@@ -101,6 +111,8 @@ def _validate_saga(target: str, as_json: bool) -> int:
         found = saga_warnings(saga)
     except SagaDefinitionError as exc:
         return _report(target, [Diagnostic("SAGA_DEFINITION", "", str(exc))], as_json)
+    except Exception as exc:
+        raise UsageError(f"TARGET {target!r}: cannot compile: {describe_error(exc)}") from None
     diagnostics = machine.validate() + [
         Diagnostic(w.code, "", str(w), severity="warning") for w in found
     ]
@@ -113,10 +125,7 @@ def run(args: argparse.Namespace) -> int:
     path = Path(args.definition)
     if ":" in args.definition and not path.exists() and not args.definition.endswith(".json"):
         return _validate_saga(args.definition, args.json)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        return fail(f"cannot read {path}: {exc.strerror or exc}")
+    data = read_bounded(path, MAX_DEFINITION_BYTES)
     try:
         machine = load(data, substitutions, validate=False)
     except DefinitionError as exc:

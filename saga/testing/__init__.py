@@ -3,7 +3,7 @@
 The pytest fixtures live in :mod:`saga.pytest_plugin` (registered on install).
 """
 
-from saga.testing import faults
+from saga.testing import callbacks, faults
 from saga.testing.assertions import (
     SagaAssertionError,
     assert_compensated,
@@ -34,6 +34,7 @@ __all__ = [
     "assert_succeeded",
     "assert_timed_out",
     "compensations_run",
+    "callbacks",
     "faults",
     "history_table",
     "load_machine",

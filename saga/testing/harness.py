@@ -26,6 +26,7 @@ from engine.model import StateMachine
 from saga.compile import compile_with_handlers
 from saga.outcome import SagaExecution, explain
 from saga.roles import state_roles
+from saga.running import child_arns
 from saga.saga import Saga, check_input
 from saga.testing.clock import TestClock
 from saga.testing.faults import bind_clock, check_fault_states, config_state_machine
@@ -49,6 +50,7 @@ class _RunPlan(NamedTuple):
     machine_name: str | None
     saga: Saga | None
     roles: dict[str, Role] | None
+    children: dict[str, StateMachine]
 
     def explained(self, execution: Execution) -> SagaExecution:
         """The execution with its unwind record and decoded failure."""
@@ -147,7 +149,10 @@ class SagaTestEngine:
             target = value
         if isinstance(target, Saga):
             machine, actions = compile_with_handlers(target)
-            return with_substitutions(machine, substitutions), actions, target.name
+            for child in target.child_sagas():
+                actions = {**compile_with_handlers(child)[1], **actions}
+            filled = {**child_arns(target), **(substitutions or {})}
+            return with_substitutions(machine, filled), actions, target.name
         if isinstance(target, StateMachine):
             return with_substitutions(target, substitutions), {}, None
         if isinstance(target, str | Path):
@@ -205,7 +210,15 @@ class SagaTestEngine:
         merged = {**own, **self.handlers, **(handlers or {})}
         saga = target if isinstance(target, Saga) else None
         roles = state_roles(saga) if saga is not None else None
-        return _RunPlan(machine, merged, interceptors, machine_name, saga, roles)
+        children = (
+            {
+                child.name: with_substitutions(child.to_state_machine(), child_arns(saga))
+                for child in saga.child_sagas()
+            }
+            if saga is not None
+            else {}
+        )
+        return _RunPlan(machine, merged, interceptors, machine_name, saga, roles, children)
 
     # -- running ----------------------------------------------------------------------------
 
@@ -242,6 +255,7 @@ class SagaTestEngine:
             seed=self.seed,
             interceptors=plan.interceptors,
             state_machine_name=plan.machine_name,
+            state_machines=plan.children,
         )
         explained = plan.explained(execution)
         self.executions.append(explained)
@@ -271,7 +285,11 @@ class SagaTestEngine:
             input=input,
         )
         async with LocalEngine(
-            clock=self.clock, handlers=plan.handlers, seed=self.seed, interceptors=plan.interceptors
+            clock=self.clock,
+            handlers=plan.handlers,
+            seed=self.seed,
+            interceptors=plan.interceptors,
+            state_machines=plan.children,
         ) as engine:
             execution = await engine.execute(
                 plan.machine,

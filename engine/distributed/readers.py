@@ -1,0 +1,231 @@
+"""``ItemReader``: the items of a distributed Map, streamed from S3 one at a time.
+
+``arn:aws:states:::s3:listObjectsV2`` yields each object (``Etag``, ``Key``, ``LastModified``
+in epoch seconds, ``Size``, ``StorageClass``); ``arn:aws:states:::s3:getObject`` reads one
+object as ``ReaderConfig.InputType`` says: ``JSON`` (an array), ``JSONL`` (a value a line),
+``CSV`` (a row an item, as strings keyed by the headers from the first row or
+``CSVHeaders``; missing fields are ``""``, extra ones dropped, as AWS recorded) or
+``MANIFEST`` (an S3 Inventory ``manifest.json``: the rows of its CSV files keyed by its
+``fileSchema``). Nothing is read into memory whole: bodies are read in chunks, listings page
+by page. Failures are ``States.ItemReaderFailed`` with AWS's recorded causes.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import itertools
+import json
+from collections.abc import Iterator, Mapping
+from typing import Any, Final
+
+from engine.errors import StatesError
+from engine.integrations._boto import client_for
+
+__all__ = [
+    "ITEM_READER_FAILED",
+    "READER_RESOURCES",
+    "json_array_items",
+    "read_items",
+]
+
+ITEM_READER_FAILED: Final = "States.ItemReaderFailed"
+LIST_OBJECTS: Final = "arn:aws:states:::s3:listObjectsV2"
+GET_OBJECT: Final = "arn:aws:states:::s3:getObject"
+READER_RESOURCES: Final = (LIST_OBJECTS, GET_OBJECT)
+INPUT_TYPES: Final = ("CSV", "JSON", "JSONL", "MANIFEST")
+_DELIMITERS: Final = {"COMMA": ",", "PIPE": "|", "SEMICOLON": ";", "SPACE": " ", "TAB": "\t"}
+_CHUNK: Final = 64 * 1024
+
+
+def _failed(cause: str) -> StatesError:
+    return StatesError(ITEM_READER_FAILED, cause)
+
+
+class _RawBody(io.RawIOBase):
+    """A botocore streaming body as a raw byte stream (for text and gzip wrappers)."""
+
+    def __init__(self, body: Any) -> None:
+        self._body = body
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._body.read(len(buffer))
+        count = len(data)
+        buffer[:count] = data
+        return count
+
+
+def _text(body: Any, *, gzipped: bool = False) -> io.TextIOWrapper:
+    raw: Any = io.BufferedReader(_RawBody(body), _CHUNK)
+    if gzipped:
+        raw = gzip.GzipFile(fileobj=raw)
+    return io.TextIOWrapper(raw, encoding="utf-8", newline="")
+
+
+def json_array_items(text: io.TextIOBase) -> Iterator[Any]:
+    """The elements of the JSON array ``text`` holds, decoded one at a time."""
+    decoder = json.JSONDecoder()
+    buffer = ""
+    position = 0
+    eof = False
+
+    def fill() -> bool:
+        nonlocal buffer, position, eof
+        chunk = text.read(_CHUNK)
+        if not chunk:
+            eof = True
+            return False
+        buffer = buffer[position:] + chunk
+        position = 0
+        return True
+
+    def skip_space() -> None:
+        nonlocal position
+        while True:
+            while position < len(buffer) and buffer[position] in " \t\r\n":
+                position += 1
+            if position < len(buffer) or eof or not fill():
+                return
+
+    skip_space()
+    if position >= len(buffer) or buffer[position] != "[":
+        raise _failed("Attempting to map over non-iterable node.")
+    position += 1
+    first = True
+    while True:
+        skip_space()
+        if position >= len(buffer):
+            raise _failed("The JSON file ended before its array was closed.")
+        if buffer[position] == "]":
+            return
+        if not first:
+            if buffer[position] != ",":
+                raise _failed(f"Malformed JSON array at character {position}.")
+            position += 1
+            skip_space()
+        first = False
+        while True:
+            try:
+                value, end = decoder.raw_decode(buffer, position)
+            except json.JSONDecodeError:
+                if eof or not fill():
+                    raise _failed("The JSON file is not valid JSON.") from None
+                continue
+            if end >= len(buffer) and not eof and fill():
+                continue  # a number may go on in the next chunk
+            position = end
+            break
+        yield value
+
+
+def _json_lines(text: io.TextIOBase) -> Iterator[Any]:
+    for number, line in enumerate(text, start=1):
+        if line.strip():
+            try:
+                yield json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise _failed(f"Line {number} is not valid JSON: {exc.msg}.") from None
+
+
+def _csv_rows(
+    text: io.TextIOBase, config: Mapping[str, Any], headers: list[str] | None = None
+) -> Iterator[dict[str, str]]:
+    delimiter = _DELIMITERS.get(str(config.get("CSVDelimiter", "COMMA")), ",")
+    rows = csv.reader(text, delimiter=delimiter)
+    if headers is None:
+        if config.get("CSVHeaderLocation", "FIRST_ROW") == "GIVEN":
+            headers = [str(header) for header in config.get("CSVHeaders") or []]
+        else:
+            headers = next(rows, [])
+    if len(set(headers)) < len(headers):
+        raise _failed("CSV headers cannot contain duplicates.")
+    width = len(headers)
+    for row in rows:
+        if not row:
+            continue
+        yield {header: row[i] if i < len(row) else "" for i, header in enumerate(headers[:width])}
+
+
+def _body(bucket: str, key: str, extra: Mapping[str, Any] | None = None) -> Any:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        response = client_for("s3").get_object(Bucket=bucket, Key=key, **dict(extra or {}))
+    except ClientError as exc:
+        error = exc.response.get("Error", {})
+        raise _failed(
+            f"{error.get('Message') or error.get('Code')} (Service: S3, Error Code: "
+            f"{error.get('Code')}, Bucket: {bucket}, Key: {key})"
+        ) from None
+    except BotoCoreError as exc:
+        raise _failed(f"{type(exc).__name__}: {exc}") from None
+    return response["Body"]
+
+
+def _list_objects(parameters: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    client = client_for("s3")
+    members = client.meta.service_model.operation_model("ListObjectsV2").input_shape.members
+    request = {key: value for key, value in parameters.items() if key in members}
+    try:
+        for page in client.get_paginator("list_objects_v2").paginate(**request):
+            for entry in page.get("Contents", []):
+                yield {
+                    "Etag": entry.get("ETag"),
+                    "Key": entry.get("Key"),
+                    "LastModified": int(entry["LastModified"].timestamp()),
+                    "Size": entry.get("Size"),
+                    "StorageClass": entry.get("StorageClass", "STANDARD"),
+                }
+    except ClientError as exc:
+        error = exc.response.get("Error", {})
+        raise _failed(f"{error.get('Message') or error.get('Code')} (Service: S3)") from None
+    except BotoCoreError as exc:
+        raise _failed(f"{type(exc).__name__}: {exc}") from None
+
+
+def _manifest(bucket: str, key: str) -> Iterator[dict[str, str]]:
+    """The rows of the CSV files an S3 Inventory manifest lists."""
+    try:
+        manifest = json.load(_text(_body(bucket, key)))
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise _failed("The manifest file is not valid JSON.") from None
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), list):
+        raise _failed("The manifest file has no 'files' list.")
+    if str(manifest.get("fileFormat", "CSV")).upper() != "CSV":
+        raise _failed("Only CSV inventory files are supported in a manifest.")
+    schema = [column.strip() for column in str(manifest.get("fileSchema", "")).split(",")]
+    destination = str(manifest.get("destinationBucket") or bucket).rsplit(":", 1)[-1]
+    for entry in manifest["files"]:
+        file_key = str(entry.get("key", "")) if isinstance(entry, dict) else ""
+        text = _text(_body(destination, file_key), gzipped=file_key.endswith(".gz"))
+        yield from _csv_rows(text, {}, headers=schema)
+
+
+def read_items(
+    resource: str, parameters: Mapping[str, Any], config: Mapping[str, Any], max_items: int
+) -> Iterator[Any]:
+    """The items an ``ItemReader`` yields, at most ``max_items`` (0: no limit), lazily."""
+    items: Iterator[Any]
+    if resource == LIST_OBJECTS:
+        items = _list_objects(parameters)
+    else:
+        bucket, key = parameters.get("Bucket"), parameters.get("Key")
+        if not isinstance(bucket, str) or not isinstance(key, str):
+            raise _failed("The ItemReader parameters need a string Bucket and Key.")
+        extra = {k: v for k, v in parameters.items() if k in ("VersionId", "ExpectedBucketOwner")}
+        input_type = str(config.get("InputType", "JSON"))
+        if input_type == "MANIFEST":
+            items = _manifest(bucket, key)
+        elif input_type == "CSV":
+            items = _csv_rows(_text(_body(bucket, key, extra)), config)
+        elif input_type == "JSONL":
+            items = _json_lines(_text(_body(bucket, key, extra)))
+        else:
+            items = json_array_items(_text(_body(bucket, key, extra)))
+    return itertools.islice(items, max_items) if max_items else items

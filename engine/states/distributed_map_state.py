@@ -1,0 +1,468 @@
+"""A distributed ``Map`` (``Mode: DISTRIBUTED``): one child execution per item or batch.
+
+InputPath → items (``ItemReader`` from S3, or ``ItemsPath``; at most ``MaxItems``) →
+``ItemSelector`` per item → ``ItemBatcher`` → one child execution per item or batch, at most
+``MaxConcurrency`` at once → ``ResultWriter`` → ResultSelector → ResultPath → OutputPath.
+
+The parent's history records what AWS records (``MapStateStarted`` with length 0 for a reader,
+``MapRunStarted`` with the map run's ARN, ``MapRunSucceeded`` or ``MapRunFailed``,
+``MapStateSucceeded``/``MapStateFailed``); each child runs as an execution of its own, with
+its own history and ``$$.Execution``, and is counted in the :class:`MapRun` record
+(``Execution.map_runs``). Items are pulled from the reader as workers need them, so the number
+of items is not bounded by memory. Failed, timed-out and aborted children count against
+``ToleratedFailureCount``/``ToleratedFailurePercentage``; past them the run fails with
+``States.ExceedToleratedFailureThreshold``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import uuid
+from collections import deque
+from collections.abc import Iterator, Mapping
+from typing import Any, Final
+
+import anyio
+import anyio.to_thread
+
+from engine.clock import format_context_timestamp, format_timestamp
+from engine.distributed.map_run import MapRun
+from engine.distributed.readers import ITEM_READER_FAILED, read_items
+from engine.distributed.writer import ResultSink
+from engine.errors import EXCEED_TOLERATED_FAILURE_THRESHOLD, RUNTIME, StatesError
+from engine.execution import Execution
+from engine.history import History
+from engine.interpreter.context import FatalError, Runtime, StateContext
+from engine.interpreter.dataflow import apply_input_path, apply_result_selector, evaluate_assign
+from engine.interpreter.recovery import with_retry_and_catch
+from engine.limits import MAX_HISTORY_EVENTS
+from engine.model import MapState, StateMachine
+from engine.paths import PathNotFound, apply_payload_template, compact_json, evaluate_path
+
+__all__ = ["LOCAL_MAX_CONCURRENCY", "run_distributed_map"]
+
+LOCAL_MAX_CONCURRENCY: Final = 1000
+"""Children run at once when ``MaxConcurrency`` is 0 (AWS allows up to 10,000)."""
+_CHUNK: Final = 256
+_THRESHOLD_CAUSE: Final = "The specified tolerated failure threshold was exceeded"
+
+Unit = tuple[Any, int]
+"""A child execution's input and how many items it carries."""
+
+
+def _non_negative(ctx: StateContext, value: Any, field: str, error: str = RUNTIME) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise StatesError(error, f"field {field} must be positive")
+    return value
+
+
+def _field(ctx: StateContext, spec: Mapping[str, Any], name: str, data: Any) -> Any:
+    """A literal field, or its ``…Path`` twin evaluated on ``data`` (None when neither)."""
+    path = spec.get(f"{name}Path")
+    if isinstance(path, str):
+        try:
+            return evaluate_path(path, data, ctx.context, ctx.variables)
+        except PathNotFound as exc:
+            raise StatesError(RUNTIME, exc.cause) from None
+    return spec.get(name)
+
+
+def _concurrency(ctx: StateContext, state: MapState, data: Any) -> int:
+    value: Any = state.max_concurrency
+    if state.max_concurrency_path is not None:
+        value = evaluate_path(state.max_concurrency_path, data, ctx.context, ctx.variables)
+    return _non_negative(ctx, value, "MaxConcurrency") if value is not None else 0
+
+
+def _tolerance(ctx: StateContext, state: MapState, data: Any) -> tuple[int, float]:
+    count: Any = state.tolerated_failure_count
+    if state.tolerated_failure_count_path is not None:
+        count = evaluate_path(state.tolerated_failure_count_path, data, ctx.context, ctx.variables)
+    percentage: Any = state.tolerated_failure_percentage
+    if state.tolerated_failure_percentage_path is not None:
+        percentage = evaluate_path(
+            state.tolerated_failure_percentage_path, data, ctx.context, ctx.variables
+        )
+    tolerated = _non_negative(ctx, count, "ToleratedFailureCount") if count is not None else 0
+    if percentage is None:
+        return tolerated, 0.0
+    if isinstance(percentage, bool) or not isinstance(percentage, int | float):
+        raise StatesError(RUNTIME, "ToleratedFailurePercentage must be a number.")
+    if not 0 <= percentage <= 100:
+        raise StatesError(RUNTIME, "ToleratedFailurePercentage must be between 0 and 100.")
+    return tolerated, float(percentage)
+
+
+def _source(ctx: StateContext, state: MapState, effective: Any) -> tuple[Iterator[Any], bool]:
+    """The items and whether reading them blocks (S3): a lazy iterator either way."""
+    reader = state.item_reader
+    if reader is None:
+        path = state.items_path
+        items = (
+            effective
+            if path is None or path == "$"
+            else evaluate_path(path, effective, ctx.context, ctx.variables)
+        )
+        if not isinstance(items, list):
+            raise StatesError(RUNTIME, f'Reference path "{path or "$"}" must point to array.')
+        return iter(items), False
+    runtime = ctx.runtime
+    parameters = apply_payload_template(
+        reader.get("Parameters", {}),
+        effective,
+        ctx.context,
+        ctx.variables,
+        field="ItemReader.Parameters",
+        rng=runtime.rng,
+    )
+    config = dict(reader.get("ReaderConfig") or {})
+    max_items = _field(ctx, config, "MaxItems", effective)
+    limit = _non_negative(ctx, max_items, "MaxItems", ITEM_READER_FAILED) if max_items else 0
+    return read_items(str(reader["Resource"]), parameters, config, limit), True
+
+
+def _units(
+    ctx: StateContext, state: MapState, effective: Any, items: Iterator[Any]
+) -> Iterator[Unit]:
+    """Each child's input: the selected item, or a batch ``{"BatchInput"?, "Items"}``."""
+    selector = state.item_selector if state.item_selector is not None else state.parameters
+    runtime = ctx.runtime
+    selected: Iterator[Any] = items
+    if selector is not None:
+        selected = (
+            apply_payload_template(
+                selector,
+                effective,
+                ctx.map_item_context(index, value),
+                ctx.variables,
+                field="ItemSelector",
+                rng=runtime.rng,
+            )
+            for index, value in enumerate(items)
+        )
+    batcher = state.item_batcher
+    if batcher is None:
+        return ((item, 1) for item in selected)
+    per_batch = _field(ctx, batcher, "MaxItemsPerBatch", effective)
+    max_bytes = _field(ctx, batcher, "MaxInputBytesPerBatch", effective)
+    per_batch = _non_negative(ctx, per_batch, "MaxItemsPerBatch") if per_batch else 0
+    max_bytes = _non_negative(ctx, max_bytes, "MaxInputBytesPerBatch") if max_bytes else 0
+    base: dict[str, Any] = {}
+    if batcher.get("BatchInput") is not None:
+        base["BatchInput"] = apply_payload_template(
+            batcher["BatchInput"],
+            effective,
+            ctx.context,
+            ctx.variables,
+            field="ItemBatcher.BatchInput",
+            rng=runtime.rng,
+        )
+    return _batches(selected, base, per_batch, max_bytes)
+
+
+def _batches(
+    items: Iterator[Any], base: dict[str, Any], per_batch: int, max_bytes: int
+) -> Iterator[Unit]:
+    empty = len(compact_json({**base, "Items": []}).encode("utf-8"))
+    batch: list[Any] = []
+    size = empty
+    for item in items:
+        item_size = len(compact_json(item).encode("utf-8")) + (1 if batch else 0)
+        if batch and max_bytes and size + item_size > max_bytes:
+            yield {**base, "Items": batch}, len(batch)
+            batch, size = [], empty
+            item_size -= 1
+        batch.append(item)
+        size += item_size
+        if per_batch and len(batch) >= per_batch:
+            yield {**base, "Items": batch}, len(batch)
+            batch, size = [], empty
+    if batch:
+        yield {**base, "Items": batch}, len(batch)
+
+
+class _Feed:
+    """Hands out child inputs to workers in order; blocking reads run in a worker thread."""
+
+    def __init__(self, units: Iterator[Unit], blocking: bool) -> None:
+        self._units = units
+        self._blocking = blocking
+        self._buffer: deque[Unit] = deque()
+        self._lock = anyio.Lock()
+        self._index = 0
+        self._exhausted = False
+
+    def _pull(self) -> list[Unit]:
+        return list(itertools.islice(self._units, _CHUNK))
+
+    async def next(self, runtime: Runtime) -> tuple[int, Unit] | None:
+        async with self._lock:
+            if not self._buffer and not self._exhausted:
+                if self._blocking:
+                    with runtime.clock.busy():
+                        chunk = await anyio.to_thread.run_sync(self._pull, abandon_on_cancel=True)
+                else:
+                    chunk = self._pull()
+                self._exhausted = len(chunk) < _CHUNK
+                self._buffer.extend(chunk)
+            if not self._buffer:
+                return None
+            index = self._index
+            self._index += 1
+            return index, self._buffer.popleft()
+
+
+def _sub_machine(state: MapState, default_language: str) -> StateMachine:
+    """The item processor as a machine of its own (its children's definition)."""
+    processor = state.processor
+    return StateMachine.model_construct(
+        start_at=processor.start_at,
+        states=processor.states,
+        query_language=processor.query_language or default_language,
+    )
+
+
+def _record(child: Execution) -> dict[str, Any]:
+    """A child's execution record as ``ResultWriter`` exports it (``Transformation: NONE``)."""
+    record: dict[str, Any] = {
+        "ExecutionArn": child.execution_arn,
+        "Input": compact_json(child.input),
+        "InputDetails": {"Included": True},
+        "Name": child.name,
+    }
+    if child.status == "SUCCEEDED":
+        record["Output"] = compact_json(child.output)
+        record["OutputDetails"] = {"Included": True}
+    record["RedriveCount"] = 0
+    record["RedriveStatus"] = "NOT_REDRIVABLE"
+    if child.status == "SUCCEEDED":
+        record["RedriveStatusReason"] = "Execution is SUCCEEDED and cannot be redriven"
+    record["StartDate"] = format_timestamp(child.start_posix)
+    record["StateMachineArn"] = child.state_machine_arn
+    record["Status"] = child.status
+    if child.stop_posix is not None:
+        record["StopDate"] = format_timestamp(child.stop_posix)
+    if child.error is not None:
+        record["Error"] = child.error
+    if child.cause is not None:
+        record["Cause"] = child.cause
+    return record
+
+
+class _Run:
+    """One map run: its record, its children and the failure that ends it early."""
+
+    def __init__(
+        self, ctx: StateContext, state: MapState, map_run: MapRun, sink: ResultSink
+    ) -> None:
+        self.ctx = ctx
+        self.runtime = ctx.runtime
+        self.machine = _sub_machine(state, ctx.flow.query_language)
+        self.map_run = map_run
+        self.sink = sink
+        self.failure: BaseException | None = None
+        prefix, _, _ = map_run.state_machine_arn.rpartition(":stateMachine:")
+        self.child_prefix = f"{prefix}:execution:{map_run.state_machine_arn.rsplit(':', 1)[-1]}"
+        self.role_arn = str(self.runtime.context_execution.get("RoleArn", ""))
+
+    def exceeded(self, final: bool) -> bool:
+        """Whether failures are past the tolerated count (now) or percentage (at the end)."""
+        run = self.map_run
+        failed = run.failed_items
+        if not failed:
+            return False
+        count, percentage = run.tolerated_failure_count, run.tolerated_failure_percentage
+        if not count and not percentage:
+            return True
+        if count and failed > count:
+            return True
+        return bool(percentage) and final and failed * 100.0 > percentage * run.item_counts["total"]
+
+    async def child(self, index: int, data: Any, items: int) -> None:
+        from engine.interpreter.loop import ExecutionControl, execute
+
+        runtime = self.runtime
+        name = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{self.map_run.map_run_arn}/{index}"))
+        start = runtime.clock.time()
+        arn = f"{self.child_prefix}:{name}"
+        record = Execution(
+            name=name,
+            execution_arn=arn,
+            state_machine_arn=self.map_run.state_machine_arn,
+            input=data,
+            start_posix=start,
+        )
+        history = History(runtime.clock.time, limit=MAX_HISTORY_EVENTS)
+        record.history = history.events
+        child = Runtime(
+            record=record,
+            history=history,
+            clock=runtime.clock,
+            seed=runtime.seed,
+            calls=runtime.calls,
+            tokens=runtime.tokens,
+            region=runtime.region,
+            context_execution={
+                "Id": arn,
+                "Input": data,
+                "Name": name,
+                "RoleArn": self.role_arn,
+                "StartTime": format_context_timestamp(start),
+                "RedriveCount": 0,
+            },
+            context_state_machine={
+                "Id": self.map_run.state_machine_arn,
+                "Name": self.map_run.state_machine_arn.rsplit(":", 1)[-1],
+            },
+            mocked=runtime.mocked,
+        )
+        self.map_run.started(items)
+        try:
+            await execute(child, self.machine, ExecutionControl(), self.role_arn)
+        finally:
+            self.map_run.ended(items, record.status)
+            self.sink.add(index, _record(record), record.output)
+
+    async def run(self, feed: _Feed, workers: int) -> None:
+        clock = self.runtime.clock
+        gate = clock.gate()
+        state = {"running": workers}
+
+        async def worker() -> None:
+            try:
+                while self.failure is None:
+                    unit = await feed.next(self.runtime)
+                    if unit is None:
+                        return
+                    index, (data, items) = unit
+                    await self.child(index, data, items)
+                    if self.failure is None and self.exceeded(final=False):
+                        self.failure = StatesError(
+                            EXCEED_TOLERATED_FAILURE_THRESHOLD, _THRESHOLD_CAUSE
+                        )
+                        gate.open()
+            except Exception as exc:
+                if self.failure is None:
+                    self.failure = exc
+                gate.open()
+            finally:
+                state["running"] -= 1
+                if state["running"] == 0:
+                    gate.open()
+                clock.flow_finished()
+
+        async with anyio.create_task_group() as tg:
+            for _ in range(workers):
+                clock.flow_started()
+                tg.start_soon(worker)
+            await gate.wait()
+            if self.failure is not None:
+                tg.cancel_scope.cancel()
+        if self.failure is None and self.exceeded(final=True):
+            self.failure = StatesError(EXCEED_TOLERATED_FAILURE_THRESHOLD, _THRESHOLD_CAUSE)
+        if self.failure is not None:
+            raise self.failure
+
+
+def _map_run_identity(ctx: StateContext, state: MapState) -> tuple[str, str]:
+    """The map run's ARN and its children's state machine ARN (``machine/label``)."""
+    runtime = ctx.runtime
+    machine_arn = str(runtime.context_state_machine.get("Id", ""))
+    prefix, _, machine_name = machine_arn.rpartition(":stateMachine:")
+    label = state.label or ctx.name
+    key = f"{runtime.record.execution_arn}/{ctx.name}/{ctx.entered_id}/{ctx.retry_count}"
+    run_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"saga:map-run:{key}"))
+    return (
+        f"{prefix}:mapRun:{machine_name}/{label}:{run_id}",
+        f"{prefix}:stateMachine:{machine_name}/{label}",
+    )
+
+
+async def run_distributed_map(
+    ctx: StateContext, state: MapState, raw: Any
+) -> tuple[Any, str | None]:
+    """InputPath → items → child executions → ResultWriter → ResultSelector → ResultPath."""
+    runtime = ctx.runtime
+
+    async def attempt() -> Any:
+        effective = apply_input_path(ctx, state, raw)
+        workers = _concurrency(ctx, state, effective)
+        count, percentage = _tolerance(ctx, state, effective)
+        length = 0
+        if state.item_reader is None:
+            items, _ = _source(ctx, state, effective)
+            listed = list(items)
+            length = len(listed)
+        ctx.add("MapStateStarted", {"length": length})
+        map_run_arn, child_machine = _map_run_identity(ctx, state)
+        map_run = MapRun(
+            map_run_arn=map_run_arn,
+            execution_arn=runtime.record.execution_arn,
+            state_machine_arn=child_machine,
+            start_posix=runtime.clock.time(),
+            max_concurrency=workers,
+            tolerated_failure_count=count,
+            tolerated_failure_percentage=percentage,
+        )
+        runtime.record.map_runs.append(map_run)
+        ctx.add("MapRunStarted", {"mapRunArn": map_run_arn})
+        writer = state.result_writer
+        sink: ResultSink | None = None
+        try:
+            parameters = {}
+            if writer is not None and writer.get("Parameters") is not None:
+                parameters = apply_payload_template(
+                    writer["Parameters"],
+                    effective,
+                    ctx.context,
+                    ctx.variables,
+                    field="ResultWriter.Parameters",
+                    rng=runtime.rng,
+                )
+            sink = ResultSink(writer, parameters)
+            if state.item_reader is None:
+                source: Iterator[Any] = iter(listed)
+                blocking = False
+            else:
+                source, blocking = _source(ctx, state, effective)
+            units = _units(ctx, state, effective, source)
+            run = _Run(ctx, state, map_run, sink)
+            await run.run(_Feed(units, blocking), min(workers or LOCAL_MAX_CONCURRENCY, 10_000))
+            output = sink.output(map_run_arn)
+        except FatalError:
+            _close(map_run, runtime, "FAILED", sink)
+            raise
+        except StatesError as exc:
+            _close(map_run, runtime, "FAILED", sink, exc)
+            details = {k: v for k, v in (("error", exc.error), ("cause", exc.cause)) if v}
+            ctx.add("MapRunFailed", details)
+            ctx.add("MapStateFailed")
+            raise
+        except anyio.get_cancelled_exc_class():
+            _close(map_run, runtime, "ABORTED", sink)
+            with contextlib.suppress(StatesError):
+                ctx.add("MapRunAborted")
+            raise
+        _close(map_run, runtime, "SUCCEEDED", None)
+        ctx.add("MapRunSucceeded")
+        ctx.add("MapStateSucceeded")
+        evaluate_assign(ctx, state.assign, output)
+        return apply_result_selector(ctx, state, output)
+
+    return await with_retry_and_catch(ctx, state, raw, attempt)
+
+
+def _close(
+    map_run: MapRun,
+    runtime: Runtime,
+    status: str,
+    sink: ResultSink | None,
+    error: StatesError | None = None,
+) -> None:
+    map_run.status = status  # type: ignore[assignment]
+    map_run.stop_posix = runtime.clock.time()
+    if error is not None:
+        map_run.error, map_run.cause = error.error, error.cause
+    if sink is not None:
+        sink.close()

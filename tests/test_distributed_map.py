@@ -1,0 +1,486 @@
+"""Distributed Map locally: every ItemReader format over S3 (moto), batching, tolerated
+failures, ResultWriter exports, map-run records and history events."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import anyio
+import boto3
+import pytest
+from moto import mock_aws
+
+import engine
+from engine.distributed.readers import json_array_items
+from engine.integrations._boto import clear_client_cache
+from engine.local_engine import LocalEngine
+from tests._aws import isolate_aws_env
+
+BUCKET = "data"
+PROCESSOR = {
+    "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+    "StartAt": "Work",
+    "States": {"Work": {"Type": "Task", "Resource": "Work", "End": True}},
+}
+
+
+@pytest.fixture
+def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    isolate_aws_env(monkeypatch)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    clear_client_cache()
+    with mock_aws():
+        client = boto3.client("s3")
+        client.create_bucket(Bucket=BUCKET)
+        yield client
+    clear_client_cache()
+
+
+def _map(reader: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
+    processor = json.loads(json.dumps(PROCESSOR))  # each test may change its own copy
+    state: dict[str, Any] = {"Type": "Map", "ItemProcessor": processor, "End": True, **extra}
+    if reader is not None:
+        state["ItemReader"] = reader
+    return {"StartAt": "Fan", "States": {"Fan": state}}
+
+
+def _get(input_type: str, key: str, **config: Any) -> dict[str, Any]:
+    return {
+        "Resource": "arn:aws:states:::s3:getObject",
+        "ReaderConfig": {"InputType": input_type, **config},
+        "Parameters": {"Bucket": BUCKET, "Key": key},
+    }
+
+
+def echo(event: Any) -> Any:
+    return event
+
+
+def _run(machine: dict[str, Any], data: Any = None, handler: Any = echo) -> Any:
+    return engine.run(machine, data or {}, handlers={"Work": handler}, name="run-1")
+
+
+def test_items_from_input_history_and_map_run_record() -> None:
+    machine = _map(Label="Fanout", MaxConcurrency=2, ItemsPath="$.items")
+    machine["States"]["Fan"]["ItemSelector"] = {
+        "n.$": "$$.Map.Item.Value",
+        "i.$": "$$.Map.Item.Index",
+    }
+
+    async def main() -> tuple[Any, dict[str, Any]]:
+        async with LocalEngine(handlers={"Work": echo}) as local:
+            execution = await local.execute(machine, {"items": [10, 20, 30]}, "run-1")
+            [map_run] = local.list_map_runs("run-1")
+            return execution, local.describe_map_run(map_run.map_run_arn)
+
+    execution, described = anyio.run(main)
+    assert execution.status == "SUCCEEDED"
+    assert execution.output == [{"n": 10, "i": 0}, {"n": 20, "i": 1}, {"n": 30, "i": 2}]
+    types = [event.type for event in execution.history]
+    assert types == [
+        "ExecutionStarted",
+        "MapStateEntered",
+        "MapStateStarted",
+        "MapRunStarted",
+        "MapRunSucceeded",
+        "MapStateSucceeded",
+        "MapStateExited",
+        "ExecutionSucceeded",
+    ]
+    assert execution.history[2].details == {"length": 3}
+    arn = execution.history[3].details["mapRunArn"]
+    assert arn.startswith("arn:aws:states:us-east-1:123456789012:mapRun:LocalStateMachine/Fanout:")
+    assert described["mapRunArn"] == arn
+    assert described["status"] == "SUCCEEDED"
+    assert described["maxConcurrency"] == 2
+    assert described["itemCounts"]["succeeded"] == 3
+    assert described["itemCounts"]["total"] == 3
+    assert described["executionCounts"]["succeeded"] == 3
+    assert described["executionCounts"]["failed"] == 0
+
+
+def test_child_sees_its_own_execution_context() -> None:
+    machine = _map()
+    machine["States"]["Fan"]["ItemProcessor"] = {
+        "ProcessorConfig": {"Mode": "DISTRIBUTED"},
+        "StartAt": "Who",
+        "States": {
+            "Who": {
+                "Type": "Pass",
+                "Parameters": {"id.$": "$$.Execution.Id", "machine.$": "$$.StateMachine.Id"},
+                "End": True,
+            }
+        },
+    }
+    execution = _run(machine, ["a"])
+    [child] = execution.output
+    assert (
+        child["machine"]
+        == "arn:aws:states:us-east-1:123456789012:stateMachine:LocalStateMachine/Fan"
+    )
+    assert child["id"].startswith(
+        "arn:aws:states:us-east-1:123456789012:execution:LocalStateMachine/Fan:"
+    )
+
+
+def test_list_objects_v2_reader(s3: Any) -> None:
+    for key in ("in/a.txt", "in/b.txt", "other/c.txt"):
+        s3.put_object(Bucket=BUCKET, Key=key, Body=b"hello")
+    reader = {
+        "Resource": "arn:aws:states:::s3:listObjectsV2",
+        "Parameters": {"Bucket": BUCKET, "Prefix.$": "$.prefix"},
+    }
+    execution = _run(_map(reader), {"prefix": "in/"})
+    assert execution.status == "SUCCEEDED"
+    assert [item["Key"] for item in execution.output] == ["in/a.txt", "in/b.txt"]
+    first = execution.output[0]
+    assert sorted(first) == ["Etag", "Key", "LastModified", "Size", "StorageClass"]
+    assert (first["Size"], first["StorageClass"]) == (5, "STANDARD")
+    assert isinstance(first["LastModified"], int)
+    assert execution.history[2].details == {"length": 0}
+
+
+def test_json_reader_with_max_items(s3: Any) -> None:
+    s3.put_object(Bucket=BUCKET, Key="items.json", Body=json.dumps([{"id": i} for i in range(5)]))
+    execution = _run(_map(_get("JSON", "items.json", MaxItems=3)))
+    assert execution.output == [{"id": 0}, {"id": 1}, {"id": 2}]
+
+
+def test_json_reader_refuses_a_non_array(s3: Any) -> None:
+    s3.put_object(Bucket=BUCKET, Key="object.json", Body=b'{"not": "a list"}')
+    execution = _run(_map(_get("JSON", "object.json")))
+    assert (execution.status, execution.error, execution.cause) == (
+        "FAILED",
+        "States.ItemReaderFailed",
+        "Attempting to map over non-iterable node.",
+    )
+    types = [event.type for event in execution.history]
+    assert types[2:6] == ["MapStateStarted", "MapRunStarted", "MapRunFailed", "MapStateFailed"]
+    assert execution.history[4].details == {
+        "error": "States.ItemReaderFailed",
+        "cause": "Attempting to map over non-iterable node.",
+    }
+
+
+def test_jsonl_reader(s3: Any) -> None:
+    s3.put_object(Bucket=BUCKET, Key="items.jsonl", Body=b'{"id": 1}\n\n{"id": 2}\n"three"\n')
+    execution = _run(_map(_get("JSONL", "items.jsonl")))
+    assert execution.output == [{"id": 1}, {"id": 2}, "three"]
+
+
+def test_csv_reader_first_row_headers(s3: Any) -> None:
+    s3.put_object(Bucket=BUCKET, Key="rows.csv", Body=b"H1,\nValue4,Value5,Value6\n,,,\ntrue,1\n")
+    execution = _run(_map(_get("CSV", "rows.csv", CSVHeaderLocation="FIRST_ROW")))
+    # As AWS recorded: values are strings, extra fields dropped, missing ones "".
+    assert execution.output == [
+        {"H1": "Value4", "": "Value5"},
+        {"H1": "", "": ""},
+        {"H1": "true", "": "1"},
+    ]
+
+
+def test_csv_reader_given_headers_and_delimiter(s3: Any) -> None:
+    s3.put_object(Bucket=BUCKET, Key="rows.csv", Body=b"a|b|c\nd|e\n")
+    reader = _get(
+        "CSV", "rows.csv", CSVHeaderLocation="GIVEN", CSVHeaders=["x", "y"], CSVDelimiter="PIPE"
+    )
+    execution = _run(_map(reader))
+    assert execution.output == [{"x": "a", "y": "b"}, {"x": "d", "y": "e"}]
+
+
+def test_csv_reader_duplicate_headers_fail_as_aws(s3: Any) -> None:
+    s3.put_object(Bucket=BUCKET, Key="rows.csv", Body=b"a,b\n")
+    reader = _get("CSV", "rows.csv", CSVHeaderLocation="GIVEN", CSVHeaders=["x", "x"])
+    execution = _run(_map(reader))
+    assert (execution.error, execution.cause) == (
+        "States.ItemReaderFailed",
+        "CSV headers cannot contain duplicates.",
+    )
+
+
+def test_manifest_reader_over_s3_inventory(s3: Any) -> None:
+    rows = io.StringIO()
+    csv.writer(rows).writerows([[BUCKET, "photos/1.jpg", "10"], [BUCKET, "photos/2.jpg", "20"]])
+    s3.put_object(
+        Bucket=BUCKET,
+        Key="inventory/data/part-1.csv.gz",
+        Body=gzip.compress(rows.getvalue().encode()),
+    )
+    manifest = {
+        "sourceBucket": BUCKET,
+        "destinationBucket": f"arn:aws:s3:::{BUCKET}",
+        "fileFormat": "CSV",
+        "fileSchema": "Bucket, Key, Size",
+        "files": [{"key": "inventory/data/part-1.csv.gz", "size": 60}],
+    }
+    s3.put_object(Bucket=BUCKET, Key="inventory/manifest.json", Body=json.dumps(manifest))
+    execution = _run(_map(_get("MANIFEST", "inventory/manifest.json")))
+    assert execution.output == [
+        {"Bucket": BUCKET, "Key": "photos/1.jpg", "Size": "10"},
+        {"Bucket": BUCKET, "Key": "photos/2.jpg", "Size": "20"},
+    ]
+
+
+def test_item_batcher() -> None:
+    machine = _map(
+        ItemBatcher={"MaxItemsPerBatch": 2, "BatchInput": {"run.$": "$.run"}},
+        ItemsPath="$.items",
+    )
+    execution = _run(machine, {"run": "r1", "items": [1, 2, 3, 4, 5]})
+    assert execution.output == [
+        {"BatchInput": {"run": "r1"}, "Items": [1, 2]},
+        {"BatchInput": {"run": "r1"}, "Items": [3, 4]},
+        {"BatchInput": {"run": "r1"}, "Items": [5]},
+    ]
+    by_bytes = _map(ItemBatcher={"MaxInputBytesPerBatch": 30}, ItemsPath="$.items")
+    execution = _run(by_bytes, {"items": ["aaaa", "bbbb", "cccc", "dddd"]})
+    # {"Items":["aaaa","bbbb"]} is 25 bytes; a third item would make it 32 > 30.
+    assert len(json.dumps({"Items": ["aaaa", "bbbb"]}, separators=(",", ":"))) == 25
+    assert [batch["Items"] for batch in execution.output] == [["aaaa", "bbbb"], ["cccc", "dddd"]]
+
+
+def _picky(event: Any) -> Any:
+    if event["n"] % 3 == 0:
+        raise ValueError(f"cannot take {event['n']}")
+    return {"ok": event["n"]}
+
+
+def test_tolerated_failures_and_result_writer(s3: Any) -> None:
+    s3.put_object(
+        Bucket=BUCKET,
+        Key="jobs.jsonl",
+        Body="\n".join(json.dumps({"n": n}) for n in range(1, 7)).encode(),
+    )
+    machine = _map(
+        _get("JSONL", "jobs.jsonl"),
+        MaxConcurrency=1,
+        ToleratedFailureCount=2,
+        ResultWriter={
+            "Resource": "arn:aws:states:::s3:putObject",
+            "Parameters": {"Bucket": BUCKET, "Prefix": "results"},
+        },
+    )
+    execution = _run(machine, handler=_picky)
+    assert execution.status == "SUCCEEDED"
+    arn = execution.output["MapRunArn"]
+    run_id = arn.rsplit(":", 1)[-1]
+    manifest_key = f"results/{run_id}/manifest.json"
+    assert execution.output["ResultWriterDetails"] == {"Bucket": BUCKET, "Key": manifest_key}
+    manifest = json.loads(s3.get_object(Bucket=BUCKET, Key=manifest_key)["Body"].read())
+    assert manifest["DestinationBucket"] == BUCKET
+    assert manifest["MapRunArn"] == arn
+    assert manifest["ResultFiles"]["PENDING"] == []
+    [succeeded_file] = manifest["ResultFiles"]["SUCCEEDED"]
+    [failed_file] = manifest["ResultFiles"]["FAILED"]
+    assert succeeded_file["Key"] == f"results/{run_id}/SUCCEEDED_0.json"
+    assert failed_file["Key"] == f"results/{run_id}/FAILED_0.json"
+    succeeded = json.loads(s3.get_object(Bucket=BUCKET, Key=succeeded_file["Key"])["Body"].read())
+    failed = json.loads(s3.get_object(Bucket=BUCKET, Key=failed_file["Key"])["Body"].read())
+    assert len(json.dumps(succeeded, separators=(",", ":"))) == succeeded_file["Size"]
+    # Result files hold children in the order they ended, which AWS does not fix either.
+    succeeded.sort(key=lambda r: json.loads(r["Input"])["n"])
+    failed.sort(key=lambda r: json.loads(r["Input"])["n"])
+    assert [json.loads(r["Output"]) for r in succeeded] == [
+        {"ok": 1},
+        {"ok": 2},
+        {"ok": 4},
+        {"ok": 5},
+    ]
+    assert [r["Status"] for r in succeeded] == ["SUCCEEDED"] * 4
+    assert [(json.loads(r["Input"]), r["Error"], r["Cause"]) for r in failed] == [
+        ({"n": 3}, "ValueError", "cannot take 3"),
+        ({"n": 6}, "ValueError", "cannot take 6"),
+    ]
+    assert sorted(succeeded[0]) == [
+        "ExecutionArn",
+        "Input",
+        "InputDetails",
+        "Name",
+        "Output",
+        "OutputDetails",
+        "RedriveCount",
+        "RedriveStatus",
+        "RedriveStatusReason",
+        "StartDate",
+        "StateMachineArn",
+        "Status",
+        "StopDate",
+    ]
+
+
+def test_exceeding_the_tolerated_failures_fails_and_is_caught(s3: Any) -> None:
+    s3.put_object(Bucket=BUCKET, Key="jobs.json", Body=json.dumps([{"n": n} for n in range(1, 10)]))
+    machine = _map(_get("JSON", "jobs.json"), MaxConcurrency=1, ToleratedFailurePercentage=20)
+    fan = machine["States"]["Fan"]
+    del fan["End"]
+    fan["Catch"] = [
+        {
+            "ErrorEquals": ["States.ExceedToleratedFailureThreshold"],
+            "ResultPath": "$.error",
+            "Next": "Handled",
+        }
+    ]
+    fan["Next"] = "Handled"
+    machine["States"]["Handled"] = {"Type": "Pass", "End": True}
+
+    async def main() -> tuple[Any, Any]:
+        async with LocalEngine(handlers={"Work": _picky}) as local:
+            execution = await local.execute(machine, {}, "run-1")
+            return execution, local.list_map_runs("run-1")[0]
+
+    execution, map_run = anyio.run(main)
+    assert execution.status == "SUCCEEDED"
+    assert execution.output["error"]["Error"] == "States.ExceedToleratedFailureThreshold"
+    # 3 of 9 items failed: 33% > 20%.
+    assert (map_run.status, map_run.item_counts["failed"], map_run.item_counts["total"]) == (
+        "FAILED",
+        3,
+        9,
+    )
+    failed = next(event for event in execution.history if event.type == "MapRunFailed")
+    assert failed.details["error"] == "States.ExceedToleratedFailureThreshold"
+
+
+def test_a_failure_without_tolerance_stops_the_run() -> None:
+    machine = _map(MaxConcurrency=1)
+    execution = _run(machine, [{"n": 1}, {"n": 3}, {"n": 4}], handler=_picky)
+    assert (execution.status, execution.error) == (
+        "FAILED",
+        "States.ExceedToleratedFailureThreshold",
+    )
+
+
+def test_tolerated_failures_without_writer_keep_the_failed_record() -> None:
+    machine = _map(MaxConcurrency=1, ToleratedFailureCount=1)
+    execution = _run(machine, [{"n": 1}, {"n": 3}], handler=_picky)
+    assert execution.status == "SUCCEEDED"
+    ok, failed = execution.output
+    assert ok == {"ok": 1}
+    assert (failed["Status"], failed["Error"], failed["Cause"]) == (
+        "FAILED",
+        "ValueError",
+        "cannot take 3",
+    )
+
+
+def test_streaming_json_parser_across_chunk_boundaries() -> None:
+    values = [{"id": i, "pad": "x" * (i % 97), "f": i / 7} for i in range(6000)] + [12345678901234]
+    text = io.StringIO(json.dumps(values))
+    assert list(json_array_items(text)) == values
+    assert list(json_array_items(io.StringIO(" [ ] "))) == []
+
+
+def test_incomplete_reader_and_batcher_are_refused_before_the_run() -> None:
+    machine = _map(
+        _get("CSV", "rows.csv", CSVHeaderLocation="GIVEN"),
+        ItemBatcher={"BatchInput": {}},
+    )
+    with pytest.raises(engine.DefinitionError) as raised:
+        _run(machine)
+    assert sorted(d.location for d in raised.value.diagnostics) == [
+        "/States/Fan/ItemBatcher",
+        "/States/Fan/ItemReader/ReaderConfig/CSVHeaders",
+    ]
+
+
+def test_reader_and_writer_follow_aws_endpoint_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    port = server._server.port  # the port the OS gave it
+    try:
+        isolate_aws_env(monkeypatch)
+        endpoint = f"http://127.0.0.1:{port}"
+        monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
+        monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+        monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+        clear_client_cache()
+        client = boto3.client("s3", endpoint_url=endpoint)
+        client.create_bucket(Bucket=BUCKET)
+        client.put_object(Bucket=BUCKET, Key="in.json", Body=b'[{"n": 1}, {"n": 2}]')
+        machine = _map(
+            _get("JSON", "in.json"),
+            ResultWriter={
+                "Resource": "arn:aws:states:::s3:putObject",
+                "Parameters": {"Bucket": BUCKET, "Prefix": "out"},
+                "WriterConfig": {"Transformation": "COMPACT"},
+            },
+        )
+        execution = _run(machine)
+        assert execution.status == "SUCCEEDED", execution.cause
+        run_id = execution.output["MapRunArn"].rsplit(":", 1)[-1]
+        body = client.get_object(Bucket=BUCKET, Key=f"out/{run_id}/SUCCEEDED_0.json")["Body"]
+        # in the order the children ended, which AWS does not fix either
+        assert sorted(json.loads(body.read()), key=lambda v: v["n"]) == [{"n": 1}, {"n": 2}]
+    finally:
+        server.stop()
+        clear_client_cache()
+
+
+def test_a_map_run_in_progress_runs_again_after_a_resume(tmp_path: Any) -> None:
+    from engine.store import SQLiteStore
+
+    tokens: list[str] = []
+
+    def ask(event: Any) -> Any:
+        tokens.append(event["token"])
+        return {}
+
+    machine = _map(ItemsPath="$.items", MaxConcurrency=1)
+    machine["States"]["Fan"]["ItemProcessor"]["States"] = {
+        "Work": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+            "Parameters": {"FunctionName": "ask", "Payload": {"token.$": "$$.Task.Token"}},
+            "End": True,
+        }
+    }
+    path = tmp_path / "runs.db"
+
+    async def answered(local: LocalEngine, count: int, value: Any) -> None:
+        while len(tokens) < count:
+            await anyio.sleep(0.01)
+        local.send_task_success(tokens[-1], value)
+
+    async def first() -> None:
+        with SQLiteStore(path) as store:
+            async with LocalEngine(store=store, handlers={"ask": ask}) as local:
+                await local.start_execution(machine, {"items": [1, 2]}, "p")
+                while not tokens:
+                    await anyio.sleep(0.01)
+
+    async def second() -> Any:
+        with SQLiteStore(path) as store:
+            async with LocalEngine(store=store, handlers={"ask": ask}) as local:
+                handle = await local.resume("p")
+                await answered(local, 2, {"ok": 1})
+                await answered(local, 3, {"ok": 2})
+                return await handle.result()
+
+    anyio.run(first)
+    execution = anyio.run(second)
+    assert execution.status == "SUCCEEDED"
+    assert execution.output == [{"ok": 1}, {"ok": 2}]
+    types = [event.type for event in execution.history]
+    assert types.count("MapRunStarted") == 2  # the unfinished run, then the run again
+    assert types.count("MapRunSucceeded") == 1
+
+
+def test_a_jsonata_distributed_map_is_refused_before_the_run() -> None:
+    machine = _map()
+    machine["QueryLanguage"] = "JSONata"
+    with pytest.raises(engine.DefinitionError) as raised:
+        _run(machine, [1])
+    [diagnostic] = raised.value.diagnostics
+    assert diagnostic.location == "/States/Fan/ItemProcessor/ProcessorConfig/Mode"
+    assert "JSONata mode is not run locally" in diagnostic.message
