@@ -92,9 +92,19 @@ def _open_execution(store: ExecutionStore, owner: str | None) -> int:
     return len(store.history("b-1"))
 
 
-def _resume_all(store: ExecutionStore) -> tuple[list[tuple[str, str]], list[str]]:
+def _unknown_owner(owner: str) -> str:
+    return (
+        f"execution 'b-1' is claimed by {owner}, which cannot be checked from here (another "
+        "host or container); if it is gone, resume with --take-over"
+    )
+
+
+def _resume_all(
+    store: ExecutionStore, *, take_over: bool = False
+) -> tuple[list[tuple[str, str]], list[str]]:
     report = resume(
         store,
+        take_over=take_over,
         handlers_for=lambda record: Calls().handlers(),
         interceptors_for=lambda record: [FlakyAttempts()],
         clock=VirtualClock(T0),
@@ -141,11 +151,17 @@ def test_an_execution_owned_on_another_host_is_not_taken() -> None:
     owner = "elsewhere.example/4242/1"
     count = _open_execution(store, owner)
     skipped, resumed = _resume_all(store)
-    assert skipped == [
-        ("b-1", f"execution 'b-1' is claimed by {owner}, which cannot be checked from here")
-    ]
+    assert skipped == [("b-1", _unknown_owner(owner))]
     assert resumed == []
     assert (store.owner("b-1"), len(store.history("b-1"))) == (owner, count)
+
+
+def test_an_execution_owned_on_another_host_is_taken_over_on_request() -> None:
+    store = MemoryStore()
+    _open_execution(store, "elsewhere.example/4242/1")
+    skipped, resumed = _resume_all(store, take_over=True)
+    assert (skipped, resumed) == ([], ["b-1"])
+    assert store.get("b-1").status == "SUCCEEDED"
 
 
 class _RacedStore(MemoryStore):
@@ -166,12 +182,7 @@ def test_a_claim_lost_to_a_racing_process_is_refused_and_runs_nothing() -> None:
         claim(store, "b-1")
     skipped, resumed = _resume_all(store)
     assert resumed == []
-    assert skipped == [
-        (
-            "b-1",
-            "execution 'b-1' is claimed by rival.example/7/7, which cannot be checked from here",
-        )
-    ]
+    assert skipped == [("b-1", _unknown_owner(_RacedStore.rival))]
     assert (store.owner("b-1"), len(store.history("b-1"))) == (_RacedStore.rival, count)
 
 
