@@ -21,6 +21,7 @@ from typing import Any
 
 import anyio
 
+from benchmarks.floor import raw_sqlite_seconds, six_state_floor, task_chain_floor
 from benchmarks.machines import (
     TRANSFORM_INPUT,
     chain_machine,
@@ -30,7 +31,7 @@ from benchmarks.machines import (
     transform_chain_machine,
     wait_machine,
 )
-from engine import LocalEngine, StateMachine, VirtualClock, load
+from engine import LocalEngine, StateMachine, VirtualClock, load, run
 
 __all__ = ["main"]
 
@@ -130,7 +131,9 @@ def bench_six_state(quick: bool, runs: int) -> list[Figure]:
     return figures
 
 
-def _moto_six_state(count: int, runs: int) -> list[float] | None:
+def _moto_six_state(
+    count: int, runs: int, clock: Callable[[], float] = time.perf_counter
+) -> list[float] | None:
     try:
         import boto3
         from moto import mock_aws
@@ -148,14 +151,14 @@ def _moto_six_state(count: int, runs: int) -> list[float] | None:
             roleArn="arn:aws:iam::123456789012:role/benchmark",
         )["stateMachineArn"]
         for run in range(runs):
-            started = time.perf_counter()
+            started = clock()
             for i in range(count):
                 execution = client.start_execution(
                     stateMachineArn=arn, name=f"r{run}-{i}", input="{}"
                 )["executionArn"]
                 while client.describe_execution(executionArn=execution)["status"] == "RUNNING":
                     time.sleep(0.0005)
-            samples.append(count / (time.perf_counter() - started))
+            samples.append(count / (clock() - started))
             status = client.describe_execution(executionArn=execution)["status"]
             assert status == "SUCCEEDED", status
     return samples
@@ -248,8 +251,9 @@ def bench_concurrent_waits(quick: bool, runs: int) -> list[Figure]:
 
 async def _run_durable(
     machine: StateMachine, count: int, path: str | None, handlers: dict[str, Any]
-) -> tuple[float, int]:
-    """Seconds for ``count`` sequential executions writing to the store at ``path``."""
+) -> tuple[float, int, list[Any]]:
+    """CPU seconds for ``count`` sequential executions writing to the store at ``path``, their
+    transitions, and the events of one."""
     from engine.store import MemoryStore, SQLiteStore
 
     store = SQLiteStore(path) if path is not None else MemoryStore()
@@ -257,14 +261,26 @@ async def _run_durable(
         async with LocalEngine(clock=VirtualClock(), store=store, handlers=handlers) as engine:
             first = await engine.execute(machine, {}, "warmup")
             assert first.status == "SUCCEEDED", first.to_dict()
-            elapsed = await _time_executions(engine, machine, count)
+            started = _cpu()
+            await _time_executions(engine, machine, count)
+            elapsed = _cpu() - started
     finally:
         store.close()
-    return elapsed, _transitions(first) * count
+    return elapsed, _transitions(first) * count, list(first.history)
+
+
+def _raw_rows(events: list[Any], count: int) -> list[tuple[Any, ...]]:
+    """The rows ``count`` executions of ``events`` write, for the raw SQLite floor."""
+    return [
+        (execution, e.id, e.type, e.posix, e.previous_event_id, e.details, None)
+        for execution in range(count)
+        for e in events
+    ]
 
 
 def bench_durable_store(quick: bool, runs: int) -> list[Figure]:
-    """(5) The SQLite store's cost per state transition: every event committed before acting."""
+    """(5) The SQLite store's cost per state transition: every event committed before acting,
+    against a raw insert-and-commit loop of the same events with the same PRAGMAs."""
     import functools
     import tempfile
 
@@ -273,26 +289,45 @@ def bench_durable_store(quick: bool, runs: int) -> list[Figure]:
     cases: list[tuple[str, StateMachine, dict[str, Any]]] = [
         ("six-state machine", load(six_state_machine()), {}),
         ("chain of 10 Task states", load(task_chain_machine(10)), {"Work": _echo}),
+        ("chain of 10 sync-step Tasks", load(task_chain_machine(10)), {"Work": _work}),
     ]
     for label, machine, handlers in cases:
-        in_memory = _repeat(runs, functools.partial(_run_durable, machine, count, None, handlers))
-        durable: list[tuple[float, int]] = []
+        in_memory = [
+            anyio.run(functools.partial(_run_durable, machine, count, None, handlers))
+            for _ in range(runs)
+        ]
+        durable: list[tuple[float, int, list[Any]]] = []
+        raw: list[float] = []
         with tempfile.TemporaryDirectory() as directory:
-            for run in range(runs):
-                path = os.path.join(directory, f"bench-{run}.db")
-                durable += _repeat(
-                    1, functools.partial(_run_durable, machine, count, path, handlers)
+            for run_index in range(runs):
+                path = os.path.join(directory, f"bench-{run_index}.db")
+                gc.collect()
+                durable.append(
+                    anyio.run(functools.partial(_run_durable, machine, count, path, handlers))
                 )
+                rows = _raw_rows(durable[-1][2], count)
+                raw_path = os.path.join(directory, f"raw-{run_index}.db")
+                raw.append(raw_sqlite_seconds(raw_path, rows, "NORMAL", _cpu))
         figures += [
             Figure(
                 f"{label}, SQLite store",
-                "transitions/s",
-                [t / s for s, t in durable],
+                "transitions/CPU-s",
+                [t / s for s, t, _ in durable],
                 target=">= 2000",
             ),
-            Figure(f"{label}, SQLite store", "µs/transition", [s / t * 1e6 for s, t in durable]),
             Figure(
-                f"{label}, in-memory store", "µs/transition", [s / t * 1e6 for s, t in in_memory]
+                f"{label}, SQLite store", "CPU µs/transition", [s / t * 1e6 for s, t, _ in durable]
+            ),
+            Figure(
+                f"{label}, in-memory store",
+                "CPU µs/transition",
+                [s / t * 1e6 for s, t, _ in in_memory],
+            ),
+            Figure(
+                f"{label}, SQLite store / raw SQLite loop",
+                "times",
+                [r / s for (s, _, _), r in zip(durable, raw, strict=True)],
+                target=">= 0.7",
             ),
         ]
     return figures
@@ -424,7 +459,160 @@ def bench_jsonata(quick: bool, runs: int) -> list[Figure]:
     return figures
 
 
+def _cpu() -> float:
+    """CPU seconds of this process (every thread): what the work costs, whatever else runs on
+    the machine. The sections comparing ratios use it, so other load does not skew them."""
+    return time.process_time()
+
+
+def _work(event: Any) -> Any:
+    """A synchronous step that returns at once."""
+    return event
+
+
+async def _work_async(event: Any) -> Any:
+    """An async step that returns at once."""
+    return event
+
+
+_ONE_CALL_CASES: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
+    ("six-state machine", six_state_machine(), {}),
+    ("10 sync-step Tasks", task_chain_machine(10), {"Work": _work}),
+    ("10 async-step Tasks", task_chain_machine(10), {"Work": _work_async}),
+]
+
+
+def _one_call_seconds(machine: StateMachine, handlers: dict[str, Any], count: int) -> float:
+    """Seconds for ``count`` blocking ``engine.run`` calls, one after another."""
+    started = _cpu()
+    for i in range(count):
+        execution = run(machine, {}, handlers=handlers, name=f"run-{i}")
+    elapsed = _cpu() - started
+    assert execution.status == "SUCCEEDED", execution.to_dict()
+    return elapsed
+
+
+async def _inside_seconds(
+    machine: StateMachine, handlers: dict[str, Any], count: int
+) -> tuple[float, int]:
+    """Seconds for ``count`` executions inside one running engine, and transitions of one."""
+    async with LocalEngine(clock=VirtualClock(), handlers=handlers) as engine:
+        first = await engine.execute(machine, {}, "warmup")
+        assert first.status == "SUCCEEDED", first.to_dict()
+        started = _cpu()
+        await _time_executions(engine, machine, count)
+        elapsed = _cpu() - started
+    return elapsed, _transitions(first)
+
+
+def _floor_seconds(label: str, count: int) -> float:
+    """Seconds for ``count`` hand-written runs of the same work (see :mod:`benchmarks.floor`)."""
+    started = _cpu()
+    for _ in range(count):
+        if label.startswith("six-state"):
+            six_state_floor({})
+        else:
+            task_chain_floor({}, 10, _work)
+    return _cpu() - started
+
+
+def bench_one_call(quick: bool, runs: int) -> list[Figure]:
+    """What users call: ``engine.run`` against executions inside a running engine, side by side
+    in alternated rounds, with the hand-written floor and (six-state machine) moto; all on CPU
+    time, so the ratios hold on a machine shared with other work."""
+    count = 50 if quick else 500
+    figures: list[Figure] = []
+    for label, definition, handlers in _ONE_CALL_CASES:
+        machine = load(definition)
+        run(machine, {}, handlers=handlers)  # warm up the calling thread's loop
+        inside: list[float] = []
+        one_call: list[float] = []
+        floor: list[float] = []
+        transitions = 0
+        for _ in range(runs):
+            gc.collect()
+            seconds, transitions = anyio.run(_inside_seconds, machine, handlers, count)
+            inside.append(seconds)
+            gc.collect()
+            one_call.append(_one_call_seconds(machine, handlers, count))
+            floor.append(_floor_seconds(label, count * 10))
+        per_transition = [s / (count * transitions) * 1e6 for s in inside]
+        floor_per_transition = [s / (count * 10 * transitions) * 1e6 for s in floor]
+        figures += [
+            Figure(
+                f"{label}: inside a running engine", "executions/CPU-s", [count / s for s in inside]
+            ),
+            Figure(f"{label}: engine.run", "executions/CPU-s", [count / s for s in one_call]),
+            Figure(
+                f"{label}: engine.run / inside",
+                "times",
+                [i / o for i, o in zip(inside, one_call, strict=True)],
+                target=">= 0.8",
+            ),
+            Figure(f"{label}: inside", "µs/transition", per_transition),
+            Figure(f"{label}: hand-written floor", "µs/transition", floor_per_transition),
+            Figure(
+                f"{label}: inside / floor",
+                "times",
+                [statistics.median(per_transition) / statistics.median(floor_per_transition)],
+            ),
+        ]
+        if label.startswith("six-state"):
+            moto = _moto_six_state(10 if quick else 60, runs, _cpu)
+            if moto is not None:
+                figures.append(Figure(f"{label}: moto", "executions/CPU-s", moto))
+                rate = statistics.median([count / s for s in one_call])
+                figures.append(
+                    Figure(f"{label}: engine.run / moto", "times", [rate / statistics.median(moto)])
+                )
+    figures += _bench_saga_run(quick, runs)
+    return figures
+
+
+def _bench_saga_run(quick: bool, runs: int) -> list[Figure]:
+    """``Saga.run`` of the airline saga (compiled on every call) against the compiled machine
+    inside a running engine."""
+    from benchmarks.airline import airline_case
+    from examples.airline_booking.saga import booking
+
+    case = airline_case(False)
+    count = 20 if quick else 200
+    booking.run(case.input("warmup"), handlers=case.handlers)
+    inside: list[float] = []
+    saga_run: list[float] = []
+    for _ in range(runs):
+        gc.collect()
+
+        async def measure() -> tuple[float, int]:
+            async with LocalEngine(clock=VirtualClock(), handlers=case.handlers) as engine:
+                started = _cpu()
+                for i in range(count):
+                    await engine.execute(case.machine, case.input(f"b{i}"), f"b{i}")
+                return _cpu() - started, 0
+
+        inside.append(anyio.run(measure)[0])
+        gc.collect()
+        started = _cpu()
+        for i in range(count):
+            outcome = booking.run(case.input(f"b{i}"), handlers=case.handlers, name=f"b{i}")
+        saga_run.append(_cpu() - started)
+        assert outcome.status == "SUCCEEDED", outcome.to_dict()
+    return [
+        Figure(
+            "airline saga: inside a running engine", "executions/CPU-s", [count / s for s in inside]
+        ),
+        Figure("airline saga: Saga.run", "executions/CPU-s", [count / s for s in saga_run]),
+        Figure(
+            "airline saga: Saga.run / inside",
+            "times",
+            [i / o for i, o in zip(inside, saga_run, strict=True)],
+            target=">= 0.8",
+        ),
+    ]
+
+
 SECTIONS: dict[str, Callable[[bool, int], list[Figure]]] = {
+    "one-call": bench_one_call,
     "six-state": bench_six_state,
     "airline": bench_airline,
     "scaling": bench_scaling,

@@ -8,7 +8,7 @@ from engine.bindings import (
     TaskRequest,
     resolve_binding,
 )
-from engine.clock import Clock, RealClock, VirtualClock
+from engine.clock import Clock, ClockOption, RealClock, VirtualClock, make_clock
 from engine.diagnostics import DefinitionError, Diagnostic
 from engine.distributed import MapRun
 from engine.durable import resume
@@ -61,6 +61,7 @@ __all__ = [
     "load_mock_config",
     "resolve_binding",
     "Clock",
+    "ClockOption",
     "DefinitionError",
     "Diagnostic",
     "Execution",
@@ -81,6 +82,7 @@ __all__ = [
     "VirtualClock",
     "error_name_of",
     "load",
+    "make_clock",
     "run",
     "substitute",
     "validate_machine",

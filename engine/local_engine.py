@@ -26,6 +26,7 @@ import anyio.from_thread
 import anyio.lowlevel
 
 from engine import logging as engine_logging
+from engine.background_loop import run_blocking
 from engine.bindings import (
     CallNext,
     Handler,
@@ -36,7 +37,15 @@ from engine.bindings import (
     is_mocked,
     resolve_binding,
 )
-from engine.clock import Clock, Gate, RealClock, VirtualClock, format_context_timestamp
+from engine.clock import (
+    Clock,
+    ClockOption,
+    Gate,
+    RealClock,
+    VirtualClock,
+    format_context_timestamp,
+    make_clock,
+)
 from engine.diagnostics import DefinitionError, Diagnostic
 from engine.distributed.checks import distributed_map_problems
 from engine.distributed.map_run import MapRun
@@ -92,6 +101,27 @@ _NAME_FORBIDDEN = re.compile(r"[\s<>{}\[\]?*\"#%\\^|~`$&,;:/\x00-\x1f\x7f-\x9f]"
 
 MachineSource = StateMachine | Mapping[str, Any] | str | bytes | Path
 """A model, a parsed definition, JSON text or a definition file."""
+
+
+_definitions: dict[int, tuple[StateMachine, str]] = {}
+_definitions_lock = threading.Lock()
+
+
+def _definition_text(machine: StateMachine) -> str:
+    """A model's ASL JSON text, cached across engines so one-call runs render it once.
+
+    Keyed by the model object (kept alive by the entry, so its id stays its own); a model is
+    not changed once loaded.
+    """
+    cached = _definitions.get(id(machine))
+    if cached is not None and cached[0] is machine:
+        return cached[1]
+    text = json.dumps(machine.to_dict(), separators=(",", ":"), ensure_ascii=False)
+    with _definitions_lock:
+        if len(_definitions) >= _PREPARED_CACHE_SIZE:
+            _definitions.clear()
+        _definitions[id(machine)] = (machine, text)
+    return text
 
 
 class InvalidExecutionInput(ValueError):
@@ -367,7 +397,6 @@ class LocalEngine:
         self._handles: dict[str, ExecutionHandle] = {}
         self._tokens: dict[str, TokenWaiter] = {}
         self._prepared: dict[int, tuple[StateMachine, dict[str, CallNext], frozenset[str]]] = {}
-        self._definitions: dict[int, tuple[StateMachine, str]] = {}
         self._task_group: anyio.abc.TaskGroup | None = None
         self._clock_context: Any = None
         self._loop_thread: int | None = None
@@ -607,15 +636,8 @@ class LocalEngine:
         return handle
 
     def _definition(self, machine: StateMachine) -> str:
-        """The machine's ASL JSON text, kept with each execution (cached per model)."""
-        cached = self._definitions.get(id(machine))
-        if cached is not None and cached[0] is machine:
-            return cached[1]
-        text = json.dumps(machine.to_dict(), separators=(",", ":"), ensure_ascii=False)
-        if len(self._definitions) >= _PREPARED_CACHE_SIZE:
-            self._definitions.clear()
-        self._definitions[id(machine)] = (machine, text)
-        return text
+        """The machine's ASL JSON text, kept with each execution (see :func:`_definition_text`)."""
+        return _definition_text(machine)
 
     def _identity(self, name: str, state_machine_name: str | None) -> dict[str, str]:
         sm_name = state_machine_name or DEFAULT_STATE_MACHINE_NAME
@@ -889,7 +911,7 @@ def run(
     *,
     handlers: Mapping[str, Handler] | None = None,
     name: str | None = None,
-    clock: Clock | None = None,
+    clock: ClockOption = None,
     seed: int | None = None,
     interceptors: Sequence[Interceptor] = (),
     bindings: Mapping[str, TaskBinding] | None = None,
@@ -900,6 +922,10 @@ def run(
 ) -> Execution:
     """Run one execution to its end and return its record (a virtual clock unless given one).
 
+    ``clock`` is a :class:`Clock` or ``"virtual"``/``"real"``. The call runs on an event loop
+    kept alive between calls (:mod:`engine.background_loop`): a new engine, clock and store
+    each time, so no state passes from one execution to the next.
+
     With a ``store`` every event is written there first (``handlers_ref`` recorded with it):
     a durable store lets :func:`engine.durable.resume` continue the execution after a crash.
     ``state_machines`` (name → definition) are the machines ``states:startExecution`` can start.
@@ -909,21 +935,11 @@ def run(
     :class:`~engine.store.ExecutionNotRecorded` when the store could not record an event (the
     execution stopped there and is left RUNNING in the store, resumable).
     """
-    try:
-        anyio.lowlevel.current_token()
-    except RuntimeError:  # no event loop runs in this thread: blocking is fine
-        pass
-    else:
-        raise RuntimeError(
-            "engine.run() blocks until the execution ends, so it cannot be called inside a "
-            "running event loop; use 'async with LocalEngine(...) as engine: "
-            "await engine.execute(...)' there"
-        )
-    model = _as_machine(machine)
 
     async def main() -> Execution:
+        model = _as_machine(machine)
         async with LocalEngine(
-            clock=clock,
+            clock=make_clock(clock),
             handlers=handlers,
             seed=seed,
             interceptors=interceptors,
@@ -934,4 +950,9 @@ def run(
         ) as engine:
             return await engine.execute(model, input, name, state_machine_name=state_machine_name)
 
-    return anyio.run(main)
+    return run_blocking(
+        main,
+        "engine.run() blocks until the execution ends, so it cannot be called inside a "
+        "running event loop; use 'async with LocalEngine(...) as engine: "
+        "await engine.execute(...)' there",
+    )

@@ -9,12 +9,12 @@ timeouts are skipped through instantly while their timing is kept in the history
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any
 
 import anyio.lowlevel
 
 from engine.bindings import Interceptor, TaskBinding
-from engine.clock import Clock, RealClock, VirtualClock
+from engine.clock import ClockOption, make_clock
 from engine.loader import with_substitutions
 from engine.local_engine import DEFAULT_ACCOUNT_ID, DEFAULT_REGION, LocalEngine, run
 from saga.outcome import SagaExecution, explain
@@ -25,20 +25,6 @@ if TYPE_CHECKING:
     from saga.saga import Saga
 
 __all__ = ["ClockOption", "make_clock", "run_saga", "run_saga_async", "saga_engine"]
-
-ClockOption: TypeAlias = Clock | Literal["real", "virtual"] | None
-"""A clock, or ``"real"``/``"virtual"`` (``None``: a new virtual clock)."""
-
-
-def make_clock(clock: ClockOption) -> Clock:
-    """The clock ``clock`` names."""
-    if clock is None or clock == "virtual":
-        return VirtualClock()
-    if clock == "real":
-        return RealClock()
-    if isinstance(clock, Clock):
-        return clock
-    raise ValueError(f"clock must be 'real', 'virtual' or a Clock, got {clock!r}")
 
 
 def _refuse_in_event_loop(method: str) -> None:

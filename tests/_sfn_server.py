@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -18,7 +19,17 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-__all__ = ["ROLE", "Server", "client_for", "definition", "free_port", "running_server", "wait_for"]
+__all__ = [
+    "ROLE",
+    "Server",
+    "aws_env",
+    "client_for",
+    "definition",
+    "free_port",
+    "running_moto_server",
+    "running_server",
+    "wait_for",
+]
 
 ROLE = "arn:aws:iam::123456789012:role/StepFunctionsRole"
 _START_TIMEOUT = 60.0
@@ -138,3 +149,30 @@ def wait_for(check: Callable[[], Any], *, timeout: float = 60.0, interval: float
 def definition(document: dict[str, Any]) -> str:
     """A definition as the API takes it."""
     return json.dumps(document)
+
+
+@contextmanager
+def running_moto_server() -> Iterator[str]:
+    """moto's server on a free 127.0.0.1 port (the AWS services a served machine calls)."""
+    moto = shutil.which("moto_server", path=str(Path(sys.executable).parent))
+    assert moto is not None, "moto[server] is a dev dependency"
+    port = free_port()
+    process = subprocess.Popen(
+        [moto, "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        wait_for(lambda: _ready(port))
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def aws_env(endpoint: str) -> dict[str, str]:
+    """The environment a served machine needs to call the AWS services at ``endpoint``."""
+    return {
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Final
 
-from engine.api import callbacks, executions, machines, tags, test_state_op
+from engine.api import callbacks, executions, machines, map_runs, tags, test_state_op
 
 if TYPE_CHECKING:
     from engine.api.service import StepFunctionsService
@@ -39,5 +39,7 @@ OPERATIONS: Final[dict[str, Operation]] = {
     "TagResource": tags.tag_resource,
     "UntagResource": tags.untag_resource,
     "ListTagsForResource": tags.list_tags_for_resource,
+    "DescribeMapRun": map_runs.describe_map_run,
+    "ListMapRuns": map_runs.list_map_runs,
     "TestState": test_state_op.test_state,
 }

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import anyio
 import anyio.abc
@@ -25,6 +25,7 @@ from engine.api.activities import ActivityBoard
 from engine.api.arns import Arns
 from engine.api.errors import ApiError
 from engine.api.machines import definition_error, iter_tasks, parse_definition
+from engine.api.nested import served_nested_bindings
 from engine.api.operations import OPERATIONS
 from engine.api.registry import MachineRecord, Registry
 from engine.api.remote_lambda import RemoteLambda
@@ -33,6 +34,7 @@ from engine.bindings import Handler, TaskBinding, UnboundResourceBinding, resolv
 from engine.clock import RealClock
 from engine.diagnostics import DefinitionError
 from engine.durable import ResumeRefused
+from engine.integrations import integration_for
 from engine.lambda_shapes import LAMBDA_INVOKE, activity_name, classify_resource
 from engine.local_engine import (
     DEFAULT_ACCOUNT_ID,
@@ -42,6 +44,7 @@ from engine.local_engine import (
 )
 from engine.mock_config import MockConfig, MockConfigError, MockConfigInterceptor
 from engine.model import StateMachine
+from engine.nested_execution import NESTED_RESOURCES
 from engine.store.base import ExecutionStore, StoredExecution
 from engine.store.memory import MemoryStore
 from engine.store.sqlite import SQLiteStore
@@ -49,6 +52,11 @@ from engine.store.sqlite import SQLiteStore
 __all__ = ["Host", "ServiceConfig", "StepFunctionsService"]
 
 _log = structlog.get_logger("engine.api")
+
+_FALLBACKS: Final = {
+    resource: integration_for(NESTED_RESOURCES[0]) for resource in NESTED_RESOURCES
+}
+"""Where a ``startExecution`` call to a machine the server does not serve goes (boto3)."""
 
 
 @dataclass(frozen=True)
@@ -209,6 +217,8 @@ class StepFunctionsService:
         """Bind every Task resource of ``model``: handlers, activities, remote Lambdas."""
         handlers = self.machine_handlers.setdefault(machine, dict(self.config.handlers))
         bindings = self.machine_bindings.setdefault(machine, {})
+        for resource, binding in served_nested_bindings(self, handlers, _FALLBACKS).items():
+            bindings.setdefault(resource, binding)
         for _, state_name, task in iter_tasks(model.states):
             resource = task.resource
             if resolve_binding(resource, handlers, parameters=task.parameters) is not None:

@@ -1,0 +1,228 @@
+"""The blocking one-call ``engine.run``: clock spellings, isolation between calls, loop reuse.
+
+Every call runs on one event loop kept alive between calls, yet each gets its own engine,
+clock, seed and handlers: nothing one execution does is seen by the next.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+
+from engine import RealClock, VirtualClock, load
+from engine.clock import make_clock
+from engine.diagnostics import DefinitionError
+from engine.execution import Execution
+from engine.history import HistoryEvent
+from engine.local_engine import run
+
+WAIT_DAY: dict[str, Any] = {
+    "StartAt": "Wait",
+    "States": {
+        "Wait": {"Type": "Wait", "Seconds": 86400, "Next": "Now"},
+        "Now": {
+            "Type": "Pass",
+            "Parameters": {"entered.$": "$$.State.EnteredTime"},
+            "End": True,
+        },
+    },
+}
+
+ONE_TASK: dict[str, Any] = {
+    "StartAt": "Work",
+    "States": {"Work": {"Type": "Task", "Resource": "Work", "End": True}},
+}
+
+UUID_PASS: dict[str, Any] = {
+    "StartAt": "Draw",
+    "States": {
+        "Draw": {"Type": "Pass", "Parameters": {"id.$": "States.UUID()"}, "End": True},
+    },
+}
+
+
+def test_clock_virtual_by_name_skips_the_wait() -> None:
+    execution = run(WAIT_DAY, {}, clock="virtual")
+    assert execution.status == "SUCCEEDED"
+    waited = execution.history[-1].posix - execution.history[0].posix
+    assert waited >= 86400
+
+
+def test_clock_real_by_name_runs_on_the_wall_clock() -> None:
+    machine = {
+        "StartAt": "Now",
+        "States": {"Now": {"Type": "Pass", "End": True}},
+    }
+    execution = run(machine, {"a": 1}, clock="real")
+    assert execution.status == "SUCCEEDED"
+    assert execution.output == {"a": 1}
+
+
+def test_make_clock_names() -> None:
+    assert isinstance(make_clock("real"), RealClock)
+    assert isinstance(make_clock("virtual"), VirtualClock)
+    assert isinstance(make_clock(None), VirtualClock)
+    mine = VirtualClock()
+    assert make_clock(mine) is mine
+    with pytest.raises(ValueError, match="clock must be 'real', 'virtual' or a Clock, got 'wall'"):
+        make_clock("wall")  # type: ignore[arg-type]
+
+
+def test_an_unknown_clock_name_is_refused_before_running() -> None:
+    calls: list[Any] = []
+    with pytest.raises(ValueError, match="got 'fast'"):
+        run(ONE_TASK, {}, clock="fast", handlers={"Work": calls.append})  # type: ignore[arg-type]
+    assert calls == []
+
+
+def test_each_call_gets_its_own_clock() -> None:
+    """A virtual day skipped by one call does not move the next call's clock."""
+    first = run(WAIT_DAY, {}, clock="virtual")
+    second = run(WAIT_DAY, {}, clock="virtual")
+    assert second.start_posix < first.history[-1].posix
+
+
+def test_handlers_and_seed_do_not_leak_between_calls() -> None:
+    seen: list[str] = []
+    first = run(ONE_TASK, {"n": 1}, handlers={"Work": lambda e: seen.append("a") or "a"})
+    second = run(ONE_TASK, {"n": 2}, handlers={"Work": lambda e: seen.append("b") or "b"})
+    assert (first.output, second.output, seen) == ("a", "b", ["a", "b"])
+    # The same name draws the same UUID, another seed another one: the seed is per call.
+    one = run(UUID_PASS, {}, name="same", seed=7)
+    two = run(UUID_PASS, {}, name="same", seed=7)
+    three = run(UUID_PASS, {}, name="same", seed=8)
+    assert one.output == two.output
+    assert one.output != three.output
+
+
+def test_same_name_runs_again_in_a_new_call() -> None:
+    """Executions are not remembered between calls: a name can be reused."""
+    assert run(ONE_TASK, 1, name="again", handlers={"Work": lambda e: e}).output == 1
+    assert run(ONE_TASK, 2, name="again", handlers={"Work": lambda e: e}).output == 2
+
+
+def test_errors_reach_the_caller_and_the_next_call_still_runs() -> None:
+    def boom(event: Any) -> Any:
+        raise KeyError("gone")
+
+    failed = run(ONE_TASK, {}, handlers={"Work": boom})
+    assert (failed.status, failed.error) == ("FAILED", "KeyError")
+    with pytest.raises(DefinitionError) as raised:
+        run(ONE_TASK, {})
+    assert [d.code for d in raised.value.diagnostics] == ["UNBOUND_RESOURCE"]
+    assert run(ONE_TASK, 5, handlers={"Work": lambda e: e + 1}).output == 6
+
+
+def test_async_handlers_see_the_callers_context_variables() -> None:
+    request: contextvars.ContextVar[str] = contextvars.ContextVar("request", default="none")
+    seen: list[str] = []
+
+    async def work(event: Any) -> Any:
+        seen.append(request.get())
+        request.set("changed by the handler")
+        return event
+
+    def sync_work(event: Any) -> Any:
+        seen.append(request.get())
+        return event
+
+    token = request.set("req-1")
+    try:
+        run(ONE_TASK, {}, handlers={"Work": work})
+        run(ONE_TASK, {}, handlers={"Work": sync_work})
+        assert request.get() == "req-1"
+    finally:
+        request.reset(token)
+    run(ONE_TASK, {}, handlers={"Work": work})
+    assert seen == ["req-1", "req-1", "none"]
+
+
+def test_calls_from_several_threads_at_once() -> None:
+    results: dict[int, Any] = {}
+
+    def call(i: int) -> None:
+        results[i] = run(ONE_TASK, i, name=f"t{i}", handlers={"Work": lambda e: e * 10}).output
+
+    threads = [threading.Thread(target=call, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == {i: i * 10 for i in range(8)}
+
+
+def test_a_sync_handler_may_run_a_nested_execution() -> None:
+    inner = load(ONE_TASK)
+
+    def outer(event: Any) -> Any:
+        return run(inner, event, handlers={"Work": lambda e: {"inner": e}}).output
+
+    assert run(ONE_TASK, 3, handlers={"Work": outer}).output == {"inner": 3}
+
+
+def test_run_inside_an_event_loop_points_at_the_async_engine() -> None:
+    async def main() -> None:
+        with pytest.raises(RuntimeError) as raised:
+            run(ONE_TASK, {}, handlers={"Work": lambda e: e})
+        assert str(raised.value) == (
+            "engine.run() blocks until the execution ends, so it cannot be called inside a "
+            "running event loop; use 'async with LocalEngine(...) as engine: "
+            "await engine.execute(...)' there"
+        )
+
+    anyio.run(main)
+
+
+def test_an_async_handler_cannot_block_on_a_nested_run() -> None:
+    """An async handler runs on the engine's loop: a blocking run there is refused."""
+
+    async def outer(event: Any) -> Any:
+        return run(ONE_TASK, event, handlers={"Work": lambda e: e}).output
+
+    execution = run(ONE_TASK, 1, handlers={"Work": outer})
+    assert (execution.status, execution.error) == ("FAILED", "RuntimeError")
+    assert "cannot be called inside a running event loop" in (execution.cause or "")
+
+
+def test_the_process_exits_cleanly_after_one_call_runs(tmp_path: Path) -> None:
+    """The loop thread is ended at exit: what it holds (compiled JSONata) is freed there."""
+    script = tmp_path / "one_call.py"
+    script.write_text(
+        "from engine import run\n"
+        "machine = {'QueryLanguage': 'JSONata', 'StartAt': 'A', 'States': {'A': {\n"
+        "    'Type': 'Pass', 'Output': '{% $states.input.a + 1 %}', 'End': True}}}\n"
+        "print(run(machine, {'a': 1}).output)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, str(script)],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).resolve().parents[1],
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (0, "2\n", "")
+
+
+def test_a_run_formats_nothing_nobody_reads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No history event or record is rendered as text while an execution runs and returns."""
+    rendered: list[str] = []
+
+    def counting(self: object) -> str:
+        rendered.append(type(self).__name__)
+        return "<rendered>"
+
+    monkeypatch.setattr(HistoryEvent, "__repr__", counting)
+    monkeypatch.setattr(Execution, "__repr__", counting)
+    execution = run(WAIT_DAY, {"a": 1}, clock="virtual")
+    assert execution.status == "SUCCEEDED"
+    assert rendered == []
