@@ -186,14 +186,15 @@ def document(
         header["Transform"] = transform
     return {
         **header,
-        "Description": description or _description(plans),
+        "Description": description or describe(plans),
         "Parameters": parameters,
         "Resources": resources,
         "Outputs": outputs(plans),
     }
 
 
-def _description(plans: Sequence[MachinePlan]) -> str:
+def describe(plans: Sequence[MachinePlan]) -> str:
+    """The template's default description: its machines and their steps."""
     if len(plans) == 1:
         return f"State machine {plans[0].name} and its steps"
     children = ", ".join(m.name for m in plans[1:])

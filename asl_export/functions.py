@@ -13,9 +13,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from asl_export.render import ExportError, placeholders
+from engine.lambda_runtime import STEP_ENVIRONMENT_VARIABLE
 from engine.model import StateMachine
 
 __all__ = [
+    "CODE_FOLDER",
     "LAMBDA_ADAPTER_HANDLER",
     "STEP_ENVIRONMENT_VARIABLE",
     "FunctionSpec",
@@ -23,11 +25,13 @@ __all__ = [
     "import_path_of",
 ]
 
-LAMBDA_ADAPTER_HANDLER = "asl_export.lambda_adapter.handler"
-"""The Lambda handler of every exported Python step."""
+LAMBDA_ADAPTER_HANDLER = "saga_lambda_runtime.handler"
+"""The Lambda handler of every exported Python step: ``saga package`` writes its module
+(:mod:`engine.lambda_runtime`, standard library only) into the code folder."""
 
-STEP_ENVIRONMENT_VARIABLE = "SAGA_STEP"
-"""Environment variable naming the step (``module:attribute``) the adapter runs."""
+CODE_FOLDER = "src"
+"""The folder, next to the template, holding the functions' code (written by ``saga package``)."""
+
 
 _LOGICAL_ID = re.compile(r"[A-Za-z0-9]{1,255}")
 _IMPORT_PATH = re.compile(r"[A-Za-z_][\w]*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")
@@ -49,7 +53,7 @@ class FunctionSpec:
     timeout: int | None = None
     memory: int = 256
     runtime: str = "python3.11"
-    code_uri: str = "."
+    code_uri: str = CODE_FOLDER
     environment: Mapping[str, str] = field(default_factory=dict)
     policy_statements: tuple[Mapping[str, Any], ...] = ()
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from asl_export import _template
 from asl_export.child_machines import ChildMachine
-from asl_export.functions import FunctionSpec
+from asl_export.functions import CODE_FOLDER, FunctionSpec
 from engine.model import StateMachine
 
 __all__ = ["render_sam", "sam_template"]
@@ -54,6 +54,11 @@ def sam_template(
             "Type": "AWS::Serverless::StateMachine",
             "Properties": properties,
         }
+    if description is None and functions:
+        description = (
+            f"{_template.describe(plans)}; their code folder {CODE_FOLDER}/ is written by "
+            "'saga package'"
+        )
     return _template.document(
         plans,
         description,

@@ -2,21 +2,33 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
 import inspect
-import os
 import re
-import time
+import threading
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 import anyio
-import anyio.to_thread
+import anyio.from_thread
+import anyio.lowlevel
 
 from engine.clock import Clock
-from engine.errors import RUNTIME, StatesError, error_name_of, lambda_error_cause
+from engine.errors import RUNTIME, StatesError, error_name_of
+from engine.lambda_runtime import (
+    Invocation,
+    LambdaContext,
+    bound_cause,
+    bound_error,
+    call_step,
+    failure_of,
+    invoke,
+    takes_context,
+)
 from engine.lambda_shapes import (
     LAMBDA_INVOKE,
     ResourceInfo,
@@ -40,7 +52,9 @@ __all__ = [
     "TaskRequest",
     "UnboundResourceBinding",
     "call_handler",
+    "invoke_handler",
     "chain_interceptors",
+    "in_engine_loop",
     "is_mocked",
     "resolve_binding",
     "task_error",
@@ -49,7 +63,8 @@ __all__ = [
 Handler = Callable[..., Any]
 """``event -> result`` (sync or async), or ``(event, context) -> result`` like a Lambda handler."""
 
-_DEFAULT_LAMBDA_TIMEOUT = 900.0
+_T = TypeVar("_T")
+_H = TypeVar("_H", bound=Callable[..., Any])
 _PARTIAL_FUNCTION = re.compile(r"(?:^|:)function:(?P<name>[^:]+)(?::(?P<qualifier>[^:]+))?$")
 
 
@@ -103,110 +118,122 @@ class StateMocker(Protocol):
         ...
 
 
-class LambdaContext:
-    """The ``context`` a Lambda-style ``(event, context)`` handler receives."""
+async def _run_on_daemon_thread(function: Callable[[], _T]) -> _T:
+    """Run ``function`` on a daemon thread of its own and wait for it.
 
-    def __init__(
-        self,
-        function_name: str,
-        aws_request_id: str,
-        timeout_seconds: float | None = None,
-        *,
-        invoked_function_arn: str | None = None,
-        memory_limit_in_mb: int = 128,
-    ) -> None:
-        self.function_name = function_name
-        self.function_version = "$LATEST"
-        self.client_context: Any = None
-        self.identity: Any = None
-        self.aws_request_id = aws_request_id
-        self.invoked_function_arn = invoked_function_arn or (
-            f"arn:aws:lambda:us-east-1:123456789012:function:{function_name}"
+    On cancellation (a state's timeout) the thread is abandoned, not joined: as a daemon it
+    cannot keep the process alive, however long the step blocks or spins.
+    """
+    done = anyio.Event()
+    token = anyio.lowlevel.current_token()
+    box: dict[str, Any] = {}
+    context = contextvars.copy_context()  # the caller's context variables, as a worker thread has
+
+    def target() -> None:
+        try:
+            box["value"] = context.run(function)
+        except BaseException as exc:
+            box["error"] = exc
+        with contextlib.suppress(RuntimeError):  # the loop is gone: nobody waits any more
+            anyio.from_thread.run_sync(done.set, token=token)
+
+    threading.Thread(target=target, name="saga-step", daemon=True).start()
+    await done.wait()
+    if "error" in box:
+        raise box["error"]
+    return box["value"]  # type: ignore[no-any-return]
+
+
+_IN_ENGINE_LOOP = "_saga_in_engine_loop"
+
+
+def in_engine_loop(handler: _H) -> _H:
+    """Mark an async handler that belongs to the engine itself (an activity's task queue).
+
+    It is awaited on the engine's own event loop, outside Lambda's runtime contract, because it
+    waits on the engine's objects; a user's step never needs this.
+    """
+    setattr(handler, _IN_ENGINE_LOOP, True)
+    return handler
+
+
+async def _invoke_in_engine_loop(
+    handler: Handler, event: Any, context: LambdaContext, *, lambda_resource: bool
+) -> Any:
+    try:
+        result = handler(event, context) if takes_context(handler) else handler(event)
+        return await result if inspect.isawaitable(result) else result
+    except Exception as exc:
+        raise task_error(exc, lambda_resource=lambda_resource) from exc
+
+
+async def _invoke_bound(
+    handler: Handler, event: Any, context: LambdaContext, *, lambda_resource: bool
+) -> Invocation | Any:
+    """The invocation of a user's step, or the result of an engine handler (see above)."""
+    if getattr(handler, _IN_ENGINE_LOOP, False):
+        return await _invoke_in_engine_loop(
+            handler, event, context, lambda_resource=lambda_resource
         )
-        self.memory_limit_in_mb = memory_limit_in_mb
-        self.log_group_name = f"/aws/lambda/{function_name}"
-        self.log_stream_name = f"local/{aws_request_id}"
-        budget = _DEFAULT_LAMBDA_TIMEOUT if timeout_seconds is None else timeout_seconds
-        self._deadline = time.monotonic() + budget
-
-    def get_remaining_time_in_millis(self) -> int:
-        """Milliseconds left before the task's timeout (never negative)."""
-        return max(0, int((self._deadline - time.monotonic()) * 1000))
-
-
-def _is_async(handler: Handler) -> bool:
-    if inspect.iscoroutinefunction(handler):
-        return True
-    call = getattr(handler, "__call__", None)  # noqa: B004 - callable objects with async __call__
-    return call is not None and inspect.iscoroutinefunction(call)
-
-
-def _takes_context(handler: Handler) -> bool:
-    try:
-        signature = inspect.signature(handler)
-    except (TypeError, ValueError):
-        return False
-    positional = [
-        p
-        for p in signature.parameters.values()
-        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
-    ]
-    return len(positional) >= 2
-
-
-@functools.lru_cache(maxsize=4096)
-def _cached_kind(handler: Handler) -> tuple[bool, bool]:
-    return _is_async(handler), _takes_context(handler)
-
-
-def _kind(handler: Handler) -> tuple[bool, bool]:
-    """Whether a handler is async and whether it takes ``(event, context)`` (cached)."""
-    try:
-        return _cached_kind(handler)
-    except TypeError:  # unhashable callable object
-        return _is_async(handler), _takes_context(handler)
+    return await invoke_handler(handler, event, context, context.aws_request_id)
 
 
 async def call_handler(handler: Handler, event: Any, context: LambdaContext) -> Any:
-    """Call a handler of any supported kind; sync ones run in a worker thread.
+    """Call a handler of any supported kind on a daemon thread and return its raw result.
 
-    The worker thread is abandoned on cancellation, so a state's timeout fires even while
-    the handler blocks.
+    Async handlers run on an event loop of their own in that thread, so a step that blocks
+    its loop (``time.sleep``) or spins the CPU still times out.
     """
-    is_async, takes_context = _kind(handler)
-    args: tuple[Any, ...] = (event, context) if takes_context else (event,)
-    if is_async:
-        result = handler(*args)
-    else:
-        result = await anyio.to_thread.run_sync(
-            functools.partial(handler, *args), abandon_on_cancel=True
-        )
-    if inspect.isawaitable(result):
-        result = await result
-    return result
+    return await _run_on_daemon_thread(functools.partial(call_step, handler, event, context))
 
 
-_ENGINE_FILES = (__file__, os.path.dirname(anyio.__file__), functools.__file__)
+async def invoke_handler(
+    handler: Handler, event: Any, context: LambdaContext, request_id: str
+) -> Invocation:
+    """Invoke a handler under Lambda's Python runtime contract on a daemon thread."""
+    return await _run_on_daemon_thread(
+        functools.partial(invoke, handler, event, context, request_id=request_id)
+    )
 
 
-def _user_traceback(exc: BaseException) -> BaseException:
-    """Drop the engine's own frames from the front of a handler's traceback."""
-    tb = exc.__traceback__
-    while tb is not None and tb.tb_frame.f_code.co_filename.startswith(_ENGINE_FILES):
-        tb = tb.tb_next
-    return exc.with_traceback(tb) if tb is not None else exc
-
-
-def task_error(exc: Exception, *, lambda_resource: bool) -> StatesError:
+def task_error(exc: Exception, *, lambda_resource: bool, request_id: str = "") -> StatesError:
     """The ``StatesError`` a handler's exception becomes.
 
     The name is the exception's ``error_name`` or class name; for Lambda resources the cause is
-    the JSON Lambda's Python runtime reports, otherwise the exception's message.
+    the error document Lambda's Python runtime reports, otherwise the exception's message.
     """
     if isinstance(exc, StatesError):
         return exc
-    cause = lambda_error_cause(_user_traceback(exc)) if lambda_resource else str(exc)
-    return StatesError(error_name_of(exc), cause)
+    if lambda_resource:
+        outcome = failure_of(exc, request_id)
+        return StatesError(outcome.error(), outcome.cause())
+    return StatesError(bound_error(error_name_of(exc)), bound_cause(_message(exc)))
+
+
+def _message(exc: BaseException) -> str:
+    try:
+        return str(exc)
+    except Exception:
+        return f"<unprintable {type(exc).__name__} object>"
+
+
+def _outcome_error(outcome: Invocation, *, lambda_resource: bool) -> StatesError:
+    """The ``StatesError`` of a failed invocation (a handler's ``StatesError`` passes through)."""
+    if isinstance(outcome.exception, StatesError):
+        return outcome.exception
+    if lambda_resource:
+        return StatesError(outcome.error(), outcome.cause())
+    return StatesError(outcome.error(), bound_cause(outcome.error_message()))
+
+
+def _decoded(outcome: Invocation, state_name: str) -> Any:
+    try:
+        return outcome.result()
+    except ValueError:
+        text = outcome.payload[:200]
+        raise StatesError(
+            RUNTIME, f"The state '{state_name}' produced a value that is not JSON: {text!r}"
+        ) from None
 
 
 def _entered_time(request: TaskRequest) -> datetime | None:
@@ -241,12 +268,16 @@ class PythonBinding:
         self.function_name = function_name
 
     async def invoke(self, request: TaskRequest) -> Any:
-        """Call the handler with the effective input."""
+        """Invoke the handler on the effective input under Lambda's runtime contract."""
         context = _make_context(request, self.function_name, request.resource)
-        try:
-            return await call_handler(self.handler, request.payload, context)
-        except Exception as exc:
-            raise task_error(exc, lambda_resource=self.lambda_resource) from exc
+        outcome = await _invoke_bound(
+            self.handler, request.payload, context, lambda_resource=self.lambda_resource
+        )
+        if not isinstance(outcome, Invocation):
+            return outcome
+        if outcome.failed:
+            raise _outcome_error(outcome, lambda_resource=self.lambda_resource)
+        return _decoded(outcome, request.state_name)
 
 
 def _function_keys(function_name: str) -> tuple[list[str], str]:
@@ -330,14 +361,19 @@ class LambdaInvokeBinding:
         if invocation_type == "DryRun":
             return {**lambda_invoke_response("", request_id), "StatusCode": 204}
         try:
-            result = await call_handler(handler, event, context)
-        except Exception as exc:
-            if invocation_type == "Event":
-                result = None
-            else:
-                raise task_error(exc, lambda_resource=True) from exc
+            outcome = await _invoke_bound(handler, event, context, lambda_resource=True)
+        except StatesError:
+            if invocation_type != "Event":
+                raise
+            outcome = None
         if invocation_type == "Event":
             return {**lambda_invoke_response("", request_id), "StatusCode": 202}
+        if not isinstance(outcome, Invocation):
+            result = outcome
+        elif outcome.failed:
+            raise _outcome_error(outcome, lambda_resource=True)
+        else:
+            result = _decoded(outcome, request.state_name)
         return lambda_invoke_response(result, request_id, date=_entered_time(request))
 
 

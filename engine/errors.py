@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
-import traceback
 from typing import Final
+
+from engine.lambda_runtime import failure_of
 
 __all__ = [
     "ALL",
@@ -51,6 +51,11 @@ class StatesError(Exception):
         self.cause = cause
         super().__init__(f"{error}: {cause}" if cause else str(error))
 
+    @property
+    def error_name(self) -> str | None:
+        """The ASL error name, under the attribute Python steps use to declare theirs."""
+        return self.error
+
 
 def error_name_of(exc: BaseException) -> str:
     """The ASL error name of a Python exception: its ``error_name`` attribute, else its class name.
@@ -73,15 +78,6 @@ def _declared_name(obj: object) -> str | None:
     return name if isinstance(name, str) and name else None
 
 
-def lambda_error_cause(exc: BaseException) -> str:
-    """The cause AWS Lambda's Python runtime reports for an exception: a compact JSON string."""
-    frames = traceback.extract_tb(exc.__traceback__)
-    stack = [
-        f'  File "{frame.filename}", line {frame.lineno}, in {frame.name}\n    {frame.line}\n'
-        for frame in frames
-    ]
-    return json.dumps(
-        {"errorMessage": str(exc), "errorType": error_name_of(exc), "stackTrace": stack},
-        separators=(",", ":"),
-        ensure_ascii=False,
-    )
+def lambda_error_cause(exc: Exception, request_id: str = "") -> str:
+    """The cause AWS Lambda's Python runtime reports for an exception: its error document."""
+    return failure_of(exc, request_id).cause()

@@ -114,6 +114,22 @@ class History:
         """Id of the latest event (0 when empty)."""
         return len(self.events)
 
+    def _limit_exceeded(self) -> HistoryLimitExceeded:
+        self._limit_hit = True
+        return HistoryLimitExceeded(
+            "States.Runtime",
+            f"The execution reached the maximum number of history events ({self.limit}).",
+        )
+
+    def admits(self, events: int) -> bool:
+        """Whether ``events`` more (non-final) events fit under the quota; the first time
+        they do not, :class:`HistoryLimitExceeded` is raised, later it is False."""
+        if len(self.events) + events < self.limit:
+            return True
+        if self._limit_hit:
+            return False
+        raise self._limit_exceeded()
+
     def add(
         self,
         event_type: str,
@@ -121,24 +137,23 @@ class History:
         details: dict[str, Any] | None = None,
         *,
         final: bool = False,
+        posix: float | None = None,
     ) -> int:
         """Append an event and return its id.
 
         The last slot below the quota is kept for the closing execution event (``final``);
         the first event that would take it raises :class:`HistoryLimitExceeded`, later ones
-        are dropped.
+        are dropped. ``posix`` is when the event happened, when that was earlier than now (an
+        event a concurrent branch held back, see :mod:`engine.interpreter.ordering`).
         """
         events = self.events
         event_id = len(events) + 1
         if event_id >= self.limit and not final:
             if self._limit_hit:
                 return event_id - 1
-            self._limit_hit = True
-            raise HistoryLimitExceeded(
-                "States.Runtime",
-                f"The execution reached the maximum number of history events ({self.limit}).",
-            )
-        event = HistoryEvent(event_id, event_type, self._clock(), previous_event_id, details)
+            raise self._limit_exceeded()
+        when = self._clock() if posix is None else posix
+        event = HistoryEvent(event_id, event_type, when, previous_event_id, details)
         events.append(event)
         if self._listener is not None:
             self._listener(event)

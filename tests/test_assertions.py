@@ -273,7 +273,7 @@ def test_assert_failed_error_and_cause_forms() -> None:
 
     execution = SagaTestEngine().run(machine, {}, handlers={"X": declined})
     assert_failed(execution, error="Declined", cause="card declined")  # Lambda errorMessage
-    assert_failed(execution, cause=re.compile(r'"errorType":"Declined"'))
+    assert_failed(execution, cause=re.compile(r'"errorType": "Declined"'))
     assert_failed(execution, cause=execution.cause)
     with pytest.raises(SagaAssertionError) as caught:
         assert_failed(execution, error="Other", cause="something else")
@@ -281,7 +281,7 @@ def test_assert_failed_error_and_cause_forms() -> None:
     assert head.startswith(
         "execution 'execution-1' ended FAILED differently\n"
         "  error: 'Declined', expected 'Other'\n"
-        '  cause: \'{"errorMessage":"card declined"'
+        '  cause: \'{"errorMessage": "card declined"'
     )
     assert head.endswith(
         "  expected 'something else'\n  original failure: 'X' failed: Declined: card declined"

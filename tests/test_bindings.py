@@ -389,7 +389,7 @@ async def test_sync_handler_runs_in_a_worker_thread() -> None:
 
 
 @pytest.mark.anyio
-async def test_async_handler_is_awaited_on_the_loop() -> None:
+async def test_async_handler_runs_on_its_own_loop_off_the_engine_thread() -> None:
     loop_thread = threading.get_ident()
 
     async def handler(event: Any) -> dict[str, Any]:
@@ -398,7 +398,7 @@ async def test_async_handler_is_awaited_on_the_loop() -> None:
 
     assert await call_handler(handler, 2, LambdaContext("F", "rid")) == {
         "event": 2,
-        "same_thread": True,
+        "same_thread": False,
     }
 
 
@@ -498,7 +498,7 @@ async def test_error_name_is_class_name_and_cause_is_lambda_json() -> None:
     assert caught.value.error == "BookingReservationException"
     assert caught.value.cause is not None
     cause = json.loads(caught.value.cause)
-    assert list(cause) == ["errorMessage", "errorType", "stackTrace"]
+    assert list(cause) == ["errorMessage", "errorType", "requestId", "stackTrace"]
     assert cause["errorMessage"] == "no seats"
     assert cause["errorType"] == "BookingReservationException"
     assert len(cause["stackTrace"]) == 1
@@ -551,7 +551,9 @@ def test_task_error_mapping() -> None:
     plain = task_error(RuntimeError("x"), lambda_resource=False)
     assert (plain.error, plain.cause) == ("RuntimeError", "x")
     wrapped = task_error(RuntimeError("x"), lambda_resource=True)
-    assert wrapped.cause == '{"errorMessage":"x","errorType":"RuntimeError","stackTrace":[]}'
+    assert wrapped.cause == (
+        '{"errorMessage": "x", "errorType": "RuntimeError", "requestId": "", "stackTrace": []}'
+    )
 
 
 @pytest.mark.anyio

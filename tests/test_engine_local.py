@@ -65,7 +65,10 @@ async def test_thousand_executions_waiting_an_hour_finish_together() -> None:
 
 @pytest.mark.anyio
 async def test_stop_aborts_a_running_execution() -> None:
+    running = anyio.Event()
+
     async def slow(event: Any) -> Any:
+        running.set()
         await anyio.sleep(3600)
 
     machine = {
@@ -74,7 +77,8 @@ async def test_stop_aborts_a_running_execution() -> None:
     }
     async with LocalEngine(clock=VirtualClock(T0), handlers={WORK: slow}) as engine:
         handle = await engine.start_execution(machine, {"a": 1}, "to-stop")
-        await anyio.sleep(0.01)
+        with anyio.fail_after(30):
+            await running.wait()
         assert engine.describe("to-stop").status == "RUNNING"
         ex = await engine.stop("to-stop", error="UserStop", cause="changed my mind")
         assert handle.describe() is ex
@@ -230,9 +234,11 @@ async def test_stop_during_parallel_with_blocking_handlers_does_not_hang() -> No
     import threading
 
     release = threading.Event()
+    running = threading.Semaphore(0)
 
     def blocks(event: Any) -> Any:
-        release.wait(10)
+        running.release()
+        release.wait(30)
         return event
 
     branch = {"StartAt": "B{}", "States": {"B{}": {"Type": "Task", "Resource": WORK, "End": True}}}
@@ -244,8 +250,11 @@ async def test_stop_during_parallel_with_blocking_handlers_does_not_hang() -> No
     try:
         async with LocalEngine(clock=VirtualClock(T0), handlers={WORK: blocks}) as engine:
             handle = await engine.start_execution(machine, {}, "p")
-            await anyio.sleep(0.05)
-            with anyio.fail_after(5):
+            with anyio.fail_after(30):  # every branch's handler is running (not a guessed delay)
+                for _ in range(3):
+                    while not running.acquire(blocking=False):
+                        await anyio.sleep(0.01)
+            with anyio.fail_after(10):
                 ex = await handle.stop()
     finally:
         release.set()

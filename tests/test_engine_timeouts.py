@@ -253,20 +253,30 @@ async def test_missing_heartbeat_times_out() -> None:
     assert len(_of(ex, "TaskTimedOut")) == 1
 
 
+HEARTBEAT_SECONDS = 2
+"""While a token is outstanding the heartbeat deadline follows the wall clock, so this test
+waits for real: heartbeats every 0.2 s leave 1.8 s for a loaded machine to be late."""
+
+
 @pytest.mark.anyio
 async def test_heartbeats_keep_the_task_alive() -> None:
     outbox = _Outbox()
-    machine = _token_machine(HeartbeatSeconds=1)
+    machine = _token_machine(HeartbeatSeconds=HEARTBEAT_SECONDS)
     async with LocalEngine(clock=VirtualClock(T0), handlers={CALLBACK: outbox}) as engine:
         handle = await engine.start_execution(machine, {}, "hb")
         token = await outbox.next_token()
-        for _ in range(4):
-            await anyio.sleep(0.4)
+        started = anyio.current_time()
+        beats = 0
+        # Alive for 1.75 heartbeat periods: without the heartbeats it would have timed out.
+        while anyio.current_time() - started < 1.75 * HEARTBEAT_SECONDS:
+            await anyio.sleep(0.2)
             engine.send_task_heartbeat(token)
+            beats += 1
         engine.send_task_success(token, {"alive": True})
         ex = await handle.result()
     assert ex.output == {"alive": True}
     assert _of(ex, "TaskTimedOut") == []
+    assert beats >= 2
 
 
 def test_callback_from_another_thread() -> None:

@@ -49,8 +49,8 @@ def test_sam_template_resources() -> None:
     }
     charge = template["Resources"]["ChargeCard"]["Properties"]
     assert charge == {
-        "CodeUri": ".",
-        "Handler": "asl_export.lambda_adapter.handler",
+        "CodeUri": "src",
+        "Handler": "saga_lambda_runtime.handler",
         "Runtime": "python3.11",
         "Timeout": 60,
         "MemorySize": 512,

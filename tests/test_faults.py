@@ -118,6 +118,7 @@ def test_raised_exception_is_reported_like_a_handler_raising_it() -> None:
     assert injected_cause == {
         "errorMessage": "no seats",
         "errorType": "Booking.Full",
+        "requestId": real_cause["requestId"],
         "stackTrace": [],
     }
     assert {k: real_cause[k] for k in ("errorMessage", "errorType")} == {

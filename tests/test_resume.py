@@ -7,6 +7,7 @@ A crash is simulated by copying the first k events of a finished execution into 
 from __future__ import annotations
 
 import dataclasses
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -141,12 +142,16 @@ def _cut(
         )
 
 
-def _reserve_blocked(result: Any = None) -> tuple[anyio.Event, dict[str, Any]]:
-    """Handlers whose ``Reserve`` waits for the returned event, then gives ``result`` (``{}``)."""
-    release = anyio.Event()
+def _reserve_blocked(result: Any = None) -> tuple[threading.Event, dict[str, Any]]:
+    """Handlers whose ``Reserve`` waits for the returned event, then gives ``result`` (``{}``).
 
-    async def blocked(event: Any) -> Any:
-        await release.wait()
+    A step runs on a thread of its own (as a Lambda runs apart from Step Functions), so the
+    event is a thread's.
+    """
+    release = threading.Event()
+
+    def blocked(event: Any) -> Any:
+        release.wait(60)
         return {} if result is None else result
 
     return release, {**Calls().handlers(), "Reserve": blocked}

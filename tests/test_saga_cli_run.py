@@ -209,3 +209,15 @@ def test_mock_config_answers_states(project: Path, capsys: pytest.CaptureFixture
     assert code == 1
     assert out["states"] == ["Reserve", "Charge", "Release", "Saga Failed"]
     assert json.loads(str(out["cause"])) == {"Error": "Declined", "Cause": "mocked"}
+
+
+def test_what_steps_print_goes_to_stderr_and_stdout_holds_one_json_object(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code = main(["run", "examples.orders.orders:orders", "--input", '{"id": 7, "amount": 250}'])
+    captured = capsys.readouterr()
+    assert code == 1
+    printed = json.loads(captured.out)
+    assert (printed["status"], printed["error"]) == ("FAILED", "SagaFailed")
+    assert printed["states"] == ["Reserve Stock", "Charge Card", "Release Stock", "Saga Failed"]
+    assert captured.err == "released reservation-7\n"

@@ -402,6 +402,9 @@ def build(spec: SagaSpec, counts: dict[str, int]) -> Saga:
     return saga
 
 
+_REQUEST_ID = re.compile(r'(\\*"requestId\\*": \\*")[0-9a-f-]+')
+
+
 def _undated(value: Any) -> Any:
     """``value`` without a child execution's ``StartDate``/``StopDate``: virtual time moves
     with the work a run does, so those instants differ by milliseconds between runs."""
@@ -413,11 +416,13 @@ def _undated(value: Any) -> Any:
 
 
 def _outcome(execution: Execution) -> dict[str, Any]:
+    """How an execution ended; Lambda request ids (unique per execution, as on AWS) left out."""
+    cause = execution.cause
     return {
         "status": execution.status,
         "output": _undated(execution.output),
         "error": execution.error,
-        "cause": _DATES.sub("", execution.cause) if execution.cause else execution.cause,
+        "cause": None if cause is None else _REQUEST_ID.sub(r"\1", _DATES.sub("", cause)),
         "states": execution.states,
     }
 

@@ -15,6 +15,7 @@ from typing import Any, Final
 
 import anyio
 
+from engine.bindings import in_engine_loop
 from engine.errors import StatesError
 
 __all__ = ["ActivityBoard", "ActivityTask"]
@@ -76,7 +77,7 @@ class ActivityBoard:
                 return task.output
             raise StatesError(task.error, task.cause)
 
-        return run_activity
+        return in_engine_loop(run_activity)
 
     async def next_task(self, arn: str, wait_seconds: float = POLL_SECONDS) -> ActivityTask | None:
         """The oldest task of the activity not handed out yet, waiting up to ``wait_seconds``."""

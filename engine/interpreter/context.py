@@ -13,6 +13,7 @@ from engine.bindings import CallNext
 from engine.clock import Clock, format_context_timestamp
 from engine.execution import Execution
 from engine.history import History
+from engine.interpreter.ordering import EventSink, HistorySink
 from engine.limits import FatalError
 
 if TYPE_CHECKING:
@@ -63,6 +64,14 @@ class Runtime:
     """Set while a top-level state's exit event is recorded: where the flow goes next."""
     _rng: random.Random | None = None
     _token_rng: random.Random | None = None
+    _sink: HistorySink | None = None
+
+    @property
+    def sink(self) -> HistorySink:
+        """The history as flows record into it (see :mod:`engine.interpreter.ordering`)."""
+        if self._sink is None:
+            self._sink = HistorySink(self)
+        return self._sink
 
     @property
     def rng(self) -> random.Random:
@@ -102,6 +111,7 @@ class Flow:
         "outer_names",
         "query_language",
         "runtime",
+        "sink",
         "top_level",
         "variable_bytes",
         "variables",
@@ -116,6 +126,7 @@ class Flow:
         variables: dict[str, Any] | None = None,
         query_language: str | None = None,
         outer_names: frozenset[str] = frozenset(),
+        sink: EventSink | None = None,
     ) -> None:
         self.runtime = runtime
         self.last_id = last_id
@@ -127,15 +138,20 @@ class Flow:
         """Variables of enclosing scopes: readable here, never assigned from here."""
         self.variable_bytes: dict[str, int] = {}
         """JSON size of each variable assigned in this scope (for the quota)."""
+        self.sink: EventSink = sink if sink is not None else runtime.sink
 
-    def add(self, event_type: str, details: dict[str, Any] | None = None) -> int:
-        """Record an event in the execution's history, chained to this flow."""
-        event_id = self.runtime.history.add(event_type, self.last_id, details)
+    def add(
+        self, event_type: str, details: dict[str, Any] | None = None, posix: float | None = None
+    ) -> int:
+        """Record an event in the execution's history, chained to this flow (``posix``: when
+        it happened, if not now)."""
+        event_id = self.sink.add(event_type, self.last_id, details, posix)
         self.last_id = event_id
         return event_id
 
-    def child(self, last_id: int, query_language: str | None = None) -> Flow:
-        """A nested flow (branch or iteration) starting after event ``last_id``.
+    def child(self, last_id: int, sink: EventSink, query_language: str | None = None) -> Flow:
+        """A nested flow (branch or iteration) starting after event ``last_id``, recording
+        into ``sink``.
 
         It reads the variables of the enclosing scope; what it assigns stays in its own scope.
         ``query_language`` is the branch's or item processor's own ``QueryLanguage``, if set.
@@ -147,6 +163,7 @@ class Flow:
             variables=dict(self.variables),
             query_language=query_language,
             outer_names=frozenset(self.variables),
+            sink=sink,
         )
 
 

@@ -36,10 +36,11 @@ _CHECKPOINT_EVERY: Final = 32
 async def run_state(flow: Flow, name: str, state: State, raw: Any) -> tuple[Any, str | None]:
     """One visit of one state; returns its output and the next state's name."""
     runtime = flow.runtime
-    entered_id = flow.add(state.type + "StateEntered", {"name": name, "input": raw})
+    entered_posix = runtime.clock.time()
+    entered_id = flow.add(state.type + "StateEntered", {"name": name, "input": raw}, entered_posix)
     if flow.top_level:
         runtime.record.states.append(name)
-    ctx = StateContext(flow, name, entered_id, runtime.history.events[entered_id - 1].posix)
+    ctx = StateContext(flow, name, entered_id, entered_posix)
     if state.query_language is not None:
         ctx.jsonata = state.query_language == "JSONata"
     return await _visit(ctx, state, raw)

@@ -31,6 +31,7 @@ from engine.interpreter.jsonata_dataflow import (
     jsonata_assign_and_output,
     states_variable,
 )
+from engine.interpreter.ordering import Sequencer
 from engine.interpreter.recovery import error_output, with_retry_and_catch
 from engine.model import MapState
 from engine.paths import evaluate_path
@@ -164,6 +165,7 @@ async def run_map(ctx: StateContext, state: MapState, raw: Any) -> tuple[Any, st
         tolerant = bool(count) or bool(percentage)
         started_id = ctx.add("MapStateStarted", {"length": len(items)})
         name = ctx.name
+        events = Sequencer(runtime, ctx.flow.sink, len(items))
 
         async def run_item(index: int) -> Any:
             value = items[index]
@@ -180,22 +182,25 @@ async def run_map(ctx: StateContext, state: MapState, raw: Any) -> tuple[Any, st
                     field="ItemSelector",
                     rng=runtime.rng,
                 )
-            flow = ctx.flow.child(started_id, processor.query_language)
+            flow = ctx.flow.child(started_id, events.sink(index), processor.query_language)
             detail = {"index": index, "name": name}
-            flow.add("MapIterationStarted", detail)
             try:
-                output = await run_states(flow, processor.states, processor.start_at, value)
-            except FatalError:
-                raise
-            except StatesError:
-                flow.add("MapIterationFailed", detail)
-                raise
-            except anyio.get_cancelled_exc_class():
-                with contextlib.suppress(StatesError):
-                    flow.add("MapIterationAborted", detail)
-                raise
-            flow.add("MapIterationSucceeded", detail)
-            return output
+                flow.add("MapIterationStarted", detail)
+                try:
+                    output = await run_states(flow, processor.states, processor.start_at, value)
+                except FatalError:
+                    raise
+                except StatesError:
+                    flow.add("MapIterationFailed", detail)
+                    raise
+                except anyio.get_cancelled_exc_class():
+                    with contextlib.suppress(StatesError):
+                        flow.add("MapIterationAborted", detail)
+                    raise
+                flow.add("MapIterationSucceeded", detail)
+                return output
+            finally:
+                events.finished(index)
 
         try:
             results, errors = await run_children(
@@ -206,6 +211,7 @@ async def run_map(ctx: StateContext, state: MapState, raw: Any) -> tuple[Any, st
                 fail_fast=not tolerant,
                 inline=is_instant(processor.states),
             )
+            events.close(*errors)
             failures = [index for index, error in enumerate(errors) if error is not None]
             if failures:
                 exceeded = (count is not None and len(failures) > count) or (
@@ -220,13 +226,17 @@ async def run_map(ctx: StateContext, state: MapState, raw: Any) -> tuple[Any, st
                     error = errors[index]
                     assert error is not None
                     results[index] = error_output(error)
-        except FatalError:
+        except FatalError as exc:
+            events.close(exc)
             raise
-        except StatesError:
-            ctx.flow.last_id = runtime.history.last_id
+        except StatesError as exc:
+            events.close(exc)
+            ctx.flow.last_id = events.last_id or started_id
             ctx.add("MapStateFailed")
             raise
-        ctx.flow.last_id = runtime.history.last_id
+        finally:
+            events.close()
+        ctx.flow.last_id = events.last_id or started_id
         ctx.add("MapStateSucceeded")
         if ctx.jsonata:
             states = states_variable(ctx, raw, result=results)

@@ -1,7 +1,8 @@
 """``Type: Parallel`` — every branch on the same effective input; results in branch order.
 
 The first branch to fail cancels the others (their running states record ``…Aborted``) and
-the Parallel fails with that branch's own error and cause. A Retry re-runs every branch.
+the Parallel fails with that branch's own error and cause. A Retry re-runs every branch. Branch
+events reach the history in branch order (see :mod:`engine.interpreter.ordering`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from engine.interpreter.jsonata_dataflow import (
     jsonata_assign_and_output,
     states_variable,
 )
+from engine.interpreter.ordering import Sequencer
 from engine.interpreter.recovery import with_retry_and_catch
 from engine.model import ParallelState
 
@@ -44,13 +46,17 @@ async def run_parallel(ctx: StateContext, state: ParallelState, raw: Any) -> tup
             if state.parameters is not None:
                 effective = apply_parameters(ctx, state.parameters, effective)
         started_id = ctx.add("ParallelStateStarted")
+        branches = len(state.branches)
+        events = Sequencer(ctx.runtime, ctx.flow.sink, branches)
 
         async def run_branch(index: int) -> Any:
             branch = state.branches[index]
-            flow = ctx.flow.child(started_id, branch.query_language)
-            return await run_states(flow, branch.states, branch.start_at, effective)
+            flow = ctx.flow.child(started_id, events.sink(index), branch.query_language)
+            try:
+                return await run_states(flow, branch.states, branch.start_at, effective)
+            finally:
+                events.finished(index)
 
-        branches = len(state.branches)
         try:
             results, _ = await run_children(
                 ctx.clock,
@@ -59,13 +65,17 @@ async def run_parallel(ctx: StateContext, state: ParallelState, raw: Any) -> tup
                 run_branch,
                 inline=all(is_instant(branch.states) for branch in state.branches),
             )
-        except FatalError:
+        except FatalError as exc:
+            events.close(exc)
             raise
-        except StatesError:
-            ctx.flow.last_id = ctx.runtime.history.last_id
+        except StatesError as exc:
+            events.close(exc)
+            ctx.flow.last_id = events.last_id or started_id
             ctx.add("ParallelStateFailed")
             raise
-        ctx.flow.last_id = ctx.runtime.history.last_id
+        finally:
+            events.close()
+        ctx.flow.last_id = events.last_id or started_id
         ctx.add("ParallelStateSucceeded")
         if ctx.jsonata:
             states = states_variable(ctx, raw, result=results)

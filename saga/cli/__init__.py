@@ -1,5 +1,5 @@
-"""The ``saga`` command line: validate, execute, run, export, graph, deploy, resume, executions,
-serve, test-state, report, console."""
+"""The ``saga`` command line: validate, execute, run, export, graph, package, deploy, resume,
+executions, serve, test-state, report, console."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from saga.cli import (
     executions_cmd,
     export_cmd,
     graph_cmd,
+    package_cmd,
     report_cmd,
     resume_cmd,
     run_cmd,
@@ -34,6 +35,7 @@ _COMMANDS = (
     run_cmd,
     export_cmd,
     graph_cmd,
+    package_cmd,
     deploy_cmd,
     resume_cmd,
     executions_cmd,

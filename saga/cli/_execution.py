@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from collections.abc import Callable
 
@@ -100,7 +101,10 @@ def report_execution(
     (RUNNING, with ``notRecorded`` saying why) and the exit code is 3.
     """
     try:
-        execution = start()
+        # What steps print goes to stderr, as a Lambda's prints go to its logs, so stdout
+        # holds the one JSON object.
+        with contextlib.redirect_stdout(sys.stderr):
+            execution = start()
     except ExecutionNotRecorded as exc:
         if exc.execution is not None:
             print_json(exc.execution.to_dict(history=history))

@@ -28,7 +28,7 @@ from typing import Any, Final, Protocol, runtime_checkable
 from engine.bindings import Interceptor, TaskRequest, task_error
 from engine.clock import Clock
 from engine.errors import RUNTIME, TIMEOUT, StatesError
-from engine.lambda_shapes import classify_resource
+from engine.lambda_shapes import classify_resource, request_id_for
 from engine.limits import DEFAULT_TASK_TIMEOUT_SECONDS
 from engine.mock_config import MockConfig, MockConfigInterceptor, load_mock_config
 from engine.model import MapState, ParallelState, State, StateMachine
@@ -147,7 +147,8 @@ class Raises(Fault):
     async def inject(self, request: TaskRequest) -> Any:
         """Fail with the exception's error name and a Lambda-style cause for Lambda tasks."""
         info = classify_resource(request.resource)
-        raise task_error(self.exception, lambda_resource=info.is_lambda)
+        request_id = request_id_for(request.execution_name, request.state_name, request.invocation)
+        raise task_error(self.exception, lambda_resource=info.is_lambda, request_id=request_id)
 
 
 class Fails(Fault):
