@@ -32,8 +32,8 @@ ALLOWED_LOOPS: dict[frozenset[str], str] = {
         }
     ): (
         "the run loop dispatches to the state runners and Map/Parallel run the loop for their "
-        "branches (the cut: the runners table passed into the loop by the facade); "
-        "interpreter/loop.py and states/* are being changed on other branches"
+        "branches; the cut (the facade hands the runners table to the loop, so the loop never "
+        "imports engine.states) waited for the branch-ordering changes to these files to land"
     ),
     frozenset(
         {
