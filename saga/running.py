@@ -17,6 +17,7 @@ from engine.bindings import Interceptor, TaskBinding
 from engine.clock import ClockOption, make_clock
 from engine.loader import with_substitutions
 from engine.local_engine import DEFAULT_ACCOUNT_ID, DEFAULT_REGION, LocalEngine, run
+from saga.fault_states import check_fault_states
 from saga.outcome import SagaExecution, explain
 from saga.saga import check_input
 
@@ -50,7 +51,6 @@ def _compiled(
     Faults among ``interceptors`` must name states of the machine.
     """
     from saga.compile import compile_with_handlers
-    from saga.testing.faults import check_fault_states
 
     machine, actions = compile_with_handlers(saga)
     check_fault_states(interceptors, machine)

@@ -19,7 +19,6 @@ state with nothing bound to it can still run.
 from __future__ import annotations
 
 import copy
-import difflib
 import json
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from pathlib import Path
@@ -31,7 +30,7 @@ from engine.errors import RUNTIME, TIMEOUT, StatesError
 from engine.lambda_shapes import classify_resource, request_id_for
 from engine.limits import DEFAULT_TASK_TIMEOUT_SECONDS
 from engine.mock_config import MockConfig, MockConfigInterceptor, load_mock_config
-from engine.model import MapState, ParallelState, State, StateMachine
+from saga.fault_states import StateFault, UnknownFaultState, check_fault_states
 
 __all__ = [
     "AWS_DEFAULT_TASK_TIMEOUT",
@@ -82,7 +81,7 @@ def _count_set(counts: Counts, what: str) -> frozenset[int] | None:
     return values
 
 
-class Fault:
+class Fault(StateFault):
     """Base of the faults: matches one state name and some attempts, else calls through."""
 
     kind = "fault"
@@ -307,42 +306,6 @@ def config_state_machine(config: MockConfig, test_case: str, preferred: str | No
             f"(defined: {', '.join(machines) or 'none'})"
         )
     return machines[0]
-
-
-class UnknownFaultState(ValueError):
-    """A fault names a state the machine does not have, so it would inject nothing."""
-
-
-def _state_names(states: Mapping[str, State]) -> list[str]:
-    names: list[str] = []
-    for name, state in states.items():
-        names.append(name)
-        if isinstance(state, ParallelState):
-            for branch in state.branches:
-                names += _state_names(branch.states)
-        elif isinstance(state, MapState) and (state.item_processor or state.iterator):
-            names += _state_names(state.processor.states)
-    return names
-
-
-def check_fault_states(faults: Iterable[Interceptor], machine: StateMachine) -> None:
-    """Refuse a fault on a state ``machine`` does not have (also inside Parallel and Map).
-
-    The message lists the machine's states and suggests the closest name, so a misspelt
-    state fails the test instead of silently injecting nothing.
-    """
-    names = _state_names(machine.states)
-    known = set(names)
-    for fault in faults:
-        if not isinstance(fault, Fault) or fault.state in known:
-            continue
-        close = difflib.get_close_matches(fault.state, names, n=1)
-        hint = f"did you mean {close[0]!r}? " if close else ""
-        listed = ", ".join(repr(name) for name in names)
-        raise UnknownFaultState(
-            f"faults.{fault.kind}({fault.state!r}): the state machine has no state "
-            f"{fault.state!r}, so the fault would inject nothing; {hint}its states are: {listed}"
-        )
 
 
 def bind_clock(faults: Iterable[Interceptor], clock: Clock) -> list[Interceptor]:
