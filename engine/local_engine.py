@@ -68,6 +68,7 @@ from engine.model import MapState, ParallelState, State, StateMachine, TaskState
 from engine.nested_execution import NESTED_RESOURCES, NestedExecutionBinding, nested_bindings
 from engine.resume_plan import ResumeRefused, claim, mark_live, plan_resume
 from engine.seeding import execution_seed
+from engine.states import RUNNERS
 from engine.store.base import (
     ExecutionAlreadyExists,
     ExecutionDoesNotExist,
@@ -714,6 +715,7 @@ class LocalEngine:
                 "RedriveCount": 0,
             },
             context_state_machine={"Id": sm_arn, "Name": sm_arn.rsplit(":", 1)[-1]},
+            runners=RUNNERS,
         )
         recorder.runtime = runtime
         control = ExecutionControl()

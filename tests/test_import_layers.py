@@ -24,19 +24,6 @@ PACKAGES = ("engine", "saga", "asl_export")
 ALLOWED_LOOPS: dict[frozenset[str], str] = {
     frozenset(
         {
-            "engine.interpreter.loop",
-            "engine.states",
-            "engine.states.distributed_map_state",
-            "engine.states.map_state",
-            "engine.states.parallel_state",
-        }
-    ): (
-        "the run loop dispatches to the state runners and Map/Parallel run the loop for their "
-        "branches; the cut (the facade hands the runners table to the loop, so the loop never "
-        "imports engine.states) waited for the branch-ordering changes to these files to land"
-    ),
-    frozenset(
-        {
             "saga.compile",
             "saga.compile_for_each",
             "saga.for_each",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +20,10 @@ if TYPE_CHECKING:
     from engine.interpreter.progress import VisitProgress
     from engine.store.base import Transition
 
-__all__ = ["FatalError", "Flow", "Runtime", "StateContext", "TokenWaiter"]
+__all__ = ["FatalError", "Flow", "Runtime", "StateContext", "StateRunner", "TokenWaiter"]
+
+StateRunner = Callable[[Any, Any, Any], Awaitable[tuple[Any, str | None]]]
+"""A state type's coroutine: (visit context, state model, raw input) -> (output, next state)."""
 
 
 class TokenWaiter:
@@ -55,6 +58,8 @@ class Runtime:
     region: str
     context_execution: dict[str, Any]
     context_state_machine: dict[str, Any]
+    runners: Mapping[str, StateRunner]
+    """The runner of each state ``Type`` (``engine.states.RUNNERS``), handed in by the facade."""
     mocked: frozenset[str] = frozenset()
     query_language: str = "JSONPath"
     """The machine's ``QueryLanguage``: the default of every state and nested scope."""

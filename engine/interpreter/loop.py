@@ -21,7 +21,6 @@ from engine.interpreter.context import FatalError, Flow, Runtime, StateContext
 from engine.interpreter.dataflow import checked_output, fatal
 from engine.interpreter.variables import store_assigned
 from engine.model import State, StateMachine
-from engine.states import RUNNERS
 from engine.store.base import Transition
 
 if TYPE_CHECKING:
@@ -64,7 +63,7 @@ async def _visit(ctx: StateContext, state: State, raw: Any) -> tuple[Any, str | 
     name = ctx.name
     state_type = state.type
     try:
-        output, next_state = await RUNNERS[state_type](ctx, state, raw)
+        output, next_state = await flow.runtime.runners[state_type](ctx, state, raw)
     except FatalError:
         raise
     except StatesError as exc:

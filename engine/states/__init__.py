@@ -1,4 +1,5 @@
-"""One module per ASL state type; ``RUNNERS`` maps a ``Type`` to its coroutine.
+"""One module per ASL state type; ``RUNNERS`` maps a ``Type`` to its coroutine (the facade hands it
+to the loop on ``Runtime.runners``, so the loop never imports the runners that call it).
 
 Each runner takes the visit's context, the state model and the raw state input, and returns
 the state output and the next state's name (``None`` when the flow ends there).
@@ -6,9 +7,9 @@ the state output and the next state's name (``None`` when the flow ends there).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from collections.abc import Mapping
 
+from engine.interpreter.context import StateRunner
 from engine.states.choice_state import run_choice
 from engine.states.fail_state import run_fail
 from engine.states.map_state import run_map
@@ -19,8 +20,6 @@ from engine.states.task_state import run_task
 from engine.states.wait_state import run_wait
 
 __all__ = ["RUNNERS", "StateRunner"]
-
-StateRunner = Callable[[Any, Any, Any], Awaitable[tuple[Any, str | None]]]
 
 RUNNERS: Mapping[str, StateRunner] = {
     "Pass": run_pass,

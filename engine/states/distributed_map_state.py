@@ -35,6 +35,7 @@ from engine.execution import Execution
 from engine.history import History
 from engine.interpreter.context import FatalError, Runtime, StateContext
 from engine.interpreter.dataflow import apply_input_path, apply_result_selector, evaluate_assign
+from engine.interpreter.loop import ExecutionControl, execute
 from engine.interpreter.recovery import with_retry_and_catch
 from engine.limits import MAX_HISTORY_EVENTS
 from engine.model import MapState, StateMachine
@@ -281,8 +282,6 @@ class _Run:
         return bool(percentage) and final and failed * 100.0 > percentage * run.item_counts["total"]
 
     async def child(self, index: int, data: Any, items: int) -> None:
-        from engine.interpreter.loop import ExecutionControl, execute
-
         runtime = self.runtime
         name = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{self.map_run.map_run_arn}/{index}"))
         start = runtime.clock.time()
@@ -316,6 +315,7 @@ class _Run:
                 "Id": self.map_run.state_machine_arn,
                 "Name": self.map_run.state_machine_arn.rsplit(":", 1)[-1],
             },
+            runners=runtime.runners,
             mocked=runtime.mocked,
         )
         self.map_run.started(items)

@@ -31,11 +31,13 @@ from engine.interpreter.jsonata_dataflow import (
     jsonata_assign_and_output,
     states_variable,
 )
+from engine.interpreter.loop import run_states
 from engine.interpreter.ordering import Sequencer
 from engine.interpreter.recovery import error_output, with_retry_and_catch
 from engine.model import MapState
 from engine.paths import evaluate_path
 from engine.payload_templates import apply_payload_template
+from engine.states.distributed_map_state import run_distributed_map
 
 __all__ = ["run_map"]
 
@@ -142,11 +144,7 @@ def _items(ctx: StateContext, state: MapState, effective: Any) -> list[Any]:
 
 async def run_map(ctx: StateContext, state: MapState, raw: Any) -> tuple[Any, str | None]:
     """InputPath → ItemsPath → iterations → ResultSelector → ResultPath → OutputPath."""
-    from engine.interpreter.loop import run_states
-
     if state.is_distributed:
-        from engine.states.distributed_map_state import run_distributed_map
-
         return await run_distributed_map(ctx, state, raw)
 
     processor = state.processor

@@ -23,6 +23,7 @@ from engine.interpreter.jsonata_dataflow import (
     jsonata_assign_and_output,
     states_variable,
 )
+from engine.interpreter.loop import run_states
 from engine.interpreter.ordering import Sequencer
 from engine.interpreter.recovery import with_retry_and_catch
 from engine.model import ParallelState
@@ -32,7 +33,6 @@ __all__ = ["run_parallel"]
 
 async def run_parallel(ctx: StateContext, state: ParallelState, raw: Any) -> tuple[Any, str | None]:
     """InputPath → Parameters → branches → ResultSelector → ResultPath → OutputPath."""
-    from engine.interpreter.loop import run_states
 
     async def attempt() -> Any:
         if ctx.jsonata:
