@@ -72,7 +72,10 @@ def test_a_failing_branch_step_undoes_the_group_branch_by_branch(step: str) -> N
     assert json.loads(execution.cause or "")["Error"] == "RuntimeError"
     # the last branch first, each branch's steps in reverse, then the steps before the group
     assert [u.state for u in execution.unwind] == [*GROUP_UNDO, "Cancel Flight"]
-    assert calls[-5:] == [*GROUP_UNDO, "Cancel Flight"]
+    # A sibling step stopped mid-call may still finish its call later (as a Lambda does after
+    # Step Functions gives up on it), so only the compensations' own order is fixed.
+    undone = [c for c in calls if c in UNDO.values()]
+    assert undone == [*GROUP_UNDO, "Cancel Flight"]
     assert "Take Payment" not in calls
     branch_steps = {"Book Hotel": "Add Breakfast", "Rent Car": "Insure Car"}
     if step in branch_steps:  # the failing branch stops: its next step never runs
