@@ -163,7 +163,13 @@ def test_unwind_order_when_run(failing: str, states: list[str], calls: list[str]
     execution = saga.run({"trip": 1}, handlers=recording_handlers(saga, {failing}, recorded))
     assert execution.status == "FAILED"
     assert execution.states == states
-    assert sorted(recorded) == sorted(calls)  # the group's steps run side by side
+    # The group's steps run side by side: when G2 fails, G1 is stopped, and may not have been
+    # called yet.
+    stopped = {"G1"} if failing == "G2" else set()
+    assert sorted(c for c in recorded if c not in stopped) == sorted(
+        c for c in calls if c not in stopped
+    )
+    assert all(recorded.count(c) <= 1 for c in stopped)
     assert [c for c in recorded if not c.startswith("G")] == [
         c for c in calls if not c.startswith("G")
     ]
