@@ -485,19 +485,29 @@ async def _run_task(
     payload = run.template(template, effective, "Parameters") if template is not None else effective
     if not isinstance(state, MapState):
         run.note("afterParameters", payload)
-    if mock is not None and "errorOutput" in mock:
-        error = mock["errorOutput"] or {}
-        return _failure(run, StatesError(error.get("error"), error.get("cause")), retry_count)
-    if mock is not None:
-        result = _json_arg(mock["result"], "mock.result")
-    else:
-        assert isinstance(state, TaskState)
-        try:
-            result = await _invoke(run, state, payload, handlers)
-        except StatesError as exc:
-            return _failure(run, exc, retry_count)
+    try:
+        result = await _work(run, state, payload, mock, handlers)
+    except StatesError as exc:
+        return _failure(run, exc, retry_count)
     run.note("result", result)
     return _finish(run, result)
+
+
+async def _work(
+    run: _Run,
+    state: State,
+    payload: Any,
+    mock: Mapping[str, Any] | None,
+    handlers: Mapping[str, Handler],
+) -> Any:
+    """The state's result: the mock's ``result``, its ``errorOutput`` raised, or the Task run."""
+    if mock is not None and "errorOutput" in mock:
+        error = mock["errorOutput"] or {}
+        raise StatesError(error.get("error"), error.get("cause"))
+    if mock is not None:
+        return _json_arg(mock["result"], "mock.result")
+    assert isinstance(state, TaskState)
+    return await _invoke(run, state, payload, handlers)
 
 
 def _run_pass(run: _Run, state: PassState) -> dict[str, Any]:
@@ -544,17 +554,10 @@ async def _run_jsonata(
     arguments = getattr(state, "arguments", None)
     payload = run.evaluate(arguments, "Arguments") if arguments is not None else run.data
     run.note("afterArguments", payload)
-    if mock is not None and "errorOutput" in mock:
-        error = mock["errorOutput"] or {}
-        return _failure(run, StatesError(error.get("error"), error.get("cause")), retry_count)
-    if mock is not None:
-        result = _json_arg(mock["result"], "mock.result")
-    else:
-        assert isinstance(state, TaskState)
-        try:
-            result = await _invoke(run, state, payload, handlers)
-        except StatesError as exc:
-            return _failure(run, exc, retry_count)
+    try:
+        result = await _work(run, state, payload, mock, handlers)
+    except StatesError as exc:
+        return _failure(run, exc, retry_count)
     run.note("result", result)
     output = _jsonata_output(run, state, result, result=result)
     return run.answer("SUCCEEDED", output=_text(output), nextState=next_state)
