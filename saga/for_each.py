@@ -17,23 +17,20 @@ in order and records what the item did in the item's own output — and, after i
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, Final, ParamSpec, TypedDict, TypeVar, Unpack, overload
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Final, ParamSpec, TypedDict, TypeVar
 
 from saga.errors import SagaDefinitionError
-from saga.integrations import Integration
 from saga.steps import (
     MAX_NAME_LENGTH,
     UNSET,
+    Role,
     Step,
-    StepFunction,
-    TaskOptions,
+    StepAdder,
     Unset,
     camel_case,
-    check_name,
     new_step,
     path_problems,
-    stacked_decorator_error,
 )
 from saga.templates import Template, template_problems
 
@@ -67,7 +64,7 @@ class ForEachOptions(TypedDict, total=False):
 _KEYS: Final = frozenset(ForEachOptions.__annotations__)
 
 
-class ForEach:
+class ForEach(StepAdder):
     """Steps run in order for each element of a list (``ItemsPath``), compiled to a ``Map``.
 
     Each item's input is ``{"item": <element>, "index": <position>, **item_fields}``; every
@@ -80,6 +77,8 @@ class ForEach:
     completed steps are compensated in reverse (items in list order), then the units before
     the group. When a later unit fails, every item is undone the same way.
     """
+
+    _step_role: Role = "item step"
 
     def __init__(self, saga: Saga, name: str, options: Mapping[str, Any]) -> None:
         self.saga = saga
@@ -192,49 +191,27 @@ class ForEach:
         if problems:
             raise SagaDefinitionError(f"{self.label}: {'; '.join(problems)}", step=self.name)
 
-    @overload
-    def step(
-        self, name: str, action: Callable[P, R], /, **options: Unpack[TaskOptions]
-    ) -> StepFunction[P, R]: ...
-    @overload
-    def step(
-        self, name: str, action: Integration | Step, /, **options: Unpack[TaskOptions]
-    ) -> Step: ...
-    @overload
-    def step(
-        self, name: str, /, **options: Unpack[TaskOptions]
-    ) -> Callable[[Callable[P, R]], StepFunction[P, R]]: ...
-    def step(self, name: str, action: object = None, /, **options: Any) -> Any:
-        """Add a step run for each item, after the group's earlier steps; as a decorator when
-        ``action`` is omitted. Its compensation (``step.compensate(...)``) undoes it per item."""
-        check_name(name, "item step")
-        decorating = action is None
-
-        def add(action: object) -> Step:
-            if decorating:
-                error = stacked_decorator_error("item step", name, action)
-                if error is not None:
-                    raise error
-            step = new_step(self.saga, name, "item step", action, options)
-            if step.result_path is None:
-                raise SagaDefinitionError(
-                    f"{step.label}: result_path=None would leave no record that the item "
-                    "completed it, so it could not be undone; give it a result path",
-                    step=name,
-                )
-            key = step.result_path.removeprefix("$.")
-            if key in _RESERVED or step.result_path.strip() == "$":
-                raise SagaDefinitionError(
-                    f"{step.label}: its result path {step.result_path} is where each item holds "
-                    f"its {'whole record' if key == '$' else key}; give it another result_path",
-                    step=name,
-                )
-            step.group = self
-            self.saga._register(step)
-            self.steps.append(step)
-            return step
-
-        return add if decorating else add(action)
+    def _add_step(self, name: str, action: object, options: Mapping[str, Any]) -> Step:
+        """A step run for each item, after the group's earlier steps; its compensation
+        (``step.compensate(...)``) undoes it per item."""
+        step = new_step(self.saga, name, "item step", action, options)
+        if step.result_path is None:
+            raise SagaDefinitionError(
+                f"{step.label}: result_path=None would leave no record that the item "
+                "completed it, so it could not be undone; give it a result path",
+                step=name,
+            )
+        key = step.result_path.removeprefix("$.")
+        if key in _RESERVED or step.result_path.strip() == "$":
+            raise SagaDefinitionError(
+                f"{step.label}: its result path {step.result_path} is where each item holds "
+                f"its {'whole record' if key == '$' else key}; give it another result_path",
+                step=name,
+            )
+        step.group = self
+        self.saga._register(step)
+        self.steps.append(step)
+        return step
 
     def __repr__(self) -> str:
         return f"<ForEach {self.name!r}: {[s.name for s in self.steps]}>"

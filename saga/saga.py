@@ -39,9 +39,9 @@ from saga.steps import (
     FailureHandlerOptions,
     Role,
     Step,
+    StepAdder,
     StepFunction,
     StepOptions,
-    TaskOptions,
     Unset,
     camel_case,
     catch_problems,
@@ -151,7 +151,7 @@ def _refuse_stacked(decorating: bool, role: Role, name: str, action: object) -> 
             raise error
 
 
-class ParallelGroup:
+class ParallelGroup(StepAdder):
     """Steps run side by side in a ``Parallel`` state (one branch per step).
 
     The group is one forward unit of the saga: it succeeds when every step succeeds and its
@@ -161,6 +161,8 @@ class ParallelGroup:
     unwind starts with the compensations of *every* step of the group (in reverse declaration
     order) — ``compensate_self=False`` skips them. ``retry`` on the group re-runs every step.
     """
+
+    _step_role: Role = "branch step"
 
     def __init__(self, saga: Saga, name: str, options: Mapping[str, Any]) -> None:
         self.saga = saga
@@ -239,39 +241,19 @@ class ParallelGroup:
         if problems:
             raise SagaDefinitionError(f"{self.label}: {'; '.join(problems)}", step=self.name)
 
-    @overload
-    def step(
-        self, name: str, action: Callable[P, R], /, **options: Unpack[TaskOptions]
-    ) -> StepFunction[P, R]: ...
-    @overload
-    def step(
-        self, name: str, action: Integration | Step, /, **options: Unpack[TaskOptions]
-    ) -> Step: ...
-    @overload
-    def step(
-        self, name: str, /, **options: Unpack[TaskOptions]
-    ) -> Callable[[Callable[P, R]], StepFunction[P, R]]: ...
-    def step(self, name: str, action: object = None, /, **options: Any) -> Any:
-        """Add a step to the group (one branch); as a decorator when ``action`` is omitted."""
-        check_name(name, "branch step")
-
-        decorating = action is None
-
-        def add(action: object) -> Step:
-            _refuse_stacked(decorating, "branch step", name, action)
-            step = new_step(self.saga, name, "branch step", action, options)
-            step.group = self
-            self.saga._register(step)
-            self.branches.append(GroupBranch(self, name, named=False, steps=[step]))
-            return step
-
-        return add if decorating else add(action)
+    def _add_step(self, name: str, action: object, options: Mapping[str, Any]) -> Step:
+        """A step of its own branch (``group.step(...)``)."""
+        step = new_step(self.saga, name, "branch step", action, options)
+        step.group = self
+        self.saga._register(step)
+        self.branches.append(GroupBranch(self, name, named=False, steps=[step]))
+        return step
 
     def __repr__(self) -> str:
         return f"<ParallelGroup {self.name!r}: {[s.name for s in self.steps]}>"
 
 
-class GroupBranch:
+class GroupBranch(StepAdder):
     """One branch of a parallel group: its steps run in order.
 
     A branch made by ``group.step(...)`` holds that one step, whose result is the branch's
@@ -279,6 +261,8 @@ class GroupBranch:
     :meth:`step`; each stores its result at ``$.<stepNameInCamelCase>`` in the branch's state
     (its ``result_path``), and the group's result holds them under the branch's name.
     """
+
+    _step_role: Role = "branch step"
 
     def __init__(
         self, group: ParallelGroup, name: str, *, named: bool, steps: list[Step] | None = None
@@ -293,34 +277,15 @@ class GroupBranch:
         """The branch's key in the group's result."""
         return camel_case(self.name)
 
-    @overload
-    def step(
-        self, name: str, action: Callable[P, R], /, **options: Unpack[TaskOptions]
-    ) -> StepFunction[P, R]: ...
-    @overload
-    def step(
-        self, name: str, action: Integration | Step, /, **options: Unpack[TaskOptions]
-    ) -> Step: ...
-    @overload
-    def step(
-        self, name: str, /, **options: Unpack[TaskOptions]
-    ) -> Callable[[Callable[P, R]], StepFunction[P, R]]: ...
-    def step(self, name: str, action: object = None, /, **options: Any) -> Any:
-        """Append a step to the branch; as a decorator when ``action`` is omitted."""
-        check_name(name, "branch step")
-        decorating = action is None
+    def _add_step(self, name: str, action: object, options: Mapping[str, Any]) -> Step:
+        """The branch's next step; its result goes to ``$.<stepName>`` unless told otherwise."""
         if "result_path" not in options:
             options = {**options, "result_path": f"$.{camel_case(name)}"}
-
-        def add(action: object) -> Step:
-            _refuse_stacked(decorating, "branch step", name, action)
-            step = new_step(self.group.saga, name, "branch step", action, options)
-            step.group = self.group
-            self.group.saga._register(step)
-            self.steps.append(step)
-            return step
-
-        return add if decorating else add(action)
+        step = new_step(self.group.saga, name, "branch step", action, options)
+        step.group = self.group
+        self.group.saga._register(step)
+        self.steps.append(step)
+        return step
 
     def __repr__(self) -> str:
         return f"<GroupBranch {self.name!r}: {[s.name for s in self.steps]}>"

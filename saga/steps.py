@@ -52,6 +52,7 @@ __all__ = [
     "LambdaInvoke",
     "Role",
     "Step",
+    "StepAdder",
     "StepFunction",
     "StepOptions",
     "TaskOptions",
@@ -403,6 +404,46 @@ def check_name(name: object, role: Role) -> None:
             f"the name is {len(name)} characters long; Step Functions allows at most "
             f"{MAX_NAME_LENGTH}, so shorten it",
         )
+
+
+class StepAdder:
+    """A container steps are added to, ``add.step(name, action)`` or ``@add.step(name)``.
+
+    Subclasses name the role of their steps and append a made step in :meth:`_add_step`; the
+    name check and the refusal of stacked decorators are shared.
+    """
+
+    _step_role: Role
+
+    @overload
+    def step(
+        self, name: str, action: Callable[P, R], /, **options: Unpack[TaskOptions]
+    ) -> StepFunction[P, R]: ...
+    @overload
+    def step(
+        self, name: str, action: Integration | Step, /, **options: Unpack[TaskOptions]
+    ) -> Step: ...
+    @overload
+    def step(
+        self, name: str, /, **options: Unpack[TaskOptions]
+    ) -> Callable[[Callable[P, R]], StepFunction[P, R]]: ...
+    def step(self, name: str, action: object = None, /, **options: Any) -> Any:
+        """Add a step; as a decorator when ``action`` is omitted."""
+        role = self._step_role
+        check_name(name, role)
+        decorating = action is None
+
+        def add(action: object) -> Step:
+            if decorating:
+                error = stacked_decorator_error(role, name, action)
+                if error is not None:
+                    raise error
+            return self._add_step(name, action, options)
+
+        return add if decorating else add(action)
+
+    def _add_step(self, name: str, action: object, options: Mapping[str, Any]) -> Step:
+        raise NotImplementedError
 
 
 def stacked_decorator_error(
