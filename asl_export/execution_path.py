@@ -13,7 +13,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
-from engine.history import HistoryEvent
+from engine.history import (
+    TASK_FAILED_EVENTS,
+    TASK_SCHEDULED_EVENTS,
+    TASK_SUCCEEDED_EVENTS,
+    HistoryEvent,
+)
 from engine.model import ChoiceState, MapState, ParallelState, State, StateMachine
 
 __all__ = [
@@ -41,24 +46,6 @@ Outcome = Literal[
 ]
 Role = Literal["compensation", "failure-handler"]
 
-_SCHEDULED: Final = frozenset({"LambdaFunctionScheduled", "TaskScheduled", "ActivityScheduled"})
-_SUCCEEDED: Final = frozenset({"LambdaFunctionSucceeded", "TaskSucceeded", "ActivitySucceeded"})
-_FAILED: Final = frozenset(
-    {
-        "LambdaFunctionFailed",
-        "LambdaFunctionTimedOut",
-        "LambdaFunctionScheduleFailed",
-        "LambdaFunctionStartFailed",
-        "TaskFailed",
-        "TaskTimedOut",
-        "TaskScheduleFailed",
-        "TaskStartFailed",
-        "TaskSubmitFailed",
-        "ActivityFailed",
-        "ActivityTimedOut",
-        "ActivityScheduleFailed",
-    }
-)
 _CONTAINER_EVENTS: Final = ("ParallelState", "MapState", "MapIteration")
 _CLOSING: Final = {
     "ExecutionSucceeded": "SUCCEEDED",
@@ -302,20 +289,20 @@ def execution_path(
         if owner is None:
             continue
         owners[event.id] = owner
-        if kind in _SCHEDULED:
+        if kind in TASK_SCHEDULED_EVENTS:
             failures = [a for a in owner.attempts if a.error is not None and a.ended is not None]
             backoff = None
             if owner.attempts and failures and failures[-1] is owner.attempts[-1]:
                 backoff = event.posix - (failures[-1].ended or event.posix)
             owner.attempts.append(Attempt(event.posix, backoff=backoff))
             owner.error = owner.cause = None
-        elif kind in _SUCCEEDED and owner.attempts:
+        elif kind in TASK_SUCCEEDED_EVENTS and owner.attempts:
             owner.attempts[-1].ended = event.posix
         elif kind in ("ParallelStateFailed", "MapStateFailed"):
             inner = [v for v in visits if v.entered_id > owner.entered_id and v.failed]
             owner.error = details.get("error") or (inner[-1].error if inner else kind)
             owner.cause = details.get("cause") or (inner[-1].cause if inner else None)
-        elif kind in _FAILED:
+        elif kind in TASK_FAILED_EVENTS:
             owner.error, owner.cause = details.get("error"), details.get("cause")
             if owner.attempts:
                 attempt = owner.attempts[-1]

@@ -14,12 +14,49 @@ from typing import Any, Final
 from engine.clock import format_timestamp
 from engine.limits import MAX_HISTORY_EVENTS, FatalError, to_json_text
 
-__all__ = ["History", "HistoryEvent", "HistoryLimitExceeded", "JSON_FIELDS", "details_key"]
+__all__ = [
+    "History",
+    "HistoryEvent",
+    "HistoryLimitExceeded",
+    "JSON_FIELDS",
+    "TASK_FAILED_EVENTS",
+    "TASK_SCHEDULED_EVENTS",
+    "TASK_SUCCEEDED_EVENTS",
+    "details_key",
+]
 
 JSON_FIELDS: Final = frozenset({"input", "output", "parameters"})
 """Detail fields AWS reports as JSON text (held as Python values until rendered)."""
 
 _DETAIL_WRAPPERS: Final = frozenset({"input", "output"})
+
+TASK_SCHEDULED_EVENTS: Final = frozenset(
+    {"LambdaFunctionScheduled", "TaskScheduled", "ActivityScheduled"}
+)
+"""The events that start one attempt of a Task (Lambda, service integration, activity)."""
+
+TASK_SUCCEEDED_EVENTS: Final = frozenset(
+    {"LambdaFunctionSucceeded", "TaskSucceeded", "ActivitySucceeded"}
+)
+"""The events that end an attempt of a Task successfully."""
+
+TASK_FAILED_EVENTS: Final = frozenset(
+    {
+        "LambdaFunctionFailed",
+        "LambdaFunctionTimedOut",
+        "LambdaFunctionScheduleFailed",
+        "LambdaFunctionStartFailed",
+        "TaskFailed",
+        "TaskTimedOut",
+        "TaskScheduleFailed",
+        "TaskStartFailed",
+        "TaskSubmitFailed",
+        "ActivityFailed",
+        "ActivityTimedOut",
+        "ActivityScheduleFailed",
+    }
+)
+"""The events that end an attempt of a Task with an error (its ``error`` and ``cause``)."""
 
 
 def details_key(event_type: str) -> str:

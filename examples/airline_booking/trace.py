@@ -13,7 +13,12 @@ from enum import Enum
 from typing import Any
 
 from engine.execution import Execution
-from engine.history import HistoryEvent
+from engine.history import (
+    TASK_FAILED_EVENTS,
+    TASK_SCHEDULED_EVENTS,
+    TASK_SUCCEEDED_EVENTS,
+    HistoryEvent,
+)
 from engine.model import StateMachine, TaskState
 from examples.airline_booking.style import Style
 
@@ -28,22 +33,6 @@ __all__ = [
     "steps_of",
 ]
 
-_SCHEDULED = ("LambdaFunctionScheduled", "TaskScheduled", "ActivityScheduled")
-_SUCCEEDED = ("LambdaFunctionSucceeded", "TaskSucceeded", "ActivitySucceeded")
-_FAILED = (
-    "LambdaFunctionFailed",
-    "LambdaFunctionTimedOut",
-    "LambdaFunctionScheduleFailed",
-    "LambdaFunctionStartFailed",
-    "TaskFailed",
-    "TaskTimedOut",
-    "TaskScheduleFailed",
-    "TaskStartFailed",
-    "TaskSubmitFailed",
-    "ActivityFailed",
-    "ActivityTimedOut",
-    "ActivityScheduleFailed",
-)
 _EXECUTION_END = ("ExecutionSucceeded", "ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted")
 
 
@@ -115,13 +104,13 @@ def steps_of(history: Iterable[HistoryEvent]) -> list[Step]:
             last_failure = None
         elif current is None:
             continue
-        elif kind in _SCHEDULED:
+        elif kind in TASK_SCHEDULED_EVENTS:
             backoff = None if last_failure is None else event.posix - last_failure
             current.attempts.append(Attempt(started=event.posix, backoff=backoff))
-        elif kind in _SUCCEEDED and current.attempts:
+        elif kind in TASK_SUCCEEDED_EVENTS and current.attempts:
             current.attempts[-1].ended = event.posix
             current.attempts[-1].output = details.get("output")
-        elif kind in _FAILED and current.attempts:
+        elif kind in TASK_FAILED_EVENTS and current.attempts:
             attempt = current.attempts[-1]
             attempt.ended = event.posix
             attempt.error = details.get("error")
