@@ -16,7 +16,7 @@ from types import TracebackType
 from typing import Any, Final, Self
 
 from engine.clock import format_timestamp
-from engine.execution import FINAL_STATUSES, ExecutionStatus
+from engine.execution import FINAL_STATUSES, Execution, ExecutionStatus
 from engine.history import HistoryEvent
 
 __all__ = [
@@ -130,6 +130,24 @@ class StoredExecution:
         status, output, error, cause = closing_outcome(event)
         return replace(
             self, status=status, output=output, error=error, cause=cause, stop_posix=event.posix
+        )
+
+    def to_execution(self, history: list[HistoryEvent]) -> Execution:
+        """The execution this record and its stored ``history`` describe."""
+        seed = self.options.get("seed")
+        return Execution(
+            name=self.name,
+            execution_arn=self.execution_arn,
+            state_machine_arn=self.state_machine_arn,
+            input=self.input,
+            start_posix=self.start_posix,
+            status=self.status,
+            output=self.output,
+            error=self.error,
+            cause=self.cause,
+            stop_posix=self.stop_posix,
+            history=history,
+            seed=seed if isinstance(seed, int) and not isinstance(seed, bool) else None,
         )
 
     def summary(self) -> dict[str, Any]:

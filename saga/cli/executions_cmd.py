@@ -16,7 +16,6 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from engine.execution import Execution
 from engine.history import HistoryEvent
 from engine.store import ExecutionStore, SQLiteStore, StoredExecution, StoreError
 from saga.cli._common import EXIT_FAILED, EXIT_OK, UsageError, fail, print_json
@@ -131,19 +130,7 @@ def _with_unwind(
             f"--saga {target!r}: execution {record.name!r} ran another definition than the "
             "one this saga compiles to"
         )
-    execution = Execution(
-        name=record.name,
-        execution_arn=record.execution_arn,
-        state_machine_arn=record.state_machine_arn,
-        input=record.input,
-        start_posix=record.start_posix,
-        status=record.status,
-        output=record.output,
-        error=record.error,
-        cause=record.cause,
-        stop_posix=record.stop_posix,
-        history=history,
-    )
+    execution = record.to_execution(history)
     explained = explain(execution, saga=saga)
     out: dict[str, Any] = {}
     for key, value in described.items():
