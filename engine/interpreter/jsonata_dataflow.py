@@ -10,6 +10,7 @@ with AWS's cause naming the state, its entry event and the field.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from engine.expressions import (
@@ -21,12 +22,15 @@ from engine.expressions import (
 )
 from engine.interpreter.context import StateContext
 from engine.limits import to_json_text
+from engine.model import MapState
 
 __all__ = [
     "evaluate_field",
     "evaluation_failed",
     "expected_type",
     "jsonata_assign_and_output",
+    "jsonata_items",
+    "jsonata_number",
     "states_variable",
 ]
 
@@ -95,3 +99,36 @@ def jsonata_assign_and_output(
     if "output" in owner.model_fields_set:
         return evaluate_field(ctx, owner.output, "Output", states)
     return default_output
+
+
+def jsonata_number(
+    ctx: StateContext, template: Any, field: str, raw: Any, high: float | None
+) -> Any:
+    """A JSONata field that is a number or an expression giving one: a non-negative integer
+    (``high`` None) or a number from 0 to ``high``; anything else is AWS's type error."""
+    if not isinstance(template, str):
+        return template
+    value = evaluate_field(ctx, template, field, states_variable(ctx, raw))
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    valid = number and value >= 0 and (high is not None or float(value).is_integer())
+    expected_type(
+        ctx,
+        template,
+        value,
+        field,
+        "integer" if high is None else "number",
+        ok=valid and (high is None or value <= high),
+    )
+    return value
+
+
+def jsonata_items(ctx: StateContext, state: MapState, raw: Any) -> list[Any]:
+    """A JSONata Map's items: its ``Items`` value (an array), else its input (an array)."""
+    if "items" not in state.model_fields_set:
+        if not isinstance(raw, list):
+            shown = json.dumps(raw, separators=(",", ":"), ensure_ascii=False)
+            raise evaluation_failed(ctx, f"Map state input must be an array but was: {shown}", None)
+        return raw
+    items = evaluate_field(ctx, state.items, "Items", states_variable(ctx, raw))
+    expected_type(ctx, state.items, items, "Items", "array", ok=isinstance(items, list))
+    return list(items)

@@ -20,7 +20,7 @@ import contextlib
 import itertools
 import uuid
 from collections import deque
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from typing import Any, Final
 
 import anyio
@@ -28,19 +28,18 @@ import anyio.to_thread
 
 from engine.clock import format_context_timestamp, format_timestamp
 from engine.distributed.map_run import MapRun
-from engine.distributed.readers import ITEM_READER_FAILED, read_items
+from engine.distributed.readers import read_items
 from engine.distributed.writer import ResultSink
-from engine.errors import EXCEED_TOLERATED_FAILURE_THRESHOLD, RUNTIME, StatesError
+from engine.errors import EXCEED_TOLERATED_FAILURE_THRESHOLD, StatesError
 from engine.execution import Execution
 from engine.history import History
 from engine.interpreter.context import FatalError, Runtime, StateContext
-from engine.interpreter.dataflow import apply_input_path, apply_result_selector, evaluate_assign
 from engine.interpreter.loop import ExecutionControl, execute
 from engine.interpreter.recovery import with_retry_and_catch
 from engine.limits import MAX_HISTORY_EVENTS
 from engine.model import MapState, StateMachine
-from engine.paths import PathNotFound, compact_json, evaluate_path
-from engine.payload_templates import apply_payload_template
+from engine.paths import compact_json
+from engine.states.distributed_fields import DistributedFields, distributed_fields
 
 __all__ = ["LOCAL_MAX_CONCURRENCY", "run_distributed_map"]
 
@@ -53,113 +52,32 @@ Unit = tuple[Any, int]
 """A child execution's input and how many items it carries."""
 
 
-def _non_negative(ctx: StateContext, value: Any, field: str, error: str = RUNTIME) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise StatesError(error, f"field {field} must be positive")
-    return value
-
-
-def _field(ctx: StateContext, spec: Mapping[str, Any], name: str, data: Any) -> Any:
-    """A literal field, or its ``…Path`` twin evaluated on ``data`` (None when neither)."""
-    path = spec.get(f"{name}Path")
-    if isinstance(path, str):
-        try:
-            return evaluate_path(path, data, ctx.context, ctx.variables)
-        except PathNotFound as exc:
-            raise StatesError(RUNTIME, exc.cause) from None
-    return spec.get(name)
-
-
-def _concurrency(ctx: StateContext, state: MapState, data: Any) -> int:
-    value: Any = state.max_concurrency
-    if state.max_concurrency_path is not None:
-        value = evaluate_path(state.max_concurrency_path, data, ctx.context, ctx.variables)
-    return _non_negative(ctx, value, "MaxConcurrency") if value is not None else 0
-
-
-def _tolerance(ctx: StateContext, state: MapState, data: Any) -> tuple[int, float]:
-    count: Any = state.tolerated_failure_count
-    if state.tolerated_failure_count_path is not None:
-        count = evaluate_path(state.tolerated_failure_count_path, data, ctx.context, ctx.variables)
-    percentage: Any = state.tolerated_failure_percentage
-    if state.tolerated_failure_percentage_path is not None:
-        percentage = evaluate_path(
-            state.tolerated_failure_percentage_path, data, ctx.context, ctx.variables
-        )
-    tolerated = _non_negative(ctx, count, "ToleratedFailureCount") if count is not None else 0
-    if percentage is None:
-        return tolerated, 0.0
-    if isinstance(percentage, bool) or not isinstance(percentage, int | float):
-        raise StatesError(RUNTIME, "ToleratedFailurePercentage must be a number.")
-    if not 0 <= percentage <= 100:
-        raise StatesError(RUNTIME, "ToleratedFailurePercentage must be between 0 and 100.")
-    return tolerated, float(percentage)
-
-
-def _source(ctx: StateContext, state: MapState, effective: Any) -> tuple[Iterator[Any], bool]:
+def _source(fields: DistributedFields, listed: list[Any] | None) -> tuple[Iterator[Any], bool]:
     """The items and whether reading them blocks (S3): a lazy iterator either way."""
-    reader = state.item_reader
+    reader = fields.state.item_reader
     if reader is None:
-        path = state.items_path
-        items = (
-            effective
-            if path is None or path == "$"
-            else evaluate_path(path, effective, ctx.context, ctx.variables)
-        )
-        if not isinstance(items, list):
-            raise StatesError(RUNTIME, f'Reference path "{path or "$"}" must point to array.')
-        return iter(items), False
-    runtime = ctx.runtime
-    parameters = apply_payload_template(
-        reader.get("Parameters", {}),
-        effective,
-        ctx.context,
-        ctx.variables,
-        field="ItemReader.Parameters",
-        rng=runtime.rng,
-    )
+        return iter(listed if listed is not None else fields.items()), False
+    parameters = fields.reader_parameters(reader)
     config = dict(reader.get("ReaderConfig") or {})
-    max_items = _field(ctx, config, "MaxItems", effective)
-    limit = _non_negative(ctx, max_items, "MaxItems", ITEM_READER_FAILED) if max_items else 0
+    limit = fields.max_items(config)
     return read_items(str(reader["Resource"]), parameters, config, limit), True
 
 
-def _units(
-    ctx: StateContext, state: MapState, effective: Any, items: Iterator[Any]
-) -> Iterator[Unit]:
+def _units(fields: DistributedFields, items: Iterator[Any]) -> Iterator[Unit]:
     """Each child's input: the selected item, or a batch ``{"BatchInput"?, "Items"}``."""
+    state = fields.state
     selector = state.item_selector if state.item_selector is not None else state.parameters
-    runtime = ctx.runtime
     selected: Iterator[Any] = items
     if selector is not None:
-        selected = (
-            apply_payload_template(
-                selector,
-                effective,
-                ctx.map_item_context(index, value),
-                ctx.variables,
-                field="ItemSelector",
-                rng=runtime.rng,
-            )
-            for index, value in enumerate(items)
-        )
+        selected = (fields.select(selector, index, value) for index, value in enumerate(items))
     batcher = state.item_batcher
     if batcher is None:
         return ((item, 1) for item in selected)
-    per_batch = _field(ctx, batcher, "MaxItemsPerBatch", effective)
-    max_bytes = _field(ctx, batcher, "MaxInputBytesPerBatch", effective)
-    per_batch = _non_negative(ctx, per_batch, "MaxItemsPerBatch") if per_batch else 0
-    max_bytes = _non_negative(ctx, max_bytes, "MaxInputBytesPerBatch") if max_bytes else 0
+    per_batch = fields.batch_limit(batcher, "MaxItemsPerBatch")
+    max_bytes = fields.batch_limit(batcher, "MaxInputBytesPerBatch")
     base: dict[str, Any] = {}
     if batcher.get("BatchInput") is not None:
-        base["BatchInput"] = apply_payload_template(
-            batcher["BatchInput"],
-            effective,
-            ctx.context,
-            ctx.variables,
-            field="ItemBatcher.BatchInput",
-            rng=runtime.rng,
-        )
+        base["BatchInput"] = fields.batch_input(batcher["BatchInput"])
     return _batches(selected, base, per_batch, max_bytes)
 
 
@@ -387,15 +305,13 @@ async def run_distributed_map(
     runtime = ctx.runtime
 
     async def attempt() -> Any:
-        effective = apply_input_path(ctx, state, raw)
-        workers = _concurrency(ctx, state, effective)
-        count, percentage = _tolerance(ctx, state, effective)
-        length = 0
+        fields = distributed_fields(ctx, state, raw)
+        workers = fields.concurrency()
+        count, percentage = fields.tolerance()
+        listed: list[Any] | None = None
         if state.item_reader is None:
-            items, _ = _source(ctx, state, effective)
-            listed = list(items)
-            length = len(listed)
-        ctx.add("MapStateStarted", {"length": length})
+            listed = fields.items()
+        ctx.add("MapStateStarted", {"length": len(listed) if listed is not None else 0})
         map_run_arn, child_machine = _map_run_identity(ctx, state)
         map_run = MapRun(
             map_run_arn=map_run_arn,
@@ -411,23 +327,10 @@ async def run_distributed_map(
         writer = state.result_writer
         sink: ResultSink | None = None
         try:
-            parameters = {}
-            if writer is not None and writer.get("Parameters") is not None:
-                parameters = apply_payload_template(
-                    writer["Parameters"],
-                    effective,
-                    ctx.context,
-                    ctx.variables,
-                    field="ResultWriter.Parameters",
-                    rng=runtime.rng,
-                )
+            parameters = fields.writer_parameters(writer) if writer is not None else {}
             sink = ResultSink(writer, parameters)
-            if state.item_reader is None:
-                source: Iterator[Any] = iter(listed)
-                blocking = False
-            else:
-                source, blocking = _source(ctx, state, effective)
-            units = _units(ctx, state, effective, source)
+            source, blocking = _source(fields, listed)
+            units = _units(fields, source)
             run = _Run(ctx, state, map_run, sink)
             await run.run(_Feed(units, blocking), min(workers or LOCAL_MAX_CONCURRENCY, 10_000))
             output = sink.output(map_run_arn)
@@ -448,8 +351,7 @@ async def run_distributed_map(
         _close(map_run, runtime, "SUCCEEDED", None)
         ctx.add("MapRunSucceeded")
         ctx.add("MapStateSucceeded")
-        evaluate_assign(ctx, state.assign, output)
-        return apply_result_selector(ctx, state, output)
+        return fields.finish(output)
 
     return await with_retry_and_catch(ctx, state, raw, attempt)
 

@@ -26,9 +26,9 @@ from engine.interpreter.dataflow import (
 )
 from engine.interpreter.jsonata_dataflow import (
     evaluate_field,
-    evaluation_failed,
-    expected_type,
     jsonata_assign_and_output,
+    jsonata_items,
+    jsonata_number,
     states_variable,
 )
 from engine.interpreter.loop import run_states
@@ -57,29 +57,9 @@ def _integer_from_path(ctx: StateContext, path: str, data: Any, field: str) -> i
     return value
 
 
-def _jsonata_number(
-    ctx: StateContext, template: Any, field: str, raw: Any, high: float | None
-) -> Any:
-    """A JSONata Map field that is a number or an expression giving a number in range."""
-    if not isinstance(template, str):
-        return template
-    value = evaluate_field(ctx, template, field, states_variable(ctx, raw))
-    number = isinstance(value, int | float) and not isinstance(value, bool)
-    valid = number and value >= 0 and (high is not None or float(value).is_integer())
-    expected_type(
-        ctx,
-        template,
-        value,
-        field,
-        "integer" if high is None else "number",
-        ok=valid and (high is None or value <= high),
-    )
-    return value
-
-
 def _max_concurrency(ctx: StateContext, state: MapState, data: Any) -> int:
     if ctx.jsonata and isinstance(state.max_concurrency, str):
-        return int(_jsonata_number(ctx, state.max_concurrency, "MaxConcurrency", data, None))
+        return int(jsonata_number(ctx, state.max_concurrency, "MaxConcurrency", data, None))
     if state.max_concurrency_path is not None:
         return _integer_from_path(ctx, state.max_concurrency_path, data, "MaxConcurrency")
     if isinstance(state.max_concurrency, int):
@@ -90,10 +70,10 @@ def _max_concurrency(ctx: StateContext, state: MapState, data: Any) -> int:
 def _tolerance(ctx: StateContext, state: MapState, data: Any) -> tuple[int | None, float | None]:
     count: int | None = None
     if ctx.jsonata:
-        raw_count = _jsonata_number(
+        raw_count = jsonata_number(
             ctx, state.tolerated_failure_count, "ToleratedFailureCount", data, None
         )
-        raw_share = _jsonata_number(
+        raw_share = jsonata_number(
             ctx, state.tolerated_failure_percentage, "ToleratedFailurePercentage", data, 100
         )
         return (
@@ -117,17 +97,6 @@ def _tolerance(ctx: StateContext, state: MapState, data: Any) -> tuple[int | Non
             raise StatesError(RUNTIME, "ToleratedFailurePercentage must be between 0 and 100.")
         percentage = float(raw_percentage)
     return count, percentage
-
-
-def _jsonata_items(ctx: StateContext, state: MapState, raw: Any) -> list[Any]:
-    if "items" not in state.model_fields_set:
-        if not isinstance(raw, list):
-            shown = json.dumps(raw, separators=(",", ":"), ensure_ascii=False)
-            raise evaluation_failed(ctx, f"Map state input must be an array but was: {shown}", None)
-        return raw
-    items = evaluate_field(ctx, state.items, "Items", states_variable(ctx, raw))
-    expected_type(ctx, state.items, items, "Items", "array", ok=isinstance(items, list))
-    return list(items)
 
 
 def _items(ctx: StateContext, state: MapState, effective: Any) -> list[Any]:
@@ -154,7 +123,7 @@ async def run_map(ctx: StateContext, state: MapState, raw: Any) -> tuple[Any, st
     async def attempt() -> Any:
         if ctx.jsonata:
             effective = raw
-            items = _jsonata_items(ctx, state, raw)
+            items = jsonata_items(ctx, state, raw)
         else:
             effective = apply_input_path(ctx, state, raw)
             items = _items(ctx, state, effective)
