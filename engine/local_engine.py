@@ -170,14 +170,13 @@ def prepare_calls(
     """The invocation chain of every Task state, by state name; raises before anything runs.
 
     Raises :class:`DefinitionError` naming each unbound resource, each distributed Map part
-    that cannot run locally (a Parquet reader).
+    that cannot run locally (say Parquet without pyarrow).
     """
     problems: list[Diagnostic] = []
     calls: dict[str, CallNext] = {}
     for name, state, where in _walk_states(machine.states, ()):
         if isinstance(state, MapState) and state.is_distributed:
-            language = state.query_language or machine.query_language or "JSONPath"
-            for suffix, message in distributed_map_problems(name, state, language):
+            for suffix, message in distributed_map_problems(name, state):
                 problems.append(
                     Diagnostic("UNSUPPORTED_LOCALLY", _location((*where, *suffix)), message)
                 )

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from engine.distributed.readers import INPUT_TYPES, READER_RESOURCES
+from engine.distributed.parquet import PARQUET_INSTALL_HINT, parquet_available
+from engine.distributed.readers import ATHENA_INPUT_TYPES, INPUT_TYPES, READER_RESOURCES
 from engine.distributed.writer import PUT_OBJECT
 from engine.model import MapState
 
@@ -15,24 +17,64 @@ def _resource(spec: Any) -> Any:
     return spec.get("Resource") if isinstance(spec, dict) else None
 
 
-def distributed_map_problems(
-    name: str, state: MapState, query_language: str = "JSONPath"
+def _reader_config_problems(
+    name: str, config: Mapping[str, Any]
 ) -> list[tuple[tuple[str, ...], str]]:
-    """``(path under the state, message)`` for each part of ``state`` that cannot run locally.
-
-    ``query_language`` is the state's own or the machine's.
-    """
     problems: list[tuple[tuple[str, ...], str]] = []
-    if query_language == "JSONata":
+    where = ("ItemReader", "ReaderConfig")
+    input_type = config.get("InputType")
+    manifest = config.get("ManifestType")
+    allowed = ATHENA_INPUT_TYPES if manifest == "ATHENA_DATA" else INPUT_TYPES
+    if input_type not in allowed:
+        kind = "with ManifestType ATHENA_DATA " if manifest == "ATHENA_DATA" else ""
         problems.append(
             (
-                ("ItemProcessor", "ProcessorConfig", "Mode"),
-                f"Map state '{name}': a distributed Map in JSONata mode is not run locally (its "
-                "Items, ItemReader Arguments and JSONata-valued fields are not evaluated by the "
-                'local distributed Map); give the state "QueryLanguage": "JSONPath" or use an '
-                "inline Map",
+                (*where, "InputType"),
+                f"Map state '{name}': ItemReader InputType {input_type!r} {kind}is not one of "
+                f"{', '.join(allowed)}",
             )
         )
+    elif input_type == "PARQUET" and not parquet_available():
+        problems.append(
+            (
+                (*where, "InputType"),
+                f"Map state '{name}': reading Parquet needs the Parquet decoder pyarrow, which "
+                f"is not installed: {PARQUET_INSTALL_HINT}",
+            )
+        )
+    if input_type == "CSV" and config.get("CSVHeaderLocation") == "GIVEN":
+        headers = config.get("CSVHeaders")
+        if not isinstance(headers, list) or not headers:
+            problems.append(
+                (
+                    (*where, "CSVHeaders"),
+                    f"Map state '{name}': CSVHeaderLocation GIVEN needs a non-empty "
+                    "CSVHeaders list",
+                )
+            )
+    if manifest not in (None, "S3_INVENTORY", "ATHENA_DATA"):
+        problems.append(
+            (
+                (*where, "ManifestType"),
+                f"Map state '{name}': ManifestType {manifest!r} is not one of S3_INVENTORY, "
+                "ATHENA_DATA",
+            )
+        )
+    pointer = config.get("ItemsPointer")
+    if pointer is not None and (input_type != "JSON" or not isinstance(pointer, str)):
+        problems.append(
+            (
+                (*where, "ItemsPointer"),
+                f"Map state '{name}': ItemsPointer must be a JSON Pointer string and needs "
+                "InputType JSON",
+            )
+        )
+    return problems
+
+
+def distributed_map_problems(name: str, state: MapState) -> list[tuple[tuple[str, ...], str]]:
+    """``(path under the state, message)`` for each part of ``state`` that cannot run locally."""
+    problems: list[tuple[tuple[str, ...], str]] = []
     reader = state.item_reader
     if reader is not None:
         resource = _resource(reader)
@@ -45,38 +87,8 @@ def distributed_map_problems(
                 )
             )
         config = reader.get("ReaderConfig") or {}
-        input_type = config.get("InputType")
-        if resource == READER_RESOURCES[1] and input_type not in INPUT_TYPES:
-            why = (
-                "reading Parquet needs a Parquet decoder the local engine does not ship"
-                if input_type == "PARQUET"
-                else f"InputType must be one of {', '.join(INPUT_TYPES)}"
-            )
-            problems.append(
-                (
-                    ("ItemReader", "ReaderConfig", "InputType"),
-                    f"Map state '{name}': ItemReader InputType {input_type!r} is not supported "
-                    f"locally: {why}",
-                )
-            )
-        if input_type == "CSV" and config.get("CSVHeaderLocation") == "GIVEN":
-            headers = config.get("CSVHeaders")
-            if not isinstance(headers, list) or not headers:
-                problems.append(
-                    (
-                        ("ItemReader", "ReaderConfig", "CSVHeaders"),
-                        f"Map state '{name}': CSVHeaderLocation GIVEN needs a non-empty "
-                        "CSVHeaders list",
-                    )
-                )
-        if config.get("ManifestType") not in (None, "S3_INVENTORY"):
-            problems.append(
-                (
-                    ("ItemReader", "ReaderConfig", "ManifestType"),
-                    f"Map state '{name}': ManifestType {config.get('ManifestType')!r} is not "
-                    "supported locally (S3 Inventory manifests are)",
-                )
-            )
+        if resource == READER_RESOURCES[1]:
+            problems += _reader_config_problems(name, config)
     batcher = state.item_batcher
     if batcher is not None and not any(
         key in batcher

@@ -6,8 +6,13 @@ object as ``ReaderConfig.InputType`` says: ``JSON`` (an array), ``JSONL`` (a val
 ``CSV`` (a row an item, as strings keyed by the headers from the first row or
 ``CSVHeaders``; missing fields are ``""``, extra ones dropped, as AWS recorded) or
 ``MANIFEST`` (an S3 Inventory ``manifest.json``: the rows of its CSV files keyed by its
-``fileSchema``). Nothing is read into memory whole: bodies are read in chunks, listings page
-by page. Failures are ``States.ItemReaderFailed`` with AWS's recorded causes.
+``fileSchema``) or ``PARQUET`` (a row an object, :mod:`engine.distributed.parquet`).
+``ItemsPointer`` (JSON) names the array inside a JSON object by JSON Pointer; that file is
+parsed whole. ``ManifestType: ATHENA_DATA`` reads an Athena ``UNLOAD`` manifest (an ``s3://``
+URI a line) and yields the items of each data file it lists, in ``InputType`` ``CSV``,
+``JSONL`` or ``PARQUET`` (gzip-compressed ``.gz`` files are decompressed). Otherwise nothing
+is read into memory whole: bodies are read in chunks, listings page by page. Failures are
+``States.ItemReaderFailed`` with AWS's recorded causes.
 """
 
 from __future__ import annotations
@@ -20,10 +25,13 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import Any, Final
 
+from engine.distributed.parquet import ParquetUnreadable, parquet_rows
 from engine.errors import StatesError
 from engine.integrations._boto import client_for
 
 __all__ = [
+    "ATHENA_INPUT_TYPES",
+    "INPUT_TYPES",
     "ITEM_READER_FAILED",
     "READER_RESOURCES",
     "json_array_items",
@@ -34,7 +42,8 @@ ITEM_READER_FAILED: Final = "States.ItemReaderFailed"
 LIST_OBJECTS: Final = "arn:aws:states:::s3:listObjectsV2"
 GET_OBJECT: Final = "arn:aws:states:::s3:getObject"
 READER_RESOURCES: Final = (LIST_OBJECTS, GET_OBJECT)
-INPUT_TYPES: Final = ("CSV", "JSON", "JSONL", "MANIFEST")
+INPUT_TYPES: Final = ("CSV", "JSON", "JSONL", "MANIFEST", "PARQUET")
+ATHENA_INPUT_TYPES: Final = ("CSV", "JSONL", "PARQUET")
 _DELIMITERS: Final = {"COMMA": ",", "PIPE": "|", "SEMICOLON": ";", "SPACE": " ", "TAB": "\t"}
 _CHUNK: Final = 64 * 1024
 
@@ -207,6 +216,78 @@ def _manifest(bucket: str, key: str) -> Iterator[dict[str, str]]:
         yield from _csv_rows(text, {}, headers=schema)
 
 
+def _pointed(document: Any, pointer: str) -> Any:
+    """The value the JSON Pointer (RFC 6901) ``pointer`` names in ``document``."""
+    if pointer and not pointer.startswith("/"):
+        raise _failed(f"The ItemsPointer {pointer!r} is not a JSON Pointer (it must start with /).")
+    value = document
+    for raw in pointer.split("/")[1:] if pointer else []:
+        token = raw.replace("~1", "/").replace("~0", "~")
+        if isinstance(value, dict) and token in value:
+            value = value[token]
+        elif isinstance(value, list) and token.isdigit() and int(token) < len(value):
+            value = value[int(token)]
+        else:
+            raise _failed(f"The ItemsPointer {pointer!r} does not point to a value in the file.")
+    return value
+
+
+def _json_items(text: io.TextIOBase, pointer: Any) -> Iterator[Any]:
+    """A JSON file's array, or with ``ItemsPointer`` the array it names inside the file."""
+    if pointer is None:
+        yield from json_array_items(text)
+        return
+    try:
+        document = json.load(text)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise _failed("The JSON file is not valid JSON.") from None
+    items = _pointed(document, str(pointer))
+    if not isinstance(items, list):
+        raise _failed("Attempting to map over non-iterable node.")
+    yield from items
+
+
+def _parquet(body: Any) -> Iterator[dict[str, Any]]:
+    try:
+        yield from parquet_rows(body)
+    except ParquetUnreadable as exc:
+        raise _failed(str(exc)) from None
+
+
+def _object_items(
+    bucket: str,
+    key: str,
+    config: Mapping[str, Any],
+    extra: Mapping[str, Any] | None = None,
+    *,
+    gzipped: bool = False,
+) -> Iterator[Any]:
+    """The items of one S3 object in ``config``'s ``InputType``."""
+    input_type = str(config.get("InputType", "JSON"))
+    body = _body(bucket, key, extra)
+    if input_type == "PARQUET":
+        return _parquet(body)
+    text = _text(body, gzipped=gzipped)
+    if input_type == "CSV":
+        return _csv_rows(text, config)
+    if input_type == "JSONL":
+        return _json_lines(text)
+    return _json_items(text, config.get("ItemsPointer"))
+
+
+def _athena(bucket: str, key: str, config: Mapping[str, Any]) -> Iterator[Any]:
+    """The items of the data files an Athena manifest lists (an ``s3://`` URI a line)."""
+    for number, line in enumerate(_text(_body(bucket, key)), start=1):
+        uri = line.strip()
+        if not uri:
+            continue
+        location = uri.removeprefix("s3://")
+        data_bucket, _, data_key = location.partition("/")
+        if location == uri or not data_bucket or not data_key:
+            raise _failed(f"Line {number} of the Athena manifest is not an s3:// object URI.")
+        yield from _object_items(data_bucket, data_key, config, gzipped=data_key.endswith(".gz"))
+
+
 def read_items(
     resource: str, parameters: Mapping[str, Any], config: Mapping[str, Any], max_items: int
 ) -> Iterator[Any]:
@@ -219,13 +300,10 @@ def read_items(
         if not isinstance(bucket, str) or not isinstance(key, str):
             raise _failed("The ItemReader parameters need a string Bucket and Key.")
         extra = {k: v for k, v in parameters.items() if k in ("VersionId", "ExpectedBucketOwner")}
-        input_type = str(config.get("InputType", "JSON"))
-        if input_type == "MANIFEST":
+        if config.get("ManifestType") == "ATHENA_DATA":
+            items = _athena(bucket, key, config)
+        elif str(config.get("InputType")) == "MANIFEST":
             items = _manifest(bucket, key)
-        elif input_type == "CSV":
-            items = _csv_rows(_text(_body(bucket, key, extra)), config)
-        elif input_type == "JSONL":
-            items = _json_lines(_text(_body(bucket, key, extra)))
         else:
-            items = json_array_items(_text(_body(bucket, key, extra)))
+            items = _object_items(bucket, key, config, extra)
     return itertools.islice(items, max_items) if max_items else items
