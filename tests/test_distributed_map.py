@@ -476,11 +476,215 @@ def test_a_map_run_in_progress_runs_again_after_a_resume(tmp_path: Any) -> None:
     assert types.count("MapRunSucceeded") == 1
 
 
-def test_a_jsonata_distributed_map_is_refused_before_the_run() -> None:
-    machine = _map()
+def _jsonata_get(input_type: str, key: str, **config: Any) -> dict[str, Any]:
+    return {
+        "Resource": "arn:aws:states:::s3:getObject",
+        "ReaderConfig": {
+            "InputType": input_type,
+            "MaxItems": "{% $states.input.limit %}",
+            **config,
+        },
+        "Arguments": {"Bucket": BUCKET, "Key": "{% $states.input.prefix & '" + key + "' %}"},
+    }
+
+
+def _jsonata_map(reader: dict[str, Any] | None, **extra: Any) -> dict[str, Any]:
+    machine = _map(
+        reader,
+        ItemSelector={
+            "n": "{% $number($states.context.Map.Item.Value.n) %}",
+            "at": "{% $states.context.Map.Item.Index %}",
+        },
+        MaxConcurrency="{% $states.input.workers %}",
+        ToleratedFailureCount="{% $states.input.tolerate %}",
+        ResultWriter={
+            "Resource": "arn:aws:states:::s3:putObject",
+            "Arguments": {"Bucket": BUCKET, "Prefix": "{% 'out/' & $states.input.prefix %}"},
+            "WriterConfig": {"OutputType": "JSON", "Transformation": "COMPACT"},
+        },
+        Assign={"written": "{% $states.result.ResultWriterDetails.Key %}"},
+        Output={"run": "{% $states.result.MapRunArn %}", "limit": "{% $states.input.limit %}"},
+        **extra,
+    )
+    machine["QueryLanguage"] = "JSONata"
+    return machine
+
+
+def _exported(s3: Any, manifest_key: str) -> dict[str, list[Any]]:
+    manifest = json.loads(s3.get_object(Bucket=BUCKET, Key=manifest_key)["Body"].read())
+    found: dict[str, list[Any]] = {}
+    for group, files in manifest["ResultFiles"].items():
+        for entry in files:
+            found[group] = json.loads(s3.get_object(Bucket=BUCKET, Key=entry["Key"])["Body"].read())
+    return found
+
+
+@pytest.mark.parametrize("input_type", ["JSON", "JSONL", "CSV", "PARQUET"])
+def test_a_jsonata_distributed_map_over_each_reader_format(s3: Any, input_type: str) -> None:
+    rows = [{"n": n} for n in range(1, 8)]
+    if input_type == "JSON":
+        body = json.dumps(rows).encode()
+    elif input_type == "JSONL":
+        body = "\n".join(json.dumps(row) for row in rows).encode()
+    elif input_type == "CSV":
+        body = ("n\n" + "".join(f"{row['n']}\n" for row in rows)).encode()
+    else:
+        body = _parquet_bytes({"n": [row["n"] for row in rows]})
+    s3.put_object(Bucket=BUCKET, Key="in/jobs", Body=body)
+    machine = _jsonata_map(_jsonata_get(input_type, "jobs"))
+    data = {"prefix": "in/", "limit": 6, "workers": 2, "tolerate": 2}
+    execution = _run(machine, data, handler=_picky)
+    assert execution.status == "SUCCEEDED", execution.cause
+    arn = execution.output["run"]
+    assert execution.output == {"run": arn, "limit": 6}
+    manifest_key = f"out/in/{arn.rsplit(':', 1)[-1]}/manifest.json"
+    [exit_event] = [e for e in execution.history if e.type == "MapStateExited"]
+    assert exit_event.details["assignedVariables"] == {"written": json.dumps(manifest_key)}
+    exported = _exported(s3, manifest_key)
+    assert sorted(exported["SUCCEEDED"], key=lambda r: r["ok"]) == [
+        {"ok": 1},
+        {"ok": 2},
+        {"ok": 4},
+        {"ok": 5},
+    ]
+    failed = sorted(json.loads(r["Input"])["n"] for r in exported["FAILED"])
+    assert failed == [3, 6]  # MaxItems 6: item 7 is never read
+    [map_run] = execution.map_runs
+    assert (map_run.max_concurrency, map_run.tolerated_failure_count) == (2, 2)
+    assert map_run.item_counts["total"] == 6
+
+
+def test_a_jsonata_distributed_map_past_its_tolerance_fails(s3: Any) -> None:
+    s3.put_object(Bucket=BUCKET, Key="in/jobs", Body=json.dumps([{"n": n} for n in range(1, 8)]))
+    machine = _jsonata_map(_jsonata_get("JSON", "jobs"))
+    data = {"prefix": "in/", "limit": 7, "workers": 1, "tolerate": 1}
+    execution = _run(machine, data, handler=_picky)
+    assert (execution.status, execution.error) == (
+        "FAILED",
+        "States.ExceedToleratedFailureThreshold",
+    )
+
+
+def test_a_jsonata_distributed_map_over_its_items_with_batches() -> None:
+    machine = _map(
+        Items="{% $states.input.orders[$ > 1] %}",
+        ItemSelector={"n": "{% $states.context.Map.Item.Value %}"},
+        ItemBatcher={
+            "MaxItemsPerBatch": "{% $states.input.per %}",
+            "BatchInput": {"tag": "{% $states.input.tag %}"},
+        },
+        Output={"batches": "{% $count($states.result) %}", "last": "{% $states.result[-1] %}"},
+    )
+    machine["States"]["Fan"]["QueryLanguage"] = "JSONata"
+    execution = _run(machine, {"orders": [1, 2, 3, 4], "per": 2, "tag": "t"})
+    assert execution.status == "SUCCEEDED", execution.cause
+    assert execution.output == {
+        "batches": 2,
+        "last": {"BatchInput": {"tag": "t"}, "Items": [{"n": 4}]},
+    }
+
+
+def test_a_jsonata_distributed_map_expression_of_the_wrong_type_is_a_query_error() -> None:
+    machine = _map(Items="{% $states.input.orders %}", MaxConcurrency="{% 'two' %}")
+    machine["QueryLanguage"] = "JSONata"
+    execution = _run(machine, {"orders": [1]})
+    assert execution.error == "States.QueryEvaluationError"
+    assert execution.cause.endswith(
+        "The JSONata expression ''two'' specified for the field 'MaxConcurrency' returned an "
+        "unexpected result type. Expected 'integer', but was 'string' for value: \"two\""
+    )
+
+
+def test_jsonpath_only_distributed_fields_are_refused_in_jsonata() -> None:
+    machine = _map(
+        _get("JSON", "jobs.json", MaxItemsPath="$.limit"),
+        ItemBatcher={"MaxItemsPerBatchPath": "$.per"},
+    )
     machine["QueryLanguage"] = "JSONata"
     with pytest.raises(engine.DefinitionError) as raised:
-        _run(machine, [1])
+        _run(machine)
+    assert sorted(d.location for d in raised.value.diagnostics) == [
+        "/States/Fan/ItemBatcher/MaxItemsPerBatchPath",
+        "/States/Fan/ItemReader/Parameters",
+        "/States/Fan/ItemReader/ReaderConfig/MaxItemsPath",
+    ]
+
+
+def test_items_pointer_reads_the_array_inside_an_object(s3: Any) -> None:
+    document = {"meta": {"count": 3}, "data": {"a/b": [{"n": 1}, {"n": 2}, {"n": 3}]}}
+    s3.put_object(Bucket=BUCKET, Key="wrapped.json", Body=json.dumps(document))
+    execution = _run(_map(_get("JSON", "wrapped.json", ItemsPointer="/data/a~1b")))
+    assert execution.output == [{"n": 1}, {"n": 2}, {"n": 3}]
+    missing = _run(_map(_get("JSON", "wrapped.json", ItemsPointer="/data/none")))
+    assert (missing.error, missing.cause) == (
+        "States.ItemReaderFailed",
+        "The ItemsPointer '/data/none' does not point to a value in the file.",
+    )
+    not_array = _run(_map(_get("JSON", "wrapped.json", ItemsPointer="/meta")))
+    assert (not_array.error, not_array.cause) == (
+        "States.ItemReaderFailed",
+        "Attempting to map over non-iterable node.",
+    )
+    with pytest.raises(engine.DefinitionError) as raised:
+        _run(_map(_get("JSONL", "wrapped.json", ItemsPointer="/data")))
     [diagnostic] = raised.value.diagnostics
-    assert diagnostic.location == "/States/Fan/ItemProcessor/ProcessorConfig/Mode"
-    assert "JSONata mode is not run locally" in diagnostic.message
+    assert diagnostic.location == "/States/Fan/ItemReader/ReaderConfig/ItemsPointer"
+
+
+def _parquet_bytes(columns: dict[str, list[Any]], row_group_size: int | None = None) -> bytes:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    sink = io.BytesIO()
+    pq.write_table(pa.table(columns), sink, row_group_size=row_group_size)
+    return sink.getvalue()
+
+
+def test_parquet_rows_become_objects_across_row_groups(s3: Any) -> None:
+    import datetime
+
+    body = _parquet_bytes(
+        {
+            "id": [1, 2, 3],
+            "name": ["a", "b", None],
+            "price": [1.5, 2.0, 3.25],
+            "day": [datetime.date(2024, 1, d) for d in (1, 2, 3)],
+        },
+        row_group_size=2,
+    )
+    s3.put_object(Bucket=BUCKET, Key="rows.parquet", Body=body)
+    execution = _run(_map(_get("PARQUET", "rows.parquet")))
+    assert execution.output == [
+        {"id": 1, "name": "a", "price": 1.5, "day": "2024-01-01"},
+        {"id": 2, "name": "b", "price": 2.0, "day": "2024-01-02"},
+        {"id": 3, "name": None, "price": 3.25, "day": "2024-01-03"},
+    ]
+    s3.put_object(Bucket=BUCKET, Key="bad.parquet", Body=b"not parquet")
+    bad = _run(_map(_get("PARQUET", "bad.parquet")))
+    assert bad.error == "States.ItemReaderFailed"
+    assert bad.cause.startswith("The Parquet file could not be read: ")
+
+
+def test_without_pyarrow_parquet_is_refused_with_the_install_hint(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("engine.distributed.checks.parquet_available", lambda: False)
+    with pytest.raises(engine.DefinitionError) as raised:
+        _run(_map(_get("PARQUET", "rows.parquet")))
+    [diagnostic] = raised.value.diagnostics
+    assert diagnostic.location == "/States/Fan/ItemReader/ReaderConfig/InputType"
+    assert "pip install 'saga-statemachine[parquet]'" in diagnostic.message
+
+
+def test_athena_manifest_reads_each_listed_data_file(s3: Any) -> None:
+    s3.put_object(Bucket=BUCKET, Key="athena/part-1.gz", Body=gzip.compress(b'{"n":1}\n{"n":2}\n'))
+    s3.put_object(Bucket=BUCKET, Key="athena/part-2", Body=b'{"n":3}\n')
+    manifest = f"s3://{BUCKET}/athena/part-1.gz\ns3://{BUCKET}/athena/part-2\n"
+    s3.put_object(Bucket=BUCKET, Key="athena/run-manifest.csv", Body=manifest.encode())
+    reader = _get("JSONL", "athena/run-manifest.csv", ManifestType="ATHENA_DATA")
+    execution = _run(_map(reader))
+    assert execution.output == [{"n": 1}, {"n": 2}, {"n": 3}]
+    with pytest.raises(engine.DefinitionError) as raised:
+        _run(_map(_get("JSON", "athena/run-manifest.csv", ManifestType="ATHENA_DATA")))
+    [diagnostic] = raised.value.diagnostics
+    assert diagnostic.location == "/States/Fan/ItemReader/ReaderConfig/InputType"

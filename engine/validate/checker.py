@@ -26,6 +26,7 @@ from engine.model import (
     WaitState,
 )
 from engine.paths import is_valid_path
+from engine.validate.distributed import distributed_field_diagnostics
 from engine.validate.graph import Edge, Scope, check_graph
 from engine.validate.jsonata import (
     JSONATA_STATE_FIELDS,
@@ -302,6 +303,7 @@ class _Checker(StateTypeChecks):
                 "a Map state requires 'ItemProcessor' (or the legacy 'Iterator')",
             )
         self._exclusive(fields, location, "ItemSelector", "Parameters")
+        self.diagnostics.extend(distributed_field_diagnostics(fields, location, jsonpath))
         self._exclusive(fields, location, "ItemsPath", "Items")
         self._exclusive(fields, location, "MaxConcurrency", "MaxConcurrencyPath")
         self._exclusive(fields, location, "ToleratedFailureCount", "ToleratedFailureCountPath")
