@@ -22,6 +22,21 @@ __all__ = ["bench_distributed_map"]
 _BUCKET = "benchmark-items"
 
 
+def _jsonata_machine() -> dict[str, Any]:
+    """The same Map in JSONata: ``Arguments`` and ``{% … %}`` expressions."""
+    machine = _machine()
+    fan = machine["States"]["Fan"]
+    fan["ItemReader"]["Arguments"] = {"Bucket": _BUCKET, "Key": "{% $states.input.key %}"}
+    del fan["ItemReader"]["Parameters"]
+    fan["ResultWriter"]["Arguments"] = fan["ResultWriter"].pop("Parameters")
+    fan["ItemProcessor"]["States"]["Price"] = {
+        "Type": "Pass",
+        "Output": {"id": "{% $states.input.id %}", "total": "{% $states.input.n + 1 %}"},
+        "End": True,
+    }
+    return {"QueryLanguage": "JSONata", **machine}
+
+
 def _machine() -> dict[str, Any]:
     return {
         "StartAt": "Fan",
@@ -55,10 +70,11 @@ def _machine() -> dict[str, Any]:
     }
 
 
-async def _run(key: str) -> float:
+async def _run(key: str, jsonata: bool = False) -> float:
+    machine = _jsonata_machine() if jsonata else _machine()
     async with LocalEngine(clock=VirtualClock()) as engine:
         started = time.perf_counter()
-        execution = await engine.execute(_machine(), {"key": key})
+        execution = await engine.execute(machine, {"key": key})
         elapsed = time.perf_counter() - started
     assert execution.status == "SUCCEEDED", (execution.error, execution.cause)
     return elapsed
@@ -76,7 +92,8 @@ def _peak_mib(key: str) -> float:
 
 
 def bench_distributed_map(quick: bool, runs: int) -> list[Any]:
-    """Items per second and peak traced memory (MiB) of a distributed Map over S3 JSON Lines."""
+    """Items per second (JSONPath, and JSONata on a tenth of the items) and peak traced memory
+    (MiB) of a distributed Map over S3 JSON Lines."""
     from benchmarks.run import Figure
 
     try:
@@ -95,6 +112,8 @@ def bench_distributed_map(quick: bool, runs: int) -> list[Any]:
             body = "\n".join(f'{{"id": {i}, "n": {i % 100}}}' for i in range(size))
             client.put_object(Bucket=_BUCKET, Key=f"items-{size}.jsonl", Body=body.encode())
         samples = [count / anyio.run(_run, f"items-{count}.jsonl") for _ in range(runs)]
+        tenth = count // 10
+        jsonata = [tenth / anyio.run(_run, f"items-{tenth}.jsonl", True) for _ in range(runs)]
         peak = _peak_mib(f"items-{count}.jsonl")
         peak_tenth = _peak_mib(f"items-{count // 10}.jsonl")
     return [
@@ -103,6 +122,12 @@ def bench_distributed_map(quick: bool, runs: int) -> list[Any]:
             "items/s",
             samples,
             extra={"items": count},
+        ),
+        Figure(
+            f"distributed Map over S3 in JSONata, {count // 10:,} items",
+            "items/s",
+            jsonata,
+            extra={"items": count // 10},
         ),
         Figure(
             f"distributed Map peak memory, {count:,} items",
