@@ -508,7 +508,10 @@ def test_unbound_resource_is_an_error_before_the_execution_starts() -> None:
     assert "arn:aws:states:::nothing:here" in diagnostic.message
 
 
-def test_distributed_map_parquet_reader_is_rejected_before_start() -> None:
+def test_distributed_map_parquet_reader_without_pyarrow_is_rejected_before_start(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("engine.distributed.checks.parquet_available", lambda: False)
     states = {
         "M": {
             "Type": "Map",
@@ -531,6 +534,7 @@ def test_distributed_map_parquet_reader_is_rejected_before_start() -> None:
     assert diagnostic.code == "UNSUPPORTED_LOCALLY"
     assert diagnostic.location == "/States/M/ItemReader/ReaderConfig/InputType"
     assert "Parquet decoder" in diagnostic.message
+    assert "pip install 'saga-statemachine[parquet]'" in diagnostic.message
 
 
 def test_unexpected_internal_exception_becomes_a_recorded_failure() -> None:
