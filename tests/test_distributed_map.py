@@ -688,3 +688,31 @@ def test_athena_manifest_reads_each_listed_data_file(s3: Any) -> None:
         _run(_map(_get("JSON", "athena/run-manifest.csv", ManifestType="ATHENA_DATA")))
     [diagnostic] = raised.value.diagnostics
     assert diagnostic.location == "/States/Fan/ItemReader/ReaderConfig/InputType"
+
+
+def test_a_failing_jsonata_item_selector_over_s3_is_recorded_and_fails_the_map(s3: Any) -> None:
+    s3.put_object(Bucket=BUCKET, Key="rows.json", Body=json.dumps([{"n": 1}, {"m": 2}]))
+    machine = _map(
+        {
+            "Resource": "arn:aws:states:::s3:getObject",
+            "ReaderConfig": {"InputType": "JSON"},
+            "Arguments": {"Bucket": BUCKET, "Key": "rows.json"},
+        },
+        ItemSelector="{% $states.context.Map.Item.Value.n %}",
+    )
+    machine["QueryLanguage"] = "JSONata"
+    execution = _run(machine)
+    assert execution.error == "States.QueryEvaluationError"
+    assert execution.cause == (
+        "An error occurred while executing the state 'Fan' (entered at the event id #2). "
+        "The JSONata expression '$states.context.Map.Item.Value.n' specified for the field "
+        "'ItemSelector' returned nothing (undefined)."
+    )
+    types = [event.type for event in execution.history]
+    assert types[-5:] == [
+        "MapRunStarted",
+        "EvaluationFailed",
+        "MapRunFailed",
+        "MapStateFailed",
+        "ExecutionFailed",
+    ]

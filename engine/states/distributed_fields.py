@@ -16,10 +16,12 @@ from typing import Any
 
 from engine.distributed.readers import ITEM_READER_FAILED
 from engine.errors import RUNTIME, StatesError
+from engine.expressions import QueryEvaluationError, evaluate_template
 from engine.interpreter.context import StateContext
 from engine.interpreter.dataflow import apply_input_path, apply_result_selector, evaluate_assign
 from engine.interpreter.jsonata_dataflow import (
     evaluate_field,
+    evaluation_failed,
     expected_type,
     jsonata_assign_and_output,
     jsonata_items,
@@ -30,13 +32,26 @@ from engine.model import MapState
 from engine.paths import PathNotFound, evaluate_path
 from engine.payload_templates import apply_payload_template
 
-__all__ = ["DistributedFields", "distributed_fields"]
+__all__ = ["DeferredQueryError", "DistributedFields", "distributed_fields"]
 
 
 def _non_negative(value: Any, field: str, error: str = RUNTIME) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise StatesError(error, f"field {field} must be positive")
     return value
+
+
+class DeferredQueryError(StatesError):
+    """An ``ItemSelector`` expression failed off the event loop; :meth:`record` logs it."""
+
+    def __init__(self, ctx: StateContext, error: QueryEvaluationError) -> None:
+        super().__init__(error.error, error.cause)
+        self._ctx = ctx
+        self._error = error
+
+    def record(self) -> StatesError:
+        """Record ``EvaluationFailed`` and return the error the Map fails with."""
+        return evaluation_failed(self._ctx, self._error.cause or "", self._error.location)
 
 
 class DistributedFields:
@@ -183,9 +198,16 @@ class _JsonataFields(DistributedFields):
         return self._integer(config.get("MaxItems"), "ItemReader.ReaderConfig.MaxItems")
 
     def select(self, selector: Any, index: int, value: Any) -> Any:
-        states = states_variable(self.ctx, self.raw)
-        states["context"] = self.ctx.map_item_context(index, value)
-        return evaluate_field(self.ctx, selector, "ItemSelector", states)
+        # Items may be selected in a worker thread (S3 reads): the failure is recorded in the
+        # history later, from the event loop (DeferredQueryError.record).
+        ctx = self.ctx
+        states = states_variable(ctx, self.raw)
+        states["context"] = ctx.map_item_context(index, value)
+        bindings = {**ctx.variables, "states": states}
+        try:
+            return evaluate_template(selector, "ItemSelector", bindings, ctx.runtime.rng)
+        except QueryEvaluationError as exc:
+            raise DeferredQueryError(ctx, exc) from None
 
     def batch_input(self, template: Any) -> Any:
         return self._evaluate(template, "ItemBatcher.BatchInput", "object", dict)

@@ -39,7 +39,11 @@ from engine.interpreter.recovery import with_retry_and_catch
 from engine.limits import MAX_HISTORY_EVENTS
 from engine.model import MapState, StateMachine
 from engine.paths import compact_json
-from engine.states.distributed_fields import DistributedFields, distributed_fields
+from engine.states.distributed_fields import (
+    DeferredQueryError,
+    DistributedFields,
+    distributed_fields,
+)
 
 __all__ = ["LOCAL_MAX_CONCURRENCY", "run_distributed_map"]
 
@@ -337,12 +341,15 @@ async def run_distributed_map(
         except FatalError:
             _close(map_run, runtime, "FAILED", sink)
             raise
-        except StatesError as exc:
+        except StatesError as failure:
+            exc = failure.record() if isinstance(failure, DeferredQueryError) else failure
             _close(map_run, runtime, "FAILED", sink, exc)
             details = {k: v for k, v in (("error", exc.error), ("cause", exc.cause)) if v}
             ctx.add("MapRunFailed", details)
             ctx.add("MapStateFailed")
-            raise
+            if exc is failure:
+                raise
+            raise exc from None
         except anyio.get_cancelled_exc_class():
             _close(map_run, runtime, "ABORTED", sink)
             with contextlib.suppress(StatesError):
