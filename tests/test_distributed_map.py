@@ -375,6 +375,12 @@ def test_streaming_json_parser_across_chunk_boundaries() -> None:
     text = io.StringIO(json.dumps(values))
     assert list(json_array_items(text)) == values
     assert list(json_array_items(io.StringIO(" [ ] "))) == []
+    # ItemsPointer walks past large siblings (decoded one at a time) across chunk boundaries.
+    document = {"before": values, "runs": [{"skip": values}, {"items": values[:5]}], "after": 1}
+    text = io.StringIO(json.dumps(document))
+    assert list(json_array_items(text, "/runs/1/items")) == values[:5]
+    assert list(json_array_items(io.StringIO('{"a~/b": [1]}'), "/a~0~1b")) == [1]
+    assert list(json_array_items(io.StringIO("[[7, 8]]"), "/0")) == [7, 8]
 
 
 def test_incomplete_reader_and_batcher_are_refused_before_the_run() -> None:

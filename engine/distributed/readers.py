@@ -7,12 +7,12 @@ object as ``ReaderConfig.InputType`` says: ``JSON`` (an array), ``JSONL`` (a val
 ``CSVHeaders``; missing fields are ``""``, extra ones dropped, as AWS recorded) or
 ``MANIFEST`` (an S3 Inventory ``manifest.json``: the rows of its CSV files keyed by its
 ``fileSchema``) or ``PARQUET`` (a row an object, :mod:`engine.distributed.parquet`).
-``ItemsPointer`` (JSON) names the array inside a JSON object by JSON Pointer; that file is
-parsed whole. ``ManifestType: ATHENA_DATA`` reads an Athena ``UNLOAD`` manifest (an ``s3://``
-URI a line) and yields the items of each data file it lists, in ``InputType`` ``CSV``,
-``JSONL`` or ``PARQUET`` (gzip-compressed ``.gz`` files are decompressed). Otherwise nothing
-is read into memory whole: bodies are read in chunks, listings page by page. Failures are
-``States.ItemReaderFailed`` with AWS's recorded causes.
+``ItemsPointer`` (JSON) names the array inside a JSON object by JSON Pointer
+(:mod:`engine.distributed.json_stream`). ``ManifestType: ATHENA_DATA`` reads an Athena
+``UNLOAD`` manifest (an ``s3://`` URI a line) and yields the items of each data file it lists,
+in ``InputType`` ``CSV``, ``JSONL`` or ``PARQUET`` (gzip-compressed ``.gz`` files are
+decompressed). Nothing is read into memory whole: bodies are read in chunks, listings page by
+page. Failures are ``States.ItemReaderFailed`` with AWS's recorded causes.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import Any, Final
 
+from engine.distributed.json_stream import ITEM_READER_FAILED, json_array_items
 from engine.distributed.parquet import ParquetUnreadable, parquet_rows
 from engine.errors import StatesError
 from engine.integrations._boto import client_for
@@ -38,7 +39,6 @@ __all__ = [
     "read_items",
 ]
 
-ITEM_READER_FAILED: Final = "States.ItemReaderFailed"
 LIST_OBJECTS: Final = "arn:aws:states:::s3:listObjectsV2"
 GET_OBJECT: Final = "arn:aws:states:::s3:getObject"
 READER_RESOURCES: Final = (LIST_OBJECTS, GET_OBJECT)
@@ -73,62 +73,6 @@ def _text(body: Any, *, gzipped: bool = False) -> io.TextIOWrapper:
     if gzipped:
         raw = gzip.GzipFile(fileobj=raw)
     return io.TextIOWrapper(raw, encoding="utf-8", newline="")
-
-
-def json_array_items(text: io.TextIOBase) -> Iterator[Any]:
-    """The elements of the JSON array ``text`` holds, decoded one at a time."""
-    decoder = json.JSONDecoder()
-    buffer = ""
-    position = 0
-    eof = False
-
-    def fill() -> bool:
-        nonlocal buffer, position, eof
-        chunk = text.read(_CHUNK)
-        if not chunk:
-            eof = True
-            return False
-        buffer = buffer[position:] + chunk
-        position = 0
-        return True
-
-    def skip_space() -> None:
-        nonlocal position
-        while True:
-            while position < len(buffer) and buffer[position] in " \t\r\n":
-                position += 1
-            if position < len(buffer) or eof or not fill():
-                return
-
-    skip_space()
-    if position >= len(buffer) or buffer[position] != "[":
-        raise _failed("Attempting to map over non-iterable node.")
-    position += 1
-    first = True
-    while True:
-        skip_space()
-        if position >= len(buffer):
-            raise _failed("The JSON file ended before its array was closed.")
-        if buffer[position] == "]":
-            return
-        if not first:
-            if buffer[position] != ",":
-                raise _failed(f"Malformed JSON array at character {position}.")
-            position += 1
-            skip_space()
-        first = False
-        while True:
-            try:
-                value, end = decoder.raw_decode(buffer, position)
-            except json.JSONDecodeError:
-                if eof or not fill():
-                    raise _failed("The JSON file is not valid JSON.") from None
-                continue
-            if end >= len(buffer) and not eof and fill():
-                continue  # a number may go on in the next chunk
-            position = end
-            break
-        yield value
 
 
 def _json_lines(text: io.TextIOBase) -> Iterator[Any]:
@@ -216,37 +160,6 @@ def _manifest(bucket: str, key: str) -> Iterator[dict[str, str]]:
         yield from _csv_rows(text, {}, headers=schema)
 
 
-def _pointed(document: Any, pointer: str) -> Any:
-    """The value the JSON Pointer (RFC 6901) ``pointer`` names in ``document``."""
-    if pointer and not pointer.startswith("/"):
-        raise _failed(f"The ItemsPointer {pointer!r} is not a JSON Pointer (it must start with /).")
-    value = document
-    for raw in pointer.split("/")[1:] if pointer else []:
-        token = raw.replace("~1", "/").replace("~0", "~")
-        if isinstance(value, dict) and token in value:
-            value = value[token]
-        elif isinstance(value, list) and token.isdigit() and int(token) < len(value):
-            value = value[int(token)]
-        else:
-            raise _failed(f"The ItemsPointer {pointer!r} does not point to a value in the file.")
-    return value
-
-
-def _json_items(text: io.TextIOBase, pointer: Any) -> Iterator[Any]:
-    """A JSON file's array, or with ``ItemsPointer`` the array it names inside the file."""
-    if pointer is None:
-        yield from json_array_items(text)
-        return
-    try:
-        document = json.load(text)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise _failed("The JSON file is not valid JSON.") from None
-    items = _pointed(document, str(pointer))
-    if not isinstance(items, list):
-        raise _failed("Attempting to map over non-iterable node.")
-    yield from items
-
-
 def _parquet(body: Any) -> Iterator[dict[str, Any]]:
     try:
         yield from parquet_rows(body)
@@ -272,7 +185,8 @@ def _object_items(
         return _csv_rows(text, config)
     if input_type == "JSONL":
         return _json_lines(text)
-    return _json_items(text, config.get("ItemsPointer"))
+    pointer = config.get("ItemsPointer")
+    return json_array_items(text, None if pointer is None else str(pointer))
 
 
 def _athena(bucket: str, key: str, config: Mapping[str, Any]) -> Iterator[Any]:
