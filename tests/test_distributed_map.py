@@ -690,6 +690,17 @@ def test_athena_manifest_reads_each_listed_data_file(s3: Any) -> None:
     reader = _get("JSONL", "athena/run-manifest.csv", ManifestType="ATHENA_DATA")
     execution = _run(_map(reader))
     assert execution.output == [{"n": 1}, {"n": 2}, {"n": 3}]
+    s3.put_object(Bucket=BUCKET, Key="athena/p-1", Body=_parquet_bytes({"n": [4, 5]}))
+    s3.put_object(Bucket=BUCKET, Key="athena/p-manifest.csv", Body=b"s3://data/athena/p-1\n")
+    reader = _get("PARQUET", "athena/p-manifest.csv", ManifestType="ATHENA_DATA")
+    assert _run(_map(reader)).output == [{"n": 4}, {"n": 5}]
+    s3.put_object(Bucket=BUCKET, Key="athena/bad-manifest.csv", Body=b"athena/p-1\n")
+    reader = _get("PARQUET", "athena/bad-manifest.csv", ManifestType="ATHENA_DATA")
+    bad = _run(_map(reader))
+    assert (bad.error, bad.cause) == (
+        "States.ItemReaderFailed",
+        "Line 1 of the Athena manifest is not an s3:// object URI.",
+    )
     with pytest.raises(engine.DefinitionError) as raised:
         _run(_map(_get("JSON", "athena/run-manifest.csv", ManifestType="ATHENA_DATA")))
     [diagnostic] = raised.value.diagnostics
