@@ -44,6 +44,7 @@ JSONPATH: Final = "JSONPath"
 JSONATA: Final = "JSONata"
 QUERY_LANGUAGES: Final = (JSONPATH, JSONATA)
 
+
 def _intrinsic(call: IntrinsicCall, data: str, where: str) -> str:
     args = [_argument(arg, data, where) for arg in call.args]
     name = call.name

@@ -55,9 +55,7 @@ def build(query_language: str, calls: list[str], fail: str | None = None) -> Sag
     )
     saga.step("Book Flight", act("Book Flight")).compensate("Cancel Flight", act("Cancel Flight"))
     seats = saga.for_each("Seats", items_path="$.passengers", max_concurrency=1)
-    seats.step("Reserve Seat", act("Reserve Seat")).compensate(
-        "Release Seat", act("Release Seat")
-    )
+    seats.step("Reserve Seat", act("Reserve Seat")).compensate("Release Seat", act("Release Seat"))
     seats.step("Order Meal", act("Order Meal")).compensate("Cancel Meal", act("Cancel Meal"))
     extras = saga.parallel("Extras")
     car, hotel = extras.branch("Car"), extras.branch("Hotel")
@@ -161,11 +159,14 @@ FAILURES = [
         [*BOB, "Release Seat ann", "Cancel Meal bob", "Release Seat bob", "Cancel Flight"],
     ),
     ("Reserve Seat bob", ["Cancel Meal ann", "Release Seat ann", "Cancel Flight"]),
-    ("Order Meal bob", ["Cancel Meal ann", "Release Seat ann", "Release Seat bob", "Cancel Flight"]),
+    (
+        "Order Meal bob",
+        ["Cancel Meal ann", "Release Seat ann", "Release Seat bob", "Cancel Flight"],
+    ),
     ("Lounge", [*EXTRAS_UNDONE, *SEATS_UNDONE, "Cancel Flight"]),
     ("Charge", ["Cancel Lounge", *EXTRAS_UNDONE, *SEATS_UNDONE, "Cancel Flight"]),
     ("Send Tickets", ["Refund", "Cancel Lounge", *EXTRAS_UNDONE, *SEATS_UNDONE, "Cancel Flight"]),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(("fail", "after"), FAILURES, ids=[f for f, _ in FAILURES])
@@ -268,7 +269,7 @@ def test_every_shape_compiles_to_plain_jsonata() -> None:
     assert not _fields(definitions) & JSONPATH_FIELDS
     states = definitions[0]["States"]
     assert states["Lounge (when)"]["Choices"][0]["Condition"] == (
-        "{% ($exists(($states.input).`vip`) and ($type(($states.input).`vip`) = \"boolean\" "
+        '{% ($exists(($states.input).`vip`) and ($type(($states.input).`vip`) = "boolean" '
         "and ($states.input).`vip` = true)) %}"
     )
     assert states["Seats"]["Items"] == "{% ($states.input).`passengers` %}"
