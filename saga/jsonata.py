@@ -3,9 +3,11 @@
 The saga compiler emits JSONPath fields; this rewrites each state into the JSONata fields that
 do the same: ``InputPath`` and ``Parameters`` become ``Arguments``; ``ResultSelector``,
 ``ResultPath`` and ``OutputPath`` one ``Output`` expression; a catcher's ``ResultPath`` its
-``Output``; ``ErrorPath``/``CausePath`` expressions of ``Error``/``Cause``. Paths are the
-reference paths the compiler writes (fields and indexes); the intrinsic functions with a JSONata
-equivalent are translated, any other is a :class:`~saga.errors.SagaDefinitionError`.
+``Output``; ``ErrorPath``/``CausePath`` expressions of ``Error``/``Cause``; a Map's
+``ItemsPath`` its ``Items`` and its ``ItemSelector`` expressions; each Choice rule a
+``Condition`` (:mod:`saga.jsonata_conditions`). Paths are the reference paths the compiler
+writes (fields, indexes, ``[*]``; :mod:`saga.jsonata_paths`); the intrinsic functions with a
+JSONata equivalent are translated, any other is a :class:`~saga.errors.SagaDefinitionError`.
 """
 
 from __future__ import annotations

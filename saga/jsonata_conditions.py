@@ -33,6 +33,7 @@ _COMPARISONS: Final = {
     "GreaterThanEquals": ">=",
 }
 _TYPES: Final = {"String": "string", "Numeric": "number", "Boolean": "boolean"}
+_KINDS: Final = (*_TYPES, "Timestamp")
 
 
 def _is_type(kind: str, value: str) -> str:
@@ -63,29 +64,35 @@ def _matches(pattern: str) -> str:
     return "/^" + "".join(out) + "$/"
 
 
-def _test(operator: str, operand: Any, value: str, path: Callable[[str], str]) -> str:
+def _type_test(operator: str, operand: Any, value: str) -> str | None:
+    """``IsPresent``, ``IsNull``, ``IsString``, ``IsNumeric``, ``IsBoolean``, ``IsTimestamp``."""
     if operator == "IsPresent":
-        return f"$exists({value})" if operand else f"$not($exists({value}))"
-    if operator == "IsNull":
-        test = f'$type({value}) = "null"'
-        return f"({test})" if operand else f"$not({test})"
+        test = f"$exists({value})"
+    elif operator == "IsNull":
+        test = f'($type({value}) = "null")'
+    elif operator.startswith("Is") and operator[2:] in _KINDS:
+        test = f"({_is_type(operator[2:], value)})"
+    else:
+        return None
+    return test if operand else f"$not({test})"
+
+
+def _comparison(operator: str, operand: Any, value: str, path: Callable[[str], str]) -> str | None:
+    """``<Kind><Comparison>`` and ``<Kind><Comparison>Path`` (``BooleanEquals`` the only boolean
+    one), and ``StringMatches``."""
     if operator == "StringMatches":
         return f'($type({value}) = "string" and $contains({value}, {_matches(operand)}))'
-    for kind in ("String", "Numeric", "Boolean", "Timestamp"):
-        if operator == f"Is{kind}":
-            test = _is_type(kind, value)
-            return f"({test})" if operand else f"$not({test})"
-        if not operator.startswith(kind):
-            continue
-        name = operator[len(kind) :]
-        read = name.endswith("Path")
-        if read:
-            name = name[: -len("Path")]
-        against = path(operand) if read else literal(operand)
-        symbol = _COMPARISONS.get(name)
-        if symbol is not None and (kind != "Boolean" or name == "Equals"):
-            return _compare(kind, symbol, value, against, read=read)
-    raise ValueError(operator)
+    kind = next((k for k in _KINDS if operator.startswith(k)), None)
+    if kind is None:
+        return None
+    name = operator[len(kind) :]
+    read = name.endswith("Path")
+    name = name.removesuffix("Path")
+    symbol = _COMPARISONS.get(name)
+    if symbol is None or (kind == "Boolean" and name != "Equals"):
+        return None
+    against = path(operand) if read else literal(operand)
+    return _compare(kind, symbol, value, against, read=read)
 
 
 def condition_expression(rule: ChoiceRule, where: str, data: str = INPUT) -> str:
@@ -107,9 +114,10 @@ def condition_expression(rule: ChoiceRule, where: str, data: str = INPUT) -> str
             "(or And/Or/Not) to become a JSONata Condition"
         )
     ((operator, operand),) = operators.items()
-    try:
-        return _test(operator, operand, path(rule.variable), path)
-    except ValueError:
+    value = path(rule.variable)
+    test = _type_test(operator, operand, value) or _comparison(operator, operand, value, path)
+    if test is None:
         raise SagaDefinitionError(
             f"{where}: the Choice operator {operator} has no JSONata translation here"
-        ) from None
+        )
+    return test
