@@ -31,6 +31,7 @@ from tests.test_saga_equivalence import (
     build,
     run_both,
     sagas,
+    sagas_with_a_hang,
     spec_input,
 )
 
@@ -60,6 +61,18 @@ def test_jsonata_saga_direct_exported_and_jsonpath_runs_agree(spec: SagaSpec) ->
     direct, exported = run_both(spec, side_by_side=False, query_language="JSONata")
     assert direct == exported
     assert direct == _jsonpath_run(spec)
+
+
+@settings(
+    max_examples=3,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(spec=sagas_with_a_hang())
+def test_jsonata_runs_agree_when_a_step_hangs_past_its_timeout(spec: SagaSpec) -> None:
+    direct, exported = run_both(spec, side_by_side=True, query_language="JSONata")
+    jsonpath, _ = run_both(spec, side_by_side=True)
+    assert direct == exported == jsonpath
 
 
 def _booking(query_language: str) -> Saga:
