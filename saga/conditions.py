@@ -7,7 +7,8 @@ A condition tests the state data — the saga's input and the results of earlier
 ``equals``, ``greater_than`` and ``less_than`` first test that the path is present (``And``
 with ``IsPresent``): a Choice rule reading a missing path fails the execution with
 ``States.Runtime`` on Step Functions, so a missing field reads as "condition false".
-Combine with ``&``, ``|`` and ``~``.
+Combine with ``&``, ``|`` and ``~``. In a JSONata saga the same condition is the Choice
+rule's ``Condition`` expression (:meth:`Condition.jsonata`), deciding the same on any data.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from typing import Any
 from engine.model import ChoiceRule
 from engine.paths import is_valid_path
 from saga.errors import SagaDefinitionError
+from saga.jsonata_conditions import condition_expression
+from saga.jsonata_paths import wrap
 
 __all__ = ["Condition", "equals", "greater_than", "is_present", "less_than"]
 
@@ -34,6 +37,10 @@ class Condition:
         if next_state is not None:
             rule.next = next_state
         return rule
+
+    def jsonata(self) -> str:
+        """The condition as a JSONata ``Condition`` (``{% ... %}``) on ``$states.input``."""
+        return wrap(condition_expression(self.rule(), "condition"))
 
     def __and__(self, other: Condition) -> Condition:
         return Condition({"And": [self.fields, _check(other).fields]})

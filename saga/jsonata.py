@@ -3,15 +3,15 @@
 The saga compiler emits JSONPath fields; this rewrites each state into the JSONata fields that
 do the same: ``InputPath`` and ``Parameters`` become ``Arguments``; ``ResultSelector``,
 ``ResultPath`` and ``OutputPath`` one ``Output`` expression; a catcher's ``ResultPath`` its
-``Output``; ``ErrorPath``/``CausePath`` expressions of ``Error``/``Cause``. Paths are the
-reference paths the compiler writes (fields and indexes); the intrinsic functions with a JSONata
-equivalent are translated, any other is a :class:`~saga.errors.SagaDefinitionError`.
+``Output``; ``ErrorPath``/``CausePath`` expressions of ``Error``/``Cause``; a Map's
+``ItemsPath`` its ``Items`` and its ``ItemSelector`` expressions; each Choice rule a
+``Condition`` (:mod:`saga.jsonata_conditions`). Paths are the reference paths the compiler
+writes (fields, indexes, ``[*]``; :mod:`saga.jsonata_paths`); the intrinsic functions with a
+JSONata equivalent are translated, any other is a :class:`~saga.errors.SagaDefinitionError`.
 """
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -19,7 +19,11 @@ from engine.intrinsics import IntrinsicCall, IntrinsicLiteral, IntrinsicPath, pa
 from engine.model import (
     Branch,
     Catcher,
+    ChoiceRule,
+    ChoiceState,
     FailState,
+    ItemProcessor,
+    MapState,
     ParallelState,
     PassState,
     State,
@@ -29,53 +33,18 @@ from engine.model import (
 )
 from engine.paths import normalized_path
 from saga.errors import SagaDefinitionError
+from saga.jsonata_conditions import condition_expression
+from saga.jsonata_paths import INPUT as _INPUT
+from saga.jsonata_paths import STEP as _STEP
+from saga.jsonata_paths import literal as _literal
+from saga.jsonata_paths import path_expression as _path
+from saga.jsonata_paths import wrap as _wrap
 
 __all__ = ["JSONATA", "JSONPATH", "QUERY_LANGUAGES", "to_jsonata"]
 
 JSONPATH: Final = "JSONPath"
 JSONATA: Final = "JSONata"
 QUERY_LANGUAGES: Final = (JSONPATH, JSONATA)
-
-_INPUT: Final = "$states.input"
-_STEP: Final = re.compile(r"\['((?:[^'\\]|\\.)*)'\]|\[(-?\d+)\]")
-
-
-def _wrap(expression: str) -> str:
-    return "{% " + expression + " %}"
-
-
-def _path(path: str, data: str, where: str) -> str:
-    """The JSONata expression reading the JSONPath reference path ``path``."""
-    text = normalized_path(path)
-    if text.startswith("$$"):
-        root, rest = "$states.context", text[2:]
-    else:
-        match = re.match(r"\$[^\[]*", text)
-        assert match is not None
-        name = match.group(0)
-        root, rest = (f"({data})" if name == "$" else name), text[len(name) :]
-    expression = root
-    position = 0
-    for step in _STEP.finditer(rest):
-        if step.start() != position:
-            break
-        position = step.end()
-        if step.group(2) is not None:
-            expression += f"[{step.group(2)}]"
-            continue
-        name = step.group(1).replace("\\'", "'")
-        if "`" in name:
-            raise SagaDefinitionError(f"{where}: the path {path!r} has a name with a backtick")
-        expression += f".`{name}`"
-    if position != len(rest):
-        raise SagaDefinitionError(
-            f"{where}: the path {path!r} is not a reference path JSONata mode can translate"
-        )
-    return expression
-
-
-def _literal(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)
 
 
 def _intrinsic(call: IntrinsicCall, data: str, where: str) -> str:
@@ -262,6 +231,51 @@ def _parallel(state: ParallelState, where: str) -> ParallelState:
     return ParallelState(**fields)
 
 
+def _choice(state: ChoiceState, where: str) -> ChoiceState:
+    if _set(state) & {"input_path", "output_path"}:
+        raise SagaDefinitionError(f"{where}: a Choice's InputPath/OutputPath is not translated")
+    fields = _common(state, "type", "comment", "default")
+    fields["choices"] = [
+        ChoiceRule(
+            condition=_wrap(condition_expression(rule, f"{where}, rule {index}")),
+            **_common(rule, "next", "comment"),
+        )
+        for index, rule in enumerate(state.choices)
+    ]
+    return ChoiceState(**fields)
+
+
+def _map(state: MapState, where: str) -> MapState:
+    """An inline Map: ``ItemsPath`` becomes ``Items``, ``ItemSelector`` expressions, the item
+    processor translated state by state, the result placed by ``Output``."""
+    fields = _common(state, "type", "comment", "next", "end", "retry", "label")
+    fields.update(_common(state, "max_concurrency", "tolerated_failure_count"))
+    fields.update(_common(state, "tolerated_failure_percentage"))
+    untranslated = _set(state) & {
+        "input_path", "parameters", "iterator", "item_reader", "item_batcher", "result_writer",
+        "max_concurrency_path", "tolerated_failure_count_path",
+        "tolerated_failure_percentage_path",
+    }  # fmt: skip
+    if untranslated:
+        raise SagaDefinitionError(f"{where}: {sorted(untranslated)} of a Map are not translated")
+    if "items_path" in _set(state) and normalized_path(state.items_path or "$") != "$":
+        fields["items"] = _wrap(_path(state.items_path or "$", _INPUT, where))
+    if state.item_selector is not None:
+        fields["item_selector"] = _template_value(state.item_selector, _INPUT, where)
+    processor = state.processor
+    fields["item_processor"] = ItemProcessor(
+        start_at=processor.start_at,
+        states=_states(processor.states),
+        **_common(processor, "comment", "processor_config"),
+    )
+    output = _output(state, "$states.result", where)
+    if output != "$states.result":
+        fields["output"] = _wrap(output or "$states.result")
+    if state.catch:
+        fields["catch"] = [_catcher(c, f"{where}, catcher {i}") for i, c in enumerate(state.catch)]
+    return MapState(**fields)
+
+
 def _fail(state: FailState, where: str) -> FailState:
     fields = _common(state, "type", "comment", "error", "cause")
     if state.error_path is not None:
@@ -295,6 +309,10 @@ def _state(name: str, state: State) -> State:
         return _fail(state, where)
     if isinstance(state, SucceedState):
         return _succeed(state, where)
+    if isinstance(state, ChoiceState):
+        return _choice(state, where)
+    if isinstance(state, MapState):
+        return _map(state, where)
     raise SagaDefinitionError(f"{where}: a {state.type} state has no JSONata translation here")
 
 

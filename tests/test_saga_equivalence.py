@@ -327,9 +327,10 @@ def _catch_options(step: StepSpec) -> dict[str, Any]:
     return options
 
 
-def build(spec: SagaSpec, counts: dict[str, int]) -> Saga:
+def build(spec: SagaSpec, counts: dict[str, int], query_language: str = "JSONPath") -> Saga:
     saga = Saga(
         "Equivalence",
+        query_language=query_language,
         success_state="Done" if spec.success else None,
         failure_error="Compensated" if spec.static_failure else "SagaFailed",
         failure_cause="compensated" if spec.static_failure else None,
@@ -373,7 +374,7 @@ def build(spec: SagaSpec, counts: dict[str, int]) -> Saga:
                 added = where.step(member.task.name, action, **options)
                 add_compensation(added, member)
         elif unit.child:
-            child = Saga(f"Child{unit.task.name}")
+            child = Saga(f"Child{unit.task.name}", query_language=query_language)
             action = _handler(unit.task, counts, constant=False)
             child.step(unit.task.name, action, **_task_options(unit.task))
             catch = _catch_options(unit)
@@ -471,9 +472,12 @@ def spec_input(spec: SagaSpec) -> dict[str, Any]:
     return {**INPUT, "deadline": deadlines[spec.deadline]} if spec.deadline else INPUT
 
 
-def run_both(spec: SagaSpec, *, side_by_side: bool) -> tuple[dict[str, Any], dict[str, Any]]:
-    direct_saga = build(spec, {})
-    exported_saga = build(spec, {})
+def run_both(
+    spec: SagaSpec, *, side_by_side: bool, query_language: str = "JSONPath"
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The direct and the exported run of ``spec`` compiled in ``query_language``."""
+    direct_saga = build(spec, {}, query_language)
+    exported_saga = build(spec, {}, query_language)
     machine = direct_saga.to_state_machine()
     text = machine.to_json()
     assert exported_saga.to_json() == text

@@ -1,9 +1,10 @@
 """Sagas in JSONata mode (``Saga(..., query_language="JSONata")``), property-based.
 
-For random sagas and fault plans (the strategies of ``test_saga_equivalence``): the JSONata
-machine validates, survives export → load unchanged, and its direct and exported runs end the
-same way (status, output, error, cause, state order); both also end exactly as the same saga
-compiled to JSONPath does.
+For random sagas mixing every shape (for-each groups, branches of several steps, conditional
+and callback steps, child sagas, deadlines) and fault plans (the strategies of
+``test_saga_equivalence``): the JSONata machine validates and passes statelint, survives
+export → load unchanged, and its direct and exported runs end the same way (status, output,
+error, cause, states entered); both also end exactly as the same saga compiled to JSONPath.
 """
 
 from __future__ import annotations
@@ -15,44 +16,37 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-import engine
-from engine.execution import Execution
+from engine.clock import VirtualClock
 from saga.errors import SagaDefinitionError
 from saga.saga import Saga
 from saga.templates import JsonPath
 from tests.oracles import asl_validator_path, asl_validator_problems
 from tests.test_saga_equivalence import (
-    INPUT,
     SEED,
+    T0,
     SagaSpec,
     _outcome,
     _substitute,
+    answers_of,
     build,
+    run_both,
     sagas,
+    sagas_with_a_hang,
+    spec_input,
 )
 
 MAX_EXAMPLES = 60
 
 
-def _jsonata(spec: SagaSpec) -> Saga:
-    saga = build(spec, {})
-    saga.query_language = "JSONata"
-    return saga
-
-
-def _runs(spec: SagaSpec) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
-    direct_saga, exported_saga = _jsonata(spec), _jsonata(spec)
-    machine = direct_saga.to_state_machine()
-    text = machine.to_json()
-    assert json.loads(text)["QueryLanguage"] == "JSONata"
-    loaded = engine.load(text)
-    assert loaded.to_dict() == json.loads(text) == machine.to_dict()
-    assert machine.validate() == []
-
-    direct: Execution = direct_saga.run(INPUT, seed=SEED)
-    exported = engine.run(loaded, INPUT, handlers=exported_saga.handlers(), seed=SEED)
-    jsonpath = build(spec, {}).run(INPUT, seed=SEED)
-    return _outcome(direct), _outcome(exported), _outcome(jsonpath)
+def _jsonpath_run(spec: SagaSpec) -> dict[str, Any]:
+    execution = build(spec, {}).run(
+        spec_input(spec),
+        seed=SEED,
+        interceptors=answers_of(spec),
+        name="eq-1",
+        clock=VirtualClock(T0),
+    )
+    return _outcome(execution)
 
 
 @settings(
@@ -60,11 +54,25 @@ def _runs(spec: SagaSpec) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-@given(spec=sagas(shapes=False))
+@given(spec=sagas())
 def test_jsonata_saga_direct_exported_and_jsonpath_runs_agree(spec: SagaSpec) -> None:
-    direct, exported, jsonpath = _runs(spec)
+    machine = build(spec, {}, "JSONata").to_state_machine()
+    assert machine.query_language == "JSONata"
+    direct, exported = run_both(spec, side_by_side=False, query_language="JSONata")
     assert direct == exported
-    assert direct == jsonpath
+    assert direct == _jsonpath_run(spec)
+
+
+@settings(
+    max_examples=3,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(spec=sagas_with_a_hang())
+def test_jsonata_runs_agree_when_a_step_hangs_past_its_timeout(spec: SagaSpec) -> None:
+    direct, exported = run_both(spec, side_by_side=True, query_language="JSONata")
+    jsonpath, _ = run_both(spec, side_by_side=True)
+    assert direct == exported == jsonpath
 
 
 def _booking(query_language: str) -> Saga:
