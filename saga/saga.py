@@ -195,6 +195,13 @@ class ParallelGroup(StepAdder):
         return [step for branch in self.branches for step in branch.steps]
 
     @property
+    def keeps_records(self) -> bool:
+        """Whether a branch has several steps: then each branch catches its own failure and
+        keeps the record of what it did, and the unwind undoes only that
+        (:mod:`saga.compile_branches`)."""
+        return any(len(branch.steps) > 1 for branch in self.branches)
+
+    @property
     def named_branches(self) -> bool:
         """Whether the group was declared with :meth:`branch` (its result is keyed by branch)."""
         return any(branch.named for branch in self.branches)
