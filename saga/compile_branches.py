@@ -41,7 +41,7 @@ from saga.templates import compile_template
 if TYPE_CHECKING:
     from saga.saga import GroupBranch, ParallelGroup
 
-__all__ = ["group_states", "not_run_path", "record_names"]
+__all__ = ["group_states", "not_run_path", "record_names", "result_shape"]
 
 _DONE = "done"
 _FAILED = "failed"
