@@ -160,6 +160,11 @@ class ParallelGroup(StepAdder):
     the group fails with that step's error; since a stopped step's effect may have landed, the
     unwind starts with the compensations of *every* step of the group (in reverse declaration
     order) — ``compensate_self=False`` skips them. ``retry`` on the group re-runs every step.
+
+    With a branch of several steps (:meth:`branch`), each branch catches its own failure and
+    keeps the record of what it did; the siblings run on to their end, and the unwind
+    compensates, branch by branch (the last first), each branch's completed steps in reverse,
+    plus the failed step with ``compensate_self`` (see :mod:`saga.compile_branches`).
     """
 
     _step_role: Role = "branch step"
