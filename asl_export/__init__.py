@@ -2,7 +2,7 @@
 
 from asl_export.child_machines import ChildMachine
 from asl_export.cloudformation import cloudformation_template, render_cloudformation
-from asl_export.deploy import DeployError, DeployResult, deploy
+from asl_export.deploy import DeployError, DeployResult, deploy, deploy_order
 from asl_export.execution_path import ExecutionPath, execution_path, infer_roles
 from asl_export.functions import FunctionSpec, function_specs_for
 from asl_export.graph import machine_graph, render_graph
@@ -30,6 +30,7 @@ __all__ = [
     "UnresolvedPlaceholderError",
     "cloudformation_template",
     "deploy",
+    "deploy_order",
     "execution_path",
     "function_specs_for",
     "infer_roles",

@@ -6,14 +6,23 @@ Every failure is a :class:`DeployError` whose message is one line with AWS's err
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from asl_export.child_machines import ChildMachine
 from asl_export.policies import check_names
 from asl_export.render import UnresolvedPlaceholderError, placeholders, render
 from engine.model import StateMachine
 
-__all__ = ["DEFAULT_LOCAL_ROLE_ARN", "DeployError", "DeployResult", "deploy", "is_local_target"]
+__all__ = [
+    "DEFAULT_LOCAL_ROLE_ARN",
+    "DeployError",
+    "DeployResult",
+    "deploy",
+    "deploy_order",
+    "is_local_target",
+]
 
 DEFAULT_LOCAL_ROLE_ARN = "arn:aws:iam::123456789012:role/DummyRole"
 """The role used for local targets when none is given; emulators accept any well-formed ARN."""
@@ -40,6 +49,30 @@ class DeployResult:
             "stateMachineArn": self.arn,
             "action": "created" if self.created else "updated",
         }
+
+
+def deploy_order(children: Sequence[ChildMachine]) -> list[ChildMachine]:
+    """``children`` in an order to deploy them: each after the children its definition starts
+    (their ARNs fill its placeholders), otherwise as given."""
+    by_placeholder = {child.placeholder: child for child in children}
+    ordered: list[ChildMachine] = []
+    placed: set[str] = set()
+
+    def place(child: ChildMachine, path: tuple[str, ...]) -> None:
+        if child.placeholder in placed:
+            return
+        if child.placeholder in path:
+            cycle = " -> ".join(by_placeholder[p].name for p in (*path, child.placeholder))
+            raise DeployError(f"the child state machines start each other: {cycle}")
+        for used in placeholders(child.machine):
+            if used in by_placeholder:
+                place(by_placeholder[used], (*path, child.placeholder))
+        placed.add(child.placeholder)
+        ordered.append(child)
+
+    for child in children:
+        place(child, ())
+    return ordered
 
 
 def is_local_target(endpoint_url: str | None = None) -> bool:

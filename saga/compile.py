@@ -33,6 +33,7 @@ from engine.logging import log_warning
 from engine.model import (
     Branch,
     Catcher,
+    ChoiceRule,
     ChoiceState,
     FailState,
     MapState,
@@ -42,6 +43,7 @@ from engine.model import (
     StateMachine,
 )
 from engine.paths import normalized_path
+from saga.compile_branches import group_states, not_run_path, record_names, result_shape
 from saga.compile_for_each import for_each_states, undo_states
 from saga.conditions import Condition
 from saga.deadline import check_state, deadline_states, passed_state
@@ -63,7 +65,17 @@ undo Map."""
 def _chain_name(element: Undo) -> str:
     if isinstance(element, ForEach):
         return element.undo_state
+    if _recorded_group(element) is not None:
+        assert element.compensates is not None
+        return ForEach.if_done_state(element.compensates)
     return element.if_ran_state if _guard(element) is not None else element.name
+
+
+def _recorded_group(element: Step) -> ParallelGroup | None:
+    """The group keeping branch records whose step ``element`` compensates (else None)."""
+    step = element.compensates
+    group = step.group if step is not None else None
+    return group if isinstance(group, ParallelGroup) and group.keeps_records else None
 
 
 def _guard(element: Step) -> Condition | None:
@@ -87,7 +99,9 @@ def _unwind_chain(saga: Saga) -> tuple[list[Undo], dict[int, int], int | None]:
     for index, unit in enumerate(units):
         if unit.compensate_on:
             start, end = spans[index]
-            targets[index] = start if unit.compensate_self and start < end else end
+            # a group keeping branch records always enters at its guarded compensations
+            own = unit.compensate_self or (isinstance(unit, ParallelGroup) and unit.keeps_records)
+            targets[index] = start if own and start < end else end
     reached = list(targets.values())
     if saga.deadline_path is not None:
         reached += [end for _, end in spans]  # a passed deadline enters after the unit's span
@@ -228,7 +242,11 @@ def compile_saga(saga: Saga) -> StateMachine:
                     next=chain_name(targets[index]),
                 )
             )
-        if isinstance(unit, ParallelGroup):
+        if isinstance(unit, ParallelGroup) and unit.keeps_records:
+            shape = result_shape(unit, _by_branch(unit))
+            entry = chain_name(targets[index]) if index in targets else saga.failure_state
+            states.update(group_states(unit, following, catchers, shape, entry))
+        elif isinstance(unit, ParallelGroup):
             states[unit.name] = _parallel_state(unit, following, catchers)
         else:
             if unit.when is not None:
@@ -248,8 +266,22 @@ def compile_saga(saga: Saga) -> StateMachine:
             if isinstance(step, ForEach):
                 states.update(undo_states(step, following))
                 continue
+            group = _recorded_group(step)
             guard = _guard(step)
-            if guard is not None:
+            if group is not None:
+                assert step.compensates is not None
+                states[ForEach.if_done_state(step.compensates)] = ChoiceState(
+                    type="Choice",
+                    choices=[
+                        ChoiceRule(
+                            variable=not_run_path(group, step.compensates),
+                            is_present=True,
+                            next=following,
+                        )
+                    ],
+                    default=step.name,
+                )
+            elif guard is not None:
                 states[step.if_ran_state] = ChoiceState(
                     type="Choice", choices=[guard.rule(step.name)], default=following
                 )
@@ -367,6 +399,8 @@ def _check_saga(saga: Saga) -> None:
                     "branch.step(...)",
                     step=unit.name,
                 )
+            if unit.keeps_records:
+                _check_records(unit)
             if (
                 not unit.compensate_self_is_default
                 and unit.compensate_self
@@ -386,6 +420,36 @@ def _check_saga(saga: Saga) -> None:
     _handler_map(saga)
     _check_default_paths(saga)
     _check_generated_names(saga)
+
+
+def _check_records(group: ParallelGroup) -> None:
+    """What a group keeping branch records cannot do (see :mod:`saga.compile_branches`)."""
+    problems: list[str] = []
+    if group.retry:
+        problems.append(
+            "retry= would re-run every branch, but a branch of several steps catches its own "
+            "failure (to keep the record of what it did), so the group never fails on it; "
+            "give the steps retry= instead"
+        )
+    if group.fail_fast_on:
+        problems.append(
+            "fail_fast_on= is not supported on a group with a branch of several steps (each "
+            "branch catches its own failure); list the errors in compensate_on= or leave them "
+            "out of it to fail the execution without the unwind"
+        )
+    if group.result_path is None or normalized_path(group.result_path) == normalized_path("$"):
+        problems.append(
+            f"result_path={group.result_path!r}: the branches' records are kept at the group's "
+            "result path for the unwind; give a path such as '$.stay'"
+        )
+    for name in record_names(group) + [ForEach.if_done_state(s) for s in group.steps]:
+        if len(name) > MAX_NAME_LENGTH:
+            problems.append(
+                f"the state {name!r} it adds is {len(name)} characters long; shorten the name "
+                f"to fit in {MAX_NAME_LENGTH}"
+            )
+    if problems:
+        raise SagaDefinitionError(f"{group.label}: {'; '.join(problems)}", step=group.name)
 
 
 def _var(step: Step) -> str:
@@ -433,9 +497,14 @@ def _check_generated_names(saga: Saga) -> None:
                         step=unit.name,
                     )
                 names.add(extra)
-        if not isinstance(unit, ForEach):
+        if isinstance(unit, ParallelGroup) and unit.keeps_records:
+            guards = [ForEach.if_done_state(s) for s in unit.steps if s.compensation is not None]
+            generated = record_names(unit) + guards
+        elif isinstance(unit, ForEach):
+            generated = unit.generated_states()
+        else:
             continue
-        for extra in unit.generated_states():
+        for extra in generated:
             if extra in names:
                 raise SagaDefinitionError(
                     f"{unit.label}: it adds a state named {extra!r}, which is already a state "

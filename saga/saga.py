@@ -160,6 +160,11 @@ class ParallelGroup(StepAdder):
     the group fails with that step's error; since a stopped step's effect may have landed, the
     unwind starts with the compensations of *every* step of the group (in reverse declaration
     order) — ``compensate_self=False`` skips them. ``retry`` on the group re-runs every step.
+
+    With a branch of several steps (:meth:`branch`), each branch catches its own failure and
+    keeps the record of what it did; the siblings run on to their end, and the unwind
+    compensates, branch by branch (the last first), each branch's completed steps in reverse,
+    plus the failed step with ``compensate_self`` (see :mod:`saga.compile_branches`).
     """
 
     _step_role: Role = "branch step"
@@ -193,6 +198,13 @@ class ParallelGroup(StepAdder):
     def steps(self) -> list[Step]:
         """Every step of the group: branch by branch, each branch's steps in order."""
         return [step for branch in self.branches for step in branch.steps]
+
+    @property
+    def keeps_records(self) -> bool:
+        """Whether a branch has several steps: then each branch catches its own failure and
+        keeps the record of what it did, and the unwind undoes only that
+        (:mod:`saga.compile_branches`)."""
+        return any(len(branch.steps) > 1 for branch in self.branches)
 
     @property
     def named_branches(self) -> bool:

@@ -316,3 +316,84 @@ def test_cli_reports_deploy_errors_in_one_line(
         "saga: state 'Queue Order': placeholder ${OrdersQueue} has no value; "
         "give its value (saga deploy --substitutions FILE)\n"
     )
+
+
+def test_cli_deploys_each_child_saga_first_and_gives_the_parent_their_arns(
+    aws: dict[str, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from asl_export import placeholders
+    from saga.steps import child_arn_placeholder
+    from tests.test_export_nested import long_trip
+
+    children = {child_arn_placeholder(c) for c in long_trip.child_sagas()}
+    functions = {
+        name: f"arn:aws:lambda:{REGION}:123456789012:function:{name}"
+        for machine in [long_trip, *long_trip.child_sagas()]
+        for name in placeholders(machine.to_state_machine())
+        if name not in children
+    }
+    substitutions = tmp_path / "values.json"
+    substitutions.write_text(json.dumps(functions))
+    argv = [
+        "deploy",
+        "tests.test_export_nested:long_trip",
+        "--name",
+        "long-trip",
+        "--substitutions",
+        str(substitutions),
+        "--role-arn",
+        ROLE,
+    ]
+    machines = f"arn:aws:states:{REGION}:123456789012:stateMachine:"
+    for action in ["created", "updated"]:
+        assert main(argv) == 0
+        # the grandchild first: the child starts it, the parent starts the child
+        assert json.loads(capsys.readouterr().out) == {
+            "name": "long-trip",
+            "stateMachineArn": machines + "long-trip",
+            "action": action,
+            "children": [
+                {"name": "Seats", "stateMachineArn": machines + "Seats", "action": action},
+                {
+                    "name": "NestedFlights",
+                    "stateMachineArn": machines + "NestedFlights",
+                    "action": action,
+                },
+            ],
+        }
+    client = boto3.client("stepfunctions")
+
+    def started(name: str, state: str) -> Any:
+        described = client.describe_state_machine(stateMachineArn=machines + name)
+        return json.loads(described["definition"])["States"][state]["Parameters"]
+
+    assert started("long-trip", "Book Flights")["StateMachineArn"] == machines + "NestedFlights"
+    assert started("NestedFlights", "Choose Seats")["StateMachineArn"] == machines + "Seats"
+    for name in ["long-trip", "NestedFlights", "Seats"]:
+        definition = client.describe_state_machine(stateMachineArn=machines + name)["definition"]
+        assert "${" not in definition
+
+
+def test_children_deploy_after_the_children_they_start() -> None:
+    from asl_export import ChildMachine, deploy_order
+    from saga.steps import child_arn_placeholder
+
+    shared = Saga("Shared")
+    shared.step("Work", lambda event: 1)
+    first, second = Saga("First"), Saga("Second")
+    first.step("Use Shared", shared)
+    second.step("Use Shared Too", shared)
+    parent = Saga("Parent")
+    parent.step("Run First", first)
+    parent.step("Run Second", second)
+    assert [c.name for c in parent.child_sagas()] == ["First", "Shared", "Second"]
+    children = [
+        ChildMachine(
+            placeholder=child_arn_placeholder(child),
+            name=child.name,
+            machine=child.to_state_machine(),
+            functions=(),
+        )
+        for child in parent.child_sagas()
+    ]
+    assert [c.name for c in deploy_order(children)] == ["Shared", "First", "Second"]

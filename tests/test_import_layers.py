@@ -25,6 +25,7 @@ ALLOWED_LOOPS: dict[frozenset[str], str] = {
     frozenset(
         {
             "saga.compile",
+            "saga.compile_branches",
             "saga.compile_for_each",
             "saga.for_each",
             "saga.running",

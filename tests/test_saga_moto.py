@@ -94,6 +94,22 @@ def travel() -> Saga:
     return saga
 
 
+def both_ways() -> Saga:
+    """A group of two branches of two steps each; a failing step keeps its branch's record."""
+    saga = Saga("BothWays")
+    group = saga.parallel("Both Ways")
+    for branch, flight in (("Out", "$.flight"), ("Back", "$.returnFlight")):
+        steps = group.branch(branch)
+        for what in ("Seat", "Meal"):
+            steps.step(f"{branch} {what}", _seat("take", "-", condition=True, flight=flight))
+            # conditional: freeing a seat of the full flight fails (and the unwind goes on),
+            # so the other cases still find it full
+            steps.steps[-1].compensate(
+                f"Free {branch} {what}", _seat("free", "+", condition=True, flight=flight)
+            )
+    return saga
+
+
 CASES: dict[str, tuple[Callable[[], Saga], dict[str, Any]]] = {
     "booked": (booking, {"flight": "free", "returnFlight": "free2"}),
     "sold out": (booking, {"flight": "full", "returnFlight": "free"}),
@@ -105,6 +121,7 @@ CASES: dict[str, tuple[Callable[[], Saga], dict[str, Any]]] = {
     ),
     "original error": (booking_original_error, {"flight": "full"}),
     "parallel group": (travel, {"flight": "free", "returnFlight": "full"}),
+    "branches": (both_ways, {"flight": "free", "returnFlight": "full"}),
 }
 
 
@@ -217,6 +234,25 @@ EXPECTED: dict[str, tuple[str, str | None, list[str]]] = {
         "FAILED",
         "SagaFailed",
         ["Book Both", "Release Inbound", "Release Outbound", "Saga Failed"],
+    ),
+    # the back branch failed at its seat (undone: its call may have landed), its meal never
+    # ran; the out branch ran to its end: both its steps are undone
+    "branches": (
+        "FAILED",
+        "SagaFailed",
+        [
+            "Both Ways",
+            "Both Ways (any failed?)",
+            "Both Ways (record error)",
+            "Back Meal (if done)",
+            "Back Seat (if done)",
+            "Free Back Seat",
+            "Out Meal (if done)",
+            "Free Out Meal",
+            "Out Seat (if done)",
+            "Free Out Seat",
+            "Saga Failed",
+        ],
     ),
 }
 

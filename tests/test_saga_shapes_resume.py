@@ -6,6 +6,8 @@ from __future__ import annotations
 import dataclasses
 from datetime import UTC, datetime
 
+import pytest
+
 from engine.clock import VirtualClock
 from engine.durable import resume
 from engine.execution import Execution
@@ -120,6 +122,36 @@ def test_branches_killed_mid_unwind_finish_the_unwind_without_redoing_it() -> No
     resumed = _resume(_cut(source, cut), saga)
     _same_end(resumed, full)
     assert calls == ["Return Car", "Drop Breakfast", "Cancel Hotel", "Cancel Flight"]
+
+
+@pytest.mark.parametrize(
+    ("kind", "state", "again"),
+    [
+        # killed right after the Choice that skips the GPS's undo (the car branch failed first)
+        ("ChoiceStateExited", "Add GPS (if done)", ["Cancel Car Insurance", "Return Car"]),
+        ("TaskStateExited", "Return Car", []),
+    ],
+)
+def test_a_failed_group_killed_mid_unwind_undoes_only_what_its_branches_did(
+    kind: str, state: str, again: list[str]
+) -> None:
+    calls: list[str] = []
+    saga = build_branches(calls, fail="Insure Car", gps=True)
+    source = MemoryStore()
+    full = _full(saga, {}, source)
+    assert [c for c in calls if c.startswith(("Cancel", "Return", "Drop", "Remove"))] == [
+        "Cancel Car Insurance",
+        "Return Car",
+        "Drop Breakfast",
+        "Cancel Hotel",
+        "Cancel Flight",
+    ]
+    events = source.history(NAME)
+    cut = next(e.id for e in events if e.type == kind and e.state_name == state)
+    calls.clear()
+    resumed = _resume(_cut(source, cut), saga)
+    _same_end(resumed, full)
+    assert calls == [*again, "Drop Breakfast", "Cancel Hotel", "Cancel Flight"]
 
 
 def test_conditional_steps_killed_mid_unwind_skip_what_was_skipped() -> None:
