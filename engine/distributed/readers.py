@@ -28,6 +28,7 @@ __all__ = [
     "READER_RESOURCES",
     "json_array_items",
     "read_items",
+    "read_items_from_text",
 ]
 
 ITEM_READER_FAILED: Final = "States.ItemReaderFailed"
@@ -228,4 +229,27 @@ def read_items(
             items = _json_lines(_text(_body(bucket, key, extra)))
         else:
             items = json_array_items(_text(_body(bucket, key, extra)))
+    return itertools.islice(items, max_items) if max_items else items
+
+
+def read_items_from_text(
+    resource: str, text: str, config: Mapping[str, Any], max_items: int
+) -> Iterator[Any]:
+    """The items an ``ItemReader`` yields from ``text``, its source's content as found there.
+
+    ``s3:getObject`` reads it as ``ReaderConfig.InputType`` says (``JSON``, ``JSONL``, ``CSV``);
+    ``s3:listObjectsV2`` reads it as a JSON array of the listed objects. A ``MANIFEST`` names
+    other files, so its content alone holds no items: that is ``States.ItemReaderFailed``.
+    """
+    input_type = "JSON" if resource == LIST_OBJECTS else str(config.get("InputType", "JSON"))
+    stream = io.StringIO(text, newline="")
+    items: Iterator[Any]
+    if input_type == "MANIFEST":
+        raise _failed("A MANIFEST reader's data names other files; give their items instead.")
+    if input_type == "CSV":
+        items = _csv_rows(stream, config)
+    elif input_type == "JSONL":
+        items = _json_lines(stream)
+    else:
+        items = json_array_items(stream)
     return itertools.islice(items, max_items) if max_items else items

@@ -30,7 +30,12 @@ from engine.clock import format_context_timestamp, format_timestamp
 from engine.distributed.map_run import MapRun
 from engine.distributed.readers import ITEM_READER_FAILED, read_items
 from engine.distributed.writer import ResultSink
-from engine.errors import EXCEED_TOLERATED_FAILURE_THRESHOLD, RUNTIME, StatesError
+from engine.errors import (
+    EXCEED_TOLERATED_FAILURE_THRESHOLD,
+    RUNTIME,
+    StatesError,
+    items_not_an_array,
+)
 from engine.execution import Execution
 from engine.history import History
 from engine.interpreter.context import FatalError, Runtime, StateContext
@@ -42,7 +47,7 @@ from engine.model import MapState, StateMachine
 from engine.paths import PathNotFound, compact_json, evaluate_path
 from engine.payload_templates import apply_payload_template
 
-__all__ = ["LOCAL_MAX_CONCURRENCY", "run_distributed_map"]
+__all__ = ["LOCAL_MAX_CONCURRENCY", "batch_units", "run_distributed_map"]
 
 LOCAL_MAX_CONCURRENCY: Final = 1000
 """Children run at once when ``MaxConcurrency`` is 0 (AWS allows up to 10,000)."""
@@ -107,7 +112,7 @@ def _source(ctx: StateContext, state: MapState, effective: Any) -> tuple[Iterato
             else evaluate_path(path, effective, ctx.context, ctx.variables)
         )
         if not isinstance(items, list):
-            raise StatesError(RUNTIME, f'Reference path "{path or "$"}" must point to array.')
+            raise items_not_an_array(path)
         return iter(items), False
     runtime = ctx.runtime
     parameters = apply_payload_template(
@@ -160,12 +165,13 @@ def _units(
             field="ItemBatcher.BatchInput",
             rng=runtime.rng,
         )
-    return _batches(selected, base, per_batch, max_bytes)
+    return batch_units(selected, base, per_batch, max_bytes)
 
 
-def _batches(
+def batch_units(
     items: Iterator[Any], base: dict[str, Any], per_batch: int, max_bytes: int
 ) -> Iterator[Unit]:
+    """``ItemBatcher``'s batches ``{**base, "Items": [...]}``, each with its item count."""
     empty = len(compact_json({**base, "Items": []}).encode("utf-8"))
     batch: list[Any] = []
     size = empty
