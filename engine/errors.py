@@ -45,11 +45,16 @@ class StatesError(Exception):
 
     ``error`` is the ASL error name matched by ``ErrorEquals``; ``cause`` the text Step
     Functions reports next to it (``None`` when there is none, as for a bare Fail state).
+    ``aliases`` are further names ``ErrorEquals`` may match it by without it being reported
+    under them (a missed heartbeat is ``States.Timeout``, matched by ``States.HeartbeatTimeout``).
     """
 
-    def __init__(self, error: str | None, cause: str | None = None) -> None:
+    def __init__(
+        self, error: str | None, cause: str | None = None, *, aliases: tuple[str, ...] = ()
+    ) -> None:
         self.error = error
         self.cause = cause
+        self.aliases = aliases
         super().__init__(f"{error}: {cause}" if cause else str(error))
 
     @property
