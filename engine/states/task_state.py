@@ -117,12 +117,12 @@ def _reporting(progress: TaskProgress | None) -> contextlib.AbstractContextManag
     return reporting_progress(progress) if progress is not None else contextlib.nullcontext()
 
 
-async def _sleep_or_progress(clock: Clock, seconds: float, progress: TaskProgress) -> None:
-    """Sleep ``seconds`` on ``clock``, or less if the worker reports (a new deadline)."""
+async def _sleep_or_change(clock: Clock, seconds: float, changed: anyio.Event) -> None:
+    """Sleep ``seconds`` on ``clock``, or less if ``changed`` is set (a worker reported)."""
     async with anyio.create_task_group() as tg:
 
         async def wake() -> None:
-            await progress.changed.wait()
+            await changed.wait()
             tg.cancel_scope.cancel()
 
         tg.start_soon(wake)
@@ -162,11 +162,13 @@ async def _invoke(  # noqa: PLR0917
     async def timer(scope: anyio.CancelScope) -> None:
         try:
             while True:
+                # Taken before reading the deadlines: a report after this sets this event.
+                changed = progress.changed if progress is not None else None
                 beat = _heartbeat_deadline(waiter, progress)
                 limits = [limit for limit in (deadline, beat) if limit is not None]
                 if not limits:
-                    assert progress is not None  # an activity not picked up, with no timeout
-                    await progress.changed.wait()
+                    assert changed is not None  # an activity not picked up, with no timeout
+                    await changed.wait()
                     continue
                 limit = min(limits)
                 now = clock.time()
@@ -174,10 +176,10 @@ async def _invoke(  # noqa: PLR0917
                     box["timed_out"] = _TimedOut(heartbeat=limit == beat and limit != deadline)
                     scope.cancel()
                     return
-                if progress is None:
+                if changed is None:
                     await clock.sleep(limit - now)
                 else:
-                    await _sleep_or_progress(clock, limit - now, progress)
+                    await _sleep_or_change(clock, limit - now, changed)
         finally:
             clock.flow_finished()
 
