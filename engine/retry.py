@@ -3,7 +3,8 @@
 Matching follows what AWS does rather than the letter of the spec: ``States.Runtime`` is
 never retried or caught (even when named), ``States.ALL`` matches every other error (including
 ``States.DataLimitExceeded``, as observed), and ``States.TaskFailed`` matches every error except
-``States.Timeout``.
+``States.Timeout``. An error's aliases match too: a missed heartbeat is ``States.Timeout``,
+matched also by ``States.HeartbeatTimeout``.
 """
 
 from __future__ import annotations
