@@ -629,6 +629,63 @@ def test_test_state_operation(sfn: Any) -> None:
     )
 
 
+def test_test_state_on_a_map_with_item_reader_data(sfn: Any, endpoint: str) -> None:
+    # AWS's recorded answer (TRACE) for a distributed Map whose ItemReader data is supplied.
+    machine = {
+        "QueryLanguage": "JSONata",
+        "StartAt": "State0",
+        "States": {
+            "State0": {
+                "Type": "Map",
+                "MaxConcurrency": 1,
+                "ItemReader": {
+                    "ReaderConfig": {"InputType": "JSON"},
+                    "Resource": "arn:aws:states:::s3:getObject",
+                    "Arguments": {"Bucket": "{% $states.input.Bucket %}", "Key": "k"},
+                },
+                "ItemProcessor": {
+                    "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                    "StartAt": "HandleItem",
+                    "States": {"HandleItem": {"Type": "Pass", "End": True}},
+                },
+                "End": True,
+            }
+        },
+    }
+    answer = sfn.test_state(
+        definition=json.dumps(machine),
+        stateName="State0",
+        roleArn=ROLE,
+        input='{"Bucket": "test-bucket"}',
+        inspectionLevel="TRACE",
+        mock={"result": "[1, 4, 9]"},
+        stateConfiguration={"mapItemReaderData": "[1, 2, 3]"},
+    )
+    assert (answer["status"], json.loads(answer["output"])) == ("SUCCEEDED", [1, 4, 9])
+    assert answer["inspectionData"] == {"input": '{"Bucket":"test-bucket"}', "maxConcurrency": 1}
+    loose = client_for(endpoint, validate=False)
+    with pytest.raises(loose.exceptions.ValidationException) as too_long:
+        loose.test_state(
+            definition=json.dumps(machine),
+            stateName="State0",
+            mock={"result": "[]"},
+            stateConfiguration={"mapItemReaderData": "x" * 262145},
+        )
+    assert "stateConfiguration.mapItemReaderData" in str(too_long.value)
+    assert "Member must have length less than or equal to 262144" in str(too_long.value)
+    with pytest.raises(sfn.exceptions.ValidationException) as no_reader:
+        sfn.test_state(
+            definition=json.dumps(
+                {k: v for k, v in machine["States"]["State0"].items() if k != "ItemReader"}
+            ),
+            mock={"result": "[]"},
+            stateConfiguration={"mapItemReaderData": "[1]"},
+        )
+    assert no_reader.value.response["Error"]["Message"] == (
+        "stateConfiguration.mapItemReaderData is only for a Map state with an ItemReader"
+    )
+
+
 def test_jsonata_machine_runs(sfn: Any) -> None:
     machine = {
         "QueryLanguage": "JSONata",
