@@ -66,10 +66,18 @@ from engine.limits import (
 from engine.loader import load
 from engine.model import MapState, ParallelState, State, StateMachine, TaskState
 from engine.nested_execution import NESTED_RESOURCES, NestedExecutionBinding, nested_bindings
-from engine.resume_plan import ResumeRefused, claim, mark_live, plan_resume
+from engine.resume_plan import (
+    ExecutionNotRedrivable,
+    ResumeRefused,
+    claim,
+    mark_live,
+    plan_redrive,
+    plan_resume,
+)
 from engine.seeding import execution_seed
 from engine.states import RUNNERS
 from engine.store.base import (
+    REDRIVEN_EVENT,
     ExecutionAlreadyExists,
     ExecutionDoesNotExist,
     ExecutionNotRecorded,
@@ -86,6 +94,7 @@ __all__ = [
     "ExecutionAlreadyExists",
     "ExecutionDoesNotExist",
     "ExecutionHandle",
+    "ExecutionNotRedrivable",
     "InvalidExecutionInput",
     "InvalidToken",
     "LocalEngine",
@@ -712,7 +721,7 @@ class LocalEngine:
                 "Name": name,
                 "RoleArn": stored.options.get("roleArn", self.role_arn),
                 "StartTime": format_context_timestamp(start),
-                "RedriveCount": 0,
+                "RedriveCount": stored.redrive_count,
             },
             context_state_machine={"Id": sm_arn, "Name": sm_arn.rsplit(":", 1)[-1]},
             runners=RUNNERS,
@@ -762,6 +771,49 @@ class LocalEngine:
         Raises :class:`ResumeRefused` when it has ended or a live engine or process runs it;
         ``take_over`` replaces an owner that cannot be checked from here (another host).
         """
+        return await self._go_on(
+            name, handlers=handlers, interceptors=interceptors, take_over=take_over
+        )
+
+    async def redrive(self, name: str) -> ExecutionHandle:
+        """Redrive the FAILED, TIMED_OUT or ABORTED execution ``name`` (``RedriveExecution``).
+
+        It goes on RUNNING under the same name and ARN, from the last state that did not
+        complete, with the input recorded when that state was entered (its retry counters from
+        zero; a Parallel or Map runs again as a whole); completed states are not run again.
+        Its history gains an ``ExecutionRedriven`` event (``redriveCount``), its record counts
+        the redrive, and ``$$.Execution.RedriveCount`` tells it. The machine's timeout counts
+        from the redrive. Raises :class:`ExecutionNotRedrivable` for a RUNNING or SUCCEEDED
+        execution, :class:`ExecutionDoesNotExist` for an unknown one.
+        """
+        if self._task_group is None:
+            raise RuntimeError("use the LocalEngine as 'async with LocalEngine(...) as engine'")
+        stored = self.store.get(name)
+        if not stored.done or stored.status == "SUCCEEDED":
+            raise ExecutionNotRedrivable(f"Execution is {stored.status} and cannot be redriven")
+        events = self.store.history(name)
+        event = HistoryEvent(
+            id=len(events) + 1,
+            type=REDRIVEN_EVENT,
+            posix=self.clock.time(),
+            previous_event_id=events[-1].id if events else 0,
+            details={"redriveCount": stored.redrive_count + 1},
+        )
+        try:
+            self.store.reopen(name, event, process_owner())
+        except StoreError as exc:
+            raise ExecutionNotRedrivable(str(exc)) from None
+        return await self._go_on(name, redrive=True)
+
+    async def _go_on(
+        self,
+        name: str,
+        *,
+        handlers: Mapping[str, Handler] | None = None,
+        interceptors: Sequence[Interceptor] | None = None,
+        take_over: bool = False,
+        redrive: bool = False,
+    ) -> ExecutionHandle:
         if self._task_group is None:
             raise RuntimeError("use the LocalEngine as 'async with LocalEngine(...) as engine'")
         if name in self._handles and not self._handles[name].execution.done:
@@ -779,7 +831,12 @@ class LocalEngine:
             chosen = self.interceptors if interceptors is None else interceptors
             mocked = frozenset(state for state in calls if is_mocked(chosen, state))
             events = self.store.history(name)
-            point = plan_resume(model, events, self.store.transitions(name))
+            transitions = self.store.transitions(name)
+            point = (
+                plan_redrive(model, events, transitions, stored.input)
+                if redrive
+                else plan_resume(model, events, transitions)
+            )
         except BaseException:
             self.store.release(name, process_owner())
             raise
