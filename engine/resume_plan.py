@@ -25,7 +25,12 @@ from engine.store.owner import owner_state, process_owner
 __all__ = [
     "ExecutionNotRedrivable",
     "ResumeRefused",
-    "claim", "mark_live", "plan_redrive", "plan_resume", "store_key"]
+    "claim",
+    "mark_live",
+    "plan_redrive",
+    "plan_resume",
+    "store_key",
+]
 
 _TASK_PREFIXES: Final = ("Task", "LambdaFunction", "Activity")
 _SCHEDULED: Final = frozenset(f"{prefix}Scheduled" for prefix in _TASK_PREFIXES)

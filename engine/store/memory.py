@@ -10,8 +10,8 @@ from engine.store.base import (
     ExecutionAlreadyExists,
     ExecutionDoesNotExist,
     ExecutionStore,
-    StoreError,
     StoredExecution,
+    StoreError,
     Transition,
     same_input,
 )
