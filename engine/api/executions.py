@@ -340,14 +340,12 @@ async def redrive_execution(
         )
     case = service.registry.execution_settings.get(arn, {}).get("testCase")
     host = await service.host(record.name, case)
-    if stored.done:
-        service.bind(record.name, service.model(record.definition))
+    service.bind(record.name, service.model(stored.definition))  # a version's tasks too
     try:
-        handle = await host.engine.redrive(stored.name)
+        await host.engine.redrive(stored.name)
     except ExecutionNotRedrivable as exc:
         raise ApiError("ExecutionNotRedrivable", str(exc)) from None
     except DefinitionError as exc:
         raise definition_error(exc.diagnostics) from None
     _, reopened = service.stored_execution(arn)
-    del handle
     return {"redriveDate": posix(reopened.redrive_posix or time.time())}
