@@ -267,6 +267,14 @@ def _check_name(name: str) -> None:
         )
 
 
+def _started_through(stored: StoredExecution) -> dict[str, str]:
+    """The version/alias members an execution's ``ExecutionStarted`` event carries."""
+    through = stored.options.get("startedThrough")
+    if not isinstance(through, dict):
+        return {}
+    return {str(key): str(value) for key, value in through.items()}
+
+
 class _Recorder:
     """The history listener: writes each event to the store before the engine acts on it.
 
@@ -590,6 +598,8 @@ class LocalEngine:
         *,
         state_machine_name: str | None = None,
         started_by: str | None = None,
+        started_through: Mapping[str, str] | None = None,
+        role_arn: str | None = None,
     ) -> ExecutionHandle:
         """Start an execution and return its handle without waiting for it.
 
@@ -598,7 +608,9 @@ class LocalEngine:
         that name raises :class:`ExecutionAlreadyExists`. The store decides, so this holds
         across processes: an open execution whose process is gone is resumed here. The machine
         becomes known by its ARN (``state_machine_name``), so executions can start it as a child;
-        ``started_by`` records which parent task started it.
+        ``started_by`` records which parent task started it; ``started_through`` adds members to
+        its ``ExecutionStarted`` event (``stateMachineVersionArn``, ``stateMachineAliasArn``);
+        ``role_arn`` is the execution's role (default: the engine's).
         """
         if self._task_group is None:
             raise RuntimeError("use the LocalEngine as 'async with LocalEngine(...) as engine'")
@@ -626,7 +638,9 @@ class LocalEngine:
                 input=data,
                 start_posix=self.clock.time(),
                 handlers_ref=self.handlers_ref,
-                options=self._options(execution_seed(name, self.seed), started_by),
+                options=self._options(
+                    execution_seed(name, self.seed), started_by, started_through, role_arn
+                ),
             ),
             process_owner(),
         )
@@ -655,16 +669,24 @@ class LocalEngine:
             "execution_arn": f"{prefix}:execution:{sm_name}:{name}",
         }
 
-    def _options(self, seed: int, started_by: str | None = None) -> dict[str, Any]:
+    def _options(
+        self,
+        seed: int,
+        started_by: str | None = None,
+        started_through: Mapping[str, str] | None = None,
+        role_arn: str | None = None,
+    ) -> dict[str, Any]:
         options: dict[str, Any] = {
             "region": self.region,
             "accountId": self.account_id,
-            "roleArn": self.role_arn,
+            "roleArn": role_arn or self.role_arn,
             "clock": "real" if isinstance(self.clock, RealClock) else "virtual",
             "seed": seed,
         }
         if started_by is not None:
             options["startedBy"] = started_by
+        if started_through:
+            options["startedThrough"] = dict(started_through)
         return options
 
     def _launch(
@@ -725,6 +747,7 @@ class LocalEngine:
             },
             context_state_machine={"Id": sm_arn, "Name": sm_arn.rsplit(":", 1)[-1]},
             runners=RUNNERS,
+            started_through=_started_through(stored),
         )
         recorder.runtime = runtime
         control = ExecutionControl()
@@ -737,7 +760,8 @@ class LocalEngine:
         _CURRENT.set(self)  # this execution's task (and its children) see their engine
         try:
             assert handle.runtime is not None
-            await execute(handle.runtime, machine, handle.control, self.role_arn, point)
+            role_arn = str(handle.runtime.context_execution.get("RoleArn") or self.role_arn)
+            await execute(handle.runtime, machine, handle.control, role_arn, point)
         finally:
             mark_live(self.store, handle.name, False)
             recorder = handle.recorder

@@ -180,6 +180,14 @@ def test_alias_lifecycle_and_routing(sfn: Any) -> None:
     assert execution["stateMachineAliasArn"] == alias
     assert execution["stateMachineVersionArn"] == f"{arn}:1"
     assert json.loads(execution["output"]) == {"from": "R1"}
+    started_event = sfn.get_execution_history(executionArn=started["executionArn"])["events"][0]
+    assert started_event["executionStartedEventDetails"] == {
+        "input": "{}",
+        "inputDetails": {"truncated": False},
+        "roleArn": ROLE,
+        "stateMachineAliasArn": alias,
+        "stateMachineVersionArn": f"{arn}:1",
+    }
 
     sfn.update_state_machine_alias(
         stateMachineAliasArn=alias,

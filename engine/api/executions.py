@@ -76,21 +76,34 @@ async def _start(
     check_name(name)
     data = _parse_input(params.get("input"))
     settings: dict[str, Any] = {} if case is None else {"testCase": case}
-    definition = record.definition
+    definition, role_arn = record.definition, record.role_arn
     version = target.version
     if target.alias is not None:
         settings["aliasArn"] = target.alias.arn
         version = service.registry.versions[route(target.alias, name)]
     if version is not None:
         settings["versionArn"] = version.arn
-        definition = version.definition
+        definition, role_arn = version.definition, version.role_arn
     host = await service.host(record.name, case)
     model = service.model(definition)
     if version is not None:
         service.bind(record.name, model)
     try:
+        through = {
+            member: settings[key]
+            for key, member in (
+                ("aliasArn", "stateMachineAliasArn"),
+                ("versionArn", "stateMachineVersionArn"),
+            )
+            if key in settings
+        }
         handle = await host.engine.start_execution(
-            model, data, name, state_machine_name=record.name
+            model,
+            data,
+            name,
+            state_machine_name=record.name,
+            started_through=through,
+            role_arn=role_arn,
         )
     except ExecutionAlreadyExists:
         arn = service.arns.execution(record.name, name)

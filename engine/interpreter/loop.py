@@ -200,7 +200,8 @@ async def execute(
 
     try:
         if not resuming:
-            flow.add("ExecutionStarted", {"input": record.input, "roleArn": role_arn})
+            started = {"input": record.input, "roleArn": role_arn, **runtime.started_through}
+            flow.add("ExecutionStarted", started)
         with control.scope:
             if machine.timeout_seconds:
                 # A resumed execution's timeout still counts from its original start (a
