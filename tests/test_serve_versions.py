@@ -134,6 +134,10 @@ def test_start_a_version(sfn: Any) -> None:
     assert described["stateMachineVersionArn"] == version
     assert "stateMachineAliasArn" not in described
     assert json.loads(described["output"]) == {"from": "R1"}  # the version's definition
+    ran = sfn.describe_state_machine_for_execution(executionArn=started["executionArn"])
+    assert ran["stateMachineArn"] == arn
+    assert ran["definition"] == definition(_pass("R1"))
+    assert ran["revisionId"] == sfn.describe_state_machine(stateMachineArn=version)["revisionId"]
     latest = sfn.start_execution(stateMachineArn=arn, name="on-latest")
     assert json.loads(_finished(sfn, latest["executionArn"])["output"]) == {"from": "R2"}
     listed = sfn.list_executions(stateMachineArn=version)["executions"]

@@ -223,9 +223,14 @@ async def describe_state_machine_for_execution(
 ) -> dict[str, Any]:
     """DescribeStateMachineForExecution: the definition the execution ran."""
     record, stored = service.stored_execution(params["executionArn"])
+    version_arn = service.registry.execution_settings.get(stored.execution_arn, {}).get(
+        "versionArn"
+    )
+    version = service.registry.versions.get(version_arn) if version_arn else None
+    source = version.definition if version is not None else record.definition
     definition = stored.definition
-    if json.loads(definition) == service.model(record.definition).to_dict():
-        definition = record.definition
+    if json.loads(definition) == service.model(source).to_dict():
+        definition = source
     return {
         "stateMachineArn": record.arn,
         "name": record.name,
@@ -235,7 +240,7 @@ async def describe_state_machine_for_execution(
         "loggingConfiguration": record.logging_configuration
         or {"level": "OFF", "includeExecutionData": False},
         "tracingConfiguration": record.tracing_configuration or {"enabled": False},
-        "revisionId": record.revision_id,
+        "revisionId": record.revision_id if version is None else version.revision_id,
     }
 
 
