@@ -427,13 +427,13 @@ def test_reader_and_writer_follow_aws_endpoint_url(monkeypatch: pytest.MonkeyPat
         clear_client_cache()
 
 
-def test_a_map_run_in_progress_runs_again_after_a_resume(tmp_path: Any) -> None:
+def test_a_map_run_in_progress_goes_on_after_a_resume(tmp_path: Any) -> None:
     from engine.store import SQLiteStore
 
-    tokens: list[str] = []
+    asked: list[tuple[int, str]] = []
 
     def ask(event: Any) -> Any:
-        tokens.append(event["token"])
+        asked.append((event["n"], event["token"]))
         return {}
 
     machine = _map(ItemsPath="$.items", MaxConcurrency=1)
@@ -441,39 +441,59 @@ def test_a_map_run_in_progress_runs_again_after_a_resume(tmp_path: Any) -> None:
         "Work": {
             "Type": "Task",
             "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
-            "Parameters": {"FunctionName": "ask", "Payload": {"token.$": "$$.Task.Token"}},
+            "Parameters": {
+                "FunctionName": "ask",
+                "Payload": {"n.$": "$", "token.$": "$$.Task.Token"},
+            },
             "End": True,
         }
     }
     path = tmp_path / "runs.db"
 
     async def answered(local: LocalEngine, count: int, value: Any) -> None:
-        while len(tokens) < count:
+        while len(asked) < count:
             await anyio.sleep(0.01)
-        local.send_task_success(tokens[-1], value)
+        local.send_task_success(asked[-1][1], value)
 
-    async def first() -> None:
+    async def first() -> list[dict[str, Any]]:
         with SQLiteStore(path) as store:
             async with LocalEngine(store=store, handlers={"ask": ask}) as local:
-                await local.start_execution(machine, {"items": [1, 2]}, "p")
-                while not tokens:
+                await local.start_execution(machine, {"items": [1, 2, 3]}, "p")
+                await answered(local, 1, {"ok": 1})  # the first child ends
+                while len(asked) < 2:  # the second one waits: the engine goes away
                     await anyio.sleep(0.01)
+                return [run.describe() for run in local.list_map_runs("p")]
 
-    async def second() -> Any:
+    async def second() -> tuple[Any, list[dict[str, Any]]]:
         with SQLiteStore(path) as store:
+            stored = [run.describe() for run in store.map_runs("p")]
             async with LocalEngine(store=store, handlers={"ask": ask}) as local:
                 handle = await local.resume("p")
-                await answered(local, 2, {"ok": 1})
                 await answered(local, 3, {"ok": 2})
-                return await handle.result()
+                await answered(local, 4, {"ok": 3})
+                return await handle.result(), stored
 
-    anyio.run(first)
-    execution = anyio.run(second)
+    before = anyio.run(first)
+    execution, stored = anyio.run(second)
     assert execution.status == "SUCCEEDED"
-    assert execution.output == [{"ok": 1}, {"ok": 2}]
+    assert execution.output == [{"ok": 1}, {"ok": 2}, {"ok": 3}]
+    # item 1 ended before the engine went away: not asked again; item 2 is asked again
+    assert [n for n, _ in asked] == [1, 2, 2, 3]
     types = [event.type for event in execution.history]
-    assert types.count("MapRunStarted") == 2  # the unfinished run, then the run again
+    assert types.count("MapStateStarted") == 1
+    assert types.count("MapRunStarted") == 1  # the same run went on
     assert types.count("MapRunSucceeded") == 1
+    [run] = stored
+    assert run["mapRunArn"] == before[0]["mapRunArn"] == execution.map_runs[0].map_run_arn
+    assert run["status"] == "RUNNING"
+    # counts are written as each child ends: the second child's start was not
+    assert run["executionCounts"]["succeeded"] == 1
+    assert run["executionCounts"]["total"] == 1
+    [final] = execution.map_runs
+    assert final.status == "SUCCEEDED"
+    assert final.execution_counts["succeeded"] == 3
+    assert final.execution_counts["total"] == 3
+    assert final.execution_counts["running"] == 0
 
 
 def test_a_jsonata_distributed_map_is_refused_before_the_run() -> None:

@@ -33,6 +33,7 @@ class VisitProgress:
     pending_posix: float | None = None
     succeeded: bool = False
     result: Any = None
+    map_run_arn: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

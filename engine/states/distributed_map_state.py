@@ -27,11 +27,11 @@ import anyio
 import anyio.to_thread
 
 from engine.clock import format_context_timestamp, format_timestamp
-from engine.distributed.map_run import MapRun
+from engine.distributed.map_run import MapChild, MapRun
 from engine.distributed.readers import ITEM_READER_FAILED, read_items
 from engine.distributed.writer import ResultSink
 from engine.errors import EXCEED_TOLERATED_FAILURE_THRESHOLD, RUNTIME, StatesError
-from engine.execution import Execution
+from engine.execution import FINAL_STATUSES, Execution
 from engine.history import History
 from engine.interpreter.context import FatalError, Runtime, StateContext
 from engine.interpreter.dataflow import apply_input_path, apply_result_selector, evaluate_assign
@@ -195,6 +195,11 @@ class _Feed:
         self._index = 0
         self._exhausted = False
 
+    @property
+    def done(self) -> bool:
+        """Whether every child input has been handed out."""
+        return self._exhausted and not self._buffer
+
     def _pull(self) -> list[Unit]:
         return list(itertools.islice(self._units, _CHUNK))
 
@@ -256,9 +261,16 @@ class _Run:
     """One map run: its record, its children and the failure that ends it early."""
 
     def __init__(
-        self, ctx: StateContext, state: MapState, map_run: MapRun, sink: ResultSink
+        self,
+        ctx: StateContext,
+        state: MapState,
+        map_run: MapRun,
+        sink: ResultSink,
+        ended: Mapping[int, MapChild],
     ) -> None:
         self.ctx = ctx
+        self.ended = ended
+        """Children that ended before a resume: their outcomes are used, they are not run."""
         self.runtime = ctx.runtime
         self.machine = _sub_machine(state, ctx.flow.query_language)
         self.map_run = map_run
@@ -283,6 +295,12 @@ class _Run:
 
     async def child(self, index: int, data: Any, items: int) -> None:
         runtime = self.runtime
+        earlier = self.ended.get(index)
+        if earlier is not None:
+            self.map_run.started(items)
+            self.map_run.ended(items, earlier.status)
+            self.sink.add(index, earlier.record, earlier.output)
+            return
         name = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{self.map_run.map_run_arn}/{index}"))
         start = runtime.clock.time()
         arn = f"{self.child_prefix}:{name}"
@@ -323,16 +341,26 @@ class _Run:
             await execute(child, self.machine, ExecutionControl(), self.role_arn)
         finally:
             self.map_run.ended(items, record.status)
-            self.sink.add(index, _record(record), record.output)
+            exported = _record(record)
+            log = runtime.map_run_log
+            if log is not None and record.status in FINAL_STATUSES:
+                log.child_ended(
+                    self.map_run, index, MapChild(items, record.status, exported, record.output)
+                )
+            self.sink.add(index, exported, record.output)
 
-    async def run(self, feed: _Feed, workers: int) -> None:
+    def limit(self) -> int:
+        """How many children may run at once now (``UpdateMapRun`` may change it)."""
+        return min(self.map_run.max_concurrency or LOCAL_MAX_CONCURRENCY, 10_000)
+
+    async def run(self, feed: _Feed) -> None:
         clock = self.runtime.clock
         gate = clock.gate()
-        state = {"running": workers}
+        state = {"running": 0}
 
         async def worker() -> None:
             try:
-                while self.failure is None:
+                while self.failure is None and state["running"] <= self.limit():
                     unit = await feed.next(self.runtime)
                     if unit is None:
                         return
@@ -354,12 +382,22 @@ class _Run:
                 clock.flow_finished()
 
         async with anyio.create_task_group() as tg:
-            for _ in range(workers):
-                clock.flow_started()
-                tg.start_soon(worker)
-            await gate.wait()
-            if self.failure is not None:
-                tg.cancel_scope.cancel()
+
+            def resize() -> None:
+                # More workers when the limit grew; fewer ones leave after their child.
+                while state["running"] < self.limit() and not feed.done and self.failure is None:
+                    state["running"] += 1
+                    clock.flow_started()
+                    tg.start_soon(worker)
+
+            self.map_run.on_update = resize
+            try:
+                resize()
+                await gate.wait()
+                if self.failure is not None:
+                    tg.cancel_scope.cancel()
+            finally:
+                self.map_run.on_update = None
         if self.failure is None and self.exceeded(final=True):
             self.failure = StatesError(EXCEED_TOLERATED_FAILURE_THRESHOLD, _THRESHOLD_CAUSE)
         if self.failure is not None:
@@ -385,6 +423,9 @@ async def run_distributed_map(
 ) -> tuple[Any, str | None]:
     """InputPath → items → child executions → ResultWriter → ResultSelector → ResultPath."""
     runtime = ctx.runtime
+    log = runtime.map_run_log
+    resumed = ctx.resumed
+    continuing = [resumed.map_run_arn] if resumed is not None and resumed.map_run_arn else []
 
     async def attempt() -> Any:
         effective = apply_input_path(ctx, state, raw)
@@ -395,7 +436,6 @@ async def run_distributed_map(
             items, _ = _source(ctx, state, effective)
             listed = list(items)
             length = len(listed)
-        ctx.add("MapStateStarted", {"length": length})
         map_run_arn, child_machine = _map_run_identity(ctx, state)
         map_run = MapRun(
             map_run_arn=map_run_arn,
@@ -406,8 +446,22 @@ async def run_distributed_map(
             tolerated_failure_count=count,
             tolerated_failure_percentage=percentage,
         )
+        ended: Mapping[int, MapChild] = {}
+        goes_on = bool(continuing)
+        if goes_on:
+            # A run under way before a resume goes on: its started events are in the history.
+            map_run.map_run_arn = map_run_arn = continuing.pop()
+            if log is not None:
+                earlier, ended = log.stored(map_run_arn)
+                if earlier is not None:
+                    _carry_over(map_run, earlier)
+        else:
+            ctx.add("MapStateStarted", {"length": length})
         runtime.record.map_runs.append(map_run)
-        ctx.add("MapRunStarted", {"mapRunArn": map_run_arn})
+        if log is not None:
+            log.saved(map_run)
+        if not goes_on:
+            ctx.add("MapRunStarted", {"mapRunArn": map_run_arn})
         writer = state.result_writer
         sink: ResultSink | None = None
         try:
@@ -428,8 +482,8 @@ async def run_distributed_map(
             else:
                 source, blocking = _source(ctx, state, effective)
             units = _units(ctx, state, effective, source)
-            run = _Run(ctx, state, map_run, sink)
-            await run.run(_Feed(units, blocking), min(workers or LOCAL_MAX_CONCURRENCY, 10_000))
+            run = _Run(ctx, state, map_run, sink, ended)
+            await run.run(_Feed(units, blocking))
             output = sink.output(map_run_arn)
         except FatalError:
             _close(map_run, runtime, "FAILED", sink)
@@ -454,6 +508,14 @@ async def run_distributed_map(
     return await with_retry_and_catch(ctx, state, raw, attempt)
 
 
+def _carry_over(map_run: MapRun, earlier: MapRun) -> None:
+    """What a resumed run keeps of its record: its start and its (updated) limits."""
+    map_run.start_posix = earlier.start_posix
+    map_run.max_concurrency = earlier.max_concurrency
+    map_run.tolerated_failure_count = earlier.tolerated_failure_count
+    map_run.tolerated_failure_percentage = earlier.tolerated_failure_percentage
+
+
 def _close(
     map_run: MapRun,
     runtime: Runtime,
@@ -465,5 +527,7 @@ def _close(
     map_run.stop_posix = runtime.clock.time()
     if error is not None:
         map_run.error, map_run.cause = error.error, error.cause
+    if runtime.map_run_log is not None:
+        runtime.map_run_log.saved(map_run)
     if sink is not None:
         sink.close()
