@@ -908,6 +908,32 @@ class LocalEngine:
                     return map_run
         return None
 
+    def update_map_run(
+        self,
+        map_run_arn: str,
+        *,
+        max_concurrency: int | None = None,
+        tolerated_failure_count: int | None = None,
+        tolerated_failure_percentage: float | None = None,
+    ) -> MapRun:
+        """``UpdateMapRun``: new limits for a running map run, taken at once and stored.
+
+        Raises :class:`ExecutionDoesNotExist` when no execution this engine runs has that map
+        run, ``ValueError`` when it has ended.
+        """
+        for handle in self._handles.values():
+            for map_run in handle.execution.map_runs:
+                if map_run.map_run_arn != map_run_arn:
+                    continue
+                if map_run.status != "RUNNING" or handle.runtime is None:
+                    raise ValueError(f"map run {map_run_arn} is not in progress")
+                map_run.update(max_concurrency, tolerated_failure_count, tolerated_failure_percentage)
+                log = handle.runtime.map_run_log
+                if log is not None:
+                    log.saved(map_run)
+                return map_run
+        raise ExecutionDoesNotExist(map_run_arn)
+
     def describe_map_run(self, map_run_arn: str) -> dict[str, Any]:
         """``DescribeMapRun`` for a map run of any execution of this engine (or its store)."""
         found = self.find_map_run(map_run_arn)
