@@ -114,7 +114,13 @@ def test_a_map_run_goes_on_after_a_restart_and_can_be_updated(tmp_path: Path) ->
         sfn = client_for(server.endpoint, validate=False)
         with pytest.raises(sfn.exceptions.ValidationException) as negative:
             sfn.update_map_run(mapRunArn=map_run, maxConcurrency=-1)
-        assert "maxConcurrency" in str(negative.value)
+        assert str(negative.value).endswith(
+            "1 validation error detected: Value '-1' at 'maxConcurrency' failed to satisfy "
+            "constraint: Member must have value greater than or equal to 0"
+        )
         with pytest.raises(sfn.exceptions.ValidationException) as too_many:
             sfn.update_map_run(mapRunArn=map_run, toleratedFailurePercentage=101.0)
-        assert "toleratedFailurePercentage" in str(too_many.value)
+        assert str(too_many.value).endswith(
+            "1 validation error detected: Value '101.0' at 'toleratedFailurePercentage' failed "
+            "to satisfy constraint: Member must have value less than or equal to 100"
+        )
