@@ -927,7 +927,9 @@ class LocalEngine:
                     continue
                 if map_run.status != "RUNNING" or handle.runtime is None:
                     raise ValueError(f"map run {map_run_arn} is not in progress")
-                map_run.update(max_concurrency, tolerated_failure_count, tolerated_failure_percentage)
+                map_run.update(
+                    max_concurrency, tolerated_failure_count, tolerated_failure_percentage
+                )
                 log = handle.runtime.map_run_log
                 if log is not None:
                     log.saved(map_run)
