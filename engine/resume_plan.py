@@ -203,6 +203,9 @@ def plan_resume(
             entered_id=visit.entered.id,
             entered_posix=visit.entered.posix,
         )
+    runs = sum(1 for event in visit.events if event.type == "MapRunStarted")
+    if runs:
+        progress = replace(progress, map_runs_started=runs)
     started = _map_run_under_way(visit)
     if started is not None:
         # A distributed Map run goes on: its flow continues from the run's start event.

@@ -126,7 +126,7 @@ def test_a_damaged_map_run_record_is_refused_naming_the_file(tmp_path: Path) -> 
         store.start(_record(), "me")
         store.save_map_run("order-1", _run())
     connection = sqlite3.connect(path)
-    connection.execute("UPDATE map_runs SET record = '{\"status\": \"RUNNING\"}'")
+    connection.execute('UPDATE map_runs SET record = \'{"status": "RUNNING"}\'')
     connection.commit()
     connection.close()
     with SQLiteStore(path) as store, pytest.raises(CorruptStoreError) as raised:

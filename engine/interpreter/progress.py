@@ -34,6 +34,8 @@ class VisitProgress:
     succeeded: bool = False
     result: Any = None
     map_run_arn: str | None = None
+    map_runs_started: int = 0
+    """How many map runs the visit had started (a run again as a whole gets a new ARN)."""
 
 
 @dataclass(frozen=True, slots=True)

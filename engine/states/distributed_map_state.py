@@ -404,13 +404,19 @@ class _Run:
             raise self.failure
 
 
-def _map_run_identity(ctx: StateContext, state: MapState) -> tuple[str, str]:
-    """The map run's ARN and its children's state machine ARN (``machine/label``)."""
+def _map_run_identity(ctx: StateContext, state: MapState, earlier: int) -> tuple[str, str]:
+    """The map run's ARN and its children's state machine ARN (``machine/label``).
+
+    ``earlier`` counts the runs this visit started before a resume: a run again as a whole
+    after it is told apart from them.
+    """
     runtime = ctx.runtime
     machine_arn = str(runtime.context_state_machine.get("Id", ""))
     prefix, _, machine_name = machine_arn.rpartition(":stateMachine:")
     label = state.label or ctx.name
     key = f"{runtime.record.execution_arn}/{ctx.name}/{ctx.entered_id}/{ctx.retry_count}"
+    if earlier:
+        key += f"/resumed-{earlier}"
     run_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"saga:map-run:{key}"))
     return (
         f"{prefix}:mapRun:{machine_name}/{label}:{run_id}",
@@ -426,6 +432,7 @@ async def run_distributed_map(
     log = runtime.map_run_log
     resumed = ctx.resumed
     continuing = [resumed.map_run_arn] if resumed is not None and resumed.map_run_arn else []
+    earlier = resumed.map_runs_started if resumed is not None and not continuing else 0
 
     async def attempt() -> Any:
         effective = apply_input_path(ctx, state, raw)
@@ -436,7 +443,7 @@ async def run_distributed_map(
             items, _ = _source(ctx, state, effective)
             listed = list(items)
             length = len(listed)
-        map_run_arn, child_machine = _map_run_identity(ctx, state)
+        map_run_arn, child_machine = _map_run_identity(ctx, state, earlier)
         map_run = MapRun(
             map_run_arn=map_run_arn,
             execution_arn=runtime.record.execution_arn,
@@ -452,12 +459,15 @@ async def run_distributed_map(
             # A run under way before a resume goes on: its started events are in the history.
             map_run.map_run_arn = map_run_arn = continuing.pop()
             if log is not None:
-                earlier, ended = log.stored(map_run_arn)
-                if earlier is not None:
-                    _carry_over(map_run, earlier)
+                kept, ended = log.stored(map_run_arn)
+                if kept is not None:
+                    _carry_over(map_run, kept)
         else:
             ctx.add("MapStateStarted", {"length": length})
-        runtime.record.map_runs.append(map_run)
+        runs = runtime.record.map_runs
+        # A run again as a whole after a resume has its first run's ARN: it replaces it.
+        runs[:] = [run for run in runs if run.map_run_arn != map_run_arn]
+        runs.append(map_run)
         if log is not None:
             log.saved(map_run)
         if not goes_on:
