@@ -17,6 +17,7 @@ from moto import mock_aws
 
 import engine
 from engine.distributed.readers import json_array_items
+from engine.errors import StatesError
 from engine.integrations._boto import clear_client_cache
 from engine.local_engine import LocalEngine
 from tests._aws import isolate_aws_env
@@ -494,6 +495,94 @@ def test_a_map_run_in_progress_goes_on_after_a_resume(tmp_path: Any) -> None:
     assert final.execution_counts["succeeded"] == 3
     assert final.execution_counts["total"] == 3
     assert final.execution_counts["running"] == 0
+
+
+def test_a_resumed_map_run_ends_as_an_uninterrupted_one(tmp_path: Any) -> None:
+    from engine.store import SQLiteStore
+
+    asked: list[tuple[int, str]] = []
+
+    def ask(event: Any) -> Any:
+        if event["n"] == 1:
+            raise StatesError("Item.Broken", "bad item")
+        asked.append((event["n"], event["token"]))
+        return {}
+
+    machine = _map(ItemsPath="$.items", MaxConcurrency=1, ToleratedFailureCount=1)
+    machine["States"]["Fan"]["ItemProcessor"]["States"] = {
+        "Work": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+            "Parameters": {
+                "FunctionName": "ask",
+                "Payload": {"n.$": "$", "token.$": "$$.Task.Token"},
+            },
+            "End": True,
+        }
+    }
+    calls: list[int] = []
+
+    def counted(event: Any) -> Any:
+        calls.append(event["n"])
+        return ask(event)
+
+    async def answer_all(local: LocalEngine, answered: int) -> None:
+        while True:
+            while len(asked) <= answered:
+                await anyio.sleep(0.01)
+            n, token = asked[answered]
+            answered += 1
+            local.send_task_success(token, {"ok": n})
+            if n == 3:
+                return
+
+    async def uninterrupted() -> Any:
+        async with LocalEngine(handlers={"ask": counted}) as local:
+            handle = await local.start_execution(machine, {"items": [1, 2, 3]}, "whole")
+            await answer_all(local, 0)
+            return await handle.result()
+
+    whole = anyio.run(uninterrupted)
+    assert whole.status == "SUCCEEDED"
+    assert calls == [1, 2, 3]
+    calls.clear()
+    asked.clear()
+    path = tmp_path / "runs.db"
+
+    async def first() -> None:
+        with SQLiteStore(path) as store:
+            async with LocalEngine(store=store, handlers={"ask": counted}) as local:
+                await local.start_execution(machine, {"items": [1, 2, 3]}, "p")
+                while not asked:  # item 1 failed, item 2 waits: the engine goes away
+                    await anyio.sleep(0.01)
+
+    async def second() -> Any:
+        with SQLiteStore(path) as store:
+            async with LocalEngine(store=store, handlers={"ask": counted}) as local:
+                handle = await local.resume("p")
+                await answer_all(local, 1)
+                return await handle.result()
+
+    anyio.run(first)
+    resumed = anyio.run(second)
+    assert calls == [1, 2, 2, 3]  # the failed item 1 is not run again
+    assert resumed.status == whole.status
+    varying = {"ExecutionArn", "Name", "StartDate", "StopDate"}  # per execution, per run
+
+    def same(output: list[Any]) -> list[Any]:
+        return [
+            {k: v for k, v in item.items() if k not in varying} if "Status" in item else item
+            for item in output
+        ]
+
+    assert same(resumed.output) == same(whole.output)
+    assert resumed.output[0]["Status"] == "FAILED"
+    assert resumed.output[1:] == [{"ok": 2}, {"ok": 3}]
+    [run], [run_whole] = resumed.map_runs, whole.map_runs
+    assert run.item_counts == run_whole.item_counts
+    assert run.execution_counts == run_whole.execution_counts
+    assert run.execution_counts["failed"] == 1
+    assert run.execution_counts["succeeded"] == 2
 
 
 def test_a_jsonata_distributed_map_is_refused_before_the_run() -> None:

@@ -1,15 +1,19 @@
 """Execution stores keep distributed Map runs and how each child ended; an older SQLite store
-(schema version 1, before map runs were kept) is brought up to date when opened for writing."""
+(schema version 1, before map runs were kept) is brought up to date when opened for writing;
+a resume plan goes on with a map run under way."""
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from engine.distributed.map_run import MapChild, MapRun
+from engine.history import HistoryEvent
+from engine.resume_plan import plan_resume
 from engine.store import (
     CorruptStoreError,
     ExecutionDoesNotExist,
@@ -132,3 +136,53 @@ def test_a_damaged_map_run_record_is_refused_naming_the_file(tmp_path: Path) -> 
     with SQLiteStore(path) as store, pytest.raises(CorruptStoreError) as raised:
         store.map_runs("order-1")
     assert str(raised.value).startswith(f"execution store {path}: map run {RUN_ARN} cannot be read")
+
+
+def _map_machine() -> Any:
+    from engine.loader import load
+
+    return load(
+        {
+            "StartAt": "Fan",
+            "States": {
+                "Fan": {
+                    "Type": "Map",
+                    "ItemProcessor": {
+                        "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                        "StartAt": "P",
+                        "States": {"P": {"Type": "Pass", "End": True}},
+                    },
+                    "End": True,
+                }
+            },
+        }
+    )
+
+
+def _events(*extra: str) -> list[HistoryEvent]:
+    types = ["ExecutionStarted", "MapStateEntered", "MapStateStarted", "MapRunStarted", *extra]
+    details: dict[str, dict[str, Any]] = {
+        "ExecutionStarted": {"input": [1]},
+        "MapStateEntered": {"name": "Fan", "input": [1]},
+        "MapRunStarted": {"mapRunArn": RUN_ARN},
+    }
+    return [
+        HistoryEvent(i, kind, float(i), i - 1, details.get(kind)) for i, kind in enumerate(types, 1)
+    ]
+
+
+def test_a_resume_goes_on_with_a_map_run_under_way() -> None:
+    point = plan_resume(_map_machine(), _events(), {})
+    assert point.visit is not None
+    assert (point.visit.map_run_arn, point.visit.map_runs_started, point.last_id) == (
+        RUN_ARN,
+        1,
+        4,  # the resumed run's events follow its MapRunStarted
+    )
+
+
+def test_a_map_run_that_ended_is_not_gone_on_with() -> None:
+    point = plan_resume(_map_machine(), _events("MapRunFailed"), {})
+    assert point.visit is not None
+    # the Map runs again as a whole, from its entry, as a run of its own
+    assert (point.visit.map_run_arn, point.visit.map_runs_started, point.last_id) == (None, 1, 2)
