@@ -585,6 +585,59 @@ def test_a_resumed_map_run_ends_as_an_uninterrupted_one(tmp_path: Any) -> None:
     assert run.execution_counts["succeeded"] == 2
 
 
+def test_update_map_run_changes_a_running_run() -> None:
+    asked: list[tuple[int, str]] = []
+
+    def ask(event: Any) -> Any:
+        asked.append((event["n"], event["token"]))
+        return {}
+
+    machine = _map(ItemsPath="$.items", MaxConcurrency=2)
+    machine["States"]["Fan"]["ItemProcessor"]["States"] = {
+        "Work": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+            "Parameters": {
+                "FunctionName": "ask",
+                "Payload": {"n.$": "$", "token.$": "$$.Task.Token"},
+            },
+            "End": True,
+        }
+    }
+
+    async def waiting_for(count: int) -> None:
+        while len(asked) < count:
+            await anyio.sleep(0.01)
+
+    async def main() -> tuple[Any, list[int], str]:
+        async with LocalEngine(handlers={"ask": ask}) as local:
+            handle = await local.start_execution(machine, {"items": [1, 2, 3, 4]}, "u")
+            await waiting_for(2)  # two at once
+            [run] = local.list_map_runs("u")
+            # without the update, item 1's failure would end the run (no failure tolerated)
+            local.update_map_run(run.map_run_arn, max_concurrency=1, tolerated_failure_count=1)
+            local.send_task_failure(asked[0][1], "Item.Broken", "bad item")
+            local.send_task_success(asked[1][1], {"ok": 2})
+            await waiting_for(3)
+            await anyio.sleep(0.05)
+            outstanding = len(asked)  # one child at a time now: item 4 waits for item 3
+            local.send_task_success(asked[2][1], {"ok": 3})
+            await waiting_for(4)
+            local.send_task_success(asked[3][1], {"ok": 4})
+            execution = await handle.result()
+            with pytest.raises(ValueError) as ended:
+                local.update_map_run(run.map_run_arn, max_concurrency=3)
+            return execution, [outstanding, run.max_concurrency], str(ended.value)
+
+    execution, (outstanding, limit), refused = anyio.run(main)
+    assert execution.status == "SUCCEEDED"
+    assert (outstanding, limit) == (3, 1)
+    [run] = execution.map_runs
+    assert (run.tolerated_failure_count, run.execution_counts["failed"]) == (1, 1)
+    assert execution.output[1:] == [{"ok": 2}, {"ok": 3}, {"ok": 4}]
+    assert refused == f"map run {run.map_run_arn} is not in progress"
+
+
 def test_a_jsonata_distributed_map_is_refused_before_the_run() -> None:
     machine = _map()
     machine["QueryLanguage"] = "JSONata"
