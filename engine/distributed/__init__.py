@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from engine.distributed.map_run import MapChild, MapRun
+from engine.distributed.map_run import MapChild, MapRun, MapRunLog
 
-__all__ = ["MapChild", "MapRun"]
+__all__ = ["MapChild", "MapRun", "MapRunLog"]
