@@ -19,8 +19,11 @@ state entered, with the input recorded in its ``…StateEntered`` event:
   ``Parameters`` (which also works on AWS);
 - a Wait waits only for the time it had left; the machine's ``TimeoutSeconds`` counts from the
   original start;
-- a Parallel or Map in progress runs again as a whole (its branches at least once, its retry
-  counters from zero).
+- a Parallel or inline Map in progress runs again as a whole (its branches at least once, its
+  retry counters from zero);
+- a top-level distributed Map whose map run was under way goes on with that run: the children
+  the store recorded as ended are not run again (their outcomes are used in item order), the
+  others run (at least once).
 
 No event is invented: the resumed history goes on from the last stored event (a re-run task
 shows a second ``…Scheduled``/``…Started``).

@@ -48,7 +48,7 @@ from engine.clock import (
 )
 from engine.diagnostics import DefinitionError, Diagnostic
 from engine.distributed.checks import distributed_map_problems
-from engine.distributed.map_run import MapRun
+from engine.distributed.map_run import MapChild, MapRun
 from engine.execution import Execution
 from engine.expressions import is_expression
 from engine.history import History, HistoryEvent
@@ -301,23 +301,64 @@ class _Recorder:
             try:
                 self.store.append(self.name, event, runtime.transition if runtime else None)
             except StoreError as exc:
-                # Nothing more is written (the stored history stays a whole prefix) and the
-                # execution stops here: the store keeps it RUNNING, and so does its record.
-                self.attached = False
                 self.failed_at = event.id
-                message = (
-                    f"execution {self.name!r}: event {event.id} ({event.type}) could not be "
-                    f"recorded: {exc}; not recorded: the execution is left RUNNING in "
-                    f"{self.store.location} and can be resumed"
-                )
-                if runtime is not None:
-                    runtime.record.unrecorded = message
-                if self.control is not None:
-                    # Stops the execution even if a state handles the error below.
-                    self.control.scope.cancel()
-                raise ExecutionNotRecorded(message, exc.path) from exc
+                raise self.failed(f"event {event.id} ({event.type})", exc) from exc
         if self.log:
             engine_logging.log_event(self.name, event)
+
+    def failed(self, what: str, exc: StoreError) -> ExecutionNotRecorded:
+        """Stop recording and the execution after the store failed to keep ``what``.
+
+        Nothing more is written (the stored history stays a whole prefix) and the execution
+        stops here: the store keeps it RUNNING, and so does its record.
+        """
+        self.attached = False
+        message = (
+            f"execution {self.name!r}: {what} could not be recorded: {exc}; not recorded: "
+            f"the execution is left RUNNING in {self.store.location} and can be resumed"
+        )
+        if self.runtime is not None:
+            self.runtime.record.unrecorded = message
+        if self.control is not None:
+            # Stops the execution even if a state handles the error below.
+            self.control.scope.cancel()
+        return ExecutionNotRecorded(message, exc.path)
+
+
+class _MapRunRecorder:
+    """An execution's :class:`~engine.distributed.map_run.MapRunLog`: its store, while attached.
+
+    Like its history, nothing more is written once the engine has let the execution go
+    (closed with it open in a durable store), so a resume finds the run as it was.
+    """
+
+    __slots__ = ("recorder",)
+
+    def __init__(self, recorder: _Recorder) -> None:
+        self.recorder = recorder
+
+    def saved(self, run: MapRun) -> None:
+        recorder = self.recorder
+        if recorder.attached:
+            try:
+                recorder.store.save_map_run(recorder.name, run)
+            except StoreError as exc:
+                raise recorder.failed(f"map run {run.map_run_arn}", exc) from exc
+
+    def child_ended(self, run: MapRun, index: int, child: MapChild) -> None:
+        recorder = self.recorder
+        if recorder.attached:
+            try:
+                recorder.store.save_map_child(recorder.name, run, index, child)
+            except StoreError as exc:
+                what = f"child {index} of map run {run.map_run_arn}"
+                raise recorder.failed(what, exc) from exc
+
+    def stored(self, map_run_arn: str) -> tuple[MapRun | None, dict[int, MapChild]]:
+        recorder = self.recorder
+        runs = recorder.store.map_runs(recorder.name)
+        found = next((run for run in runs if run.map_run_arn == map_run_arn), None)
+        return found, recorder.store.map_children(recorder.name, map_run_arn)
 
 
 @dataclass(eq=False)
@@ -747,6 +788,7 @@ class LocalEngine:
             context_state_machine={"Id": sm_arn, "Name": sm_arn.rsplit(":", 1)[-1]},
             runners=RUNNERS,
             started_through=_started_through(stored),
+            map_run_log=_MapRunRecorder(recorder),
         )
         recorder.runtime = runtime
         control = ExecutionControl()
@@ -871,6 +913,10 @@ class LocalEngine:
         runtime = handle.runtime
         assert runtime is not None
         runtime.record.states.extend(point.states)
+        going_on = point.visit.map_run_arn if point.visit is not None else None
+        runtime.record.map_runs.extend(
+            run for run in self.store.map_runs(name) if run.map_run_arn != going_on
+        )
         runtime.invocations.update(point.invocations)
         runtime.transitions = point.transitions
         self._launch(handle, model, point)
@@ -913,16 +959,69 @@ class LocalEngine:
         return [handle.execution for handle in self._handles.values()]
 
     def list_map_runs(self, name: str) -> list[MapRun]:
-        """The distributed Map runs of the execution ``name``, in start order."""
-        return list(self._handle(name).execution.map_runs)
+        """The distributed Map runs of the execution ``name``, in start order.
 
-    def describe_map_run(self, map_run_arn: str) -> dict[str, Any]:
-        """``DescribeMapRun`` for a map run of any execution of this engine."""
+        An execution this engine does not run (ended before a restart) has them from the store.
+        """
+        handle = self._handles.get(name)
+        if handle is not None:
+            return list(handle.execution.map_runs)
+        if self.store.find(name) is None:
+            raise ExecutionDoesNotExist(name)
+        return self.store.map_runs(name)
+
+    def find_map_run(self, map_run_arn: str) -> MapRun | None:
+        """The map run ``map_run_arn`` of an execution of this engine or its store, or None.
+
+        ``arn:…:mapRun:Machine/Label:id`` does not name its execution, so a stored run is
+        looked for among the store's executions of this engine's machines.
+        """
         for handle in self._handles.values():
             for map_run in handle.execution.map_runs:
                 if map_run.map_run_arn == map_run_arn:
-                    return map_run.describe()
+                    return map_run
+        for stored in self.store.executions():
+            if stored.name in self._handles:
+                continue
+            for map_run in self.store.map_runs(stored.name):
+                if map_run.map_run_arn == map_run_arn:
+                    return map_run
+        return None
+
+    def update_map_run(
+        self,
+        map_run_arn: str,
+        *,
+        max_concurrency: int | None = None,
+        tolerated_failure_count: int | None = None,
+        tolerated_failure_percentage: float | None = None,
+    ) -> MapRun:
+        """``UpdateMapRun``: new limits for a running map run, taken at once and stored.
+
+        Raises :class:`ExecutionDoesNotExist` when no execution this engine runs has that map
+        run, ``ValueError`` when it has ended.
+        """
+        for handle in self._handles.values():
+            for map_run in handle.execution.map_runs:
+                if map_run.map_run_arn != map_run_arn:
+                    continue
+                if map_run.status != "RUNNING" or handle.runtime is None:
+                    raise ValueError(f"map run {map_run_arn} is not in progress")
+                map_run.update(
+                    max_concurrency, tolerated_failure_count, tolerated_failure_percentage
+                )
+                log = handle.runtime.map_run_log
+                if log is not None:
+                    log.saved(map_run)
+                return map_run
         raise ExecutionDoesNotExist(map_run_arn)
+
+    def describe_map_run(self, map_run_arn: str) -> dict[str, Any]:
+        """``DescribeMapRun`` for a map run of any execution of this engine (or its store)."""
+        found = self.find_map_run(map_run_arn)
+        if found is None:
+            raise ExecutionDoesNotExist(map_run_arn)
+        return found.describe()
 
     async def stop(
         self, name: str, *, error: str | None = None, cause: str | None = None

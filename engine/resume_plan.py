@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
 from engine.errors import TIMEOUT
@@ -41,6 +41,7 @@ _OUTCOMES: Final = _FAILED | _TIMED_OUT | _SUCCEEDED
 _ENTERED: Final = "StateEntered"
 _EXITED: Final = "StateExited"
 _BRANCHING: Final = frozenset({"Parallel", "Map"})
+_MAP_RUN_ENDS: Final = frozenset({"MapRunSucceeded", "MapRunFailed", "MapRunAborted"})
 
 
 @dataclass(slots=True)
@@ -210,7 +211,15 @@ def plan_resume(
             entered_id=visit.entered.id,
             entered_posix=visit.entered.posix,
         )
-    if visit.state.type in _BRANCHING:
+    runs = sum(1 for event in visit.events if event.type == "MapRunStarted")
+    if runs:
+        progress = replace(progress, map_runs_started=runs)
+    started = _map_run_under_way(visit)
+    if started is not None:
+        # A distributed Map run goes on: its flow continues from the run's start event.
+        progress = replace(progress, map_run_arn=(started.details or {}).get("mapRunArn"))
+        common["last_id"] = started.id
+    elif visit.state.type in _BRANCHING:
         # The whole Parallel/Map runs again: its flow continues from its entry event.
         common["last_id"] = visit.entered.id
     return ResumePoint(visit=progress, **common)
@@ -258,6 +267,21 @@ def plan_redrive(
         transitions=len(states),
         **common,
     )
+
+
+def _map_run_under_way(visit: _Visit) -> HistoryEvent | None:
+    """The ``MapRunStarted`` event of a distributed Map visit's only run, if it has not ended.
+
+    A run that ended (its failure not yet retried or caught) or a later attempt's run is not
+    continued: the whole Map runs again, as an inline Map does.
+    """
+    if visit.state.type != "Map":
+        return None
+    runs = [event for event in visit.events if event.type == "MapRunStarted"]
+    ended = any(event.type in _MAP_RUN_ENDS for event in visit.events)
+    if len(runs) != 1 or ended or not (runs[0].details or {}).get("mapRunArn"):
+        return None
+    return runs[0]
 
 
 class ResumeRefused(Exception):

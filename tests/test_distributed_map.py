@@ -17,6 +17,7 @@ from moto import mock_aws
 
 import engine
 from engine.distributed.readers import json_array_items
+from engine.errors import StatesError
 from engine.integrations._boto import clear_client_cache
 from engine.local_engine import LocalEngine
 from tests._aws import isolate_aws_env
@@ -433,13 +434,13 @@ def test_reader_and_writer_follow_aws_endpoint_url(monkeypatch: pytest.MonkeyPat
         clear_client_cache()
 
 
-def test_a_map_run_in_progress_runs_again_after_a_resume(tmp_path: Any) -> None:
+def test_a_map_run_in_progress_goes_on_after_a_resume(tmp_path: Any) -> None:
     from engine.store import SQLiteStore
 
-    tokens: list[str] = []
+    asked: list[tuple[int, str]] = []
 
     def ask(event: Any) -> Any:
-        tokens.append(event["token"])
+        asked.append((event["n"], event["token"]))
         return {}
 
     machine = _map(ItemsPath="$.items", MaxConcurrency=1)
@@ -447,39 +448,200 @@ def test_a_map_run_in_progress_runs_again_after_a_resume(tmp_path: Any) -> None:
         "Work": {
             "Type": "Task",
             "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
-            "Parameters": {"FunctionName": "ask", "Payload": {"token.$": "$$.Task.Token"}},
+            "Parameters": {
+                "FunctionName": "ask",
+                "Payload": {"n.$": "$", "token.$": "$$.Task.Token"},
+            },
             "End": True,
         }
     }
     path = tmp_path / "runs.db"
 
     async def answered(local: LocalEngine, count: int, value: Any) -> None:
-        while len(tokens) < count:
+        while len(asked) < count:
             await anyio.sleep(0.01)
-        local.send_task_success(tokens[-1], value)
+        local.send_task_success(asked[-1][1], value)
+
+    async def first() -> list[dict[str, Any]]:
+        with SQLiteStore(path) as store:
+            async with LocalEngine(store=store, handlers={"ask": ask}) as local:
+                await local.start_execution(machine, {"items": [1, 2, 3]}, "p")
+                await answered(local, 1, {"ok": 1})  # the first child ends
+                while len(asked) < 2:  # the second one waits: the engine goes away
+                    await anyio.sleep(0.01)
+                return [run.describe() for run in local.list_map_runs("p")]
+
+    async def second() -> tuple[Any, list[dict[str, Any]]]:
+        with SQLiteStore(path) as store:
+            stored = [run.describe() for run in store.map_runs("p")]
+            async with LocalEngine(store=store, handlers={"ask": ask}) as local:
+                handle = await local.resume("p")
+                await answered(local, 3, {"ok": 2})
+                await answered(local, 4, {"ok": 3})
+                return await handle.result(), stored
+
+    before = anyio.run(first)
+    execution, stored = anyio.run(second)
+    assert execution.status == "SUCCEEDED"
+    assert execution.output == [{"ok": 1}, {"ok": 2}, {"ok": 3}]
+    # item 1 ended before the engine went away: not asked again; item 2 is asked again
+    assert [n for n, _ in asked] == [1, 2, 2, 3]
+    types = [event.type for event in execution.history]
+    assert types.count("MapStateStarted") == 1
+    assert types.count("MapRunStarted") == 1  # the same run went on
+    assert types.count("MapRunSucceeded") == 1
+    [run] = stored
+    assert run["mapRunArn"] == before[0]["mapRunArn"] == execution.map_runs[0].map_run_arn
+    assert run["status"] == "RUNNING"
+    # counts are written as each child ends: the second child's start was not
+    assert run["executionCounts"]["succeeded"] == 1
+    assert run["executionCounts"]["total"] == 1
+    [final] = execution.map_runs
+    assert final.status == "SUCCEEDED"
+    assert final.execution_counts["succeeded"] == 3
+    assert final.execution_counts["total"] == 3
+    assert final.execution_counts["running"] == 0
+
+
+def test_a_resumed_map_run_ends_as_an_uninterrupted_one(tmp_path: Any) -> None:
+    from engine.store import SQLiteStore
+
+    asked: list[tuple[int, str]] = []
+
+    def ask(event: Any) -> Any:
+        if event["n"] == 1:
+            raise StatesError("Item.Broken", "bad item")
+        asked.append((event["n"], event["token"]))
+        return {}
+
+    machine = _map(ItemsPath="$.items", MaxConcurrency=1, ToleratedFailureCount=1)
+    machine["States"]["Fan"]["ItemProcessor"]["States"] = {
+        "Work": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+            "Parameters": {
+                "FunctionName": "ask",
+                "Payload": {"n.$": "$", "token.$": "$$.Task.Token"},
+            },
+            "End": True,
+        }
+    }
+    calls: list[int] = []
+
+    def counted(event: Any) -> Any:
+        calls.append(event["n"])
+        return ask(event)
+
+    async def answer_all(local: LocalEngine, answered: int) -> None:
+        while True:
+            while len(asked) <= answered:
+                await anyio.sleep(0.01)
+            n, token = asked[answered]
+            answered += 1
+            local.send_task_success(token, {"ok": n})
+            if n == 3:
+                return
+
+    async def uninterrupted() -> Any:
+        async with LocalEngine(handlers={"ask": counted}) as local:
+            handle = await local.start_execution(machine, {"items": [1, 2, 3]}, "whole")
+            await answer_all(local, 0)
+            return await handle.result()
+
+    whole = anyio.run(uninterrupted)
+    assert whole.status == "SUCCEEDED"
+    assert calls == [1, 2, 3]
+    calls.clear()
+    asked.clear()
+    path = tmp_path / "runs.db"
 
     async def first() -> None:
         with SQLiteStore(path) as store:
-            async with LocalEngine(store=store, handlers={"ask": ask}) as local:
-                await local.start_execution(machine, {"items": [1, 2]}, "p")
-                while not tokens:
+            async with LocalEngine(store=store, handlers={"ask": counted}) as local:
+                await local.start_execution(machine, {"items": [1, 2, 3]}, "p")
+                while not asked:  # item 1 failed, item 2 waits: the engine goes away
                     await anyio.sleep(0.01)
 
     async def second() -> Any:
         with SQLiteStore(path) as store:
-            async with LocalEngine(store=store, handlers={"ask": ask}) as local:
+            async with LocalEngine(store=store, handlers={"ask": counted}) as local:
                 handle = await local.resume("p")
-                await answered(local, 2, {"ok": 1})
-                await answered(local, 3, {"ok": 2})
+                await answer_all(local, 1)
                 return await handle.result()
 
     anyio.run(first)
-    execution = anyio.run(second)
+    resumed = anyio.run(second)
+    assert calls == [1, 2, 2, 3]  # the failed item 1 is not run again
+    assert resumed.status == whole.status
+    varying = {"ExecutionArn", "Name", "StartDate", "StopDate"}  # per execution, per run
+
+    def same(output: list[Any]) -> list[Any]:
+        return [
+            {k: v for k, v in item.items() if k not in varying} if "Status" in item else item
+            for item in output
+        ]
+
+    assert same(resumed.output) == same(whole.output)
+    assert resumed.output[0]["Status"] == "FAILED"
+    assert resumed.output[1:] == [{"ok": 2}, {"ok": 3}]
+    [run], [run_whole] = resumed.map_runs, whole.map_runs
+    assert run.item_counts == run_whole.item_counts
+    assert run.execution_counts == run_whole.execution_counts
+    assert run.execution_counts["failed"] == 1
+    assert run.execution_counts["succeeded"] == 2
+
+
+def test_update_map_run_changes_a_running_run() -> None:
+    asked: list[tuple[int, str]] = []
+
+    def ask(event: Any) -> Any:
+        asked.append((event["n"], event["token"]))
+        return {}
+
+    machine = _map(ItemsPath="$.items", MaxConcurrency=2)
+    machine["States"]["Fan"]["ItemProcessor"]["States"] = {
+        "Work": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+            "Parameters": {
+                "FunctionName": "ask",
+                "Payload": {"n.$": "$", "token.$": "$$.Task.Token"},
+            },
+            "End": True,
+        }
+    }
+
+    async def waiting_for(count: int) -> None:
+        while len(asked) < count:
+            await anyio.sleep(0.01)
+
+    async def main() -> tuple[Any, list[int], str]:
+        async with LocalEngine(handlers={"ask": ask}) as local:
+            handle = await local.start_execution(machine, {"items": [1, 2, 3, 4]}, "u")
+            await waiting_for(2)  # two at once
+            [run] = local.list_map_runs("u")
+            # without the update, item 1's failure would end the run (no failure tolerated)
+            local.update_map_run(run.map_run_arn, max_concurrency=1, tolerated_failure_count=1)
+            local.send_task_failure(asked[0][1], "Item.Broken", "bad item")
+            local.send_task_success(asked[1][1], {"ok": 2})
+            await waiting_for(3)
+            await anyio.sleep(0.05)
+            outstanding = len(asked)  # one child at a time now: item 4 waits for item 3
+            local.send_task_success(asked[2][1], {"ok": 3})
+            await waiting_for(4)
+            local.send_task_success(asked[3][1], {"ok": 4})
+            execution = await handle.result()
+            with pytest.raises(ValueError) as ended:
+                local.update_map_run(run.map_run_arn, max_concurrency=3)
+            return execution, [outstanding, run.max_concurrency], str(ended.value)
+
+    execution, (outstanding, limit), refused = anyio.run(main)
     assert execution.status == "SUCCEEDED"
-    assert execution.output == [{"ok": 1}, {"ok": 2}]
-    types = [event.type for event in execution.history]
-    assert types.count("MapRunStarted") == 2  # the unfinished run, then the run again
-    assert types.count("MapRunSucceeded") == 1
+    assert (outstanding, limit) == (3, 1)
+    [run] = execution.map_runs
+    assert (run.tolerated_failure_count, run.execution_counts["failed"]) == (1, 1)
+    assert execution.output[1:] == [{"ok": 2}, {"ok": 3}, {"ok": 4}]
+    assert refused == f"map run {run.map_run_arn} is not in progress"
 
 
 def _jsonata_get(input_type: str, key: str, **config: Any) -> dict[str, Any]:

@@ -548,9 +548,9 @@ def test_unknown_operations_and_malformed_requests_get_aws_errors(endpoint: str)
     status, body = _post(endpoint, "AWSStepFunctions.MakeCoffee", b"{}")
     assert status == 400
     assert body["__type"] == "UnknownOperationException"
-    status, body = _post(endpoint, "AWSStepFunctions.UpdateMapRun", b"{}")
+    status, body = _post(endpoint, "AWSStepFunctions.DescribeStateMachines", b"{}")
     assert (status, body["__type"]) == (400, "UnknownOperationException")
-    assert body["message"] == "The operation UpdateMapRun is not supported by this endpoint"
+    assert body["message"] == "Unknown operation: AWSStepFunctions.DescribeStateMachines"
     status, body = _post(endpoint, None, b"{}")
     assert (status, body["__type"]) == (400, "UnknownOperationException")
     status, body = _post(endpoint, "AWSStepFunctions.ListStateMachines", b"{not json")

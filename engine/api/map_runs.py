@@ -1,9 +1,9 @@
-"""Map run operations: ``DescribeMapRun`` and ``ListMapRuns`` for the distributed Maps the
-served executions run.
+"""Map run operations: ``DescribeMapRun``, ``ListMapRuns`` and ``UpdateMapRun`` for the
+distributed Maps the served executions run.
 
-A map run lives with the execution that runs its Map state, in that machine's engine; the
-ARN (``arn:…:mapRun:Machine/Label:id``) names the machine, so only its engines are asked.
-Map runs are kept in memory: after a restart of the server they are no longer listed.
+A map run lives with the execution that runs its Map state, in that machine's engine, and in
+the server's store; the ARN (``arn:…:mapRun:Machine/Label:id``) names the machine, so only its
+engines and its part of the store are asked. With ``--store`` map runs survive a restart.
 """
 
 from __future__ import annotations
@@ -12,14 +12,16 @@ from typing import TYPE_CHECKING, Any
 
 from engine.api.errors import ApiError
 from engine.api.paging import page
+from engine.api.scoped_store import ScopedStore
 from engine.api.wire import posix
 from engine.distributed.map_run import COUNT_KEYS, MapRun
 from engine.local_engine import ExecutionDoesNotExist
 
 if TYPE_CHECKING:
     from engine.api.service import StepFunctionsService
+    from engine.local_engine import LocalEngine
 
-__all__ = ["describe_map_run", "list_map_runs"]
+__all__ = ["describe_map_run", "list_map_runs", "update_map_run"]
 
 
 def _counts(counts: dict[str, int]) -> dict[str, int]:
@@ -50,7 +52,7 @@ def _described(run: MapRun) -> dict[str, Any]:
 
 
 def _runs_of(service: StepFunctionsService, machine: str, execution: str) -> list[MapRun]:
-    """The map runs of ``execution`` of ``machine``, from whichever engine runs it."""
+    """The map runs of ``execution`` of ``machine``, from whichever engine runs it, or the store."""
     for (name, _), host in list(service.hosts.items()):
         if name != machine:
             continue
@@ -58,12 +60,11 @@ def _runs_of(service: StepFunctionsService, machine: str, execution: str) -> lis
             return host.engine.list_map_runs(execution)
         except ExecutionDoesNotExist:
             continue
-    return []
+    return ScopedStore(service.store, machine).map_runs(execution)
 
 
-async def describe_map_run(service: StepFunctionsService, params: dict[str, Any]) -> dict[str, Any]:
-    """DescribeMapRun: the map run's status, limits and item and child-execution counts."""
-    arn = params["mapRunArn"]
+def _machine_of(service: StepFunctionsService, arn: str) -> str:
+    """The machine a map run ARN names; ``InvalidArn`` when it is not a map run's ARN."""
     kind, rest = service.arns.kind_of(arn)
     if kind != "mapRun" or not arn.startswith(service.arns.prefix + ":"):
         raise ApiError.invalid_arn(f"Resource type not valid in this context: {kind}")
@@ -71,14 +72,51 @@ async def describe_map_run(service: StepFunctionsService, params: dict[str, Any]
     machine = parts[0].split("/", 1)[0]
     if len(parts) != 2 or "/" not in parts[0] or not machine or not parts[1]:
         raise ApiError.invalid_arn(f"Invalid ARN prefix: {arn}")
+    return machine
+
+
+def _find(service: StepFunctionsService, arn: str) -> tuple[MapRun, LocalEngine | None]:
+    """The map run ``arn`` (a running one first) and the engine that has it (None: the store)."""
+    machine = _machine_of(service, arn)
     for (name, _), host in list(service.hosts.items()):
-        if name != machine:
-            continue
-        for execution in host.engine.executions():
-            for run in execution.map_runs:
-                if run.map_run_arn == arn:
-                    return _described(run)
+        if name == machine:
+            found = host.engine.find_map_run(arn)
+            if found is not None:
+                return found, host.engine
+    scoped = ScopedStore(service.store, machine)
+    for stored in scoped.executions():
+        for run in scoped.map_runs(stored.name):
+            if run.map_run_arn == arn:
+                return run, None
     raise ApiError("ResourceNotFound", f"Resource not found: '{arn}'")
+
+
+async def describe_map_run(service: StepFunctionsService, params: dict[str, Any]) -> dict[str, Any]:
+    """DescribeMapRun: the map run's status, limits and item and child-execution counts."""
+    run, _ = _find(service, params["mapRunArn"])
+    return _described(run)
+
+
+async def update_map_run(service: StepFunctionsService, params: dict[str, Any]) -> dict[str, Any]:
+    """UpdateMapRun: new ``maxConcurrency``/tolerated failures for a RUNNING map run.
+
+    The running run takes them at once (more or fewer children at a time; the failure
+    threshold checked against the new values) and they are written to the store.
+    """
+    arn = params["mapRunArn"]
+    run, engine = _find(service, arn)
+    if run.status != "RUNNING" or engine is None:
+        raise ApiError.validation(f"Map Run is not in progress: '{arn}'")
+    try:
+        engine.update_map_run(
+            arn,
+            max_concurrency=params.get("maxConcurrency"),
+            tolerated_failure_count=params.get("toleratedFailureCount"),
+            tolerated_failure_percentage=params.get("toleratedFailurePercentage"),
+        )
+    except (ValueError, ExecutionDoesNotExist):
+        raise ApiError.validation(f"Map Run is not in progress: '{arn}'") from None
+    return {}
 
 
 async def list_map_runs(service: StepFunctionsService, params: dict[str, Any]) -> dict[str, Any]:

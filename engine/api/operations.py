@@ -50,6 +50,7 @@ OPERATIONS: Final[dict[str, Operation]] = {
     "ListTagsForResource": tags.list_tags_for_resource,
     "DescribeMapRun": map_runs.describe_map_run,
     "ListMapRuns": map_runs.list_map_runs,
+    "UpdateMapRun": map_runs.update_map_run,
     "TestState": test_state_op.test_state,
     "PublishStateMachineVersion": versions.publish_state_machine_version,
     "ListStateMachineVersions": versions.list_state_machine_versions,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from engine.distributed.map_run import MapChild, MapRun
 from engine.history import HistoryEvent
 from engine.store.base import ExecutionStore, StoredExecution, Transition
 
@@ -68,6 +69,22 @@ class ScopedStore(ExecutionStore):
     def transitions(self, name: str) -> dict[int, str | None]:
         """The recorded transitions of ``name``."""
         return self.base.transitions(self._key(name))
+
+    def save_map_run(self, name: str, run: MapRun) -> None:
+        """Keep a map run of ``name``."""
+        self.base.save_map_run(self._key(name), run)
+
+    def save_map_child(self, name: str, run: MapRun, index: int, child: MapChild) -> None:
+        """Keep how a child of a map run of ``name`` ended."""
+        self.base.save_map_child(self._key(name), run, index, child)
+
+    def map_runs(self, name: str) -> list[MapRun]:
+        """The map runs of ``name``."""
+        return self.base.map_runs(self._key(name))
+
+    def map_children(self, name: str, map_run_arn: str) -> dict[int, MapChild]:
+        """The ended children of a map run of ``name``."""
+        return self.base.map_children(self._key(name), map_run_arn)
 
     def owner(self, name: str) -> str | None:
         """Who runs ``name`` now."""

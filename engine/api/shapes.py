@@ -103,6 +103,24 @@ def _check(shape: Any, value: Any, where: str, problems: list[str]) -> None:
                 f"Member must have value less than or equal to {meta['max']}"
             )
         return
+    if kind in {"float", "double"}:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            problems.append(
+                f"Value {_show(value)} at '{where}' failed to satisfy constraint: "
+                "Member must be a number"
+            )
+            return
+        if "min" in meta and value < meta["min"]:
+            problems.append(
+                f"Value '{value}' at '{where}' failed to satisfy constraint: "
+                f"Member must have value greater than or equal to {meta['min']}"
+            )
+        if "max" in meta and value > meta["max"]:
+            problems.append(
+                f"Value '{value}' at '{where}' failed to satisfy constraint: "
+                f"Member must have value less than or equal to {meta['max']}"
+            )
+        return
     if kind == "boolean":
         if not isinstance(value, bool):
             problems.append(

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from engine.distributed.map_run import MapRun
+from engine.distributed.map_run import MapChild, MapRun, MapRunLog
 
-__all__ = ["MapRun"]
+__all__ = ["MapChild", "MapRun", "MapRunLog"]

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from engine.clock import format_timestamp
 
-__all__ = ["COUNT_KEYS", "MapRun", "MapRunStatus"]
+__all__ = ["COUNT_KEYS", "MapChild", "MapRun", "MapRunLog", "MapRunStatus"]
 
 MapRunStatus = Literal["RUNNING", "SUCCEEDED", "FAILED", "ABORTED"]
 COUNT_KEYS = ("pending", "running", "succeeded", "failed", "timedOut", "aborted", "total")
@@ -38,6 +39,65 @@ class MapRun:
     cause: str | None = None
     item_counts: dict[str, int] = field(default_factory=_counts)
     execution_counts: dict[str, int] = field(default_factory=_counts)
+    on_update: Callable[[], None] | None = field(default=None, repr=False)
+    """Set by the running map run: called after :meth:`update` changed its limits."""
+
+    def to_json(self) -> dict[str, Any]:
+        """The record as JSON data, for a store."""
+        return {
+            "mapRunArn": self.map_run_arn,
+            "executionArn": self.execution_arn,
+            "stateMachineArn": self.state_machine_arn,
+            "startPosix": self.start_posix,
+            "maxConcurrency": self.max_concurrency,
+            "toleratedFailureCount": self.tolerated_failure_count,
+            "toleratedFailurePercentage": self.tolerated_failure_percentage,
+            "status": self.status,
+            "stopPosix": self.stop_posix,
+            "error": self.error,
+            "cause": self.cause,
+            "itemCounts": dict(self.item_counts),
+            "executionCounts": dict(self.execution_counts),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> MapRun:
+        """The record :meth:`to_json` gave (ValueError/KeyError/TypeError when it is not one)."""
+        status = data["status"]
+        if status not in ("RUNNING", "SUCCEEDED", "FAILED", "ABORTED"):
+            raise ValueError(f"unknown map run status {status!r}")
+        stop = data.get("stopPosix")
+        return cls(
+            map_run_arn=str(data["mapRunArn"]),
+            execution_arn=str(data["executionArn"]),
+            state_machine_arn=str(data["stateMachineArn"]),
+            start_posix=float(data["startPosix"]),
+            max_concurrency=int(data["maxConcurrency"]),
+            tolerated_failure_count=int(data["toleratedFailureCount"]),
+            tolerated_failure_percentage=float(data["toleratedFailurePercentage"]),
+            status=status,
+            stop_posix=None if stop is None else float(stop),
+            error=data.get("error"),
+            cause=data.get("cause"),
+            item_counts={**_counts(), **data["itemCounts"]},
+            execution_counts={**_counts(), **data["executionCounts"]},
+        )
+
+    def update(
+        self,
+        max_concurrency: int | None = None,
+        tolerated_failure_count: int | None = None,
+        tolerated_failure_percentage: float | None = None,
+    ) -> None:
+        """``UpdateMapRun``: new limits for the run under way (None: unchanged)."""
+        if max_concurrency is not None:
+            self.max_concurrency = max_concurrency
+        if tolerated_failure_count is not None:
+            self.tolerated_failure_count = tolerated_failure_count
+        if tolerated_failure_percentage is not None:
+            self.tolerated_failure_percentage = float(tolerated_failure_percentage)
+        if self.on_update is not None:
+            self.on_update()
 
     def started(self, items: int) -> None:
         """A child execution of ``items`` items starts."""
@@ -87,3 +147,47 @@ class MapRun:
         if self.stop_posix is not None:
             described["stopDate"] = format_timestamp(self.stop_posix)
         return described
+
+
+@dataclass(frozen=True, slots=True)
+class MapChild:
+    """How one child execution of a map run ended: kept so a resumed run does not run it again.
+
+    ``items`` is how many items it carried, ``record`` its execution record as
+    ``ResultWriter`` exports it, ``output`` its output (None unless it succeeded).
+    """
+
+    items: int
+    status: str
+    record: dict[str, Any]
+    output: Any = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The outcome as JSON data, for a store."""
+        return {
+            "items": self.items,
+            "status": self.status,
+            "record": self.record,
+            "output": self.output,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> MapChild:
+        """The outcome :meth:`to_json` gave."""
+        record = data["record"]
+        if not isinstance(record, dict):
+            raise ValueError("a map child's record must be an object")
+        return cls(int(data["items"]), str(data["status"]), record, data.get("output"))
+
+
+class MapRunLog(Protocol):
+    """Where an execution's map runs are kept (its store), written before the engine goes on."""
+
+    def saved(self, run: MapRun) -> None:
+        """Keep the run's record as it is now."""
+
+    def child_ended(self, run: MapRun, index: int, child: MapChild) -> None:
+        """Keep how child ``index`` ended, with the run's counts."""
+
+    def stored(self, map_run_arn: str) -> tuple[MapRun | None, dict[int, MapChild]]:
+        """The kept record of a run and its ended children, by index (for a resumed run)."""

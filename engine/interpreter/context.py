@@ -11,6 +11,7 @@ import anyio
 
 from engine.bindings import CallNext
 from engine.clock import Clock, format_context_timestamp
+from engine.distributed.map_run import MapRunLog
 from engine.execution import Execution
 from engine.history import History
 from engine.interpreter.ordering import EventSink, HistorySink
@@ -69,6 +70,8 @@ class Runtime:
     """Set while a top-level state's exit event is recorded: where the flow goes next."""
     started_through: dict[str, str] = field(default_factory=dict)
     """Members the ``ExecutionStarted`` event adds (the version or alias started through)."""
+    map_run_log: MapRunLog | None = None
+    """Where its distributed Map runs are kept (the engine's store); None: nowhere."""
     _rng: random.Random | None = None
     _token_rng: random.Random | None = None
     _sink: HistorySink | None = None

@@ -33,6 +33,9 @@ class VisitProgress:
     pending_posix: float | None = None
     succeeded: bool = False
     result: Any = None
+    map_run_arn: str | None = None
+    map_runs_started: int = 0
+    """How many map runs the visit had started (a run again as a whole gets a new ARN)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,18 +20,18 @@ import contextlib
 import itertools
 import uuid
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any, Final
 
 import anyio
 import anyio.to_thread
 
 from engine.clock import format_context_timestamp, format_timestamp
-from engine.distributed.map_run import MapRun
+from engine.distributed.map_run import MapChild, MapRun
 from engine.distributed.readers import read_items
 from engine.distributed.writer import ResultSink
 from engine.errors import EXCEED_TOLERATED_FAILURE_THRESHOLD, StatesError
-from engine.execution import Execution
+from engine.execution import FINAL_STATUSES, Execution
 from engine.history import History
 from engine.interpreter.context import FatalError, Runtime, StateContext
 from engine.interpreter.loop import ExecutionControl, execute
@@ -118,6 +118,11 @@ class _Feed:
         self._index = 0
         self._exhausted = False
 
+    @property
+    def done(self) -> bool:
+        """Whether every child input has been handed out."""
+        return self._exhausted and not self._buffer
+
     def _pull(self) -> list[Unit]:
         return list(itertools.islice(self._units, _CHUNK))
 
@@ -179,9 +184,16 @@ class _Run:
     """One map run: its record, its children and the failure that ends it early."""
 
     def __init__(
-        self, ctx: StateContext, state: MapState, map_run: MapRun, sink: ResultSink
+        self,
+        ctx: StateContext,
+        state: MapState,
+        map_run: MapRun,
+        sink: ResultSink,
+        ended: Mapping[int, MapChild],
     ) -> None:
         self.ctx = ctx
+        self.ended = ended
+        """Children that ended before a resume: their outcomes are used, they are not run."""
         self.runtime = ctx.runtime
         self.machine = _sub_machine(state, ctx.flow.query_language)
         self.map_run = map_run
@@ -206,6 +218,12 @@ class _Run:
 
     async def child(self, index: int, data: Any, items: int) -> None:
         runtime = self.runtime
+        earlier = self.ended.get(index)
+        if earlier is not None:
+            self.map_run.started(items)
+            self.map_run.ended(items, earlier.status)
+            self.sink.add(index, earlier.record, earlier.output)
+            return
         name = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{self.map_run.map_run_arn}/{index}"))
         start = runtime.clock.time()
         arn = f"{self.child_prefix}:{name}"
@@ -246,16 +264,26 @@ class _Run:
             await execute(child, self.machine, ExecutionControl(), self.role_arn)
         finally:
             self.map_run.ended(items, record.status)
-            self.sink.add(index, _record(record), record.output)
+            exported = _record(record)
+            log = runtime.map_run_log
+            if log is not None and record.status in FINAL_STATUSES:
+                log.child_ended(
+                    self.map_run, index, MapChild(items, record.status, exported, record.output)
+                )
+            self.sink.add(index, exported, record.output)
 
-    async def run(self, feed: _Feed, workers: int) -> None:
+    def limit(self) -> int:
+        """How many children may run at once now (``UpdateMapRun`` may change it)."""
+        return min(self.map_run.max_concurrency or LOCAL_MAX_CONCURRENCY, 10_000)
+
+    async def run(self, feed: _Feed) -> None:
         clock = self.runtime.clock
         gate = clock.gate()
-        state = {"running": workers}
+        state = {"running": 0}
 
         async def worker() -> None:
             try:
-                while self.failure is None:
+                while self.failure is None and state["running"] <= self.limit():
                     unit = await feed.next(self.runtime)
                     if unit is None:
                         return
@@ -277,25 +305,41 @@ class _Run:
                 clock.flow_finished()
 
         async with anyio.create_task_group() as tg:
-            for _ in range(workers):
-                clock.flow_started()
-                tg.start_soon(worker)
-            await gate.wait()
-            if self.failure is not None:
-                tg.cancel_scope.cancel()
+
+            def resize() -> None:
+                # More workers when the limit grew; fewer ones leave after their child.
+                while state["running"] < self.limit() and not feed.done and self.failure is None:
+                    state["running"] += 1
+                    clock.flow_started()
+                    tg.start_soon(worker)
+
+            self.map_run.on_update = resize
+            try:
+                resize()
+                await gate.wait()
+                if self.failure is not None:
+                    tg.cancel_scope.cancel()
+            finally:
+                self.map_run.on_update = None
         if self.failure is None and self.exceeded(final=True):
             self.failure = StatesError(EXCEED_TOLERATED_FAILURE_THRESHOLD, _THRESHOLD_CAUSE)
         if self.failure is not None:
             raise self.failure
 
 
-def _map_run_identity(ctx: StateContext, state: MapState) -> tuple[str, str]:
-    """The map run's ARN and its children's state machine ARN (``machine/label``)."""
+def _map_run_identity(ctx: StateContext, state: MapState, earlier: int) -> tuple[str, str]:
+    """The map run's ARN and its children's state machine ARN (``machine/label``).
+
+    ``earlier`` counts the runs this visit started before a resume: a run again as a whole
+    after it is told apart from them.
+    """
     runtime = ctx.runtime
     machine_arn = str(runtime.context_state_machine.get("Id", ""))
     prefix, _, machine_name = machine_arn.rpartition(":stateMachine:")
     label = state.label or ctx.name
     key = f"{runtime.record.execution_arn}/{ctx.name}/{ctx.entered_id}/{ctx.retry_count}"
+    if earlier:
+        key += f"/resumed-{earlier}"
     run_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"saga:map-run:{key}"))
     return (
         f"{prefix}:mapRun:{machine_name}/{label}:{run_id}",
@@ -308,6 +352,10 @@ async def run_distributed_map(
 ) -> tuple[Any, str | None]:
     """InputPath → items → child executions → ResultWriter → ResultSelector → ResultPath."""
     runtime = ctx.runtime
+    log = runtime.map_run_log
+    resumed = ctx.resumed
+    continuing = [resumed.map_run_arn] if resumed is not None and resumed.map_run_arn else []
+    earlier = resumed.map_runs_started if resumed is not None and not continuing else 0
 
     async def attempt() -> Any:
         fields = distributed_fields(ctx, state, raw)
@@ -316,8 +364,7 @@ async def run_distributed_map(
         listed: list[Any] | None = None
         if state.item_reader is None:
             listed = fields.items()
-        ctx.add("MapStateStarted", {"length": len(listed) if listed is not None else 0})
-        map_run_arn, child_machine = _map_run_identity(ctx, state)
+        map_run_arn, child_machine = _map_run_identity(ctx, state, earlier)
         map_run = MapRun(
             map_run_arn=map_run_arn,
             execution_arn=runtime.record.execution_arn,
@@ -327,8 +374,25 @@ async def run_distributed_map(
             tolerated_failure_count=count,
             tolerated_failure_percentage=percentage,
         )
-        runtime.record.map_runs.append(map_run)
-        ctx.add("MapRunStarted", {"mapRunArn": map_run_arn})
+        ended: Mapping[int, MapChild] = {}
+        goes_on = bool(continuing)
+        if goes_on:
+            # A run under way before a resume goes on: its started events are in the history.
+            map_run.map_run_arn = map_run_arn = continuing.pop()
+            if log is not None:
+                kept, ended = log.stored(map_run_arn)
+                if kept is not None:
+                    _carry_over(map_run, kept)
+        else:
+            ctx.add("MapStateStarted", {"length": len(listed) if listed is not None else 0})
+        runs = runtime.record.map_runs
+        # A run again as a whole after a resume has its first run's ARN: it replaces it.
+        runs[:] = [run for run in runs if run.map_run_arn != map_run_arn]
+        runs.append(map_run)
+        if log is not None:
+            log.saved(map_run)
+        if not goes_on:
+            ctx.add("MapRunStarted", {"mapRunArn": map_run_arn})
         writer = state.result_writer
         sink: ResultSink | None = None
         try:
@@ -336,8 +400,8 @@ async def run_distributed_map(
             sink = ResultSink(writer, parameters)
             source, blocking = _source(fields, listed)
             units = _units(fields, source)
-            run = _Run(ctx, state, map_run, sink)
-            await run.run(_Feed(units, blocking), min(workers or LOCAL_MAX_CONCURRENCY, 10_000))
+            run = _Run(ctx, state, map_run, sink, ended)
+            await run.run(_Feed(units, blocking))
             output = sink.output(map_run_arn)
         except FatalError:
             _close(map_run, runtime, "FAILED", sink)
@@ -364,6 +428,14 @@ async def run_distributed_map(
     return await with_retry_and_catch(ctx, state, raw, attempt)
 
 
+def _carry_over(map_run: MapRun, earlier: MapRun) -> None:
+    """What a resumed run keeps of its record: its start and its (updated) limits."""
+    map_run.start_posix = earlier.start_posix
+    map_run.max_concurrency = earlier.max_concurrency
+    map_run.tolerated_failure_count = earlier.tolerated_failure_count
+    map_run.tolerated_failure_percentage = earlier.tolerated_failure_percentage
+
+
 def _close(
     map_run: MapRun,
     runtime: Runtime,
@@ -375,5 +447,7 @@ def _close(
     map_run.stop_posix = runtime.clock.time()
     if error is not None:
         map_run.error, map_run.cause = error.error, error.cause
+    if runtime.map_run_log is not None:
+        runtime.map_run_log.saved(map_run)
     if sink is not None:
         sink.close()

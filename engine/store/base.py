@@ -3,7 +3,9 @@
 A store holds, per execution name, the execution record (definition, input, status, outcome,
 the handlers reference it was started with) and every history event in order. The engine
 appends each event before it acts on it (write-ahead), so a durable store can rebuild and
-resume an execution after a crash (see :mod:`engine.durable`).
+resume an execution after a crash (see :mod:`engine.durable`). A distributed Map's runs and
+how each of their child executions ended are kept with the execution too, so a resumed map
+run does not run its finished children again.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from types import TracebackType
 from typing import Any, Final, Self
 
 from engine.clock import format_timestamp
+from engine.distributed.map_run import MapChild, MapRun
 from engine.execution import FINAL_STATUSES, Execution, ExecutionStatus
 from engine.history import HistoryEvent
 
@@ -273,6 +276,22 @@ class ExecutionStore(ABC):
     @abstractmethod
     def transitions(self, name: str) -> dict[int, str | None]:
         """The recorded transitions of ``name``: exit event id → next state (None: the end)."""
+
+    @abstractmethod
+    def save_map_run(self, name: str, run: MapRun) -> None:
+        """Keep the record of a distributed Map run of ``name`` (a new one, or its update)."""
+
+    @abstractmethod
+    def save_map_child(self, name: str, run: MapRun, index: int, child: MapChild) -> None:
+        """Keep how child ``index`` of ``run`` ended, with the run's counts, atomically."""
+
+    @abstractmethod
+    def map_runs(self, name: str) -> list[MapRun]:
+        """The distributed Map runs of ``name`` in start order; :class:`ExecutionDoesNotExist`."""
+
+    @abstractmethod
+    def map_children(self, name: str, map_run_arn: str) -> dict[int, MapChild]:
+        """The children of a map run of ``name`` that ended, by item index."""
 
     @abstractmethod
     def owner(self, name: str) -> str | None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import threading
+from typing import Any
 
+from engine.distributed.map_run import MapChild, MapRun
 from engine.history import HistoryEvent
 from engine.store.base import (
     CLOSING_EVENTS,
@@ -30,6 +32,8 @@ class MemoryStore(ExecutionStore):
         self._events: dict[str, list[HistoryEvent]] = {}
         self._owners: dict[str, str | None] = {}
         self._transitions: dict[str, dict[int, str | None]] = {}
+        self._map_runs: dict[str, dict[str, dict[str, Any]]] = {}
+        self._map_children: dict[str, dict[int, MapChild]] = {}
 
     @property
     def location(self) -> str:
@@ -48,6 +52,7 @@ class MemoryStore(ExecutionStore):
             self._events[execution.name] = []
             self._owners[execution.name] = owner
             self._transitions[execution.name] = {}
+            self._map_runs[execution.name] = {}
             return execution, True
 
     def append(self, name: str, event: HistoryEvent, transition: Transition | None = None) -> None:
@@ -103,6 +108,36 @@ class MemoryStore(ExecutionStore):
             if found is None:
                 raise ExecutionDoesNotExist(name)
             return dict(found)
+
+    def save_map_run(self, name: str, run: MapRun) -> None:
+        """Keep a copy of the map run's record."""
+        with self._lock:
+            runs = self._map_runs.get(name)
+            if runs is None:
+                raise ExecutionDoesNotExist(name)
+            runs[run.map_run_arn] = run.to_json()
+
+    def save_map_child(self, name: str, run: MapRun, index: int, child: MapChild) -> None:
+        """Keep the child's outcome and the run's counts together."""
+        with self._lock:
+            runs = self._map_runs.get(name)
+            if runs is None:
+                raise ExecutionDoesNotExist(name)
+            runs[run.map_run_arn] = run.to_json()
+            self._map_children.setdefault(run.map_run_arn, {})[index] = child
+
+    def map_runs(self, name: str) -> list[MapRun]:
+        """Copies of the map runs of ``name``, in start order."""
+        with self._lock:
+            runs = self._map_runs.get(name)
+            if runs is None:
+                raise ExecutionDoesNotExist(name)
+            return [MapRun.from_json(record) for record in runs.values()]
+
+    def map_children(self, name: str, map_run_arn: str) -> dict[int, MapChild]:
+        """The ended children of the map run, by index."""
+        with self._lock:
+            return dict(self._map_children.get(map_run_arn, {}))
 
     def owner(self, name: str) -> str | None:
         """Who runs ``name`` now."""

@@ -28,6 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Final, Literal, TypeVar
 
+from engine.distributed.map_run import MapChild, MapRun
 from engine.execution import ExecutionStatus
 from engine.history import HistoryEvent
 from engine.store.base import (
@@ -47,7 +48,9 @@ from engine.store.base import (
 __all__ = ["SQLiteStore"]
 
 _APPLICATION_ID: Final = 0x53414741  # "SAGA"
-_SCHEMA_VERSION: Final = 1
+_SCHEMA_VERSION: Final = 2
+_OLD_VERSIONS: Final = frozenset({1})
+"""Versions a writable open brings up to date (version 2 added the map-run tables)."""
 _READ_ATTEMPTS: Final = 4
 _STATUSES: Final = frozenset({"RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
 _T = TypeVar("_T")
@@ -84,6 +87,22 @@ CREATE TABLE IF NOT EXISTS events (
     details TEXT,
     next_state TEXT,
     PRIMARY KEY (execution, id)
+) WITHOUT ROWID;
+"""
+
+_MAP_RUN_SCHEMA: Final = """
+CREATE TABLE IF NOT EXISTS map_runs (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    execution INTEGER NOT NULL REFERENCES executions(seq),
+    arn TEXT NOT NULL UNIQUE,
+    record TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS map_runs_by_execution ON map_runs(execution, seq);
+CREATE TABLE IF NOT EXISTS map_children (
+    map_run TEXT NOT NULL,
+    idx INTEGER NOT NULL,
+    outcome TEXT NOT NULL,
+    PRIMARY KEY (map_run, idx)
 ) WITHOUT ROWID;
 """
 
@@ -322,10 +341,13 @@ class SQLiteStore(ExecutionStore):
             db.execute("BEGIN")
             kind = _identify(self.path, db)
             db.execute("COMMIT")
-            if kind == "empty":
+            if kind != "store":
                 db.execute("BEGIN IMMEDIATE")
-                if _identify(self.path, db) == "empty":
+                kind = _identify(self.path, db)
+                if kind == "empty":
                     _create_schema(db)
+                elif kind == "old":
+                    _migrate(db)
                 db.execute("COMMIT")
 
         self._write(setup)
@@ -612,6 +634,76 @@ class SQLiteStore(ExecutionStore):
             found[int(event_id)] = value if isinstance(value, str) else None
         return found
 
+    # -- distributed Map runs ----------------------------------------------------------------
+    def _put_map_run(self, db: sqlite3.Connection, name: str, run: MapRun) -> None:
+        db.execute(
+            "INSERT INTO map_runs (execution, arn, record) VALUES (?, ?, ?) "
+            "ON CONFLICT(arn) DO UPDATE SET record = excluded.record",
+            (self._seq(db, name), run.map_run_arn, _dumps(run.to_json())),
+        )
+
+    def save_map_run(self, name: str, run: MapRun) -> None:
+        """Commit the map run's record (inserted, or updated in place)."""
+        self._write(lambda db: self._put_map_run(db, name, run))
+
+    def save_map_child(self, name: str, run: MapRun, index: int, child: MapChild) -> None:
+        """Commit the child's outcome and the run's counts in one transaction."""
+
+        def write(db: sqlite3.Connection) -> None:
+            db.execute("BEGIN IMMEDIATE")
+            self._put_map_run(db, name, run)
+            db.execute(
+                "INSERT OR REPLACE INTO map_children (map_run, idx, outcome) VALUES (?, ?, ?)",
+                (run.map_run_arn, index, _dumps(child.to_json())),
+            )
+            db.execute("COMMIT")
+
+        self._write(write)
+
+    def map_runs(self, name: str) -> list[MapRun]:
+        """The map runs of ``name`` in start order (none in a version-1 store opened read-only)."""
+
+        def query(db: sqlite3.Connection) -> list[tuple[Any, ...]]:
+            seq = self._seq(db, name)
+            if not _has_map_tables(db):
+                return []
+            return db.execute(
+                "SELECT arn, record FROM map_runs WHERE execution = ? ORDER BY seq", (seq,)
+            ).fetchall()
+
+        runs: list[MapRun] = []
+        for arn, text in self._read(query):
+            try:
+                runs.append(MapRun.from_json(json.loads(text)))
+            except (TypeError, ValueError, KeyError, RecursionError) as exc:
+                raise CorruptStoreError(
+                    f"execution store {self.path}: map run {arn} cannot be read: {exc}",
+                    str(self.path),
+                ) from None
+        return runs
+
+    def map_children(self, name: str, map_run_arn: str) -> dict[int, MapChild]:
+        """The ended children of the map run, by index."""
+
+        def query(db: sqlite3.Connection) -> list[tuple[Any, ...]]:
+            if not _has_map_tables(db):
+                return []
+            return db.execute(
+                "SELECT idx, outcome FROM map_children WHERE map_run = ?", (map_run_arn,)
+            ).fetchall()
+
+        children: dict[int, MapChild] = {}
+        for index, text in self._read(query):
+            try:
+                children[int(index)] = MapChild.from_json(json.loads(text))
+            except (TypeError, ValueError, KeyError, RecursionError) as exc:
+                raise CorruptStoreError(
+                    f"execution store {self.path}: child {index} of map run {map_run_arn} "
+                    f"cannot be read: {exc}",
+                    str(self.path),
+                ) from None
+        return children
+
     def owner(self, name: str) -> str | None:
         """Who runs ``name`` now."""
         row = self._read(
@@ -646,15 +738,29 @@ def _busy(exc: sqlite3.OperationalError) -> bool:
 
 def _create_schema(db: sqlite3.Connection) -> None:
     """The tables, the application id and the schema version (inside the caller's transaction)."""
-    for statement in _SCHEMA.split(";"):
+    for statement in (_SCHEMA + _MAP_RUN_SCHEMA).split(";"):
         if statement.strip():
             db.execute(statement)
     db.execute(f"PRAGMA application_id = {_APPLICATION_ID}")
     db.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
 
 
-def _identify(path: Path, db: sqlite3.Connection) -> Literal["empty", "store"]:
-    """Whether the database is empty or an execution store of this schema (else StoreError).
+def _has_map_tables(db: sqlite3.Connection) -> bool:
+    row = db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'map_runs'")
+    return row.fetchone() is not None
+
+
+def _migrate(db: sqlite3.Connection) -> None:
+    """Bring a version-1 store up to date: add the map-run tables (inside a transaction)."""
+    for statement in _MAP_RUN_SCHEMA.split(";"):
+        if statement.strip():
+            db.execute(statement)
+    db.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
+
+
+def _identify(path: Path, db: sqlite3.Connection) -> Literal["empty", "old", "store"]:
+    """Whether the database is empty, a store of an older schema this engine brings up to date,
+    or an execution store of this schema (else StoreError).
 
     Called inside a transaction, so the id, the version and the tables are read together.
     """
@@ -665,6 +771,8 @@ def _identify(path: Path, db: sqlite3.Connection) -> Literal["empty", "store"]:
     if application_id != _APPLICATION_ID:
         raise StoreError(f"{path} is an SQLite database but not an execution store", str(path))
     version = db.execute("PRAGMA user_version").fetchone()[0]
+    if version in _OLD_VERSIONS:
+        return "old"
     if version != _SCHEMA_VERSION:
         raise StoreError(
             f"execution store {path} has schema version {version}; this engine reads version "
