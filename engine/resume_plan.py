@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
-from engine.errors import TIMEOUT
+from engine.errors import HEARTBEAT_TIMEOUT, TIMEOUT
 from engine.history import HistoryEvent
 from engine.interpreter.progress import ResumePoint, VisitProgress
 from engine.model import State, StateMachine
@@ -122,13 +122,16 @@ def _task_progress(visit: _Visit) -> VisitProgress:
     counters = [0] * len(retriers)
     pending: HistoryEvent | None = None
     succeeded: HistoryEvent | None = None
+    scheduled: HistoryEvent | None = None
     for event in visit.events:
         if event.type in _SCHEDULED:
             if pending is not None:
-                index = find_retrier(retriers, _error_of(pending)) if retriers else None
+                error, aliases = _error_of(pending), _aliases_of(scheduled, pending)
+                index = find_retrier(retriers, error, aliases) if retriers else None
                 if index is not None:
                     counters[index] += 1
             pending = succeeded = None
+            scheduled = event
         elif event.type in _FAILED or event.type in _TIMED_OUT:
             pending, succeeded = event, None
         elif event.type in _SUCCEEDED:
@@ -143,10 +146,29 @@ def _task_progress(visit: _Visit) -> VisitProgress:
         counters=tuple(counters) if retriers else None,
         pending_error=None if pending is None else _error_of(pending),
         pending_cause=details.get("cause"),
+        pending_aliases=() if pending is None else _aliases_of(scheduled, pending),
         pending_posix=None if pending is None else pending.posix,
         succeeded=succeeded is not None,
         result=None if succeeded is None else (succeeded.details or {}).get("output"),
     )
+
+
+def _aliases_of(scheduled: HistoryEvent | None, pending: HistoryEvent) -> tuple[str, ...]:
+    """``States.HeartbeatTimeout`` for a timeout that came before the task's ``TimeoutSeconds``.
+
+    AWS records both timeouts as ``States.Timeout``; the scheduled event's limits and the
+    time between the two events tell a missed heartbeat apart, so Retry and Catch match it
+    after a resume as they did before.
+    """
+    if pending.type not in _TIMED_OUT or scheduled is None:
+        return ()
+    limits = scheduled.details or {}
+    if limits.get("heartbeatInSeconds") is None:
+        return ()
+    timeout = limits.get("timeoutInSeconds")
+    if isinstance(timeout, (int, float)) and pending.posix - scheduled.posix >= timeout:
+        return ()
+    return (HEARTBEAT_TIMEOUT,)
 
 
 def _error_of(event: HistoryEvent) -> str:

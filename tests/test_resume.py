@@ -451,3 +451,55 @@ def test_an_execution_a_live_engine_runs_is_not_resumed_twice(sqlite_store: SQLi
             assert (await handle.result()).status == "SUCCEEDED"
 
     anyio.run(main)
+
+
+HEARTBEAT: dict[str, Any] = {
+    "StartAt": "Review",
+    "States": {
+        "Review": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+            "Parameters": {"FunctionName": "review", "Payload": {"token.$": "$$.Task.Token"}},
+            "HeartbeatSeconds": 5,
+            "TimeoutSeconds": 100,
+            "Retry": [{"ErrorEquals": ["States.HeartbeatTimeout"], "MaxAttempts": 1}],
+            "Catch": [
+                {"ErrorEquals": ["States.HeartbeatTimeout"], "Next": "NoHeartbeat"},
+                {"ErrorEquals": ["States.ALL"], "Next": "Other"},
+            ],
+            "End": True,
+        },
+        "NoHeartbeat": {"Type": "Pass", "Result": "heartbeat missed", "End": True},
+        "Other": {"Type": "Pass", "Result": "other failure", "End": True},
+    },
+}
+
+
+@pytest.mark.parametrize("which", [0, 1])
+def test_a_missed_heartbeat_is_still_one_after_a_resume(which: int) -> None:
+    """AWS records it as ``States.Timeout``; Retry and Catch must still match it as a heartbeat."""
+    handlers = {"review": lambda event, context: None}
+    source = MemoryStore()
+    clock = VirtualClock(T0, work_moves_time=False)
+    full = run(HEARTBEAT, {}, handlers=handlers, name="r-1", clock=clock, store=source)
+    assert (full.status, full.output) == ("SUCCEEDED", "heartbeat missed")
+    events = source.history("r-1")
+    timed_out = [e for e in events if e.type == "TaskTimedOut"]
+    timed_out_details = {
+        "resource": "invoke.waitForTaskToken",
+        "resourceType": "lambda",
+        "error": "States.Timeout",
+    }
+    assert [e.details for e in timed_out] == [timed_out_details] * 2
+    assert [e.posix - T0.timestamp() for e in timed_out] == [5.0, 11.0]
+    target = MemoryStore()
+    _cut(source, "r-1", timed_out[which].id, target)
+    point = plan_resume(load(HEARTBEAT), target.history("r-1"), target.transitions("r-1"))
+    assert point.visit is not None
+    assert point.visit.pending_aliases == ("States.HeartbeatTimeout",)
+    later = VirtualClock(T0, work_moves_time=False)
+    report = resume(target, handlers_for=lambda record: handlers, clock=later)
+    (resumed,) = report.executions
+    assert (resumed.status, resumed.output) == ("SUCCEEDED", "heartbeat missed")
+    # The same events (a new attempt hands out a new task token, so parameters may differ).
+    assert [e.type for e in target.history("r-1")] == [e.type for e in events]

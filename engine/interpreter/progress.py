@@ -30,6 +30,8 @@ class VisitProgress:
     counters: tuple[int, ...] | None = None
     pending_error: str | None = None
     pending_cause: str | None = None
+    pending_aliases: tuple[str, ...] = ()
+    """Further names the pending failure is matched by (``States.HeartbeatTimeout``)."""
     pending_posix: float | None = None
     succeeded: bool = False
     result: Any = None

@@ -102,7 +102,9 @@ async def with_retry_and_catch(
         if resumed.counters is not None and len(resumed.counters) == len(retriers):
             counters = list(resumed.counters)
         if resumed.pending_error is not None:
-            error = StatesError(resumed.pending_error, resumed.pending_cause)
+            error = StatesError(
+                resumed.pending_error, resumed.pending_cause, aliases=resumed.pending_aliases
+            )
             if not await _retried(ctx, retriers, counters, error, resumed.pending_posix):
                 return _catch(ctx, raw, error, catchers)
     while True:
