@@ -50,8 +50,10 @@ class _Job:
             self.value = self.context.run(self.function)
         except BaseException as exc:
             self.error = exc
-        # Wake the waiting task without waiting for the loop to run (a blocking hand-back
-        # costs this thread a second switch). RuntimeError: the loop is gone, nobody waits.
+
+    def notify(self) -> None:
+        """Wake the waiting task without waiting for the loop to run (a blocking hand-back
+        costs this thread a second switch). RuntimeError: the loop is gone, nobody waits."""
         with contextlib.suppress(RuntimeError):
             self.token.backend_class.run_sync_soon(self.done.set, (), self.token.native_token)
 
@@ -69,7 +71,10 @@ class _Worker:
         while True:
             job = self.jobs.get()
             job.run()
-            if job.abandoned or not _release(self):
+            # Idle again before the waiter wakes, so its next step finds this thread.
+            kept = not job.abandoned and _release(self)
+            job.notify()
+            if not kept:
                 close_thread_loop()
                 return
 
