@@ -399,6 +399,14 @@ def _handler_keys(resource: str, info: ResourceInfo) -> tuple[list[str], str]:
     return list(dict.fromkeys(keys)), function_name
 
 
+@functools.lru_cache(maxsize=1024)
+def _resource_lookup(resource: str) -> tuple[ResourceInfo, tuple[str, ...], str]:
+    """A resource's classification, handler keys and function name (they depend on it alone)."""
+    info = classify_resource(resource)
+    keys, function_name = _handler_keys(resource, info)
+    return info, tuple(keys), function_name
+
+
 def resolve_binding(
     resource: str, handlers: Mapping[str, Handler], *, parameters: Any = None
 ) -> TaskBinding | None:
@@ -411,10 +419,9 @@ def resolve_binding(
     ``parameters`` (the state's ``Parameters``, optional) lets a constant ``FunctionName`` be
     checked before the execution starts.
     """
-    info = classify_resource(resource)
+    info, keys, function_name = _resource_lookup(resource)
     if info.resource_type == "lambda" and info.base_resource == LAMBDA_INVOKE:
         return _resolve_lambda_invoke(info, handlers, parameters)
-    keys, function_name = _handler_keys(resource, info)
     handler = _lookup(handlers, keys)
     if handler is not None:
         return PythonBinding(handler, lambda_resource=info.is_lambda, function_name=function_name)
