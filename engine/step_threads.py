@@ -34,7 +34,7 @@ _T = TypeVar("_T")
 class _Job:
     """One step call: what to run, in which context, and who waits for it."""
 
-    __slots__ = ("abandoned", "context", "done", "error", "function", "token", "value")
+    __slots__ = ("abandoned", "context", "done", "error", "function", "started", "token", "value")
 
     def __init__(self, function: Callable[[], Any], token: anyio.lowlevel.EventLoopToken) -> None:
         self.function = function
@@ -44,8 +44,11 @@ class _Job:
         self.abandoned = False
         self.value: Any = None
         self.error: BaseException | None = None
+        self.started = threading.Lock()  # held until the step thread takes the job
+        self.started.acquire()
 
     def run(self) -> None:
+        self.started.release()
         try:
             self.value = self.context.run(self.function)
         except BaseException as exc:
@@ -116,6 +119,9 @@ async def run_on_step_thread(function: Callable[[], _T]) -> _T:
     """
     job = _Job(function, anyio.lowlevel.current_token())
     _acquire().jobs.put(job)
+    # Wait (briefly, blocking) until the thread has taken the job, as starting a thread of its
+    # own did: steps dispatched one after another (a Map's items) begin in that order.
+    job.started.acquire()
     try:
         await job.done.wait()
     except BaseException:
