@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
 import functools
 import inspect
 import re
-import threading
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, TypeVar, runtime_checkable
-
-import anyio
-import anyio.from_thread
-import anyio.lowlevel
 
 from engine.clock import Clock
 from engine.errors import RUNTIME, StatesError, error_name_of
@@ -39,6 +32,7 @@ from engine.lambda_shapes import (
     placeholder_names,
     request_id_for,
 )
+from engine.step_threads import run_on_step_thread
 
 __all__ = [
     "CallNext",
@@ -118,32 +112,6 @@ class StateMocker(Protocol):
         ...
 
 
-async def _run_on_daemon_thread(function: Callable[[], _T]) -> _T:
-    """Run ``function`` on a daemon thread of its own and wait for it.
-
-    On cancellation (a state's timeout) the thread is abandoned, not joined: as a daemon it
-    cannot keep the process alive, however long the step blocks or spins.
-    """
-    done = anyio.Event()
-    token = anyio.lowlevel.current_token()
-    box: dict[str, Any] = {}
-    context = contextvars.copy_context()  # the caller's context variables, as a worker thread has
-
-    def target() -> None:
-        try:
-            box["value"] = context.run(function)
-        except BaseException as exc:
-            box["error"] = exc
-        with contextlib.suppress(RuntimeError):  # the loop is gone: nobody waits any more
-            anyio.from_thread.run_sync(done.set, token=token)
-
-    threading.Thread(target=target, name="saga-step", daemon=True).start()
-    await done.wait()
-    if "error" in box:
-        raise box["error"]
-    return box["value"]  # type: ignore[no-any-return]
-
-
 _IN_ENGINE_LOOP = "_saga_in_engine_loop"
 
 
@@ -184,14 +152,14 @@ async def call_handler(handler: Handler, event: Any, context: LambdaContext) -> 
     Async handlers run on an event loop of their own in that thread, so a step that blocks
     its loop (``time.sleep``) or spins the CPU still times out.
     """
-    return await _run_on_daemon_thread(functools.partial(call_step, handler, event, context))
+    return await run_on_step_thread(functools.partial(call_step, handler, event, context))
 
 
 async def invoke_handler(
     handler: Handler, event: Any, context: LambdaContext, request_id: str
 ) -> Invocation:
     """Invoke a handler under Lambda's Python runtime contract on a daemon thread."""
-    return await _run_on_daemon_thread(
+    return await run_on_step_thread(
         functools.partial(invoke, handler, event, context, request_id=request_id)
     )
 
@@ -431,6 +399,14 @@ def _handler_keys(resource: str, info: ResourceInfo) -> tuple[list[str], str]:
     return list(dict.fromkeys(keys)), function_name
 
 
+@functools.lru_cache(maxsize=1024)
+def _resource_lookup(resource: str) -> tuple[ResourceInfo, tuple[str, ...], str]:
+    """A resource's classification, handler keys and function name (they depend on it alone)."""
+    info = classify_resource(resource)
+    keys, function_name = _handler_keys(resource, info)
+    return info, tuple(keys), function_name
+
+
 def resolve_binding(
     resource: str, handlers: Mapping[str, Handler], *, parameters: Any = None
 ) -> TaskBinding | None:
@@ -443,10 +419,9 @@ def resolve_binding(
     ``parameters`` (the state's ``Parameters``, optional) lets a constant ``FunctionName`` be
     checked before the execution starts.
     """
-    info = classify_resource(resource)
+    info, keys, function_name = _resource_lookup(resource)
     if info.resource_type == "lambda" and info.base_resource == LAMBDA_INVOKE:
         return _resolve_lambda_invoke(info, handlers, parameters)
-    keys, function_name = _handler_keys(resource, info)
     handler = _lookup(handlers, keys)
     if handler is not None:
         return PythonBinding(handler, lambda_resource=info.is_lambda, function_name=function_name)

@@ -31,9 +31,10 @@ import json
 import math
 import os
 import sys
+import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,6 +50,7 @@ __all__ = [
     "bound_cause",
     "bound_error",
     "call_step",
+    "close_thread_loop",
     "error_type_of",
     "failure_of",
     "handler",
@@ -171,8 +173,83 @@ def call_step(step: Callable[..., Any], event: Any, context: Any) -> Any:
         async def wait() -> Any:
             return await awaitable
 
-        result = asyncio.run(wait())
+        result = _run_to_completion(wait())
     return result
+
+
+_thread_loops = threading.local()
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
+def _left_clean(loop: asyncio.AbstractEventLoop) -> bool:
+    """Whether a step left nothing on ``loop`` that closing it would finish: no task still
+    pending, no async generator, no default executor (then the loop can serve the next step)."""
+    if asyncio.all_tasks(loop):
+        return False
+    return not getattr(loop, "_asyncgens", True) and getattr(loop, "_default_executor", 1) is None
+
+
+def _run_to_completion(coroutine: Coroutine[Any, Any, Any]) -> Any:
+    """``asyncio.run(coroutine)``, on an event loop kept for the calling thread.
+
+    Opening a loop costs more than a small step, so a thread keeps its loop while the steps it
+    runs leave it clean; a step that leaves tasks, async generators or executor threads behind
+    has its loop closed as ``asyncio.run`` closes it, and the next step gets a new one.
+    """
+    if _running_loop() is not None:
+        return asyncio.run(coroutine)  # refuses, as it always did
+    loop: asyncio.AbstractEventLoop | None = getattr(_thread_loops, "loop", None)
+    if loop is None or loop.is_closed():
+        loop = _thread_loops.loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    clean = False
+    try:
+        result = loop.run_until_complete(loop.create_task(coroutine))
+        clean = _left_clean(loop)
+        return result
+    finally:
+        asyncio.set_event_loop(None)
+        if not clean:
+            _thread_loops.loop = None
+            _close(loop)
+
+
+def close_thread_loop() -> None:
+    """Close the event loop the calling thread kept for async steps, if any (at thread end)."""
+    loop: asyncio.AbstractEventLoop | None = getattr(_thread_loops, "loop", None)
+    _thread_loops.loop = None
+    if loop is not None and not loop.is_closed():
+        _close(loop)
+
+
+def _close(loop: asyncio.AbstractEventLoop) -> None:
+    """Close ``loop`` as ``asyncio.run`` does: cancel what is left, finish async generators and
+    the default executor."""
+    try:
+        pending = asyncio.all_tasks(loop)
+        for task in pending:
+            task.cancel()
+        if pending:
+            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+            for task in pending:
+                if not task.cancelled() and task.exception() is not None:
+                    loop.call_exception_handler(
+                        {
+                            "message": "unhandled exception during asyncio.run() shutdown",
+                            "exception": task.exception(),
+                            "task": task,
+                        }
+                    )
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.run_until_complete(loop.shutdown_default_executor())
+    finally:
+        loop.close()
 
 
 def error_type_of(exc: BaseException) -> str:

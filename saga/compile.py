@@ -26,6 +26,7 @@ Shape (the airline ProcessBooking machine is an instance of it):
 from __future__ import annotations
 
 import warnings
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -332,10 +333,34 @@ def saga_handlers(saga: Saga) -> dict[str, Callable[..., Any]]:
     return compile_with_handlers(saga)[1]
 
 
+_Compiled = tuple[StateMachine, dict[str, Callable[..., Any]]]
+_compiled: weakref.WeakKeyDictionary[Saga, tuple[tuple[int, ...], _Compiled]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _revisions(saga: Saga) -> tuple[int, ...]:
+    """What a compilation of ``saga`` depends on: its revision and its child sagas'."""
+    return tuple(s.__dict__.get("_revision", 0) for s in (saga, *saga.child_sagas()))
+
+
 def compile_with_handlers(saga: Saga) -> tuple[StateMachine, dict[str, Callable[..., Any]]]:
-    """The compiled machine and the Python actions of its states, from one compilation."""
-    machine = compile_saga(saga)
-    return machine, _handler_map(saga, _state_names(machine.states))
+    """The compiled machine and the Python actions of its states, from one compilation.
+
+    The compilation is kept for the saga object until the saga (an option, a step, a child
+    saga) changes, so running the same saga again does not compile it again; a saga with
+    warnings is compiled each time, so each run warns as before. Callers get the same
+    machine and a fresh copy of the actions.
+    """
+    revisions = _revisions(saga)
+    cached = _compiled.get(saga)
+    if cached is None or cached[0] != revisions:
+        machine = compile_saga(saga)
+        cached = (revisions, (machine, _handler_map(saga, _state_names(machine.states))))
+        if not saga_warnings(saga):  # a saga that warns is compiled (and warns) every time
+            _compiled[saga] = cached
+    machine, handlers = cached[1]
+    return machine, dict(handlers)
 
 
 def _state_names(states: Mapping[str, State]) -> set[str]:

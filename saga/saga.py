@@ -386,6 +386,15 @@ class Saga:
         self._names: dict[str, str] = {}
         self._check()
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        super().__setattr__(name, value)
+        self._changed()
+
+    def _changed(self) -> None:
+        """Count a change of the saga (an option set, a step added or changed): a machine
+        compiled before it is stale (see :func:`saga.compile.compile_with_handlers`)."""
+        self.__dict__["_revision"] = self.__dict__.get("_revision", 0) + 1
+
     def _check(self) -> None:
         problems = path_problems("error_path", self.error_path, result=True)
         if self.deadline_path is not None:
@@ -447,6 +456,7 @@ class Saga:
     # -- declaring -------------------------------------------------------------------------
 
     def _register(self, step: Step | ParallelGroup | ForEach) -> None:
+        self._changed()
         label = step.label
         if step.name in self._names:
             raise SagaDefinitionError(

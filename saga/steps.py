@@ -197,6 +197,10 @@ class Step:
     result as its branch's output (``$``).
     """
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        super().__setattr__(name, value)
+        _changed(self.__dict__.get("saga"))
+
     def __init__(
         self, saga: Saga, name: str, role: Role, action: object, options: Mapping[str, Any]
     ) -> None:
@@ -406,6 +410,12 @@ def check_name(name: object, role: Role) -> None:
         )
 
 
+def _changed(saga: Saga | None) -> None:
+    """Tell ``saga`` (when known yet) that one of its parts changed."""
+    if saga is not None:
+        saga._changed()
+
+
 class StepAdder:
     """A container steps are added to, ``add.step(name, action)`` or ``@add.step(name)``.
 
@@ -414,6 +424,11 @@ class StepAdder:
     """
 
     _step_role: Role
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        super().__setattr__(name, value)
+        owner = self.__dict__.get("saga") or getattr(self.__dict__.get("group"), "saga", None)
+        _changed(owner)
 
     @overload
     def step(

@@ -607,3 +607,73 @@ def test_is_mocked_asks_state_mockers_only() -> None:
     assert is_mocked([_Recorder("r", log), _Mocker()], "Mocked") is True
     assert is_mocked([_Recorder("r", log), _Mocker()], "Real") is False
     assert is_mocked([_Recorder("r", log)], "Mocked") is False
+
+
+# --- step threads --------------------------------------------------------------------------
+
+
+@pytest.mark.anyio
+async def test_steps_one_after_another_reuse_a_daemon_step_thread() -> None:
+    def where(event: Any) -> tuple[int, str, bool]:
+        thread = threading.current_thread()
+        return thread.ident or 0, thread.name, thread.daemon
+
+    context = LambdaContext("F", "rid")
+    first = await call_handler(where, None, context)
+    second = await call_handler(where, None, context)
+    assert first == second
+    assert first[1:] == ("saga-step", True)
+
+
+@pytest.mark.anyio
+async def test_a_thread_abandoned_by_a_timeout_is_not_reused() -> None:
+    release = threading.Event()
+    stuck: list[int] = []
+
+    def blocking(event: Any) -> str:
+        stuck.append(threading.get_ident())
+        release.wait(10)
+        return "late"
+
+    def ident(event: Any) -> int:
+        return threading.get_ident()
+
+    context = LambdaContext("F", "rid")
+    try:
+        with pytest.raises(TimeoutError):
+            with anyio.fail_after(0.2):
+                await call_handler(blocking, None, context)
+        # The blocked step still holds its thread: the next steps run on others.
+        assert await call_handler(ident, None, context) != stuck[0]
+        assert await call_handler(ident, None, context) != stuck[0]
+    finally:
+        release.set()
+
+
+@pytest.mark.anyio
+async def test_an_async_step_leaves_nothing_running_for_the_next_one() -> None:
+    seen: list[str] = []
+
+    async def leaves_a_task(event: Any) -> str:
+        import asyncio
+
+        async def background() -> None:
+            try:
+                await asyncio.sleep(10)
+            except asyncio.CancelledError:
+                seen.append("cancelled")
+                raise
+
+        asyncio.get_running_loop().create_task(background())
+        await asyncio.sleep(0)
+        return "first"
+
+    async def counts_tasks(event: Any) -> int:
+        import asyncio
+
+        return len(asyncio.all_tasks())
+
+    context = LambdaContext("F", "rid")
+    assert await call_handler(leaves_a_task, None, context) == "first"
+    assert seen == ["cancelled"]  # cancelled when the step returned, as asyncio.run does
+    assert await call_handler(counts_tasks, None, context) == 1
