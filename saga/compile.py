@@ -47,10 +47,11 @@ from saga.compile_branches import group_states, not_run_path, record_names, resu
 from saga.compile_for_each import for_each_states, undo_states
 from saga.conditions import Condition
 from saga.deadline import check_state, deadline_states, passed_state
+from saga.declaration import OriginalError, SagaDeclaration, Unit
 from saga.errors import SagaDefinitionError, SagaWarning
 from saga.for_each import ForEach, check_length
 from saga.jsonata import JSONATA, to_jsonata
-from saga.saga import GroupBranch, OriginalError, ParallelGroup, Saga, Unit
+from saga.parallel import GroupBranch, ParallelGroup
 from saga.steps import ALL, MAX_NAME_LENGTH, Step, Unset, camel_case
 from saga.task_states import flow, retriers, task_states
 from saga.templates import compile_template
@@ -84,7 +85,7 @@ def _guard(element: Step) -> Condition | None:
     return step.when if step is not None else None
 
 
-def _unwind_chain(saga: Saga) -> tuple[list[Undo], dict[int, int], int | None]:
+def _unwind_chain(saga: SagaDeclaration) -> tuple[list[Undo], dict[int, int], int | None]:
     """The unwind chain (compensations in reverse, then handlers), each catching unit's entry
     position in it, and the first position any catcher reaches (None: no unit catches)."""
     units = saga.units
@@ -108,7 +109,7 @@ def _unwind_chain(saga: Saga) -> tuple[list[Undo], dict[int, int], int | None]:
     return chain, targets, min(reached, default=None)
 
 
-def _after_spans(saga: Saga) -> list[int]:
+def _after_spans(saga: SagaDeclaration) -> list[int]:
     """For each unit, the chain position just after its compensations (where the unwind of
     a failure before the unit starts)."""
     ends: list[int] = []
@@ -117,7 +118,7 @@ def _after_spans(saga: Saga) -> list[int]:
     return ends
 
 
-def saga_warnings(saga: Saga) -> list[SagaWarning]:
+def saga_warnings(saga: SagaDeclaration) -> list[SagaWarning]:
     """What compiles but never runs: compensations (and handlers) no catcher can reach, and
     the whole unwind when the machine's ``TimeoutSeconds`` passes.
 
@@ -167,7 +168,7 @@ def saga_warnings(saga: Saga) -> list[SagaWarning]:
     return found
 
 
-def _unreachable_compensation(saga: Saga, compensation: Step) -> SagaWarning:
+def _unreachable_compensation(saga: SagaDeclaration, compensation: Step) -> SagaWarning:
     step = compensation.compensates
     assert step is not None
     unit: Unit = step.group if step.group is not None else step
@@ -192,7 +193,7 @@ def _unreachable_compensation(saga: Saga, compensation: Step) -> SagaWarning:
     )
 
 
-def _warn(saga: Saga, found: Sequence[SagaWarning]) -> None:
+def _warn(saga: SagaDeclaration, found: Sequence[SagaWarning]) -> None:
     for warning in found:
         warnings.warn(warning, stacklevel=4)
         log_warning(
@@ -204,7 +205,7 @@ def _warn(saga: Saga, found: Sequence[SagaWarning]) -> None:
         )
 
 
-def compile_saga(saga: Saga) -> StateMachine:
+def compile_saga(saga: SagaDeclaration) -> StateMachine:
     """The state machine ``saga`` compiles to (see the module docstring).
 
     Compensations that can never run are left out with a :class:`SagaWarning` (see
@@ -326,13 +327,15 @@ def compile_saga(saga: Saga) -> StateMachine:
     return to_jsonata(machine) if saga.query_language == JSONATA else machine
 
 
-def saga_handlers(saga: Saga) -> dict[str, Callable[..., Any]]:
+def saga_handlers(saga: SagaDeclaration) -> dict[str, Callable[..., Any]]:
     """The Python actions of the states ``saga`` compiles to, keyed as the engine's binding
     lookup expects (steps left out as unreachable are not included)."""
     return compile_with_handlers(saga)[1]
 
 
-def compile_with_handlers(saga: Saga) -> tuple[StateMachine, dict[str, Callable[..., Any]]]:
+def compile_with_handlers(
+    saga: SagaDeclaration,
+) -> tuple[StateMachine, dict[str, Callable[..., Any]]]:
     """The compiled machine and the Python actions of its states, from one compilation."""
     machine = compile_saga(saga)
     return machine, _handler_map(saga, _state_names(machine.states))
@@ -350,7 +353,9 @@ def _state_names(states: Mapping[str, State]) -> set[str]:
     return names
 
 
-def _handler_map(saga: Saga, emitted: set[str] | None = None) -> dict[str, Callable[..., Any]]:
+def _handler_map(
+    saga: SagaDeclaration, emitted: set[str] | None = None
+) -> dict[str, Callable[..., Any]]:
     handlers: dict[str, Callable[..., Any]] = {}
     owners: dict[str, Step] = {}
     for step in saga.all_steps():
@@ -374,7 +379,7 @@ def _handler_map(saga: Saga, emitted: set[str] | None = None) -> dict[str, Calla
 # -- checks across steps ---------------------------------------------------------------------
 
 
-def _check_saga(saga: Saga) -> None:
+def _check_saga(saga: SagaDeclaration) -> None:
     if not saga.units:
         raise SagaDefinitionError(f"saga {saga.name!r} has no steps; add one with @saga.step(...)")
     for unit in saga.units:
@@ -458,7 +463,7 @@ def _var(step: Step) -> str:
     return f"@{name}" if isinstance(name, str) and name.isidentifier() else "step"
 
 
-def _check_default_paths(saga: Saga) -> None:
+def _check_default_paths(saga: SagaDeclaration) -> None:
     seen: dict[str, str] = {}
     for unit in [*saga.units, *saga.failure_handlers]:
         if not unit.result_path_is_default or unit.result_path is None:
@@ -472,7 +477,7 @@ def _check_default_paths(saga: Saga) -> None:
         seen[unit.result_path] = unit.label
 
 
-def _check_generated_names(saga: Saga) -> None:
+def _check_generated_names(saga: SagaDeclaration) -> None:
     names = {step.name for step in saga.all_steps()} | {u.name for u in saga.units}
     names |= {saga.failure_state, saga.fail_fast_state}
     for unit in saga.units if saga.deadline_path is not None else ():
@@ -538,7 +543,7 @@ def _check_generated_names(saga: Saga) -> None:
 # -- states ----------------------------------------------------------------------------------
 
 
-def _entry(saga: Saga, unit: Unit) -> str:
+def _entry(saga: SagaDeclaration, unit: Unit) -> str:
     """Where the flow enters ``unit``: its deadline check, its condition, or the unit."""
     if saga.deadline_path is not None:
         return check_state(unit.name)
@@ -618,7 +623,7 @@ def _overlaps(a: str, b: str) -> bool:
 
 
 def _failure_path(
-    saga: Saga, units: Sequence[Unit], chain: Sequence[Undo]
+    saga: SagaDeclaration, units: Sequence[Unit], chain: Sequence[Undo]
 ) -> tuple[str | None, str]:
     """The path where every compensating unit records its error, or None and why not."""
     catching = [unit for unit in units if unit.compensate_on]
@@ -653,7 +658,9 @@ def _failure_path(
     return path, ""
 
 
-def _failure_state(saga: Saga, units: Sequence[Unit], chain: Sequence[Undo]) -> FailState:
+def _failure_state(
+    saga: SagaDeclaration, units: Sequence[Unit], chain: Sequence[Undo]
+) -> FailState:
     fields: dict[str, Any] = {"type": "Fail"}
     original = isinstance(saga.failure_error, OriginalError)
     if original:
@@ -677,7 +684,7 @@ def _failure_state(saga: Saga, units: Sequence[Unit], chain: Sequence[Undo]) -> 
     return FailState(**fields)
 
 
-def _check_custom_errors(saga: Saga, units: Sequence[Unit]) -> None:
+def _check_custom_errors(saga: SagaDeclaration, units: Sequence[Unit]) -> None:
     for unit in units:
         if isinstance(unit, ForEach):
             continue  # a failed item's own error is recorded; the Map fails only at runtime
