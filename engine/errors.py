@@ -22,6 +22,7 @@ __all__ = [
     "StatesError",
     "error_name_of",
     "error_name_of_class",
+    "items_not_an_array",
     "lambda_error_cause",
 ]
 
@@ -44,11 +45,16 @@ class StatesError(Exception):
 
     ``error`` is the ASL error name matched by ``ErrorEquals``; ``cause`` the text Step
     Functions reports next to it (``None`` when there is none, as for a bare Fail state).
+    ``aliases`` are further names ``ErrorEquals`` may match it by without it being reported
+    under them (a missed heartbeat is ``States.Timeout``, matched by ``States.HeartbeatTimeout``).
     """
 
-    def __init__(self, error: str | None, cause: str | None = None) -> None:
+    def __init__(
+        self, error: str | None, cause: str | None = None, *, aliases: tuple[str, ...] = ()
+    ) -> None:
         self.error = error
         self.cause = cause
+        self.aliases = aliases
         super().__init__(f"{error}: {cause}" if cause else str(error))
 
     @property
@@ -81,3 +87,15 @@ def _declared_name(obj: object) -> str | None:
 def lambda_error_cause(exc: Exception, request_id: str = "") -> str:
     """The cause AWS Lambda's Python runtime reports for an exception: its error document."""
     return failure_of(exc, request_id).cause()
+
+
+def items_not_an_array(path: str | None) -> StatesError:
+    """A Map's ``ItemsPath`` that selects no array: AWS's ``States.Runtime``.
+
+    AWS names a context path with one ``$`` (``$$.Execution.Input`` is shown as
+    ``$.Execution.Input``), as recorded.
+    """
+    shown = path or "$"
+    if shown.startswith("$$"):
+        shown = shown[1:]
+    return StatesError(RUNTIME, f'Reference path "{shown}" must point to array.')

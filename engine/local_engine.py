@@ -66,10 +66,18 @@ from engine.limits import (
 from engine.loader import load
 from engine.model import MapState, ParallelState, State, StateMachine, TaskState
 from engine.nested_execution import NESTED_RESOURCES, NestedExecutionBinding, nested_bindings
-from engine.resume_plan import ResumeRefused, claim, mark_live, plan_resume
+from engine.resume_plan import (
+    ExecutionNotRedrivable,
+    ResumeRefused,
+    claim,
+    mark_live,
+    plan_redrive,
+    plan_resume,
+)
 from engine.seeding import execution_seed
 from engine.states import RUNNERS
 from engine.store.base import (
+    REDRIVEN_EVENT,
     ExecutionAlreadyExists,
     ExecutionDoesNotExist,
     ExecutionNotRecorded,
@@ -86,6 +94,7 @@ __all__ = [
     "ExecutionAlreadyExists",
     "ExecutionDoesNotExist",
     "ExecutionHandle",
+    "ExecutionNotRedrivable",
     "InvalidExecutionInput",
     "InvalidToken",
     "LocalEngine",
@@ -255,6 +264,14 @@ def _check_name(name: str) -> None:
             f"invalid execution name {name!r}: 1-80 characters, no whitespace, brackets, "
             "wildcards or special characters"
         )
+
+
+def _started_through(stored: StoredExecution) -> dict[str, str]:
+    """The version/alias members an execution's ``ExecutionStarted`` event carries."""
+    through = stored.options.get("startedThrough")
+    if not isinstance(through, dict):
+        return {}
+    return {str(key): str(value) for key, value in through.items()}
 
 
 class _Recorder:
@@ -580,6 +597,8 @@ class LocalEngine:
         *,
         state_machine_name: str | None = None,
         started_by: str | None = None,
+        started_through: Mapping[str, str] | None = None,
+        role_arn: str | None = None,
     ) -> ExecutionHandle:
         """Start an execution and return its handle without waiting for it.
 
@@ -588,7 +607,9 @@ class LocalEngine:
         that name raises :class:`ExecutionAlreadyExists`. The store decides, so this holds
         across processes: an open execution whose process is gone is resumed here. The machine
         becomes known by its ARN (``state_machine_name``), so executions can start it as a child;
-        ``started_by`` records which parent task started it.
+        ``started_by`` records which parent task started it; ``started_through`` adds members to
+        its ``ExecutionStarted`` event (``stateMachineVersionArn``, ``stateMachineAliasArn``);
+        ``role_arn`` is the execution's role (default: the engine's).
         """
         if self._task_group is None:
             raise RuntimeError("use the LocalEngine as 'async with LocalEngine(...) as engine'")
@@ -616,7 +637,9 @@ class LocalEngine:
                 input=data,
                 start_posix=self.clock.time(),
                 handlers_ref=self.handlers_ref,
-                options=self._options(execution_seed(name, self.seed), started_by),
+                options=self._options(
+                    execution_seed(name, self.seed), started_by, started_through, role_arn
+                ),
             ),
             process_owner(),
         )
@@ -645,16 +668,24 @@ class LocalEngine:
             "execution_arn": f"{prefix}:execution:{sm_name}:{name}",
         }
 
-    def _options(self, seed: int, started_by: str | None = None) -> dict[str, Any]:
+    def _options(
+        self,
+        seed: int,
+        started_by: str | None = None,
+        started_through: Mapping[str, str] | None = None,
+        role_arn: str | None = None,
+    ) -> dict[str, Any]:
         options: dict[str, Any] = {
             "region": self.region,
             "accountId": self.account_id,
-            "roleArn": self.role_arn,
+            "roleArn": role_arn or self.role_arn,
             "clock": "real" if isinstance(self.clock, RealClock) else "virtual",
             "seed": seed,
         }
         if started_by is not None:
             options["startedBy"] = started_by
+        if started_through:
+            options["startedThrough"] = dict(started_through)
         return options
 
     def _launch(
@@ -711,10 +742,11 @@ class LocalEngine:
                 "Name": name,
                 "RoleArn": stored.options.get("roleArn", self.role_arn),
                 "StartTime": format_context_timestamp(start),
-                "RedriveCount": 0,
+                "RedriveCount": stored.redrive_count,
             },
             context_state_machine={"Id": sm_arn, "Name": sm_arn.rsplit(":", 1)[-1]},
             runners=RUNNERS,
+            started_through=_started_through(stored),
         )
         recorder.runtime = runtime
         control = ExecutionControl()
@@ -727,7 +759,8 @@ class LocalEngine:
         _CURRENT.set(self)  # this execution's task (and its children) see their engine
         try:
             assert handle.runtime is not None
-            await execute(handle.runtime, machine, handle.control, self.role_arn, point)
+            role_arn = str(handle.runtime.context_execution.get("RoleArn") or self.role_arn)
+            await execute(handle.runtime, machine, handle.control, role_arn, point)
         finally:
             mark_live(self.store, handle.name, False)
             recorder = handle.recorder
@@ -761,6 +794,49 @@ class LocalEngine:
         Raises :class:`ResumeRefused` when it has ended or a live engine or process runs it;
         ``take_over`` replaces an owner that cannot be checked from here (another host).
         """
+        return await self._go_on(
+            name, handlers=handlers, interceptors=interceptors, take_over=take_over
+        )
+
+    async def redrive(self, name: str) -> ExecutionHandle:
+        """Redrive the FAILED, TIMED_OUT or ABORTED execution ``name`` (``RedriveExecution``).
+
+        It goes on RUNNING under the same name and ARN, from the last state that did not
+        complete, with the input recorded when that state was entered (its retry counters from
+        zero; a Parallel or Map runs again as a whole); completed states are not run again.
+        Its history gains an ``ExecutionRedriven`` event (``redriveCount``), its record counts
+        the redrive, and ``$$.Execution.RedriveCount`` tells it. The machine's timeout counts
+        from the redrive. Raises :class:`ExecutionNotRedrivable` for a RUNNING or SUCCEEDED
+        execution, :class:`ExecutionDoesNotExist` for an unknown one.
+        """
+        if self._task_group is None:
+            raise RuntimeError("use the LocalEngine as 'async with LocalEngine(...) as engine'")
+        stored = self.store.get(name)
+        if not stored.done or stored.status == "SUCCEEDED":
+            raise ExecutionNotRedrivable(f"Execution is {stored.status} and cannot be redriven")
+        events = self.store.history(name)
+        event = HistoryEvent(
+            id=len(events) + 1,
+            type=REDRIVEN_EVENT,
+            posix=self.clock.time(),
+            previous_event_id=events[-1].id if events else 0,
+            details={"redriveCount": stored.redrive_count + 1},
+        )
+        try:
+            self.store.reopen(name, event, process_owner())
+        except StoreError as exc:
+            raise ExecutionNotRedrivable(str(exc)) from None
+        return await self._go_on(name, redrive=True)
+
+    async def _go_on(
+        self,
+        name: str,
+        *,
+        handlers: Mapping[str, Handler] | None = None,
+        interceptors: Sequence[Interceptor] | None = None,
+        take_over: bool = False,
+        redrive: bool = False,
+    ) -> ExecutionHandle:
         if self._task_group is None:
             raise RuntimeError("use the LocalEngine as 'async with LocalEngine(...) as engine'")
         if name in self._handles and not self._handles[name].execution.done:
@@ -778,7 +854,12 @@ class LocalEngine:
             chosen = self.interceptors if interceptors is None else interceptors
             mocked = frozenset(state for state in calls if is_mocked(chosen, state))
             events = self.store.history(name)
-            point = plan_resume(model, events, self.store.transitions(name))
+            transitions = self.store.transitions(name)
+            point = (
+                plan_redrive(model, events, transitions, stored.input)
+                if redrive
+                else plan_resume(model, events, transitions)
+            )
         except BaseException:
             self.store.release(name, process_owner())
             raise

@@ -22,7 +22,15 @@ from engine.retry import find_retrier
 from engine.store.base import ExecutionStore, StoredExecution
 from engine.store.owner import owner_state, process_owner
 
-__all__ = ["ResumeRefused", "claim", "mark_live", "plan_resume", "store_key"]
+__all__ = [
+    "ExecutionNotRedrivable",
+    "ResumeRefused",
+    "claim",
+    "mark_live",
+    "plan_redrive",
+    "plan_resume",
+    "store_key",
+]
 
 _TASK_PREFIXES: Final = ("Task", "LambdaFunction", "Activity")
 _SCHEDULED: Final = frozenset(f"{prefix}Scheduled" for prefix in _TASK_PREFIXES)
@@ -208,8 +216,56 @@ def plan_resume(
     return ResumePoint(visit=progress, **common)
 
 
+def plan_redrive(
+    machine: StateMachine,
+    events: Sequence[HistoryEvent],
+    transitions: dict[int, str | None],
+    execution_input: Any,
+) -> ResumePoint:
+    """Where a redriven execution goes on; ``events`` end with its ``ExecutionRedriven``.
+
+    The last top-level state that did not complete is entered again with the input recorded
+    when it was entered (its retry counters from zero; a Parallel or Map as a whole); one
+    that completed goes on with the state recorded as next. Completed states are not run
+    again and keep the variables they assigned. The machine's timeout counts from the redrive.
+    """
+    visits, _ = _top_level_visits(machine, events)
+    redriven = events[-1]
+    common: dict[str, Any] = {
+        "started": True,
+        "last_id": redriven.id,
+        "variables": _variables(visits),
+        "invocations": _invocations(events),
+        "timeout_from": redriven.posix,
+    }
+    if not visits:
+        return ResumePoint(next_state=machine.start_at, next_input=execution_input, **common)
+    visit = visits[-1]
+    if visit.exited is not None and transitions.get(visit.exited.id) is not None:
+        states = tuple(v.name for v in visits)
+        return ResumePoint(
+            next_state=transitions[visit.exited.id],
+            next_input=(visit.exited.details or {}).get("output"),
+            states=states,
+            transitions=len(states),
+            **common,
+        )
+    states = tuple(v.name for v in visits[:-1])
+    return ResumePoint(
+        next_state=visit.name,
+        next_input=(visit.entered.details or {}).get("input"),
+        states=states,
+        transitions=len(states),
+        **common,
+    )
+
+
 class ResumeRefused(Exception):
     """The execution cannot be resumed here: it has ended, or another live process runs it."""
+
+
+class ExecutionNotRedrivable(Exception):
+    """The execution cannot be redriven: it is running, or it succeeded (AWS's message)."""
 
 
 _LIVE: set[tuple[str, str]] = set()

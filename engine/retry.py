@@ -3,7 +3,8 @@
 Matching follows what AWS does rather than the letter of the spec: ``States.Runtime`` is
 never retried or caught (even when named), ``States.ALL`` matches every other error (including
 ``States.DataLimitExceeded``, as observed), and ``States.TaskFailed`` matches every error except
-``States.Timeout``.
+``States.Timeout``. An error's aliases match too: a missed heartbeat is ``States.Timeout``,
+matched also by ``States.HeartbeatTimeout``.
 """
 
 from __future__ import annotations
@@ -48,8 +49,8 @@ def is_catchable(error: str) -> bool:
     return error != RUNTIME
 
 
-def error_matches(error_equals: Sequence[str], error: str) -> bool:
-    """Whether an ``ErrorEquals`` list matches the error name ``error``.
+def error_matches(error_equals: Sequence[str], error: str, aliases: Sequence[str] = ()) -> bool:
+    """Whether an ``ErrorEquals`` list matches the error name ``error`` (or one of ``aliases``).
 
     Names match exactly and case-sensitively; ``States.ALL`` matches any error and
     ``States.TaskFailed`` any error but ``States.Timeout``. ``States.Runtime`` matches nothing.
@@ -57,14 +58,16 @@ def error_matches(error_equals: Sequence[str], error: str) -> bool:
     if error == RUNTIME:
         return False
     for name in error_equals:
-        if name in (error, ALL):
+        if name in (error, ALL) or name in aliases:
             return True
         if name == TASK_FAILED and error != TIMEOUT:
             return True
     return False
 
 
-def find_retrier(retriers: Sequence[Retrier], error: str) -> int | None:
+def find_retrier(
+    retriers: Sequence[Retrier], error: str, aliases: Sequence[str] = ()
+) -> int | None:
     """Index of the first Retrier whose ``ErrorEquals`` matches ``error``, else ``None``.
 
     Only this Retrier applies: when it is exhausted the state goes to Catch processing and
@@ -73,17 +76,19 @@ def find_retrier(retriers: Sequence[Retrier], error: str) -> int | None:
     if not is_retryable(error):
         return None
     for index, retrier in enumerate(retriers):
-        if error_matches(retrier.error_equals, error):
+        if error_matches(retrier.error_equals, error, aliases):
             return index
     return None
 
 
-def find_catcher(catchers: Sequence[Catcher], error: str) -> Catcher | None:
+def find_catcher(
+    catchers: Sequence[Catcher], error: str, aliases: Sequence[str] = ()
+) -> Catcher | None:
     """The first Catcher whose ``ErrorEquals`` matches ``error``, else ``None``."""
     if not is_catchable(error):
         return None
     for catcher in catchers:
-        if error_matches(catcher.error_equals, error):
+        if error_matches(catcher.error_equals, error, aliases):
             return catcher
     return None
 

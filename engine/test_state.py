@@ -11,7 +11,10 @@ text, as the API returns them. A Task runs its bound handler or integration, or 
 ``stateConfiguration`` sets the situation to test: ``retrierRetryCount`` (retries already made:
 is the error retried, ``RETRIABLE``, or caught, ``CAUGHT_ERROR``?), ``errorCausedByState`` (the
 state fails with that error) and, for a Map, ``mapIterationFailureCount`` (items that failed,
-against its tolerated failure count or percentage).
+against its tolerated failure count or percentage) and ``mapItemReaderData`` (its
+``ItemReader``'s data, instead of reading S3). A Map's item stages are reported as AWS names
+them (``afterItemsPath``, ``afterItemSelector``, ``afterItemBatcher``, ``maxConcurrency``,
+``toleratedFailureCount``/``Percentage``; see :mod:`engine.test_state_map`).
 
 AWS-recorded behaviour followed here (LocalStack's TestState snapshots recorded against AWS):
 a Pass state with ``Result`` reports ``result`` but no ``afterInputPath``/``afterParameters``,
@@ -54,6 +57,7 @@ from engine.model import (
 from engine.paths import apply_result_path, evaluate_path
 from engine.payload_templates import apply_payload_template
 from engine.retry import find_catcher, find_retrier, max_attempts, retry_delay
+from engine.test_state_map import inspect_map, tolerance_exceeded
 
 __all__ = ["InspectionLevel", "TestStateError", "test_state", "test_state_async"]
 
@@ -427,39 +431,13 @@ async def _invoke(
     return await binding.invoke(request)
 
 
-def _note_map(run: _Run, state: MapState, effective: Any) -> None:
-    """A Map's inspection data: its items and its concurrency and failure tolerance."""
-    if state.items_path is not None:
-        run.note("afterItemsPath", evaluate_path(state.items_path, effective, run.context))
-    concurrency: Any = state.max_concurrency
-    if state.max_concurrency_path is not None:
-        concurrency = evaluate_path(state.max_concurrency_path, effective, run.context)
-    run.inspection["maxConcurrency"] = concurrency if isinstance(concurrency, int) else 0
-    for key, field in (
-        ("toleratedFailureCount", state.tolerated_failure_count),
-        ("toleratedFailurePercentage", state.tolerated_failure_percentage),
-    ):
-        if isinstance(field, int | float) and not isinstance(field, bool):
-            run.inspection[key] = field
-
-
-def _exceeds_tolerance(
-    run: _Run, state: MapState, mock: Mapping[str, Any] | None, failures: int, retry_count: int
+def _check_tolerance(
+    run: _Run, failures: Any, total: int, retry_count: int
 ) -> dict[str, Any] | None:
     """With ``mapIterationFailureCount`` failed items: the threshold error, or None within it."""
-    effective = run.path("input_path", run.data)
-    run.note("afterInputPath", effective)
-    _note_map(run, state, effective)
-    items: Any = None
-    if mock is not None and "result" in mock:
-        items = _json_arg(mock["result"], "mock.result")
-    total = len(items) if isinstance(items, list) else failures
-    count = state.tolerated_failure_count
-    percentage = state.tolerated_failure_percentage
-    within = (isinstance(count, int) and failures <= count) or (
-        isinstance(percentage, int | float) and failures * 100 <= percentage * total
-    )
-    if within:
+    if not isinstance(failures, int) or isinstance(failures, bool) or failures <= 0:
+        return None
+    if not tolerance_exceeded(run.inspection, failures, total):
         return None
     error = StatesError(
         "States.ExceedToleratedFailureThreshold",
@@ -477,8 +455,6 @@ async def _run_task(
 ) -> dict[str, Any]:
     effective = run.path("input_path", run.data)
     run.note("afterInputPath", effective)
-    if isinstance(state, MapState):
-        _note_map(run, state, effective)
     template = state.parameters
     if isinstance(state, MapState):
         template = None  # a Map's Parameters select each item, not the state's input
@@ -489,7 +465,8 @@ async def _run_task(
         result = await _work(run, state, payload, mock, handlers)
     except StatesError as exc:
         return _failure(run, exc, retry_count)
-    run.note("result", result)
+    if not isinstance(state, MapState):  # AWS reports no raw result for a Map
+        run.note("result", result)
     return _finish(run, result)
 
 
@@ -553,12 +530,14 @@ async def _run_jsonata(
         return run.answer("SUCCEEDED", output=_text(output), nextState=next_state)
     arguments = getattr(state, "arguments", None)
     payload = run.evaluate(arguments, "Arguments") if arguments is not None else run.data
-    run.note("afterArguments", payload)
+    if not isinstance(state, MapState):  # a Map reports its item stages instead
+        run.note("afterArguments", payload)
     try:
         result = await _work(run, state, payload, mock, handlers)
     except StatesError as exc:
         return _failure(run, exc, retry_count)
-    run.note("result", result)
+    if not isinstance(state, MapState):
+        run.note("result", result)
     output = _jsonata_output(run, state, result, result=result)
     return run.answer("SUCCEEDED", output=_text(output), nextState=next_state)
 
@@ -589,6 +568,31 @@ def _run_state(run: _Run, state: State) -> dict[str, Any]:
         )
     output = run.path("output_path", effective)
     return run.answer("SUCCEEDED", output=_text(output), nextState=getattr(state, "next", None))
+
+
+def _map_configuration(config: Mapping[str, Any], state: State) -> str | None:
+    """Check the Map settings of ``stateConfiguration``; ``mapItemReaderData`` or None."""
+    failures = config.get("mapIterationFailureCount")
+    if failures is not None and (
+        isinstance(failures, bool) or not isinstance(failures, int) or failures < 0
+    ):
+        raise TestStateError(
+            "ValidationException",
+            "stateConfiguration.mapIterationFailureCount must be an integer of at least 0",
+        )
+    data = config.get("mapItemReaderData")
+    if data is None:
+        return None
+    if not isinstance(data, str):
+        raise TestStateError(
+            "ValidationException", "stateConfiguration.mapItemReaderData must be a string"
+        )
+    if not isinstance(state, MapState) or state.item_reader is None:
+        raise TestStateError(
+            "ValidationException",
+            "stateConfiguration.mapItemReaderData is only for a Map state with an ItemReader",
+        )
+    return data
 
 
 async def test_state_async(
@@ -636,7 +640,15 @@ async def test_state_async(
     )
     run.jsonata = language == "JSONata"
     checked_mock = _check_mock(mock, state)
+    reader_data = _map_configuration(config, state)
     try:
+        items: list[Any] | None = None
+        if isinstance(state, MapState):
+            effective = run.data
+            if not run.jsonata:
+                effective = run.path("input_path", run.data)
+                run.note("afterInputPath", effective)
+            items = inspect_map(run, state, effective, reader_data)
         if "errorCausedByState" in config and isinstance(
             state, TaskState | MapState | ParallelState
         ):
@@ -650,13 +662,14 @@ async def test_state_async(
             if not run.jsonata:
                 run.note("afterInputPath", run.path("input_path", run.data))
             return _failure(run, error, retry_count)
-        if language == "JSONata":
-            return await _run_jsonata(run, state, checked_mock, handlers or {}, retry_count)
-        failures = config.get("mapIterationFailureCount")
-        if isinstance(state, MapState) and isinstance(failures, int) and failures > 0:
-            exceeded = _exceeds_tolerance(run, state, checked_mock, failures, retry_count)
+        if items is not None:
+            exceeded = _check_tolerance(
+                run, config.get("mapIterationFailureCount"), len(items), retry_count
+            )
             if exceeded is not None:
                 return exceeded
+        if language == "JSONata":
+            return await _run_jsonata(run, state, checked_mock, handlers or {}, retry_count)
         if isinstance(state, TaskState | MapState | ParallelState):
             return await _run_task(run, state, checked_mock, handlers or {}, retry_count)
         if isinstance(state, PassState):

@@ -253,6 +253,35 @@ async def test_missing_heartbeat_times_out() -> None:
     assert len(_of(ex, "TaskTimedOut")) == 1
 
 
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("task", "caught_by"),
+    [
+        ({"TimeoutSeconds": 600, "HeartbeatSeconds": 1}, "Heartbeat"),
+        ({"TimeoutSeconds": 1}, "Other"),
+    ],
+)
+async def test_heartbeat_timeout_catcher_catches_only_a_missed_heartbeat(
+    task: dict[str, Any], caught_by: str
+) -> None:
+    machine = _token_machine(**task)
+    machine["States"]["Wait for callback"]["Catch"] = [
+        {"ErrorEquals": ["States.HeartbeatTimeout"], "Next": "Heartbeat"},
+        {"ErrorEquals": ["States.ALL"], "Next": "Other"},
+    ]
+    machine["States"]["Heartbeat"] = {"Type": "Pass", "End": True}
+    machine["States"]["Other"] = {"Type": "Pass", "End": True}
+    del machine["States"]["Caught"]
+    async with LocalEngine(clock=VirtualClock(T0), handlers={CALLBACK: _Outbox()}) as engine:
+        ex = await engine.execute(machine, {}, "hb-catch")
+    assert ex.states == ["Wait for callback", caught_by]
+    # Either way the error is States.Timeout, as AWS records it (no cause).
+    assert ex.output == {"Error": "States.Timeout"}
+    timed_out = _of(ex, "TaskTimedOut")[0].details
+    assert timed_out is not None and timed_out["error"] == "States.Timeout"
+    assert "cause" not in timed_out
+
+
 HEARTBEAT_SECONDS = 2
 """While a token is outstanding the heartbeat deadline follows the wall clock, so this test
 waits for real: heartbeats every 0.2 s leave 1.8 s for a loaded machine to be late."""

@@ -63,6 +63,24 @@ def test_error_matches(error_equals: list[str], error: str, expected: bool) -> N
     assert error_matches(error_equals, error) is expected
 
 
+def test_a_missed_heartbeat_is_matched_by_its_alias() -> None:
+    # A missed heartbeat is reported as States.Timeout (as AWS records it) and matched by
+    # States.HeartbeatTimeout too, which AWS offers in Retry and Catch only.
+    aliases = ("States.HeartbeatTimeout",)
+    assert error_matches(["States.HeartbeatTimeout"], "States.Timeout", aliases) is True
+    assert error_matches(["States.Timeout"], "States.Timeout", aliases) is True
+    assert error_matches(["States.TaskFailed"], "States.Timeout", aliases) is False
+    catchers = [
+        Catcher.model_validate({"ErrorEquals": ["States.Timeout"], "Next": "T"}),
+        Catcher.model_validate({"ErrorEquals": ["States.HeartbeatTimeout"], "Next": "H"}),
+    ]
+    assert find_catcher(catchers[1:], "States.Timeout") is None
+    caught = find_catcher(catchers[1:], "States.Timeout", aliases)
+    assert caught is not None and caught.next == "H"
+    first = find_catcher(catchers, "States.Timeout", aliases)
+    assert first is not None and first.next == "T"
+
+
 def test_runtime_is_neither_retryable_nor_catchable() -> None:
     assert is_retryable("States.Runtime") is False
     assert is_catchable("States.Runtime") is False

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -371,6 +372,106 @@ def test_activity_worker_round_trip(sfn: Any) -> None:
         sfn.get_activity_task(activityArn=activity)
 
 
+def _activity_machine(activity: str, **task: Any) -> dict[str, Any]:
+    return {
+        "StartAt": "Work",
+        "States": {"Work": {"Type": "Task", "Resource": activity, "End": True, **task}},
+    }
+
+
+def _history(sfn: Any, execution: str) -> list[tuple[str, dict[str, Any] | None]]:
+    """Each event's type and details (JSON-text fields parsed), without ids and timestamps."""
+    out: list[tuple[str, dict[str, Any] | None]] = []
+    for event in sfn.get_execution_history(executionArn=execution)["events"]:
+        key = next((k for k in event if k.endswith("EventDetails")), None)
+        details = dict(event[key]) if key else None
+        for field in ("input", "output"):
+            if details is not None and isinstance(details.get(field), str):
+                details[field] = json.loads(details[field])
+        out.append((event["type"], details))
+    return out
+
+
+def test_activity_worker_missing_its_heartbeat_times_out(sfn: Any) -> None:
+    # AWS's recorded history: ActivityStarted when the worker picks the task up, with its
+    # name; a missed heartbeat is ActivityTimedOut with error States.Timeout and no cause.
+    activity = sfn.create_activity(name="silent-worker")["activityArn"]
+    machine = _activity_machine(activity, HeartbeatSeconds=1, TimeoutSeconds=600)
+    arn = _create(sfn, "SilentWorker", machine)
+    execution = sfn.start_execution(stateMachineArn=arn, input='{"job": 1}')["executionArn"]
+    task = sfn.get_activity_task(activityArn=activity, workerName="worker-1")
+    assert json.loads(task["input"]) == {"job": 1}
+    described = _finished(sfn, execution)
+    assert (described["status"], described["error"]) == ("FAILED", "States.Timeout")
+    assert "cause" not in described
+    assert _history(sfn, execution)[2:] == [
+        (
+            "ActivityScheduled",
+            {
+                "resource": activity,
+                "input": {"job": 1},
+                "inputDetails": {"truncated": False},
+                "timeoutInSeconds": 600,
+                "heartbeatInSeconds": 1,
+            },
+        ),
+        ("ActivityStarted", {"workerName": "worker-1"}),
+        ("ActivityTimedOut", {"error": "States.Timeout"}),
+        ("ExecutionFailed", {"error": "States.Timeout"}),
+    ]
+    with pytest.raises(sfn.exceptions.InvalidToken):
+        sfn.send_task_success(taskToken=task["taskToken"], output="{}")
+
+
+ACTIVITY_HEARTBEAT_SECONDS = 2
+"""The server runs the real clock: heartbeats every 0.2 s leave 1.8 s for a loaded machine."""
+
+
+def test_activity_heartbeats_keep_the_task_alive(sfn: Any) -> None:
+    activity = sfn.create_activity(name="beating-worker")["activityArn"]
+    machine = _activity_machine(activity, HeartbeatSeconds=ACTIVITY_HEARTBEAT_SECONDS)
+    arn = _create(sfn, "BeatingWorker", machine)
+    execution = sfn.start_execution(stateMachineArn=arn, input="{}")["executionArn"]
+    task = sfn.get_activity_task(activityArn=activity)
+    started = time.monotonic()
+    # Alive for 1.75 heartbeat periods: without the heartbeats it would have timed out.
+    while time.monotonic() - started < 1.75 * ACTIVITY_HEARTBEAT_SECONDS:
+        time.sleep(0.2)
+        sfn.send_task_heartbeat(taskToken=task["taskToken"])
+    sfn.send_task_success(taskToken=task["taskToken"], output='{"alive": true}')
+    described = _finished(sfn, execution)
+    assert (described["status"], json.loads(described["output"])) == ("SUCCEEDED", {"alive": True})
+    types = [event_type for event_type, _ in _history(sfn, execution)]
+    assert types[2:5] == ["ActivityScheduled", "ActivityStarted", "ActivitySucceeded"]
+    assert ("ActivityStarted", {}) in _history(sfn, execution)  # no workerName given
+
+
+def test_activity_nobody_picks_up_times_out(sfn: Any) -> None:
+    # TimeoutSeconds runs from scheduling; no worker, so no ActivityStarted. A Catch on
+    # States.HeartbeatTimeout does not match it; States.Timeout does.
+    activity = sfn.create_activity(name="absent-worker")["activityArn"]
+    catch = [
+        {"ErrorEquals": ["States.HeartbeatTimeout"], "Next": "Heartbeat"},
+        {"ErrorEquals": ["States.Timeout"], "Next": "Timeout"},
+    ]
+    work = {"Type": "Task", "Resource": activity, "TimeoutSeconds": 1, "Catch": catch}
+    machine = {
+        "StartAt": "Work",
+        "States": {
+            "Work": {**work, "End": True},
+            "Heartbeat": {"Type": "Pass", "Result": "Heartbeat", "End": True},
+            "Timeout": {"Type": "Pass", "Result": "Timeout", "End": True},
+        },
+    }
+    arn = _create(sfn, "AbsentWorker", machine)
+    execution = sfn.start_execution(stateMachineArn=arn, input="{}")["executionArn"]
+    described = _finished(sfn, execution)
+    assert (described["status"], json.loads(described["output"])) == ("SUCCEEDED", "Timeout")
+    types = [event_type for event_type, _ in _history(sfn, execution)]
+    assert types[2:4] == ["ActivityScheduled", "ActivityTimedOut"]
+    assert "ActivityStarted" not in types
+
+
 def test_tags(sfn: Any) -> None:
     arn = _create(sfn, "Tagged", DOUBLE, tags=[{"key": "a", "value": "1"}])
     sfn.tag_resource(resourceArn=arn, tags=[{"key": "b", "value": "2"}, {"key": "a", "value": "3"}])
@@ -447,9 +548,9 @@ def test_unknown_operations_and_malformed_requests_get_aws_errors(endpoint: str)
     status, body = _post(endpoint, "AWSStepFunctions.MakeCoffee", b"{}")
     assert status == 400
     assert body["__type"] == "UnknownOperationException"
-    status, body = _post(endpoint, "AWSStepFunctions.RedriveExecution", b"{}")
+    status, body = _post(endpoint, "AWSStepFunctions.UpdateMapRun", b"{}")
     assert (status, body["__type"]) == (400, "UnknownOperationException")
-    assert body["message"] == "The operation RedriveExecution is not supported by this endpoint"
+    assert body["message"] == "The operation UpdateMapRun is not supported by this endpoint"
     status, body = _post(endpoint, None, b"{}")
     assert (status, body["__type"]) == (400, "UnknownOperationException")
     status, body = _post(endpoint, "AWSStepFunctions.ListStateMachines", b"{not json")
@@ -525,6 +626,63 @@ def test_test_state_operation(sfn: Any) -> None:
         sfn.test_state(definition=json.dumps(task), mock={"result": "{}"}, revealSecrets=True)
     assert secrets.value.response["Error"]["Message"] == (
         "TestState does not support RevealSecrets when a mock is specified."
+    )
+
+
+def test_test_state_on_a_map_with_item_reader_data(sfn: Any, endpoint: str) -> None:
+    # AWS's recorded answer (TRACE) for a distributed Map whose ItemReader data is supplied.
+    machine = {
+        "QueryLanguage": "JSONata",
+        "StartAt": "State0",
+        "States": {
+            "State0": {
+                "Type": "Map",
+                "MaxConcurrency": 1,
+                "ItemReader": {
+                    "ReaderConfig": {"InputType": "JSON"},
+                    "Resource": "arn:aws:states:::s3:getObject",
+                    "Arguments": {"Bucket": "{% $states.input.Bucket %}", "Key": "k"},
+                },
+                "ItemProcessor": {
+                    "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                    "StartAt": "HandleItem",
+                    "States": {"HandleItem": {"Type": "Pass", "End": True}},
+                },
+                "End": True,
+            }
+        },
+    }
+    answer = sfn.test_state(
+        definition=json.dumps(machine),
+        stateName="State0",
+        roleArn=ROLE,
+        input='{"Bucket": "test-bucket"}',
+        inspectionLevel="TRACE",
+        mock={"result": "[1, 4, 9]"},
+        stateConfiguration={"mapItemReaderData": "[1, 2, 3]"},
+    )
+    assert (answer["status"], json.loads(answer["output"])) == ("SUCCEEDED", [1, 4, 9])
+    assert answer["inspectionData"] == {"input": '{"Bucket":"test-bucket"}', "maxConcurrency": 1}
+    loose = client_for(endpoint, validate=False)
+    with pytest.raises(loose.exceptions.ValidationException) as too_long:
+        loose.test_state(
+            definition=json.dumps(machine),
+            stateName="State0",
+            mock={"result": "[]"},
+            stateConfiguration={"mapItemReaderData": "x" * 262145},
+        )
+    assert "stateConfiguration.mapItemReaderData" in str(too_long.value)
+    assert "Member must have length less than or equal to 262144" in str(too_long.value)
+    with pytest.raises(sfn.exceptions.ValidationException) as no_reader:
+        sfn.test_state(
+            definition=json.dumps(
+                {k: v for k, v in machine["States"]["State0"].items() if k != "ItemReader"}
+            ),
+            mock={"result": "[]"},
+            stateConfiguration={"mapItemReaderData": "[1]"},
+        )
+    assert no_reader.value.response["Error"]["Message"] == (
+        "stateConfiguration.mapItemReaderData is only for a Map state with an ItemReader"
     )
 
 

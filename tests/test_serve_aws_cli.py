@@ -118,3 +118,61 @@ def test_aws_cli_round_trip(tmp_path: Path) -> None:
         history = aws("get-execution-history", "--execution-arn", execution, "--reverse-order")
         assert history["events"][0]["type"] == "ExecutionSucceeded"
         assert history["events"][-1]["type"] == "ExecutionStarted"
+
+
+def test_aws_cli_versions_and_alias(tmp_path: Path) -> None:
+    document = {"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}}
+    definition = tmp_path / "pass.asl.json"
+    definition.write_text(json.dumps(document), encoding="utf-8")
+    env = {
+        **{key: value for key, value in os.environ.items() if not key.startswith("AWS_")},
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+    }
+    with running_server(tmp_path) as server:
+
+        def aws(*arguments: str) -> Any:
+            assert AWS is not None
+            done = subprocess.run(
+                [AWS, "stepfunctions", *arguments, "--endpoint-url", server.endpoint],
+                capture_output=True,
+                text=True,
+                env=env,
+                timeout=120,
+                check=False,
+            )
+            assert done.returncode == 0, done.stderr
+            return json.loads(done.stdout) if done.stdout.strip() else None
+
+        created = aws(
+            "create-state-machine",
+            "--name",
+            "Released",
+            "--definition",
+            f"file://{definition}",
+            "--role-arn",
+            ROLE,
+            "--publish",
+            "--version-description",
+            "first release",
+        )
+        version = created["stateMachineVersionArn"]
+        assert version == "arn:aws:states:us-east-1:123456789012:stateMachine:Released:1"
+        alias = aws(
+            "create-state-machine-alias",
+            "--name",
+            "live",
+            "--routing-configuration",
+            json.dumps([{"stateMachineVersionArn": version, "weight": 100}]),
+        )["stateMachineAliasArn"]
+        described = aws("describe-state-machine-alias", "--state-machine-alias-arn", alias)
+        assert described["routingConfiguration"] == [
+            {"stateMachineVersionArn": version, "weight": 100}
+        ]
+        listed = aws(
+            "list-state-machine-versions", "--state-machine-arn", created["stateMachineArn"]
+        )
+        assert [v["stateMachineVersionArn"] for v in listed["stateMachineVersions"]] == [version]

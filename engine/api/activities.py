@@ -2,7 +2,10 @@
 
 An activity Task state's invocation queues its input under a fresh task token and waits until
 a worker answers it with ``SendTaskSuccess``/``SendTaskFailure``; the state's own timeout or
-an execution stop cancels the wait and withdraws the task.
+an execution stop cancels the wait and withdraws the task. Handing the task to a worker is
+reported to the Task state (``ActivityStarted`` with the worker's name, and the start of its
+``HeartbeatSeconds`` clock), and so is each ``SendTaskHeartbeat`` (see
+:mod:`engine.task_progress`): a worker that stops heart-beating times the Task out.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import anyio
 
 from engine.bindings import in_engine_loop
 from engine.errors import StatesError
+from engine.task_progress import TaskProgress, current_task_progress
 
 __all__ = ["ActivityBoard", "ActivityTask"]
 
@@ -36,6 +40,8 @@ class ActivityTask:
     error: str | None = None
     cause: str | None = None
     handed_out: bool = False
+    progress: TaskProgress | None = None
+    """The Task state's invocation, told when a worker picks the task up and heart-beats."""
 
 
 class _Queue:
@@ -61,7 +67,9 @@ class ActivityBoard:
         """The task handler an activity ARN is bound to: queue the input, await the answer."""
 
         async def run_activity(event: Any) -> Any:
-            task = ActivityTask(secrets.token_urlsafe(48), event)
+            task = ActivityTask(secrets.token_urlsafe(48), event, progress=current_task_progress())
+            if task.progress is not None:
+                task.progress.claim()
             queue = self._queue(arn)
             queue.waiting.append(task)
             self._tokens[task.token] = task
@@ -79,20 +87,33 @@ class ActivityBoard:
 
         return in_engine_loop(run_activity)
 
-    async def next_task(self, arn: str, wait_seconds: float = POLL_SECONDS) -> ActivityTask | None:
-        """The oldest task of the activity not handed out yet, waiting up to ``wait_seconds``."""
+    async def next_task(
+        self, arn: str, wait_seconds: float = POLL_SECONDS, worker_name: str | None = None
+    ) -> ActivityTask | None:
+        """The oldest task of the activity not handed out yet, waiting up to ``wait_seconds``.
+
+        The task's Task state records ``ActivityStarted`` (with ``workerName`` when given).
+        """
         queue = self._queue(arn)
         with anyio.move_on_after(wait_seconds):
             while not queue.waiting:
                 await queue.arrived.wait()
             task = queue.waiting.popleft()
             task.handed_out = True
+            if task.progress is not None:
+                task.progress.started({"workerName": worker_name} if worker_name else {})
             return task
         return None
 
     def find(self, token: str) -> ActivityTask | None:
         """The open activity task of a token, or None."""
         return self._tokens.get(token)
+
+    @staticmethod
+    def heartbeat(task: ActivityTask) -> None:
+        """``SendTaskHeartbeat``: the worker has the state's ``HeartbeatSeconds`` again."""
+        if task.progress is not None:
+            task.progress.beat()
 
     @staticmethod
     def succeed(task: ActivityTask, output: Any) -> None:

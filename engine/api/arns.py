@@ -67,6 +67,30 @@ class Arns:
         name, _, case = parts[0].partition("#")
         return name, case or None
 
+    def parse_qualified(self, arn: str) -> tuple[str, str | None, str | None]:
+        """Machine name, qualifier (a version number or alias name; None) and ``#TestCase``.
+
+        ``…:stateMachine:Name``, ``…:stateMachine:Name:3`` (a version) and
+        ``…:stateMachine:Name:alias`` (an alias); a test case follows the last part.
+        """
+        parts = self._split(arn, "stateMachine")
+        if len(parts) > 2 or not all(parts):
+            raise ApiError.invalid_arn(f"Invalid ARN prefix: {arn}")
+        last, _, case = parts[-1].partition("#")
+        if not last:
+            raise ApiError.invalid_arn(f"Invalid ARN prefix: {arn}")
+        if len(parts) == 1:
+            return last, None, case or None
+        return parts[0], last, case or None
+
+    def version(self, machine: str, number: int) -> str:
+        """A state machine version's ARN."""
+        return f"{self.state_machine(machine)}:{number}"
+
+    def alias(self, machine: str, name: str) -> str:
+        """A state machine alias's ARN."""
+        return f"{self.state_machine(machine)}:{name}"
+
     def parse_execution(self, arn: str) -> tuple[str, str]:
         """The machine name and execution name of an execution ARN."""
         parts = self._split(arn, "execution")

@@ -79,7 +79,9 @@ async def send_task_heartbeat(
 ) -> dict[str, Any]:
     """SendTaskHeartbeat: the task is still being worked on."""
     token = params["taskToken"]
-    if service.activities.find(token) is not None:
+    task = service.activities.find(token)
+    if task is not None:
+        service.activities.heartbeat(task)
         return {}
     for engine in service.engines():
         try:
@@ -158,7 +160,7 @@ async def get_activity_task(
 ) -> dict[str, Any]:
     """GetActivityTask: the next task of the activity, waiting up to 60 seconds for one."""
     record = _activity(service, params["activityArn"])
-    task = await service.activities.next_task(record.arn)
+    task = await service.activities.next_task(record.arn, worker_name=params.get("workerName"))
     if task is None:
         return {}
     return {"taskToken": task.token, "input": service.activities.input_text(task)}

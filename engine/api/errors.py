@@ -58,3 +58,13 @@ class ApiError(Exception):
     def invalid_name(cls, name: str) -> ApiError:
         """``InvalidName``: a resource name breaking Step Functions' naming rules."""
         return cls("InvalidName", f"Invalid Name: '{name}'")
+
+    @classmethod
+    def resource_not_found(cls) -> ApiError:
+        """``ResourceNotFound``: an alias (or version) that does not exist."""
+        return cls("ResourceNotFound", "Request references a resource that does not exist.")
+
+    @classmethod
+    def conflict(cls, message: str) -> ApiError:
+        """``ConflictException``: the request contradicts the resource's current state."""
+        return cls("ConflictException", message)

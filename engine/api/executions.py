@@ -1,4 +1,9 @@
-"""Execution operations: start (also synchronously), describe, stop, list, history."""
+"""Execution operations: start (also synchronously), describe, stop, list, history, redrive.
+
+A start through a version ARN runs that version's definition; through an alias ARN, the
+version the alias routes the execution name to (:func:`engine.api.aliases.route`). Which
+version and alias an execution ran is kept with its settings (persisted with ``--store``).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ import time
 import uuid
 from typing import TYPE_CHECKING, Any
 
+from engine.api.aliases import route
 from engine.api.arns import check_name
 from engine.api.errors import ApiError
 from engine.api.machines import definition_error
@@ -16,7 +22,13 @@ from engine.api.scoped_store import ScopedStore
 from engine.api.wire import json_text, posix
 from engine.diagnostics import DefinitionError
 from engine.history import HistoryEvent
-from engine.local_engine import ExecutionAlreadyExists, ExecutionDoesNotExist, InvalidExecutionInput
+from engine.local_engine import (
+    ExecutionAlreadyExists,
+    ExecutionDoesNotExist,
+    ExecutionNotRedrivable,
+    InvalidExecutionInput,
+)
+from engine.store.base import StoredExecution
 
 if TYPE_CHECKING:
     from engine.api.service import Host, StepFunctionsService
@@ -26,6 +38,7 @@ __all__ = [
     "describe_state_machine_for_execution",
     "get_execution_history",
     "list_executions",
+    "redrive_execution",
     "start_execution",
     "start_sync_execution",
     "stop_execution",
@@ -52,7 +65,8 @@ def _parse_input(text: str | None) -> Any:
 async def _start(
     service: StepFunctionsService, params: dict[str, Any], *, express: bool
 ) -> tuple[MachineRecord, Host, str, Any]:
-    record, case = service.machine_record(params["stateMachineArn"])
+    target = service.target(params["stateMachineArn"])
+    record, case = target.record, target.case
     if express and record.type != "EXPRESS":
         raise ApiError(
             "StateMachineTypeNotSupported",
@@ -61,11 +75,35 @@ async def _start(
     name = params.get("name") or str(uuid.uuid4())
     check_name(name)
     data = _parse_input(params.get("input"))
+    settings: dict[str, Any] = {} if case is None else {"testCase": case}
+    definition, role_arn = record.definition, record.role_arn
+    version = target.version
+    if target.alias is not None:
+        settings["aliasArn"] = target.alias.arn
+        version = service.registry.versions[route(target.alias, name)]
+    if version is not None:
+        settings["versionArn"] = version.arn
+        definition, role_arn = version.definition, version.role_arn
     host = await service.host(record.name, case)
-    model = service.model(record.definition)
+    model = service.model(definition)
+    if version is not None:
+        service.bind(record.name, model)
     try:
+        through = {
+            member: settings[key]
+            for key, member in (
+                ("aliasArn", "stateMachineAliasArn"),
+                ("versionArn", "stateMachineVersionArn"),
+            )
+            if key in settings
+        }
         handle = await host.engine.start_execution(
-            model, data, name, state_machine_name=record.name
+            model,
+            data,
+            name,
+            state_machine_name=record.name,
+            started_through=through,
+            role_arn=role_arn,
         )
     except ExecutionAlreadyExists:
         arn = service.arns.execution(record.name, name)
@@ -77,8 +115,8 @@ async def _start(
     except DefinitionError as exc:
         raise definition_error(exc.diagnostics) from None
     arn = handle.execution.execution_arn
-    if case is not None:
-        service.registry.set_execution_settings(arn, {"testCase": case})
+    if settings:
+        service.registry.set_execution_settings(arn, settings)
     return record, host, name, handle
 
 
@@ -138,8 +176,8 @@ async def describe_execution(
         "startDate": posix(stored.start_posix),
         "input": json_text(stored.input),
         "inputDetails": {"included": True},
-        "redriveCount": 0,
-        "redriveStatus": "NOT_REDRIVABLE",
+        **_lineage(service, stored),
+        **_redrive(stored, record.type),
     }
     if stored.stop_posix is not None:
         out["stopDate"] = posix(stored.stop_posix)
@@ -153,14 +191,46 @@ async def describe_execution(
     return out
 
 
+def _lineage(service: StepFunctionsService, stored: StoredExecution) -> dict[str, Any]:
+    """The version and alias an execution was started through (none: the machine)."""
+    settings = service.registry.execution_settings.get(stored.execution_arn, {})
+    out: dict[str, Any] = {}
+    if "versionArn" in settings:
+        out["stateMachineVersionArn"] = settings["versionArn"]
+    if "aliasArn" in settings:
+        out["stateMachineAliasArn"] = settings["aliasArn"]
+    return out
+
+
+def _redrive(stored: StoredExecution, machine_type: str) -> dict[str, Any]:
+    """``redriveCount``, ``redriveDate``, ``redriveStatus`` and its reason, as AWS shows them."""
+    out: dict[str, Any] = {"redriveCount": stored.redrive_count}
+    if stored.redrive_posix is not None:
+        out["redriveDate"] = posix(stored.redrive_posix)
+    if machine_type == "STANDARD" and stored.status in _REDRIVABLE:
+        out["redriveStatus"] = "REDRIVABLE"
+    else:
+        out["redriveStatus"] = "NOT_REDRIVABLE"
+        out["redriveStatusReason"] = f"Execution is {stored.status} and cannot be redriven"
+    return out
+
+
+_REDRIVABLE = frozenset({"FAILED", "TIMED_OUT", "ABORTED"})
+
+
 async def describe_state_machine_for_execution(
     service: StepFunctionsService, params: dict[str, Any]
 ) -> dict[str, Any]:
     """DescribeStateMachineForExecution: the definition the execution ran."""
     record, stored = service.stored_execution(params["executionArn"])
+    version_arn = service.registry.execution_settings.get(stored.execution_arn, {}).get(
+        "versionArn"
+    )
+    version = service.registry.versions.get(version_arn) if version_arn else None
+    source = version.definition if version is not None else record.definition
     definition = stored.definition
-    if json.loads(definition) == service.model(record.definition).to_dict():
-        definition = record.definition
+    if json.loads(definition) == service.model(source).to_dict():
+        definition = source
     return {
         "stateMachineArn": record.arn,
         "name": record.name,
@@ -170,7 +240,7 @@ async def describe_state_machine_for_execution(
         "loggingConfiguration": record.logging_configuration
         or {"level": "OFF", "includeExecutionData": False},
         "tracingConfiguration": record.tracing_configuration or {"enabled": False},
-        "revisionId": record.revision_id,
+        "revisionId": record.revision_id if version is None else version.revision_id,
     }
 
 
@@ -196,7 +266,8 @@ async def list_executions(service: StepFunctionsService, params: dict[str, Any])
     """ListExecutions of a machine, newest first, filtered by status, paged."""
     if "stateMachineArn" not in params:
         raise ApiError.validation("Must provide a StateMachine ARN or MapRun ARN")
-    record, _ = service.machine_record(params["stateMachineArn"])
+    target = service.target(params["stateMachineArn"])
+    record = target.record
     if record.type == "EXPRESS":
         raise ApiError(
             "StateMachineTypeNotSupported",
@@ -204,12 +275,20 @@ async def list_executions(service: StepFunctionsService, params: dict[str, Any])
         )
     status = params.get("statusFilter")
     executions = ScopedStore(service.store, record.name).executions(status=status)
+    if target.version is not None or target.alias is not None:
+        key, wanted = (
+            ("versionArn", target.version.arn)
+            if target.version is not None
+            else ("aliasArn", target.alias.arn if target.alias is not None else "")
+        )
+        settings = service.registry.execution_settings
+        executions = [e for e in executions if settings.get(e.execution_arn, {}).get(key) == wanted]
     executions.reverse()
     chunk, token = page(
         executions,
         params.get("maxResults"),
         params.get("nextToken"),
-        f"ListExecutions:{record.arn}:{status}",
+        f"ListExecutions:{params['stateMachineArn']}:{status}",
     )
     items = []
     for stored in chunk:
@@ -222,6 +301,10 @@ async def list_executions(service: StepFunctionsService, params: dict[str, Any])
         }
         if stored.stop_posix is not None:
             item["stopDate"] = posix(stored.stop_posix)
+        item.update(_lineage(service, stored))
+        item["redriveCount"] = stored.redrive_count
+        if stored.redrive_posix is not None:
+            item["redriveDate"] = posix(stored.redrive_posix)
         items.append(item)
     out: dict[str, Any] = {"executions": items}
     if token:
@@ -261,3 +344,26 @@ def _event(event: HistoryEvent, include_data: bool) -> dict[str, Any]:
                 value.pop("input", None)
                 value.pop("output", None)
     return rendered
+
+
+async def redrive_execution(
+    service: StepFunctionsService, params: dict[str, Any]
+) -> dict[str, Any]:
+    """RedriveExecution: a FAILED, TIMED_OUT or ABORTED Standard execution goes on RUNNING."""
+    arn = params["executionArn"]
+    record, stored = service.stored_execution(arn)
+    if record.type != "STANDARD":
+        raise ApiError(
+            "ExecutionNotRedrivable", f"Execution is {stored.status} and cannot be redriven"
+        )
+    case = service.registry.execution_settings.get(arn, {}).get("testCase")
+    host = await service.host(record.name, case)
+    service.bind(record.name, service.model(stored.definition))  # a version's tasks too
+    try:
+        await host.engine.redrive(stored.name)
+    except ExecutionNotRedrivable as exc:
+        raise ApiError("ExecutionNotRedrivable", str(exc)) from None
+    except DefinitionError as exc:
+        raise definition_error(exc.diagnostics) from None
+    _, reopened = service.stored_execution(arn)
+    return {"redriveDate": posix(reopened.redrive_posix or time.time())}

@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any
 from engine.api.arns import check_name
 from engine.api.errors import ApiError
 from engine.api.paging import page
-from engine.api.registry import MachineRecord
+from engine.api.registry import MachineRecord, VersionRecord
+from engine.api.versions import check_version_description, publish
 from engine.api.wire import posix
 from engine.diagnostics import DefinitionError, Diagnostic
 from engine.lambda_shapes import activity_name
@@ -129,6 +130,7 @@ async def create_state_machine(
     """CreateStateMachine: validate the definition and register the machine."""
     name = params["name"]
     check_name(name)
+    check_version_description(params)
     machine_type = params.get("type", "STANDARD")
     model = parse_definition(params["definition"])
     if machine_type == "EXPRESS":
@@ -163,15 +165,42 @@ async def create_state_machine(
     service.registry.put_machine(record)
     tags = {tag["key"]: tag.get("value", "") for tag in params.get("tags", [])}
     service.registry.set_tags(record.arn, tags)
-    return {"stateMachineArn": record.arn, "creationDate": posix(record.creation_posix)}
+    out = {"stateMachineArn": record.arn, "creationDate": posix(record.creation_posix)}
+    if params.get("publish", False):
+        version = publish(service, record, params.get("versionDescription", ""))
+        out["stateMachineVersionArn"] = version.arn
+    return out
 
 
 async def describe_state_machine(
     service: StepFunctionsService, params: dict[str, Any]
 ) -> dict[str, Any]:
-    """DescribeStateMachine."""
-    record, _ = service.machine_record(params["stateMachineArn"])
-    return _describe_machine(record)
+    """DescribeStateMachine of a machine or of one of its versions (``…:Name:N``)."""
+    target = service.target(params["stateMachineArn"])
+    if target.alias is not None:
+        raise ApiError.invalid_arn(f"Invalid ARN prefix: {params['stateMachineArn']}")
+    if target.version is not None:
+        return _describe_version(target.version)
+    return _describe_machine(target.record)
+
+
+def _describe_version(version: VersionRecord) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "stateMachineArn": version.arn,
+        "name": version.machine,
+        "status": "ACTIVE",
+        "definition": version.definition,
+        "roleArn": version.role_arn,
+        "type": version.type,
+        "creationDate": posix(version.creation_posix),
+        "loggingConfiguration": version.logging_configuration
+        or {"level": "OFF", "includeExecutionData": False},
+        "tracingConfiguration": version.tracing_configuration or {"enabled": False},
+        "revisionId": version.revision_id,
+    }
+    if version.description:
+        out["description"] = version.description
+    return out
 
 
 async def update_state_machine(
@@ -179,6 +208,7 @@ async def update_state_machine(
 ) -> dict[str, Any]:
     """UpdateStateMachine: a new definition, role or configuration for new executions."""
     record, _ = service.machine_record(params["stateMachineArn"])
+    check_version_description(params)
     changes = ("definition", "roleArn", "loggingConfiguration", "tracingConfiguration")
     if not any(key in params for key in changes):
         raise ApiError(
@@ -186,6 +216,12 @@ async def update_state_machine(
             "Either the definition, the role ARN, the LoggingConfiguration, "
             "or the TracingConfiguration must be specified",
         )
+    before = (
+        record.definition,
+        record.role_arn,
+        record.logging_configuration,
+        record.tracing_configuration,
+    )
     if "definition" in params:
         model = parse_definition(params["definition"])
         if record.type == "EXPRESS":
@@ -200,9 +236,20 @@ async def update_state_machine(
     if "tracingConfiguration" in params:
         record.tracing_configuration = params["tracingConfiguration"]
     record.update_posix = time.time()
-    record.revision_id = str(uuid.uuid4())
+    after = (
+        record.definition,
+        record.role_arn,
+        record.logging_configuration,
+        record.tracing_configuration,
+    )
+    if after != before:  # an update changing nothing keeps the revision
+        record.revision_id = str(uuid.uuid4())
     service.registry.put_machine(record)
-    return {"updateDate": posix(record.update_posix), "revisionId": record.revision_id}
+    out = {"updateDate": posix(record.update_posix), "revisionId": record.revision_id}
+    if params.get("publish", False):
+        version = publish(service, record, params.get("versionDescription", ""))
+        out["stateMachineVersionArn"] = version.arn
+    return out
 
 
 async def delete_state_machine(

@@ -5,7 +5,16 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Final
 
-from engine.api import callbacks, executions, machines, map_runs, tags, test_state_op
+from engine.api import (
+    aliases,
+    callbacks,
+    executions,
+    machines,
+    map_runs,
+    tags,
+    test_state_op,
+    versions,
+)
 
 if TYPE_CHECKING:
     from engine.api.service import StepFunctionsService
@@ -42,4 +51,13 @@ OPERATIONS: Final[dict[str, Operation]] = {
     "DescribeMapRun": map_runs.describe_map_run,
     "ListMapRuns": map_runs.list_map_runs,
     "TestState": test_state_op.test_state,
+    "PublishStateMachineVersion": versions.publish_state_machine_version,
+    "ListStateMachineVersions": versions.list_state_machine_versions,
+    "DeleteStateMachineVersion": versions.delete_state_machine_version,
+    "CreateStateMachineAlias": aliases.create_state_machine_alias,
+    "DescribeStateMachineAlias": aliases.describe_state_machine_alias,
+    "UpdateStateMachineAlias": aliases.update_state_machine_alias,
+    "DeleteStateMachineAlias": aliases.delete_state_machine_alias,
+    "ListStateMachineAliases": aliases.list_state_machine_aliases,
+    "RedriveExecution": executions.redrive_execution,
 }

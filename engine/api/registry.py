@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Final, Literal
 
-__all__ = ["ActivityRecord", "MachineRecord", "Registry"]
+__all__ = ["ActivityRecord", "AliasRecord", "MachineRecord", "Registry", "VersionRecord"]
 
 _SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS api_resources (
@@ -26,7 +26,7 @@ CREATE TABLE IF NOT EXISTS api_resources (
 ) WITHOUT ROWID;
 """
 
-Kind = Literal["machine", "activity", "tags", "execution"]
+Kind = Literal["machine", "activity", "tags", "execution", "version", "alias"]
 
 
 @dataclass
@@ -44,6 +44,38 @@ class MachineRecord:
     update_posix: float | None = None
     logging_configuration: dict[str, Any] = field(default_factory=dict)
     tracing_configuration: dict[str, Any] = field(default_factory=dict)
+    versions_published: int = 0
+    """The last version number given out (numbers are never reused, as on AWS)."""
+
+
+@dataclass
+class VersionRecord:
+    """One published version of a state machine: its revision, frozen."""
+
+    machine: str
+    number: int
+    arn: str
+    definition: str
+    role_arn: str
+    type: str
+    revision_id: str
+    creation_posix: float
+    description: str = ""
+    logging_configuration: dict[str, Any] = field(default_factory=dict)
+    tracing_configuration: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class AliasRecord:
+    """One alias of a state machine: 1-2 versions, each with a weight (summing to 100)."""
+
+    machine: str
+    name: str
+    arn: str
+    routing: list[dict[str, Any]]
+    creation_posix: float
+    update_posix: float
+    description: str = ""
 
 
 @dataclass
@@ -63,6 +95,8 @@ class Registry:
         self.activities: dict[str, ActivityRecord] = {}
         self.tags: dict[str, dict[str, str]] = {}
         self.execution_settings: dict[str, dict[str, Any]] = {}
+        self.versions: dict[str, VersionRecord] = {}
+        self.aliases: dict[str, AliasRecord] = {}
         self._lock = threading.Lock()
         self._db: sqlite3.Connection | None = None
         if path is not None:
@@ -83,6 +117,10 @@ class Registry:
                 self.tags[key] = data
             elif kind == "execution":
                 self.execution_settings[key] = data
+            elif kind == "version":
+                self.versions[key] = VersionRecord(**data)
+            elif kind == "alias":
+                self.aliases[key] = AliasRecord(**data)
 
     def _write(self, kind: Kind, key: str, body: Any) -> None:
         if self._db is None:
@@ -104,11 +142,45 @@ class Registry:
         self._write("machine", record.name, asdict(record))
 
     def drop_machine(self, name: str) -> None:
-        """Forget a state machine and its tags."""
+        """Forget a state machine, its tags, versions and aliases."""
         record = self.machines.pop(name, None)
         self._write("machine", name, None)
         if record is not None:
             self.set_tags(record.arn, {})
+        for version in self.machine_versions(name):
+            self.drop_version(version.arn)
+        for alias in self.machine_aliases(name):
+            self.drop_alias(alias.arn)
+
+    def put_version(self, record: VersionRecord) -> None:
+        """Add a published version."""
+        self.versions[record.arn] = record
+        self._write("version", record.arn, asdict(record))
+
+    def drop_version(self, arn: str) -> None:
+        """Forget a version."""
+        if self.versions.pop(arn, None) is not None:
+            self._write("version", arn, None)
+
+    def machine_versions(self, machine: str) -> list[VersionRecord]:
+        """The versions of ``machine``, newest first."""
+        found = [v for v in self.versions.values() if v.machine == machine]
+        return sorted(found, key=lambda v: v.number, reverse=True)
+
+    def put_alias(self, record: AliasRecord) -> None:
+        """Add or replace an alias."""
+        self.aliases[record.arn] = record
+        self._write("alias", record.arn, asdict(record))
+
+    def drop_alias(self, arn: str) -> None:
+        """Forget an alias."""
+        if self.aliases.pop(arn, None) is not None:
+            self._write("alias", arn, None)
+
+    def machine_aliases(self, machine: str) -> list[AliasRecord]:
+        """The aliases of ``machine``, oldest first."""
+        found = [a for a in self.aliases.values() if a.machine == machine]
+        return sorted(found, key=lambda a: (a.creation_posix, a.name))
 
     def put_activity(self, record: ActivityRecord) -> None:
         """Add an activity."""

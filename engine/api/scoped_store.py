@@ -44,6 +44,10 @@ class ScopedStore(ExecutionStore):
         """Keep one history event of ``name``."""
         self.base.append(self._key(name), event, transition)
 
+    def reopen(self, name: str, event: HistoryEvent, owner: str) -> StoredExecution:
+        """Open the closed execution ``name`` of this machine again."""
+        return self._outward(self.base.reopen(self._key(name), event, owner))
+
     def find(self, name: str) -> StoredExecution | None:
         """The execution ``name`` of this machine, or None."""
         found = self.base.find(self._key(name))

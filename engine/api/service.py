@@ -27,7 +27,7 @@ from engine.api.errors import ApiError
 from engine.api.machines import definition_error, iter_tasks, parse_definition
 from engine.api.nested import served_nested_bindings
 from engine.api.operations import OPERATIONS
-from engine.api.registry import MachineRecord, Registry
+from engine.api.registry import AliasRecord, MachineRecord, Registry, VersionRecord
 from engine.api.remote_lambda import RemoteLambda
 from engine.api.scoped_store import ScopedStore
 from engine.bindings import Handler, TaskBinding, UnboundResourceBinding, resolve_binding
@@ -49,7 +49,7 @@ from engine.store.base import ExecutionStore, StoredExecution
 from engine.store.memory import MemoryStore
 from engine.store.sqlite import SQLiteStore
 
-__all__ = ["Host", "ServiceConfig", "StepFunctionsService"]
+__all__ = ["Host", "ServiceConfig", "StepFunctionsService", "Target"]
 
 _log = structlog.get_logger("engine.api")
 
@@ -84,6 +84,16 @@ class Host:
 
     engine: LocalEngine
     closing: anyio.Event
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a state machine ARN names: the machine, or one of its versions or aliases."""
+
+    record: MachineRecord
+    case: str | None
+    version: VersionRecord | None = None
+    alias: AliasRecord | None = None
 
 
 class StepFunctionsService:
@@ -144,6 +154,8 @@ class StepFunctionsService:
         for record in list(self.registry.sorted_machines()):
             try:
                 self.bind(record.name, self.model(record.definition))
+                for version in self.registry.machine_versions(record.name):
+                    self.bind(record.name, self.model(version.definition))
             except ApiError as exc:  # e.g. a definition this version no longer accepts
                 _log.warning("machine_not_runnable", machine=record.arn, reason=exc.message)
                 continue
@@ -247,6 +259,27 @@ class StepFunctionsService:
         if record is None or arn.split("#", 1)[0] != record.arn:
             raise ApiError.state_machine_does_not_exist(arn)
         return record, case
+
+    def target(self, arn: str) -> Target:
+        """The machine, version or alias a state machine ARN names; AWS's errors if none."""
+        name, qualifier, case = self.arns.parse_qualified(arn)
+        record = self.registry.machines.get(name)
+        bare = arn.split("#", 1)[0]
+        if record is None or not bare.startswith(record.arn):
+            raise ApiError.state_machine_does_not_exist(arn)
+        if qualifier is None:
+            if bare != record.arn:
+                raise ApiError.state_machine_does_not_exist(arn)
+            return Target(record, case)
+        if qualifier.isdigit():
+            version = self.registry.versions.get(bare)
+            if version is None:
+                raise ApiError.state_machine_does_not_exist(arn)
+            return Target(record, case, version=version)
+        alias = self.registry.aliases.get(bare)
+        if alias is None:
+            raise ApiError.state_machine_does_not_exist(arn)
+        return Target(record, case, alias=alias)
 
     def stored_execution(self, arn: str) -> tuple[MachineRecord, StoredExecution]:
         """The machine and stored record of an execution ARN; AWS's errors if none."""

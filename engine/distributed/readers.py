@@ -37,6 +37,7 @@ __all__ = [
     "READER_RESOURCES",
     "json_array_items",
     "read_items",
+    "read_items_from_text",
 ]
 
 LIST_OBJECTS: Final = "arn:aws:states:::s3:listObjectsV2"
@@ -220,4 +221,27 @@ def read_items(
             items = _manifest(bucket, key)
         else:
             items = _object_items(bucket, key, config, extra)
+    return itertools.islice(items, max_items) if max_items else items
+
+
+def read_items_from_text(
+    resource: str, text: str, config: Mapping[str, Any], max_items: int
+) -> Iterator[Any]:
+    """The items an ``ItemReader`` yields from ``text``, its source's content as found there.
+
+    ``s3:getObject`` reads it as ``ReaderConfig.InputType`` says (``JSON``, ``JSONL``, ``CSV``);
+    ``s3:listObjectsV2`` reads it as a JSON array of the listed objects. A ``MANIFEST`` names
+    other files, so its content alone holds no items: that is ``States.ItemReaderFailed``.
+    """
+    input_type = "JSON" if resource == LIST_OBJECTS else str(config.get("InputType", "JSON"))
+    stream = io.StringIO(text, newline="")
+    items: Iterator[Any]
+    if input_type == "MANIFEST":
+        raise _failed("A MANIFEST reader's data names other files; give their items instead.")
+    if input_type == "CSV":
+        items = _csv_rows(stream, config)
+    elif input_type == "JSONL":
+        items = _json_lines(stream)
+    else:
+        items = json_array_items(stream)
     return itertools.islice(items, max_items) if max_items else items

@@ -67,6 +67,8 @@ class Runtime:
     transitions: int = 0
     transition: Transition | None = None
     """Set while a top-level state's exit event is recorded: where the flow goes next."""
+    started_through: dict[str, str] = field(default_factory=dict)
+    """Members the ``ExecutionStarted`` event adds (the version or alias started through)."""
     _rng: random.Random | None = None
     _token_rng: random.Random | None = None
     _sink: HistorySink | None = None

@@ -200,11 +200,16 @@ async def execute(
 
     try:
         if not resuming:
-            flow.add("ExecutionStarted", {"input": record.input, "roleArn": role_arn})
+            started = {"input": record.input, "roleArn": role_arn, **runtime.started_through}
+            flow.add("ExecutionStarted", started)
         with control.scope:
             if machine.timeout_seconds:
-                # A resumed execution's timeout still counts from its original start.
-                elapsed = max(0.0, clock.time() - record.start_posix) if resuming else 0.0
+                # A resumed execution's timeout still counts from its original start (a
+                # redriven one's from its redrive).
+                since = record.start_posix
+                if resume is not None and resume.timeout_from is not None:
+                    since = resume.timeout_from
+                elapsed = max(0.0, clock.time() - since) if resuming else 0.0
                 async with anyio.create_task_group() as tg:
                     clock.flow_started()
                     tg.start_soon(timer, float(machine.timeout_seconds) - elapsed)

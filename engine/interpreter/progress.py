@@ -54,3 +54,5 @@ class ResumePoint:
     variables: dict[str, Any] = field(default_factory=dict)
     invocations: dict[str, int] = field(default_factory=dict)
     transitions: int = 0
+    timeout_from: float | None = None
+    """When the machine's ``TimeoutSeconds`` starts counting (None: the execution's start)."""

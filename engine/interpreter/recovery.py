@@ -36,7 +36,7 @@ def error_output(error: StatesError) -> dict[str, Any]:
 def _catch(
     ctx: StateContext, raw: Any, error: StatesError, catchers: Sequence[Catcher]
 ) -> tuple[Any, str]:
-    catcher = find_catcher(catchers, error.error or "") if catchers else None
+    catcher = find_catcher(catchers, error.error or "", error.aliases) if catchers else None
     if catcher is None:
         raise error
     output = error_output(error)
@@ -65,7 +65,7 @@ async def _retried(
     """
     if not retriers:
         return False
-    index = find_retrier(retriers, error.error or "")
+    index = find_retrier(retriers, error.error or "", error.aliases)
     if index is None:
         return False
     retrier = retriers[index]

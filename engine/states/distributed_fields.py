@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from engine.distributed.readers import ITEM_READER_FAILED
-from engine.errors import RUNTIME, StatesError
+from engine.errors import RUNTIME, StatesError, items_not_an_array
 from engine.expressions import QueryEvaluationError, evaluate_template
 from engine.interpreter.context import StateContext
 from engine.interpreter.dataflow import apply_input_path, apply_result_selector, evaluate_assign
@@ -122,7 +122,7 @@ class DistributedFields:
         path = self.state.items_path
         items = self.effective if path is None or path == "$" else self._path(path)
         if not isinstance(items, list):
-            raise StatesError(RUNTIME, f'Reference path "{path or "$"}" must point to array.')
+            raise items_not_an_array(path)
         return items
 
     def reader_parameters(self, reader: Mapping[str, Any]) -> Any:

@@ -45,7 +45,7 @@ from engine.states.distributed_fields import (
     distributed_fields,
 )
 
-__all__ = ["LOCAL_MAX_CONCURRENCY", "run_distributed_map"]
+__all__ = ["LOCAL_MAX_CONCURRENCY", "batch_units", "run_distributed_map"]
 
 LOCAL_MAX_CONCURRENCY: Final = 1000
 """Children run at once when ``MaxConcurrency`` is 0 (AWS allows up to 10,000)."""
@@ -82,12 +82,13 @@ def _units(fields: DistributedFields, items: Iterator[Any]) -> Iterator[Unit]:
     base: dict[str, Any] = {}
     if batcher.get("BatchInput") is not None:
         base["BatchInput"] = fields.batch_input(batcher["BatchInput"])
-    return _batches(selected, base, per_batch, max_bytes)
+    return batch_units(selected, base, per_batch, max_bytes)
 
 
-def _batches(
+def batch_units(
     items: Iterator[Any], base: dict[str, Any], per_batch: int, max_bytes: int
 ) -> Iterator[Unit]:
+    """``ItemBatcher``'s batches ``{**base, "Items": [...]}``, each with its item count."""
     empty = len(compact_json({**base, "Items": []}).encode("utf-8"))
     batch: list[Any] = []
     size = empty

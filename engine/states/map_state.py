@@ -16,7 +16,12 @@ from typing import Any
 
 import anyio
 
-from engine.errors import EXCEED_TOLERATED_FAILURE_THRESHOLD, RUNTIME, StatesError
+from engine.errors import (
+    EXCEED_TOLERATED_FAILURE_THRESHOLD,
+    RUNTIME,
+    StatesError,
+    items_not_an_array,
+)
 from engine.interpreter.concurrency import is_instant, run_children
 from engine.interpreter.context import FatalError, StateContext
 from engine.interpreter.dataflow import (
@@ -107,7 +112,7 @@ def _items(ctx: StateContext, state: MapState, effective: Any) -> list[Any]:
         else evaluate_path(path, effective, ctx.context, ctx.variables)
     )
     if not isinstance(items, list):
-        raise StatesError(RUNTIME, f'Reference path "{path or "$"}" must point to array.')
+        raise items_not_an_array(path)
     return items
 
 

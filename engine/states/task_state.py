@@ -8,6 +8,7 @@ activities, ``Task*`` (with ``resourceType``/``resource``) for everything else.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from functools import lru_cache
 from typing import Any
@@ -15,7 +16,8 @@ from typing import Any
 import anyio
 
 from engine.bindings import CallNext, TaskRequest
-from engine.errors import RUNTIME, TIMEOUT, StatesError
+from engine.clock import Clock
+from engine.errors import HEARTBEAT_TIMEOUT, RUNTIME, TIMEOUT, StatesError
 from engine.interpreter.context import FatalError, StateContext, TokenWaiter
 from engine.interpreter.dataflow import (
     apply_input_path,
@@ -34,15 +36,20 @@ from engine.lambda_shapes import ResourceInfo, classify_resource
 from engine.limits import MAX_PAYLOAD_BYTES, data_limit_error, json_copy
 from engine.model import TaskState
 from engine.paths import PathNotFound, evaluate_path
+from engine.task_progress import TaskProgress, reporting_progress
 
 __all__ = ["run_task", "resource_info"]
 
 
 class _TimedOut(StatesError):
-    """The task ran past TimeoutSeconds or missed a heartbeat."""
+    """The task ran past TimeoutSeconds or missed a heartbeat.
 
-    def __init__(self) -> None:
-        super().__init__(TIMEOUT, None)
+    Both are ``States.Timeout`` in the history and the error output, as AWS records them; a
+    missed heartbeat is also matched by ``States.HeartbeatTimeout`` in Retry and Catch.
+    """
+
+    def __init__(self, heartbeat: bool) -> None:
+        super().__init__(TIMEOUT, None, aliases=(HEARTBEAT_TIMEOUT,) if heartbeat else ())
 
 
 @lru_cache(maxsize=1024)
@@ -100,6 +107,29 @@ def _json_copy(ctx: StateContext, value: Any, what: str) -> tuple[Any, int]:
         ) from None
 
 
+def _heartbeat_deadline(waiter: TokenWaiter | None, progress: TaskProgress | None) -> float | None:
+    if waiter is not None and waiter.heartbeat_deadline is not None:
+        return waiter.heartbeat_deadline
+    return progress.deadline if progress is not None else None
+
+
+def _reporting(progress: TaskProgress | None) -> contextlib.AbstractContextManager[None]:
+    return reporting_progress(progress) if progress is not None else contextlib.nullcontext()
+
+
+async def _sleep_or_change(clock: Clock, seconds: float, changed: anyio.Event) -> None:
+    """Sleep ``seconds`` on ``clock``, or less if ``changed`` is set (a worker reported)."""
+    async with anyio.create_task_group() as tg:
+
+        async def wake() -> None:
+            await changed.wait()
+            tg.cancel_scope.cancel()
+
+        tg.start_soon(wake)
+        await clock.sleep(seconds)
+        tg.cancel_scope.cancel()
+
+
 async def _invoke(  # noqa: PLR0917
     ctx: StateContext,
     call: CallNext,
@@ -108,11 +138,16 @@ async def _invoke(  # noqa: PLR0917
     heartbeat: float | None,
     token: str | None,
     on_submitted: Any,
+    progress: TaskProgress | None = None,
 ) -> Any:
-    """Call the binding; race it against the timeout/heartbeat; wait for the callback."""
+    """Call the binding; race it against the timeout/heartbeat; wait for the callback.
+
+    A callback task's heartbeat clock runs from its scheduling; an activity's (``progress``)
+    from the moment a worker picks it up.
+    """
     clock = ctx.clock
-    if timeout is None and token is None:
-        with clock.busy():
+    if timeout is None and token is None and (progress is None or heartbeat is None):
+        with clock.busy(), _reporting(progress):
             return await call(request)
     runtime = ctx.runtime
     waiter: TokenWaiter | None = None
@@ -127,16 +162,24 @@ async def _invoke(  # noqa: PLR0917
     async def timer(scope: anyio.CancelScope) -> None:
         try:
             while True:
-                limits = [deadline] if deadline is not None else []
-                if waiter is not None and waiter.heartbeat_deadline is not None:
-                    limits.append(waiter.heartbeat_deadline)
+                # Taken before reading the deadlines: a report after this sets this event.
+                changed = progress.changed if progress is not None else None
+                beat = _heartbeat_deadline(waiter, progress)
+                limits = [limit for limit in (deadline, beat) if limit is not None]
+                if not limits:
+                    assert changed is not None  # an activity not picked up, with no timeout
+                    await changed.wait()
+                    continue
                 limit = min(limits)
                 now = clock.time()
                 if now >= limit:
-                    box["timed_out"] = True
+                    box["timed_out"] = _TimedOut(heartbeat=limit == beat and limit != deadline)
                     scope.cancel()
                     return
-                await clock.sleep(limit - now)
+                if changed is None:
+                    await clock.sleep(limit - now)
+                else:
+                    await _sleep_or_change(clock, limit - now, changed)
         finally:
             clock.flow_finished()
 
@@ -147,7 +190,8 @@ async def _invoke(  # noqa: PLR0917
                     clock.flow_started()
                     tg.start_soon(timer, tg.cancel_scope)
                 try:
-                    result = await call(request)
+                    with _reporting(progress):
+                        result = await call(request)
                     if waiter is not None:
                         on_submitted(result)
                         if heartbeat is not None:
@@ -169,7 +213,8 @@ async def _invoke(  # noqa: PLR0917
         raise box["error"]
     if "result" in box:
         return box["result"]
-    raise _TimedOut()
+    timed_out: _TimedOut = box["timed_out"]
+    raise timed_out
 
 
 async def run_task(ctx: StateContext, state: TaskState, raw: Any) -> tuple[Any, str | None]:
@@ -232,7 +277,16 @@ async def run_task(ctx: StateContext, state: TaskState, raw: Any) -> tuple[Any, 
         if heartbeat is not None:
             scheduled["heartbeatInSeconds"] = heartbeat
         ctx.add(f"{prefix}Scheduled", scheduled)
-        ctx.add(f"{prefix}Started", dict(common) if common else None)
+        progress: TaskProgress | None = None
+        if info.family == "activity":
+            # AWS records ActivityStarted when a worker picks the task up (GetActivityTask).
+
+            def activity_started(details: dict[str, Any] | None) -> None:
+                ctx.add("ActivityStarted", details)
+
+            progress = TaskProgress(ctx.clock, heartbeat, activity_started)
+        else:
+            ctx.add(f"{prefix}Started", dict(common) if common else None)
 
         def submitted(output: Any) -> None:
             value, _ = _json_copy(ctx, output, "task's submission result")
@@ -252,7 +306,13 @@ async def run_task(ctx: StateContext, state: TaskState, raw: Any) -> tuple[Any, 
         )
 
         try:
-            result = await _invoke(ctx, call, request, timeout, heartbeat, wait_token, submitted)
+            try:
+                result = await _invoke(
+                    ctx, call, request, timeout, heartbeat, wait_token, submitted, progress
+                )
+            finally:
+                if progress is not None:
+                    progress.settle()
         except FatalError:
             raise
         except _TimedOut as exc:

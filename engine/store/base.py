@@ -27,6 +27,7 @@ __all__ = [
     "ExecutionNotRecorded",
     "ExecutionStore",
     "Listing",
+    "REDRIVEN_EVENT",
     "StoreError",
     "StoredExecution",
     "Transition",
@@ -41,6 +42,9 @@ CLOSING_EVENTS: Final[Mapping[str, ExecutionStatus]] = {
     "ExecutionAborted": "ABORTED",
 }
 """The events that close an execution, and the status each one gives it."""
+
+REDRIVEN_EVENT: Final = "ExecutionRedriven"
+"""The event that opens a closed execution again (``RedriveExecution``)."""
 
 
 class ExecutionAlreadyExists(Exception):
@@ -119,6 +123,35 @@ class StoredExecution:
     stop_posix: float | None = None
     handlers_ref: str | None = None
     options: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def redrive_count(self) -> int:
+        """How many times the execution was redriven (``options["redriveCount"]``)."""
+        count = self.options.get("redriveCount", 0)
+        return count if isinstance(count, int) and not isinstance(count, bool) else 0
+
+    @property
+    def redrive_posix(self) -> float | None:
+        """When it was last redriven (None: never)."""
+        value = self.options.get("redrivePosix")
+        return float(value) if isinstance(value, int | float) else None
+
+    def reopened_by(self, event: HistoryEvent) -> StoredExecution:
+        """This record open again (RUNNING) after a redrive event, its count and date noted."""
+        options = {
+            **self.options,
+            "redriveCount": self.redrive_count + 1,
+            "redrivePosix": event.posix,
+        }
+        return replace(
+            self,
+            status="RUNNING",
+            output=None,
+            error=None,
+            cause=None,
+            stop_posix=None,
+            options=options,
+        )
 
     @property
     def done(self) -> bool:
@@ -252,6 +285,16 @@ class ExecutionStore(ABC):
     @abstractmethod
     def release(self, name: str, owner: str) -> None:
         """Give up running ``name`` (left open, for a later resume) if ``owner`` holds it."""
+
+    def reopen(self, name: str, event: HistoryEvent, owner: str) -> StoredExecution:
+        """Open the closed execution ``name`` again for ``owner``, recording ``event``.
+
+        ``event`` is its :data:`REDRIVEN_EVENT`; the record becomes RUNNING without an
+        outcome, its redrive count and date in ``options`` (see
+        :meth:`StoredExecution.reopened_by`). Raises :class:`ExecutionDoesNotExist`, or
+        :class:`StoreError` when the execution is open or the store cannot reopen executions.
+        """
+        raise StoreError(f"the store at {self.location} cannot reopen executions")
 
     def get(self, name: str) -> StoredExecution:
         """The execution ``name``; :class:`ExecutionDoesNotExist` when unknown."""

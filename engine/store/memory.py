@@ -11,6 +11,7 @@ from engine.store.base import (
     ExecutionDoesNotExist,
     ExecutionStore,
     StoredExecution,
+    StoreError,
     Transition,
     same_input,
 )
@@ -61,6 +62,20 @@ class MemoryStore(ExecutionStore):
             if event.type in CLOSING_EVENTS:
                 self._records[name] = self._records[name].closed_by(event)
                 self._owners[name] = None
+
+    def reopen(self, name: str, event: HistoryEvent, owner: str) -> StoredExecution:
+        """Open the closed execution ``name`` again, recording its redrive event."""
+        with self._lock:
+            record = self._records.get(name)
+            if record is None:
+                raise ExecutionDoesNotExist(name)
+            if not record.done:
+                raise StoreError(f"execution {name!r} is open ({record.status})")
+            reopened = record.reopened_by(event)
+            self._events[name].append(event)
+            self._records[name] = reopened
+            self._owners[name] = owner
+            return reopened
 
     def find(self, name: str) -> StoredExecution | None:
         """The execution ``name``, or None."""

@@ -465,6 +465,40 @@ class SQLiteStore(ExecutionStore):
             )
         )
 
+    def reopen(self, name: str, event: HistoryEvent, owner: str) -> StoredExecution:
+        """Open the closed execution ``name`` again: its redrive event and the record, at once."""
+
+        def write(db: sqlite3.Connection) -> StoredExecution:
+            db.execute("BEGIN IMMEDIATE")  # rolled back by _write on any error
+            record = self._find(db, name)
+            if record is None:
+                raise ExecutionDoesNotExist(name)
+            if not record.done:
+                raise StoreError(f"execution {name!r} is open ({record.status})", str(self.path))
+            reopened = record.reopened_by(event)
+            seq = self._seq(db, name)
+            db.execute(
+                "INSERT INTO events (execution, id, type, posix, previous_id, details, "
+                "next_state) VALUES (?, ?, ?, ?, ?, ?, NULL)",
+                (
+                    seq,
+                    event.id,
+                    event.type,
+                    event.posix,
+                    event.previous_event_id,
+                    None if event.details is None else _dumps(event.details),
+                ),
+            )
+            db.execute(
+                "UPDATE executions SET status = 'RUNNING', output = NULL, error = NULL, "
+                "cause = NULL, stop_posix = NULL, options = ?, owner = ? WHERE seq = ?",
+                (_dumps(dict(reopened.options)), owner, seq),
+            )
+            db.execute("COMMIT")
+            return reopened
+
+        return self._write(write)
+
     def release(self, name: str, owner: str) -> None:
         """Leave ``name`` open and unowned, if ``owner`` holds it."""
         self._write(

@@ -35,7 +35,10 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--context", help="context object fields: a JSON object or @FILE")
     parser.add_argument(
         "--state-configuration",
-        help='e.g. {"retrierRetryCount": 2, "errorCausedByState": "States.Timeout"}',
+        help=(
+            'e.g. {"retrierRetryCount": 2, "errorCausedByState": "States.Timeout"}; for a Map '
+            '{"mapIterationFailureCount": 1, "mapItemReaderData": "[1, 2, 3]"} (JSON or @FILE)'
+        ),
     )
     parser.add_argument(
         "--handlers",
