@@ -15,7 +15,7 @@ Shape (the airline ProcessBooking machine is an instance of it):
 - the ``failure_state`` Fail reports the saga's ``failure_error`` (``"SagaFailed"``) with, as
   cause, the original error output read where the failed step recorded it
   (``CausePath: States.JsonToString($.error)``), or static ``Error``/``Cause``, or the original
-  error name (``ErrorPath``, with :data:`~saga.saga.ORIGINAL_ERROR`); see :class:`Saga` for
+  error name (``ErrorPath``, with :data:`~saga.declaration.ORIGINAL_ERROR`); see :class:`Saga` for
   why (a Fail state may not raise ``States.*`` names, and a timeout's error has no ``Cause``).
   The fail-fast Fail re-raises the caught error (``ErrorPath: $.Error``); both pass statelint
   and asl-validator and run the same locally and in moto (tests/test_saga_moto.py);
