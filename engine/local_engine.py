@@ -10,13 +10,10 @@ from __future__ import annotations
 
 import contextlib
 import json
-import re
 import threading
 import uuid
 from collections.abc import Mapping, Sequence
 from contextvars import ContextVar
-from dataclasses import dataclass
-from pathlib import Path
 from types import TracebackType
 from typing import Any, Final
 
@@ -32,10 +29,7 @@ from engine.bindings import (
     Handler,
     Interceptor,
     TaskBinding,
-    UnboundResourceBinding,
-    chain_interceptors,
     is_mocked,
-    resolve_binding,
 )
 from engine.clock import (
     Clock,
@@ -47,24 +41,26 @@ from engine.clock import (
     make_clock,
 )
 from engine.diagnostics import DefinitionError, Diagnostic
-from engine.distributed.checks import distributed_map_problems
-from engine.distributed.map_run import MapChild, MapRun
+from engine.distributed.map_run import MapRun
 from engine.execution import Execution
-from engine.expressions import is_expression
+from engine.execution_handle import ExecutionHandle, MapRunRecorder, Recorder
+from engine.execution_start import (
+    NAME_FORBIDDEN,
+    MachineSource,
+    as_machine,
+    check_execution_name,
+    clean_input,
+    definition_text,
+)
 from engine.history import History, HistoryEvent
-from engine.integrations.aws_sdk import aws_sdk_problem, is_aws_sdk_resource
 from engine.interpreter import ExecutionControl, Runtime, TokenWaiter, execute
 from engine.interpreter.progress import ResumePoint
 from engine.limits import (
     MAX_HISTORY_EVENTS,
-    MAX_JSON_DEPTH,
-    MAX_PAYLOAD_BYTES,
     InvalidExecutionInput,
-    json_copy,
-    nested_deeper_than,
 )
 from engine.loader import load
-from engine.model import MapState, ParallelState, State, StateMachine, TaskState
+from engine.model import StateMachine, TaskState
 from engine.nested_execution import NESTED_RESOURCES, NestedExecutionBinding, nested_bindings
 from engine.resume_plan import (
     ExecutionNotRedrivable,
@@ -80,13 +76,14 @@ from engine.store.base import (
     REDRIVEN_EVENT,
     ExecutionAlreadyExists,
     ExecutionDoesNotExist,
-    ExecutionNotRecorded,
     ExecutionStore,
     StoredExecution,
     StoreError,
 )
 from engine.store.memory import MemoryStore
 from engine.store.owner import process_owner
+from engine.task_calls import json_pointer, prepare_calls, walk_states
+from engine.task_tokens import InvalidToken, TaskTokenCallbacks
 
 __all__ = [
     "DEFAULT_ACCOUNT_ID",
@@ -109,161 +106,6 @@ DEFAULT_REGION: Final = "us-east-1"
 DEFAULT_ACCOUNT_ID: Final = "123456789012"
 DEFAULT_STATE_MACHINE_NAME: Final = "LocalStateMachine"
 _PREPARED_CACHE_SIZE: Final = 256
-_NAME_FORBIDDEN = re.compile(r"[\s<>{}\[\]?*\"#%\\^|~`$&,;:/\x00-\x1f\x7f-\x9f]")
-
-MachineSource = StateMachine | Mapping[str, Any] | str | bytes | Path
-"""A model, a parsed definition, JSON text or a definition file."""
-
-
-_definitions: dict[int, tuple[StateMachine, str]] = {}
-_definitions_lock = threading.Lock()
-
-
-def _definition_text(machine: StateMachine) -> str:
-    """A model's ASL JSON text, cached across engines so one-call runs render it once.
-
-    Keyed by the model object (kept alive by the entry, so its id stays its own); a model is
-    not changed once loaded.
-    """
-    cached = _definitions.get(id(machine))
-    if cached is not None and cached[0] is machine:
-        return cached[1]
-    text = json.dumps(machine.to_dict(), separators=(",", ":"), ensure_ascii=False)
-    with _definitions_lock:
-        if len(_definitions) >= _PREPARED_CACHE_SIZE:
-            _definitions.clear()
-        _definitions[id(machine)] = (machine, text)
-    return text
-
-
-class InvalidToken(Exception):
-    """The task token is unknown or its task is no longer waiting."""
-
-
-def _location(path: Sequence[str]) -> str:
-    return "".join(f"/{part.replace('~', '~0').replace('/', '~1')}" for part in path)
-
-
-def _walk_states(
-    states: Mapping[str, State], path: tuple[str, ...]
-) -> list[tuple[str, State, tuple[str, ...]]]:
-    found: list[tuple[str, State, tuple[str, ...]]] = []
-    for name, state in states.items():
-        where = (*path, "States", name)
-        found.append((name, state, where))
-        if isinstance(state, ParallelState):
-            for index, branch in enumerate(state.branches):
-                found += _walk_states(branch.states, (*where, "Branches", str(index)))
-        elif isinstance(state, MapState) and (state.item_processor or state.iterator):
-            key = "ItemProcessor" if state.item_processor is not None else "Iterator"
-            found += _walk_states(state.processor.states, (*where, key))
-    return found
-
-
-def _static_payload(state: TaskState) -> Any:
-    """The Task's payload template whose constant ``FunctionName`` can be checked up front."""
-    if state.parameters is not None:
-        return state.parameters
-    arguments = state.arguments
-    if isinstance(arguments, dict) and not is_expression(arguments.get("FunctionName")):
-        return arguments
-    return None
-
-
-def prepare_calls(
-    machine: StateMachine,
-    handlers: Mapping[str, Handler],
-    interceptors: Sequence[Interceptor] = (),
-    bindings: Mapping[str, TaskBinding] | None = None,
-) -> dict[str, CallNext]:
-    """The invocation chain of every Task state, by state name; raises before anything runs.
-
-    Raises :class:`DefinitionError` naming each unbound resource, each distributed Map part
-    that cannot run locally (say Parquet without pyarrow).
-    """
-    problems: list[Diagnostic] = []
-    calls: dict[str, CallNext] = {}
-    for name, state, where in _walk_states(machine.states, ()):
-        if isinstance(state, MapState) and state.is_distributed:
-            for suffix, message in distributed_map_problems(name, state):
-                problems.append(
-                    Diagnostic("UNSUPPORTED_LOCALLY", _location((*where, *suffix)), message)
-                )
-        if not isinstance(state, TaskState):
-            continue
-        resource = state.resource
-        binding = bindings.get(resource) if bindings else None
-        if binding is None:
-            binding = resolve_binding(resource, handlers, parameters=_static_payload(state))
-        if binding is None:
-            if is_mocked(interceptors, name):
-                binding = UnboundResourceBinding(name, resource)
-            elif is_aws_sdk_resource(resource):
-                problems.append(
-                    Diagnostic(
-                        "UNBOUND_RESOURCE",
-                        _location((*where, "Resource")),
-                        f"state '{name}': {aws_sdk_problem(resource)}",
-                    )
-                )
-                continue
-            else:
-                problems.append(
-                    Diagnostic(
-                        "UNBOUND_RESOURCE",
-                        _location((*where, "Resource")),
-                        f"state '{name}': nothing is bound to resource '{resource}' "
-                        "(give a handler keyed by the resource, its placeholder or function "
-                        "name, or a mock)",
-                    )
-                )
-                continue
-        calls[name] = chain_interceptors(interceptors, binding)
-    if problems:
-        raise DefinitionError(problems)
-    return calls
-
-
-def _as_machine(source: MachineSource) -> StateMachine:
-    if isinstance(source, StateMachine):
-        return source
-    if isinstance(source, str) and not source.lstrip().startswith("{"):
-        return load(Path(source))
-    return load(source)
-
-
-def _clean_input(value: Any) -> Any:
-    if value is None:
-        return {}
-    if nested_deeper_than(value):
-        raise InvalidExecutionInput(
-            f"the execution input nests objects and arrays more than {MAX_JSON_DEPTH} levels deep"
-        )
-    try:
-        data, size = json_copy(value)
-    except RecursionError:
-        raise InvalidExecutionInput("the execution input is nested too deeply") from None
-    except (TypeError, ValueError) as exc:
-        raise InvalidExecutionInput(f"the execution input is not JSON data: {exc}") from None
-    if size > MAX_PAYLOAD_BYTES:
-        raise InvalidExecutionInput(
-            f"the execution input is {size} bytes; the limit is {MAX_PAYLOAD_BYTES}"
-        )
-    return data
-
-
-def _check_name(name: str) -> None:
-    try:
-        name.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValueError(
-            f"invalid execution name {name!r}: not valid Unicode text (a lone surrogate)"
-        ) from None
-    if not 1 <= len(name) <= 80 or _NAME_FORBIDDEN.search(name):
-        raise ValueError(
-            f"invalid execution name {name!r}: 1-80 characters, no whitespace, brackets, "
-            "wildcards or special characters"
-        )
 
 
 def _started_through(stored: StoredExecution) -> dict[str, str]:
@@ -274,132 +116,7 @@ def _started_through(stored: StoredExecution) -> dict[str, str]:
     return {str(key): str(value) for key, value in through.items()}
 
 
-class _Recorder:
-    """The history listener: writes each event to the store before the engine acts on it.
-
-    Detached when the engine closes with executions still open in a durable store: what
-    follows (their abort) is not written, so they stay open for a resume.
-    """
-
-    __slots__ = ("attached", "control", "failed_at", "log", "name", "runtime", "store")
-
-    def __init__(self, store: ExecutionStore, name: str, *, log: bool) -> None:
-        self.store = store
-        self.name = name
-        self.log = log
-        self.attached = True
-        self.failed_at: int | None = None
-        self.runtime: Runtime | None = None
-        self.control: ExecutionControl | None = None
-
-    def detach(self) -> None:
-        self.attached = False
-
-    def __call__(self, event: HistoryEvent) -> None:
-        if self.attached:
-            runtime = self.runtime
-            try:
-                self.store.append(self.name, event, runtime.transition if runtime else None)
-            except StoreError as exc:
-                self.failed_at = event.id
-                raise self.failed(f"event {event.id} ({event.type})", exc) from exc
-        if self.log:
-            engine_logging.log_event(self.name, event)
-
-    def failed(self, what: str, exc: StoreError) -> ExecutionNotRecorded:
-        """Stop recording and the execution after the store failed to keep ``what``.
-
-        Nothing more is written (the stored history stays a whole prefix) and the execution
-        stops here: the store keeps it RUNNING, and so does its record.
-        """
-        self.attached = False
-        message = (
-            f"execution {self.name!r}: {what} could not be recorded: {exc}; not recorded: "
-            f"the execution is left RUNNING in {self.store.location} and can be resumed"
-        )
-        if self.runtime is not None:
-            self.runtime.record.unrecorded = message
-        if self.control is not None:
-            # Stops the execution even if a state handles the error below.
-            self.control.scope.cancel()
-        return ExecutionNotRecorded(message, exc.path)
-
-
-class _MapRunRecorder:
-    """An execution's :class:`~engine.distributed.map_run.MapRunLog`: its store, while attached.
-
-    Like its history, nothing more is written once the engine has let the execution go
-    (closed with it open in a durable store), so a resume finds the run as it was.
-    """
-
-    __slots__ = ("recorder",)
-
-    def __init__(self, recorder: _Recorder) -> None:
-        self.recorder = recorder
-
-    def saved(self, run: MapRun) -> None:
-        recorder = self.recorder
-        if recorder.attached:
-            try:
-                recorder.store.save_map_run(recorder.name, run)
-            except StoreError as exc:
-                raise recorder.failed(f"map run {run.map_run_arn}", exc) from exc
-
-    def child_ended(self, run: MapRun, index: int, child: MapChild) -> None:
-        recorder = self.recorder
-        if recorder.attached:
-            try:
-                recorder.store.save_map_child(recorder.name, run, index, child)
-            except StoreError as exc:
-                what = f"child {index} of map run {run.map_run_arn}"
-                raise recorder.failed(what, exc) from exc
-
-    def stored(self, map_run_arn: str) -> tuple[MapRun | None, dict[int, MapChild]]:
-        recorder = self.recorder
-        runs = recorder.store.map_runs(recorder.name)
-        found = next((run for run in runs if run.map_run_arn == map_run_arn), None)
-        return found, recorder.store.map_children(recorder.name, map_run_arn)
-
-
-@dataclass(eq=False)
-class ExecutionHandle:
-    """A started execution: await its result, describe it, stop it."""
-
-    engine: LocalEngine
-    execution: Execution
-    control: ExecutionControl
-    runtime: Runtime | None
-    recorder: _Recorder
-
-    @property
-    def name(self) -> str:
-        """The execution's name."""
-        return self.execution.name
-
-    async def result(self) -> Execution:
-        """Wait for the execution to end and return its record.
-
-        Raises :class:`~engine.store.ExecutionNotRecorded` (its ``execution`` RUNNING) when
-        the store could not record an event: the execution stopped, resumable.
-        """
-        await self.control.done.wait()
-        execution = self.execution
-        if execution.unrecorded is not None:
-            raise ExecutionNotRecorded(
-                execution.unrecorded, self.engine.store.location, execution=execution
-            )
-        return execution
-
-    def describe(self) -> Execution:
-        """The execution's record as it is now."""
-        return self.execution
-
-    async def stop(self, error: str | None = None, cause: str | None = None) -> Execution:
-        """Abort the execution (status ABORTED) and wait until it has ended."""
-        return await self.engine.stop(self.name, error=error, cause=cause)
-
-
-class LocalEngine:
+class LocalEngine(TaskTokenCallbacks):
     """Runs ASL state machines locally, many executions at once, in one event loop.
 
     Use as ``async with LocalEngine(...) as engine``; executions still running when the block
@@ -482,13 +199,13 @@ class LocalEngine:
         The machine is validated and its tasks' bindings checked when an execution starts.
         """
         sm_name = name or DEFAULT_STATE_MACHINE_NAME
-        if not 1 <= len(sm_name) <= 80 or _NAME_FORBIDDEN.search(sm_name):
+        if not 1 <= len(sm_name) <= 80 or NAME_FORBIDDEN.search(sm_name):
             raise ValueError(
                 f"invalid state machine name {sm_name!r}: 1-80 characters, no whitespace, "
                 "brackets, wildcards or special characters"
             )
         arn = self.state_machine_arn(sm_name)
-        self._machines[arn] = _as_machine(machine)
+        self._machines[arn] = as_machine(machine)
         return arn
 
     def state_machine(self, arn: str) -> StateMachine | None:
@@ -514,7 +231,7 @@ class LocalEngine:
     def _check_children(self, machine: StateMachine) -> None:
         """A ``.sync`` child named by a constant ARN must be known before the run starts."""
         problems: list[Diagnostic] = []
-        for name, state, where in _walk_states(machine.states, ()):
+        for name, state, where in walk_states(machine.states, ()):
             if not isinstance(state, TaskState) or state.resource not in NESTED_RESOURCES[1:3]:
                 continue
             if state.resource not in self.bindings or not isinstance(
@@ -530,7 +247,7 @@ class LocalEngine:
                 problems.append(
                     Diagnostic(
                         "UNKNOWN_STATE_MACHINE",
-                        _location((*where, "Parameters", "StateMachineArn")),
+                        json_pointer((*where, "Parameters", "StateMachineArn")),
                         f"state '{name}' starts '{arn}', which this engine does not know: "
                         "register it with LocalEngine.register_state_machine (or "
                         "state_machines={name: definition})",
@@ -654,15 +371,15 @@ class LocalEngine:
         """
         if self._task_group is None:
             raise RuntimeError("use the LocalEngine as 'async with LocalEngine(...) as engine'")
-        model = _as_machine(machine)
+        model = as_machine(machine)
         calls, mocked = self._prepare(model)
         self._machines[self.state_machine_arn(state_machine_name or DEFAULT_STATE_MACHINE_NAME)] = (
             model
         )
         self._check_children(model)
-        data = _clean_input(input)
+        data = clean_input(input)
         name = name if name is not None else str(uuid.uuid4())
-        _check_name(name)
+        check_execution_name(name)
         existing = self._handles.get(name)
         if existing is not None:
             if not existing.execution.done and existing.execution.input == data:
@@ -698,8 +415,8 @@ class LocalEngine:
         return handle
 
     def _definition(self, machine: StateMachine) -> str:
-        """The machine's ASL JSON text, kept with each execution (see :func:`_definition_text`)."""
-        return _definition_text(machine)
+        """The machine's ASL JSON text, kept with each execution (see :func:`definition_text`)."""
+        return definition_text(machine)
 
     def _identity(self, name: str, state_machine_name: str | None) -> dict[str, str]:
         sm_name = state_machine_name or DEFAULT_STATE_MACHINE_NAME
@@ -749,7 +466,7 @@ class LocalEngine:
         name = stored.name
         sm_arn = stored.state_machine_arn
         start = stored.start_posix
-        recorder = _Recorder(self.store, name, log=engine_logging.enabled())
+        recorder = Recorder(self.store, name, log=engine_logging.enabled())
         history = History(self.clock.time, limit=self.max_history_events, listener=recorder)
         if events:
             history.events.extend(events)
@@ -788,7 +505,7 @@ class LocalEngine:
             context_state_machine={"Id": sm_arn, "Name": sm_arn.rsplit(":", 1)[-1]},
             runners=RUNNERS,
             started_through=_started_through(stored),
-            map_run_log=_MapRunRecorder(recorder),
+            map_run_log=MapRunRecorder(recorder),
         )
         recorder.runtime = runtime
         control = ExecutionControl()
@@ -1035,45 +752,6 @@ class LocalEngine:
             handle.control.scope.cancel()
         return await handle.result()
 
-    # -- callbacks (SendTaskSuccess / SendTaskFailure / SendTaskHeartbeat) ------------------
-
-    def _in_loop(self, action: Any, *args: Any) -> None:
-        if self._loop_thread is None or threading.get_ident() == self._loop_thread:
-            action(*args)
-        else:
-            anyio.from_thread.run_sync(action, *args, token=self._loop_token)
-
-    def _waiter(self, token: str) -> TokenWaiter:
-        waiter = self._tokens.get(token)
-        if waiter is None or waiter.outcome is not None:
-            raise InvalidToken(f"Invalid Token: '{token}'")
-        return waiter
-
-    def send_task_success(self, token: str, output: Any) -> None:
-        """Complete a ``.waitForTaskToken`` task; ``output`` is JSON text or JSON data."""
-        if isinstance(output, str | bytes):
-            try:
-                output = json.loads(output)
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"output is not valid JSON text: {exc.msg}") from None
-        self._in_loop(lambda: self._waiter(token).complete(True, output))
-
-    def send_task_failure(
-        self, token: str, error: str | None = None, cause: str | None = None
-    ) -> None:
-        """Fail a ``.waitForTaskToken`` task with ``error`` and ``cause``."""
-        self._in_loop(lambda: self._waiter(token).complete(False, error, cause))
-
-    def send_task_heartbeat(self, token: str) -> None:
-        """Restart the heartbeat interval of a ``.waitForTaskToken`` task."""
-
-        def beat() -> None:
-            waiter = self._waiter(token)
-            if waiter.heartbeat_seconds is not None:
-                waiter.heartbeat_deadline = self.clock.time() + waiter.heartbeat_seconds
-
-        self._in_loop(beat)
-
 
 _CURRENT: ContextVar[LocalEngine | None] = ContextVar("current_local_engine", default=None)
 
@@ -1116,7 +794,7 @@ def run(
     """
 
     async def main() -> Execution:
-        model = _as_machine(machine)
+        model = as_machine(machine)
         async with LocalEngine(
             clock=make_clock(clock),
             handlers=handlers,

@@ -1,6 +1,7 @@
 """Sagas in Python: steps, compensations and policies compiled to Step Functions state machines."""
 
 from saga.conditions import Condition, equals, greater_than, is_present, less_than
+from saga.declaration import ORIGINAL_ERROR, SagaInputError
 from saga.errors import SagaDefinitionError, SagaWarning
 from saga.for_each import ForEach
 from saga.integrations import (
@@ -14,9 +15,10 @@ from saga.integrations import (
     states,
 )
 from saga.outcome import Failure, SagaExecution, UnwindStep, explain
+from saga.parallel import ParallelGroup
 from saga.policies import Retry, error_name
 from saga.running import run_saga, run_saga_async, saga_engine
-from saga.saga import ORIGINAL_ERROR, ParallelGroup, Saga, SagaInputError
+from saga.saga import Saga
 from saga.steps import LambdaInvoke, Step, StepFunction
 from saga.templates import JsonPath
 

@@ -15,7 +15,7 @@ Shape (the airline ProcessBooking machine is an instance of it):
 - the ``failure_state`` Fail reports the saga's ``failure_error`` (``"SagaFailed"``) with, as
   cause, the original error output read where the failed step recorded it
   (``CausePath: States.JsonToString($.error)``), or static ``Error``/``Cause``, or the original
-  error name (``ErrorPath``, with :data:`~saga.saga.ORIGINAL_ERROR`); see :class:`Saga` for
+  error name (``ErrorPath``, with :data:`~saga.declaration.ORIGINAL_ERROR`); see :class:`Saga` for
   why (a Fail state may not raise ``States.*`` names, and a timeout's error has no ``Cause``).
   The fail-fast Fail re-raises the caught error (``ErrorPath: $.Error``); both pass statelint
   and asl-validator and run the same locally and in moto (tests/test_saga_moto.py);
@@ -48,10 +48,11 @@ from saga.compile_branches import group_states, not_run_path, record_names, resu
 from saga.compile_for_each import for_each_states, undo_states
 from saga.conditions import Condition
 from saga.deadline import check_state, deadline_states, passed_state
+from saga.declaration import OriginalError, SagaDeclaration, Unit
 from saga.errors import SagaDefinitionError, SagaWarning
 from saga.for_each import ForEach, check_length
 from saga.jsonata import JSONATA, to_jsonata
-from saga.saga import GroupBranch, OriginalError, ParallelGroup, Saga, Unit
+from saga.parallel import GroupBranch, ParallelGroup
 from saga.steps import ALL, MAX_NAME_LENGTH, Step, Unset, camel_case
 from saga.task_states import flow, retriers, task_states
 from saga.templates import compile_template
@@ -85,7 +86,7 @@ def _guard(element: Step) -> Condition | None:
     return step.when if step is not None else None
 
 
-def _unwind_chain(saga: Saga) -> tuple[list[Undo], dict[int, int], int | None]:
+def _unwind_chain(saga: SagaDeclaration) -> tuple[list[Undo], dict[int, int], int | None]:
     """The unwind chain (compensations in reverse, then handlers), each catching unit's entry
     position in it, and the first position any catcher reaches (None: no unit catches)."""
     units = saga.units
@@ -109,7 +110,7 @@ def _unwind_chain(saga: Saga) -> tuple[list[Undo], dict[int, int], int | None]:
     return chain, targets, min(reached, default=None)
 
 
-def _after_spans(saga: Saga) -> list[int]:
+def _after_spans(saga: SagaDeclaration) -> list[int]:
     """For each unit, the chain position just after its compensations (where the unwind of
     a failure before the unit starts)."""
     ends: list[int] = []
@@ -118,7 +119,7 @@ def _after_spans(saga: Saga) -> list[int]:
     return ends
 
 
-def saga_warnings(saga: Saga) -> list[SagaWarning]:
+def saga_warnings(saga: SagaDeclaration) -> list[SagaWarning]:
     """What compiles but never runs: compensations (and handlers) no catcher can reach, and
     the whole unwind when the machine's ``TimeoutSeconds`` passes.
 
@@ -168,7 +169,7 @@ def saga_warnings(saga: Saga) -> list[SagaWarning]:
     return found
 
 
-def _unreachable_compensation(saga: Saga, compensation: Step) -> SagaWarning:
+def _unreachable_compensation(saga: SagaDeclaration, compensation: Step) -> SagaWarning:
     step = compensation.compensates
     assert step is not None
     unit: Unit = step.group if step.group is not None else step
@@ -193,7 +194,7 @@ def _unreachable_compensation(saga: Saga, compensation: Step) -> SagaWarning:
     )
 
 
-def _warn(saga: Saga, found: Sequence[SagaWarning]) -> None:
+def _warn(saga: SagaDeclaration, found: Sequence[SagaWarning]) -> None:
     for warning in found:
         warnings.warn(warning, stacklevel=4)
         log_warning(
@@ -205,7 +206,7 @@ def _warn(saga: Saga, found: Sequence[SagaWarning]) -> None:
         )
 
 
-def compile_saga(saga: Saga) -> StateMachine:
+def compile_saga(saga: SagaDeclaration) -> StateMachine:
     """The state machine ``saga`` compiles to (see the module docstring).
 
     Compensations that can never run are left out with a :class:`SagaWarning` (see
@@ -327,24 +328,26 @@ def compile_saga(saga: Saga) -> StateMachine:
     return to_jsonata(machine) if saga.query_language == JSONATA else machine
 
 
-def saga_handlers(saga: Saga) -> dict[str, Callable[..., Any]]:
+def saga_handlers(saga: SagaDeclaration) -> dict[str, Callable[..., Any]]:
     """The Python actions of the states ``saga`` compiles to, keyed as the engine's binding
     lookup expects (steps left out as unreachable are not included)."""
     return compile_with_handlers(saga)[1]
 
 
 _Compiled = tuple[StateMachine, dict[str, Callable[..., Any]]]
-_compiled: weakref.WeakKeyDictionary[Saga, tuple[tuple[int, ...], _Compiled]] = (
+_compiled: weakref.WeakKeyDictionary[SagaDeclaration, tuple[tuple[int, ...], _Compiled]] = (
     weakref.WeakKeyDictionary()
 )
 
 
-def _revisions(saga: Saga) -> tuple[int, ...]:
+def _revisions(saga: SagaDeclaration) -> tuple[int, ...]:
     """What a compilation of ``saga`` depends on: its revision and its child sagas'."""
     return tuple(s.__dict__.get("_revision", 0) for s in (saga, *saga.child_sagas()))
 
 
-def compile_with_handlers(saga: Saga) -> tuple[StateMachine, dict[str, Callable[..., Any]]]:
+def compile_with_handlers(
+    saga: SagaDeclaration,
+) -> tuple[StateMachine, dict[str, Callable[..., Any]]]:
     """The compiled machine and the Python actions of its states, from one compilation.
 
     The compilation is kept for the saga object until the saga (an option, a step, a child
@@ -375,7 +378,9 @@ def _state_names(states: Mapping[str, State]) -> set[str]:
     return names
 
 
-def _handler_map(saga: Saga, emitted: set[str] | None = None) -> dict[str, Callable[..., Any]]:
+def _handler_map(
+    saga: SagaDeclaration, emitted: set[str] | None = None
+) -> dict[str, Callable[..., Any]]:
     handlers: dict[str, Callable[..., Any]] = {}
     owners: dict[str, Step] = {}
     for step in saga.all_steps():
@@ -399,7 +404,7 @@ def _handler_map(saga: Saga, emitted: set[str] | None = None) -> dict[str, Calla
 # -- checks across steps ---------------------------------------------------------------------
 
 
-def _check_saga(saga: Saga) -> None:
+def _check_saga(saga: SagaDeclaration) -> None:
     if not saga.units:
         raise SagaDefinitionError(f"saga {saga.name!r} has no steps; add one with @saga.step(...)")
     for unit in saga.units:
@@ -483,7 +488,7 @@ def _var(step: Step) -> str:
     return f"@{name}" if isinstance(name, str) and name.isidentifier() else "step"
 
 
-def _check_default_paths(saga: Saga) -> None:
+def _check_default_paths(saga: SagaDeclaration) -> None:
     seen: dict[str, str] = {}
     for unit in [*saga.units, *saga.failure_handlers]:
         if not unit.result_path_is_default or unit.result_path is None:
@@ -497,7 +502,7 @@ def _check_default_paths(saga: Saga) -> None:
         seen[unit.result_path] = unit.label
 
 
-def _check_generated_names(saga: Saga) -> None:
+def _check_generated_names(saga: SagaDeclaration) -> None:
     names = {step.name for step in saga.all_steps()} | {u.name for u in saga.units}
     names |= {saga.failure_state, saga.fail_fast_state}
     for unit in saga.units if saga.deadline_path is not None else ():
@@ -563,7 +568,7 @@ def _check_generated_names(saga: Saga) -> None:
 # -- states ----------------------------------------------------------------------------------
 
 
-def _entry(saga: Saga, unit: Unit) -> str:
+def _entry(saga: SagaDeclaration, unit: Unit) -> str:
     """Where the flow enters ``unit``: its deadline check, its condition, or the unit."""
     if saga.deadline_path is not None:
         return check_state(unit.name)
@@ -643,7 +648,7 @@ def _overlaps(a: str, b: str) -> bool:
 
 
 def _failure_path(
-    saga: Saga, units: Sequence[Unit], chain: Sequence[Undo]
+    saga: SagaDeclaration, units: Sequence[Unit], chain: Sequence[Undo]
 ) -> tuple[str | None, str]:
     """The path where every compensating unit records its error, or None and why not."""
     catching = [unit for unit in units if unit.compensate_on]
@@ -678,7 +683,9 @@ def _failure_path(
     return path, ""
 
 
-def _failure_state(saga: Saga, units: Sequence[Unit], chain: Sequence[Undo]) -> FailState:
+def _failure_state(
+    saga: SagaDeclaration, units: Sequence[Unit], chain: Sequence[Undo]
+) -> FailState:
     fields: dict[str, Any] = {"type": "Fail"}
     original = isinstance(saga.failure_error, OriginalError)
     if original:
@@ -702,7 +709,7 @@ def _failure_state(saga: Saga, units: Sequence[Unit], chain: Sequence[Undo]) -> 
     return FailState(**fields)
 
 
-def _check_custom_errors(saga: Saga, units: Sequence[Unit]) -> None:
+def _check_custom_errors(saga: SagaDeclaration, units: Sequence[Unit]) -> None:
     for unit in units:
         if isinstance(unit, ForEach):
             continue  # a failed item's own error is recorded; the Map fails only at runtime

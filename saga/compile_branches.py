@@ -39,7 +39,7 @@ from saga.task_states import flow, task_states
 from saga.templates import compile_template
 
 if TYPE_CHECKING:
-    from saga.saga import GroupBranch, ParallelGroup
+    from saga.parallel import GroupBranch, ParallelGroup
 
 __all__ = ["group_states", "not_run_path", "record_names", "result_shape"]
 

@@ -35,7 +35,7 @@ from saga.steps import (
 from saga.templates import Template, template_problems
 
 if TYPE_CHECKING:
-    from saga.saga import Saga
+    from saga.declaration import SagaDeclaration
 
 __all__ = ["ITEM_ERROR_KEY", "ITEM_INDEX_KEY", "ITEM_KEY", "ForEach", "ForEachOptions"]
 
@@ -80,7 +80,7 @@ class ForEach(StepAdder):
 
     _step_role: Role = "item step"
 
-    def __init__(self, saga: Saga, name: str, options: Mapping[str, Any]) -> None:
+    def __init__(self, saga: SagaDeclaration, name: str, options: Mapping[str, Any]) -> None:
         self.saga = saga
         self.name = name
         self.steps: list[Step] = []

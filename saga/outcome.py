@@ -25,7 +25,7 @@ from engine.model import StateMachine, TaskState
 from saga.visits import StateVisit, event_states, visits_of
 
 if TYPE_CHECKING:
-    from saga.saga import Saga
+    from saga.declaration import SagaDeclaration
 
 __all__ = [
     "Failure",
@@ -152,7 +152,7 @@ Roles = Mapping[str, tuple[UnwindRole, str | None]]
 """Unwind state name → (role, the step a compensation undoes)."""
 
 
-def saga_roles(saga: Saga) -> dict[str, tuple[UnwindRole, str | None]]:
+def saga_roles(saga: SagaDeclaration) -> dict[str, tuple[UnwindRole, str | None]]:
     """The compensations and failure handlers of ``saga``, by state name."""
     roles: dict[str, tuple[UnwindRole, str | None]] = {}
     for step in saga.forward_steps:
@@ -308,7 +308,10 @@ def _recovery_visits(execution: Execution, machine: StateMachine) -> list[tuple[
 
 
 def explain(
-    execution: Execution, *, saga: Saga | None = None, machine: StateMachine | None = None
+    execution: Execution,
+    *,
+    saga: SagaDeclaration | None = None,
+    machine: StateMachine | None = None,
 ) -> SagaExecution:
     """``execution`` with its unwind record and decoded failure.
 

@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING
 from asl_export.execution_path import Role
 
 if TYPE_CHECKING:
-    from saga.saga import Saga
+    from saga.declaration import SagaDeclaration
 
 __all__ = ["state_roles"]
 
 
-def state_roles(saga: Saga) -> dict[str, Role]:
+def state_roles(saga: SagaDeclaration) -> dict[str, Role]:
     """The saga's compensations and failure handlers, by state name."""
     roles: dict[str, Role] = {}
     for step in saga.all_steps():

@@ -17,13 +17,14 @@ from engine.bindings import Interceptor, TaskBinding
 from engine.clock import ClockOption, make_clock
 from engine.loader import with_substitutions
 from engine.local_engine import DEFAULT_ACCOUNT_ID, DEFAULT_REGION, LocalEngine, run
+from saga.compile import compile_saga, compile_with_handlers, saga_handlers
+from saga.declaration import SagaDeclaration, check_input
 from saga.fault_states import check_fault_states
 from saga.outcome import SagaExecution, explain
-from saga.saga import check_input
+from saga.steps import child_arn_placeholder
 
 if TYPE_CHECKING:
     from engine.model import StateMachine
-    from saga.saga import Saga
 
 __all__ = ["ClockOption", "make_clock", "run_saga", "run_saga_async", "saga_engine"]
 
@@ -41,7 +42,7 @@ def _refuse_in_event_loop(method: str) -> None:
 
 
 def _compiled(
-    saga: Saga,
+    saga: SagaDeclaration,
     extra: Mapping[str, Callable[..., Any]] | None,
     substitutions: Mapping[str, str] | None,
     interceptors: Sequence[Interceptor] = (),
@@ -50,19 +51,15 @@ def _compiled(
 
     Faults among ``interceptors`` must name states of the machine.
     """
-    from saga.compile import compile_with_handlers
-
     machine, actions = compile_with_handlers(saga)
     check_fault_states(interceptors, machine)
     filled = {**child_arns(saga), **(substitutions or {})}
     return with_substitutions(machine, filled), {**actions, **(extra or {})}
 
 
-def child_arns(saga: Saga) -> dict[str, str]:
+def child_arns(saga: SagaDeclaration) -> dict[str, str]:
     """The local ARN of each saga ``saga`` runs as a step, by its placeholder: the engine
     knows a registered machine by the ARN of its name."""
-    from saga.steps import child_arn_placeholder
-
     prefix = f"arn:aws:states:{DEFAULT_REGION}:{DEFAULT_ACCOUNT_ID}:stateMachine:"
     out: dict[str, str] = {}
     for child in (saga, *saga.child_sagas()):
@@ -72,7 +69,7 @@ def child_arns(saga: Saga) -> dict[str, str]:
 
 
 def run_saga(
-    saga: Saga,
+    saga: SagaDeclaration,
     input: Any = None,
     *,
     handlers: Mapping[str, Callable[..., Any]] | None = None,
@@ -82,7 +79,7 @@ def run_saga(
     interceptors: Sequence[Interceptor] = (),
     bindings: Mapping[str, TaskBinding] | None = None,
     substitutions: Mapping[str, str] | None = None,
-    children: Sequence[Saga] = (),
+    children: Sequence[SagaDeclaration] = (),
 ) -> SagaExecution:
     """Compile ``saga`` and run one execution to its end (synchronously).
 
@@ -114,7 +111,7 @@ def run_saga(
 
 
 def _children(
-    children: Sequence[Saga], substitutions: Mapping[str, str] | None
+    children: Sequence[SagaDeclaration], substitutions: Mapping[str, str] | None
 ) -> tuple[dict[str, StateMachine], dict[str, Callable[..., Any]]]:
     """Child sagas' machines by name, and their actions."""
     machines: dict[str, StateMachine] = {}
@@ -127,7 +124,7 @@ def _children(
 
 
 def saga_engine(
-    *sagas: Saga,
+    *sagas: SagaDeclaration,
     handlers: Mapping[str, Callable[..., Any]] | None = None,
     clock: ClockOption = None,
     seed: int | None = None,
@@ -146,7 +143,7 @@ def saga_engine(
     """
     merged: dict[str, Callable[..., Any]] = {}
     for saga in sagas:
-        for key, action in saga.handlers().items():
+        for key, action in saga_handlers(saga).items():
             if merged.get(key, action) is not action:
                 raise ValueError(
                     f"sagas {[s.name for s in sagas]} bind {key!r} to different functions; "
@@ -159,12 +156,12 @@ def saga_engine(
         seed=seed,
         interceptors=interceptors,
         bindings=bindings,
-        state_machines={saga.name: saga.to_state_machine() for saga in sagas},
+        state_machines={saga.name: compile_saga(saga) for saga in sagas},
     )
 
 
 async def run_saga_async(
-    saga: Saga,
+    saga: SagaDeclaration,
     input: Any = None,
     *,
     handlers: Mapping[str, Callable[..., Any]] | None = None,

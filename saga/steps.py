@@ -23,6 +23,7 @@ from typing import (
     ParamSpec,
     TypeAlias,
     TypedDict,
+    TypeGuard,
     TypeVar,
     Unpack,
     overload,
@@ -36,8 +37,9 @@ from saga.policies import ErrorSpec, Retry, error_name, error_names, error_probl
 from saga.templates import Template, template_problems
 
 if TYPE_CHECKING:
+    from saga.declaration import SagaDeclaration
     from saga.for_each import ForEach
-    from saga.saga import ParallelGroup, Saga
+    from saga.parallel import ParallelGroup
 
 __all__ = [
     "ALL",
@@ -50,6 +52,7 @@ __all__ = [
     "CompensationOptions",
     "FailureHandlerOptions",
     "LambdaInvoke",
+    "NestedSaga",
     "Role",
     "Step",
     "StepAdder",
@@ -202,7 +205,12 @@ class Step:
         _changed(self.__dict__.get("saga"))
 
     def __init__(
-        self, saga: Saga, name: str, role: Role, action: object, options: Mapping[str, Any]
+        self,
+        saga: SagaDeclaration,
+        name: str,
+        role: Role,
+        action: object,
+        options: Mapping[str, Any],
     ) -> None:
         self.saga = saga
         self.name = name
@@ -210,7 +218,7 @@ class Step:
         self.group: ParallelGroup | ForEach | None = None
         self.compensation: Step | None = None
         self.compensates: Step | None = None
-        self.child: Saga | None = None
+        self.child: SagaDeclaration | None = None
         check_name(name, role)
         _check_option_names(name, role, options)
         if role == "step":
@@ -346,23 +354,46 @@ class StepFunction(Step, Generic[P, R]):
         return self.action(*args, **kwargs)
 
 
-def new_step(saga: Saga, name: str, role: Role, action: object, options: Mapping[str, Any]) -> Step:
-    """A :class:`Step`, or a :class:`StepFunction` when its action is a Python callable."""
-    from saga.saga import Saga
+class NestedSaga:
+    """The base of a saga's declaration (:class:`~saga.declaration.SagaDeclaration`, hence
+    :class:`~saga.saga.Saga`): a step whose action is one runs it as a nested execution.
 
-    if isinstance(action, Saga):
+    It lives here, below the declaration, so that a step can tell a saga from other actions
+    without importing the module that declares sagas. Nothing else derives from it.
+    """
+
+    __slots__ = ()
+
+
+def _is_saga(action: object) -> TypeGuard[SagaDeclaration]:
+    """Whether ``action`` is a saga (only :class:`~saga.declaration.SagaDeclaration` derives
+    from :class:`NestedSaga`)."""
+    return isinstance(action, NestedSaga)
+
+
+def new_step(
+    saga: SagaDeclaration, name: str, role: Role, action: object, options: Mapping[str, Any]
+) -> Step:
+    """A :class:`Step`, or a :class:`StepFunction` when its action is a Python callable."""
+    if _is_saga(action):
         return _child_step(saga, name, role, action, options)
     action_of = action.action if isinstance(action, Step) else action
     cls = Step if isinstance(action_of, Integration) else StepFunction
     return cls(saga, name, role, action, options)
 
 
-def child_arn_placeholder(child: Saga) -> str:
+def child_arn_placeholder(child: SagaDeclaration) -> str:
     """The placeholder of a child saga's state machine ARN in its parent's definition."""
     return f"{pascal_case(child.name)}StateMachineArn"
 
 
-def _child_step(saga: Saga, name: str, role: Role, child: Saga, options: Mapping[str, Any]) -> Step:
+def _child_step(
+    saga: SagaDeclaration,
+    name: str,
+    role: Role,
+    child: SagaDeclaration,
+    options: Mapping[str, Any],
+) -> Step:
     """A step that runs ``child`` as a nested execution (``startExecution.sync:2``)."""
     from saga.integrations import states
     from saga.templates import JsonPath
@@ -410,7 +441,7 @@ def check_name(name: object, role: Role) -> None:
         )
 
 
-def _changed(saga: Saga | None) -> None:
+def _changed(saga: SagaDeclaration | None) -> None:
     """Tell ``saga`` (when known yet) that one of its parts changed."""
     if saga is not None:
         saga._changed()
@@ -608,7 +639,7 @@ def _default_result_path(name: str, role: Role) -> str | None:
     return f"$.{camel_case(name)}"
 
 
-def _default_error_path(saga: Saga, name: str, role: Role) -> str | None:
+def _default_error_path(saga: SagaDeclaration, name: str, role: Role) -> str | None:
     if role == "step":
         return saga.error_path
     return f"$.{camel_case(name)}Error"

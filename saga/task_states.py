@@ -13,7 +13,7 @@ from saga.templates import compile_template
 
 if TYPE_CHECKING:
     from saga.for_each import ForEach
-    from saga.saga import ParallelGroup
+    from saga.parallel import ParallelGroup
 
 __all__ = ["flow", "retriers", "task_states"]
 

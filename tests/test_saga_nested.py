@@ -10,6 +10,7 @@ import pytest
 
 import engine
 from saga import Saga, SagaDefinitionError
+from saga.declaration import SagaDeclaration
 from saga.running import child_arns
 from tests.oracles import asl_validator_path, asl_validator_problems, statelint_problems
 
@@ -148,3 +149,19 @@ def test_the_pytest_plugin_runs_a_saga_of_sagas(saga_engine: Any) -> None:
         "Cancel Outbound",
         "Cancel Hotel",
     ]
+
+
+def test_a_bare_declaration_as_a_step_is_a_child_saga_but_not_a_saga() -> None:
+    """A step recognises a saga by its declaration (saga.steps cannot import saga.saga);
+    ``Saga.child_sagas()`` promises Sagas, so a bare declaration there is refused by name."""
+    bare = SagaDeclaration("Bare")
+    parent = Saga("Parent")
+    step = parent.step("Run Bare", bare)
+    assert step.child is bare
+    state = parent.to_state_machine().to_dict()["States"]["Run Bare"]
+    assert state["Parameters"]["StateMachineArn"] == "${BareStateMachineArn}"
+    with pytest.raises(TypeError) as raised:
+        parent.child_sagas()
+    assert str(raised.value) == (
+        "child saga 'Bare' is a bare SagaDeclaration, not a Saga; declare it with Saga('Bare')"
+    )

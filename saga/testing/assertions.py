@@ -18,7 +18,7 @@ from saga.testing.history_table import history_table
 from saga.visits import Attempt, StateVisit, state_visits
 
 if TYPE_CHECKING:
-    from saga.saga import Saga
+    from saga.declaration import SagaDeclaration
     from saga.steps import Step
 
 __all__ = [
@@ -134,11 +134,11 @@ def _seconds(values: Sequence[float]) -> str:
     return "[" + ", ".join(f"{v:g} s" for v in values) + "]"
 
 
-def _compensation_names(saga: Saga) -> set[str]:
+def _compensation_names(saga: SagaDeclaration) -> set[str]:
     return {s.compensation.name for s in saga.forward_steps if s.compensation is not None}
 
 
-def _expected_name(item: str | Step) -> tuple[str, Saga | None]:
+def _expected_name(item: str | Step) -> tuple[str, SagaDeclaration | None]:
     if isinstance(item, str):
         return item, None
     if item.compensation is not None:
@@ -170,7 +170,7 @@ def _error_text(error: str | None, message: str | None) -> str:
     return f"{error}: {message}" if message else str(error)
 
 
-def compensations_run(execution: Execution, saga: Saga) -> list[str]:
+def compensations_run(execution: Execution, saga: SagaDeclaration) -> list[str]:
     """The compensations of ``saga`` the execution entered, in order."""
     names = _compensation_names(saga)
     return [state for state in execution.states if state in names]
@@ -180,7 +180,7 @@ def assert_compensated(
     execution: Execution,
     expected: Sequence[str | Step],
     *,
-    saga: Saga | None = None,
+    saga: SagaDeclaration | None = None,
     failed: Sequence[str | Step] = (),
 ) -> None:
     """Exactly the ``expected`` compensations ran, in this order, and only ``failed`` failed.

@@ -1,0 +1,143 @@
+"""A started execution: its handle, and the listener recording its history to the store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from engine import logging as engine_logging
+from engine.distributed.map_run import MapChild, MapRun
+from engine.execution import Execution
+from engine.history import HistoryEvent
+from engine.interpreter import ExecutionControl, Runtime
+from engine.store.base import ExecutionNotRecorded, ExecutionStore, StoreError
+
+if TYPE_CHECKING:
+    from engine.local_engine import LocalEngine
+
+__all__ = ["ExecutionHandle", "MapRunRecorder", "Recorder"]
+
+
+class Recorder:
+    """The history listener: writes each event to the store before the engine acts on it.
+
+    Detached when the engine closes with executions still open in a durable store: what
+    follows (their abort) is not written, so they stay open for a resume.
+    """
+
+    __slots__ = ("attached", "control", "failed_at", "log", "name", "runtime", "store")
+
+    def __init__(self, store: ExecutionStore, name: str, *, log: bool) -> None:
+        self.store = store
+        self.name = name
+        self.log = log
+        self.attached = True
+        self.failed_at: int | None = None
+        self.runtime: Runtime | None = None
+        self.control: ExecutionControl | None = None
+
+    def detach(self) -> None:
+        self.attached = False
+
+    def __call__(self, event: HistoryEvent) -> None:
+        if self.attached:
+            runtime = self.runtime
+            try:
+                self.store.append(self.name, event, runtime.transition if runtime else None)
+            except StoreError as exc:
+                self.failed_at = event.id
+                raise self.failed(f"event {event.id} ({event.type})", exc) from exc
+        if self.log:
+            engine_logging.log_event(self.name, event)
+
+    def failed(self, what: str, exc: StoreError) -> ExecutionNotRecorded:
+        """Stop recording and the execution after the store failed to keep ``what``.
+
+        Nothing more is written (the stored history stays a whole prefix) and the execution
+        stops here: the store keeps it RUNNING, and so does its record.
+        """
+        self.attached = False
+        message = (
+            f"execution {self.name!r}: {what} could not be recorded: {exc}; not recorded: "
+            f"the execution is left RUNNING in {self.store.location} and can be resumed"
+        )
+        if self.runtime is not None:
+            self.runtime.record.unrecorded = message
+        if self.control is not None:
+            # Stops the execution even if a state handles the error below.
+            self.control.scope.cancel()
+        return ExecutionNotRecorded(message, exc.path)
+
+
+class MapRunRecorder:
+    """An execution's :class:`~engine.distributed.map_run.MapRunLog`: its store, while attached.
+
+    Like its history, nothing more is written once the engine has let the execution go
+    (closed with it open in a durable store), so a resume finds the run as it was.
+    """
+
+    __slots__ = ("recorder",)
+
+    def __init__(self, recorder: Recorder) -> None:
+        self.recorder = recorder
+
+    def saved(self, run: MapRun) -> None:
+        recorder = self.recorder
+        if recorder.attached:
+            try:
+                recorder.store.save_map_run(recorder.name, run)
+            except StoreError as exc:
+                raise recorder.failed(f"map run {run.map_run_arn}", exc) from exc
+
+    def child_ended(self, run: MapRun, index: int, child: MapChild) -> None:
+        recorder = self.recorder
+        if recorder.attached:
+            try:
+                recorder.store.save_map_child(recorder.name, run, index, child)
+            except StoreError as exc:
+                what = f"child {index} of map run {run.map_run_arn}"
+                raise recorder.failed(what, exc) from exc
+
+    def stored(self, map_run_arn: str) -> tuple[MapRun | None, dict[int, MapChild]]:
+        recorder = self.recorder
+        runs = recorder.store.map_runs(recorder.name)
+        found = next((run for run in runs if run.map_run_arn == map_run_arn), None)
+        return found, recorder.store.map_children(recorder.name, map_run_arn)
+
+
+@dataclass(eq=False)
+class ExecutionHandle:
+    """A started execution: await its result, describe it, stop it."""
+
+    engine: LocalEngine
+    execution: Execution
+    control: ExecutionControl
+    runtime: Runtime | None
+    recorder: Recorder
+
+    @property
+    def name(self) -> str:
+        """The execution's name."""
+        return self.execution.name
+
+    async def result(self) -> Execution:
+        """Wait for the execution to end and return its record.
+
+        Raises :class:`~engine.store.ExecutionNotRecorded` (its ``execution`` RUNNING) when
+        the store could not record an event: the execution stopped, resumable.
+        """
+        await self.control.done.wait()
+        execution = self.execution
+        if execution.unrecorded is not None:
+            raise ExecutionNotRecorded(
+                execution.unrecorded, self.engine.store.location, execution=execution
+            )
+        return execution
+
+    def describe(self) -> Execution:
+        """The execution's record as it is now."""
+        return self.execution
+
+    async def stop(self, error: str | None = None, cause: str | None = None) -> Execution:
+        """Abort the execution (status ABORTED) and wait until it has ended."""
+        return await self.engine.stop(self.name, error=error, cause=cause)

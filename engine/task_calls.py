@@ -1,0 +1,114 @@
+"""Binding every Task of a definition to its invocation chain before anything runs.
+
+:func:`prepare_calls` resolves each Task state's resource (a handler, a built-in integration, a
+binding, or a mock) and wraps it in the interceptors; every resource that cannot be bound, and
+every distributed Map part that cannot run locally, is reported at once as a
+:class:`~engine.diagnostics.DefinitionError` pointing at its place in the definition.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from engine.bindings import (
+    CallNext,
+    Handler,
+    Interceptor,
+    TaskBinding,
+    UnboundResourceBinding,
+    chain_interceptors,
+    is_mocked,
+    resolve_binding,
+)
+from engine.diagnostics import DefinitionError, Diagnostic
+from engine.distributed.checks import distributed_map_problems
+from engine.expressions import is_expression
+from engine.integrations.aws_sdk import aws_sdk_problem, is_aws_sdk_resource
+from engine.model import MapState, ParallelState, State, StateMachine, TaskState
+
+__all__ = ["json_pointer", "prepare_calls", "walk_states"]
+
+
+def json_pointer(path: Sequence[str]) -> str:
+    return "".join(f"/{part.replace('~', '~0').replace('/', '~1')}" for part in path)
+
+
+def walk_states(
+    states: Mapping[str, State], path: tuple[str, ...]
+) -> list[tuple[str, State, tuple[str, ...]]]:
+    found: list[tuple[str, State, tuple[str, ...]]] = []
+    for name, state in states.items():
+        where = (*path, "States", name)
+        found.append((name, state, where))
+        if isinstance(state, ParallelState):
+            for index, branch in enumerate(state.branches):
+                found += walk_states(branch.states, (*where, "Branches", str(index)))
+        elif isinstance(state, MapState) and (state.item_processor or state.iterator):
+            key = "ItemProcessor" if state.item_processor is not None else "Iterator"
+            found += walk_states(state.processor.states, (*where, key))
+    return found
+
+
+def _static_payload(state: TaskState) -> Any:
+    """The Task's payload template whose constant ``FunctionName`` can be checked up front."""
+    if state.parameters is not None:
+        return state.parameters
+    arguments = state.arguments
+    if isinstance(arguments, dict) and not is_expression(arguments.get("FunctionName")):
+        return arguments
+    return None
+
+
+def prepare_calls(
+    machine: StateMachine,
+    handlers: Mapping[str, Handler],
+    interceptors: Sequence[Interceptor] = (),
+    bindings: Mapping[str, TaskBinding] | None = None,
+) -> dict[str, CallNext]:
+    """The invocation chain of every Task state, by state name; raises before anything runs.
+
+    Raises :class:`DefinitionError` naming each unbound resource, each distributed Map part
+    that cannot run locally (say Parquet without pyarrow).
+    """
+    problems: list[Diagnostic] = []
+    calls: dict[str, CallNext] = {}
+    for name, state, where in walk_states(machine.states, ()):
+        if isinstance(state, MapState) and state.is_distributed:
+            for suffix, message in distributed_map_problems(name, state):
+                problems.append(
+                    Diagnostic("UNSUPPORTED_LOCALLY", json_pointer((*where, *suffix)), message)
+                )
+        if not isinstance(state, TaskState):
+            continue
+        resource = state.resource
+        binding = bindings.get(resource) if bindings else None
+        if binding is None:
+            binding = resolve_binding(resource, handlers, parameters=_static_payload(state))
+        if binding is None:
+            if is_mocked(interceptors, name):
+                binding = UnboundResourceBinding(name, resource)
+            elif is_aws_sdk_resource(resource):
+                problems.append(
+                    Diagnostic(
+                        "UNBOUND_RESOURCE",
+                        json_pointer((*where, "Resource")),
+                        f"state '{name}': {aws_sdk_problem(resource)}",
+                    )
+                )
+                continue
+            else:
+                problems.append(
+                    Diagnostic(
+                        "UNBOUND_RESOURCE",
+                        json_pointer((*where, "Resource")),
+                        f"state '{name}': nothing is bound to resource '{resource}' "
+                        "(give a handler keyed by the resource, its placeholder or function "
+                        "name, or a mock)",
+                    )
+                )
+                continue
+        calls[name] = chain_interceptors(interceptors, binding)
+    if problems:
+        raise DefinitionError(problems)
+    return calls
