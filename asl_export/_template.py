@@ -13,6 +13,7 @@ from asl_export.policies import QUEUE_RETENTION_SECONDS, TemplatePlan, plan_temp
 from asl_export.render import ExportError, render_json
 from asl_export.yaml_text import dump_yaml
 from engine.model import StateMachine
+from engine.names import MAX_NAME_LENGTH
 
 TemplateFormat = Literal["yaml", "json"]
 POLICY_VERSION = "2012-10-17"
@@ -106,7 +107,7 @@ def stage_parameter(names: Sequence[str]) -> dict[str, Any]:
         "Type": "String",
         "Default": "dev",
         "AllowedPattern": "[A-Za-z0-9_-]+",
-        "MaxLength": 80 - max(len(name) for name in names) - 1,
+        "MaxLength": MAX_NAME_LENGTH - max(len(name) for name in names) - 1,
         "Description": "Deployment stage, appended to the state machine name",
     }
 

@@ -23,6 +23,7 @@ from asl_export.render import (
     walk_states,
 )
 from engine.model import StateMachine
+from engine.names import CONTROL_CHARACTERS, MAX_NAME_LENGTH, is_valid_name
 
 __all__ = ["TemplatePlan", "check_names", "cfn_value", "plan_template"]
 
@@ -42,7 +43,6 @@ _DYNAMODB_ACTIONS = {
     "updateItem": "dynamodb:UpdateItem",
     "deleteItem": "dynamodb:DeleteItem",
 }
-_NAME_FORBIDDEN = re.compile(r"[\s<>{}\[\]?*\"#%\\^|~`$&,;:/\x00-\x1f\x7f-\x9f]")
 QUEUE_RETENTION_SECONDS = 1_209_600
 """How long the created (dead-letter) queues keep a message: 14 days, SQS's maximum."""
 
@@ -80,18 +80,18 @@ def cfn_value(expr: str) -> Any:
 
 def check_names(machine: StateMachine, name: str) -> None:
     """Raise :class:`ExportError` for a state machine or state name Step Functions would reject."""
-    if not 1 <= len(name) <= 80 or _NAME_FORBIDDEN.search(name):
+    if not is_valid_name(name):
         raise ExportError(
             f"state machine name {name!r} is not accepted by Step Functions: use 1-80 "
             'characters without spaces, brackets, wildcards or any of " # % \\ ^ | ~ ` $ & , ; : /'
         )
     for state_name, _ in walk_states(ordered_definition(machine)["States"]):
-        if len(state_name) > 80:
+        if len(state_name) > MAX_NAME_LENGTH:
             raise ExportError(
                 f"state {state_name[:40]!r}...: the name has {len(state_name)} characters; "
-                "Step Functions allows at most 80"
+                f"Step Functions allows at most {MAX_NAME_LENGTH}"
             )
-        if re.search(r"[\x00-\x1f\x7f-\x9f]", state_name):
+        if CONTROL_CHARACTERS.search(state_name):
             raise ExportError(f"state {state_name!r}: remove the control characters from its name")
 
 

@@ -6,7 +6,6 @@ Also the definition text each execution keeps (rendered once per model, cached a
 from __future__ import annotations
 
 import json
-import re
 import threading
 from collections.abc import Mapping
 from pathlib import Path
@@ -21,9 +20,9 @@ from engine.limits import (
 )
 from engine.loader import load
 from engine.model import StateMachine
+from engine.names import is_valid_name
 
 __all__ = [
-    "NAME_FORBIDDEN",
     "MachineSource",
     "as_machine",
     "check_execution_name",
@@ -32,8 +31,6 @@ __all__ = [
 ]
 
 _DEFINITIONS_CACHE_SIZE: Final = 256
-NAME_FORBIDDEN = re.compile(r"[\s<>{}\[\]?*\"#%\\^|~`$&,;:/\x00-\x1f\x7f-\x9f]")
-"""Characters an execution or state machine name may not hold."""
 
 MachineSource = StateMachine | Mapping[str, Any] | str | bytes | Path
 """A model, a parsed definition, JSON text or a definition file."""
@@ -95,7 +92,7 @@ def check_execution_name(name: str) -> None:
         raise ValueError(
             f"invalid execution name {name!r}: not valid Unicode text (a lone surrogate)"
         ) from None
-    if not 1 <= len(name) <= 80 or NAME_FORBIDDEN.search(name):
+    if not is_valid_name(name):
         raise ValueError(
             f"invalid execution name {name!r}: 1-80 characters, no whitespace, brackets, "
             "wildcards or special characters"

@@ -45,7 +45,6 @@ from engine.distributed.map_run import MapRun
 from engine.execution import Execution
 from engine.execution_handle import ExecutionHandle, MapRunRecorder, Recorder
 from engine.execution_start import (
-    NAME_FORBIDDEN,
     MachineSource,
     as_machine,
     check_execution_name,
@@ -61,6 +60,7 @@ from engine.limits import (
 )
 from engine.loader import load
 from engine.model import StateMachine, TaskState
+from engine.names import is_valid_name
 from engine.nested_execution import NESTED_RESOURCES, NestedExecutionBinding, nested_bindings
 from engine.resume_plan import (
     ExecutionNotRedrivable,
@@ -199,7 +199,7 @@ class LocalEngine(TaskTokenCallbacks):
         The machine is validated and its tasks' bindings checked when an execution starts.
         """
         sm_name = name or DEFAULT_STATE_MACHINE_NAME
-        if not 1 <= len(sm_name) <= 80 or NAME_FORBIDDEN.search(sm_name):
+        if not is_valid_name(sm_name):
             raise ValueError(
                 f"invalid state machine name {sm_name!r}: 1-80 characters, no whitespace, "
                 "brackets, wildcards or special characters"

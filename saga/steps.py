@@ -29,6 +29,7 @@ from typing import (
     overload,
 )
 
+from engine.names import MAX_NAME_LENGTH
 from engine.paths import is_valid_path, is_valid_result_path
 from saga.conditions import Condition
 from saga.errors import SagaDefinitionError
@@ -79,7 +80,6 @@ R = TypeVar("R")
 LAMBDA_INVOKE: Final = "arn:aws:states:::lambda:invoke"
 WAIT_FOR_TASK_TOKEN: Final = ".waitForTaskToken"
 TASK_TOKEN: Final = "$$.Task.Token"
-MAX_NAME_LENGTH: Final = 80
 ALL: Final = "States.ALL"
 
 Role = Literal["step", "compensation", "failure handler", "branch step", "item step"]

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from typing import Final
 
 from engine.api.errors import ApiError
+from engine.names import is_valid_name
 
 __all__ = ["Arns", "check_name"]
 
-_NAME_FORBIDDEN: Final = re.compile(r"[\s<>{}\[\]?*\"#%\\^|~`$&,;:/\x00-\x1f\x7f-\x9f]")
 _ARN: Final = re.compile(
     r"^arn:(?P<partition>aws[a-z-]*):states:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):"
     r"(?P<kind>[A-Za-z]+):(?P<rest>.+)$"
@@ -19,7 +19,7 @@ _ARN: Final = re.compile(
 
 def check_name(name: str) -> None:
     """Raise ``InvalidName`` unless ``name`` is 1-80 characters without forbidden ones."""
-    if not 1 <= len(name) <= 80 or _NAME_FORBIDDEN.search(name):
+    if not is_valid_name(name):
         raise ApiError.invalid_name(name)
 
 

@@ -25,6 +25,7 @@ from engine.model import (
     TaskState,
     WaitState,
 )
+from engine.names import MAX_NAME_LENGTH
 from engine.paths import is_valid_path
 from engine.validate.distributed import distributed_field_diagnostics
 from engine.validate.graph import Edge, Scope, check_graph
@@ -41,7 +42,6 @@ from engine.validate.values import (
     JSONATA,
     JSONPATH,
     MAX_SECONDS,
-    MAX_STATE_NAME,
     PATH_HINT,
     set_fields,
 )
@@ -138,11 +138,11 @@ class _Checker(StateTypeChecks):
                 )
             else:
                 self._first_location[name] = location
-            if len(name) > MAX_STATE_NAME:
+            if len(name) > MAX_NAME_LENGTH:
                 self._add(
                     "STATE_NAME_TOO_LONG",
                     location,
-                    f"state name has {len(name)} characters; expected at most {MAX_STATE_NAME}",
+                    f"state name has {len(name)} characters; expected at most {MAX_NAME_LENGTH}",
                 )
             self._check_state(scope, name, state, location, pending)
 

@@ -12,12 +12,12 @@ from engine._pointer import join
 from engine.diagnostics import Diagnostic, Severity
 from engine.expressions import is_expression
 from engine.intrinsics import intrinsic_syntax_error
+from engine.names import MAX_NAME_LENGTH
 from engine.paths import is_valid_path, is_valid_reference_path, is_valid_result_path
 from engine.validate.messages import describe_annotation, json_type
 
 JSONPATH = "JSONPath"
 JSONATA = "JSONata"
-MAX_STATE_NAME = 80
 MAX_SECONDS = 99_999_999
 MAX_DELAY_SECONDS = 31_622_400
 PATH_HINT = "expected '$', '$.field', '$$.Context' or '$variable' syntax"
@@ -194,12 +194,13 @@ class ValueChecks:
     def _assign(self, assign: Mapping[str, Any], location: str, jsonpath: bool) -> None:
         for key in assign:
             name = key[:-2] if jsonpath and key.endswith(".$") else key
-            if not _VARIABLE_NAME.fullmatch(name) or len(name) > MAX_STATE_NAME or name == "states":
+            too_long = len(name) > MAX_NAME_LENGTH
+            if not _VARIABLE_NAME.fullmatch(name) or too_long or name == "states":
                 self._add(
                     "INVALID_VARIABLE_NAME",
                     join(location, key),
                     f"'{name}' is not a variable name; expected an identifier of at most "
-                    f"{MAX_STATE_NAME} characters other than 'states'",
+                    f"{MAX_NAME_LENGTH} characters other than 'states'",
                 )
         if jsonpath:
             self._template(assign, location)

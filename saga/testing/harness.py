@@ -23,6 +23,7 @@ from engine.loader import load, with_substitutions
 from engine.local_engine import LocalEngine, run
 from engine.mock_config import MockConfigInterceptor, load_mock_config
 from engine.model import StateMachine
+from engine.names import MAX_NAME_LENGTH
 from saga.compile import compile_with_handlers
 from saga.outcome import SagaExecution, explain
 from saga.roles import state_roles
@@ -67,7 +68,6 @@ class RunRecord(NamedTuple):
     roles: dict[str, Role] | None
 
 
-_NAME_LIMIT: Final = 80
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.=+@-]+")
 
 
@@ -77,7 +77,7 @@ def execution_name_prefix(node_id: str) -> str:
     stem = Path(path).name.removesuffix(".py")
     text = "-".join(part for part in [stem, *rest.split("::")] if part)
     text = _UNSAFE.sub("-", text).strip("-") or "test"
-    limit = _NAME_LIMIT - 6  # room for "-NNNNN"
+    limit = MAX_NAME_LENGTH - 6  # room for "-NNNNN"
     if len(text) > limit:
         digest = f"{zlib.crc32(node_id.encode()):08x}"
         text = f"{text[: limit - 9]}-{digest}"
