@@ -7,7 +7,8 @@
 JSONata state). JSON values are JSON
 text, as the API returns them. A Task runs its bound handler or integration, or answers from a
 ``mock`` (``result`` or ``errorOutput``, checked against the service's API model per
-``fieldValidationMode``); Map and Parallel states need a mock, as on AWS.
+``fieldValidationMode``; see :mod:`engine.test_state_request`); Map and Parallel states need a
+mock, as on AWS.
 ``stateConfiguration`` sets the situation to test: ``retrierRetryCount`` (retries already made:
 is the error retried, ``RETRIABLE``, or caught, ``CAUGHT_ERROR``?), ``errorCausedByState`` (the
 state fails with that error) and, for a Map, ``mapIterationFailureCount`` (items that failed,
@@ -37,11 +38,8 @@ import anyio
 from engine.bindings import Handler, TaskRequest, resolve_binding
 from engine.choice import choose_next
 from engine.clock import format_context_timestamp
-from engine.diagnostics import DefinitionError
 from engine.errors import NO_CHOICE_MATCHED, StatesError
 from engine.expressions import evaluate_template
-from engine.lambda_shapes import LAMBDA_INVOKE, classify_resource
-from engine.loader import load
 from engine.local_engine import DEFAULT_ACCOUNT_ID, DEFAULT_REGION
 from engine.model import (
     ChoiceState,
@@ -50,104 +48,29 @@ from engine.model import (
     ParallelState,
     PassState,
     State,
-    SucceedState,
     TaskState,
-    WaitState,
 )
 from engine.paths import apply_result_path, evaluate_path
 from engine.payload_templates import apply_payload_template
 from engine.retry import find_catcher, find_retrier, max_attempts, retry_delay
 from engine.test_state_map import inspect_map, tolerance_exceeded
+from engine.test_state_request import (
+    TestStateError,
+    check_mock,
+    json_arg,
+    map_configuration,
+    select_state,
+)
 
 __all__ = ["InspectionLevel", "TestStateError", "test_state", "test_state_async"]
 
 InspectionLevel = Literal["INFO", "DEBUG", "TRACE"]
 
-_DEFAULT_STATE_NAME: Final = "TestState"
 _DEFAULT_ROLE: Final = f"arn:aws:iam::{DEFAULT_ACCOUNT_ID}:role/TestStateRole"
-_UNSUPPORTED_WITHOUT_MOCK: Final = (
-    "TestState API does not support Map or Parallel states. Supported state types include: "
-    "[Task, Wait, Pass, Succeed, Fail, Choice]"
-)
-_SDK_EXTRAS: Final = frozenset({"SdkHttpMetadata", "SdkResponseMetadata"})
-
-
-class TestStateError(ValueError):
-    """A TestState request that cannot run: AWS's error name and message."""
-
-    __test__ = False  # not a pytest test class
-
-    def __init__(self, error_type: str, message: str) -> None:
-        super().__init__(message)
-        self.error_type = error_type
-        self.message = message
-
-
-def _json_arg(value: Any, what: str, error_type: str = "ValidationException") -> Any:
-    if value is None or not isinstance(value, str | bytes):
-        return value
-    try:
-        return json.loads(value)
-    except json.JSONDecodeError as exc:
-        raise TestStateError(error_type, f"{what} is not valid JSON: {exc.msg}") from None
-    except RecursionError:
-        raise TestStateError(error_type, f"{what} is nested too deeply") from None
 
 
 def _text(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-
-
-def _targets(state: State) -> list[str]:
-    names: list[str] = []
-    if isinstance(state, ChoiceState):
-        names += [rule.next for rule in state.choices if rule.next]
-        names += [state.default] if state.default else []
-    nxt = getattr(state, "next", None)
-    if isinstance(nxt, str):
-        names.append(nxt)
-    for catcher in getattr(state, "catch", None) or []:
-        names.append(catcher.next)
-    return names
-
-
-def _select_state(definition: Any, state_name: str | None) -> tuple[str, State, str]:
-    """The state under test: from a whole machine (``stateName`` or its StartAt) or alone."""
-    document = _json_arg(definition, "definition", "InvalidDefinition")
-    if not isinstance(document, dict):
-        raise TestStateError("InvalidDefinition", "The definition must be a JSON object")
-    if "States" in document:
-        machine_doc = document
-    else:
-        name = state_name or _DEFAULT_STATE_NAME
-        machine_doc = {"StartAt": name, "States": {name: document}}
-    try:
-        machine = load(machine_doc, validate=False)
-    except DefinitionError as exc:
-        raise _invalid(exc) from None
-    name = state_name or machine.start_at
-    state = machine.states.get(name)
-    if state is None:
-        raise TestStateError(
-            "ValidationException", f"State '{name}' is not a top-level state of the definition"
-        )
-    # Validate the state in a machine where its transitions lead somewhere.
-    stubs = {target: {"Type": "Succeed"} for target in _targets(state) if target != name}
-    check_doc = {"StartAt": name, "States": {name: machine_doc["States"][name], **stubs}}
-    if "QueryLanguage" in machine_doc:
-        check_doc["QueryLanguage"] = machine_doc["QueryLanguage"]
-    try:
-        load(check_doc)
-    except DefinitionError as exc:
-        raise _invalid(exc) from None
-    language = state.query_language or machine_doc.get("QueryLanguage") or "JSONPath"
-    return name, state, str(language)
-
-
-def _invalid(exc: DefinitionError) -> TestStateError:
-    errors = exc.errors or exc.diagnostics
-    text = "; ".join(f"{d.code}: {d.message} at {d.location or '/'}" for d in errors[:10])
-    return TestStateError("InvalidDefinition", f"Invalid State Machine Definition: '{text}'")
 
 
 def _context(name: str, data: Any, given: Any, retry_count: int) -> dict[str, Any]:
@@ -292,125 +215,6 @@ def _failure(run: _Run, error: StatesError, retry_count: int) -> dict[str, Any]:
     return run.answer("FAILED", error=error.error, cause=error.cause)
 
 
-def _check_mock(mock: Mapping[str, Any] | None, state: State) -> Mapping[str, Any] | None:
-    if mock is None:
-        if isinstance(state, MapState | ParallelState):
-            raise TestStateError("InvalidDefinition", _UNSUPPORTED_WITHOUT_MOCK)
-        return None
-    if isinstance(state, PassState | FailState | SucceedState | ChoiceState | WaitState):
-        raise TestStateError(
-            "ValidationException",
-            f"State type '{state.type}' is not supported when a mock is specified",
-        )
-    if ("result" in mock) == ("errorOutput" in mock):
-        raise TestStateError(
-            "ValidationException",
-            "A test mock should have only one of the following fields: [result, errorOutput].",
-        )
-    if "result" in mock:
-        result = _json_arg(mock["result"], "mock.result")
-        if isinstance(state, MapState | ParallelState) and not isinstance(result, list):
-            raise TestStateError("ValidationException", "Mocked result must be an array.")
-        if isinstance(state, ParallelState) and len(result) != len(state.branches):
-            raise TestStateError(
-                "ValidationException",
-                "Mocked result must contain the same number of items as number of Parallel "
-                "branches.",
-            )
-        if isinstance(state, TaskState):
-            _validate_mocked_result(state.resource, result, mock.get("fieldValidationMode"))
-    return mock
-
-
-@functools.cache
-def _output_shape(resource: str) -> Any:
-    """The botocore output shape of the API a Task resource calls (None when unknown)."""
-    try:
-        import botocore.session
-    except ImportError:  # pragma: no cover - botocore comes with the 'aws' extra
-        return None
-    info = classify_resource(resource)
-    base = info.base_resource
-    if base == LAMBDA_INVOKE:
-        service, action = "lambda", "invoke"
-    elif base.startswith("arn:aws:states:::aws-sdk:"):
-        service, _, action = base.removeprefix("arn:aws:states:::aws-sdk:").partition(":")
-    elif base.startswith("arn:aws:states:::"):
-        service, _, action = base.removeprefix("arn:aws:states:::").partition(":")
-    else:
-        return None
-    session = botocore.session.get_session()
-    if service not in session.get_available_services():
-        return None
-    model = session.get_service_model(service)
-    operation = action[:1].upper() + action[1:]
-    if operation not in model.operation_names:
-        return None
-    return model.operation_model(operation).output_shape
-
-
-def _conforms(shape: Any, value: Any, where: str, strict: bool) -> str | None:
-    kind = shape.type_name
-    if kind == "structure":
-        if not isinstance(value, dict):
-            return f"{where} must be an object"
-        for key, item in value.items():
-            member = shape.members.get(key)
-            if member is None:
-                if key in _SDK_EXTRAS and not where:
-                    continue
-                return f"{where + '.' if where else ''}{key} is not a field of the API's response"
-            problem = _conforms(member, item, f"{where + '.' if where else ''}{key}", strict)
-            if problem:
-                return problem
-        if strict:
-            for key in shape.required_members:
-                if key not in value:
-                    return f"{where + '.' if where else ''}{key} is required"
-        return None
-    checks: dict[str, Any] = {
-        "string": lambda v: isinstance(v, str),
-        "boolean": lambda v: isinstance(v, bool),
-        "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
-        "long": lambda v: isinstance(v, int) and not isinstance(v, bool),
-        "float": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
-        "double": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
-        "timestamp": lambda v: isinstance(v, str | int | float) and not isinstance(v, bool),
-        "list": lambda v: isinstance(v, list),
-        "map": lambda v: isinstance(v, dict),
-    }
-    check = checks.get(kind)
-    if check is None:  # blobs and documents carry any JSON (a Lambda's Payload)
-        return None
-    if not check(value):
-        return f"{where} must be of type {kind}"
-    if kind == "list":
-        for index, item in enumerate(value):
-            problem = _conforms(shape.member, item, f"{where}[{index}]", strict)
-            if problem:
-                return problem
-    if kind == "map":
-        for key, item in value.items():
-            problem = _conforms(shape.value, item, f"{where}.{key}", strict)
-            if problem:
-                return problem
-    return None
-
-
-def _validate_mocked_result(resource: str, result: Any, mode: str | None) -> None:
-    mode = mode or "STRICT"
-    if mode == "NONE":
-        return
-    shape = _output_shape(resource)
-    if shape is None:
-        return
-    problem = _conforms(shape, result, "", strict=mode == "STRICT")
-    if problem:
-        raise TestStateError(
-            "ValidationException", f"Mocked result does not match the API's response: {problem}"
-        )
-
-
 async def _invoke(
     run: _Run, state: TaskState, payload: Any, handlers: Mapping[str, Handler]
 ) -> Any:
@@ -482,7 +286,7 @@ async def _work(
         error = mock["errorOutput"] or {}
         raise StatesError(error.get("error"), error.get("cause"))
     if mock is not None:
-        return _json_arg(mock["result"], "mock.result")
+        return json_arg(mock["result"], "mock.result")
     assert isinstance(state, TaskState)
     return await _invoke(run, state, payload, handlers)
 
@@ -570,31 +374,6 @@ def _run_state(run: _Run, state: State) -> dict[str, Any]:
     return run.answer("SUCCEEDED", output=_text(output), nextState=getattr(state, "next", None))
 
 
-def _map_configuration(config: Mapping[str, Any], state: State) -> str | None:
-    """Check the Map settings of ``stateConfiguration``; ``mapItemReaderData`` or None."""
-    failures = config.get("mapIterationFailureCount")
-    if failures is not None and (
-        isinstance(failures, bool) or not isinstance(failures, int) or failures < 0
-    ):
-        raise TestStateError(
-            "ValidationException",
-            "stateConfiguration.mapIterationFailureCount must be an integer of at least 0",
-        )
-    data = config.get("mapItemReaderData")
-    if data is None:
-        return None
-    if not isinstance(data, str):
-        raise TestStateError(
-            "ValidationException", "stateConfiguration.mapItemReaderData must be a string"
-        )
-    if not isinstance(state, MapState) or state.item_reader is None:
-        raise TestStateError(
-            "ValidationException",
-            "stateConfiguration.mapItemReaderData is only for a Map state with an ItemReader",
-        )
-    return data
-
-
 async def test_state_async(
     definition: str | Mapping[str, Any],
     input: Any = None,
@@ -620,12 +399,12 @@ async def test_state_async(
             f"inspectionLevel must be one of INFO, DEBUG, TRACE (got {inspection_level!r})",
         )
     level: InspectionLevel = inspection_level
-    name, state, language = _select_state(
+    name, state, language = select_state(
         dict(definition) if isinstance(definition, Mapping) else definition, state_name
     )
-    data = _json_arg(input, "input", "InvalidExecutionInput")
+    data = json_arg(input, "input", "InvalidExecutionInput")
     data = {} if data is None else data
-    given_variables = _json_arg(variables, "variables") or {}
+    given_variables = json_arg(variables, "variables") or {}
     if not isinstance(given_variables, dict):
         raise TestStateError("ValidationException", "variables must be a JSON object")
     config = dict(state_configuration or {})
@@ -634,13 +413,13 @@ async def test_state_async(
         name,
         state,
         data=data,
-        context=_context(name, data, _json_arg(context, "context"), retry_count),
+        context=_context(name, data, json_arg(context, "context"), retry_count),
         variables=given_variables,
         level=level,
     )
     run.jsonata = language == "JSONata"
-    checked_mock = _check_mock(mock, state)
-    reader_data = _map_configuration(config, state)
+    checked_mock = check_mock(mock, state)
+    reader_data = map_configuration(config, state)
     try:
         items: list[Any] | None = None
         if isinstance(state, MapState):
