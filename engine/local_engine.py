@@ -44,6 +44,7 @@ from engine.diagnostics import DefinitionError, Diagnostic
 from engine.distributed.map_run import MapRun
 from engine.execution import Execution
 from engine.execution_handle import ExecutionHandle, MapRunRecorder, Recorder
+from engine.execution_resume import ResumeHost, go_on, redrive_execution
 from engine.execution_start import (
     MachineSource,
     as_machine,
@@ -65,15 +66,11 @@ from engine.nested_execution import NESTED_RESOURCES, NestedExecutionBinding, ne
 from engine.resume_plan import (
     ExecutionNotRedrivable,
     ResumeRefused,
-    claim,
     mark_live,
-    plan_redrive,
-    plan_resume,
 )
 from engine.seeding import execution_seed
 from engine.states import RUNNERS
 from engine.store.base import (
-    REDRIVEN_EVENT,
     ExecutionAlreadyExists,
     ExecutionDoesNotExist,
     ExecutionStore,
@@ -553,8 +550,12 @@ class LocalEngine(TaskTokenCallbacks):
         Raises :class:`ResumeRefused` when it has ended or a live engine or process runs it;
         ``take_over`` replaces an owner that cannot be checked from here (another host).
         """
-        return await self._go_on(
-            name, handlers=handlers, interceptors=interceptors, take_over=take_over
+        return await go_on(
+            self._resume_host(),
+            name,
+            handlers=handlers,
+            interceptors=interceptors,
+            take_over=take_over,
         )
 
     async def redrive(self, name: str) -> ExecutionHandle:
@@ -568,76 +569,29 @@ class LocalEngine(TaskTokenCallbacks):
         from the redrive. Raises :class:`ExecutionNotRedrivable` for a RUNNING or SUCCEEDED
         execution, :class:`ExecutionDoesNotExist` for an unknown one.
         """
-        if self._task_group is None:
-            raise RuntimeError("use the LocalEngine as 'async with LocalEngine(...) as engine'")
-        stored = self.store.get(name)
-        if not stored.done or stored.status == "SUCCEEDED":
-            raise ExecutionNotRedrivable(f"Execution is {stored.status} and cannot be redriven")
-        events = self.store.history(name)
-        event = HistoryEvent(
-            id=len(events) + 1,
-            type=REDRIVEN_EVENT,
-            posix=self.clock.time(),
-            previous_event_id=events[-1].id if events else 0,
-            details={"redriveCount": stored.redrive_count + 1},
-        )
-        try:
-            self.store.reopen(name, event, process_owner())
-        except StoreError as exc:
-            raise ExecutionNotRedrivable(str(exc)) from None
-        return await self._go_on(name, redrive=True)
+        return await redrive_execution(self._resume_host(), name)
 
-    async def _go_on(
-        self,
-        name: str,
-        *,
-        handlers: Mapping[str, Handler] | None = None,
-        interceptors: Sequence[Interceptor] | None = None,
-        take_over: bool = False,
-        redrive: bool = False,
-    ) -> ExecutionHandle:
+    def _resume_host(self) -> ResumeHost:
+        """What resuming and redriving take from this engine (:mod:`engine.execution_resume`)."""
         if self._task_group is None:
             raise RuntimeError("use the LocalEngine as 'async with LocalEngine(...) as engine'")
-        if name in self._handles and not self._handles[name].execution.done:
-            raise ResumeRefused(f"execution {name!r} is running in this engine")
-        stored = claim(self.store, name, take_over=take_over)
-        try:
-            model = load(json.loads(stored.definition), validate=False)
-            self._machines.setdefault(stored.state_machine_arn, model)
-            calls = prepare_calls(
-                model,
-                self.handlers if handlers is None else handlers,
-                self.interceptors if interceptors is None else interceptors,
-                self.bindings,
-            )
-            chosen = self.interceptors if interceptors is None else interceptors
-            mocked = frozenset(state for state in calls if is_mocked(chosen, state))
-            events = self.store.history(name)
-            transitions = self.store.transitions(name)
-            point = (
-                plan_redrive(model, events, transitions, stored.input)
-                if redrive
-                else plan_resume(model, events, transitions)
-            )
-        except BaseException:
-            self.store.release(name, process_owner())
-            raise
-        if isinstance(self.clock, VirtualClock) and events:
-            behind = events[-1].posix - self.clock.time()
-            if behind > 0:
-                self.clock.advance(behind)
-        handle = self._create(calls, mocked, stored.input, stored, events)
-        runtime = handle.runtime
-        assert runtime is not None
-        runtime.record.states.extend(point.states)
-        going_on = point.visit.map_run_arn if point.visit is not None else None
-        runtime.record.map_runs.extend(
-            run for run in self.store.map_runs(name) if run.map_run_arn != going_on
+        return ResumeHost(
+            store=self.store,
+            clock=self.clock,
+            handlers=self.handlers,
+            interceptors=self.interceptors,
+            bindings=self.bindings,
+            is_running=self._is_running,
+            remember_machine=self._remember_machine,
+            create=self._create,
+            launch=self._launch,
         )
-        runtime.invocations.update(point.invocations)
-        runtime.transitions = point.transitions
-        self._launch(handle, model, point)
-        return handle
+
+    def _is_running(self, name: str) -> bool:
+        return name in self._handles and not self._handles[name].execution.done
+
+    def _remember_machine(self, arn: str, machine: StateMachine) -> None:
+        self._machines.setdefault(arn, machine)
 
     async def execute(
         self,
