@@ -44,82 +44,30 @@ from engine.store.base import (
     closing_outcome,
     same_input,
 )
+from engine.store.sqlite_file import (
+    ErrorTranslator,
+    busy,
+    create_schema,
+    file_identity,
+    has_map_tables,
+    identify,
+    migrate,
+    quick_check,
+    use_wal,
+    wal_path,
+)
 
 __all__ = ["SQLiteStore"]
 
-_APPLICATION_ID: Final = 0x53414741  # "SAGA"
-_SCHEMA_VERSION: Final = 2
-_OLD_VERSIONS: Final = frozenset({1})
-"""Versions a writable open brings up to date (version 2 added the map-run tables)."""
 _READ_ATTEMPTS: Final = 4
 _STATUSES: Final = frozenset({"RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
 _T = TypeVar("_T")
-
-_SCHEMA: Final = """
-CREATE TABLE IF NOT EXISTS machines (
-    hash TEXT PRIMARY KEY,
-    definition TEXT NOT NULL
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS executions (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    name TEXT NOT NULL UNIQUE,
-    execution_arn TEXT NOT NULL,
-    state_machine_arn TEXT NOT NULL,
-    machine TEXT NOT NULL REFERENCES machines(hash),
-    input TEXT NOT NULL,
-    status TEXT NOT NULL,
-    output TEXT,
-    error TEXT,
-    cause TEXT,
-    start_posix REAL NOT NULL,
-    stop_posix REAL,
-    handlers_ref TEXT,
-    options TEXT NOT NULL,
-    owner TEXT
-);
-CREATE INDEX IF NOT EXISTS executions_by_status ON executions(status, seq);
-CREATE TABLE IF NOT EXISTS events (
-    execution INTEGER NOT NULL REFERENCES executions(seq),
-    id INTEGER NOT NULL,
-    type TEXT NOT NULL,
-    posix REAL NOT NULL,
-    previous_id INTEGER NOT NULL,
-    details TEXT,
-    next_state TEXT,
-    PRIMARY KEY (execution, id)
-) WITHOUT ROWID;
-"""
-
-_MAP_RUN_SCHEMA: Final = """
-CREATE TABLE IF NOT EXISTS map_runs (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    execution INTEGER NOT NULL REFERENCES executions(seq),
-    arn TEXT NOT NULL UNIQUE,
-    record TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS map_runs_by_execution ON map_runs(execution, seq);
-CREATE TABLE IF NOT EXISTS map_children (
-    map_run TEXT NOT NULL,
-    idx INTEGER NOT NULL,
-    outcome TEXT NOT NULL,
-    PRIMARY KEY (map_run, idx)
-) WITHOUT ROWID;
-"""
 
 _COLUMNS: Final = (
     "e.name, e.execution_arn, e.state_machine_arn, m.definition, e.input, e.status, e.output, "
     "e.error, e.cause, e.start_posix, e.stop_posix, e.handlers_ref, e.options"
 )
 _SELECT: Final = f"SELECT {_COLUMNS} FROM executions e LEFT JOIN machines m ON m.hash = e.machine"
-
-_CORRUPTION_MARKERS: Final = (
-    "malformed",
-    "not a database",
-    "file is encrypted",
-    "disk image",
-    "corrupt",
-)
-
 
 _dumps_text = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str).encode
 _dumps_ascii = json.JSONEncoder(separators=(",", ":"), default=str).encode
@@ -221,8 +169,8 @@ class SQLiteStore(ExecutionStore):
         committed event; the file's identity is noted to check after each read that no writer
         came and changed it meanwhile (then the read is done again).
         """
-        snapshot = _identity(self.path)
-        alone = not _wal_path(self.path).exists() and not getattr(self._local, "shared", False)
+        snapshot = file_identity(self.path)
+        alone = not wal_path(self.path).exists() and not getattr(self._local, "shared", False)
         query = "mode=ro&immutable=1" if alone else "mode=ro"
         self._local.snapshot = snapshot if alone else None
         return sqlite3.connect(
@@ -249,7 +197,7 @@ class SQLiteStore(ExecutionStore):
         snapshot = getattr(self._local, "snapshot", None)
         if snapshot is None:
             return True
-        return _identity(self.path) == snapshot and not _wal_path(self.path).exists()
+        return file_identity(self.path) == snapshot and not wal_path(self.path).exists()
 
     def _read(self, query: Callable[[sqlite3.Connection], _T]) -> _T:
         """Run ``query`` on this thread's connection; read again if a writer changed the file."""
@@ -286,7 +234,7 @@ class SQLiteStore(ExecutionStore):
                 except sqlite3.OperationalError as exc:
                     if db.in_transaction:
                         db.execute("ROLLBACK")
-                    if not _busy(exc) or time.monotonic() >= deadline:
+                    if not busy(exc) or time.monotonic() >= deadline:
                         raise
                 except BaseException:
                     if db.in_transaction:
@@ -295,8 +243,8 @@ class SQLiteStore(ExecutionStore):
                 time.sleep(delay)
                 delay = min(delay * 2, 0.05)
 
-    def _errors(self) -> _ErrorTranslator:
-        return _ErrorTranslator(self.path)
+    def _errors(self) -> ErrorTranslator:
+        return ErrorTranslator(self.path)
 
     def _create(self) -> None:
         """Make the store under a private name, then link it into place (owner-only, atomic).
@@ -313,7 +261,7 @@ class SQLiteStore(ExecutionStore):
                 try:
                     db.execute("PRAGMA journal_mode = WAL")
                     db.execute("BEGIN IMMEDIATE")
-                    _create_schema(db)
+                    create_schema(db)
                     db.execute("COMMIT")
                 finally:
                     db.close()
@@ -339,33 +287,33 @@ class SQLiteStore(ExecutionStore):
 
         def setup(db: sqlite3.Connection) -> None:
             db.execute("BEGIN")
-            kind = _identify(self.path, db)
+            kind = identify(self.path, db)
             db.execute("COMMIT")
             if kind != "store":
                 db.execute("BEGIN IMMEDIATE")
-                kind = _identify(self.path, db)
+                kind = identify(self.path, db)
                 if kind == "empty":
-                    _create_schema(db)
+                    create_schema(db)
                 elif kind == "old":
-                    _migrate(db)
+                    migrate(db)
                 db.execute("COMMIT")
 
         self._write(setup)
-        self._write(_use_wal)
+        self._write(use_wal)
         if check:
-            self._read(lambda db: _quick_check(self.path, db))
+            self._read(lambda db: quick_check(self.path, db))
 
     def _check(self, db: sqlite3.Connection, check: bool) -> None:
         """A read-only open: the file must be an execution store of this schema, undamaged."""
         db.execute("BEGIN")
         try:
-            if _identify(self.path, db) == "empty":
+            if identify(self.path, db) == "empty":
                 raise StoreError(
                     f"execution store {self.path} is empty (not an execution store)",
                     str(self.path),
                 )
             if check:
-                _quick_check(self.path, db)
+                quick_check(self.path, db)
         finally:
             db.execute("ROLLBACK")
 
@@ -665,7 +613,7 @@ class SQLiteStore(ExecutionStore):
 
         def query(db: sqlite3.Connection) -> list[tuple[Any, ...]]:
             seq = self._seq(db, name)
-            if not _has_map_tables(db):
+            if not has_map_tables(db):
                 return []
             return db.execute(
                 "SELECT arn, record FROM map_runs WHERE execution = ? ORDER BY seq", (seq,)
@@ -686,7 +634,7 @@ class SQLiteStore(ExecutionStore):
         """The ended children of the map run, by index."""
 
         def query(db: sqlite3.Connection) -> list[tuple[Any, ...]]:
-            if not _has_map_tables(db):
+            if not has_map_tables(db):
                 return []
             return db.execute(
                 "SELECT idx, outcome FROM map_children WHERE map_run = ?", (map_run_arn,)
@@ -715,86 +663,6 @@ class SQLiteStore(ExecutionStore):
         return owner
 
 
-# -- the file and its schema ---------------------------------------------------------------------
-
-
-def _wal_path(path: Path) -> Path:
-    return Path(f"{path}-wal")
-
-
-def _identity(path: Path) -> tuple[int, int, int, int] | None:
-    """What changes when the file is written: inode, size, modification and change times."""
-    try:
-        stat = path.stat()
-    except OSError:
-        return None
-    return (stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
-
-
-def _busy(exc: sqlite3.OperationalError) -> bool:
-    code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
-    return code in {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED} or "locked" in str(exc)
-
-
-def _create_schema(db: sqlite3.Connection) -> None:
-    """The tables, the application id and the schema version (inside the caller's transaction)."""
-    for statement in (_SCHEMA + _MAP_RUN_SCHEMA).split(";"):
-        if statement.strip():
-            db.execute(statement)
-    db.execute(f"PRAGMA application_id = {_APPLICATION_ID}")
-    db.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
-
-
-def _has_map_tables(db: sqlite3.Connection) -> bool:
-    row = db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'map_runs'")
-    return row.fetchone() is not None
-
-
-def _migrate(db: sqlite3.Connection) -> None:
-    """Bring a version-1 store up to date: add the map-run tables (inside a transaction)."""
-    for statement in _MAP_RUN_SCHEMA.split(";"):
-        if statement.strip():
-            db.execute(statement)
-    db.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
-
-
-def _identify(path: Path, db: sqlite3.Connection) -> Literal["empty", "old", "store"]:
-    """Whether the database is empty, a store of an older schema this engine brings up to date,
-    or an execution store of this schema (else StoreError).
-
-    Called inside a transaction, so the id, the version and the tables are read together.
-    """
-    application_id = db.execute("PRAGMA application_id").fetchone()[0]
-    tables = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
-    if not tables and application_id == 0:
-        return "empty"
-    if application_id != _APPLICATION_ID:
-        raise StoreError(f"{path} is an SQLite database but not an execution store", str(path))
-    version = db.execute("PRAGMA user_version").fetchone()[0]
-    if version in _OLD_VERSIONS:
-        return "old"
-    if version != _SCHEMA_VERSION:
-        raise StoreError(
-            f"execution store {path} has schema version {version}; this engine reads version "
-            f"{_SCHEMA_VERSION}",
-            str(path),
-        )
-    return "store"
-
-
-def _quick_check(path: Path, db: sqlite3.Connection) -> None:
-    problems = [row[0] for row in db.execute("PRAGMA quick_check").fetchall()]
-    if problems != ["ok"]:
-        raise CorruptStoreError(
-            f"execution store {path} is damaged: {'; '.join(problems[:3])}", str(path)
-        )
-
-
-def _use_wal(db: sqlite3.Connection) -> None:
-    if db.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
-        db.execute("PRAGMA journal_mode = WAL")
-
-
 def _status(value: Any) -> ExecutionStatus:
     if value not in _STATUSES:
         raise ValueError(f"unknown status {value!r}")
@@ -806,27 +674,3 @@ def _options(value: Any) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ValueError("its options are not a JSON object")
     return value
-
-
-class _ErrorTranslator:
-    """Turns ``sqlite3`` errors into :class:`StoreError` / :class:`CorruptStoreError`."""
-
-    __slots__ = ("path",)
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
-        if exc is None or not isinstance(exc, sqlite3.Error):
-            return
-        message = str(exc)
-        if isinstance(exc, sqlite3.DatabaseError) and any(
-            marker in message.lower() for marker in _CORRUPTION_MARKERS
-        ):
-            raise CorruptStoreError(
-                f"execution store {self.path} is damaged: {message}", str(self.path)
-            ) from exc
-        raise StoreError(f"execution store {self.path}: {message}", str(self.path)) from exc
