@@ -77,7 +77,8 @@ def test_a_fail_fast_error_in_any_branch_step_skips_the_unwind(
     assert "Take Payment" not in calls
     branch = "Hotel" if step in ("Book Hotel", "Add Breakfast") else "Car"
     reraise = f"{branch} in Stay And Drive (re-raise{'' if cause else ', no cause'})"
-    assert reraise in execution.states
+    entered = [e.state_name for e in execution.history if e.type == "FailStateEntered"]
+    assert entered == [reraise, "Saga Failed Fast"]
 
 
 def test_the_error_and_cause_are_those_of_a_plain_fail_fast_step() -> None:
@@ -99,12 +100,17 @@ def test_the_error_and_cause_are_those_of_a_plain_fail_fast_step() -> None:
 
 
 def test_the_sibling_branch_is_stopped() -> None:
-    # the hotel branch's first step fails fast: the car branch is stopped before its second
-    # step (the branches take turns, one step each)
+    # Rent Car takes a minute (virtual time); Book Hotel fails fast at once: the car branch is
+    # stopped, so Insure Car never runs
     calls: list[str] = []
-    execution = build(calls, fatal="Book Hotel").run({})
+    slow_car = faults.hangs("Rent Car", seconds=60)
+    execution = build(calls, fatal="Book Hotel").run({}, interceptors=[slow_car])
     assert execution.error == FATAL
-    assert calls == ["Book Flight", "Rent Car", "Book Hotel"]
+    assert calls == ["Book Flight", "Book Hotel"]
+    aborted = [e.state_name for e in execution.history if e.type == "TaskStateAborted"]
+    assert aborted == ["Rent Car"]
+    assert execution.stop_date is not None
+    assert (execution.stop_date - execution.start_date).total_seconds() < 60
 
 
 def test_a_fail_fast_error_after_a_sibling_failed_still_skips_the_unwind() -> None:
