@@ -18,6 +18,7 @@ from tests.test_saga_branches import TWO_BY_TWO, UNDO
 
 ARN = "arn:aws:lambda:us-east-1:123456789012:function:"
 FATAL = "Trip.Fatal"
+HOTEL_FAIL_FAST = "Hotel in Stay And Drive (fail fast)"
 BRANCH_STEPS = ["Book Hotel", "Add Breakfast", "Rent Car", "Insure Car"]
 
 
@@ -153,10 +154,10 @@ def test_the_compiled_shape() -> None:
     hotel = group["Branches"][0]["States"]
     for step in ("Book Hotel", "Add Breakfast"):
         assert hotel[step]["Catch"] == [
-            {"ErrorEquals": [FATAL], "ResultPath": "$", "Next": "Hotel in Stay And Drive (fail fast)"},
+            {"ErrorEquals": [FATAL], "ResultPath": "$", "Next": HOTEL_FAIL_FAST},
             {"ErrorEquals": ["States.ALL"], "ResultPath": "$", "Next": f"{step} (failed)"},
         ]
-    assert hotel["Hotel in Stay And Drive (fail fast)"] == {
+    assert hotel[HOTEL_FAIL_FAST] == {
         "Type": "Choice",
         "Choices": [
             {

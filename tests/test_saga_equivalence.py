@@ -464,7 +464,10 @@ def answers_of(spec: SagaSpec) -> list[Any]:
             continue
         name = unit.task.name
         if unit.callback == "approve":
-            out.append(callbacks.answers(name, output={"approved": name}, after=10))
+            # shaped like a step's result, so that a result_selector reading $.from finds it
+            # (a missing path is States.Runtime in JSONPath, but JSONata drops the field)
+            approved = {"approved": name, "from": name, "call": 0}
+            out.append(callbacks.answers(name, output=approved, after=10))
         elif unit.callback == "reject":
             out.append(callbacks.answers(name, error="Custom.Rejected", cause=name, after=10))
         else:
