@@ -220,3 +220,24 @@ def test_jsonata_fails_fast_like_jsonpath(step: str, cause: str | None) -> None:
     assert outcomes[0] == outcomes[2]
     assert outcomes[1] == outcomes[3]
     assert outcomes[0][1:3] == (FATAL, _plain_fail_fast_cause(FATAL, cause))
+
+
+def test_the_states_it_adds_must_fit_and_be_new() -> None:
+    from saga import SagaDefinitionError
+
+    saga = Saga("Clash")
+    saga.step("Car in G (fail fast)", lambda event: 0)
+    group = saga.parallel("G", fail_fast_on=[FATAL])
+    pair = group.branch("Car")
+    pair.step("A", lambda event: 1)
+    pair.step("B", lambda event: 2)
+    with pytest.raises(SagaDefinitionError, match=r"adds a state named 'Car in G \(fail fast\)'"):
+        saga.to_state_machine()
+
+    long = Saga("Long")
+    group = long.parallel("G" * 40, fail_fast_on=[FATAL])
+    pair = group.branch("B" * 30)
+    pair.step("A", lambda event: 1)
+    pair.step("B", lambda event: 2)
+    with pytest.raises(SagaDefinitionError, match=r"no cause\)' it adds is 95 characters"):
+        long.to_state_machine()
