@@ -461,12 +461,6 @@ def _check_records(group: ParallelGroup) -> None:
             "failure (to keep the record of what it did), so the group never fails on it; "
             "give the steps retry= instead"
         )
-    if group.fail_fast_on:
-        problems.append(
-            "fail_fast_on= is not supported on a group with a branch of several steps (each "
-            "branch catches its own failure); list the errors in compensate_on= or leave them "
-            "out of it to fail the execution without the unwind"
-        )
     if group.result_path is None or normalized_path(group.result_path) == normalized_path("$"):
         problems.append(
             f"result_path={group.result_path!r}: the branches' records are kept at the group's "

@@ -20,6 +20,17 @@ output). The siblings are therefore not stopped: plain ASL has no way to stop a 
 another one and keep the stopped branch's record, so each sibling runs on to its end or its
 own failure, and the group fails once every branch has ended.
 
+With ``fail_fast_on``, each step of a branch first catches those errors (``ResultPath $``)
+into the branch's ``"<branch> in <group> (fail fast)"`` Choice, which re-raises the error
+from the branch by a Fail state: ``"<branch> in <group> (re-raise)"`` (``ErrorPath $.Error``,
+``CausePath $.Cause``) or, for an error without a cause, ``"... (re-raise, no cause)"``
+(``ErrorPath`` only; a ``CausePath`` finding nothing would be ``States.Runtime``). The
+``Parallel`` then fails with the step's own error and cause, Step Functions stops the
+siblings, and the group's own fail-fast catcher (before its ``compensate_on`` catcher) takes
+it to the saga's fail-fast state: no compensation runs, and the execution ends with exactly
+the error and cause a plain step's ``fail_fast_on`` gives. The records of branches that ended
+before are dropped with the ``Parallel``'s output, as nothing is undone.
+
 In the unwind, each compensation of a step of ``G`` sits behind a Choice
 ``"<step> (if done)"`` that skips it when the step's branch record lists it under ``notRun``
 (``IsPresent $.g.records[i].notRun.<step>``): a failed branch lists the steps after the
@@ -33,7 +44,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from engine.model import Branch, Catcher, ChoiceRule, ChoiceState, ParallelState, PassState, State
+from engine.model import (
+    Branch,
+    Catcher,
+    ChoiceRule,
+    ChoiceState,
+    FailState,
+    ParallelState,
+    PassState,
+    State,
+)
 from saga.steps import Step, Unset, camel_case
 from saga.task_states import flow, task_states
 from saga.templates import compile_template
@@ -47,6 +67,15 @@ _DONE = "done"
 _FAILED = "failed"
 _RECORDS = "records"
 _NOT_RUN = "notRun"
+
+
+def _fail_fast_state(group: ParallelGroup, branch: GroupBranch) -> str:
+    return f"{branch.name} in {group.name} (fail fast)"
+
+
+def _reraise_state(group: ParallelGroup, branch: GroupBranch, *, cause: bool) -> str:
+    suffix = "re-raise" if cause else "re-raise, no cause"
+    return f"{branch.name} in {group.name} ({suffix})"
 
 
 def _failed_state(step: Step) -> str:
@@ -74,6 +103,10 @@ def record_names(group: ParallelGroup) -> list[str]:
     names = [_any_failed_state(group), _record_state(group), _result_state(group)]
     names += [_done_state(branch) for branch in group.branches]
     names += [_failed_state(step) for step in group.steps]
+    if group.fail_fast_on:
+        for branch in group.branches:
+            names.append(_fail_fast_state(group, branch))
+            names += [_reraise_state(group, branch, cause=c) for c in (True, False)]
     return names
 
 
@@ -95,6 +128,14 @@ def _branch(group: ParallelGroup, branch: GroupBranch) -> Branch:
     for position, step in enumerate(steps):
         after = steps[position + 1].name if position + 1 < len(steps) else _done_state(branch)
         catchers: list[Catcher] = []
+        if group.fail_fast_on:
+            catchers.append(
+                Catcher(
+                    error_equals=list(group.fail_fast_on),
+                    result_path="$",
+                    next=_fail_fast_state(group, branch),
+                )
+            )
         if group.compensate_on:
             catchers.append(
                 Catcher(
@@ -111,7 +152,24 @@ def _branch(group: ParallelGroup, branch: GroupBranch) -> Branch:
                 type="Pass", parameters={f"{_FAILED}.$": "$", _NOT_RUN: not_run}, end=True
             )
     states[_done_state(branch)] = PassState(type="Pass", parameters={f"{_DONE}.$": "$"}, end=True)
+    if group.fail_fast_on:
+        states.update(_reraise_states(group, branch))
     return Branch(start_at=steps[0].name, states=states)
+
+
+def _reraise_states(group: ParallelGroup, branch: GroupBranch) -> dict[str, State]:
+    """The states re-raising a ``fail_fast_on`` error from ``branch`` as it was caught."""
+    with_cause = _reraise_state(group, branch, cause=True)
+    without_cause = _reraise_state(group, branch, cause=False)
+    return {
+        _fail_fast_state(group, branch): ChoiceState(
+            type="Choice",
+            choices=[ChoiceRule(variable="$.Cause", is_present=True, next=with_cause)],
+            default=without_cause,
+        ),
+        with_cause: FailState(type="Fail", error_path="$.Error", cause_path="$.Cause"),
+        without_cause: FailState(type="Fail", error_path="$.Error"),
+    }
 
 
 def group_states(

@@ -65,7 +65,9 @@ class ParallelGroup(StepAdder):
     With a branch of several steps (:meth:`branch`), each branch catches its own failure and
     keeps the record of what it did; the siblings run on to their end, and the unwind
     compensates, branch by branch (the last first), each branch's completed steps in reverse,
-    plus the failed step with ``compensate_self`` (see :mod:`saga.compile_branches`).
+    plus the failed step with ``compensate_self`` (see :mod:`saga.compile_branches`). A
+    ``fail_fast_on`` error in any branch is re-raised from its branch, which stops the
+    siblings, and ends the saga in its fail-fast state without the unwind.
     """
 
     _step_role: Role = "branch step"

@@ -234,12 +234,11 @@ def test_the_compiled_shape() -> None:
     }
 
 
-def test_a_group_keeping_records_refuses_group_retry_fail_fast_and_no_result_path() -> None:
+def test_a_group_keeping_records_refuses_group_retry_and_no_result_path() -> None:
     from saga import Retry
 
     for options, message in [
         ({"retry": [Retry("X")]}, "give the steps retry= instead"),
-        ({"fail_fast_on": ["X"]}, "fail_fast_on= is not supported"),
         ({"result_path": None}, "result_path=None"),
     ]:
         saga = Saga("Bad")

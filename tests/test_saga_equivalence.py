@@ -106,6 +106,7 @@ class GroupSpec:
     retry: list[RetrySpec]
     compensate_self: bool
     named: bool = False  # branches of several steps (the first step alone, then the rest)
+    fail_fast: bool = False  # fail_fast_on=[ValueError]
 
 
 @dataclass
@@ -227,6 +228,7 @@ def sagas(draw: st.DrawFn, *, shapes: bool = True) -> SagaSpec:
                     [] if records else draw(retrier_lists),
                     draw(st.booleans()),
                     named=named,
+                    fail_fast=draw(st.booleans()),
                 )
             )
             index += size
@@ -367,6 +369,7 @@ def build(spec: SagaSpec, counts: dict[str, int], query_language: str = "JSONPat
                 unit.name,
                 retry=[r.build() for r in unit.retry],
                 compensate_self=unit.compensate_self and has_compensation,
+                fail_fast_on=[ValueError] if unit.fail_fast else [],
             )
             branches = [group.branch("B1"), group.branch("B2")] if unit.named else []
             for position, member in enumerate(unit.steps):
@@ -461,7 +464,10 @@ def answers_of(spec: SagaSpec) -> list[Any]:
             continue
         name = unit.task.name
         if unit.callback == "approve":
-            out.append(callbacks.answers(name, output={"approved": name}, after=10))
+            # shaped like a step's result, so that a result_selector reading $.from finds it
+            # (a missing path is States.Runtime in JSONPath, but JSONata drops the field)
+            approved = {"approved": name, "from": name, "call": 0}
+            out.append(callbacks.answers(name, output=approved, after=10))
         elif unit.callback == "reject":
             out.append(callbacks.answers(name, error="Custom.Rejected", cause=name, after=10))
         else:
@@ -541,6 +547,8 @@ def test_direct_and_exported_runs_agree(spec: SagaSpec) -> None:
         "named branches" if isinstance(unit, GroupSpec) and unit.named else type(unit).__name__
         for unit in spec.units
     }
+    if any(isinstance(unit, GroupSpec) and unit.fail_fast for unit in spec.units):
+        shapes.add("group failing fast")
     if any(isinstance(unit, StepSpec) and unit.when is not None for unit in spec.units):
         shapes.add("conditional step")
     if spec.deadline:

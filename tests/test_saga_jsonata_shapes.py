@@ -15,7 +15,7 @@ from engine.clock import VirtualClock
 from saga import LambdaInvoke, Saga
 from saga.conditions import equals
 from saga.outcome import SagaExecution
-from saga.testing import callbacks
+from saga.testing import callbacks, faults
 from tests.oracles import asl_validator_path, asl_validator_problems, statelint_problems
 from tests.test_saga_equivalence import _outcome, _substitute
 
@@ -57,7 +57,7 @@ def build(query_language: str, calls: list[str], fail: str | None = None) -> Sag
     seats = saga.for_each("Seats", items_path="$.passengers", max_concurrency=1)
     seats.step("Reserve Seat", act("Reserve Seat")).compensate("Release Seat", act("Release Seat"))
     seats.step("Order Meal", act("Order Meal")).compensate("Cancel Meal", act("Cancel Meal"))
-    extras = saga.parallel("Extras")
+    extras = saga.parallel("Extras", fail_fast_on=["Trip.Fatal"])
     car, hotel = extras.branch("Car"), extras.branch("Hotel")
     car.step("Rent Car", act("Rent Car")).compensate("Return Car", act("Return Car"))
     car.step("Insure Car", act("Insure Car")).compensate(
@@ -87,6 +87,7 @@ def run(
     data: dict[str, Any],
     fail: str | None = None,
     answer: dict[str, Any] | None = None,
+    extra: list[Any] | None = None,
 ) -> tuple[SagaExecution, list[str]]:
     calls: list[str] = []
     reply = {"after": 100, **(answer if answer is not None else {"output": {"approved": True}})}
@@ -95,7 +96,7 @@ def run(
         seed=7,
         name="trip-1",
         clock=VirtualClock(T0),
-        interceptors=[callbacks.answers("Approve", **reply)],
+        interceptors=[callbacks.answers("Approve", **reply), *(extra or [])],
     )
     return execution, calls
 
@@ -191,6 +192,17 @@ def test_a_failed_branch_step_unwinds_like_jsonpath(fail: str) -> None:
     assert calls[:5] == FORWARD[:5]
     assert calls[-6:] == [*SEATS_UNDONE, "Cancel Flight", "Notify"]
     assert (execution.status, execution.error) == ("FAILED", "SagaFailed")
+
+
+@pytest.mark.parametrize("fail", ["Rent Car", "Insure Car", "Book Hotel"])
+def test_a_fail_fast_error_in_a_branch_skips_the_unwind_like_jsonpath(fail: str) -> None:
+    fatal = faults.fails(fail, error="Trip.Fatal", cause="no way on")
+    execution, calls = _same_as_jsonpath(DATA, extra=[fatal])
+    assert (execution.status, execution.error) == ("FAILED", "Trip.Fatal")
+    assert execution.cause == '{"Error":"Trip.Fatal","Cause":"no way on"}'
+    assert execution.states[-1] == "Saga Failed Fast"
+    assert calls[:5] == FORWARD[:5]
+    assert not set(calls) & {*SEATS_UNDONE, "Cancel Flight", "Notify", "Lounge"}
 
 
 def test_a_skipped_conditional_step_is_not_compensated() -> None:
