@@ -16,8 +16,8 @@ from typing import Any, Final
 
 from engine.errors import HEARTBEAT_TIMEOUT, TIMEOUT
 from engine.history import HistoryEvent
-from engine.interpreter.progress import ResumePoint, VisitProgress
-from engine.model import State, StateMachine
+from engine.interpreter.progress import RedrivenVisit, ResumePoint, VisitProgress
+from engine.model import MapState, ParallelState, State, StateMachine
 from engine.retry import find_retrier
 from engine.store.base import ExecutionStore, StoredExecution
 from engine.store.owner import owner_state, process_owner
@@ -42,6 +42,12 @@ _ENTERED: Final = "StateEntered"
 _EXITED: Final = "StateExited"
 _BRANCHING: Final = frozenset({"Parallel", "Map"})
 _MAP_RUN_ENDS: Final = frozenset({"MapRunSucceeded", "MapRunFailed", "MapRunAborted"})
+_MAP_RUN_OPENED: Final = frozenset({"MapRunStarted", "MapRunRedriven"})
+_REDRIVEN: Final = "ExecutionRedriven"
+_RUN_AGAIN_WHOLE: Final = frozenset({"States.DataLimitExceeded"})
+"""A Parallel or Map that failed with these runs again as a whole on redrive (AWS)."""
+_NEW_MAP_RUN: Final = frozenset({"States.DataLimitExceeded", "States.Runtime"})
+"""A map run that failed with these is not redriven: the redriven Map starts a new one (AWS)."""
 
 
 @dataclass(slots=True)
@@ -88,6 +94,11 @@ def _top_level_visits(
     last_top = 0
     for event in events:
         if event.type == "ExecutionStarted":
+            last_top = event.id
+            continue
+        if event.type == _REDRIVEN:
+            # A redrive enters the state again: what follows is a visit of its own.
+            current = None
             last_top = event.id
             continue
         name = event.state_name
@@ -256,9 +267,12 @@ def plan_redrive(
     """Where a redriven execution goes on; ``events`` end with its ``ExecutionRedriven``.
 
     The last top-level state that did not complete is entered again with the input recorded
-    when it was entered (its retry counters from zero; a Parallel or Map as a whole); one
-    that completed goes on with the state recorded as next. Completed states are not run
-    again and keep the variables they assigned. The machine's timeout counts from the redrive.
+    when it was entered (its retry counters from zero); one that completed goes on with the
+    state recorded as next. Completed states are not run again and keep the variables they
+    assigned. A redriven Parallel or inline Map keeps the outputs of the branches or
+    iterations that succeeded (in any attempt since that state was entered, redrives
+    included) and runs only the others; a distributed Map redrives its last map run. The
+    machine's timeout counts from the redrive.
     """
     visits, _ = _top_level_visits(machine, events)
     redriven = events[-1]
@@ -282,13 +296,127 @@ def plan_redrive(
             **common,
         )
     states = tuple(v.name for v in visits[:-1])
+    kept = _redriven_visit(visits, _closing_error(events))
     return ResumePoint(
         next_state=visit.name,
         next_input=(visit.entered.details or {}).get("input"),
         states=states,
         transitions=len(states),
+        redriven={} if kept is None else {visit.name: kept},
         **common,
     )
+
+
+def _closing_error(events: Sequence[HistoryEvent]) -> str | None:
+    """The error of the event that closed the execution before its latest redrive."""
+    for event in reversed(events[:-1]):
+        if event.type in ("ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted"):
+            error = (event.details or {}).get("error")
+            return error if isinstance(error, str) else None
+    return None
+
+
+def _redriven_visit(visits: Sequence[_Visit], error: str | None) -> RedrivenVisit | None:
+    """What the redriven visit of the last top-level Parallel or Map keeps, if it is one.
+
+    Its unsuccessful visits since it was last entered by the flow (the first and every redrive
+    of it: none of them exited) are read in order; the latest outcome of each branch or
+    iteration counts.
+    """
+    last = visits[-1]
+    state = last.state
+    if error in _RUN_AGAIN_WHOLE or not isinstance(state, (ParallelState, MapState)):
+        return None
+    attempts: list[_Visit] = []
+    for visit in reversed(visits):
+        if visit.name != last.name or visit.exited is not None:
+            break
+        attempts.insert(0, visit)
+    if isinstance(state, ParallelState):
+        return RedrivenVisit(outputs=_branch_outputs(state, attempts))
+    if state.is_distributed:
+        arn = _redrivable_map_run(attempts)
+        return None if arn is None else RedrivenVisit(map_run_arn=arn)
+    return RedrivenVisit(outputs=_iteration_outputs(last.name, attempts))
+
+
+def _ends_branch(state: State) -> bool:
+    return state.type == "Succeed" or bool(getattr(state, "end", False))
+
+
+def _branch_outputs(state: ParallelState, attempts: Sequence[_Visit]) -> dict[int, Any]:
+    """The output of each branch whose latest run succeeded, by branch index.
+
+    A branch run starts with its ``StartAt`` state entered right after a
+    ``ParallelStateStarted`` (state names are unique in a machine); it succeeded when one of
+    its terminal states exited and no state was entered after it.
+    """
+    first = {branch.start_at: index for index, branch in enumerate(state.branches)}
+    owner = {name: index for index, branch in enumerate(state.branches) for name in branch.states}
+    outputs: dict[int, Any] = {}
+    for visit in attempts:
+        started = {event.id for event in visit.events if event.type == "ParallelStateStarted"}
+        followed = {
+            event.previous_event_id for event in visit.events if event.type.endswith(_ENTERED)
+        }
+        for event in visit.events:
+            name = event.state_name
+            if name is None:
+                continue
+            if event.type.endswith(_ENTERED):
+                if event.previous_event_id in started and name in first:
+                    outputs.pop(first[name], None)
+            elif event.type.endswith(_EXITED) and name in owner and event.id not in followed:
+                index = owner[name]
+                if _ends_branch(state.branches[index].states[name]):
+                    outputs[index] = (event.details or {}).get("output")
+    return outputs
+
+
+def _iteration_outputs(name: str, attempts: Sequence[_Visit]) -> dict[int, Any]:
+    """The output of each iteration of the inline Map ``name`` whose latest run succeeded.
+
+    ``MapIterationSucceeded`` follows the exit of the iteration's last state, which carries
+    its output.
+    """
+    outputs: dict[int, Any] = {}
+    for visit in attempts:
+        by_id = {event.id: event for event in visit.events}
+        for event in visit.events:
+            details = event.details or {}
+            index = details.get("index")
+            if details.get("name") != name or not isinstance(index, int):
+                continue
+            if event.type == "MapIterationStarted":
+                outputs.pop(index, None)
+            elif event.type == "MapIterationSucceeded":
+                exited = by_id.get(event.previous_event_id)
+                if exited is not None and exited.type.endswith(_EXITED):
+                    outputs[index] = (exited.details or {}).get("output")
+    return outputs
+
+
+def _redrivable_map_run(attempts: Sequence[_Visit]) -> str | None:
+    """The ARN of the distributed Map's latest map run, unless it is not to be redriven.
+
+    A run that failed with ``States.DataLimitExceeded`` or ``States.Runtime`` is not redriven
+    (a new one starts), nor is one that succeeded.
+    """
+    arn: str | None = None
+    error: str | None = None
+    succeeded = False
+    for visit in attempts:
+        for event in visit.events:
+            details = event.details or {}
+            if event.type in _MAP_RUN_OPENED and isinstance(details.get("mapRunArn"), str):
+                arn, error, succeeded = details["mapRunArn"], None, False
+            elif event.type == "MapRunFailed":
+                error = details.get("error")
+            elif event.type == "MapRunSucceeded":
+                succeeded = True
+    if arn is None or succeeded or error in _NEW_MAP_RUN:
+        return None
+    return arn
 
 
 def _map_run_under_way(visit: _Visit) -> HistoryEvent | None:

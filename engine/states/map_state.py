@@ -5,7 +5,9 @@
 ``MaxConcurrency`` bounds how many run at once (0 = unbounded, 1 = one after another). Without
 a tolerated-failure setting the first failing iteration cancels the rest and the Map fails with
 its error; with one, failures are counted and ``States.ExceedToleratedFailureThreshold`` is
-raised when the count or percentage is exceeded.
+raised when the count or percentage is exceeded. A redriven Map's first attempt runs only the
+iterations that did not succeed before; the others give their recorded output and record no
+events.
 """
 
 from __future__ import annotations
@@ -124,8 +126,12 @@ async def run_map(ctx: StateContext, state: MapState, raw: Any) -> tuple[Any, st
     processor = state.processor
     selector = state.item_selector if state.item_selector is not None else state.parameters
     runtime = ctx.runtime
+    redriven = runtime.take_redriven(ctx.name)
+    kept: dict[int, Any] = dict(redriven.outputs) if redriven is not None else {}
 
     async def attempt() -> Any:
+        reused = dict(kept)
+        kept.clear()  # a retry runs every iteration again
         if ctx.jsonata:
             effective = raw
             items = jsonata_items(ctx, state, raw)
@@ -140,6 +146,9 @@ async def run_map(ctx: StateContext, state: MapState, raw: Any) -> tuple[Any, st
         events = Sequencer(runtime, ctx.flow.sink, len(items))
 
         async def run_item(index: int) -> Any:
+            if index in reused:
+                events.finished(index)
+                return reused[index]
             value = items[index]
             if selector is not None and ctx.jsonata:
                 item_states = states_variable(ctx, raw)

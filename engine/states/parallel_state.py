@@ -2,7 +2,9 @@
 
 The first branch to fail cancels the others (their running states record ``…Aborted``) and
 the Parallel fails with that branch's own error and cause. A Retry re-runs every branch. Branch
-events reach the history in branch order (see :mod:`engine.interpreter.ordering`).
+events reach the history in branch order (see :mod:`engine.interpreter.ordering`). A redriven
+Parallel's first attempt runs only the branches that did not succeed before; the others give
+their recorded output and record no events.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ __all__ = ["run_parallel"]
 
 async def run_parallel(ctx: StateContext, state: ParallelState, raw: Any) -> tuple[Any, str | None]:
     """InputPath → Parameters → branches → ResultSelector → ResultPath → OutputPath."""
+    redriven = ctx.runtime.take_redriven(ctx.name)
+    kept: dict[int, Any] = dict(redriven.outputs) if redriven is not None else {}
 
     async def attempt() -> Any:
         if ctx.jsonata:
@@ -49,7 +53,13 @@ async def run_parallel(ctx: StateContext, state: ParallelState, raw: Any) -> tup
         branches = len(state.branches)
         events = Sequencer(ctx.runtime, ctx.flow.sink, branches)
 
+        reused = dict(kept)
+        kept.clear()  # a retry runs every branch again
+
         async def run_branch(index: int) -> Any:
+            if index in reused:
+                events.finished(index)
+                return reused[index]
             branch = state.branches[index]
             flow = ctx.flow.child(started_id, events.sink(index), branch.query_language)
             try:
@@ -63,7 +73,11 @@ async def run_parallel(ctx: StateContext, state: ParallelState, raw: Any) -> tup
                 branches,
                 branches,
                 run_branch,
-                inline=all(is_instant(branch.states) for branch in state.branches),
+                inline=all(
+                    is_instant(branch.states)
+                    for index, branch in enumerate(state.branches)
+                    if index not in reused
+                ),
             )
         except FatalError as exc:
             events.close(exc)
