@@ -6,14 +6,16 @@ InputPath → items (``ItemReader`` from S3, or ``ItemsPath``; at most ``MaxItem
 
 The parent's history records what AWS records (``MapStateStarted`` with length 0 for a reader,
 ``MapRunStarted`` with the map run's ARN, ``MapRunSucceeded`` or ``MapRunFailed``,
-``MapStateSucceeded``/``MapStateFailed``; a redriven run ``MapRunRedriven`` with its
-``redriveCount`` instead of ``MapRunStarted``, and only its children that did not succeed run
-again, under their own names, their ``RedriveCount`` one more); each child runs as an execution of its own, with
+``MapStateSucceeded``/``MapStateFailed``); each child runs as an execution of its own, with
 its own history and ``$$.Execution``, and is counted in the :class:`MapRun` record
 (``Execution.map_runs``). Items are pulled from the reader as workers need them, so the number
 of items is not bounded by memory. Failed, timed-out and aborted children count against
 ``ToleratedFailureCount``/``ToleratedFailurePercentage``; past them the run fails with
 ``States.ExceedToleratedFailureThreshold``.
+
+A redriven run (``RedriveExecution``) keeps its ARN and records ``MapRunRedriven`` with its
+``redriveCount`` instead of ``MapRunStarted``; only its children that did not succeed run
+again, under their own names, their ``RedriveCount`` one more.
 """
 
 from __future__ import annotations
@@ -192,6 +194,7 @@ class _Run:
         map_run: MapRun,
         sink: ResultSink,
         ended: Mapping[int, MapChild],
+        *,
         rerun: Mapping[int, MapChild] | None = None,
     ) -> None:
         self.ctx = ctx
@@ -425,7 +428,7 @@ async def run_distributed_map(
             sink = ResultSink(writer, parameters)
             source, blocking = _source(fields, listed)
             units = _units(fields, source)
-            run = _Run(ctx, state, map_run, sink, ended, rerun)
+            run = _Run(ctx, state, map_run, sink, ended, rerun=rerun)
             await run.run(_Feed(units, blocking))
             output = sink.output(map_run_arn)
         except FatalError:
