@@ -216,7 +216,8 @@ def test_a_redriven_distributed_map_redrives_its_map_run() -> None:
             assert described["mapRunArn"] == first["mapRunArn"]
             assert described["status"] == "SUCCEEDED"
             assert described["redriveCount"] == 1
-            assert described["redriveDate"] == described["stopDate"]
+            # Redriven after its first stop, before its second.
+            assert first["stopDate"] <= described["redriveDate"] <= described["stopDate"]
             assert described["startDate"] == first["startDate"]
             assert described["executionCounts"] == {
                 "pending": 0,
