@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 from collections import Counter
 from typing import Any
 
 import anyio
+import pytest
 
 from engine import LocalEngine, VirtualClock
 from engine.history import HistoryEvent
@@ -158,7 +160,7 @@ def test_a_redriven_inline_map_runs_only_the_iterations_that_did_not_succeed() -
     assert calls.counts == {"item 0": 1, "item 2": 1, "item 3": 2, "item 4": 1}
 
 
-DISTRIBUTED = {
+DISTRIBUTED: dict[str, Any] = {
     "StartAt": "Spread",
     "States": {
         "Spread": {
@@ -184,8 +186,15 @@ DISTRIBUTED = {
 }
 
 
-def test_a_redriven_distributed_map_redrives_its_map_run() -> None:
+@pytest.mark.parametrize(("execution_type", "redrives"), [("STANDARD", 1), ("EXPRESS", 0)])
+def test_a_redriven_distributed_map_redrives_its_map_run(
+    execution_type: str, redrives: int
+) -> None:
     calls = Calls()
+    machine = copy.deepcopy(DISTRIBUTED)
+    machine["States"]["Spread"]["ItemProcessor"]["ProcessorConfig"]["ExecutionType"] = (
+        execution_type
+    )
     seen: list[tuple[int, int]] = []
     item = calls.item
 
@@ -197,7 +206,7 @@ def test_a_redriven_distributed_map_redrives_its_map_run() -> None:
 
     async def main() -> None:
         async with LocalEngine(clock=VirtualClock(), handlers=handlers) as engine:
-            failed = await engine.execute(DISTRIBUTED, [0, 1, 2, 3], "spread")
+            failed = await engine.execute(machine, [0, 1, 2, 3], "spread")
             assert (failed.status, failed.error) == (
                 "FAILED",
                 "States.ExceedToleratedFailureThreshold",
@@ -244,5 +253,6 @@ def test_a_redriven_distributed_map_redrives_its_map_run() -> None:
             assert redriven == [{"mapRunArn": first["mapRunArn"], "redriveCount": 1}]
 
     anyio.run(main)
-    # Children 1 and 3 failed and ran again, redriven once; 0 and 2 kept their outputs.
-    assert seen == [(0, 0), (1, 0), (2, 0), (3, 0), (1, 1), (3, 1)]
+    # Children 1 and 3 failed and ran again (a Standard child redriven, an Express one started
+    # anew); 0 and 2 kept their outputs.
+    assert seen == [(0, 0), (1, 0), (2, 0), (3, 0), (1, redrives), (3, redrives)]

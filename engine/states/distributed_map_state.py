@@ -15,7 +15,8 @@ of items is not bounded by memory. Failed, timed-out and aborted children count 
 
 A redriven run (``RedriveExecution``) keeps its ARN and records ``MapRunRedriven`` with its
 ``redriveCount`` instead of ``MapRunStarted``; only its children that did not succeed run
-again, under their own names, their ``RedriveCount`` one more.
+again, under their own names (a Standard child's ``RedriveCount`` one more; an Express child
+starts anew, as AWS starts it again with StartExecution).
 """
 
 from __future__ import annotations
@@ -202,6 +203,9 @@ class _Run:
         """Children that ended before a resume: their outcomes are used, they are not run."""
         self.rerun: Mapping[int, MapChild] = rerun or {}
         """Children of a redriven run that did not succeed before: they run again."""
+        config = state.processor.processor_config
+        self.express = config is not None and config.execution_type == "EXPRESS"
+        """Express children run again as new executions: their ``RedriveCount`` stays 0."""
         self.runtime = ctx.runtime
         self.machine = _sub_machine(state, ctx.flow.query_language)
         self.map_run = map_run
@@ -234,7 +238,9 @@ class _Run:
             return
         name = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{self.map_run.map_run_arn}/{index}"))
         before = self.rerun.get(index)
-        redrives = 0 if before is None else int(before.record.get("RedriveCount", 0)) + 1
+        redrives = 0
+        if before is not None and not self.express:
+            redrives = int(before.record.get("RedriveCount", 0)) + 1
         start = runtime.clock.time()
         arn = f"{self.child_prefix}:{name}"
         record = Execution(
