@@ -16,7 +16,12 @@ from typing import Any, Final
 
 from engine.errors import HEARTBEAT_TIMEOUT, TIMEOUT
 from engine.history import HistoryEvent
-from engine.interpreter.progress import RedrivenVisit, ResumePoint, VisitProgress
+from engine.interpreter.progress import (
+    RedrivenChild,
+    RedrivenVisit,
+    ResumePoint,
+    VisitProgress,
+)
 from engine.model import MapState, ParallelState, State, StateMachine
 from engine.retry import find_retrier
 from engine.store.base import ExecutionStore, StoredExecution
@@ -333,27 +338,71 @@ def _redriven_visit(visits: Sequence[_Visit], error: str | None) -> RedrivenVisi
             break
         attempts.insert(0, visit)
     if isinstance(state, ParallelState):
-        return RedrivenVisit(outputs=_branch_outputs(state, attempts))
+        return _branch_outputs(state, attempts)
     if state.is_distributed:
         arn = _redrivable_map_run(attempts)
         return None if arn is None else RedrivenVisit(map_run_arn=arn)
-    return RedrivenVisit(outputs=_iteration_outputs(last.name, attempts))
+    return _iteration_outputs(state, last.name, attempts)
 
 
 def _ends_branch(state: State) -> bool:
     return state.type == "Succeed" or bool(getattr(state, "end", False))
 
 
-def _branch_outputs(state: ParallelState, attempts: Sequence[_Visit]) -> dict[int, Any]:
-    """The output of each branch whose latest run succeeded, by branch index.
+@dataclass(slots=True)
+class _ChildRun:
+    """The latest run of one branch or iteration, as its own states' events tell it."""
 
-    A branch run starts with its ``StartAt`` state entered right after a
-    ``ParallelStateStarted`` (state names are unique in a machine); it succeeded when one of
-    its terminal states exited and no state was entered after it.
+    pending: HistoryEvent | None = None
+    variables: dict[str, Any] = field(default_factory=dict)
+    succeeded: bool = False
+    output: Any = None
+
+    def started(self, first: bool) -> None:
+        """It runs (again): from its ``StartAt`` state (``first``), or from a later one."""
+        self.pending, self.succeeded, self.output = None, False, None
+        if first:
+            self.variables = {}
+
+    def entered(self, event: HistoryEvent) -> None:
+        self.pending = event
+
+    def exited(self, event: HistoryEvent) -> None:
+        if self.pending is not None and self.pending.state_name == event.state_name:
+            self.pending = None
+        assigned = (event.details or {}).get("assignedVariables")
+        if isinstance(assigned, dict):
+            for key, text in assigned.items():
+                self.variables[key] = json.loads(text) if isinstance(text, str) else text
+
+    def succeed(self, output: Any) -> None:
+        self.pending, self.succeeded, self.output = None, True, output
+
+
+def _kept(runs: dict[int, _ChildRun]) -> RedrivenVisit:
+    """Succeeded children keep their output; the others go on from their pending state."""
+    outputs = {index: run.output for index, run in runs.items() if run.succeeded}
+    children = {
+        index: RedrivenChild(
+            state=str(run.pending.state_name),
+            input=(run.pending.details or {}).get("input"),
+            variables=dict(run.variables),
+        )
+        for index, run in runs.items()
+        if not run.succeeded and run.pending is not None
+    }
+    return RedrivenVisit(outputs=outputs, children=children)
+
+
+def _branch_outputs(state: ParallelState, attempts: Sequence[_Visit]) -> RedrivenVisit:
+    """What each branch's latest run left: its output, or the state it goes on from.
+
+    A branch run starts with one of its states entered right after a ``ParallelStateStarted``
+    (state names are unique in a machine); it succeeded when one of its terminal states
+    exited and no state was entered after it.
     """
-    first = {branch.start_at: index for index, branch in enumerate(state.branches)}
     owner = {name: index for index, branch in enumerate(state.branches) for name in branch.states}
-    outputs: dict[int, Any] = {}
+    runs: dict[int, _ChildRun] = {}
     for visit in attempts:
         started = {event.id for event in visit.events if event.type == "ParallelStateStarted"}
         followed = {
@@ -361,39 +410,60 @@ def _branch_outputs(state: ParallelState, attempts: Sequence[_Visit]) -> dict[in
         }
         for event in visit.events:
             name = event.state_name
-            if name is None:
+            if name is None or name not in owner:
                 continue
+            index = owner[name]
+            branch = state.branches[index]
+            run = runs.setdefault(index, _ChildRun())
             if event.type.endswith(_ENTERED):
-                if event.previous_event_id in started and name in first:
-                    outputs.pop(first[name], None)
-            elif event.type.endswith(_EXITED) and name in owner and event.id not in followed:
-                index = owner[name]
-                if _ends_branch(state.branches[index].states[name]):
-                    outputs[index] = (event.details or {}).get("output")
-    return outputs
+                if event.previous_event_id in started:
+                    run.started(first=name == branch.start_at)
+                run.entered(event)
+            elif event.type.endswith(_EXITED):
+                run.exited(event)
+                if event.id not in followed and _ends_branch(branch.states[name]):
+                    run.succeed((event.details or {}).get("output"))
+    return _kept(runs)
 
 
-def _iteration_outputs(name: str, attempts: Sequence[_Visit]) -> dict[int, Any]:
-    """The output of each iteration of the inline Map ``name`` whose latest run succeeded.
+def _iteration_outputs(state: MapState, name: str, attempts: Sequence[_Visit]) -> RedrivenVisit:
+    """What each iteration's latest run of the inline Map ``name`` left.
 
-    ``MapIterationSucceeded`` follows the exit of the iteration's last state, which carries
-    its output.
+    An iteration's events are recorded together, between its ``MapIterationStarted`` and its
+    end (see :mod:`engine.interpreter.ordering`); ``MapIterationSucceeded`` follows the exit
+    of its last state, which carries its output.
     """
-    outputs: dict[int, Any] = {}
+    processor = state.processor
+    runs: dict[int, _ChildRun] = {}
     for visit in attempts:
         by_id = {event.id: event for event in visit.events}
+        current: _ChildRun | None = None
+        first = False
         for event in visit.events:
             details = event.details or {}
             index = details.get("index")
-            if details.get("name") != name or not isinstance(index, int):
+            if details.get("name") == name and isinstance(index, int):
+                if event.type == "MapIterationStarted":
+                    current = runs.setdefault(index, _ChildRun())
+                    first = True
+                    continue
+                if current is not None and event.type == "MapIterationSucceeded":
+                    exited = by_id.get(event.previous_event_id)
+                    if exited is not None and exited.type.endswith(_EXITED):
+                        current.succeed((exited.details or {}).get("output"))
+                current = None
                 continue
-            if event.type == "MapIterationStarted":
-                outputs.pop(index, None)
-            elif event.type == "MapIterationSucceeded":
-                exited = by_id.get(event.previous_event_id)
-                if exited is not None and exited.type.endswith(_EXITED):
-                    outputs[index] = (exited.details or {}).get("output")
-    return outputs
+            state_name = event.state_name
+            if current is None or state_name not in processor.states:
+                continue
+            if event.type.endswith(_ENTERED):
+                if first:
+                    current.started(first=state_name == processor.start_at)
+                    first = False
+                current.entered(event)
+            elif event.type.endswith(_EXITED):
+                current.exited(event)
+    return _kept(runs)
 
 
 def _redrivable_map_run(attempts: Sequence[_Visit]) -> str | None:

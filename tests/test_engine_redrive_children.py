@@ -64,8 +64,18 @@ PARALLEL = {
                 {
                     "StartAt": "Pause",
                     "States": {
-                        "Pause": {"Type": "Wait", "Seconds": 10, "Next": "Shaky"},
-                        "Shaky": {"Type": "Task", "Resource": SHAKY_ARN, "End": True},
+                        "Pause": {
+                            "Type": "Wait",
+                            "Seconds": 10,
+                            "Assign": {"paused": 10},
+                            "Next": "Shaky",
+                        },
+                        "Shaky": {
+                            "Type": "Task",
+                            "Resource": SHAKY_ARN,
+                            "Parameters": {"n.$": "$.n", "paused.$": "$paused"},
+                            "End": True,
+                        },
                     },
                 },
                 {
@@ -80,7 +90,7 @@ PARALLEL = {
 }
 
 
-def test_a_redriven_parallel_runs_only_the_branch_that_failed() -> None:
+def test_a_redriven_parallel_runs_only_the_branch_that_failed_from_its_failed_state() -> None:
     calls = Calls()
 
     async def main() -> None:
@@ -92,12 +102,11 @@ def test_a_redriven_parallel_runs_only_the_branch_that_failed() -> None:
             calls.healed = True
             done = await (await engine.redrive("fan")).result()
             assert done.status == "SUCCEEDED"
-            assert done.output == [{"ok": {"n": 1}}, {"healed": {"n": 1}}, "tagged"]
+            # The branch went on from Shaky, with the variable Pause assigned before.
+            assert done.output == [{"ok": {"n": 1}}, {"healed": {"n": 1, "paused": 10}}, "tagged"]
             assert _after_last_redrive(done.history) == [
                 "ParallelStateEntered",
                 "ParallelStateStarted",
-                "WaitStateEntered",
-                "WaitStateExited",
                 "TaskStateEntered",
                 "LambdaFunctionScheduled",
                 "LambdaFunctionStarted",
@@ -110,8 +119,7 @@ def test_a_redriven_parallel_runs_only_the_branch_that_failed() -> None:
                 "ExecutionSucceeded",
             ]
             entered = [e.state_name for e in done.history if e.type.endswith("StateEntered")]
-            assert entered.count("Tag") == 1
-            assert entered.count("Ok") == 1
+            assert (entered.count("Tag"), entered.count("Ok"), entered.count("Pause")) == (1, 1, 1)
 
     anyio.run(main)
     # Ok ran once (the first attempt), Shaky in every attempt.
@@ -126,8 +134,16 @@ INLINE_MAP = {
             "MaxConcurrency": 1,
             "ItemSelector": {"n.$": "$$.Map.Item.Value"},
             "ItemProcessor": {
-                "StartAt": "Item",
-                "States": {"Item": {"Type": "Task", "Resource": ITEM_ARN, "End": True}},
+                "StartAt": "Prep",
+                "States": {
+                    "Prep": {"Type": "Pass", "Assign": {"base.$": "$.n"}, "Next": "Item"},
+                    "Item": {
+                        "Type": "Task",
+                        "Resource": ITEM_ARN,
+                        "Parameters": {"n.$": "$base"},
+                        "End": True,
+                    },
+                },
             },
             "End": True,
         }
@@ -152,7 +168,13 @@ def test_a_redriven_inline_map_runs_only_the_iterations_that_did_not_succeed() -
                 if e.type == "MapIterationStarted"
             ]
             assert after == [{"index": 2, "name": "Each"}, {"index": 3, "name": "Each"}]
-            assert _after_last_redrive(done.history)[:2] == ["MapStateEntered", "MapStateStarted"]
+            after_types = _after_last_redrive(done.history)
+            assert after_types[:2] == ["MapStateEntered", "MapStateStarted"]
+            # Iteration 2 went on from Item (its Prep had completed, its variable kept);
+            # iteration 3 had not started: it runs from Prep.
+            prepared = [e.details for e in done.history if e.type == "PassStateEntered"]
+            assert [d["input"] for d in prepared] == [{"n": 0}, {"n": 2}, {"n": 3}, {"n": 4}]
+            assert after_types.count("PassStateEntered") == 1
 
     anyio.run(main)
     # Items 0 and 2 succeeded first and did not run again; 3 failed (the Map stopped there,
