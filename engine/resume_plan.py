@@ -16,8 +16,13 @@ from typing import Any, Final
 
 from engine.errors import HEARTBEAT_TIMEOUT, TIMEOUT
 from engine.history import HistoryEvent
-from engine.interpreter.progress import ResumePoint, VisitProgress
-from engine.model import State, StateMachine
+from engine.interpreter.progress import (
+    RedrivenChild,
+    RedrivenVisit,
+    ResumePoint,
+    VisitProgress,
+)
+from engine.model import MapState, ParallelState, State, StateMachine
 from engine.retry import find_retrier
 from engine.store.base import ExecutionStore, StoredExecution
 from engine.store.owner import owner_state, process_owner
@@ -42,6 +47,12 @@ _ENTERED: Final = "StateEntered"
 _EXITED: Final = "StateExited"
 _BRANCHING: Final = frozenset({"Parallel", "Map"})
 _MAP_RUN_ENDS: Final = frozenset({"MapRunSucceeded", "MapRunFailed", "MapRunAborted"})
+_MAP_RUN_OPENED: Final = frozenset({"MapRunStarted", "MapRunRedriven"})
+_REDRIVEN: Final = "ExecutionRedriven"
+_RUN_AGAIN_WHOLE: Final = frozenset({"States.DataLimitExceeded"})
+"""A Parallel or Map that failed with these runs again as a whole on redrive (AWS)."""
+_NEW_MAP_RUN: Final = frozenset({"States.DataLimitExceeded", "States.Runtime"})
+"""A map run that failed with these is not redriven: the redriven Map starts a new one (AWS)."""
 
 
 @dataclass(slots=True)
@@ -88,6 +99,11 @@ def _top_level_visits(
     last_top = 0
     for event in events:
         if event.type == "ExecutionStarted":
+            last_top = event.id
+            continue
+        if event.type == _REDRIVEN:
+            # A redrive enters the state again: what follows is a visit of its own.
+            current = None
             last_top = event.id
             continue
         name = event.state_name
@@ -256,9 +272,12 @@ def plan_redrive(
     """Where a redriven execution goes on; ``events`` end with its ``ExecutionRedriven``.
 
     The last top-level state that did not complete is entered again with the input recorded
-    when it was entered (its retry counters from zero; a Parallel or Map as a whole); one
-    that completed goes on with the state recorded as next. Completed states are not run
-    again and keep the variables they assigned. The machine's timeout counts from the redrive.
+    when it was entered (its retry counters from zero); one that completed goes on with the
+    state recorded as next. Completed states are not run again and keep the variables they
+    assigned. A redriven Parallel or inline Map keeps the outputs of the branches or
+    iterations that succeeded (in any attempt since that state was entered, redrives
+    included) and runs only the others; a distributed Map redrives its last map run. The
+    machine's timeout counts from the redrive.
     """
     visits, _ = _top_level_visits(machine, events)
     redriven = events[-1]
@@ -282,13 +301,192 @@ def plan_redrive(
             **common,
         )
     states = tuple(v.name for v in visits[:-1])
+    kept = _redriven_visit(visits, _closing_error(events))
     return ResumePoint(
         next_state=visit.name,
         next_input=(visit.entered.details or {}).get("input"),
         states=states,
         transitions=len(states),
+        redriven={} if kept is None else {visit.name: kept},
         **common,
     )
+
+
+def _closing_error(events: Sequence[HistoryEvent]) -> str | None:
+    """The error of the event that closed the execution before its latest redrive."""
+    for event in reversed(events[:-1]):
+        if event.type in ("ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted"):
+            error = (event.details or {}).get("error")
+            return error if isinstance(error, str) else None
+    return None
+
+
+def _redriven_visit(visits: Sequence[_Visit], error: str | None) -> RedrivenVisit | None:
+    """What the redriven visit of the last top-level Parallel or Map keeps, if it is one.
+
+    Its unsuccessful visits since it was last entered by the flow (the first and every redrive
+    of it: none of them exited) are read in order; the latest outcome of each branch or
+    iteration counts.
+    """
+    last = visits[-1]
+    state = last.state
+    if error in _RUN_AGAIN_WHOLE or not isinstance(state, (ParallelState, MapState)):
+        return None
+    attempts: list[_Visit] = []
+    for visit in reversed(visits):
+        if visit.name != last.name or visit.exited is not None:
+            break
+        attempts.insert(0, visit)
+    if isinstance(state, ParallelState):
+        return _branch_outputs(state, attempts)
+    if state.is_distributed:
+        arn = _redrivable_map_run(attempts)
+        return None if arn is None else RedrivenVisit(map_run_arn=arn)
+    return _iteration_outputs(state, last.name, attempts)
+
+
+def _ends_branch(state: State) -> bool:
+    return state.type == "Succeed" or bool(getattr(state, "end", False))
+
+
+@dataclass(slots=True)
+class _ChildRun:
+    """The latest run of one branch or iteration, as its own states' events tell it."""
+
+    pending: HistoryEvent | None = None
+    variables: dict[str, Any] = field(default_factory=dict)
+    succeeded: bool = False
+    output: Any = None
+
+    def started(self, first: bool) -> None:
+        """It runs (again): from its ``StartAt`` state (``first``), or from a later one."""
+        self.pending, self.succeeded, self.output = None, False, None
+        if first:
+            self.variables = {}
+
+    def entered(self, event: HistoryEvent) -> None:
+        self.pending = event
+
+    def exited(self, event: HistoryEvent) -> None:
+        if self.pending is not None and self.pending.state_name == event.state_name:
+            self.pending = None
+        assigned = (event.details or {}).get("assignedVariables")
+        if isinstance(assigned, dict):
+            for key, text in assigned.items():
+                self.variables[key] = json.loads(text) if isinstance(text, str) else text
+
+    def succeed(self, output: Any) -> None:
+        self.pending, self.succeeded, self.output = None, True, output
+
+
+def _kept(runs: dict[int, _ChildRun]) -> RedrivenVisit:
+    """Succeeded children keep their output; the others go on from their pending state."""
+    outputs = {index: run.output for index, run in runs.items() if run.succeeded}
+    children = {
+        index: RedrivenChild(
+            state=str(run.pending.state_name),
+            input=(run.pending.details or {}).get("input"),
+            variables=dict(run.variables),
+        )
+        for index, run in runs.items()
+        if not run.succeeded and run.pending is not None
+    }
+    return RedrivenVisit(outputs=outputs, children=children)
+
+
+def _branch_outputs(state: ParallelState, attempts: Sequence[_Visit]) -> RedrivenVisit:
+    """What each branch's latest run left: its output, or the state it goes on from.
+
+    A branch run starts with one of its states entered right after a ``ParallelStateStarted``
+    (state names are unique in a machine); it succeeded when one of its terminal states
+    exited and no state was entered after it.
+    """
+    owner = {name: index for index, branch in enumerate(state.branches) for name in branch.states}
+    runs: dict[int, _ChildRun] = {}
+    for visit in attempts:
+        started = {event.id for event in visit.events if event.type == "ParallelStateStarted"}
+        followed = {
+            event.previous_event_id for event in visit.events if event.type.endswith(_ENTERED)
+        }
+        for event in visit.events:
+            name = event.state_name
+            if name is None or name not in owner:
+                continue
+            index = owner[name]
+            branch = state.branches[index]
+            run = runs.setdefault(index, _ChildRun())
+            if event.type.endswith(_ENTERED):
+                if event.previous_event_id in started:
+                    run.started(first=name == branch.start_at)
+                run.entered(event)
+            elif event.type.endswith(_EXITED):
+                run.exited(event)
+                if event.id not in followed and _ends_branch(branch.states[name]):
+                    run.succeed((event.details or {}).get("output"))
+    return _kept(runs)
+
+
+def _iteration_outputs(state: MapState, name: str, attempts: Sequence[_Visit]) -> RedrivenVisit:
+    """What each iteration's latest run of the inline Map ``name`` left.
+
+    An iteration's events are recorded together, between its ``MapIterationStarted`` and its
+    end (see :mod:`engine.interpreter.ordering`); ``MapIterationSucceeded`` follows the exit
+    of its last state, which carries its output.
+    """
+    processor = state.processor
+    runs: dict[int, _ChildRun] = {}
+    for visit in attempts:
+        by_id = {event.id: event for event in visit.events}
+        current: _ChildRun | None = None
+        first = False
+        for event in visit.events:
+            details = event.details or {}
+            index = details.get("index")
+            if details.get("name") == name and isinstance(index, int):
+                if event.type == "MapIterationStarted":
+                    current = runs.setdefault(index, _ChildRun())
+                    first = True
+                    continue
+                if current is not None and event.type == "MapIterationSucceeded":
+                    exited = by_id.get(event.previous_event_id)
+                    if exited is not None and exited.type.endswith(_EXITED):
+                        current.succeed((exited.details or {}).get("output"))
+                current = None
+                continue
+            state_name = event.state_name
+            if current is None or state_name not in processor.states:
+                continue
+            if event.type.endswith(_ENTERED):
+                if first:
+                    current.started(first=state_name == processor.start_at)
+                    first = False
+                current.entered(event)
+            elif event.type.endswith(_EXITED):
+                current.exited(event)
+    return _kept(runs)
+
+
+def _redrivable_map_run(attempts: Sequence[_Visit]) -> str | None:
+    """The ARN of the distributed Map's latest map run, unless it is not to be redriven.
+
+    A run that failed with ``States.DataLimitExceeded`` or ``States.Runtime`` is not redriven
+    (a new one starts), nor is one that succeeded.
+    """
+    arn: str | None = None
+    error: str | None = None
+    succeeded = False
+    for visit in attempts:
+        for event in visit.events:
+            details = event.details or {}
+            if event.type in _MAP_RUN_OPENED and isinstance(details.get("mapRunArn"), str):
+                arn, error, succeeded = details["mapRunArn"], None, False
+            elif event.type == "MapRunFailed":
+                error = details.get("error")
+            elif event.type == "MapRunSucceeded":
+                succeeded = True
+    if arn is None or succeeded or error in _NEW_MAP_RUN:
+        return None
+    return arn
 
 
 def _map_run_under_way(visit: _Visit) -> HistoryEvent | None:

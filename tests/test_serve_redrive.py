@@ -29,7 +29,14 @@ def flaky(event):
 def notify(event):
     return None
 
-HANDLERS = {{"count": count, "flaky": flaky, "notify": notify}}
+def item(event):
+    with (ROOT / "items.log").open("a") as log:
+        log.write(f"{{event['n']}} {{event['redrives']}}\\n")
+    if event["n"] % 2 and not (ROOT / "items-healed").exists():
+        raise ValueError(f"item {{event['n']}} failed")
+    return event["n"] * 10
+
+HANDLERS = {{"count": count, "flaky": flaky, "notify": notify, "item": item}}
 """
 
 FLAKY = {
@@ -56,6 +63,31 @@ CALLBACK = {
             "Type": "Task",
             "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
             "Parameters": {"FunctionName": "notify", "Payload": {"token.$": "$$.Task.Token"}},
+            "End": True,
+        }
+    },
+}
+
+SPREAD = {
+    "StartAt": "Spread",
+    "States": {
+        "Spread": {
+            "Type": "Map",
+            "MaxConcurrency": 1,
+            "ToleratedFailureCount": 1,
+            "ItemSelector": {"n.$": "$$.Map.Item.Value"},
+            "ItemProcessor": {
+                "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                "StartAt": "Item",
+                "States": {
+                    "Item": {
+                        "Type": "Task",
+                        "Resource": "arn:aws:lambda:us-east-1:123456789012:function:item",
+                        "Parameters": {"n.$": "$.n", "redrives.$": "$$.Execution.RedriveCount"},
+                        "End": True,
+                    }
+                },
+            },
             "End": True,
         }
     },
@@ -222,3 +254,68 @@ def test_redrive_after_a_restart(tmp_path: Path) -> None:
         done = _ended(sfn, execution)
         assert (done["status"], done["redriveCount"]) == ("SUCCEEDED", 1)
         assert _types(sfn, execution).count("ExecutionRedriven") == 1
+
+
+def test_redrive_a_failed_distributed_map_redrives_its_map_run(served: tuple[Any, Path]) -> None:
+    sfn, root = served
+    arn = sfn.create_state_machine(name="Spread", definition=definition(SPREAD), roleArn=ROLE)[
+        "stateMachineArn"
+    ]
+    execution = sfn.start_execution(stateMachineArn=arn, name="spread", input="[0, 1, 2, 3]")[
+        "executionArn"
+    ]
+    assert _ended(sfn, execution)["status"] == "FAILED"
+    (run,) = sfn.list_map_runs(executionArn=execution)["mapRuns"]
+    before = sfn.describe_map_run(mapRunArn=run["mapRunArn"])
+    assert (before["status"], before["redriveCount"]) == ("FAILED", 0)
+    assert "redriveDate" not in before
+    assert (before["executionCounts"]["succeeded"], before["executionCounts"]["failed"]) == (2, 2)
+    (root / "items-healed").touch()
+
+    sfn.redrive_execution(executionArn=execution)
+    done = _ended(sfn, execution)
+    assert done["status"] == "SUCCEEDED"
+    assert json.loads(done["output"]) == [0, 10, 20, 30]
+    # Children 1 and 3 ran again (redriven once); 0 and 2 kept their outputs.
+    assert (root / "items.log").read_text(encoding="utf-8").splitlines() == [
+        "0 0",
+        "1 0",
+        "2 0",
+        "3 0",
+        "1 1",
+        "3 1",
+    ]
+    assert sfn.list_map_runs(executionArn=execution)["mapRuns"][0]["mapRunArn"] == run["mapRunArn"]
+    after = sfn.describe_map_run(mapRunArn=run["mapRunArn"])
+    assert (after["status"], after["redriveCount"]) == ("SUCCEEDED", 1)
+    assert before["stopDate"] <= after["redriveDate"] <= after["stopDate"]
+    assert after["startDate"] == before["startDate"]
+    counts = {"failuresNotRedrivable": 0, "pendingRedrive": 0, "resultsWritten": 0}
+    assert after["executionCounts"] == {
+        "pending": 0,
+        "running": 0,
+        "succeeded": 4,
+        "failed": 0,
+        "timedOut": 0,
+        "aborted": 0,
+        "total": 4,
+        **counts,
+    }
+    assert after["itemCounts"] == after["executionCounts"]
+    events = sfn.get_execution_history(executionArn=execution)["events"]
+    types = [event["type"] for event in events]
+    assert types[types.index("ExecutionRedriven") :] == [
+        "ExecutionRedriven",
+        "MapStateEntered",
+        "MapStateStarted",
+        "MapRunRedriven",
+        "MapRunSucceeded",
+        "MapStateSucceeded",
+        "MapStateExited",
+        "ExecutionSucceeded",
+    ]
+    redriven = events[types.index("MapRunRedriven")]
+    assert redriven["mapRunRedrivenEventDetails"] == {
+        "mapRunArn": run["mapRunArn"],
+        "redriveCount": 1,
+    }

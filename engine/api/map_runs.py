@@ -44,10 +44,12 @@ def _described(run: MapRun) -> dict[str, Any]:
         "toleratedFailureCount": run.tolerated_failure_count,
         "itemCounts": _counts(run.item_counts),
         "executionCounts": _counts(run.execution_counts),
-        "redriveCount": 0,
+        "redriveCount": run.redrive_count,
     }
     if run.stop_posix is not None:
         out["stopDate"] = posix(run.stop_posix)
+    if run.redrive_posix is not None:
+        out["redriveDate"] = posix(run.redrive_posix)
     return out
 
 

@@ -39,6 +39,10 @@ class MapRun:
     cause: str | None = None
     item_counts: dict[str, int] = field(default_factory=_counts)
     execution_counts: dict[str, int] = field(default_factory=_counts)
+    redrive_count: int = 0
+    """How many times the run was redriven (with its parent execution)."""
+    redrive_posix: float | None = None
+    """When it was last redriven."""
     on_update: Callable[[], None] | None = field(default=None, repr=False)
     """Set by the running map run: called after :meth:`update` changed its limits."""
 
@@ -58,6 +62,8 @@ class MapRun:
             "cause": self.cause,
             "itemCounts": dict(self.item_counts),
             "executionCounts": dict(self.execution_counts),
+            "redriveCount": self.redrive_count,
+            "redrivePosix": self.redrive_posix,
         }
 
     @classmethod
@@ -67,6 +73,7 @@ class MapRun:
         if status not in ("RUNNING", "SUCCEEDED", "FAILED", "ABORTED"):
             raise ValueError(f"unknown map run status {status!r}")
         stop = data.get("stopPosix")
+        redriven = data.get("redrivePosix")
         return cls(
             map_run_arn=str(data["mapRunArn"]),
             execution_arn=str(data["executionArn"]),
@@ -81,6 +88,8 @@ class MapRun:
             cause=data.get("cause"),
             item_counts={**_counts(), **data["itemCounts"]},
             execution_counts={**_counts(), **data["executionCounts"]},
+            redrive_count=int(data.get("redriveCount", 0)),
+            redrive_posix=None if redriven is None else float(redriven),
         )
 
     def update(
@@ -142,10 +151,12 @@ class MapRun:
                 "failuresNotRedrivable": 0,
                 "pendingRedrive": 0,
             },
-            "redriveCount": 0,
+            "redriveCount": self.redrive_count,
         }
         if self.stop_posix is not None:
             described["stopDate"] = format_timestamp(self.stop_posix)
+        if self.redrive_posix is not None:
+            described["redriveDate"] = format_timestamp(self.redrive_posix)
         return described
 
 

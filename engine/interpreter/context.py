@@ -18,7 +18,7 @@ from engine.interpreter.ordering import EventSink, HistorySink
 from engine.limits import FatalError
 
 if TYPE_CHECKING:
-    from engine.interpreter.progress import VisitProgress
+    from engine.interpreter.progress import RedrivenVisit, VisitProgress
     from engine.store.base import Transition
 
 __all__ = ["FatalError", "Flow", "Runtime", "StateContext", "StateRunner", "TokenWaiter"]
@@ -72,6 +72,8 @@ class Runtime:
     """Members the ``ExecutionStarted`` event adds (the version or alias started through)."""
     map_run_log: MapRunLog | None = None
     """Where its distributed Map runs are kept (the engine's store); None: nowhere."""
+    redriven: dict[str, RedrivenVisit] = field(default_factory=dict)
+    """Redriven Parallel/Map states, by name: what their next visit keeps (taken once)."""
     _rng: random.Random | None = None
     _token_rng: random.Random | None = None
     _sink: HistorySink | None = None
@@ -97,6 +99,10 @@ class Runtime:
             # A str seed is hashed with SHA-512 by random.Random: the same in every process.
             self._token_rng = random.Random(f"{self.seed}/{self.record.name}")
         return self._token_rng
+
+    def take_redriven(self, state_name: str) -> RedrivenVisit | None:
+        """What the redriven visit of ``state_name`` keeps; None when it is not redriven."""
+        return self.redriven.pop(state_name, None)
 
     def next_invocation(self, state_name: str) -> int:
         """0-based count of invocations of ``state_name`` so far (mock-config indexing)."""

@@ -174,6 +174,7 @@ async def execute(
     runtime.query_language = machine.query_language or "JSONPath"
     if resume is not None and resuming:
         flow = Flow(runtime, resume.last_id, top_level=True, variables=dict(resume.variables))
+        runtime.redriven.update(resume.redriven)
     else:
         flow = Flow(runtime, 0, top_level=True)
 

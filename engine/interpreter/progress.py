@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["ResumePoint", "VisitProgress"]
+__all__ = ["RedrivenChild", "RedrivenVisit", "ResumePoint", "VisitProgress"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +41,36 @@ class VisitProgress:
 
 
 @dataclass(frozen=True, slots=True)
+class RedrivenChild:
+    """Where a redriven branch or iteration that did not succeed goes on.
+
+    Its states that completed are not run again: it enters ``state`` (the last one it entered
+    that did not complete) with the input recorded for it, with the variables the completed
+    states of the branch or iteration assigned.
+    """
+
+    state: str
+    input: Any
+    variables: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class RedrivenVisit:
+    """What a redriven Parallel or Map keeps of its unsuccessful visit (``RedriveExecution``).
+
+    ``outputs`` are the outputs of the branches (by branch index) or inline iterations (by item
+    index) that succeeded: they are not run again; ``children`` where the others go on.
+    ``map_run_arn`` is a distributed Map's run that is redriven: its succeeded children are
+    kept, the others run again.
+    """
+
+    outputs: dict[int, Any] = field(default_factory=dict)
+    children: dict[int, RedrivenChild] = field(default_factory=dict)
+    """Branches or iterations that did not succeed and go on from a state of theirs."""
+    map_run_arn: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ResumePoint:
     """Where a resumed execution goes on.
 
@@ -61,3 +91,5 @@ class ResumePoint:
     transitions: int = 0
     timeout_from: float | None = None
     """When the machine's ``TimeoutSeconds`` starts counting (None: the execution's start)."""
+    redriven: dict[str, RedrivenVisit] = field(default_factory=dict)
+    """A redriven top-level Parallel or Map, by state name: what its first attempt keeps."""

@@ -12,6 +12,11 @@ its own history and ``$$.Execution``, and is counted in the :class:`MapRun` reco
 of items is not bounded by memory. Failed, timed-out and aborted children count against
 ``ToleratedFailureCount``/``ToleratedFailurePercentage``; past them the run fails with
 ``States.ExceedToleratedFailureThreshold``.
+
+A redriven run (``RedriveExecution``) keeps its ARN and records ``MapRunRedriven`` with its
+``redriveCount`` instead of ``MapRunStarted``; only its children that did not succeed run
+again, under their own names (a Standard child's ``RedriveCount`` one more; an Express child
+starts anew, as AWS starts it again with StartExecution).
 """
 
 from __future__ import annotations
@@ -190,10 +195,17 @@ class _Run:
         map_run: MapRun,
         sink: ResultSink,
         ended: Mapping[int, MapChild],
+        *,
+        rerun: Mapping[int, MapChild] | None = None,
     ) -> None:
         self.ctx = ctx
         self.ended = ended
         """Children that ended before a resume: their outcomes are used, they are not run."""
+        self.rerun: Mapping[int, MapChild] = rerun or {}
+        """Children of a redriven run that did not succeed before: they run again."""
+        config = state.processor.processor_config
+        self.express = config is not None and config.execution_type == "EXPRESS"
+        """Express children run again as new executions: their ``RedriveCount`` stays 0."""
         self.runtime = ctx.runtime
         self.machine = _sub_machine(state, ctx.flow.query_language)
         self.map_run = map_run
@@ -225,6 +237,10 @@ class _Run:
             self.sink.add(index, earlier.record, earlier.output)
             return
         name = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{self.map_run.map_run_arn}/{index}"))
+        before = self.rerun.get(index)
+        redrives = 0
+        if before is not None and not self.express:
+            redrives = int(before.record.get("RedriveCount", 0)) + 1
         start = runtime.clock.time()
         arn = f"{self.child_prefix}:{name}"
         record = Execution(
@@ -250,7 +266,7 @@ class _Run:
                 "Name": name,
                 "RoleArn": self.role_arn,
                 "StartTime": format_context_timestamp(start),
-                "RedriveCount": 0,
+                "RedriveCount": redrives,
             },
             context_state_machine={
                 "Id": self.map_run.state_machine_arn,
@@ -265,6 +281,7 @@ class _Run:
         finally:
             self.map_run.ended(items, record.status)
             exported = _record(record)
+            exported["RedriveCount"] = redrives
             log = runtime.map_run_log
             if log is not None and record.status in FINAL_STATUSES:
                 log.child_ended(
@@ -356,6 +373,8 @@ async def run_distributed_map(
     resumed = ctx.resumed
     continuing = [resumed.map_run_arn] if resumed is not None and resumed.map_run_arn else []
     earlier = resumed.map_runs_started if resumed is not None and not continuing else 0
+    redriven = runtime.take_redriven(ctx.name)
+    redriving = [redriven.map_run_arn] if redriven is not None and redriven.map_run_arn else []
 
     async def attempt() -> Any:
         fields = distributed_fields(ctx, state, raw)
@@ -375,7 +394,19 @@ async def run_distributed_map(
             tolerated_failure_percentage=percentage,
         )
         ended: Mapping[int, MapChild] = {}
+        rerun: Mapping[int, MapChild] = {}
         goes_on = bool(continuing)
+        redrive = not goes_on and bool(redriving)
+        if redrive:
+            # The failed run is redriven (its first attempt only): succeeded children are kept.
+            map_run.map_run_arn = map_run_arn = redriving.pop()
+            kept, before = log.stored(map_run_arn) if log is not None else (None, {})
+            if kept is not None:
+                _carry_over(map_run, kept)
+            map_run.redrive_count = (kept.redrive_count if kept is not None else 0) + 1
+            map_run.redrive_posix = runtime.clock.time()
+            ended = {i: child for i, child in before.items() if child.status == "SUCCEEDED"}
+            rerun = {i: child for i, child in before.items() if child.status != "SUCCEEDED"}
         if goes_on:
             # A run under way before a resume goes on: its started events are in the history.
             map_run.map_run_arn = map_run_arn = continuing.pop()
@@ -391,7 +422,10 @@ async def run_distributed_map(
         runs.append(map_run)
         if log is not None:
             log.saved(map_run)
-        if not goes_on:
+        if redrive:
+            redriven_details = {"mapRunArn": map_run_arn, "redriveCount": map_run.redrive_count}
+            ctx.add("MapRunRedriven", redriven_details)
+        elif not goes_on:
             ctx.add("MapRunStarted", {"mapRunArn": map_run_arn})
         writer = state.result_writer
         sink: ResultSink | None = None
@@ -400,7 +434,7 @@ async def run_distributed_map(
             sink = ResultSink(writer, parameters)
             source, blocking = _source(fields, listed)
             units = _units(fields, source)
-            run = _Run(ctx, state, map_run, sink, ended)
+            run = _Run(ctx, state, map_run, sink, ended, rerun=rerun)
             await run.run(_Feed(units, blocking))
             output = sink.output(map_run_arn)
         except FatalError:

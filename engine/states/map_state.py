@@ -5,7 +5,9 @@
 ``MaxConcurrency`` bounds how many run at once (0 = unbounded, 1 = one after another). Without
 a tolerated-failure setting the first failing iteration cancels the rest and the Map fails with
 its error; with one, failures are counted and ``States.ExceedToleratedFailureThreshold`` is
-raised when the count or percentage is exceeded.
+raised when the count or percentage is exceeded. A redriven Map's first attempt runs only the
+iterations that did not succeed before, each from the last state it entered that did not
+complete; the others give their recorded output and record no events.
 """
 
 from __future__ import annotations
@@ -124,8 +126,12 @@ async def run_map(ctx: StateContext, state: MapState, raw: Any) -> tuple[Any, st
     processor = state.processor
     selector = state.item_selector if state.item_selector is not None else state.parameters
     runtime = ctx.runtime
+    redriven = [runtime.take_redriven(ctx.name)]
 
     async def attempt() -> Any:
+        kept = redriven.pop() if redriven else None  # a retry runs every iteration again
+        reused = kept.outputs if kept is not None else {}
+        going_on = kept.children if kept is not None else {}
         if ctx.jsonata:
             effective = raw
             items = jsonata_items(ctx, state, raw)
@@ -140,6 +146,9 @@ async def run_map(ctx: StateContext, state: MapState, raw: Any) -> tuple[Any, st
         events = Sequencer(runtime, ctx.flow.sink, len(items))
 
         async def run_item(index: int) -> Any:
+            if index in reused:
+                events.finished(index)
+                return reused[index]
             value = items[index]
             if selector is not None and ctx.jsonata:
                 item_states = states_variable(ctx, raw)
@@ -159,7 +168,11 @@ async def run_map(ctx: StateContext, state: MapState, raw: Any) -> tuple[Any, st
             try:
                 flow.add("MapIterationStarted", detail)
                 try:
-                    output = await run_states(flow, processor.states, processor.start_at, value)
+                    start, child = processor.start_at, going_on.get(index)
+                    if child is not None:
+                        flow.variables.update(child.variables)
+                        start, value = child.state, child.input
+                    output = await run_states(flow, processor.states, start, value)
                 except FatalError:
                     raise
                 except StatesError:

@@ -2,7 +2,10 @@
 
 The first branch to fail cancels the others (their running states record ``…Aborted``) and
 the Parallel fails with that branch's own error and cause. A Retry re-runs every branch. Branch
-events reach the history in branch order (see :mod:`engine.interpreter.ordering`).
+events reach the history in branch order (see :mod:`engine.interpreter.ordering`). A redriven
+Parallel's first attempt runs only the branches that did not succeed before, each from the last
+state it entered that did not complete; the others give their recorded output and record no
+events.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ __all__ = ["run_parallel"]
 
 async def run_parallel(ctx: StateContext, state: ParallelState, raw: Any) -> tuple[Any, str | None]:
     """InputPath → Parameters → branches → ResultSelector → ResultPath → OutputPath."""
+    redriven = [ctx.runtime.take_redriven(ctx.name)]
 
     async def attempt() -> Any:
         if ctx.jsonata:
@@ -49,11 +53,22 @@ async def run_parallel(ctx: StateContext, state: ParallelState, raw: Any) -> tup
         branches = len(state.branches)
         events = Sequencer(ctx.runtime, ctx.flow.sink, branches)
 
+        kept = redriven.pop() if redriven else None  # a retry runs every branch again
+        reused = kept.outputs if kept is not None else {}
+        going_on = kept.children if kept is not None else {}
+
         async def run_branch(index: int) -> Any:
+            if index in reused:
+                events.finished(index)
+                return reused[index]
             branch = state.branches[index]
             flow = ctx.flow.child(started_id, events.sink(index), branch.query_language)
             try:
-                return await run_states(flow, branch.states, branch.start_at, effective)
+                child = going_on.get(index)
+                if child is None:
+                    return await run_states(flow, branch.states, branch.start_at, effective)
+                flow.variables.update(child.variables)
+                return await run_states(flow, branch.states, child.state, child.input)
             finally:
                 events.finished(index)
 
@@ -63,7 +78,11 @@ async def run_parallel(ctx: StateContext, state: ParallelState, raw: Any) -> tup
                 branches,
                 branches,
                 run_branch,
-                inline=all(is_instant(branch.states) for branch in state.branches),
+                inline=all(
+                    is_instant(branch.states)
+                    for index, branch in enumerate(state.branches)
+                    if index not in reused
+                ),
             )
         except FatalError as exc:
             events.close(exc)
