@@ -5,7 +5,8 @@ the handlers reference it was started with) and every history event in order. Th
 appends each event before it acts on it (write-ahead), so a durable store can rebuild and
 resume an execution after a crash (see :mod:`engine.durable`). A distributed Map's runs and
 how each of their child executions ended are kept with the execution too, so a resumed map
-run does not run its finished children again.
+run does not run its finished children again, with the children's own histories (all of them
+in SQLite, a bounded number per map run in memory) for ``GetExecutionHistory`` of a child.
 """
 
 from __future__ import annotations
