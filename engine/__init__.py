@@ -27,12 +27,14 @@ from engine.local_engine import (
     LocalEngine,
     run,
 )
+from engine.map_run_children import ChildExecution
 from engine.mock_config import MockConfigError, MockConfigInterceptor, load_mock_config
 from engine.model import StateMachine
 from engine.store import (
     CorruptStoreError,
     ExecutionNotRecorded,
     ExecutionStore,
+    HistoryNotKept,
     MemoryStore,
     SQLiteStore,
     StoreError,
@@ -41,6 +43,7 @@ from engine.test_state import TestStateError, test_state, test_state_async
 from engine.validate import CODES, validate_machine
 
 __all__ = [
+    "ChildExecution",
     "resume",
     "TestStateError",
     "test_state",
@@ -49,6 +52,7 @@ __all__ = [
     "SQLiteStore",
     "MemoryStore",
     "ExecutionStore",
+    "HistoryNotKept",
     "CorruptStoreError",
     "ExecutionNotRecorded",
     "CODES",

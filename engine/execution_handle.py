@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -89,11 +90,13 @@ class MapRunRecorder:
             except StoreError as exc:
                 raise recorder.failed(f"map run {run.map_run_arn}", exc) from exc
 
-    def child_ended(self, run: MapRun, index: int, child: MapChild) -> None:
+    def child_ended(
+        self, run: MapRun, index: int, child: MapChild, history: Sequence[HistoryEvent] = ()
+    ) -> None:
         recorder = self.recorder
         if recorder.attached:
             try:
-                recorder.store.save_map_child(recorder.name, run, index, child)
+                recorder.store.save_map_child(recorder.name, run, index, child, history)
             except StoreError as exc:
                 what = f"child {index} of map run {run.map_run_arn}"
                 raise recorder.failed(what, exc) from exc

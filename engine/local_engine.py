@@ -60,6 +60,7 @@ from engine.limits import (
     InvalidExecutionInput,
 )
 from engine.loader import load
+from engine.map_run_children import ChildExecution, child_history, find_child, list_children
 from engine.model import StateMachine, TaskState
 from engine.names import is_valid_name
 from engine.nested_execution import NESTED_RESOURCES, NestedExecutionBinding, nested_bindings
@@ -658,6 +659,55 @@ class LocalEngine(TaskTokenCallbacks):
                 if map_run.map_run_arn == map_run_arn:
                     return map_run
         return None
+
+    def _live_map_runs(self) -> list[tuple[str, MapRun]]:
+        """The map runs of the executions this engine runs now, with their execution's name."""
+        return [
+            (name, run)
+            for name, handle in list(self._handles.items())
+            if handle.runtime is not None
+            for run in handle.execution.map_runs
+        ]
+
+    def _locate_map_run(self, map_run_arn: str) -> tuple[str, MapRun]:
+        for name, handle in list(self._handles.items()):
+            for run in handle.execution.map_runs:
+                if run.map_run_arn == map_run_arn:
+                    return name, run
+        for stored in self.store.executions():
+            for run in self.store.map_runs(stored.name):
+                if run.map_run_arn == map_run_arn:
+                    return stored.name, run
+        raise ExecutionDoesNotExist(map_run_arn)
+
+    def list_map_run_executions(
+        self, map_run_arn: str, *, status: str | None = None
+    ) -> list[ChildExecution]:
+        """``ListExecutions(mapRunArn=…)``: the map run's child executions, newest first.
+
+        ``status`` keeps only those with that status. Raises :class:`ExecutionDoesNotExist`
+        when no execution of this engine (or its store) has that map run.
+        """
+        name, run = self._locate_map_run(map_run_arn)
+        return list_children(self.store, name, run, status)
+
+    def describe_map_run_execution(self, execution_arn: str) -> ChildExecution:
+        """``DescribeExecution`` of a map run's child execution (running or ended).
+
+        Raises :class:`ExecutionDoesNotExist` when no map run has that child.
+        """
+        child, _ = find_child(self.store, self._live_map_runs(), execution_arn)
+        return child
+
+    def map_run_execution_history(self, execution_arn: str) -> list[HistoryEvent]:
+        """``GetExecutionHistory`` of a map run's child execution, in event order.
+
+        Raises :class:`ExecutionDoesNotExist` for an unknown child, and
+        :class:`~engine.store.HistoryNotKept` when the store did not keep its history (the
+        in-memory store keeps a bounded number per map run; SQLite keeps all).
+        """
+        _, source = find_child(self.store, self._live_map_runs(), execution_arn)
+        return child_history(self.store, source)
 
     def update_map_run(
         self,

@@ -1,5 +1,6 @@
 """``saga serve --store``: a distributed Map run survives a restart and goes on where it was;
-``UpdateMapRun`` changes a running map run (seen through boto3)."""
+``UpdateMapRun`` changes a running map run; its child executions, running and ended, are
+listed, described and their histories read, from the store once no engine runs them (boto3)."""
 
 from __future__ import annotations
 
@@ -68,6 +69,18 @@ def test_a_map_run_goes_on_after_a_restart_and_can_be_updated(tmp_path: Path) ->
         sfn.send_task_success(taskToken=token, output='{"done": 1}')
         item, _ = _task(sfn, activity)
         assert item == 2  # left unanswered: the server goes away
+        running, ended_first = sfn.list_executions(mapRunArn=map_run)["executions"]
+        assert (running["status"], ended_first["status"]) == ("RUNNING", "SUCCEEDED")
+        assert "stopDate" not in running
+        child = sfn.describe_execution(executionArn=running["executionArn"])
+        assert (child["status"], child["input"], child["mapRunArn"]) == ("RUNNING", "2", map_run)
+        child_events = sfn.get_execution_history(executionArn=running["executionArn"])["events"]
+        assert [e["type"] for e in child_events] == [
+            "ExecutionStarted",
+            "TaskStateEntered",
+            "ActivityScheduled",
+            "ActivityStarted",
+        ]
         sfn.update_map_run(mapRunArn=map_run, toleratedFailureCount=2)
         assert sfn.describe_map_run(mapRunArn=map_run)["toleratedFailureCount"] == 2
         server.stop()
@@ -111,6 +124,23 @@ def test_a_map_run_goes_on_after_a_restart_and_can_be_updated(tmp_path: Path) ->
         with pytest.raises(sfn.exceptions.InvalidArn):
             sfn.update_map_run(mapRunArn=execution, maxConcurrency=3)
     with running_server(tmp_path, "--store", str(store)) as server:
+        sfn = client_for(server.endpoint)
+        # No engine runs the machine now: the children are read from the store.
+        children = sfn.list_executions(mapRunArn=map_run)["executions"]
+        assert [c["status"] for c in children] == ["SUCCEEDED"] * 3
+        assert children[1]["executionArn"] == running["executionArn"]
+        child = sfn.describe_execution(executionArn=running["executionArn"])
+        assert (child["status"], child["output"]) == ("SUCCEEDED", '{"done":2}')
+        child_events = sfn.get_execution_history(executionArn=running["executionArn"])["events"]
+        assert [e["type"] for e in child_events] == [
+            "ExecutionStarted",
+            "TaskStateEntered",
+            "ActivityScheduled",
+            "ActivityStarted",
+            "ActivitySucceeded",
+            "TaskStateExited",
+            "ExecutionSucceeded",
+        ]
         sfn = client_for(server.endpoint, validate=False)
         with pytest.raises(sfn.exceptions.ValidationException) as negative:
             sfn.update_map_run(mapRunArn=map_run, maxConcurrency=-1)

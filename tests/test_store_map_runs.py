@@ -1,5 +1,6 @@
 """Execution stores keep distributed Map runs and how each child ended; an older SQLite store
-(schema version 1, before map runs were kept) is brought up to date when opened for writing;
+(schema version 1, before map runs were kept, or 2, before children's histories were kept) is
+brought up to date when opened for writing;
 a resume plan goes on with a map run under way."""
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from engine.store import (
     CorruptStoreError,
     ExecutionDoesNotExist,
     ExecutionStore,
+    HistoryNotKept,
     MemoryStore,
     SQLiteStore,
 )
@@ -120,7 +122,32 @@ def test_a_version_one_store_is_brought_up_to_date(tmp_path: Path) -> None:
         store.save_map_run("order-1", _run())
         assert [run.map_run_arn for run in store.map_runs("order-1")] == [RUN_ARN]
     connection = sqlite3.connect(path)
-    assert connection.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert connection.execute("PRAGMA user_version").fetchone()[0] == 3
+    connection.close()
+
+
+def test_a_version_two_store_gains_child_histories(tmp_path: Path) -> None:
+    path = tmp_path / "two.db"
+    event = HistoryEvent(1, "ExecutionStarted", 1.0, 0, {"input": {"n": 1}})
+    with SQLiteStore(path) as store:
+        store.start(_record(), "me")
+        store.save_map_child("order-1", _run(), 0, _child("SUCCEEDED", 1))
+    connection = sqlite3.connect(path)
+    connection.execute("DROP TABLE map_child_histories")
+    connection.execute("PRAGMA user_version = 2")
+    connection.commit()
+    connection.close()
+    with SQLiteStore(path, read_only=True) as reader, pytest.raises(HistoryNotKept):
+        reader.map_child_history("order-1", RUN_ARN, 0)
+    with SQLiteStore(path) as store:
+        with pytest.raises(HistoryNotKept, match=r"child 0 of map run .* has no stored history"):
+            store.map_child_history("order-1", RUN_ARN, 0)
+        store.save_map_child("order-1", _run(), 1, _child("FAILED"), [event])
+        assert store.map_child_history("order-1", RUN_ARN, 1) == [event]
+        with pytest.raises(ExecutionDoesNotExist):
+            store.map_child_history("order-1", RUN_ARN, 2)
+    connection = sqlite3.connect(path)
+    assert connection.execute("PRAGMA user_version").fetchone()[0] == 3
     connection.close()
 
 

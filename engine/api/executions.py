@@ -16,6 +16,12 @@ from engine.api.aliases import route
 from engine.api.arns import check_name
 from engine.api.errors import ApiError
 from engine.api.machines import definition_error
+from engine.api.map_runs import (
+    child_execution_history,
+    find_child_execution,
+    is_child_arn,
+    list_map_run_executions,
+)
 from engine.api.paging import page
 from engine.api.registry import MachineRecord
 from engine.api.scoped_store import ScopedStore
@@ -28,6 +34,7 @@ from engine.local_engine import (
     ExecutionNotRedrivable,
     InvalidExecutionInput,
 )
+from engine.map_run_children import ChildExecution
 from engine.store.base import StoredExecution
 
 if TYPE_CHECKING:
@@ -166,7 +173,9 @@ async def start_sync_execution(
 async def describe_execution(
     service: StepFunctionsService, params: dict[str, Any]
 ) -> dict[str, Any]:
-    """DescribeExecution."""
+    """DescribeExecution (of a map run's child execution too)."""
+    if is_child_arn(service, params["executionArn"]):
+        return _describe_child(find_child_execution(service, params["executionArn"]))
     record, stored = service.stored_execution(params["executionArn"])
     out: dict[str, Any] = {
         "executionArn": stored.execution_arn,
@@ -188,6 +197,37 @@ async def describe_execution(
         out["error"] = stored.error
     if stored.cause is not None:
         out["cause"] = stored.cause
+    return out
+
+
+def _describe_child(child: ChildExecution) -> dict[str, Any]:
+    """A map run's child as DescribeExecution shows it: its machine is ``Machine/Label``.
+
+    Its redrive status is the one ``ResultWriter`` exports for it (not redrivable by itself).
+    """
+    out: dict[str, Any] = {
+        "executionArn": child.execution_arn,
+        "stateMachineArn": child.state_machine_arn,
+        "name": child.name,
+        "status": child.status,
+        "startDate": posix(child.start_posix),
+        "input": json_text(child.input),
+        "inputDetails": {"included": True},
+        "mapRunArn": child.map_run_arn,
+        "redriveCount": 0,
+        "redriveStatus": "NOT_REDRIVABLE",
+    }
+    if child.status == "SUCCEEDED":
+        out["redriveStatusReason"] = "Execution is SUCCEEDED and cannot be redriven"
+    if child.stop_posix is not None:
+        out["stopDate"] = posix(child.stop_posix)
+    if child.status == "SUCCEEDED":
+        out["output"] = json_text(child.output)
+        out["outputDetails"] = {"included": True}
+    if child.error is not None:
+        out["error"] = child.error
+    if child.cause is not None:
+        out["cause"] = child.cause
     return out
 
 
@@ -263,7 +303,9 @@ async def stop_execution(service: StepFunctionsService, params: dict[str, Any]) 
 
 
 async def list_executions(service: StepFunctionsService, params: dict[str, Any]) -> dict[str, Any]:
-    """ListExecutions of a machine, newest first, filtered by status, paged."""
+    """ListExecutions of a machine (or a map run's children), newest first, by status, paged."""
+    if "mapRunArn" in params:
+        return await list_map_run_executions(service, params)
     if "stateMachineArn" not in params:
         raise ApiError.validation("Must provide a StateMachine ARN or MapRun ARN")
     target = service.target(params["stateMachineArn"])
@@ -317,8 +359,11 @@ async def get_execution_history(
 ) -> dict[str, Any]:
     """GetExecutionHistory: events in id order (or reversed), paged."""
     arn = params["executionArn"]
-    record, stored = service.stored_execution(arn)
-    events = ScopedStore(service.store, record.name).history(stored.name)
+    if is_child_arn(service, arn):
+        events = child_execution_history(service, arn)
+    else:
+        record, stored = service.stored_execution(arn)
+        events = ScopedStore(service.store, record.name).history(stored.name)
     reverse = bool(params.get("reverseOrder", False))
     if reverse:
         events.reverse()

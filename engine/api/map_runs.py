@@ -1,5 +1,7 @@
 """Map run operations: ``DescribeMapRun``, ``ListMapRuns`` and ``UpdateMapRun`` for the
-distributed Maps the served executions run.
+distributed Maps the served executions run, and their child executions (``ListExecutions``
+with ``mapRunArn``; ``DescribeExecution`` and ``GetExecutionHistory`` of a child's ARN,
+``arn:…:execution:Machine/Label:id``).
 
 A map run lives with the execution that runs its Map state, in that machine's engine, and in
 the server's store; the ARN (``arn:…:mapRun:Machine/Label:id``) names the machine, so only its
@@ -15,13 +17,24 @@ from engine.api.paging import page
 from engine.api.scoped_store import ScopedStore
 from engine.api.wire import posix
 from engine.distributed.map_run import COUNT_KEYS, MapRun
+from engine.history import HistoryEvent
 from engine.local_engine import ExecutionDoesNotExist
+from engine.map_run_children import ChildExecution, child_history, find_child, list_children
+from engine.store.base import HistoryNotKept
 
 if TYPE_CHECKING:
     from engine.api.service import StepFunctionsService
     from engine.local_engine import LocalEngine
 
-__all__ = ["describe_map_run", "list_map_runs", "update_map_run"]
+__all__ = [
+    "child_execution_history",
+    "describe_map_run",
+    "find_child_execution",
+    "is_child_arn",
+    "list_map_run_executions",
+    "list_map_runs",
+    "update_map_run",
+]
 
 
 def _counts(counts: dict[str, int]) -> dict[str, int]:
@@ -144,3 +157,113 @@ async def list_map_runs(service: StepFunctionsService, params: dict[str, Any]) -
     if token:
         out["nextToken"] = token
     return out
+
+
+# -- the child executions of map runs --------------------------------------------------------
+
+
+def is_child_arn(service: StepFunctionsService, arn: str) -> bool:
+    """Whether an execution ARN names a map run's child (``…:execution:Machine/Label:id``)."""
+    kind, rest = service.arns.kind_of(arn)
+    return kind == "execution" and "/" in rest.split(":", 1)[0]
+
+
+def _child_machine(service: StepFunctionsService, arn: str) -> str:
+    """The parent machine a child execution ARN names; ``InvalidArn`` when malformed."""
+    _, rest = service.arns.kind_of(arn)
+    parts = rest.split(":")
+    machine = parts[0].split("/", 1)[0]
+    if len(parts) != 2 or not machine or not parts[0].split("/", 1)[1] or not parts[1]:
+        raise ApiError.invalid_arn(f"Invalid ARN prefix: {arn}")
+    return machine
+
+
+def _engines_of(service: StepFunctionsService, machine: str) -> list[LocalEngine]:
+    return [host.engine for (name, _), host in list(service.hosts.items()) if name == machine]
+
+
+def _children(
+    service: StepFunctionsService, machine: str, arn: str, status: str | None
+) -> list[ChildExecution]:
+    """The children of map run ``arn`` of ``machine``: from its engine, else from the store."""
+    for engine in _engines_of(service, machine):
+        try:
+            return engine.list_map_run_executions(arn, status=status)
+        except ExecutionDoesNotExist:
+            continue
+    scoped = ScopedStore(service.store, machine)
+    for stored in scoped.executions():
+        for run in scoped.map_runs(stored.name):
+            if run.map_run_arn == arn:
+                return list_children(scoped, stored.name, run, status)
+    raise ApiError("ResourceNotFound", f"Resource not found: '{arn}'")
+
+
+async def list_map_run_executions(
+    service: StepFunctionsService, params: dict[str, Any]
+) -> dict[str, Any]:
+    """ListExecutions with ``mapRunArn``: the run's child executions, newest first, paged."""
+    arn = params["mapRunArn"]
+    if "stateMachineArn" in params:
+        raise ApiError.validation("Cannot specify both a StateMachine ARN and a MapRun ARN")
+    status = params.get("statusFilter")
+    children = _children(service, _machine_of(service, arn), arn, status)
+    chunk, token = page(
+        children,
+        params.get("maxResults"),
+        params.get("nextToken"),
+        f"ListExecutions:{arn}:{params.get('statusFilter')}",
+    )
+    items = []
+    for child in chunk:
+        item: dict[str, Any] = {
+            "executionArn": child.execution_arn,
+            "stateMachineArn": child.state_machine_arn,
+            "name": child.name,
+            "status": child.status,
+            "startDate": posix(child.start_posix),
+        }
+        if child.stop_posix is not None:
+            item["stopDate"] = posix(child.stop_posix)
+        item["mapRunArn"] = child.map_run_arn
+        item["itemCount"] = child.item_count
+        item["redriveCount"] = 0
+        items.append(item)
+    out: dict[str, Any] = {"executions": items}
+    if token:
+        out["nextToken"] = token
+    return out
+
+
+def find_child_execution(service: StepFunctionsService, arn: str) -> ChildExecution:
+    """The child execution ``arn`` (running or ended); AWS's ``ExecutionDoesNotExist`` if none."""
+    machine = _child_machine(service, arn)
+    for engine in _engines_of(service, machine):
+        try:
+            return engine.describe_map_run_execution(arn)
+        except ExecutionDoesNotExist:
+            continue
+    try:
+        child, _ = find_child(ScopedStore(service.store, machine), [], arn)
+    except ExecutionDoesNotExist:
+        raise ApiError.execution_does_not_exist(arn) from None
+    return child
+
+
+def child_execution_history(service: StepFunctionsService, arn: str) -> list[HistoryEvent]:
+    """The history of the child execution ``arn``; ``ExecutionDoesNotExist`` if unknown."""
+    machine = _child_machine(service, arn)
+    try:
+        for engine in _engines_of(service, machine):
+            try:
+                return engine.map_run_execution_history(arn)
+            except ExecutionDoesNotExist:
+                continue
+        scoped = ScopedStore(service.store, machine)
+        try:
+            _, source = find_child(scoped, [], arn)
+        except ExecutionDoesNotExist:
+            raise ApiError.execution_does_not_exist(arn) from None
+        return child_history(scoped, source)
+    except HistoryNotKept as exc:
+        raise ApiError("ResourceNotFound", f"Execution history not kept: {exc}") from None

@@ -7,11 +7,12 @@ the shared store, with names kept there as ``MACHINE:NAME`` (``:`` cannot occur 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 
 from engine.distributed.map_run import MapChild, MapRun
 from engine.history import HistoryEvent
-from engine.store.base import ExecutionStore, StoredExecution, Transition
+from engine.store.base import ExecutionStore, FoundChild, StoredExecution, Transition
 
 __all__ = ["ScopedStore"]
 
@@ -74,9 +75,27 @@ class ScopedStore(ExecutionStore):
         """Keep a map run of ``name``."""
         self.base.save_map_run(self._key(name), run)
 
-    def save_map_child(self, name: str, run: MapRun, index: int, child: MapChild) -> None:
-        """Keep how a child of a map run of ``name`` ended."""
-        self.base.save_map_child(self._key(name), run, index, child)
+    def save_map_child(
+        self,
+        name: str,
+        run: MapRun,
+        index: int,
+        child: MapChild,
+        history: Sequence[HistoryEvent] = (),
+    ) -> None:
+        """Keep how a child of a map run of ``name`` ended (and its history)."""
+        self.base.save_map_child(self._key(name), run, index, child, history)
+
+    def find_map_child(self, execution_arn: str) -> FoundChild | None:
+        """The ended map-run child ``execution_arn`` of one of this machine's executions."""
+        found = self.base.find_map_child(execution_arn)
+        if found is None or not found.execution.startswith(self._prefix):
+            return None
+        return replace(found, execution=found.execution.removeprefix(self._prefix))
+
+    def map_child_history(self, name: str, map_run_arn: str, index: int) -> list[HistoryEvent]:
+        """The history of a child of a map run of ``name``."""
+        return self.base.map_child_history(self._key(name), map_run_arn, index)
 
     def map_runs(self, name: str) -> list[MapRun]:
         """The map runs of ``name``."""

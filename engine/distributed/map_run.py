@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from engine.clock import format_timestamp
+
+if TYPE_CHECKING:
+    from engine.execution import Execution
+    from engine.history import HistoryEvent
 
 __all__ = ["COUNT_KEYS", "MapChild", "MapRun", "MapRunLog", "MapRunStatus"]
 
@@ -45,6 +49,8 @@ class MapRun:
     """When it was last redriven."""
     on_update: Callable[[], None] | None = field(default=None, repr=False)
     """Set by the running map run: called after :meth:`update` changed its limits."""
+    running: dict[int, tuple[Execution, int]] = field(default_factory=dict, repr=False)
+    """The child executions running now and their item counts, by item index."""
 
     def to_json(self) -> dict[str, Any]:
         """The record as JSON data, for a store."""
@@ -197,8 +203,10 @@ class MapRunLog(Protocol):
     def saved(self, run: MapRun) -> None:
         """Keep the run's record as it is now."""
 
-    def child_ended(self, run: MapRun, index: int, child: MapChild) -> None:
-        """Keep how child ``index`` ended, with the run's counts."""
+    def child_ended(
+        self, run: MapRun, index: int, child: MapChild, history: Sequence[HistoryEvent] = ()
+    ) -> None:
+        """Keep how child ``index`` ended (and its history), with the run's counts."""
 
     def stored(self, map_run_arn: str) -> tuple[MapRun | None, dict[int, MapChild]]:
         """The kept record of a run and its ended children, by index (for a resumed run)."""

@@ -276,17 +276,18 @@ class _Run:
             mocked=runtime.mocked,
         )
         self.map_run.started(items)
+        self.map_run.running[index] = (record, items)
         try:
             await execute(child, self.machine, ExecutionControl(), self.role_arn)
         finally:
+            del self.map_run.running[index]
             self.map_run.ended(items, record.status)
             exported = _record(record)
             exported["RedriveCount"] = redrives
             log = runtime.map_run_log
             if log is not None and record.status in FINAL_STATUSES:
-                log.child_ended(
-                    self.map_run, index, MapChild(items, record.status, exported, record.output)
-                )
+                ended = MapChild(items, record.status, exported, record.output)
+                log.child_ended(self.map_run, index, ended, record.history)
             self.sink.add(index, exported, record.output)
 
     def limit(self) -> int:

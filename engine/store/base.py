@@ -5,14 +5,15 @@ the handlers reference it was started with) and every history event in order. Th
 appends each event before it acts on it (write-ahead), so a durable store can rebuild and
 resume an execution after a crash (see :mod:`engine.durable`). A distributed Map's runs and
 how each of their child executions ended are kept with the execution too, so a resumed map
-run does not run its finished children again.
+run does not run its finished children again, with the children's own histories (all of them
+in SQLite, a bounded number per map run in memory) for ``GetExecutionHistory`` of a child.
 """
 
 from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from types import TracebackType
 from typing import Any, Final, Self
@@ -29,6 +30,8 @@ __all__ = [
     "ExecutionDoesNotExist",
     "ExecutionNotRecorded",
     "ExecutionStore",
+    "FoundChild",
+    "HistoryNotKept",
     "Listing",
     "REDRIVEN_EVENT",
     "StoreError",
@@ -68,6 +71,10 @@ class StoreError(Exception):
 
 class CorruptStoreError(StoreError):
     """The store's file is damaged (truncated, overwritten, not a database): nothing is read."""
+
+
+class HistoryNotKept(StoreError):
+    """The store did not keep that map-run child's history (an in-memory store keeps a cap)."""
 
 
 class ExecutionNotRecorded(StoreError):
@@ -214,6 +221,16 @@ class StoredExecution:
         return out
 
 
+@dataclass(frozen=True, slots=True)
+class FoundChild:
+    """A map run's ended child execution: its parent execution's name, the run, its index."""
+
+    execution: str
+    run: MapRun
+    index: int
+    child: MapChild
+
+
 @dataclass(slots=True)
 class Listing:
     """The executions of a store that can be read, and the damaged ones apart (name, why)."""
@@ -282,8 +299,19 @@ class ExecutionStore(ABC):
         """Keep the record of a distributed Map run of ``name`` (a new one, or its update)."""
 
     @abstractmethod
-    def save_map_child(self, name: str, run: MapRun, index: int, child: MapChild) -> None:
-        """Keep how child ``index`` of ``run`` ended, with the run's counts, atomically."""
+    def save_map_child(
+        self,
+        name: str,
+        run: MapRun,
+        index: int,
+        child: MapChild,
+        history: Sequence[HistoryEvent] = (),
+    ) -> None:
+        """Keep how child ``index`` of ``run`` ended, with the run's counts, atomically.
+
+        ``history`` is the child's own history; a store may keep only some (see
+        :meth:`map_child_history`).
+        """
 
     @abstractmethod
     def map_runs(self, name: str) -> list[MapRun]:
@@ -292,6 +320,33 @@ class ExecutionStore(ABC):
     @abstractmethod
     def map_children(self, name: str, map_run_arn: str) -> dict[int, MapChild]:
         """The children of a map run of ``name`` that ended, by item index."""
+
+    @abstractmethod
+    def map_child_history(self, name: str, map_run_arn: str, index: int) -> list[HistoryEvent]:
+        """The history of child ``index`` of a map run of ``name``.
+
+        Raises :class:`HistoryNotKept` when the child ended but its history was not kept,
+        :class:`ExecutionDoesNotExist` when no such child ended.
+        """
+
+    def find_map_child(self, execution_arn: str) -> FoundChild | None:
+        """The ended map-run child whose ARN is ``execution_arn`` (``…:execution:M/Label:id``).
+
+        Only the runs of the child machine ``…:stateMachine:M/Label`` are searched.
+        """
+        prefix, _, rest = execution_arn.partition(":execution:")
+        machine, _, child_name = rest.rpartition(":")
+        if not machine or not child_name:
+            return None
+        machine_arn = f"{prefix}:stateMachine:{machine}"
+        for stored in self.executions():
+            for run in self.map_runs(stored.name):
+                if run.state_machine_arn != machine_arn:
+                    continue
+                for index, child in self.map_children(stored.name, run.map_run_arn).items():
+                    if child.record.get("ExecutionArn") == execution_arn:
+                        return FoundChild(stored.name, run, index, child)
+        return None
 
     @abstractmethod
     def owner(self, name: str) -> str | None:

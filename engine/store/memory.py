@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from typing import Any
 
 from engine.distributed.map_run import MapChild, MapRun
@@ -12,21 +13,30 @@ from engine.store.base import (
     ExecutionAlreadyExists,
     ExecutionDoesNotExist,
     ExecutionStore,
+    HistoryNotKept,
     StoredExecution,
     StoreError,
     Transition,
     same_input,
 )
+from engine.store.child_histories import DEFAULT_CHILD_HISTORIES, ChildHistories
 
 __all__ = ["MemoryStore"]
 
 
 class MemoryStore(ExecutionStore):
-    """Executions and events in dictionaries, behind one lock (cheap enough for every event)."""
+    """Executions and events in dictionaries, behind one lock (cheap enough for every event).
+
+    A map run's children are all kept as records, but only ``child_histories`` of their
+    histories per map run (failed ones first; see :mod:`engine.store.child_histories`), so a
+    map run of any size stays in bounded memory.
+    """
 
     durable = False
 
-    def __init__(self) -> None:
+    def __init__(self, *, child_histories: int = DEFAULT_CHILD_HISTORIES) -> None:
+        self.child_histories = child_histories
+        self._histories: dict[str, ChildHistories] = {}
         self._lock = threading.Lock()
         self._records: dict[str, StoredExecution] = {}
         self._events: dict[str, list[HistoryEvent]] = {}
@@ -117,14 +127,41 @@ class MemoryStore(ExecutionStore):
                 raise ExecutionDoesNotExist(name)
             runs[run.map_run_arn] = run.to_json()
 
-    def save_map_child(self, name: str, run: MapRun, index: int, child: MapChild) -> None:
-        """Keep the child's outcome and the run's counts together."""
+    def save_map_child(
+        self,
+        name: str,
+        run: MapRun,
+        index: int,
+        child: MapChild,
+        history: Sequence[HistoryEvent] = (),
+    ) -> None:
+        """Keep the child's outcome and the run's counts together, and its history if room."""
         with self._lock:
             runs = self._map_runs.get(name)
             if runs is None:
                 raise ExecutionDoesNotExist(name)
             runs[run.map_run_arn] = run.to_json()
             self._map_children.setdefault(run.map_run_arn, {})[index] = child
+            if history:
+                kept = self._histories.get(run.map_run_arn)
+                if kept is None:
+                    kept = self._histories[run.map_run_arn] = ChildHistories(self.child_histories)
+                kept.keep(index, child.status, history)
+
+    def map_child_history(self, name: str, map_run_arn: str, index: int) -> list[HistoryEvent]:
+        """The kept history of the child; HistoryNotKept past the cap."""
+        with self._lock:
+            if index not in self._map_children.get(map_run_arn, {}):
+                raise ExecutionDoesNotExist(f"{map_run_arn}/{index}")
+            kept = self._histories.get(map_run_arn)
+            found = None if kept is None else kept.get(index)
+        if found is None:
+            raise HistoryNotKept(
+                f"the history of child {index} of map run {map_run_arn} was not kept: the "
+                f"in-memory store keeps {self.child_histories} child histories per map run "
+                "(failed ones first); a SQLite store keeps them all"
+            )
+        return found
 
     def map_runs(self, name: str) -> list[MapRun]:
         """Copies of the map runs of ``name``, in start order."""

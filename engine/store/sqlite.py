@@ -24,7 +24,7 @@ import secrets
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Final, Literal, TypeVar
 
@@ -37,6 +37,8 @@ from engine.store.base import (
     ExecutionAlreadyExists,
     ExecutionDoesNotExist,
     ExecutionStore,
+    FoundChild,
+    HistoryNotKept,
     Listing,
     StoredExecution,
     StoreError,
@@ -50,6 +52,7 @@ from engine.store.sqlite_file import (
     create_schema,
     file_identity,
     has_map_tables,
+    has_table,
     identify,
     migrate,
     quick_check,
@@ -594,8 +597,16 @@ class SQLiteStore(ExecutionStore):
         """Commit the map run's record (inserted, or updated in place)."""
         self._write(lambda db: self._put_map_run(db, name, run))
 
-    def save_map_child(self, name: str, run: MapRun, index: int, child: MapChild) -> None:
-        """Commit the child's outcome and the run's counts in one transaction."""
+    def save_map_child(
+        self,
+        name: str,
+        run: MapRun,
+        index: int,
+        child: MapChild,
+        history: Sequence[HistoryEvent] = (),
+    ) -> None:
+        """Commit the child's outcome, its history and the run's counts in one transaction."""
+        events = _dumps([[e.id, e.type, e.posix, e.previous_event_id, e.details] for e in history])
 
         def write(db: sqlite3.Connection) -> None:
             db.execute("BEGIN IMMEDIATE")
@@ -604,9 +615,74 @@ class SQLiteStore(ExecutionStore):
                 "INSERT OR REPLACE INTO map_children (map_run, idx, outcome) VALUES (?, ?, ?)",
                 (run.map_run_arn, index, _dumps(child.to_json())),
             )
+            if history:
+                db.execute(
+                    "INSERT OR REPLACE INTO map_child_histories (map_run, idx, events) "
+                    "VALUES (?, ?, ?)",
+                    (run.map_run_arn, index, events),
+                )
             db.execute("COMMIT")
 
         self._write(write)
+
+    def find_map_child(self, execution_arn: str) -> FoundChild | None:
+        """The ended map-run child ``execution_arn``, found by one query."""
+
+        def query(db: sqlite3.Connection) -> tuple[Any, ...] | None:
+            if not has_map_tables(db):
+                return None
+            row: tuple[Any, ...] | None = db.execute(
+                "SELECT e.name, c.map_run, c.idx FROM map_children c "
+                "JOIN map_runs r ON r.arn = c.map_run JOIN executions e ON e.seq = r.execution "
+                "WHERE json_extract(c.outcome, '$.record.ExecutionArn') = ?",
+                (execution_arn,),
+            ).fetchone()
+            return row
+
+        row = self._read(query)
+        if row is None:
+            return None
+        name, map_run_arn, index = str(row[0]), str(row[1]), int(row[2])
+        run = next(r for r in self.map_runs(name) if r.map_run_arn == map_run_arn)
+        return FoundChild(name, run, index, self.map_children(name, map_run_arn)[index])
+
+    def map_child_history(self, name: str, map_run_arn: str, index: int) -> list[HistoryEvent]:
+        """The child's stored history (HistoryNotKept: it ended, but none was stored)."""
+
+        def query(db: sqlite3.Connection) -> tuple[bool, Any]:
+            if not has_map_tables(db):
+                return False, None
+            ended = db.execute(
+                "SELECT 1 FROM map_children WHERE map_run = ? AND idx = ?", (map_run_arn, index)
+            ).fetchone()
+            if ended is None or not has_table(db, "map_child_histories"):
+                return ended is not None, None
+            row = db.execute(
+                "SELECT events FROM map_child_histories WHERE map_run = ? AND idx = ?",
+                (map_run_arn, index),
+            ).fetchone()
+            return True, None if row is None else row[0]
+
+        ended, text = self._read(query)
+        if not ended:
+            raise ExecutionDoesNotExist(f"{map_run_arn}/{index}")
+        if text is None:
+            raise HistoryNotKept(
+                f"execution store {self.path}: child {index} of map run {map_run_arn} has no "
+                "stored history (it ended before this store kept children's histories)",
+                str(self.path),
+            )
+        try:
+            return [
+                HistoryEvent(int(i), str(kind), float(posix), int(previous), details)
+                for i, kind, posix, previous, details in json.loads(text)
+            ]
+        except (TypeError, ValueError, RecursionError) as exc:
+            raise CorruptStoreError(
+                f"execution store {self.path}: the history of child {index} of map run "
+                f"{map_run_arn} cannot be read: {exc}",
+                str(self.path),
+            ) from None
 
     def map_runs(self, name: str) -> list[MapRun]:
         """The map runs of ``name`` in start order (none in a version-1 store opened read-only)."""

@@ -18,6 +18,7 @@ __all__ = [
     "create_schema",
     "file_identity",
     "has_map_tables",
+    "has_table",
     "identify",
     "migrate",
     "quick_check",
@@ -26,9 +27,10 @@ __all__ = [
 ]
 
 _APPLICATION_ID: Final = 0x53414741  # "SAGA"
-_SCHEMA_VERSION: Final = 2
-_OLD_VERSIONS: Final = frozenset({1})
-"""Versions a writable open brings up to date (version 2 added the map-run tables)."""
+_SCHEMA_VERSION: Final = 3
+_OLD_VERSIONS: Final = frozenset({1, 2})
+"""Versions a writable open brings up to date (version 2 added the map-run tables, version 3
+the histories of map-run children)."""
 _SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS machines (
     hash TEXT PRIMARY KEY,
@@ -78,6 +80,12 @@ CREATE TABLE IF NOT EXISTS map_children (
     outcome TEXT NOT NULL,
     PRIMARY KEY (map_run, idx)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS map_child_histories (
+    map_run TEXT NOT NULL,
+    idx INTEGER NOT NULL,
+    events TEXT NOT NULL,
+    PRIMARY KEY (map_run, idx)
+) WITHOUT ROWID;
 """
 
 _CORRUPTION_MARKERS: Final = (
@@ -117,12 +125,17 @@ def create_schema(db: sqlite3.Connection) -> None:
 
 
 def has_map_tables(db: sqlite3.Connection) -> bool:
-    row = db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'map_runs'")
+    return has_table(db, "map_runs")
+
+
+def has_table(db: sqlite3.Connection, name: str) -> bool:
+    row = db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,))
     return row.fetchone() is not None
 
 
 def migrate(db: sqlite3.Connection) -> None:
-    """Bring a version-1 store up to date: add the map-run tables (inside a transaction)."""
+    """Bring a version-1 or -2 store up to date: add the map-run tables that are missing
+    (inside a transaction)."""
     for statement in _MAP_RUN_SCHEMA.split(";"):
         if statement.strip():
             db.execute(statement)
