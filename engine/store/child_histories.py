@@ -51,6 +51,11 @@ class ChildHistories:
             self._failed[index] = events
         return True
 
+    def drop(self, index: int) -> None:
+        """Forget child ``index``'s history (its outcome is no longer kept either)."""
+        self._succeeded.pop(index, None)
+        self._failed.pop(index, None)
+
     def get(self, index: int) -> list[HistoryEvent] | None:
         """The kept history of child ``index`` (None: not kept)."""
         found = self._failed.get(index)

@@ -27,9 +27,10 @@ __all__ = ["MemoryStore"]
 class MemoryStore(ExecutionStore):
     """Executions and events in dictionaries, behind one lock (cheap enough for every event).
 
-    A map run's children are all kept as records, but only ``child_histories`` of their
-    histories per map run (failed ones first; see :mod:`engine.store.child_histories`), so a
-    map run of any size stays in bounded memory.
+    A map run keeps the outcomes and histories of at most ``child_histories`` of its children
+    (failed ones first; see :mod:`engine.store.child_histories`), so a map run of any size
+    stays in bounded memory; its counts are always whole. A child not kept runs again if the
+    map run is resumed or redriven in this process. A SQLite store keeps every child.
     """
 
     durable = False
@@ -141,12 +142,33 @@ class MemoryStore(ExecutionStore):
             if runs is None:
                 raise ExecutionDoesNotExist(name)
             runs[run.map_run_arn] = run.to_json()
-            self._map_children.setdefault(run.map_run_arn, {})[index] = child
+            if not self._keep_child(run.map_run_arn, index, child):
+                return
             if history:
                 kept = self._histories.get(run.map_run_arn)
                 if kept is None:
                     kept = self._histories[run.map_run_arn] = ChildHistories(self.child_histories)
                 kept.keep(index, child.status, history)
+
+    def _keep_child(self, map_run_arn: str, index: int, child: MapChild) -> bool:
+        """Keep the child's outcome if there is room: at most ``child_histories`` per map run.
+
+        Once full, a child that did not succeed takes the place of the oldest kept one that
+        did (with its history); another success is not kept. Counts stay whole: they are the
+        run's record.
+        """
+        children = self._map_children.setdefault(map_run_arn, {})
+        children.pop(index, None)
+        if len(children) >= self.child_histories:
+            oldest = next((i for i, kept in children.items() if kept.status == "SUCCEEDED"), None)
+            if child.status == "SUCCEEDED" or oldest is None:
+                return False
+            del children[oldest]
+            histories = self._histories.get(map_run_arn)
+            if histories is not None:
+                histories.drop(oldest)
+        children[index] = child
+        return True
 
     def map_child_history(self, name: str, map_run_arn: str, index: int) -> list[HistoryEvent]:
         """The kept history of the child; HistoryNotKept past the cap."""
