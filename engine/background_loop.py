@@ -11,6 +11,11 @@ on a loaded 2-CPU machine) and keeps what ``anyio.run`` gives: the caller's cont
 Ctrl-C cancelling the call in the main thread, thread-bound objects (compiled JSONata) staying
 in their thread. A forked child opens a loop of its own; loops are closed when their thread
 ends or at exit.
+
+Ctrl-C in the main thread cancels the call as ``asyncio.Runner.run`` does (a second Ctrl-C
+raises at once), with the handler swapped through the C-level ``_signal`` functions: the
+``signal`` module's wrappers look every handler up in an enum (a failed lookup formats the
+handler, task included) and cost more than the rest of a small call's set-up.
 """
 
 from __future__ import annotations
@@ -20,15 +25,20 @@ import atexit
 import contextlib
 import contextvars
 import os
+import signal
 import threading
-from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from collections.abc import Awaitable, Callable, Coroutine
+from types import FrameType
+from typing import Any, TypeVar
 
 import anyio.lowlevel
 
 __all__ = ["in_event_loop", "run_blocking"]
 
 T = TypeVar("T")
+
+_raw_signal: Any = getattr(signal, "_signal", signal)
+"""The C functions ``signal`` wraps (``signal`` itself where it has no ``_signal``)."""
 
 
 def in_event_loop() -> bool:
@@ -49,6 +59,30 @@ class _Loop:
         self.pid = os.getpid()
         self.runner = asyncio.Runner()
 
+    def run(self, coro: Coroutine[Any, Any, None], context: contextvars.Context) -> None:
+        """Run ``coro`` to its end on this loop; Ctrl-C (main thread) cancels it."""
+        loop = self.runner.get_loop()
+        task = loop.create_task(coro, context=context)
+        interrupt: _Interrupt | None = None
+        if (
+            threading.current_thread() is threading.main_thread()
+            and _raw_signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        ):
+            interrupt = _Interrupt(loop, task)
+            try:
+                _raw_signal.signal(signal.SIGINT, interrupt)
+            except ValueError:  # an embedded interpreter without signal handling
+                interrupt = None
+        try:
+            loop.run_until_complete(task)
+        except asyncio.CancelledError:
+            if interrupt is not None and interrupt.count and task.uncancel() == 0:
+                raise KeyboardInterrupt() from None
+            raise
+        finally:
+            if interrupt is not None and _raw_signal.getsignal(signal.SIGINT) is interrupt:
+                _raw_signal.signal(signal.SIGINT, signal.default_int_handler)
+
     def close(self) -> None:
         if self.pid == os.getpid():
             self.runner.close()
@@ -57,6 +91,25 @@ class _Loop:
         # A loop closed at thread end must not raise there.
         with contextlib.suppress(Exception):
             self.close()
+
+
+class _Interrupt:
+    """The SIGINT handler while a call runs: cancel it, or raise on a second Ctrl-C."""
+
+    __slots__ = ("count", "loop", "task")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, task: asyncio.Task[None]) -> None:
+        self.loop = loop
+        self.task = task
+        self.count = 0
+
+    def __call__(self, signum: int, frame: FrameType | None) -> None:
+        self.count += 1
+        if self.count == 1 and not self.task.done():
+            self.task.cancel()
+            self.loop.call_soon_threadsafe(lambda: None)  # wake a loop blocked in select()
+            return
+        raise KeyboardInterrupt()
 
 
 _local = threading.local()
@@ -100,5 +153,5 @@ def run_blocking(
         # means rendering its whole history for nothing.
         box.append(await func())
 
-    _loop().runner.run(call(), context=contextvars.copy_context())
+    _loop().run(call(), contextvars.copy_context())
     return box[0]

@@ -280,7 +280,10 @@ class VirtualClock(Clock):
     def _start_work(self) -> None:
         self._busy_since = time.monotonic()
         self._work_base = self._virtual
-        self._notify()
+        if self._heap:
+            # The driver's next deadline now runs on work time. With nobody sleeping it has
+            # nothing to recompute: waking it would only cost a turn of the loop.
+            self._notify()
 
     def _end_work(self) -> None:
         if self._work_moves_time:

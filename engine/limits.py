@@ -51,9 +51,15 @@ DEFAULT_TASK_TIMEOUT_SECONDS: Final = 99_999_999
 """AWS's Task ``TimeoutSeconds`` when none is given."""
 
 
+_compact_encode: Final = json.JSONEncoder(
+    separators=(",", ":"), ensure_ascii=False, allow_nan=False
+).encode
+"""``json.dumps`` with these options, without building an encoder on every call."""
+
+
 def to_json_text(value: Any) -> str:
     """Compact JSON text of a value; ``TypeError``/``ValueError`` when it is not JSON data."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return _compact_encode(value)
 
 
 _JSON_SCALARS: Final = frozenset({bool, int, float, str})

@@ -226,3 +226,35 @@ def test_a_run_formats_nothing_nobody_reads(monkeypatch: pytest.MonkeyPatch) -> 
     execution = run(WAIT_DAY, {"a": 1}, clock="virtual")
     assert execution.status == "SUCCEEDED"
     assert rendered == []
+
+
+def test_ctrl_c_during_a_run_cancels_it_and_restores_the_handler(tmp_path: Path) -> None:
+    """SIGINT in the main thread cancels the running call, which raises KeyboardInterrupt;
+    the default handler is back afterwards and the next call runs."""
+    script = tmp_path / "interrupt.py"
+    script.write_text(
+        "import os, signal\n"
+        "import anyio\n"
+        "from engine import run\n"
+        "machine = {'StartAt': 'Work', 'States': {'Work': {'Type': 'Task',\n"
+        "    'Resource': 'Work', 'End': True}}}\n"
+        "async def work(event):\n"
+        "    os.kill(os.getpid(), signal.SIGINT)\n"
+        "    await anyio.sleep(60)\n"
+        "try:\n"
+        "    run(machine, {}, handlers={'Work': work}, clock='real')\n"
+        "except KeyboardInterrupt:\n"
+        "    print('interrupted')\n"
+        "print(signal.getsignal(signal.SIGINT) is signal.default_int_handler)\n"
+        "print(run(machine, 7, handlers={'Work': lambda event: event}).output)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, str(script)],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).resolve().parents[1],
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (0, "interrupted\nTrue\n7\n", "")

@@ -87,8 +87,14 @@ class HistorySink:
             error.cause = self.resolve_text(error.cause)
 
     def _resolved(self, details: dict[str, Any] | None) -> dict[str, Any] | None:
+        """``details`` with provisional ids translated (the same dict when none is quoted)."""
         if details is None:
             return None
+        for value in details.values():
+            if isinstance(value, str) and "#-" in value:
+                break
+        else:
+            return details
         return {
             key: self.resolve_text(value) if isinstance(value, str) else value
             for key, value in details.items()
