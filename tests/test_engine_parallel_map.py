@@ -281,18 +281,24 @@ def test_map_items_path_must_be_an_array() -> None:
     assert ex.cause.endswith('Reference path "$.x" must point to array.')
 
 
-def _concurrency_probe() -> tuple[dict[str, int], Any]:
+def _concurrency_probe(expect: int = 0) -> tuple[dict[str, int], Any]:
     """A step counting how many of its invocations overlap (each runs on a thread of its own
-    and stays long enough for every allowed sibling to have started)."""
+    and stays long enough for every allowed sibling to have started: 0.3 s, or until
+    ``expect`` are running at once, however loaded the machine, within 30 s)."""
     counters = {"running": 0, "peak": 0}
-    lock = threading.Lock()
+    started = threading.Condition()
 
     def work(event: Any) -> Any:
-        with lock:
+        with started:
             counters["running"] += 1
             counters["peak"] = max(counters["peak"], counters["running"])
-        time.sleep(0.3)
-        with lock:
+            started.notify_all()
+        if expect:
+            with started:
+                started.wait_for(lambda: counters["peak"] >= expect, timeout=30)
+        else:
+            time.sleep(0.3)
+        with started:
             counters["running"] -= 1
         return event
 
@@ -330,7 +336,7 @@ def test_map_max_concurrency_bounds_parallelism() -> None:
 
 
 def test_map_max_concurrency_zero_is_unbounded() -> None:
-    counters, work = _concurrency_probe()
+    counters, work = _concurrency_probe(expect=6)
     ex = _run(_map_of_tasks(0), list(range(6)), handlers={WORK: work})
     assert ex.output == [0, 1, 2, 3, 4, 5]
     assert counters["peak"] == 6
