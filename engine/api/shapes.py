@@ -17,6 +17,15 @@ from engine.api.errors import ApiError
 __all__ = ["operation_names", "validate_request"]
 
 
+_NUMBERS: dict[str, tuple[type | tuple[type, ...], str]] = {
+    "integer": (int, "an integer"),
+    "long": (int, "an integer"),
+    "float": ((int, float), "a number"),
+    "double": ((int, float), "a number"),
+}
+"""Numeric shapes of the API model: the Python types each accepts, and how AWS names them."""
+
+
 @functools.cache
 def _service_model() -> Any:
     try:
@@ -85,29 +94,12 @@ def _check(shape: Any, value: Any, where: str, problems: list[str]) -> None:
                 f"Member must satisfy enum value set: [{', '.join(shape.enum)}]"
             )
         return
-    if kind in {"integer", "long"}:
-        if isinstance(value, bool) or not isinstance(value, int):
+    if kind in _NUMBERS:
+        accepted, what = _NUMBERS[kind]
+        if isinstance(value, bool) or not isinstance(value, accepted):
             problems.append(
                 f"Value {_show(value)} at '{where}' failed to satisfy constraint: "
-                "Member must be an integer"
-            )
-            return
-        if "min" in meta and value < meta["min"]:
-            problems.append(
-                f"Value '{value}' at '{where}' failed to satisfy constraint: "
-                f"Member must have value greater than or equal to {meta['min']}"
-            )
-        if "max" in meta and value > meta["max"]:
-            problems.append(
-                f"Value '{value}' at '{where}' failed to satisfy constraint: "
-                f"Member must have value less than or equal to {meta['max']}"
-            )
-        return
-    if kind in {"float", "double"}:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            problems.append(
-                f"Value {_show(value)} at '{where}' failed to satisfy constraint: "
-                "Member must be a number"
+                f"Member must be {what}"
             )
             return
         if "min" in meta and value < meta["min"]:
