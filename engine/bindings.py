@@ -152,7 +152,9 @@ async def call_handler(handler: Handler, event: Any, context: LambdaContext) -> 
     Async handlers run on an event loop of their own in that thread, so a step that blocks
     its loop (``time.sleep``) or spins the CPU still times out.
     """
-    return await run_on_step_thread(functools.partial(call_step, handler, event, context))
+    return await run_on_step_thread(
+        functools.partial(call_step, handler, event, context), handler
+    )
 
 
 async def invoke_handler(
@@ -160,7 +162,7 @@ async def invoke_handler(
 ) -> Invocation:
     """Invoke a handler under Lambda's Python runtime contract on a daemon thread."""
     return await run_on_step_thread(
-        functools.partial(invoke, handler, event, context, request_id=request_id)
+        functools.partial(invoke, handler, event, context, request_id=request_id), handler
     )
 
 

@@ -1,11 +1,17 @@
 """Reusable daemon threads that run users' synchronous steps, so a step can always time out.
 
-A step runs on a thread, never on the engine's event loop: a step that blocks (``time.sleep``)
-or spins the CPU past its state's ``TimeoutSeconds`` is abandoned, and as a daemon its thread
-cannot keep the process alive. Starting a thread for every call costs more than a small step
-(about 100-250 µs of CPU on a 2-CPU machine), so finished threads wait here for the next step.
-A thread whose step was abandoned never comes back: it is dropped when (if ever) the step
-returns, and the next step gets another thread. At most :data:`MAX_IDLE_THREADS` wait idle.
+A step runs on a thread, never on the engine's event loop, as its Lambda runs in a process of
+its own: a step that blocks (``time.sleep``) or spins the CPU past its state's
+``TimeoutSeconds`` is abandoned, and as a daemon its thread cannot keep the process alive; a
+step may call ``asyncio.run`` or block on I/O as it would on Lambda. Finished threads wait here
+for the next step (starting a thread costs more than a small step). A thread whose step was
+abandoned never comes back. At most :data:`MAX_IDLE_THREADS` wait idle.
+
+The hand-off is cheap for a step that returns at once: the engine's thread waits for it
+synchronously, for at most :data:`QUICK_STEP_WINDOW` seconds, and takes the result without a
+trip through the event loop. A step still running after that is awaited like any other task,
+so other executions go on, and its next call skips the window until a call of it is quick
+again: the loop is held at most once per slow call, and never for long.
 """
 
 from __future__ import annotations
@@ -15,6 +21,8 @@ import contextvars
 import os
 import queue
 import threading
+import time
+import weakref
 from collections.abc import Callable
 from typing import Any, Final, TypeVar
 
@@ -23,42 +31,85 @@ import anyio.lowlevel
 
 from engine.lambda_runtime import close_thread_loop
 
-__all__ = ["MAX_IDLE_THREADS", "run_on_step_thread"]
+__all__ = ["MAX_IDLE_THREADS", "QUICK_STEP_WINDOW", "run_on_step_thread"]
 
 MAX_IDLE_THREADS: Final = 16
 """Threads kept waiting for the next step; more finish when their step returns."""
+
+QUICK_STEP_WINDOW: Final = 0.001
+"""Seconds the engine's thread waits for a step before awaiting it on the event loop."""
 
 _T = TypeVar("_T")
 
 
 class _Job:
-    """One step call: what to run, in which context, and who waits for it."""
+    """One step call: what to run, in which context, and how its caller waits for it.
 
-    __slots__ = ("abandoned", "context", "done", "error", "function", "started", "token", "value")
+    ``finished`` is held until the step has returned; the caller waits on it for the quick
+    window. Past the window the caller sets ``awaited`` (under ``guard``) and the thread then
+    wakes it through the event loop instead.
+    """
 
-    def __init__(self, function: Callable[[], Any], token: anyio.lowlevel.EventLoopToken) -> None:
+    __slots__ = (
+        "abandoned",
+        "awaited",
+        "context",
+        "done",
+        "elapsed",
+        "error",
+        "finished",
+        "function",
+        "guard",
+        "started",
+        "token",
+        "value",
+    )
+
+    def __init__(self, function: Callable[[], Any]) -> None:
         self.function = function
         self.context = contextvars.copy_context()  # the caller's variables, as a worker thread has
-        self.token = token
-        self.done = anyio.Event()
+        self.token: anyio.lowlevel.EventLoopToken | None = None
+        self.done: anyio.Event | None = None
         self.abandoned = False
+        self.awaited = False
         self.value: Any = None
+        self.elapsed = 0.0
         self.error: BaseException | None = None
+        self.guard = threading.Lock()
         self.started = threading.Lock()  # held until the step thread takes the job
         self.started.acquire()
+        self.finished = threading.Lock()  # held until the step has returned
+        self.finished.acquire()
 
     def run(self) -> None:
         self.started.release()
+        began = time.perf_counter()
         try:
             self.value = self.context.run(self.function)
         except BaseException as exc:
             self.error = exc
+        self.elapsed = time.perf_counter() - began
+
+    def await_on_loop(self) -> bool:
+        """Switch the caller to waiting through the event loop; False if the step is done."""
+        self.token = anyio.lowlevel.current_token()
+        self.done = anyio.Event()
+        with self.guard:
+            if not self.finished.acquire(blocking=False):
+                self.awaited = True
+                return True
+        return False
 
     def notify(self) -> None:
-        """Wake the waiting task without waiting for the loop to run (a blocking hand-back
-        costs this thread a second switch). RuntimeError: the loop is gone, nobody waits."""
-        with contextlib.suppress(RuntimeError):
-            self.token.backend_class.run_sync_soon(self.done.set, (), self.token.native_token)
+        """Tell the caller the step returned: release it, or wake it on its event loop without
+        waiting for the loop to run (a blocking hand-back costs this thread a second switch).
+        RuntimeError: the loop is gone, nobody waits."""
+        with self.guard:
+            awaited = self.awaited
+            self.finished.release()
+        if awaited and self.token is not None and self.done is not None:
+            with contextlib.suppress(RuntimeError):
+                self.token.backend_class.run_sync_soon(self.done.set, (), self.token.native_token)
 
 
 class _Worker:
@@ -84,6 +135,8 @@ class _Worker:
 
 _idle: list[_Worker] = []
 _idle_lock = threading.Lock()
+_slow: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()
+"""Steps whose last call outlasted the quick window (they skip it)."""
 
 
 def _forget_parent_threads() -> None:
@@ -112,21 +165,47 @@ def _release(worker: _Worker) -> bool:
         return True
 
 
-async def run_on_step_thread(function: Callable[[], _T]) -> _T:
+def _was_slow(step: Any) -> bool:
+    try:
+        return _slow.get(step, False)
+    except TypeError:  # neither hashable nor weakly referable: always try the window
+        return False
+
+
+def _remember(step: Any, slow: bool) -> None:
+    with contextlib.suppress(TypeError):
+        if slow:
+            _slow[step] = True
+        else:
+            _slow.pop(step, None)
+
+
+async def run_on_step_thread(function: Callable[[], _T], step: Any = None) -> _T:
     """Run ``function`` on a step thread (reused, or new when none is idle) and wait for it.
 
-    On cancellation (a state's timeout) the thread is abandoned, not joined, and never reused.
+    ``step`` (the user's callable) keys the memory of steps that are not quick. On
+    cancellation (a state's timeout) the thread is abandoned, not joined, and never reused.
     """
-    job = _Job(function, anyio.lowlevel.current_token())
+    await anyio.lowlevel.checkpoint_if_cancelled()
+    job = _Job(function)
     _acquire().jobs.put(job)
-    # Wait (briefly, blocking) until the thread has taken the job, as starting a thread of its
-    # own did: steps dispatched one after another (a Map's items) begin in that order.
-    job.started.acquire()
-    try:
-        await job.done.wait()
-    except BaseException:
-        job.abandoned = True
-        raise
+    slow_before = step is not None and _was_slow(step)
+    if slow_before or not job.finished.acquire(timeout=QUICK_STEP_WINDOW):
+        # Wait (briefly, blocking) until the thread has taken the job, as starting a thread of
+        # its own did: steps dispatched one after another (a Map's items) begin in that order.
+        job.started.acquire()
+        if job.await_on_loop():
+            try:
+                await job.done.wait()  # type: ignore[union-attr]
+            except BaseException:
+                job.abandoned = True
+                raise
+    if step is not None and (job.elapsed > QUICK_STEP_WINDOW) != slow_before:
+        _remember(step, not slow_before)
+    return _outcome(job)
+
+
+def _outcome(job: _Job) -> Any:
     if job.error is not None:
         raise job.error
-    return job.value  # type: ignore[no-any-return]
+    return job.value

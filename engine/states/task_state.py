@@ -14,6 +14,7 @@ from functools import lru_cache
 from typing import Any
 
 import anyio
+import anyio.lowlevel
 
 from engine.bindings import CallNext, TaskRequest
 from engine.clock import Clock
@@ -305,6 +306,10 @@ async def run_task(ctx: StateContext, state: TaskState, raw: Any) -> tuple[Any, 
             on_submitted=submitted if info.sync else None,
         )
 
+        if not ctx.flow.top_level:
+            # The other branches or iterations go on while the call is made, as on AWS: a
+            # step that returns at once does not finish before its siblings have started.
+            await anyio.lowlevel.checkpoint()
         try:
             try:
                 result = await _invoke(
