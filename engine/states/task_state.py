@@ -14,6 +14,7 @@ from functools import lru_cache
 from typing import Any
 
 import anyio
+import anyio.lowlevel
 
 from engine.bindings import CallNext, TaskRequest
 from engine.clock import Clock
@@ -36,6 +37,7 @@ from engine.lambda_shapes import ResourceInfo, classify_resource
 from engine.limits import MAX_PAYLOAD_BYTES, data_limit_error, json_copy
 from engine.model import TaskState
 from engine.paths import PathNotFound, evaluate_path
+from engine.store.pending import commit_staged
 from engine.task_progress import TaskProgress, reporting_progress
 
 __all__ = ["run_task", "resource_info"]
@@ -305,6 +307,9 @@ async def run_task(ctx: StateContext, state: TaskState, raw: Any) -> tuple[Any, 
             on_submitted=submitted if info.sync else None,
         )
 
+        # The handler, integration or interceptor acts on what was recorded: commit it first.
+        if not commit_staged():
+            await anyio.lowlevel.checkpoint_if_cancelled()  # this execution stopped, unrecorded
         try:
             try:
                 result = await _invoke(

@@ -250,8 +250,11 @@ def closing_outcome(event: HistoryEvent) -> tuple[ExecutionStatus, Any, str | No
 class ExecutionStore(ABC):
     """Keeps executions and their history; every method is safe to call from any thread.
 
-    ``append`` returns only once the event is kept (committed, for a durable store): the
-    engine calls it before acting on the event.
+    ``append`` returns only once the event is kept (committed, for a durable store). The
+    engine records through :meth:`stage` and :meth:`commit`: a store may hold staged events in
+    a batch of the calling thread and commit them together, and the engine commits that batch
+    before it acts on any of them (see :mod:`engine.store.pending`). A store that does not
+    override them keeps every event at once, as ``append`` does.
     """
 
     durable: bool = False
@@ -277,6 +280,18 @@ class ExecutionStore(ABC):
 
         ``transition`` comes with a top-level state's exit event: where the flow goes next.
         """
+
+    def stage(self, name: str, event: HistoryEvent, transition: Transition | None = None) -> bool:
+        """Keep one event like :meth:`append`, or only stage it in this thread's batch.
+
+        Returns True when the event is staged: it is kept only once :meth:`commit` is called
+        on this thread. This default keeps it at once (``append``) and returns False.
+        """
+        self.append(name, event, transition)
+        return False
+
+    def commit(self) -> None:  # noqa: B027 - nothing is staged unless the store batches events
+        """Commit the events this thread staged, all or none (StoreError: none was kept)."""
 
     @abstractmethod
     def find(self, name: str) -> StoredExecution | None:

@@ -72,6 +72,15 @@ _COLUMNS: Final = (
 )
 _SELECT: Final = f"SELECT {_COLUMNS} FROM executions e LEFT JOIN machines m ON m.hash = e.machine"
 
+_INSERT_EVENT: Final = (
+    "INSERT INTO events (execution, id, type, posix, previous_id, details, next_state) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+_CLOSE_EXECUTION: Final = (
+    "UPDATE executions SET status = ?, output = ?, error = ?, cause = ?, stop_posix = ?, "
+    "owner = NULL WHERE seq = ?"
+)
+
 _dumps_text = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str).encode
 _dumps_ascii = json.JSONEncoder(separators=(",", ":"), default=str).encode
 
@@ -85,6 +94,17 @@ def _dumps(value: Any) -> str:
         except UnicodeEncodeError:
             return _dumps_ascii(value)
     return text
+
+
+class _Batch:
+    """The events one thread staged and has not committed: their rows, and the records the
+    closing ones among them close."""
+
+    __slots__ = ("closes", "rows")
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[Any, ...]] = []
+        self.closes: list[tuple[Any, ...]] = []
 
 
 class SQLiteStore(ExecutionStore):
@@ -114,6 +134,10 @@ class SQLiteStore(ExecutionStore):
         self._connections: list[sqlite3.Connection] = []
         self._seqs: dict[str, int] = {}
         self._closed = False
+        # Written before batches, a subclass overriding only append gets every event there.
+        self._batches = type(self).append is SQLiteStore.append or (
+            type(self).stage is not SQLiteStore.stage
+        )
         if self.path.is_dir():
             raise StoreError(f"execution store {self.path} is a directory", str(self.path))
         if not self.path.parent.is_dir():
@@ -386,11 +410,36 @@ class SQLiteStore(ExecutionStore):
         return seq
 
     def append(self, name: str, event: HistoryEvent, transition: Transition | None = None) -> None:
-        """Commit the event; a closing event closes the record in the same transaction."""
+        """Commit the event (with what this thread staged before it); a closing event closes
+        the record in the same transaction."""
+        self._stage(name, event, transition)
+        self.commit()
 
-        def write(db: sqlite3.Connection) -> None:
-            seq = self._seq(db, name)
-            row = (
+    def stage(self, name: str, event: HistoryEvent, transition: Transition | None = None) -> bool:
+        """Stage the event in this thread's batch: it is committed by :meth:`commit`.
+
+        A subclass that overrides only ``append`` (written before batches) gets every event
+        through its ``append``, committed at once (returns False).
+        """
+        if not self._batches:
+            self.append(name, event, transition)
+            return False
+        self._stage(name, event, transition)
+        return True
+
+    def _stage(self, name: str, event: HistoryEvent, transition: Transition | None) -> None:
+        if self.read_only:
+            raise StoreError(f"execution store {self.path} is open read-only", str(self.path))
+        if self._closed:
+            raise StoreError(f"execution store {self.path} is closed", str(self.path))
+        seq = self._seqs.get(name)
+        if seq is None:
+            seq = self._read(lambda db: self._seq(db, name))
+        batch: _Batch | None = getattr(self._local, "batch", None)
+        if batch is None:
+            batch = self._local.batch = _Batch()
+        batch.rows.append(
+            (
                 seq,
                 event.id,
                 event.type,
@@ -399,19 +448,10 @@ class SQLiteStore(ExecutionStore):
                 None if event.details is None else _dumps(event.details),
                 None if transition is None else _dumps(transition.next_state),
             )
-            insert = (
-                "INSERT INTO events (execution, id, type, posix, previous_id, details, "
-                "next_state) VALUES (?, ?, ?, ?, ?, ?, ?)"
-            )
-            if event.type not in CLOSING_EVENTS:
-                db.execute(insert, row)
-                return
+        )
+        if event.type in CLOSING_EVENTS:
             status, output, error, cause = closing_outcome(event)
-            db.execute("BEGIN IMMEDIATE")
-            db.execute(insert, row)
-            db.execute(
-                "UPDATE executions SET status = ?, output = ?, error = ?, cause = ?, "
-                "stop_posix = ?, owner = NULL WHERE seq = ?",
+            batch.closes.append(
                 (
                     status,
                     None if status != "SUCCEEDED" else _dumps(output),
@@ -419,8 +459,30 @@ class SQLiteStore(ExecutionStore):
                     cause,
                     event.posix,
                     seq,
-                ),
+                )
             )
+
+    def commit(self) -> None:
+        """Commit this thread's staged events in one transaction (StoreError: none is kept).
+
+        The transaction takes the write lock first (``BEGIN IMMEDIATE``), waiting while
+        another connection holds it, so no statement inside it finds the store busy; no
+        transaction stays open between commits.
+        """
+        batch: _Batch | None = getattr(self._local, "batch", None)
+        if batch is None:
+            return
+        self._local.batch = None
+        rows, closes = batch.rows, batch.closes
+
+        def write(db: sqlite3.Connection) -> None:
+            if len(rows) == 1 and not closes:
+                db.execute(_INSERT_EVENT, rows[0])
+                return
+            db.execute("BEGIN IMMEDIATE")
+            db.executemany(_INSERT_EVENT, rows)
+            if closes:
+                db.executemany(_CLOSE_EXECUTION, closes)
             db.execute("COMMIT")
 
         self._write(write)
