@@ -11,7 +11,13 @@ from engine.distributed.map_run import MapChild, MapRun
 from engine.execution import Execution
 from engine.history import HistoryEvent
 from engine.interpreter import ExecutionControl, Runtime
-from engine.store.base import CLOSING_EVENTS, ExecutionNotRecorded, ExecutionStore, StoreError
+from engine.store.base import (
+    CLOSING_EVENTS,
+    EventsNotRecorded,
+    ExecutionNotRecorded,
+    ExecutionStore,
+    StoreError,
+)
 from engine.store.pending import commit_staged, note_staged
 
 if TYPE_CHECKING:
@@ -47,7 +53,7 @@ class Recorder:
         self.log = log
         self.attached = True
         self.failed_at: int | None = None
-        self.pending_from: int | None = None
+        self.pending_from: HistoryEvent | None = None
         """The first event staged and not committed yet (None: all are committed)."""
         self.runtime: Runtime | None = None
         self.control: ExecutionControl | None = None
@@ -59,15 +65,13 @@ class Recorder:
         if self.attached:
             runtime = self.runtime
             try:
-                staged = self.store.stage(
-                    self.name, event, runtime.transition if runtime else None
-                )
+                staged = self.store.stage(self.name, event, runtime.transition if runtime else None)
             except StoreError as exc:
                 self.failed_at = event.id
                 raise self.failed(f"event {event.id} ({event.type})", exc) from exc
             if staged:
                 if self.pending_from is None:
-                    self.pending_from = event.id
+                    self.pending_from = event
                     note_staged(self.store, self)
                 if event.type in CLOSING_EVENTS and not commit_staged() and not self.attached:
                     raise ExecutionNotRecorded(self._unrecorded(), self.store.location)
@@ -79,13 +83,37 @@ class Recorder:
         self.pending_from = None
 
     def lost(self, exc: StoreError) -> None:
-        """The batch with this execution's staged events failed: none of them is kept."""
+        """The batch with this execution's staged events failed: from its first event that was
+        not kept on, none of them is kept (the execution stops, unrecorded)."""
         first, self.pending_from = self.pending_from, None
         if first is None:
             return
-        if self.failed_at is None or first < self.failed_at:
-            self.failed_at = first
-        self.failed(f"event {first} and those after it", exc)
+        event_id, event_type = first.id, first.type
+        if isinstance(exc, EventsNotRecorded):
+            found = exc.first_lost.get(self.name)
+            if found is None:
+                return  # all of them were kept
+            event_id, event_type, exc = found
+        if self.failed_at is None or event_id < self.failed_at:
+            self.failed_at = event_id
+        self.failed(f"event {event_id} ({event_type})", exc)
+
+    def trim(self, execution: Execution) -> None:
+        """After a failure, make the record show what the store holds: the events before the
+        first one not kept, and the top-level states those entered."""
+        if self.failed_at is None:
+            return
+        del execution.history[self.failed_at - 1 :]
+        # State names are unique in a machine: the top-level states' entries are found in order.
+        states, kept = execution.states, 0
+        for event in execution.history:
+            if (
+                kept < len(states)
+                and event.type.endswith("StateEntered")
+                and event.state_name == states[kept]
+            ):
+                kept += 1
+        del states[kept:]
 
     def _unrecorded(self) -> str:
         record = self.runtime.record if self.runtime is not None else None

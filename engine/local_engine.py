@@ -524,9 +524,7 @@ class LocalEngine(TaskTokenCallbacks):
             commit_staged()  # what it recorded is kept before it counts as ended
             mark_live(self.store, handle.name, False)
             recorder = handle.recorder
-            if recorder.failed_at is not None:
-                # The record shows what the store holds: the events before the failed one.
-                del handle.execution.history[recorder.failed_at - 1 :]
+            recorder.trim(handle.execution)
             if not recorder.attached:
                 with contextlib.suppress(StoreError):  # a gone owner is taken over anyway
                     self.store.release(handle.name, process_owner())

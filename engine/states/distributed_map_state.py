@@ -45,12 +45,12 @@ from engine.interpreter.recovery import with_retry_and_catch
 from engine.limits import MAX_HISTORY_EVENTS
 from engine.model import MapState, StateMachine
 from engine.paths import compact_json
-from engine.store.pending import commit_staged
 from engine.states.distributed_fields import (
     DeferredQueryError,
     DistributedFields,
     distributed_fields,
 )
+from engine.store.pending import commit_staged
 
 __all__ = ["LOCAL_MAX_CONCURRENCY", "batch_units", "run_distributed_map"]
 

@@ -30,6 +30,7 @@ __all__ = [
     "ExecutionDoesNotExist",
     "ExecutionNotRecorded",
     "ExecutionStore",
+    "EventsNotRecorded",
     "FoundChild",
     "HistoryNotKept",
     "Listing",
@@ -71,6 +72,24 @@ class StoreError(Exception):
 
 class CorruptStoreError(StoreError):
     """The store's file is damaged (truncated, overwritten, not a database): nothing is read."""
+
+
+class EventsNotRecorded(StoreError):
+    """A commit kept only some of the staged events.
+
+    ``first_lost`` maps each execution that lost events to its first event not kept (id,
+    type) and why; its later staged events were not kept either. The other executions'
+    staged events were all kept.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        path: str | None,
+        first_lost: Mapping[str, tuple[int, str, StoreError]],
+    ) -> None:
+        super().__init__(message, path)
+        self.first_lost = dict(first_lost)
 
 
 class HistoryNotKept(StoreError):
@@ -291,7 +310,11 @@ class ExecutionStore(ABC):
         return False
 
     def commit(self) -> None:  # noqa: B027 - nothing is staged unless the store batches events
-        """Commit the events this thread staged, all or none (StoreError: none was kept)."""
+        """Commit the events this thread staged.
+
+        Raises :class:`EventsNotRecorded` when only some were kept (it says which were not),
+        any other :class:`StoreError` when none was.
+        """
 
     @abstractmethod
     def find(self, name: str) -> StoredExecution | None:

@@ -17,6 +17,7 @@ changed meanwhile; beside a writer it shares the writer's ``-wal``/``-shm``.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -34,6 +35,7 @@ from engine.history import HistoryEvent
 from engine.store.base import (
     CLOSING_EVENTS,
     CorruptStoreError,
+    EventsNotRecorded,
     ExecutionAlreadyExists,
     ExecutionDoesNotExist,
     ExecutionStore,
@@ -72,10 +74,12 @@ _COLUMNS: Final = (
 )
 _SELECT: Final = f"SELECT {_COLUMNS} FROM executions e LEFT JOIN machines m ON m.hash = e.machine"
 
-_INSERT_EVENT: Final = (
-    "INSERT INTO events (execution, id, type, posix, previous_id, details, next_state) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?)"
+_INSERT_EVENTS: Final = (
+    "INSERT INTO events (execution, id, type, posix, previous_id, details, next_state) VALUES "
 )
+_ROW: Final = "(?, ?, ?, ?, ?, ?, ?)"
+_ROWS_PER_INSERT: Final = 64
+"""Rows one INSERT statement writes (7 parameters each, well below SQLite's 999)."""
 _CLOSE_EXECUTION: Final = (
     "UPDATE executions SET status = ?, output = ?, error = ?, cause = ?, stop_posix = ?, "
     "owner = NULL WHERE seq = ?"
@@ -97,14 +101,15 @@ def _dumps(value: Any) -> str:
 
 
 class _Batch:
-    """The events one thread staged and has not committed: their rows, and the records the
-    closing ones among them close."""
+    """The events one thread staged and has not committed: their rows, whose they are, and the
+    records the closing ones among them close (by row)."""
 
-    __slots__ = ("closes", "rows")
+    __slots__ = ("closes", "names", "rows")
 
     def __init__(self) -> None:
         self.rows: list[tuple[Any, ...]] = []
-        self.closes: list[tuple[Any, ...]] = []
+        self.names: list[str] = []
+        self.closes: dict[int, tuple[Any, ...]] = {}
 
 
 class SQLiteStore(ExecutionStore):
@@ -449,25 +454,26 @@ class SQLiteStore(ExecutionStore):
                 None if transition is None else _dumps(transition.next_state),
             )
         )
+        batch.names.append(name)
         if event.type in CLOSING_EVENTS:
             status, output, error, cause = closing_outcome(event)
-            batch.closes.append(
-                (
-                    status,
-                    None if status != "SUCCEEDED" else _dumps(output),
-                    error,
-                    cause,
-                    event.posix,
-                    seq,
-                )
+            batch.closes[len(batch.rows) - 1] = (
+                status,
+                None if status != "SUCCEEDED" else _dumps(output),
+                error,
+                cause,
+                event.posix,
+                seq,
             )
 
     def commit(self) -> None:
-        """Commit this thread's staged events in one transaction (StoreError: none is kept).
+        """Commit this thread's staged events in one transaction.
 
         The transaction takes the write lock first (``BEGIN IMMEDIATE``), waiting while
         another connection holds it, so no statement inside it finds the store busy; no
-        transaction stays open between commits.
+        transaction stays open between commits. When it fails for another reason than a busy
+        store (a full disk), the events are committed one by one, as far as each execution's
+        can be: :class:`EventsNotRecorded` says where each execution's stopped.
         """
         batch: _Batch | None = getattr(self._local, "batch", None)
         if batch is None:
@@ -476,16 +482,37 @@ class SQLiteStore(ExecutionStore):
         rows, closes = batch.rows, batch.closes
 
         def write(db: sqlite3.Connection) -> None:
-            if len(rows) == 1 and not closes:
-                db.execute(_INSERT_EVENT, rows[0])
+            if len(rows) <= _ROWS_PER_INSERT and not closes:
+                _insert_events(db, rows)  # one statement: a transaction of its own
                 return
             db.execute("BEGIN IMMEDIATE")
-            db.executemany(_INSERT_EVENT, rows)
-            if closes:
-                db.executemany(_CLOSE_EXECUTION, closes)
+            for start in range(0, len(rows), _ROWS_PER_INSERT):
+                _insert_events(db, rows[start : start + _ROWS_PER_INSERT])
+            db.executemany(_CLOSE_EXECUTION, closes.values())
             db.execute("COMMIT")
 
-        self._write(write)
+        try:
+            self._write(write)
+        except StoreError as exc:
+            cause = exc.__cause__
+            if len(rows) == 1 or (isinstance(cause, sqlite3.OperationalError) and busy(cause)):
+                raise
+            self._commit_each(batch)
+
+    def _commit_each(self, batch: _Batch) -> None:
+        """Commit the rows one at a time; an execution's rows after one that fails are not."""
+        lost: dict[str, tuple[int, str, StoreError]] = {}
+        for index, row in enumerate(batch.rows):
+            name = batch.names[index]
+            if name in lost:
+                continue
+            try:
+                self._write(functools.partial(_insert_row, row, batch.closes.get(index)))
+            except StoreError as exc:
+                lost[name] = (int(row[1]), str(row[2]), exc)
+        if lost:
+            first = next(iter(lost.values()))[2]
+            raise EventsNotRecorded(str(first), str(self.path), lost)
 
     def claim(self, name: str, owner: str, expected: str | None) -> bool:
         """Take ``name`` over if it is open and its owner is still ``expected``."""
@@ -799,6 +826,32 @@ class SQLiteStore(ExecutionStore):
             raise ExecutionDoesNotExist(name)
         owner: str | None = row[0]
         return owner
+
+
+@functools.cache
+def _insert_sql(count: int) -> str:
+    return _INSERT_EVENTS + ", ".join([_ROW] * count)
+
+
+def _insert_events(db: sqlite3.Connection, rows: Sequence[tuple[Any, ...]]) -> None:
+    """Insert ``rows`` (at most :data:`_ROWS_PER_INSERT`) with one statement."""
+    if len(rows) == 1:
+        db.execute(_insert_sql(1), rows[0])
+        return
+    db.execute(_insert_sql(len(rows)), [value for row in rows for value in row])
+
+
+def _insert_row(
+    row: tuple[Any, ...], close: tuple[Any, ...] | None, db: sqlite3.Connection
+) -> None:
+    """Insert one event's row; a closing event's with its record closed, in one transaction."""
+    if close is None:
+        _insert_events(db, (row,))
+        return
+    db.execute("BEGIN IMMEDIATE")
+    _insert_events(db, (row,))
+    db.execute(_CLOSE_EXECUTION, close)
+    db.execute("COMMIT")
 
 
 def _status(value: Any) -> ExecutionStatus:
