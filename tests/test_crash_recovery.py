@@ -94,13 +94,16 @@ def child(job):
         os.kill(os.getpid(), signal.SIGKILL)
 
     class CrashingStore(SQLiteStore):
-        def append(self, name, event, transition=None):
-            super().append(name, event, transition)
+        # Killed right after event k is recorded, before the commit that would keep it: the
+        # store holds what the last commit before it kept, as after any crash.
+        def stage(self, name, event, transition=None):
+            staged = super().stage(name, event, transition)
             if event.id == kill_after:
                 if delay:
                     threading.Timer(delay, kill).start()
                 else:
                     kill()
+            return staged
 
     faults = SCENARIOS[scenario_of(job["name"])].faults
     run(
