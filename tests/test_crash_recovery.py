@@ -4,11 +4,11 @@ A helper process imports the engine and the saga once and forks one child per ru
 runs one booking on the real clock with the SQLite store, and kills itself with SIGKILL right
 after the commit that keeps its k-th history event (for every k; events of pure computation are
 committed together, see ``tests/test_store_batches.py`` for kills between them), or some time
-after it (inside a retry backoff). DynamoDB, SNS and SQS live in a moto server process, so side effects outlive
-the kills. Then every unfinished execution is resumed from the store, and each booking must
-end as an uninterrupted run of its scenario ends: same status, output, visited states, seats,
-booking rows, charge, notifications and dead-letter messages — no compensation skipped, none
-repeated.
+after it (inside a retry backoff). DynamoDB, SNS and SQS live in a moto server process, so
+side effects outlive the kills. Then every unfinished execution is resumed from the store, and
+each booking must end as an uninterrupted run of its scenario ends: same status, output,
+visited states, seats, booking rows, charge, notifications and dead-letter messages — no
+compensation skipped, none repeated.
 """
 
 from __future__ import annotations

@@ -1,12 +1,13 @@
 """The execution store interface: where executions and their history events are kept.
 
 A store holds, per execution name, the execution record (definition, input, status, outcome,
-the handlers reference it was started with) and every history event in order. The engine
-appends each event before it acts on it (write-ahead), so a durable store can rebuild and
-resume an execution after a crash (see :mod:`engine.durable`). A distributed Map's runs and
-how each of their child executions ended are kept with the execution too, so a resumed map
-run does not run its finished children again, with the children's own histories (all of them
-in SQLite, a bounded number per map run in memory) for ``GetExecutionHistory`` of a child.
+the handlers reference it was started with) and every history event in order. Each event is
+kept before the engine acts on it (write-ahead; a store may commit events of pure computation
+in batches, see :meth:`ExecutionStore.stage`), so a durable store can rebuild and resume an
+execution after a crash (see :mod:`engine.durable`). A distributed Map's runs and how each of
+their child executions ended are kept with the execution too, so a resumed map run does not
+run its finished children again, with the children's own histories (all of them in SQLite, a
+bounded number per map run in memory) for ``GetExecutionHistory`` of a child.
 """
 
 from __future__ import annotations
