@@ -254,6 +254,20 @@ def test_a_failed_commit_stops_the_execution_before_its_step_runs(tmp_path: Path
         assert reader.history("full") == []
 
 
+def test_a_commit_failing_when_the_engine_yields_stops_the_waiting_execution(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "s.db"
+    with _FailingCommits(path) as store, pytest.raises(ExecutionNotRecorded) as raised:
+        run(WAITING, {}, name="yields", clock=RealClock(), store=store)
+    execution = raised.value.execution
+    assert (execution.status, execution.history, execution.states) == ("RUNNING", [], [])
+    assert str(raised.value) == (
+        "execution 'yields': event 1 (ExecutionStarted) could not be recorded: the disk is "
+        f"full; not recorded: the execution is left RUNNING in {path} and can be resumed"
+    )
+
+
 class _AppendOnly(SQLiteStore):
     """A store written before batches: it overrides ``append`` only."""
 
@@ -296,3 +310,30 @@ def test_stage_holds_an_event_until_commit_and_append_commits_what_was_staged(
                 "ExecutionSucceeded",
             ]
             assert (reader.get("x").status, reader.get("x").output) == ("SUCCEEDED", 1)
+
+
+def test_a_failed_batch_is_committed_event_by_event_and_says_where_each_execution_stopped(
+    tmp_path: Path,
+) -> None:
+    from engine.store.base import EventsNotRecorded, StoredExecution
+
+    path = tmp_path / "s.db"
+    with SQLiteStore(path) as store:
+        for name in ("x", "y"):
+            store.start(StoredExecution(name, "arn", "arn", "{}", {}, 1.0), "me")
+        store.append("x", HistoryEvent(1, "ExecutionStarted", 1.0, 0, {"first": True}))
+        store.stage("y", HistoryEvent(1, "ExecutionStarted", 1.0, 0, None))
+        store.stage("x", HistoryEvent(1, "ExecutionStarted", 1.0, 0, {"first": False}))
+        store.stage("x", HistoryEvent(2, "PassStateEntered", 1.0, 1, None))
+        store.stage("y", HistoryEvent(2, "PassStateEntered", 1.0, 1, None))
+        with pytest.raises(EventsNotRecorded) as raised:
+            store.commit()
+        lost = {
+            name: (event_id, kind) for name, (event_id, kind, _) in raised.value.first_lost.items()
+        }
+        assert lost == {"x": (1, "ExecutionStarted")}
+        assert "UNIQUE constraint failed" in str(raised.value.first_lost["x"][2])
+        assert [(e.id, e.details) for e in store.history("x")] == [(1, {"first": True})]
+        assert _types(store.history("y")) == ["ExecutionStarted", "PassStateEntered"]
+        store.commit()  # nothing is staged any more
+        assert _types(store.history("y")) == ["ExecutionStarted", "PassStateEntered"]
