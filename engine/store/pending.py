@@ -50,11 +50,11 @@ class _Batch:
 
 
 class _Thread(threading.local):
-    """This thread's batches, by store, and whether a commit is scheduled on its event loop."""
+    """This thread's batches, by store, and the event loop a commit is scheduled on (None)."""
 
     def __init__(self) -> None:
         self.batches: dict[int, _Batch] = {}
-        self.scheduled = False
+        self.scheduled_on: object = None
 
 
 _thread = _Thread()
@@ -71,19 +71,19 @@ def note_staged(store: ExecutionStore, party: Party) -> None:
     if batch is None:
         batch = state.batches[id(store)] = _Batch(store)
     batch.parties.append(party)
-    if state.scheduled:
-        return
     try:
         token = anyio.lowlevel.current_token()
     except RuntimeError:  # no event loop runs on this thread
         commit_staged()
         return
-    token.backend_class.run_sync_soon(_tick_end, (), token.native_token)
-    state.scheduled = True
+    # Once per loop: one closed with the commit still to run (it never did) gets a new one.
+    if state.scheduled_on is not token.native_token:
+        token.backend_class.run_sync_soon(_tick_end, (), token.native_token)
+        state.scheduled_on = token.native_token
 
 
 def _tick_end() -> None:
-    _thread.scheduled = False
+    _thread.scheduled_on = None
     commit_staged()
 
 
