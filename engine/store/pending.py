@@ -3,7 +3,7 @@
 The engine records an event with :meth:`ExecutionStore.stage
 <engine.store.base.ExecutionStore.stage>`; a store that batches (SQLite) holds it in the
 calling thread's batch. Events of pure computation (states entered and left, a task
-scheduled) wait there together, and the batch is committed, all or none:
+scheduled) wait there together, and the batch is committed in one transaction:
 
 - explicitly, by :func:`commit_staged`, right before the engine acts on what it recorded
   (invokes a Task's handler or integration, writes a distributed Map's results, saves a map
@@ -13,8 +13,9 @@ scheduled) wait there together, and the batch is committed, all or none:
   activity, another thread) finds the batch committed.
 
 A crash before that commit loses only events nothing acted on: a resume replays them.
-Whoever staged an event is told how its batch ended (:class:`Party`): a failed commit keeps
-none of the batch, and each execution with events in it stops there, unrecorded.
+Whoever staged an event is told how its batch ended (:class:`Party`): when the commit fails,
+each execution that lost events stops at its first event not kept, unrecorded
+(:class:`~engine.store.base.EventsNotRecorded` says which, when some were kept).
 """
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ class Party(Protocol):
         """The batch holding its staged events was committed."""
 
     def lost(self, exc: StoreError) -> None:
-        """The batch holding its staged events could not be committed: none was kept."""
+        """The batch holding its staged events could not be committed (all or some of them
+        were not kept: :class:`~engine.store.base.EventsNotRecorded` says which)."""
 
 
 class _Batch:
