@@ -8,9 +8,10 @@ loop for any other reason. Events between two such points (states entered and ex
 acting, ``…Scheduled``/``…Started``, data flow) are committed together
 (:mod:`engine.store.pending`), so a crash loses at most events nothing acted on, and the
 stored history is always a whole prefix ending at a commit point: it tells how far an
-execution got as far as anything outside the engine can have seen. A resume (:func:`resume`, :meth:`LocalEngine.resume
-<engine.local_engine.LocalEngine.resume>`, ``saga resume``) continues from the last top-level
-state entered, with the input recorded in its ``…StateEntered`` event:
+execution got as far as anything outside the engine can have seen. A resume (:func:`resume`,
+:meth:`LocalEngine.resume <engine.local_engine.LocalEngine.resume>`, ``saga resume``)
+continues from the last top-level state entered, with the input recorded in its
+``…StateEntered`` event:
 
 - a state whose exit was recorded is not run again: the execution goes on with the state the
   engine recorded as next with that exit (a Choice's pick, a Catcher's ``Next``), or ends;
