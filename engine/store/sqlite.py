@@ -8,7 +8,8 @@ transaction stays open between commits. WAL lets readers (``saga executions``) r
 writers; every thread gets its own connection and waits up to ``busy_timeout`` seconds for the
 write lock, so many executions, threads and processes can write to one file.
 ``synchronous=NORMAL`` (the default) survives any process crash; ``synchronous="FULL"`` also
-survives power loss, at the cost of a disk flush per commit. A damaged file raises :class:`CorruptStoreError` naming it.
+survives power loss, at the cost of a disk flush per commit. A damaged file raises
+:class:`CorruptStoreError` naming it.
 
 A new store is built under a private name and linked into place, so no process ever sees a
 half-made one; it is readable by its owner only (mode 0600, which SQLite gives its ``-wal`` and
