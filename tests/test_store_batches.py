@@ -312,6 +312,17 @@ def test_stage_holds_an_event_until_commit_and_append_commits_what_was_staged(
             assert (reader.get("x").status, reader.get("x").output) == ("SUCCEEDED", 1)
 
 
+def test_closing_the_store_commits_what_the_thread_staged(tmp_path: Path) -> None:
+    from engine.store.base import StoredExecution
+
+    path = tmp_path / "s.db"
+    with SQLiteStore(path) as store:
+        store.start(StoredExecution("x", "arn", "arn", "{}", {}, 1.0), "me")
+        assert store.stage("x", HistoryEvent(1, "ExecutionStarted", 1.0, 0, None))
+    with SQLiteStore(path, read_only=True) as reader:
+        assert _types(reader.history("x")) == ["ExecutionStarted"]
+
+
 def test_a_failed_batch_is_committed_event_by_event_and_says_where_each_execution_stopped(
     tmp_path: Path,
 ) -> None:

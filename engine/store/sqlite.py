@@ -354,7 +354,15 @@ class SQLiteStore(ExecutionStore):
             db.execute("ROLLBACK")
 
     def close(self) -> None:
-        """Close every connection (after this the store cannot be used)."""
+        """Commit what this thread staged, then close every connection (after this the store
+        cannot be used; StoreError: what this thread staged could not be committed)."""
+        try:
+            if not self._closed:
+                self.commit()
+        finally:
+            self._close()
+
+    def _close(self) -> None:
         with self._lock:
             self._closed = True
             connections, self._connections = self._connections, []
