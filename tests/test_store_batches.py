@@ -326,7 +326,8 @@ def test_closing_the_store_commits_what_the_thread_staged(tmp_path: Path) -> Non
 def test_a_failed_batch_is_committed_event_by_event_and_says_where_each_execution_stopped(
     tmp_path: Path,
 ) -> None:
-    from engine.store.base import EventsNotRecorded, StoredExecution
+    from engine.store import EventsNotRecorded
+    from engine.store.base import StoredExecution
 
     path = tmp_path / "s.db"
     with SQLiteStore(path) as store:
