@@ -32,6 +32,7 @@ from engine.mock_config import MockConfigError, MockConfigInterceptor, load_mock
 from engine.model import StateMachine
 from engine.store import (
     CorruptStoreError,
+    EventsNotRecorded,
     ExecutionNotRecorded,
     ExecutionStore,
     HistoryNotKept,
@@ -54,6 +55,7 @@ __all__ = [
     "ExecutionStore",
     "HistoryNotKept",
     "CorruptStoreError",
+    "EventsNotRecorded",
     "ExecutionNotRecorded",
     "CODES",
     "Handler",

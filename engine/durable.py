@@ -1,9 +1,17 @@
 """Rebuilding an execution from its stored history, to resume it where it stopped.
 
-The engine commits every history event before acting on it, so the history tells exactly how
-far an execution got. A resume (:func:`resume`, :meth:`LocalEngine.resume
-<engine.local_engine.LocalEngine.resume>`, ``saga resume``) continues from the last top-level
-state entered, with the input recorded in its ``…StateEntered`` event:
+Every history event is committed before the engine acts on it: before it invokes a Task's
+handler, integration or interceptors, starts waiting (a Wait, a retry's backoff, a callback,
+activity or heartbeat, a nested execution, a distributed Map's children), saves a map run or a
+child's outcome, writes a ResultWriter's export, ends the execution, or yields to the event
+loop for any other reason. Events between two such points (states entered and exited without
+acting, ``…Scheduled``/``…Started``, data flow) are committed together
+(:mod:`engine.store.pending`), so a crash loses at most events nothing acted on, and the
+stored history is always a whole prefix ending at a commit point: it tells how far an
+execution got as far as anything outside the engine can have seen. A resume (:func:`resume`,
+:meth:`LocalEngine.resume <engine.local_engine.LocalEngine.resume>`, ``saga resume``)
+continues from the last top-level state entered, with the input recorded in its
+``…StateEntered`` event:
 
 - a state whose exit was recorded is not run again: the execution goes on with the state the
   engine recorded as next with that exit (a Choice's pick, a Catcher's ``Next``), or ends;
@@ -26,7 +34,8 @@ state entered, with the input recorded in its ``…StateEntered`` event:
   others run (at least once).
 
 No event is invented: the resumed history goes on from the last stored event (a re-run task
-shows a second ``…Scheduled``/``…Started``).
+shows a second ``…Scheduled``/``…Started``); events lost with the crash (they followed the last
+commit) are recorded again as the resumed execution computes them again.
 """
 
 from __future__ import annotations

@@ -11,7 +11,14 @@ from engine.distributed.map_run import MapChild, MapRun
 from engine.execution import Execution
 from engine.history import HistoryEvent
 from engine.interpreter import ExecutionControl, Runtime
-from engine.store.base import ExecutionNotRecorded, ExecutionStore, StoreError
+from engine.store.base import (
+    CLOSING_EVENTS,
+    EventsNotRecorded,
+    ExecutionNotRecorded,
+    ExecutionStore,
+    StoreError,
+)
+from engine.store.pending import commit_staged, note_staged
 
 if TYPE_CHECKING:
     from engine.local_engine import LocalEngine
@@ -20,13 +27,25 @@ __all__ = ["ExecutionHandle", "MapRunRecorder", "Recorder"]
 
 
 class Recorder:
-    """The history listener: writes each event to the store before the engine acts on it.
+    """The history listener: gets each event into the store before the engine acts on it.
 
-    Detached when the engine closes with executions still open in a durable store: what
-    follows (their abort) is not written, so they stay open for a resume.
+    Events are staged (:meth:`ExecutionStore.stage <engine.store.ExecutionStore.stage>`) and
+    committed with this thread's batch before the engine acts on them (see
+    :mod:`engine.store.pending`); a closing event is committed at once. Detached when the
+    engine closes with executions still open in a durable store: what follows (their abort) is
+    not written, so they stay open for a resume.
     """
 
-    __slots__ = ("attached", "control", "failed_at", "log", "name", "runtime", "store")
+    __slots__ = (
+        "attached",
+        "control",
+        "failed_at",
+        "log",
+        "name",
+        "pending_from",
+        "runtime",
+        "store",
+    )
 
     def __init__(self, store: ExecutionStore, name: str, *, log: bool) -> None:
         self.store = store
@@ -34,6 +53,8 @@ class Recorder:
         self.log = log
         self.attached = True
         self.failed_at: int | None = None
+        self.pending_from: HistoryEvent | None = None
+        """The first event staged and not committed yet (None: all are committed)."""
         self.runtime: Runtime | None = None
         self.control: ExecutionControl | None = None
 
@@ -44,12 +65,59 @@ class Recorder:
         if self.attached:
             runtime = self.runtime
             try:
-                self.store.append(self.name, event, runtime.transition if runtime else None)
+                staged = self.store.stage(self.name, event, runtime.transition if runtime else None)
             except StoreError as exc:
                 self.failed_at = event.id
                 raise self.failed(f"event {event.id} ({event.type})", exc) from exc
+            if staged:
+                if self.pending_from is None:
+                    self.pending_from = event
+                    note_staged(self.store, self)
+                if event.type in CLOSING_EVENTS and not commit_staged() and not self.attached:
+                    raise ExecutionNotRecorded(self._unrecorded(), self.store.location)
         if self.log:
             engine_logging.log_event(self.name, event)
+
+    def committed(self) -> None:
+        """The batch with this execution's staged events was committed."""
+        self.pending_from = None
+
+    def lost(self, exc: StoreError) -> None:
+        """The batch with this execution's staged events failed: from its first event that was
+        not kept on, none of them is kept (the execution stops, unrecorded)."""
+        first, self.pending_from = self.pending_from, None
+        if first is None:
+            return
+        event_id, event_type = first.id, first.type
+        if isinstance(exc, EventsNotRecorded):
+            found = exc.first_lost.get(self.name)
+            if found is None:
+                return  # all of them were kept
+            event_id, event_type, exc = found
+        if self.failed_at is None or event_id < self.failed_at:
+            self.failed_at = event_id
+        self.failed(f"event {event_id} ({event_type})", exc)
+
+    def trim(self, execution: Execution) -> None:
+        """After a failure, make the record show what the store holds: the events before the
+        first one not kept, and the top-level states those entered."""
+        if self.failed_at is None:
+            return
+        del execution.history[self.failed_at - 1 :]
+        # State names are unique in a machine: the top-level states' entries are found in order.
+        states, kept = execution.states, 0
+        for event in execution.history:
+            if (
+                kept < len(states)
+                and event.type.endswith("StateEntered")
+                and event.state_name == states[kept]
+            ):
+                kept += 1
+        del states[kept:]
+
+    def _unrecorded(self) -> str:
+        record = self.runtime.record if self.runtime is not None else None
+        return (record.unrecorded if record is not None else None) or "not recorded"
 
     def failed(self, what: str, exc: StoreError) -> ExecutionNotRecorded:
         """Stop recording and the execution after the store failed to keep ``what``.
@@ -84,6 +152,7 @@ class MapRunRecorder:
 
     def saved(self, run: MapRun) -> None:
         recorder = self.recorder
+        commit_staged()  # the run's record never goes ahead of the events before it
         if recorder.attached:
             try:
                 recorder.store.save_map_run(recorder.name, run)
@@ -94,6 +163,7 @@ class MapRunRecorder:
         self, run: MapRun, index: int, child: MapChild, history: Sequence[HistoryEvent] = ()
     ) -> None:
         recorder = self.recorder
+        commit_staged()
         if recorder.attached:
             try:
                 recorder.store.save_map_child(recorder.name, run, index, child, history)

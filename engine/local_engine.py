@@ -80,6 +80,7 @@ from engine.store.base import (
 )
 from engine.store.memory import MemoryStore
 from engine.store.owner import process_owner
+from engine.store.pending import commit_staged
 from engine.task_calls import json_pointer, prepare_calls, walk_states
 from engine.task_tokens import InvalidToken, TaskTokenCallbacks
 
@@ -310,6 +311,7 @@ class LocalEngine(TaskTokenCallbacks):
     ) -> bool | None:
         durable = self.store.durable
         self.closing = True
+        commit_staged()  # what open executions recorded is kept for a resume
         for handle in list(self._handles.values()):
             if not handle.execution.done:
                 if durable:
@@ -519,11 +521,10 @@ class LocalEngine(TaskTokenCallbacks):
             role_arn = str(handle.runtime.context_execution.get("RoleArn") or self.role_arn)
             await execute(handle.runtime, machine, handle.control, role_arn, point)
         finally:
+            commit_staged()  # what it recorded is kept before it counts as ended
             mark_live(self.store, handle.name, False)
             recorder = handle.recorder
-            if recorder.failed_at is not None:
-                # The record shows what the store holds: the events before the failed one.
-                del handle.execution.history[recorder.failed_at - 1 :]
+            recorder.trim(handle.execution)
             if not recorder.attached:
                 with contextlib.suppress(StoreError):  # a gone owner is taken over anyway
                     self.store.release(handle.name, process_owner())

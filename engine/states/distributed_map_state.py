@@ -29,6 +29,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any, Final
 
 import anyio
+import anyio.lowlevel
 import anyio.to_thread
 
 from engine.clock import format_context_timestamp, format_timestamp
@@ -49,6 +50,7 @@ from engine.states.distributed_fields import (
     DistributedFields,
     distributed_fields,
 )
+from engine.store.pending import commit_staged
 
 __all__ = ["LOCAL_MAX_CONCURRENCY", "batch_units", "run_distributed_map"]
 
@@ -437,6 +439,8 @@ async def run_distributed_map(
             units = _units(fields, source)
             run = _Run(ctx, state, map_run, sink, ended, rerun=rerun)
             await run.run(_Feed(units, blocking))
+            if sink.export and not commit_staged():  # the export acts: what it follows is kept
+                await anyio.lowlevel.checkpoint_if_cancelled()
             output = sink.output(map_run_arn)
         except FatalError:
             _close(map_run, runtime, "FAILED", sink)

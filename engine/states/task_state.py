@@ -37,6 +37,7 @@ from engine.lambda_shapes import ResourceInfo, classify_resource
 from engine.limits import MAX_PAYLOAD_BYTES, data_limit_error, json_copy
 from engine.model import TaskState
 from engine.paths import PathNotFound, evaluate_path
+from engine.store.pending import commit_staged
 from engine.task_progress import TaskProgress, reporting_progress
 
 __all__ = ["run_task", "resource_info"]
@@ -310,6 +311,9 @@ async def run_task(ctx: StateContext, state: TaskState, raw: Any) -> tuple[Any, 
             # The other branches or iterations go on while the call is made, as on AWS: a
             # step that returns at once does not finish before its siblings have started.
             await anyio.lowlevel.checkpoint()
+        # The handler, integration or interceptor acts on what was recorded: commit it first.
+        if not commit_staged():
+            await anyio.lowlevel.checkpoint_if_cancelled()  # this execution stopped, unrecorded
         try:
             try:
                 result = await _invoke(

@@ -2,6 +2,7 @@
 
 from engine.store.base import (
     CorruptStoreError,
+    EventsNotRecorded,
     ExecutionAlreadyExists,
     ExecutionDoesNotExist,
     ExecutionNotRecorded,
@@ -17,6 +18,7 @@ from engine.store.sqlite import SQLiteStore
 
 __all__ = [
     "CorruptStoreError",
+    "EventsNotRecorded",
     "ExecutionAlreadyExists",
     "ExecutionDoesNotExist",
     "ExecutionNotRecorded",

@@ -1,12 +1,13 @@
 """The execution store interface: where executions and their history events are kept.
 
 A store holds, per execution name, the execution record (definition, input, status, outcome,
-the handlers reference it was started with) and every history event in order. The engine
-appends each event before it acts on it (write-ahead), so a durable store can rebuild and
-resume an execution after a crash (see :mod:`engine.durable`). A distributed Map's runs and
-how each of their child executions ended are kept with the execution too, so a resumed map
-run does not run its finished children again, with the children's own histories (all of them
-in SQLite, a bounded number per map run in memory) for ``GetExecutionHistory`` of a child.
+the handlers reference it was started with) and every history event in order. Each event is
+kept before the engine acts on it (write-ahead; a store may commit events of pure computation
+in batches, see :meth:`ExecutionStore.stage`), so a durable store can rebuild and resume an
+execution after a crash (see :mod:`engine.durable`). A distributed Map's runs and how each of
+their child executions ended are kept with the execution too, so a resumed map run does not
+run its finished children again, with the children's own histories (all of them in SQLite, a
+bounded number per map run in memory) for ``GetExecutionHistory`` of a child.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ __all__ = [
     "ExecutionDoesNotExist",
     "ExecutionNotRecorded",
     "ExecutionStore",
+    "EventsNotRecorded",
     "FoundChild",
     "HistoryNotKept",
     "Listing",
@@ -71,6 +73,24 @@ class StoreError(Exception):
 
 class CorruptStoreError(StoreError):
     """The store's file is damaged (truncated, overwritten, not a database): nothing is read."""
+
+
+class EventsNotRecorded(StoreError):
+    """A commit kept only some of the staged events.
+
+    ``first_lost`` maps each execution that lost events to its first event not kept (id,
+    type) and why; its later staged events were not kept either. The other executions'
+    staged events were all kept.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        path: str | None,
+        first_lost: Mapping[str, tuple[int, str, StoreError]],
+    ) -> None:
+        super().__init__(message, path)
+        self.first_lost = dict(first_lost)
 
 
 class HistoryNotKept(StoreError):
@@ -250,8 +270,11 @@ def closing_outcome(event: HistoryEvent) -> tuple[ExecutionStatus, Any, str | No
 class ExecutionStore(ABC):
     """Keeps executions and their history; every method is safe to call from any thread.
 
-    ``append`` returns only once the event is kept (committed, for a durable store): the
-    engine calls it before acting on the event.
+    ``append`` returns only once the event is kept (committed, for a durable store). The
+    engine records through :meth:`stage` and :meth:`commit`: a store may hold staged events in
+    a batch of the calling thread and commit them together, and the engine commits that batch
+    before it acts on any of them (see :mod:`engine.store.pending`). A store that does not
+    override them keeps every event at once, as ``append`` does.
     """
 
     durable: bool = False
@@ -276,6 +299,22 @@ class ExecutionStore(ABC):
         """Keep one history event; a closing event also closes the record, atomically.
 
         ``transition`` comes with a top-level state's exit event: where the flow goes next.
+        """
+
+    def stage(self, name: str, event: HistoryEvent, transition: Transition | None = None) -> bool:
+        """Keep one event like :meth:`append`, or only stage it in this thread's batch.
+
+        Returns True when the event is staged: it is kept only once :meth:`commit` is called
+        on this thread. This default keeps it at once (``append``) and returns False.
+        """
+        self.append(name, event, transition)
+        return False
+
+    def commit(self) -> None:  # noqa: B027 - nothing is staged unless the store batches events
+        """Commit the events this thread staged.
+
+        Raises :class:`EventsNotRecorded` when only some were kept (it says which were not),
+        any other :class:`StoreError` when none was.
         """
 
     @abstractmethod

@@ -1,11 +1,15 @@
 """The SQLite execution store: the embedded durable default (stdlib ``sqlite3``, WAL).
 
-Each event is one committed transaction before ``append`` returns, so a killed process loses
-nothing it recorded. WAL lets readers (``saga executions``) run beside writers; every thread
-gets its own connection and waits up to ``busy_timeout`` seconds for the write lock, so many
-executions, threads and processes can write to one file. ``synchronous=NORMAL`` (the default)
-survives any process crash; ``synchronous="FULL"`` also survives power loss, at the cost of a
-disk flush per event. A damaged file raises :class:`CorruptStoreError` naming it.
+The engine stages events (:meth:`SQLiteStore.stage`) in a batch of the calling thread and
+commits the batch (:meth:`SQLiteStore.commit`, one transaction) before it acts on any of them
+(see :mod:`engine.store.pending`): a killed process loses only staged events nothing acted on,
+and each execution's stored history stays a whole prefix. ``append`` commits at once. No
+transaction stays open between commits. WAL lets readers (``saga executions``) run beside
+writers; every thread gets its own connection and waits up to ``busy_timeout`` seconds for the
+write lock, so many executions, threads and processes can write to one file.
+``synchronous=NORMAL`` (the default) survives any process crash; ``synchronous="FULL"`` also
+survives power loss, at the cost of a disk flush per commit. A damaged file raises
+:class:`CorruptStoreError` naming it.
 
 A new store is built under a private name and linked into place, so no process ever sees a
 half-made one; it is readable by its owner only (mode 0600, which SQLite gives its ``-wal`` and
@@ -17,6 +21,7 @@ changed meanwhile; beside a writer it shares the writer's ``-wal``/``-shm``.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -34,6 +39,7 @@ from engine.history import HistoryEvent
 from engine.store.base import (
     CLOSING_EVENTS,
     CorruptStoreError,
+    EventsNotRecorded,
     ExecutionAlreadyExists,
     ExecutionDoesNotExist,
     ExecutionStore,
@@ -72,6 +78,17 @@ _COLUMNS: Final = (
 )
 _SELECT: Final = f"SELECT {_COLUMNS} FROM executions e LEFT JOIN machines m ON m.hash = e.machine"
 
+_INSERT_EVENTS: Final = (
+    "INSERT INTO events (execution, id, type, posix, previous_id, details, next_state) VALUES "
+)
+_ROW: Final = "(?, ?, ?, ?, ?, ?, ?)"
+_ROWS_PER_INSERT: Final = 64
+"""Rows one INSERT statement writes (7 parameters each, well below SQLite's 999)."""
+_CLOSE_EXECUTION: Final = (
+    "UPDATE executions SET status = ?, output = ?, error = ?, cause = ?, stop_posix = ?, "
+    "owner = NULL WHERE seq = ?"
+)
+
 _dumps_text = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str).encode
 _dumps_ascii = json.JSONEncoder(separators=(",", ":"), default=str).encode
 
@@ -85,6 +102,18 @@ def _dumps(value: Any) -> str:
         except UnicodeEncodeError:
             return _dumps_ascii(value)
     return text
+
+
+class _Batch:
+    """The events one thread staged and has not committed: their rows, whose they are, and the
+    records the closing ones among them close (by row)."""
+
+    __slots__ = ("closes", "names", "rows")
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[Any, ...]] = []
+        self.names: list[str] = []
+        self.closes: dict[int, tuple[Any, ...]] = {}
 
 
 class SQLiteStore(ExecutionStore):
@@ -114,6 +143,10 @@ class SQLiteStore(ExecutionStore):
         self._connections: list[sqlite3.Connection] = []
         self._seqs: dict[str, int] = {}
         self._closed = False
+        # Written before batches, a subclass overriding only append gets every event there.
+        self._batches = type(self).append is SQLiteStore.append or (
+            type(self).stage is not SQLiteStore.stage
+        )
         if self.path.is_dir():
             raise StoreError(f"execution store {self.path} is a directory", str(self.path))
         if not self.path.parent.is_dir():
@@ -321,7 +354,15 @@ class SQLiteStore(ExecutionStore):
             db.execute("ROLLBACK")
 
     def close(self) -> None:
-        """Close every connection (after this the store cannot be used)."""
+        """Commit what this thread staged, then close every connection (after this the store
+        cannot be used; StoreError: what this thread staged could not be committed)."""
+        try:
+            if not self._closed:
+                self.commit()
+        finally:
+            self._close()
+
+    def _close(self) -> None:
         with self._lock:
             self._closed = True
             connections, self._connections = self._connections, []
@@ -386,11 +427,36 @@ class SQLiteStore(ExecutionStore):
         return seq
 
     def append(self, name: str, event: HistoryEvent, transition: Transition | None = None) -> None:
-        """Commit the event; a closing event closes the record in the same transaction."""
+        """Commit the event (with what this thread staged before it); a closing event closes
+        the record in the same transaction."""
+        self._stage(name, event, transition)
+        self.commit()
 
-        def write(db: sqlite3.Connection) -> None:
-            seq = self._seq(db, name)
-            row = (
+    def stage(self, name: str, event: HistoryEvent, transition: Transition | None = None) -> bool:
+        """Stage the event in this thread's batch: it is committed by :meth:`commit`.
+
+        A subclass that overrides only ``append`` (written before batches) gets every event
+        through its ``append``, committed at once (returns False).
+        """
+        if not self._batches:
+            self.append(name, event, transition)
+            return False
+        self._stage(name, event, transition)
+        return True
+
+    def _stage(self, name: str, event: HistoryEvent, transition: Transition | None) -> None:
+        if self.read_only:
+            raise StoreError(f"execution store {self.path} is open read-only", str(self.path))
+        if self._closed:
+            raise StoreError(f"execution store {self.path} is closed", str(self.path))
+        seq = self._seqs.get(name)
+        if seq is None:
+            seq = self._read(lambda db: self._seq(db, name))
+        batch: _Batch | None = getattr(self._local, "batch", None)
+        if batch is None:
+            batch = self._local.batch = _Batch()
+        batch.rows.append(
+            (
                 seq,
                 event.id,
                 event.type,
@@ -399,31 +465,66 @@ class SQLiteStore(ExecutionStore):
                 None if event.details is None else _dumps(event.details),
                 None if transition is None else _dumps(transition.next_state),
             )
-            insert = (
-                "INSERT INTO events (execution, id, type, posix, previous_id, details, "
-                "next_state) VALUES (?, ?, ?, ?, ?, ?, ?)"
-            )
-            if event.type not in CLOSING_EVENTS:
-                db.execute(insert, row)
-                return
+        )
+        batch.names.append(name)
+        if event.type in CLOSING_EVENTS:
             status, output, error, cause = closing_outcome(event)
-            db.execute("BEGIN IMMEDIATE")
-            db.execute(insert, row)
-            db.execute(
-                "UPDATE executions SET status = ?, output = ?, error = ?, cause = ?, "
-                "stop_posix = ?, owner = NULL WHERE seq = ?",
-                (
-                    status,
-                    None if status != "SUCCEEDED" else _dumps(output),
-                    error,
-                    cause,
-                    event.posix,
-                    seq,
-                ),
+            batch.closes[len(batch.rows) - 1] = (
+                status,
+                None if status != "SUCCEEDED" else _dumps(output),
+                error,
+                cause,
+                event.posix,
+                seq,
             )
+
+    def commit(self) -> None:
+        """Commit this thread's staged events in one transaction.
+
+        The transaction takes the write lock first (``BEGIN IMMEDIATE``), waiting while
+        another connection holds it, so no statement inside it finds the store busy; no
+        transaction stays open between commits. When it fails for another reason than a busy
+        store (a full disk), the events are committed one by one, as far as each execution's
+        can be: :class:`EventsNotRecorded` says where each execution's stopped.
+        """
+        batch: _Batch | None = getattr(self._local, "batch", None)
+        if batch is None:
+            return
+        self._local.batch = None
+        rows, closes = batch.rows, batch.closes
+
+        def write(db: sqlite3.Connection) -> None:
+            if len(rows) <= _ROWS_PER_INSERT and not closes:
+                _insert_events(db, rows)  # one statement: a transaction of its own
+                return
+            db.execute("BEGIN IMMEDIATE")
+            for start in range(0, len(rows), _ROWS_PER_INSERT):
+                _insert_events(db, rows[start : start + _ROWS_PER_INSERT])
+            db.executemany(_CLOSE_EXECUTION, closes.values())
             db.execute("COMMIT")
 
-        self._write(write)
+        try:
+            self._write(write)
+        except StoreError as exc:
+            cause = exc.__cause__
+            if len(rows) == 1 or (isinstance(cause, sqlite3.OperationalError) and busy(cause)):
+                raise
+            self._commit_each(batch)
+
+    def _commit_each(self, batch: _Batch) -> None:
+        """Commit the rows one at a time; an execution's rows after one that fails are not."""
+        lost: dict[str, tuple[int, str, StoreError]] = {}
+        for index, row in enumerate(batch.rows):
+            name = batch.names[index]
+            if name in lost:
+                continue
+            try:
+                self._write(functools.partial(_insert_row, row, batch.closes.get(index)))
+            except StoreError as exc:
+                lost[name] = (int(row[1]), str(row[2]), exc)
+        if lost:
+            first = next(iter(lost.values()))[2]
+            raise EventsNotRecorded(str(first), str(self.path), lost)
 
     def claim(self, name: str, owner: str, expected: str | None) -> bool:
         """Take ``name`` over if it is open and its owner is still ``expected``."""
@@ -737,6 +838,32 @@ class SQLiteStore(ExecutionStore):
             raise ExecutionDoesNotExist(name)
         owner: str | None = row[0]
         return owner
+
+
+@functools.cache
+def _insert_sql(count: int) -> str:
+    return _INSERT_EVENTS + ", ".join([_ROW] * count)
+
+
+def _insert_events(db: sqlite3.Connection, rows: Sequence[tuple[Any, ...]]) -> None:
+    """Insert ``rows`` (at most :data:`_ROWS_PER_INSERT`) with one statement."""
+    if len(rows) == 1:
+        db.execute(_insert_sql(1), rows[0])
+        return
+    db.execute(_insert_sql(len(rows)), [value for row in rows for value in row])
+
+
+def _insert_row(
+    row: tuple[Any, ...], close: tuple[Any, ...] | None, db: sqlite3.Connection
+) -> None:
+    """Insert one event's row; a closing event's with its record closed, in one transaction."""
+    if close is None:
+        _insert_events(db, (row,))
+        return
+    db.execute("BEGIN IMMEDIATE")
+    _insert_events(db, (row,))
+    db.execute(_CLOSE_EXECUTION, close)
+    db.execute("COMMIT")
 
 
 def _status(value: Any) -> ExecutionStatus:
