@@ -45,7 +45,18 @@ def format_timestamp(posix: float) -> str:
     if last[0] == posix:
         return last[1]
     moment = datetime.fromtimestamp(posix, UTC)
-    text = f"{moment:%Y-%m-%dT%H:%M:%S}.{moment.microsecond // 1000:03d}Z"
+    if moment.year >= 1000:  # %-formatting is twice as fast as strftime (same text)
+        text = "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ" % (  # noqa: UP031 - fastest
+            moment.year,
+            moment.month,
+            moment.day,
+            moment.hour,
+            moment.minute,
+            moment.second,
+            moment.microsecond // 1000,
+        )
+    else:  # strftime does not pad years before 1000
+        text = f"{moment:%Y-%m-%dT%H:%M:%S}.{moment.microsecond // 1000:03d}Z"
     _last_formatted = (posix, text)
     return text
 
