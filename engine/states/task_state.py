@@ -58,13 +58,39 @@ def resource_info(resource: str) -> ResourceInfo:
     return classify_resource(resource)
 
 
-def _event_names(info: ResourceInfo) -> tuple[str, dict[str, Any]]:
-    """The event-name prefix and the common detail fields for the resource's family."""
+class _Events:
+    """A resource's event names and the detail fields its events share (never mutated)."""
+
+    __slots__ = (
+        "common",
+        "failed",
+        "scheduled",
+        "started",
+        "submitted",
+        "succeeded",
+        "timed_out",
+    )
+
+    def __init__(self, prefix: str, common: dict[str, Any]) -> None:
+        self.common = common
+        self.scheduled = prefix + "Scheduled"
+        self.started = prefix + "Started"
+        self.submitted = prefix + "Submitted"
+        self.succeeded = prefix + "Succeeded"
+        self.failed = prefix + "Failed"
+        self.timed_out = prefix + "TimedOut"
+
+
+@lru_cache(maxsize=1024)
+def _events(resource: str) -> _Events:
+    """The event names and common detail fields for the resource's family (cached)."""
+    info = resource_info(resource)
     if info.family == "lambda":
-        return "LambdaFunction", {}
+        return _Events("LambdaFunction", {})
     if info.family == "activity":
-        return "Activity", {}
-    return "Task", {"resource": info.resource, "resourceType": info.resource_type or "local"}
+        return _Events("Activity", {})
+    common = {"resource": info.resource, "resourceType": info.resource_type or "local"}
+    return _Events("Task", common)
 
 
 def _positive_seconds(
@@ -145,10 +171,14 @@ async def _invoke(  # noqa: PLR0917
     A callback task's heartbeat clock runs from its scheduling; an activity's (``progress``)
     from the moment a worker picks it up.
     """
-    clock = ctx.clock
-    if timeout is None and token is None and (progress is None or heartbeat is None):
-        with clock.busy(), _reporting(progress):
-            return await call(request)
+    clock = ctx.flow.runtime.clock
+    if timeout is None and token is None:
+        if progress is None:
+            with clock.busy():
+                return await call(request)
+        if heartbeat is None:
+            with clock.busy(), reporting_progress(progress):
+                return await call(request)
     runtime = ctx.runtime
     waiter: TokenWaiter | None = None
     if token is not None:
@@ -221,7 +251,8 @@ async def run_task(ctx: StateContext, state: TaskState, raw: Any) -> tuple[Any, 
     """Run the Task state with its Retry and Catch."""
     runtime = ctx.runtime
     info = resource_info(state.resource)
-    prefix, common = _event_names(info)
+    events = _events(state.resource)
+    common = events.common
     call = runtime.calls[ctx.name]
 
     def finish(result: Any) -> Any:
@@ -239,17 +270,20 @@ async def run_task(ctx: StateContext, state: TaskState, raw: Any) -> tuple[Any, 
             ctx.resumed = None
             return finish(resumed.result)
         effective = raw if ctx.jsonata else apply_input_path(ctx, state, raw)
-        timeout = _positive_seconds(
-            ctx, state.timeout_seconds, state.timeout_seconds_path, "TimeoutSeconds", effective
-        )
-        heartbeat = _positive_seconds(
-            ctx,
-            state.heartbeat_seconds,
-            state.heartbeat_seconds_path,
-            "HeartbeatSeconds",
-            effective,
-        )
-        token = runtime.new_token() if info.wait_for_task_token else None
+        timeout = heartbeat = None
+        if state.timeout_seconds is not None or state.timeout_seconds_path is not None:
+            timeout = _positive_seconds(
+                ctx, state.timeout_seconds, state.timeout_seconds_path, "TimeoutSeconds", effective
+            )
+        if state.heartbeat_seconds is not None or state.heartbeat_seconds_path is not None:
+            heartbeat = _positive_seconds(
+                ctx,
+                state.heartbeat_seconds,
+                state.heartbeat_seconds_path,
+                "HeartbeatSeconds",
+                effective,
+            )
+        token = runtime.new_token() if info.pattern == "waitForTaskToken" else None
         ctx.set_task_token(token)
         # A mocked callback task answers with its mocked result; nobody sends the token back.
         wait_token = None if ctx.name in runtime.mocked else token
@@ -276,7 +310,7 @@ async def run_task(ctx: StateContext, state: TaskState, raw: Any) -> tuple[Any, 
             scheduled["timeoutInSeconds"] = timeout
         if heartbeat is not None:
             scheduled["heartbeatInSeconds"] = heartbeat
-        ctx.add(f"{prefix}Scheduled", scheduled)
+        ctx.add(events.scheduled, scheduled)
         progress: TaskProgress | None = None
         if info.family == "activity":
             # AWS records ActivityStarted when a worker picks the task up (GetActivityTask).
@@ -286,11 +320,11 @@ async def run_task(ctx: StateContext, state: TaskState, raw: Any) -> tuple[Any, 
 
             progress = TaskProgress(ctx.clock, heartbeat, activity_started)
         else:
-            ctx.add(f"{prefix}Started", dict(common) if common else None)
+            ctx.add(events.started, dict(common) if common else None)
 
         def submitted(output: Any) -> None:
             value, _ = _json_copy(ctx, output, "task's submission result")
-            ctx.add(f"{prefix}Submitted", {**common, "output": value})
+            ctx.add(events.submitted, {**common, "output": value})
 
         request = TaskRequest(
             state_name=ctx.name,
@@ -316,7 +350,7 @@ async def run_task(ctx: StateContext, state: TaskState, raw: Any) -> tuple[Any, 
         except FatalError:
             raise
         except _TimedOut as exc:
-            ctx.add(f"{prefix}TimedOut", {**common, "error": exc.error})
+            ctx.add(events.timed_out, {**common, "error": exc.error})
             raise
         except StatesError as exc:
             if exc.error == RUNTIME:
@@ -326,16 +360,16 @@ async def run_task(ctx: StateContext, state: TaskState, raw: Any) -> tuple[Any, 
                 failed["error"] = exc.error
             if exc.cause is not None:
                 failed["cause"] = exc.cause
-            ctx.add(f"{prefix}Failed", failed)
+            ctx.add(events.failed, failed)
             raise
         finally:
             ctx.set_task_token(None)
         result, size = _json_copy(ctx, result, "task result")
         if size > MAX_PAYLOAD_BYTES:
             error = data_limit_error(ctx.name)
-            ctx.add(f"{prefix}Failed", {**common, "error": error.error, "cause": error.cause})
+            ctx.add(events.failed, {**common, "error": error.error, "cause": error.cause})
             raise error
-        ctx.add(f"{prefix}Succeeded", {**common, "output": result})
+        ctx.add(events.succeeded, {**common, "output": result})
         ctx.checked = result
         return finish(result)
 
