@@ -108,7 +108,11 @@ class HistorySink:
         posix: float | None = None,
     ) -> int:
         """Append an event to the history (counting what children hold against the quota)."""
-        if self.held:
+        if not self._final_ids:
+            if not self.held:  # no provisional id exists yet: nothing to translate
+                return self.runtime.history.add(event_type, previous_event_id, details, posix=posix)
+            self.runtime.history.admits(self.held + 1)
+        elif self.held:
             self.runtime.history.admits(self.held + 1)
         return self.runtime.history.add(
             event_type, self.final_id(previous_event_id), self._resolved(details), posix=posix
