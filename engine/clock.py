@@ -329,7 +329,11 @@ class VirtualClock(Clock):
 
         With a driver running, the jump waits a few scheduler turns, so flows whose
         cancellation is already on its way (a timed-out or stopped execution) unwind first.
+        Nobody sleeping: there is nothing to jump to, and the driver is left asleep (an
+        execution without a Wait ending would otherwise cost it a turn of the loop).
         """
+        if not self._heap:
+            return
         if self._drivers:
             self._idle_pending = True
             self._notify()
