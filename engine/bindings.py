@@ -62,7 +62,7 @@ _H = TypeVar("_H", bound=Callable[..., Any])
 _PARTIAL_FUNCTION = re.compile(r"(?:^|:)function:(?P<name>[^:]+)(?::(?P<qualifier>[^:]+))?$")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class TaskRequest:
     """One invocation of a Task state's resource, as the interpreter hands it to a binding.
 
@@ -80,6 +80,34 @@ class TaskRequest:
     clock: Clock | None = None
     on_submitted: Callable[[Any], None] | None = None
     """For ``.sync`` resources: record ``TaskSubmitted`` with the job's start response."""
+
+    def __init__(  # noqa: PLR0917 - the dataclass's own signature
+        self,
+        state_name: str,
+        resource: str,
+        payload: Any,
+        context: dict[str, Any] | None = None,
+        attempt: int = 0,
+        invocation: int = 0,
+        timeout_seconds: float | None = None,
+        execution_name: str = "",
+        clock: Clock | None = None,
+        on_submitted: Callable[[Any], None] | None = None,
+    ) -> None:
+        # One write of the instance dict instead of a frozen ``__setattr__`` bypass per field
+        # (the generated ``__init__``): one request is made per task attempt.
+        self.__dict__.update(
+            state_name=state_name,
+            resource=resource,
+            payload=payload,
+            context={} if context is None else context,
+            attempt=attempt,
+            invocation=invocation,
+            timeout_seconds=timeout_seconds,
+            execution_name=execution_name,
+            clock=clock,
+            on_submitted=on_submitted,
+        )
 
 
 @runtime_checkable
