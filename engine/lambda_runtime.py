@@ -160,6 +160,10 @@ def takes_context(step: Callable[..., Any]) -> bool:
         return _positional_count(step) >= 2
 
 
+_PLAIN_RESULTS = frozenset({dict, list, str, int, float, bool, type(None)})
+"""Result types that are never awaitable (``inspect.isawaitable`` checks an ABC: slow)."""
+
+
 def call_step(step: Callable[..., Any], event: Any, context: Any) -> Any:
     """Call a step as its Lambda function would: ``step(event, context)`` or ``step(event)``.
 
@@ -167,7 +171,7 @@ def call_step(step: Callable[..., Any], event: Any, context: Any) -> Any:
     the calling thread.
     """
     result = step(event, context) if takes_context(step) else step(event)
-    if inspect.isawaitable(result):
+    if type(result) not in _PLAIN_RESULTS and inspect.isawaitable(result):
         awaitable = result
 
         async def wait() -> Any:
