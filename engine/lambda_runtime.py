@@ -283,6 +283,9 @@ def step_error(exc: BaseException) -> BaseException:
 
 # --- marshalling ----------------------------------------------------------------------------
 
+_scan_json: Callable[[str, int], tuple[Any, int]] = json.decoder.JSONDecoder().scan_once  # type: ignore[attr-defined]
+"""``json.loads`` without its whitespace checks, for the text :func:`marshal` writes."""
+
 _encode_text = (
     json.encoder.encode_basestring_ascii if _ENSURE_ASCII else json.encoder.encode_basestring
 )
@@ -456,7 +459,14 @@ class Invocation:
 
     def result(self) -> Any:
         """The result as the caller decodes it; ``ValueError`` when it is not JSON."""
-        return json.loads(self.payload)
+        text = self.payload
+        try:
+            value, end = _scan_json(text, 0)
+        except StopIteration:
+            end = -1
+        if end == len(text):
+            return value
+        return json.loads(text)  # whitespace around it, or not JSON: as json.loads decides
 
     def error(self) -> str:
         """The error name Step Functions reports (bounded)."""
