@@ -172,6 +172,8 @@ def call_step(step: Callable[..., Any], event: Any, context: Any) -> Any:
     """
     result = step(event, context) if takes_context(step) else step(event)
     if type(result) not in _PLAIN_RESULTS and inspect.isawaitable(result):
+        if inspect.iscoroutine(result):  # an ``async def`` step: its coroutine runs as it is
+            return _run_to_completion(result)
         awaitable = result
 
         async def wait() -> Any:
