@@ -51,6 +51,7 @@ __all__ = [
     "in_engine_loop",
     "is_mocked",
     "resolve_binding",
+    "returns_fresh_json",
     "task_error",
 ]
 
@@ -262,6 +263,9 @@ class PythonBinding:
         self.handler = handler
         self.lambda_resource = lambda_resource
         self.function_name = function_name
+        self.fresh_results = not getattr(handler, _IN_ENGINE_LOOP, False)
+        """Whether every result is decoded from the runtime's JSON text (a user's step), so
+        nothing but the caller holds it; an engine handler's result is its own object."""
 
     async def invoke(self, request: TaskRequest) -> Any:
         """Invoke the handler on the effective input under Lambda's runtime contract."""
@@ -462,6 +466,13 @@ def resolve_binding(
 
         return integration_for(info.base_resource)
     return None
+
+
+def returns_fresh_json(call: CallNext) -> bool:
+    """Whether ``call`` is a Python step's binding itself (no interceptor around it): its
+    results are JSON data just decoded from the runtime's text, held by nobody else."""
+    binding = getattr(call, "__self__", None)
+    return isinstance(binding, PythonBinding) and binding.fresh_results
 
 
 def chain_interceptors(interceptors: Sequence[Interceptor], binding: TaskBinding) -> CallNext:

@@ -15,7 +15,7 @@ from typing import Any
 
 import anyio
 
-from engine.bindings import CallNext, TaskRequest
+from engine.bindings import CallNext, TaskRequest, returns_fresh_json
 from engine.clock import Clock
 from engine.errors import HEARTBEAT_TIMEOUT, RUNTIME, TIMEOUT, StatesError
 from engine.interpreter.context import FatalError, StateContext, TokenWaiter
@@ -33,7 +33,7 @@ from engine.interpreter.jsonata_dataflow import (
 )
 from engine.interpreter.recovery import with_retry_and_catch
 from engine.lambda_shapes import ResourceInfo, classify_resource
-from engine.limits import MAX_PAYLOAD_BYTES, data_limit_error, json_copy
+from engine.limits import MAX_PAYLOAD_BYTES, data_limit_error, json_copy, payload_size
 from engine.model import TaskState
 from engine.paths import PathNotFound, evaluate_path
 from engine.task_progress import TaskProgress, reporting_progress
@@ -121,16 +121,29 @@ def _positive_seconds(
     return value
 
 
+def _not_json(ctx: StateContext, what: str, exc: Exception) -> FatalError:
+    return FatalError(
+        RUNTIME,
+        f"An error occurred while executing the state '{ctx.name}' (entered at the event id "
+        f"#{ctx.entered_id}). The {what} is not JSON-serialisable: {exc}",
+    )
+
+
 def _json_copy(ctx: StateContext, value: Any, what: str) -> tuple[Any, int]:
     """A JSON-clean copy of ``value`` and its size in bytes; non-JSON data is States.Runtime."""
     try:
         return json_copy(value)
     except (TypeError, ValueError) as exc:
-        raise FatalError(
-            RUNTIME,
-            f"An error occurred while executing the state '{ctx.name}' (entered at the event id "
-            f"#{ctx.entered_id}). The {what} is not JSON-serialisable: {exc}",
-        ) from None
+        raise _not_json(ctx, what, exc) from None
+
+
+def _result_size(ctx: StateContext, value: Any) -> int:
+    """The payload size of a result that needs no copy (see ``returns_fresh_json``); the same
+    error as :func:`_json_copy` when it is not JSON data (NaN from the runtime's text)."""
+    try:
+        return payload_size(value)
+    except (TypeError, ValueError) as exc:
+        raise _not_json(ctx, "task result", exc) from None
 
 
 def _heartbeat_deadline(waiter: TokenWaiter | None, progress: TaskProgress | None) -> float | None:
@@ -254,6 +267,7 @@ async def run_task(ctx: StateContext, state: TaskState, raw: Any) -> tuple[Any, 
     events = _events(state.resource)
     common = events.common
     call = runtime.calls[ctx.name]
+    fresh = returns_fresh_json(call)  # its results need no isolating copy, only a size
 
     def finish(result: Any) -> Any:
         """Assign, then the effective result (JSONPath) or the state output (JSONata)."""
@@ -364,7 +378,10 @@ async def run_task(ctx: StateContext, state: TaskState, raw: Any) -> tuple[Any, 
             raise
         finally:
             ctx.set_task_token(None)
-        result, size = _json_copy(ctx, result, "task result")
+        if fresh:
+            size = _result_size(ctx, result)
+        else:
+            result, size = _json_copy(ctx, result, "task result")
         if size > MAX_PAYLOAD_BYTES:
             error = data_limit_error(ctx.name)
             ctx.add(events.failed, {**common, "error": error.error, "cause": error.cause})
