@@ -51,6 +51,7 @@ __all__ = [
     "in_engine_loop",
     "is_mocked",
     "resolve_binding",
+    "returns_fresh_json",
     "task_error",
 ]
 
@@ -62,7 +63,7 @@ _H = TypeVar("_H", bound=Callable[..., Any])
 _PARTIAL_FUNCTION = re.compile(r"(?:^|:)function:(?P<name>[^:]+)(?::(?P<qualifier>[^:]+))?$")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class TaskRequest:
     """One invocation of a Task state's resource, as the interpreter hands it to a binding.
 
@@ -80,6 +81,34 @@ class TaskRequest:
     clock: Clock | None = None
     on_submitted: Callable[[Any], None] | None = None
     """For ``.sync`` resources: record ``TaskSubmitted`` with the job's start response."""
+
+    def __init__(  # noqa: PLR0917 - the dataclass's own signature
+        self,
+        state_name: str,
+        resource: str,
+        payload: Any,
+        context: dict[str, Any] | None = None,
+        attempt: int = 0,
+        invocation: int = 0,
+        timeout_seconds: float | None = None,
+        execution_name: str = "",
+        clock: Clock | None = None,
+        on_submitted: Callable[[Any], None] | None = None,
+    ) -> None:
+        # One write of the instance dict instead of a frozen ``__setattr__`` bypass per field
+        # (the generated ``__init__``): one request is made per task attempt.
+        self.__dict__.update(
+            state_name=state_name,
+            resource=resource,
+            payload=payload,
+            context={} if context is None else context,
+            attempt=attempt,
+            invocation=invocation,
+            timeout_seconds=timeout_seconds,
+            execution_name=execution_name,
+            clock=clock,
+            on_submitted=on_submitted,
+        )
 
 
 @runtime_checkable
@@ -236,6 +265,9 @@ class PythonBinding:
         self.handler = handler
         self.lambda_resource = lambda_resource
         self.function_name = function_name
+        self.fresh_results = not getattr(handler, _IN_ENGINE_LOOP, False)
+        """Whether every result is decoded from the runtime's JSON text (a user's step), so
+        nothing but the caller holds it; an engine handler's result is its own object."""
 
     async def invoke(self, request: TaskRequest) -> Any:
         """Invoke the handler on the effective input under Lambda's runtime contract."""
@@ -436,6 +468,13 @@ def resolve_binding(
 
         return integration_for(info.base_resource)
     return None
+
+
+def returns_fresh_json(call: CallNext) -> bool:
+    """Whether ``call`` is a Python step's binding itself (no interceptor around it): its
+    results are JSON data just decoded from the runtime's text, held by nobody else."""
+    binding = getattr(call, "__self__", None)
+    return isinstance(binding, PythonBinding) and binding.fresh_results
 
 
 def chain_interceptors(interceptors: Sequence[Interceptor], binding: TaskBinding) -> CallNext:

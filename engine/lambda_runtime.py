@@ -160,6 +160,10 @@ def takes_context(step: Callable[..., Any]) -> bool:
         return _positional_count(step) >= 2
 
 
+_PLAIN_RESULTS = frozenset({dict, list, str, int, float, bool, type(None)})
+"""Result types that are never awaitable (``inspect.isawaitable`` checks an ABC: slow)."""
+
+
 def call_step(step: Callable[..., Any], event: Any, context: Any) -> Any:
     """Call a step as its Lambda function would: ``step(event, context)`` or ``step(event)``.
 
@@ -167,7 +171,9 @@ def call_step(step: Callable[..., Any], event: Any, context: Any) -> Any:
     the calling thread.
     """
     result = step(event, context) if takes_context(step) else step(event)
-    if inspect.isawaitable(result):
+    if type(result) not in _PLAIN_RESULTS and inspect.isawaitable(result):
+        if inspect.iscoroutine(result):  # an ``async def`` step: its coroutine runs as it is
+            return _run_to_completion(result)
         awaitable = result
 
         async def wait() -> Any:
@@ -278,6 +284,9 @@ def step_error(exc: BaseException) -> BaseException:
 
 
 # --- marshalling ----------------------------------------------------------------------------
+
+_scan_json: Callable[[str, int], tuple[Any, int]] = json.decoder.JSONDecoder().scan_once  # type: ignore[attr-defined]
+"""``json.loads`` without its whitespace checks, for the text :func:`marshal` writes."""
 
 _encode_text = (
     json.encoder.encode_basestring_ascii if _ENSURE_ASCII else json.encoder.encode_basestring
@@ -452,7 +461,14 @@ class Invocation:
 
     def result(self) -> Any:
         """The result as the caller decodes it; ``ValueError`` when it is not JSON."""
-        return json.loads(self.payload)
+        text = self.payload
+        try:
+            value, end = _scan_json(text, 0)
+        except StopIteration:
+            end = -1
+        if end == len(text):
+            return value
+        return json.loads(text)  # whitespace around it, or not JSON: as json.loads decides
 
     def error(self) -> str:
         """The error name Step Functions reports (bounded)."""

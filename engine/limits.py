@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from json.encoder import encode_basestring
 from typing import Any, Final
 
 from engine.errors import DATA_LIMIT_EXCEEDED, RUNTIME, StatesError
@@ -51,15 +53,27 @@ DEFAULT_TASK_TIMEOUT_SECONDS: Final = 99_999_999
 """AWS's Task ``TimeoutSeconds`` when none is given."""
 
 
-_compact_encode: Final = json.JSONEncoder(
+_compact_encoder: Final = json.JSONEncoder(
     separators=(",", ":"), ensure_ascii=False, allow_nan=False
-).encode
+)
+_compact_encode: Final = _compact_encoder.encode
 """``json.dumps`` with these options, without building an encoder on every call."""
+
+_c_make_encoder: Final[Any] = getattr(json.encoder, "c_make_encoder", None)
+_scan_once: Final[Callable[[str, int], tuple[Any, int]]] = json.decoder.JSONDecoder().scan_once  # type: ignore[attr-defined]
+"""``json.loads`` without its whitespace checks, for text :func:`to_json_text` wrote."""
 
 
 def to_json_text(value: Any) -> str:
     """Compact JSON text of a value; ``TypeError``/``ValueError`` when it is not JSON data."""
-    return _compact_encode(value)
+    if _c_make_encoder is None or isinstance(value, str):
+        return _compact_encode(value)
+    # What ``_compact_encode`` runs, without its two Python-level calls: the C encoder with a
+    # fresh circular-reference memo (so circular data still raises the same ValueError).
+    encode = _c_make_encoder(
+        {}, _compact_encoder.default, encode_basestring, None, ":", ",", False, False, False
+    )
+    return "".join(encode(value, 0))
 
 
 _JSON_SCALARS: Final = frozenset({bool, int, float, str})
@@ -101,7 +115,7 @@ def json_copy(value: Any) -> tuple[Any, int]:
     text = to_json_text(value)
     if value is None or type(value) in _JSON_SCALARS:
         return value, _utf8_size(text)
-    return json.loads(text), _utf8_size(text)
+    return _scan_once(text, 0)[0], _utf8_size(text)
 
 
 def data_limit_error(state_name: str) -> StatesError:

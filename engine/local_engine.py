@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from contextvars import ContextVar
 from types import TracebackType
-from typing import Any, Final
+from typing import Any, Final, TypeAlias
 
 import anyio
 import anyio.abc
@@ -106,6 +106,9 @@ DEFAULT_ACCOUNT_ID: Final = "123456789012"
 DEFAULT_STATE_MACHINE_NAME: Final = "LocalStateMachine"
 _PREPARED_CACHE_SIZE: Final = 256
 
+_SyncChildren: TypeAlias = tuple[tuple[str, str, tuple[str, ...]], ...]
+"""A machine's ``.sync`` child executions named by a constant ARN: state, ARN, JSON path."""
+
 
 def _started_through(stored: StoredExecution) -> dict[str, str]:
     """The version/alias members an execution's ``ExecutionStarted`` event carries."""
@@ -168,7 +171,9 @@ class LocalEngine(TaskTokenCallbacks):
             self.register_state_machine(source, sm_name)
         self._handles: dict[str, ExecutionHandle] = {}
         self._tokens: dict[str, TokenWaiter] = {}
-        self._prepared: dict[int, tuple[StateMachine, dict[str, CallNext], frozenset[str]]] = {}
+        self._prepared: dict[
+            int, tuple[StateMachine, dict[str, CallNext], frozenset[str], _SyncChildren]
+        ] = {}
         self._task_group: anyio.abc.TaskGroup | None = None
         self._clock_context: Any = None
         self._loop_thread: int | None = None
@@ -227,9 +232,9 @@ class LocalEngine(TaskTokenCallbacks):
         """Every machine the engine knows, by ARN."""
         return dict(self._machines)
 
-    def _check_children(self, machine: StateMachine) -> None:
-        """A ``.sync`` child named by a constant ARN must be known before the run starts."""
-        problems: list[Diagnostic] = []
+    def _sync_children(self, machine: StateMachine) -> _SyncChildren:
+        """The ``.sync`` children ``machine`` starts by a constant ARN: state name, ARN, where."""
+        children: list[tuple[str, str, tuple[str, ...]]] = []
         for name, state, where in walk_states(machine.states, ()):
             if not isinstance(state, TaskState) or state.resource not in NESTED_RESOURCES[1:3]:
                 continue
@@ -242,7 +247,15 @@ class LocalEngine(TaskTokenCallbacks):
                 if isinstance(state.parameters, dict)
                 else None
             )
-            if isinstance(arn, str) and self.state_machine(arn) is None:
+            if isinstance(arn, str):
+                children.append((name, arn, where))
+        return tuple(children)
+
+    def _check_children(self, children: _SyncChildren) -> None:
+        """A ``.sync`` child named by a constant ARN must be known before the run starts."""
+        problems: list[Diagnostic] = []
+        for name, arn, where in children:
+            if self.state_machine(arn) is None:
                 problems.append(
                     Diagnostic(
                         "UNKNOWN_STATE_MACHINE",
@@ -336,16 +349,19 @@ class LocalEngine(TaskTokenCallbacks):
 
     # -- executions -------------------------------------------------------------------------
 
-    def _prepare(self, machine: StateMachine) -> tuple[dict[str, CallNext], frozenset[str]]:
+    def _prepare(
+        self, machine: StateMachine
+    ) -> tuple[dict[str, CallNext], frozenset[str], _SyncChildren]:
         cached = self._prepared.get(id(machine))
         if cached is not None and cached[0] is machine:
-            return cached[1], cached[2]
+            return cached[1], cached[2], cached[3]
         calls = prepare_calls(machine, self.handlers, self.interceptors, self.bindings)
         mocked = frozenset(name for name in calls if is_mocked(self.interceptors, name))
+        children = self._sync_children(machine)
         if len(self._prepared) >= _PREPARED_CACHE_SIZE:
             self._prepared.clear()
-        self._prepared[id(machine)] = (machine, calls, mocked)
-        return calls, mocked
+        self._prepared[id(machine)] = (machine, calls, mocked, children)
+        return calls, mocked, children
 
     async def start_execution(
         self,
@@ -372,11 +388,11 @@ class LocalEngine(TaskTokenCallbacks):
         if self._task_group is None:
             raise RuntimeError("use the LocalEngine as 'async with LocalEngine(...) as engine'")
         model = as_machine(machine)
-        calls, mocked = self._prepare(model)
+        calls, mocked, children = self._prepare(model)
         self._machines[self.state_machine_arn(state_machine_name or DEFAULT_STATE_MACHINE_NAME)] = (
             model
         )
-        self._check_children(model)
+        self._check_children(children)
         data = clean_input(input)
         name = name if name is not None else str(uuid.uuid4())
         check_execution_name(name)

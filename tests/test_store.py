@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 import subprocess
 import sys
@@ -153,6 +154,21 @@ def test_a_closing_event_closes_the_record(
     )
     assert store.owner("order-1") is None
     assert store.unfinished() == []
+
+
+def test_closing_a_record_keeps_every_other_field() -> None:
+    outcome = {"status", "output", "error", "cause", "stop_posix"}
+    kept = {f.name: object() for f in dataclasses.fields(StoredExecution) if f.name not in outcome}
+    record = StoredExecution(**kept)  # type: ignore[arg-type]
+    closed = record.closed_by(HistoryEvent(7, "ExecutionFailed", 9.5, 6, {"error": "E"}))
+    assert {name: getattr(closed, name) for name in kept} == kept
+    assert (closed.status, closed.output, closed.error, closed.cause, closed.stop_posix) == (
+        "FAILED",
+        None,
+        "E",
+        None,
+        9.5,
+    )
 
 
 def test_listing_keeps_start_order_and_filters_by_status(store: ExecutionStore) -> None:

@@ -82,7 +82,7 @@ class Runtime:
     def sink(self) -> HistorySink:
         """The history as flows record into it (see :mod:`engine.interpreter.ordering`)."""
         if self._sink is None:
-            self._sink = HistorySink(self)
+            self._sink = HistorySink(self.history)
         return self._sink
 
     @property

@@ -32,38 +32,33 @@ _ABORTABLE: Final = frozenset({"Task", "Wait", "Parallel", "Map"})
 _CHECKPOINT_EVERY: Final = 32
 
 
-async def run_state(flow: Flow, name: str, state: State, raw: Any) -> tuple[Any, str | None]:
-    """One visit of one state; returns its output and the next state's name."""
-    runtime = flow.runtime
-    entered_posix = runtime.clock.time()
-    entered_id = flow.add(state.type + "StateEntered", {"name": name, "input": raw}, entered_posix)
-    if flow.top_level:
-        runtime.record.states.append(name)
-    ctx = StateContext(flow, name, entered_id, entered_posix)
-    if state.query_language is not None:
-        ctx.jsonata = state.query_language == "JSONata"
-    return await _visit(ctx, state, raw)
-
-
-async def continue_state(
-    flow: Flow, state: State, progress: VisitProgress
+async def run_state(
+    flow: Flow, name: str, state: State, raw: Any, resumed: VisitProgress | None = None
 ) -> tuple[Any, str | None]:
-    """Go on with a visit recorded before a crash: its entry is kept, its retries restored."""
-    ctx = StateContext(flow, progress.name, progress.entered_id, progress.entered_posix)
-    ctx.retry_count = progress.retry_count
-    ctx.resumed = progress
+    """One visit of one state; returns its output and the next state's name.
+
+    ``resumed``: go on with a visit recorded before a crash (its entry kept, its retries
+    restored) instead of entering the state.
+    """
+    runtime = flow.runtime
+    if resumed is None:
+        entered_posix = runtime.clock.time()
+        entered_id = flow.add(
+            state.type + "StateEntered", {"name": name, "input": raw}, entered_posix
+        )
+        if flow.top_level:
+            runtime.record.states.append(name)
+        ctx = StateContext(flow, name, entered_id, entered_posix)
+    else:
+        ctx = StateContext(flow, name, resumed.entered_id, resumed.entered_posix)
+        ctx.retry_count = resumed.retry_count
+        ctx.resumed = resumed
     if state.query_language is not None:
         ctx.jsonata = state.query_language == "JSONata"
-    return await _visit(ctx, state, progress.input)
-
-
-async def _visit(ctx: StateContext, state: State, raw: Any) -> tuple[Any, str | None]:
-    """Run an entered state and record its exit."""
-    flow = ctx.flow
-    name = ctx.name
+    # The visit runs here, not in a helper coroutine: one coroutine less per state.
     state_type = state.type
     try:
-        output, next_state = await flow.runtime.runners[state_type](ctx, state, raw)
+        output, next_state = await runtime.runners[state_type](ctx, state, raw)
     except FatalError:
         raise
     except StatesError as exc:
@@ -82,7 +77,6 @@ async def _visit(ctx: StateContext, state: State, raw: Any) -> tuple[Any, str | 
         details["assignedVariables"] = store_assigned(ctx, assigned)
         details["assignedVariablesDetails"] = {"truncated": False}
     if flow.top_level:
-        runtime = flow.runtime
         runtime.transition = Transition(next_state)
         try:
             flow.add(state_type + "StateExited", details)
@@ -91,6 +85,13 @@ async def _visit(ctx: StateContext, state: State, raw: Any) -> tuple[Any, str | 
     else:
         flow.add(state_type + "StateExited", details)
     return output, next_state
+
+
+async def continue_state(
+    flow: Flow, state: State, progress: VisitProgress
+) -> tuple[Any, str | None]:
+    """Go on with a visit recorded before a crash: its entry is kept, its retries restored."""
+    return await run_state(flow, progress.name, state, progress.input, progress)
 
 
 async def run_states(flow: Flow, states: Mapping[str, State], start_at: str, data: Any) -> Any:

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from engine.errors import StatesError
 
 if TYPE_CHECKING:
+    from engine.history import History
     from engine.interpreter.context import Runtime
 
 __all__ = ["EventSink", "HistorySink", "Sequencer"]
@@ -63,10 +64,12 @@ class EventSink(Protocol):
 class HistorySink:
     """The execution's history itself: ids are final, links to held events are translated."""
 
-    __slots__ = ("_final_ids", "held", "runtime")
+    __slots__ = ("_final_ids", "held", "history")
 
-    def __init__(self, runtime: Runtime) -> None:
-        self.runtime = runtime
+    def __init__(self, history: History) -> None:
+        self.history = history
+        """The execution's history (not its runtime, which holds this sink: no cycle to
+        collect, the runtime is freed as soon as its execution ends)."""
         self.held = 0
         """How many events children hold (counted against the history quota)."""
         self._final_ids: dict[int, int] = {}
@@ -108,16 +111,20 @@ class HistorySink:
         posix: float | None = None,
     ) -> int:
         """Append an event to the history (counting what children hold against the quota)."""
-        if self.held:
-            self.runtime.history.admits(self.held + 1)
-        return self.runtime.history.add(
+        if not self._final_ids:
+            if not self.held:  # no provisional id exists yet: nothing to translate
+                return self.history.add(event_type, previous_event_id, details, posix=posix)
+            self.history.admits(self.held + 1)
+        elif self.held:
+            self.history.admits(self.held + 1)
+        return self.history.add(
             event_type, self.final_id(previous_event_id), self._resolved(details), posix=posix
         )
 
     def put(self, event: _Held) -> int:
         """Append a held event, with its own timestamp, and remember its final id."""
         self.held -= 1
-        event_id = self.runtime.history.add(
+        event_id = self.history.add(
             event.type,
             self.final_id(event.previous_event_id),
             self._resolved(event.details),
@@ -131,7 +138,7 @@ class HistorySink:
 
         The quota counts held events too, so it fails where it would without holding.
         """
-        if not self.runtime.history.admits(self.held + 1):
+        if not self.history.admits(self.held + 1):
             return None
         self.held += 1
         return -(len(self._final_ids) + self.held)
@@ -222,6 +229,7 @@ class Sequencer:
         for index in range(len(self._done)):
             self._done[index] = True
         self._advance()
+        self._children.clear()  # they point back here: let refcounting free both
         for error in errors:
             if error is not None:
                 self.history.resolve_error(error)

@@ -16,7 +16,7 @@ from typing import Any
 import anyio
 import anyio.lowlevel
 
-from engine.bindings import CallNext, TaskRequest
+from engine.bindings import CallNext, TaskRequest, returns_fresh_json
 from engine.clock import Clock
 from engine.errors import HEARTBEAT_TIMEOUT, RUNTIME, TIMEOUT, StatesError
 from engine.interpreter.context import FatalError, StateContext, TokenWaiter
@@ -34,7 +34,7 @@ from engine.interpreter.jsonata_dataflow import (
 )
 from engine.interpreter.recovery import with_retry_and_catch
 from engine.lambda_shapes import ResourceInfo, classify_resource
-from engine.limits import MAX_PAYLOAD_BYTES, data_limit_error, json_copy
+from engine.limits import MAX_PAYLOAD_BYTES, data_limit_error, json_copy, payload_size
 from engine.model import TaskState
 from engine.paths import PathNotFound, evaluate_path
 from engine.store.pending import commit_staged
@@ -60,13 +60,39 @@ def resource_info(resource: str) -> ResourceInfo:
     return classify_resource(resource)
 
 
-def _event_names(info: ResourceInfo) -> tuple[str, dict[str, Any]]:
-    """The event-name prefix and the common detail fields for the resource's family."""
+class _Events:
+    """A resource's event names and the detail fields its events share (never mutated)."""
+
+    __slots__ = (
+        "common",
+        "failed",
+        "scheduled",
+        "started",
+        "submitted",
+        "succeeded",
+        "timed_out",
+    )
+
+    def __init__(self, prefix: str, common: dict[str, Any]) -> None:
+        self.common = common
+        self.scheduled = prefix + "Scheduled"
+        self.started = prefix + "Started"
+        self.submitted = prefix + "Submitted"
+        self.succeeded = prefix + "Succeeded"
+        self.failed = prefix + "Failed"
+        self.timed_out = prefix + "TimedOut"
+
+
+@lru_cache(maxsize=1024)
+def _events(resource: str) -> _Events:
+    """The event names and common detail fields for the resource's family (cached)."""
+    info = resource_info(resource)
     if info.family == "lambda":
-        return "LambdaFunction", {}
+        return _Events("LambdaFunction", {})
     if info.family == "activity":
-        return "Activity", {}
-    return "Task", {"resource": info.resource, "resourceType": info.resource_type or "local"}
+        return _Events("Activity", {})
+    common = {"resource": info.resource, "resourceType": info.resource_type or "local"}
+    return _Events("Task", common)
 
 
 def _positive_seconds(
@@ -97,16 +123,29 @@ def _positive_seconds(
     return value
 
 
+def _not_json(ctx: StateContext, what: str, exc: Exception) -> FatalError:
+    return FatalError(
+        RUNTIME,
+        f"An error occurred while executing the state '{ctx.name}' (entered at the event id "
+        f"#{ctx.entered_id}). The {what} is not JSON-serialisable: {exc}",
+    )
+
+
 def _json_copy(ctx: StateContext, value: Any, what: str) -> tuple[Any, int]:
     """A JSON-clean copy of ``value`` and its size in bytes; non-JSON data is States.Runtime."""
     try:
         return json_copy(value)
     except (TypeError, ValueError) as exc:
-        raise FatalError(
-            RUNTIME,
-            f"An error occurred while executing the state '{ctx.name}' (entered at the event id "
-            f"#{ctx.entered_id}). The {what} is not JSON-serialisable: {exc}",
-        ) from None
+        raise _not_json(ctx, what, exc) from None
+
+
+def _result_size(ctx: StateContext, value: Any) -> int:
+    """The payload size of a result that needs no copy (see ``returns_fresh_json``); the same
+    error as :func:`_json_copy` when it is not JSON data (NaN from the runtime's text)."""
+    try:
+        return payload_size(value)
+    except (TypeError, ValueError) as exc:
+        raise _not_json(ctx, "task result", exc) from None
 
 
 def _heartbeat_deadline(waiter: TokenWaiter | None, progress: TaskProgress | None) -> float | None:
@@ -147,10 +186,14 @@ async def _invoke(  # noqa: PLR0917
     A callback task's heartbeat clock runs from its scheduling; an activity's (``progress``)
     from the moment a worker picks it up.
     """
-    clock = ctx.clock
-    if timeout is None and token is None and (progress is None or heartbeat is None):
-        with clock.busy(), _reporting(progress):
-            return await call(request)
+    clock = ctx.flow.runtime.clock
+    if timeout is None and token is None:
+        if progress is None:
+            with clock.busy():
+                return await call(request)
+        if heartbeat is None:
+            with clock.busy(), reporting_progress(progress):
+                return await call(request)
     runtime = ctx.runtime
     waiter: TokenWaiter | None = None
     if token is not None:
@@ -223,8 +266,10 @@ async def run_task(ctx: StateContext, state: TaskState, raw: Any) -> tuple[Any, 
     """Run the Task state with its Retry and Catch."""
     runtime = ctx.runtime
     info = resource_info(state.resource)
-    prefix, common = _event_names(info)
+    events = _events(state.resource)
+    common = events.common
     call = runtime.calls[ctx.name]
+    fresh = returns_fresh_json(call)  # its results need no isolating copy, only a size
 
     def finish(result: Any) -> Any:
         """Assign, then the effective result (JSONPath) or the state output (JSONata)."""
@@ -241,17 +286,20 @@ async def run_task(ctx: StateContext, state: TaskState, raw: Any) -> tuple[Any, 
             ctx.resumed = None
             return finish(resumed.result)
         effective = raw if ctx.jsonata else apply_input_path(ctx, state, raw)
-        timeout = _positive_seconds(
-            ctx, state.timeout_seconds, state.timeout_seconds_path, "TimeoutSeconds", effective
-        )
-        heartbeat = _positive_seconds(
-            ctx,
-            state.heartbeat_seconds,
-            state.heartbeat_seconds_path,
-            "HeartbeatSeconds",
-            effective,
-        )
-        token = runtime.new_token() if info.wait_for_task_token else None
+        timeout = heartbeat = None
+        if state.timeout_seconds is not None or state.timeout_seconds_path is not None:
+            timeout = _positive_seconds(
+                ctx, state.timeout_seconds, state.timeout_seconds_path, "TimeoutSeconds", effective
+            )
+        if state.heartbeat_seconds is not None or state.heartbeat_seconds_path is not None:
+            heartbeat = _positive_seconds(
+                ctx,
+                state.heartbeat_seconds,
+                state.heartbeat_seconds_path,
+                "HeartbeatSeconds",
+                effective,
+            )
+        token = runtime.new_token() if info.pattern == "waitForTaskToken" else None
         ctx.set_task_token(token)
         # A mocked callback task answers with its mocked result; nobody sends the token back.
         wait_token = None if ctx.name in runtime.mocked else token
@@ -278,7 +326,7 @@ async def run_task(ctx: StateContext, state: TaskState, raw: Any) -> tuple[Any, 
             scheduled["timeoutInSeconds"] = timeout
         if heartbeat is not None:
             scheduled["heartbeatInSeconds"] = heartbeat
-        ctx.add(f"{prefix}Scheduled", scheduled)
+        ctx.add(events.scheduled, scheduled)
         progress: TaskProgress | None = None
         if info.family == "activity":
             # AWS records ActivityStarted when a worker picks the task up (GetActivityTask).
@@ -288,11 +336,11 @@ async def run_task(ctx: StateContext, state: TaskState, raw: Any) -> tuple[Any, 
 
             progress = TaskProgress(ctx.clock, heartbeat, activity_started)
         else:
-            ctx.add(f"{prefix}Started", dict(common) if common else None)
+            ctx.add(events.started, dict(common) if common else None)
 
         def submitted(output: Any) -> None:
             value, _ = _json_copy(ctx, output, "task's submission result")
-            ctx.add(f"{prefix}Submitted", {**common, "output": value})
+            ctx.add(events.submitted, {**common, "output": value})
 
         request = TaskRequest(
             state_name=ctx.name,
@@ -325,7 +373,7 @@ async def run_task(ctx: StateContext, state: TaskState, raw: Any) -> tuple[Any, 
         except FatalError:
             raise
         except _TimedOut as exc:
-            ctx.add(f"{prefix}TimedOut", {**common, "error": exc.error})
+            ctx.add(events.timed_out, {**common, "error": exc.error})
             raise
         except StatesError as exc:
             if exc.error == RUNTIME:
@@ -335,16 +383,19 @@ async def run_task(ctx: StateContext, state: TaskState, raw: Any) -> tuple[Any, 
                 failed["error"] = exc.error
             if exc.cause is not None:
                 failed["cause"] = exc.cause
-            ctx.add(f"{prefix}Failed", failed)
+            ctx.add(events.failed, failed)
             raise
         finally:
             ctx.set_task_token(None)
-        result, size = _json_copy(ctx, result, "task result")
+        if fresh:
+            size = _result_size(ctx, result)
+        else:
+            result, size = _json_copy(ctx, result, "task result")
         if size > MAX_PAYLOAD_BYTES:
             error = data_limit_error(ctx.name)
-            ctx.add(f"{prefix}Failed", {**common, "error": error.error, "cause": error.cause})
+            ctx.add(events.failed, {**common, "error": error.error, "cause": error.cause})
             raise error
-        ctx.add(f"{prefix}Succeeded", {**common, "output": result})
+        ctx.add(events.succeeded, {**common, "output": result})
         ctx.checked = result
         return finish(result)
 
