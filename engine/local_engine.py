@@ -297,7 +297,7 @@ class LocalEngine(TaskTokenCallbacks):
         self._clock_context = self.clock.running()
         await self._clock_context.__aenter__()
         self._finished = ExecutionControl()
-        self._finished.done.set()
+        self._finished.end()
         self._task_group = anyio.create_task_group()
         await self._task_group.__aenter__()
         return self
@@ -530,6 +530,7 @@ class LocalEngine(TaskTokenCallbacks):
             # What only a running execution needs is let go; the record stays.
             handle.runtime = None
             handle.recorder.runtime = None
+            handle.recorder.control = None
             if self._finished is not None:
                 handle.control = self._finished
             for gate in self._watchers.pop(handle.name, []):
