@@ -12,7 +12,7 @@ import contextlib
 import json
 import threading
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextvars import ContextVar
 from types import TracebackType
 from typing import Any, Final
@@ -173,6 +173,8 @@ class LocalEngine(TaskTokenCallbacks):
         self._loop_thread: int | None = None
         self._loop_token: Any = None
         self._finished: ExecutionControl | None = None
+        self._time_source: tuple[Clock, Callable[[], float]] | None = None
+        self._children_checked: dict[int, StateMachine] = {}
 
     # -- state machines the engine knows (found by ARN by nested executions) ----------------
 
@@ -228,7 +230,10 @@ class LocalEngine(TaskTokenCallbacks):
 
     def _check_children(self, machine: StateMachine) -> None:
         """A ``.sync`` child named by a constant ARN must be known before the run starts."""
+        if self._children_checked.get(id(machine)) is machine:
+            return  # starts no child by a constant ARN: nothing to look up
         problems: list[Diagnostic] = []
+        named_children = False
         for name, state, where in walk_states(machine.states, ()):
             if not isinstance(state, TaskState) or state.resource not in NESTED_RESOURCES[1:3]:
                 continue
@@ -241,6 +246,7 @@ class LocalEngine(TaskTokenCallbacks):
                 if isinstance(state.parameters, dict)
                 else None
             )
+            named_children = named_children or isinstance(arn, str)
             if isinstance(arn, str) and self.state_machine(arn) is None:
                 problems.append(
                     Diagnostic(
@@ -253,6 +259,10 @@ class LocalEngine(TaskTokenCallbacks):
                 )
         if problems:
             raise DefinitionError(problems)
+        if not named_children:
+            if len(self._children_checked) >= _PREPARED_CACHE_SIZE:
+                self._children_checked.clear()
+            self._children_checked[id(machine)] = machine
 
     def watch(self, name: str) -> Gate:
         """A clock gate that opens when the execution ``name`` ends (now, if it has)."""
@@ -451,7 +461,8 @@ class LocalEngine(TaskTokenCallbacks):
         self._handles[handle.name] = handle
         mark_live(self.store, handle.name, True)
         self.clock.flow_started()
-        self._task_group.start_soon(self._run, handle, model, point)
+        # The plain function, not the bound method: one object less per running execution.
+        self._task_group.start_soon(LocalEngine._run, self, handle, model, point)
 
     def _create(
         self,
@@ -465,7 +476,7 @@ class LocalEngine(TaskTokenCallbacks):
         sm_arn = stored.state_machine_arn
         start = stored.start_posix
         recorder = Recorder(self.store, name, log=engine_logging.enabled())
-        history = History(self.clock.time, limit=self.max_history_events, listener=recorder)
+        history = History(self._clock_time(), limit=self.max_history_events, listener=recorder)
         if events:
             history.events.extend(events)
         recorded = stored.options.get("seed")
@@ -509,6 +520,13 @@ class LocalEngine(TaskTokenCallbacks):
         control = ExecutionControl()
         recorder.control = control
         return ExecutionHandle(self, record, control, runtime, recorder)
+
+    def _clock_time(self) -> Callable[[], float]:
+        """The clock's ``time``, bound once for every history that reads it."""
+        source = self._time_source
+        if source is None or source[0] is not self.clock:
+            source = self._time_source = (self.clock, self.clock.time)
+        return source[1]
 
     async def _run(
         self, handle: ExecutionHandle, machine: StateMachine, point: ResumePoint | None
