@@ -16,11 +16,14 @@ from engine.store.base import ExecutionNotRecorded, ExecutionStore, StoreError
 if TYPE_CHECKING:
     from engine.local_engine import LocalEngine
 
-__all__ = ["ExecutionHandle", "MapRunRecorder", "Recorder"]
+__all__ = ["ExecutionHandle", "Recorder"]
 
 
 class Recorder:
     """The history listener: writes each event to the store before the engine acts on it.
+
+    It is the execution's :class:`~engine.distributed.map_run.MapRunLog` too: its distributed
+    map runs and their children go to the same store (one object less per execution).
 
     Detached when the engine closes with executions still open in a durable store: what
     follows (their abort) is not written, so they stay open for a resume.
@@ -69,43 +72,32 @@ class Recorder:
             self.control.scope.cancel()
         return ExecutionNotRecorded(message, exc.path)
 
-
-class MapRunRecorder:
-    """An execution's :class:`~engine.distributed.map_run.MapRunLog`: its store, while attached.
-
-    Like its history, nothing more is written once the engine has let the execution go
-    (closed with it open in a durable store), so a resume finds the run as it was.
-    """
-
-    __slots__ = ("recorder",)
-
-    def __init__(self, recorder: Recorder) -> None:
-        self.recorder = recorder
+    # -- the execution's MapRunLog: its distributed map runs, kept while attached ------------
 
     def saved(self, run: MapRun) -> None:
-        recorder = self.recorder
-        if recorder.attached:
+        """Keep the map run's record."""
+        if self.attached:
             try:
-                recorder.store.save_map_run(recorder.name, run)
+                self.store.save_map_run(self.name, run)
             except StoreError as exc:
-                raise recorder.failed(f"map run {run.map_run_arn}", exc) from exc
+                raise self.failed(f"map run {run.map_run_arn}", exc) from exc
 
     def child_ended(
         self, run: MapRun, index: int, child: MapChild, history: Sequence[HistoryEvent] = ()
     ) -> None:
-        recorder = self.recorder
-        if recorder.attached:
+        """Keep a child's outcome (and history) as it ends."""
+        if self.attached:
             try:
-                recorder.store.save_map_child(recorder.name, run, index, child, history)
+                self.store.save_map_child(self.name, run, index, child, history)
             except StoreError as exc:
                 what = f"child {index} of map run {run.map_run_arn}"
-                raise recorder.failed(what, exc) from exc
+                raise self.failed(what, exc) from exc
 
     def stored(self, map_run_arn: str) -> tuple[MapRun | None, dict[int, MapChild]]:
-        recorder = self.recorder
-        runs = recorder.store.map_runs(recorder.name)
+        """The run kept under ``map_run_arn`` (None: none) and its children kept so far."""
+        runs = self.store.map_runs(self.name)
         found = next((run for run in runs if run.map_run_arn == map_run_arn), None)
-        return found, recorder.store.map_children(recorder.name, map_run_arn)
+        return found, self.store.map_children(self.name, map_run_arn)
 
 
 @dataclass(eq=False)

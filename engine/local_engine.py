@@ -43,7 +43,7 @@ from engine.clock import (
 from engine.diagnostics import DefinitionError, Diagnostic
 from engine.distributed.map_run import MapRun
 from engine.execution import Execution
-from engine.execution_handle import ExecutionHandle, MapRunRecorder, Recorder
+from engine.execution_handle import ExecutionHandle, Recorder
 from engine.execution_resume import ResumeHost, go_on, redrive_execution
 from engine.execution_start import (
     MachineSource,
@@ -514,7 +514,7 @@ class LocalEngine(TaskTokenCallbacks):
             context_state_machine={"Id": sm_arn, "Name": sm_arn.rsplit(":", 1)[-1]},
             runners=RUNNERS,
             started_through=_started_through(stored),
-            map_run_log=MapRunRecorder(recorder),
+            map_run_log=recorder,
         )
         recorder.runtime = runtime
         control = ExecutionControl()
