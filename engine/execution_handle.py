@@ -100,7 +100,7 @@ class Recorder:
         return found, self.store.map_children(self.name, map_run_arn)
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class ExecutionHandle:
     """A started execution: await its result, describe it, stop it."""
 
