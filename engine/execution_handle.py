@@ -121,7 +121,11 @@ class ExecutionHandle:
         Raises :class:`~engine.store.ExecutionNotRecorded` (its ``execution`` RUNNING) when
         the store could not record an event: the execution stopped, resumable.
         """
-        await self.control.done.wait()
+        control = self.control
+        if not control.ended:
+            # An ended execution answers at once: a loop awaiting many handles in turn does
+            # not go round the event loop once for each one that has already ended.
+            await control.done.wait()
         execution = self.execution
         if execution.unrecorded is not None:
             raise ExecutionNotRecorded(

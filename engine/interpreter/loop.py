@@ -138,6 +138,11 @@ class ExecutionControl:
                 self._done.set()
         return self._done
 
+    @property
+    def ended(self) -> bool:
+        """Whether the execution has ended (:attr:`done` is set, or will be when made)."""
+        return self._ended
+
     def end(self) -> None:
         """The execution has ended: set :attr:`done`."""
         self._ended = True
