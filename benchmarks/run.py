@@ -268,6 +268,38 @@ def _peak_kb_each(count: int, fn: Callable[[], Awaitable[Any]]) -> float:
     return (peak - baseline) / count / 1024
 
 
+class _FullCollections:
+    """Seconds the garbage collector spends in full (generation-2) collections in the block:
+    each walks every live container, so it costs more the more objects each waiter keeps."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self._started = 0.0
+
+    def _callback(self, phase: str, info: dict[str, int]) -> None:
+        if info["generation"] != 2:
+            return
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.seconds += time.perf_counter() - self._started
+
+    def __enter__(self) -> _FullCollections:
+        gc.callbacks.append(self._callback)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        gc.callbacks.remove(self._callback)
+
+
+def _waits_round(fn: Callable[..., Awaitable[tuple[float, float]]], *args: Any) -> list[float]:
+    """One measured run: CPU seconds, wall seconds, seconds in full collections."""
+    gc.collect()
+    with _FullCollections() as collections:
+        cpu, wall = anyio.run(fn, *args)
+    return [cpu, wall, collections.seconds]
+
+
 def bench_concurrent_waits(quick: bool, runs: int) -> list[Figure]:
     """(4) Many executions each waiting an hour of virtual time, against bare anyio tasks doing
     the same sleep on the same clock (alone, and keeping a three-event history), in alternated
@@ -275,23 +307,22 @@ def bench_concurrent_waits(quick: bool, runs: int) -> list[Figure]:
     import functools
 
     count = 500 if quick else 10_000
-    engine: list[tuple[float, float]] = []
-    bare: list[tuple[float, float]] = []
-    recorded: list[tuple[float, float]] = []
+    engine: list[list[float]] = []
+    bare: list[list[float]] = []
+    recorded: list[list[float]] = []
     for _ in range(runs):
-        gc.collect()
-        engine.append(anyio.run(_concurrent_waits, count))
-        gc.collect()
-        bare.append(anyio.run(_bare_waits, count, False))
-        gc.collect()
-        recorded.append(anyio.run(_bare_waits, count, True))
+        engine.append(_waits_round(_concurrent_waits, count))
+        bare.append(_waits_round(_bare_waits, count, False))
+        recorded.append(_waits_round(_bare_waits, count, True))
     label = f"{count} concurrent executions waiting 1 h"
     return [
-        Figure(label, "CPU-s", [c for c, _ in engine]),
-        Figure(label, "s wall", [w for _, w in engine], target="< 10" if not quick else ""),
-        Figure(f"{count} bare anyio tasks, same sleep", "CPU-s", [c for c, _ in bare]),
-        Figure(f"{count} bare anyio tasks, same sleep", "s wall", [w for _, w in bare]),
-        Figure(f"{count} bare tasks + 3-event history", "CPU-s", [c for c, _ in recorded]),
+        Figure(label, "CPU-s", [e[0] for e in engine]),
+        Figure(label, "s wall", [e[1] for e in engine], target="< 10" if not quick else ""),
+        Figure(f"{count} bare anyio tasks, same sleep", "CPU-s", [b[0] for b in bare]),
+        Figure(f"{count} bare anyio tasks, same sleep", "s wall", [b[1] for b in bare]),
+        Figure(f"{count} bare tasks + 3-event history", "CPU-s", [r[0] for r in recorded]),
+        Figure("engine run: time in full garbage collections", "s wall", [e[2] for e in engine]),
+        Figure("bare run: time in full garbage collections", "s wall", [b[2] for b in bare]),
         Figure(
             "concurrent waits: engine / bare anyio",
             "times",
