@@ -211,40 +211,139 @@ def bench_scaling(quick: bool, runs: int) -> list[Figure]:
     return figures
 
 
-async def _concurrent_waits(count: int) -> tuple[float, int]:
-    machine = load(wait_machine(3600))
+_WAIT_SECONDS = 3600
+
+
+async def _concurrent_waits(count: int) -> tuple[float, float]:
+    """CPU and wall seconds for ``count`` executions of a one-Wait machine, started one after
+    another with ``start_execution`` and then awaited."""
+    machine = load(wait_machine(_WAIT_SECONDS))
     async with LocalEngine(clock=VirtualClock()) as engine:
-        started = time.perf_counter()
+        cpu, wall = _cpu(), time.perf_counter()
         handles = [await engine.start_execution(machine, {}, f"wait-{i}") for i in range(count)]
         for handle in handles:
             execution = await handle.result()
             assert execution.status == "SUCCEEDED", execution.to_dict()
-        elapsed = time.perf_counter() - started
-    return elapsed, count
+        return _cpu() - cpu, time.perf_counter() - wall
 
 
-def bench_concurrent_waits(quick: bool, runs: int) -> list[Figure]:
-    """(4) Many executions each waiting an hour of virtual time: wall time and memory."""
-    count = 500 if quick else 10_000
-    samples = _repeat(runs, lambda: _concurrent_waits(count))
+async def _bare_waits(count: int, record: bool) -> tuple[float, float]:
+    """CPU and wall seconds for ``count`` bare anyio tasks doing the same sleep on the same
+    clock, counted as the engine counts its executions; with ``record`` each also keeps a
+    minimal history of three dict events."""
+    clock = VirtualClock()
+    histories: list[list[dict[str, Any]]] = []
+
+    async def sleeper(index: int) -> None:
+        try:
+            if record:
+                history = [{"id": 1, "type": "ExecutionStarted", "timestamp": clock.time()}]
+                history.append({"id": 2, "type": "WaitStateEntered", "timestamp": clock.time()})
+                histories.append(history)
+            await clock.sleep(_WAIT_SECONDS)
+            if record:
+                history.append({"id": 3, "type": "ExecutionSucceeded", "timestamp": clock.time()})
+        finally:
+            clock.flow_finished()
+
+    async with clock.running():
+        cpu, wall = _cpu(), time.perf_counter()
+        async with anyio.create_task_group() as tg:
+            for i in range(count):
+                clock.flow_started()
+                tg.start_soon(sleeper, i)
+        elapsed = _cpu() - cpu, time.perf_counter() - wall
+    assert not record or all(len(h) == 3 for h in histories)
+    return elapsed
+
+
+def _peak_kb_each(count: int, fn: Callable[[], Awaitable[Any]]) -> float:
+    """Peak traced memory of one run of ``fn``, per waiter, in KB."""
     gc.collect()
     tracemalloc.start()
     baseline = tracemalloc.get_traced_memory()[0]
-    anyio.run(_concurrent_waits, count)
+    anyio.run(fn)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
+    return (peak - baseline) / count / 1024
+
+
+class _FullCollections:
+    """Seconds the garbage collector spends in full (generation-2) collections in the block:
+    each walks every live container, so it costs more the more objects each waiter keeps."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self._started = 0.0
+
+    def _callback(self, phase: str, info: dict[str, int]) -> None:
+        if info["generation"] != 2:
+            return
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.seconds += time.perf_counter() - self._started
+
+    def __enter__(self) -> _FullCollections:
+        gc.callbacks.append(self._callback)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        gc.callbacks.remove(self._callback)
+
+
+def _waits_round(fn: Callable[..., Awaitable[tuple[float, float]]], *args: Any) -> list[float]:
+    """One measured run: CPU seconds, wall seconds, seconds in full collections."""
+    gc.collect()
+    with _FullCollections() as collections:
+        cpu, wall = anyio.run(fn, *args)
+    return [cpu, wall, collections.seconds]
+
+
+def bench_concurrent_waits(quick: bool, runs: int) -> list[Figure]:
+    """(4) Many executions each waiting an hour of virtual time, against bare anyio tasks doing
+    the same sleep on the same clock (alone, and keeping a three-event history), in alternated
+    rounds: CPU and wall time, the ratios on CPU time, and memory."""
+    import functools
+
+    count = 500 if quick else 10_000
+    engine: list[list[float]] = []
+    bare: list[list[float]] = []
+    recorded: list[list[float]] = []
+    for _ in range(runs):
+        engine.append(_waits_round(_concurrent_waits, count))
+        bare.append(_waits_round(_bare_waits, count, False))
+        recorded.append(_waits_round(_bare_waits, count, True))
+    label = f"{count} concurrent executions waiting 1 h"
     return [
+        Figure(label, "CPU-s", [e[0] for e in engine]),
+        Figure(label, "s wall", [e[1] for e in engine], target="< 10" if not quick else ""),
+        Figure(f"{count} bare anyio tasks, same sleep", "CPU-s", [b[0] for b in bare]),
+        Figure(f"{count} bare anyio tasks, same sleep", "s wall", [b[1] for b in bare]),
+        Figure(f"{count} bare tasks + 3-event history", "CPU-s", [r[0] for r in recorded]),
+        Figure("engine run: time in full garbage collections", "s wall", [e[2] for e in engine]),
+        Figure("bare run: time in full garbage collections", "s wall", [b[2] for b in bare]),
         Figure(
-            f"{count} concurrent executions waiting 1 h",
-            "s wall",
-            [s for s, _ in samples],
-            target="< 10" if not quick else "",
+            "concurrent waits: engine / bare anyio",
+            "times",
+            [e[0] / b[0] for e, b in zip(engine, bare, strict=True)],
+            target="<= 2",
+        ),
+        Figure(
+            "concurrent waits: engine / bare + history",
+            "times",
+            [e[0] / r[0] for e, r in zip(engine, recorded, strict=True)],
         ),
         Figure(
             "peak memory per waiting execution",
             "KB",
-            [(peak - baseline) / count / 1024],
+            [_peak_kb_each(count, functools.partial(_concurrent_waits, count))],
             target="< 20",
+        ),
+        Figure(
+            "peak memory per bare waiting task",
+            "KB",
+            [_peak_kb_each(count, functools.partial(_bare_waits, count, False))],
         ),
     ]
 

@@ -23,7 +23,7 @@ from engine.store.pending import commit_staged, note_staged
 if TYPE_CHECKING:
     from engine.local_engine import LocalEngine
 
-__all__ = ["ExecutionHandle", "MapRunRecorder", "Recorder"]
+__all__ = ["ExecutionHandle", "Recorder"]
 
 
 class Recorder:
@@ -31,9 +31,12 @@ class Recorder:
 
     Events are staged (:meth:`ExecutionStore.stage <engine.store.ExecutionStore.stage>`) and
     committed with this thread's batch before the engine acts on them (see
-    :mod:`engine.store.pending`); a closing event is committed at once. Detached when the
-    engine closes with executions still open in a durable store: what follows (their abort) is
-    not written, so they stay open for a resume.
+    :mod:`engine.store.pending`); a closing event is committed at once. It is the execution's
+    :class:`~engine.distributed.map_run.MapRunLog` too: its distributed map runs and their
+    children go to the same store (one object less per execution).
+
+    Detached when the engine closes with executions still open in a durable store: what
+    follows (their abort) is not written, so they stay open for a resume.
     """
 
     __slots__ = (
@@ -137,48 +140,37 @@ class Recorder:
             self.control.scope.cancel()
         return ExecutionNotRecorded(message, exc.path)
 
-
-class MapRunRecorder:
-    """An execution's :class:`~engine.distributed.map_run.MapRunLog`: its store, while attached.
-
-    Like its history, nothing more is written once the engine has let the execution go
-    (closed with it open in a durable store), so a resume finds the run as it was.
-    """
-
-    __slots__ = ("recorder",)
-
-    def __init__(self, recorder: Recorder) -> None:
-        self.recorder = recorder
+    # -- the execution's MapRunLog: its distributed map runs, kept while attached ------------
 
     def saved(self, run: MapRun) -> None:
-        recorder = self.recorder
+        """Keep the map run's record."""
         commit_staged()  # the run's record never goes ahead of the events before it
-        if recorder.attached:
+        if self.attached:
             try:
-                recorder.store.save_map_run(recorder.name, run)
+                self.store.save_map_run(self.name, run)
             except StoreError as exc:
-                raise recorder.failed(f"map run {run.map_run_arn}", exc) from exc
+                raise self.failed(f"map run {run.map_run_arn}", exc) from exc
 
     def child_ended(
         self, run: MapRun, index: int, child: MapChild, history: Sequence[HistoryEvent] = ()
     ) -> None:
-        recorder = self.recorder
+        """Keep a child's outcome (and history) as it ends."""
         commit_staged()
-        if recorder.attached:
+        if self.attached:
             try:
-                recorder.store.save_map_child(recorder.name, run, index, child, history)
+                self.store.save_map_child(self.name, run, index, child, history)
             except StoreError as exc:
                 what = f"child {index} of map run {run.map_run_arn}"
-                raise recorder.failed(what, exc) from exc
+                raise self.failed(what, exc) from exc
 
     def stored(self, map_run_arn: str) -> tuple[MapRun | None, dict[int, MapChild]]:
-        recorder = self.recorder
-        runs = recorder.store.map_runs(recorder.name)
+        """The run kept under ``map_run_arn`` (None: none) and its children kept so far."""
+        runs = self.store.map_runs(self.name)
         found = next((run for run in runs if run.map_run_arn == map_run_arn), None)
-        return found, recorder.store.map_children(recorder.name, map_run_arn)
+        return found, self.store.map_children(self.name, map_run_arn)
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class ExecutionHandle:
     """A started execution: await its result, describe it, stop it."""
 
@@ -199,7 +191,11 @@ class ExecutionHandle:
         Raises :class:`~engine.store.ExecutionNotRecorded` (its ``execution`` RUNNING) when
         the store could not record an event: the execution stopped, resumable.
         """
-        await self.control.done.wait()
+        control = self.control
+        if not control.ended:
+            # An ended execution answers at once: a loop awaiting many handles in turn does
+            # not go round the event loop once for each one that has already ended.
+            await control.done.wait()
         execution = self.execution
         if execution.unrecorded is not None:
             raise ExecutionNotRecorded(

@@ -66,7 +66,7 @@ def as_machine(source: MachineSource) -> StateMachine:
 
 
 def clean_input(value: Any) -> Any:
-    if value is None:
+    if value is None or (type(value) is dict and not value):
         return {}
     if nested_deeper_than(value):
         raise InvalidExecutionInput(

@@ -12,7 +12,7 @@ import contextlib
 import json
 import threading
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextvars import ContextVar
 from types import TracebackType
 from typing import Any, Final, TypeAlias
@@ -43,7 +43,7 @@ from engine.clock import (
 from engine.diagnostics import DefinitionError, Diagnostic
 from engine.distributed.map_run import MapRun
 from engine.execution import Execution
-from engine.execution_handle import ExecutionHandle, MapRunRecorder, Recorder
+from engine.execution_handle import ExecutionHandle, Recorder
 from engine.execution_resume import ResumeHost, go_on, redrive_execution
 from engine.execution_start import (
     MachineSource,
@@ -179,6 +179,7 @@ class LocalEngine(TaskTokenCallbacks):
         self._loop_thread: int | None = None
         self._loop_token: Any = None
         self._finished: ExecutionControl | None = None
+        self._time_source: tuple[Clock, Callable[[], float]] | None = None
 
     # -- state machines the engine knows (found by ARN by nested executions) ----------------
 
@@ -311,7 +312,7 @@ class LocalEngine(TaskTokenCallbacks):
         self._clock_context = self.clock.running()
         await self._clock_context.__aenter__()
         self._finished = ExecutionControl()
-        self._finished.done.set()
+        self._finished.end()
         self._task_group = anyio.create_task_group()
         await self._task_group.__aenter__()
         return self
@@ -469,7 +470,8 @@ class LocalEngine(TaskTokenCallbacks):
         self._handles[handle.name] = handle
         mark_live(self.store, handle.name, True)
         self.clock.flow_started()
-        self._task_group.start_soon(self._run, handle, model, point)
+        # The plain function, not the bound method: one object less per running execution.
+        self._task_group.start_soon(LocalEngine._run, self, handle, model, point)
 
     def _create(
         self,
@@ -483,7 +485,7 @@ class LocalEngine(TaskTokenCallbacks):
         sm_arn = stored.state_machine_arn
         start = stored.start_posix
         recorder = Recorder(self.store, name, log=engine_logging.enabled())
-        history = History(self.clock.time, limit=self.max_history_events, listener=recorder)
+        history = History(self._clock_time(), limit=self.max_history_events, listener=recorder)
         if events:
             history.events.extend(events)
         recorded = stored.options.get("seed")
@@ -521,12 +523,19 @@ class LocalEngine(TaskTokenCallbacks):
             context_state_machine={"Id": sm_arn, "Name": sm_arn.rsplit(":", 1)[-1]},
             runners=RUNNERS,
             started_through=_started_through(stored),
-            map_run_log=MapRunRecorder(recorder),
+            map_run_log=recorder,
         )
         recorder.runtime = runtime
         control = ExecutionControl()
         recorder.control = control
         return ExecutionHandle(self, record, control, runtime, recorder)
+
+    def _clock_time(self) -> Callable[[], float]:
+        """The clock's ``time``, bound once for every history that reads it."""
+        source = self._time_source
+        if source is None or source[0] is not self.clock:
+            source = self._time_source = (self.clock, self.clock.time)
+        return source[1]
 
     async def _run(
         self, handle: ExecutionHandle, machine: StateMachine, point: ResumePoint | None
@@ -547,6 +556,7 @@ class LocalEngine(TaskTokenCallbacks):
             # What only a running execution needs is let go; the record stays.
             handle.runtime = None
             handle.recorder.runtime = None
+            handle.recorder.control = None
             if self._finished is not None:
                 handle.control = self._finished
             for gate in self._watchers.pop(handle.name, []):

@@ -202,10 +202,11 @@ async def run_on_step_thread(function: Callable[[], _T], step: Any = None) -> _T
                 raise
     if step is not None and (job.elapsed > QUICK_STEP_WINDOW) != slow_before:
         _remember(step, not slow_before)
-    return _outcome(job)
-
-
-def _outcome(job: _Job) -> Any:
-    if job.error is not None:
-        raise job.error
-    return job.value
+    error = job.error
+    if error is not None:
+        job.error = None  # no cycle through the job: the traceback holds this frame
+        try:
+            raise error
+        finally:
+            del error
+    return job.value  # type: ignore[no-any-return]

@@ -66,6 +66,24 @@ def test_a_started_execution_is_kept_with_its_definition_input_and_handlers(
     assert store.owner("order-1") == "me"
 
 
+def test_a_closing_event_keeps_every_other_field_of_the_record() -> None:
+    record = _record()
+    closed = record.closed_by(
+        HistoryEvent(3, "ExecutionFailed", 1_700_000_009.5, 2, {"error": "E", "cause": "C"})
+    )
+    assert (closed.status, closed.output, closed.error, closed.cause, closed.stop_posix) == (
+        "FAILED",
+        None,
+        "E",
+        "C",
+        1_700_000_009.5,
+    )
+    changed = {"status", "output", "error", "cause", "stop_posix"}
+    kept = [f.name for f in dataclasses.fields(StoredExecution) if f.name not in changed]
+    assert len(kept) == 8
+    assert all(getattr(closed, name) == getattr(record, name) for name in kept)
+
+
 def test_the_same_name_and_input_while_open_returns_the_open_execution(
     store: ExecutionStore,
 ) -> None:

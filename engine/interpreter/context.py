@@ -45,7 +45,7 @@ class TokenWaiter:
             self.event.set()
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Runtime:
     """Everything one running execution shares across its flows."""
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
 import anyio
 import anyio.lowlevel
 
+from engine.clock import Clock
 from engine.errors import RUNTIME, StatesError
 from engine.interpreter.context import FatalError, Flow, Runtime, StateContext
 from engine.interpreter.dataflow import checked_output, fatal
@@ -108,16 +108,40 @@ async def run_states(flow: Flow, states: Mapping[str, State], start_at: str, dat
         name = next_state
 
 
-@dataclass(eq=False)
 class ExecutionControl:
     """Handles on a running execution: its cancel scope and why it was cancelled."""
 
-    scope: anyio.CancelScope = field(default_factory=anyio.CancelScope)
-    timed_out: bool = False
-    stop_error: str | None = None
-    stop_cause: str | None = None
-    stopped: bool = False
-    done: anyio.Event = field(default_factory=anyio.Event)
+    __slots__ = ("_done", "_ended", "scope", "stop_cause", "stop_error", "stopped", "timed_out")
+
+    def __init__(self) -> None:
+        self.scope = anyio.CancelScope()
+        self.timed_out = False
+        self.stop_error: str | None = None
+        self.stop_cause: str | None = None
+        self.stopped = False
+        self._done: anyio.Event | None = None
+        self._ended = False
+
+    @property
+    def done(self) -> anyio.Event:
+        """Set once the execution has ended (made when first asked for: most executions end
+        without anyone waiting on them, and each event costs a waiter queue)."""
+        if self._done is None:
+            self._done = anyio.Event()
+            if self._ended:
+                self._done.set()
+        return self._done
+
+    @property
+    def ended(self) -> bool:
+        """Whether the execution has ended (:attr:`done` is set, or will be when made)."""
+        return self._ended
+
+    def end(self) -> None:
+        """The execution has ended: set :attr:`done`."""
+        self._ended = True
+        if self._done is not None:
+            self._done.set()
 
 
 def _internal_cause(exc: BaseException) -> str:
@@ -157,6 +181,29 @@ async def _resume_states(flow: Flow, machine: StateMachine, point: ResumePoint) 
     return await run_states(flow, machine.states, next_state, data)
 
 
+class _NoTimer:
+    """Stands in for the timer's task group when the machine has no ``TimeoutSeconds``."""
+
+    async def __aenter__(self) -> None:
+        return None
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        return None
+
+
+_NO_TIMER: Final = _NoTimer()
+
+
+async def _timer(clock: Clock, control: ExecutionControl, seconds: float) -> None:
+    """Time the execution out after ``seconds`` (counted as a flow by whoever spawns it)."""
+    try:
+        await clock.sleep(seconds)
+        control.timed_out = True
+        control.scope.cancel()
+    finally:
+        clock.flow_finished()
+
+
 async def execute(
     runtime: Runtime,
     machine: StateMachine,
@@ -170,7 +217,6 @@ async def execute(
     """
     clock = runtime.clock
     record = runtime.record
-    outcome: dict[str, Any] = {}
     resuming = resume is not None and resume.started
     runtime.query_language = machine.query_language or "JSONPath"
     if resume is not None and resuming:
@@ -178,62 +224,48 @@ async def execute(
         runtime.redriven.update(resume.redriven)
     else:
         flow = Flow(runtime, 0, top_level=True)
-
-    async def timer(seconds: float) -> None:
-        try:
-            await clock.sleep(seconds)
-            control.timed_out = True
-            control.scope.cancel()
-        finally:
-            clock.flow_finished()
-
-    async def body() -> None:
-        try:
-            if resume is not None and resuming:
-                outcome["output"] = await _resume_states(flow, machine, resume)
-            else:
-                outcome["output"] = await run_states(
-                    flow, machine.states, machine.start_at, record.input
-                )
-        except StatesError as exc:
-            outcome["error"] = exc
-        except Exception as exc:
-            outcome["internal"] = exc
-
+    # What the run ends with: "output", "error" (a StatesError) or "internal" (an exception);
+    # nothing when it was cancelled (stopped, timed out).
+    kind: str | None = None
+    outcome: Any = None
     try:
         if not resuming:
             started = {"input": record.input, "roleArn": role_arn, **runtime.started_through}
             flow.add("ExecutionStarted", started)
         with control.scope:
-            if machine.timeout_seconds:
-                # A resumed execution's timeout still counts from its original start (a
-                # redriven one's from its redrive).
-                since = record.start_posix
-                if resume is not None and resume.timeout_from is not None:
-                    since = resume.timeout_from
-                elapsed = max(0.0, clock.time() - since) if resuming else 0.0
-                async with anyio.create_task_group() as tg:
+            timeout = float(machine.timeout_seconds or 0)
+            async with anyio.create_task_group() if timeout else _NO_TIMER as tg:
+                if tg is not None:
+                    # A resumed execution's timeout still counts from its original start (a
+                    # redriven one's from its redrive).
+                    since = record.start_posix
+                    if resume is not None and resume.timeout_from is not None:
+                        since = resume.timeout_from
+                    elapsed = max(0.0, clock.time() - since) if resuming else 0.0
                     clock.flow_started()
-                    tg.start_soon(timer, float(machine.timeout_seconds) - elapsed)
-                    await body()
+                    tg.start_soon(_timer, clock, control, timeout - elapsed)
+                try:
+                    if resume is not None and resuming:
+                        outcome = await _resume_states(flow, machine, resume)
+                    else:
+                        outcome = await run_states(
+                            flow, machine.states, machine.start_at, record.input
+                        )
+                    kind = "output"
+                except StatesError as exc:
+                    kind, outcome = "error", exc
+                except Exception as exc:
+                    kind, outcome = "internal", exc
+                if tg is not None:
                     tg.cancel_scope.cancel()
-            else:
-                await body()
         if record.unrecorded is not None:
             pass  # the store could not record an event: the execution stays RUNNING there
-        elif "output" in outcome:
-            _finish(runtime, "SUCCEEDED", output=outcome["output"])
-        elif "error" in outcome:
-            error: StatesError = outcome["error"]
-            _finish(runtime, "FAILED", error=error.error, cause=error.cause)
-        elif "internal" in outcome:
-            internal: Exception = outcome["internal"]
-            _finish(
-                runtime,
-                "FAILED",
-                error=RUNTIME,
-                cause=_internal_cause(internal),
-            )
+        elif kind == "output":
+            _finish(runtime, "SUCCEEDED", output=outcome)
+        elif kind == "error":
+            _finish(runtime, "FAILED", error=outcome.error, cause=outcome.cause)
+        elif kind == "internal":
+            _finish(runtime, "FAILED", error=RUNTIME, cause=_internal_cause(outcome))
         elif control.timed_out:
             _finish(runtime, "TIMED_OUT", error="States.Timeout")
         else:
@@ -255,4 +287,4 @@ async def execute(
             record.stop_posix = clock.time()
             with contextlib.suppress(Exception):
                 runtime.history.add("ExecutionAborted", runtime.history.last_id, {}, final=True)
-        control.done.set()
+        control.end()
