@@ -181,9 +181,7 @@ async def call_handler(handler: Handler, event: Any, context: LambdaContext) -> 
     Async handlers run on an event loop of their own in that thread, so a step that blocks
     its loop (``time.sleep``) or spins the CPU still times out.
     """
-    return await run_on_step_thread(
-        functools.partial(call_step, handler, event, context), handler
-    )
+    return await run_on_step_thread(functools.partial(call_step, handler, event, context), handler)
 
 
 async def invoke_handler(
