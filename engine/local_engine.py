@@ -81,7 +81,7 @@ from engine.store.base import (
 from engine.store.memory import MemoryStore
 from engine.store.owner import process_owner
 from engine.store.pending import commit_staged
-from engine.task_calls import json_pointer, prepare_calls, walk_states
+from engine.task_calls import json_pointer, prepare_calls, shared_calls, walk_states
 from engine.task_tokens import InvalidToken, TaskTokenCallbacks
 
 __all__ = [
@@ -159,10 +159,13 @@ class LocalEngine(TaskTokenCallbacks):
         self.region = region
         self.account_id = account_id
         self.role_arn = role_arn or f"arn:aws:iam::{account_id}:role/LocalStepFunctionsRole"
+        self._own_bindings = self._nested_bindings()
+        self._user_bindings: Mapping[str, TaskBinding] = dict(bindings or {})
         self.bindings: Mapping[str, TaskBinding] = {
-            **self._nested_bindings(),
-            **dict(bindings or {}),
+            **self._own_bindings,
+            **self._user_bindings,
         }
+        self._merged_bindings = self.bindings
         self._machines: dict[str, StateMachine] = {}
         self._watchers: dict[str, list[Gate]] = {}
         self.closing = False
@@ -356,9 +359,17 @@ class LocalEngine(TaskTokenCallbacks):
         cached = self._prepared.get(id(machine))
         if cached is not None and cached[0] is machine:
             return cached[1], cached[2], cached[3]
-        calls = prepare_calls(machine, self.handlers, self.interceptors, self.bindings)
+        if self.interceptors or self.bindings is not self._merged_bindings:
+            calls = prepare_calls(machine, self.handlers, self.interceptors, self.bindings)
+        else:  # a one-call run of the same machine and handlers does not bind them again
+            calls = shared_calls(machine, self.handlers, self._user_bindings, self._own_bindings)
         mocked = frozenset(name for name in calls if is_mocked(self.interceptors, name))
-        children = self._sync_children(machine)
+        children: _SyncChildren = ()
+        if self.interceptors or any(
+            isinstance(getattr(call, "__self__", None), NestedExecutionBinding)
+            for call in calls.values()
+        ):
+            children = self._sync_children(machine)
         if len(self._prepared) >= _PREPARED_CACHE_SIZE:
             self._prepared.clear()
         self._prepared[id(machine)] = (machine, calls, mocked, children)

@@ -9,7 +9,7 @@ every distributed Map part that cannot run locally, is reported at once as a
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Final
 
 from engine.bindings import (
     CallNext,
@@ -27,7 +27,7 @@ from engine.expressions import is_expression
 from engine.integrations.aws_sdk import aws_sdk_problem, is_aws_sdk_resource
 from engine.model import MapState, ParallelState, State, StateMachine, TaskState
 
-__all__ = ["json_pointer", "prepare_calls", "walk_states"]
+__all__ = ["json_pointer", "prepare_calls", "shared_calls", "walk_states"]
 
 
 def json_pointer(path: Sequence[str]) -> str:
@@ -111,4 +111,39 @@ def prepare_calls(
         calls[name] = chain_interceptors(interceptors, binding)
     if problems:
         raise DefinitionError(problems)
+    return calls
+
+
+_SHARED_SIZE: Final = 128
+_shared: dict[tuple[Any, ...], tuple[StateMachine, tuple[object, ...], dict[str, CallNext]]] = {}
+"""Calls prepared by :func:`shared_calls`, by machine and handler/binding identities; each
+entry holds the objects it is keyed by, so their ids cannot be reused while it is kept."""
+
+
+def shared_calls(
+    machine: StateMachine,
+    handlers: Mapping[str, Handler],
+    bindings: Mapping[str, TaskBinding],
+    engine_bindings: Mapping[str, TaskBinding],
+) -> dict[str, CallNext]:
+    """:func:`prepare_calls` without interceptors, kept across engines (``engine.run`` builds
+    one per call): the same machine with the same handler and binding objects gets the same
+    calls. Calls that reach one of ``engine_bindings`` (an engine's own, e.g. its nested
+    executions) are not kept; ``bindings`` take precedence over them as in the engine.
+    """
+    key = (
+        id(machine),
+        tuple((name, id(handler)) for name, handler in handlers.items()),
+        tuple((name, id(binding)) for name, binding in bindings.items()),
+    )
+    kept = _shared.get(key)
+    if kept is not None and kept[0] is machine:
+        return kept[2]
+    calls = prepare_calls(machine, handlers, (), {**engine_bindings, **bindings})
+    own = {id(binding) for binding in engine_bindings.values()}
+    if any(id(getattr(call, "__self__", None)) in own for call in calls.values()):
+        return calls
+    if len(_shared) >= _SHARED_SIZE:
+        _shared.clear()
+    _shared[key] = (machine, (*handlers.values(), *bindings.values()), calls)
     return calls

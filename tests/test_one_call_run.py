@@ -103,6 +103,66 @@ def test_handlers_and_seed_do_not_leak_between_calls() -> None:
     assert one.output != three.output
 
 
+def test_the_same_machine_run_again_uses_each_calls_own_handlers() -> None:
+    """Binding is kept between calls of one machine only for the very same handler objects."""
+    machine = load(ONE_TASK)
+
+    def first(event: Any) -> str:
+        return "first"
+
+    def second(event: Any) -> str:
+        return "second"
+
+    outputs = [
+        run(machine, {}, handlers={"Work": handler}).output
+        for handler in (first, second, first, lambda e: "lambda", second)
+    ]
+    assert outputs == ["first", "second", "first", "lambda", "second"]
+    # Keyed by name too: the same function under another resource name is not bound to Work.
+    with pytest.raises(DefinitionError):
+        run(machine, {}, handlers={"Other": first})
+
+
+def test_the_same_machine_run_again_starts_a_fresh_clock() -> None:
+    machine = load(WAIT_DAY)
+    first = run(machine, {}, name="day")
+    second = run(machine, {}, name="day")
+    assert second.start_posix < first.history[-1].posix
+    assert [e.posix - second.start_posix for e in second.history] == [
+        e.posix - first.start_posix for e in first.history
+    ]
+
+
+def test_a_nested_execution_is_started_by_each_calls_own_engine() -> None:
+    """``states:startExecution.sync`` binds to the engine of the call, never a previous one."""
+    parent = load(
+        {
+            "StartAt": "Child",
+            "States": {
+                "Child": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::states:startExecution.sync:2",
+                    "Parameters": {
+                        "StateMachineArn": (
+                            "arn:aws:states:us-east-1:123456789012:stateMachine:Child"
+                        ),
+                        "Input.$": "$",
+                    },
+                    "OutputPath": "$.Output",
+                    "End": True,
+                }
+            },
+        }
+    )
+    handlers = {"Work": lambda e: {"task": e}}
+    constant = {"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": "pass", "End": True}}}
+    outputs = [
+        run(parent, {"n": 1}, handlers=handlers, state_machines={"Child": child}).output
+        for child in (ONE_TASK, constant, ONE_TASK)
+    ]
+    assert outputs == [{"task": {"n": 1}}, "pass", {"task": {"n": 1}}]
+
+
 def test_same_name_runs_again_in_a_new_call() -> None:
     """Executions are not remembered between calls: a name can be reused."""
     assert run(ONE_TASK, 1, name="again", handlers={"Work": lambda e: e}).output == 1
