@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from typing import Literal, TypeAlias
 
 import anyio
+import anyio.abc
 import anyio.lowlevel
 
 __all__ = [
@@ -224,6 +225,7 @@ class VirtualClock(Clock):
         self._progress = 0
         self._idle_pending = False
         self._stopping = False
+        self._driver_group: anyio.abc.TaskGroup | None = None
         self._busy_block = _BusyBlock(self)
 
     # -- time -------------------------------------------------------------------------------
@@ -256,6 +258,11 @@ class VirtualClock(Clock):
             return
         sleeper = _Sleeper(self.time() + seconds)
         heapq.heappush(self._heap, (sleeper.deadline, next(self._seq), sleeper))
+        if self._driver_group is not None:
+            # The driver starts with the first sleeper: until then it has nothing to wake,
+            # and most executions never sleep.
+            self._driver_group, group = None, self._driver_group
+            group.start_soon(self._drive)
         self._notify()
         self._park()
         try:
@@ -371,7 +378,8 @@ class VirtualClock(Clock):
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
-        """Run the driver that wakes sleepers while time flows (one per clock)."""
+        """Run the driver that wakes sleepers while time flows (one per clock), from the
+        first sleep on."""
         if self._drivers:
             self._drivers += 1
             try:
@@ -383,12 +391,16 @@ class VirtualClock(Clock):
         self._stopping = False
         try:
             async with anyio.create_task_group() as tg:
-                tg.start_soon(self._drive)
+                if self._heap:
+                    tg.start_soon(self._drive)
+                else:
+                    self._driver_group = tg
                 try:
                     yield
                 finally:
                     # The driver returns when it next wakes: no cancellation to deliver (which
                     # costs more than a small execution, the cancel reason being formatted).
+                    self._driver_group = None
                     self._stopping = True
                     self._notify()
         finally:
