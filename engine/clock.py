@@ -258,10 +258,11 @@ class VirtualClock(Clock):
             return
         sleeper = _Sleeper(self.time() + seconds)
         heapq.heappush(self._heap, (sleeper.deadline, next(self._seq), sleeper))
-        if self._driver_group is not None:
+        group = self._driver_group
+        if group is not None:
             # The driver starts with the first sleeper: until then it has nothing to wake,
             # and most executions never sleep.
-            self._driver_group, group = None, self._driver_group
+            self._driver_group = None
             group.start_soon(self._drive)
         self._notify()
         self._park()
