@@ -153,6 +153,14 @@ class Clock(ABC):
         """Keep whatever background work the clock needs alive for the block."""
         yield
 
+    def drive_from(self, group: anyio.abc.TaskGroup) -> bool:
+        """Run the clock's background work in ``group`` until :meth:`stop_driving`, instead of
+        in a ``running`` block; False when the clock does not (then use ``running``)."""
+        return False
+
+    def stop_driving(self) -> None:  # noqa: B027 - no-op unless drive_from took a group
+        """End the background work :meth:`drive_from` started."""
+
     def _park(self) -> None:  # noqa: B027 - no-op unless the clock skips time
         """The current flow parks (no-op unless the clock skips time)."""
 
@@ -224,8 +232,10 @@ class VirtualClock(Clock):
         self._drivers = 0
         self._progress = 0
         self._idle_pending = False
-        self._stopping = False
+        self._driving: object | None = None
+        """The token of the driver that should run now (None: none should)."""
         self._driver_group: anyio.abc.TaskGroup | None = None
+        """Where the driver starts with the first sleeper (None: started, or not driven)."""
         self._busy_block = _BusyBlock(self)
 
     # -- time -------------------------------------------------------------------------------
@@ -263,7 +273,7 @@ class VirtualClock(Clock):
             # The driver starts with the first sleeper: until then it has nothing to wake,
             # and most executions never sleep.
             self._driver_group = None
-            group.start_soon(self._drive)
+            group.start_soon(self._drive, self._driving)
         self._notify()
         self._park()
         try:
@@ -389,29 +399,50 @@ class VirtualClock(Clock):
                 self._drivers -= 1
             return
         self._drivers = 1
-        self._stopping = False
         try:
             async with anyio.create_task_group() as tg:
-                if self._heap:
-                    tg.start_soon(self._drive)
-                else:
-                    self._driver_group = tg
+                self._host(tg)
                 try:
                     yield
                 finally:
-                    # The driver returns when it next wakes: no cancellation to deliver (which
-                    # costs more than a small execution, the cancel reason being formatted).
-                    self._driver_group = None
-                    self._stopping = True
-                    self._notify()
+                    self.stop_driving()
         finally:
             self._drivers = 0
             self._changed = None
 
-    async def _drive(self) -> None:
+    def drive_from(self, group: anyio.abc.TaskGroup) -> bool:
+        """Run the driver in ``group`` (exited only after :meth:`stop_driving`) from the first
+        sleep on; False (nothing done) when the clock is driven already or has sleepers.
+
+        ``running`` does this with a task group of its own; an engine hands its own group
+        instead, saving one. Flows still unwinding after ``stop_driving`` do without the driver
+        (with none, an idle clock jumps at once).
+        """
+        if self._drivers or self._heap:
+            return False
+        self._host(group)
+        return True
+
+    def _host(self, group: anyio.abc.TaskGroup) -> None:
+        self._drivers = 1
+        self._driving = object()
+        if self._heap:  # sleepers left from an earlier block
+            group.start_soon(self._drive, self._driving)
+        else:
+            self._driver_group = group
+
+    def stop_driving(self) -> None:
+        """End what :meth:`drive_from` started: the driver returns when it next wakes (no
+        cancellation to deliver, which costs more than a small execution)."""
+        self._driver_group = None
+        self._driving = None
+        self._notify()
+        self._drivers = 0
+
+    async def _drive(self, token: object | None) -> None:
         stalled_since: float | None = None
         last_progress = -1
-        while not self._stopping:
+        while token is not None and self._driving is token:
             self._changed = anyio.Event()
             if self._idle_pending:
                 self._idle_pending = False

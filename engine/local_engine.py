@@ -312,12 +312,15 @@ class LocalEngine(TaskTokenCallbacks):
     async def __aenter__(self) -> LocalEngine:
         self._loop_thread = threading.get_ident()
         self._loop_token = anyio.lowlevel.current_token()
-        self._clock_context = self.clock.running()
-        await self._clock_context.__aenter__()
+        task_group = anyio.create_task_group()
+        self._clock_context = None
+        if not self.clock.drive_from(task_group):  # one task group less when it can
+            self._clock_context = self.clock.running()
+            await self._clock_context.__aenter__()
         self._finished = ExecutionControl()
         self._finished.end()
-        self._task_group = anyio.create_task_group()
-        await self._task_group.__aenter__()
+        self._task_group = task_group
+        await task_group.__aenter__()
         return self
 
     async def __aexit__(
@@ -339,6 +342,9 @@ class LocalEngine(TaskTokenCallbacks):
                 handle.control.stop_cause = "The local engine was closed."
                 handle.control.scope.cancel()
         task_group, self._task_group = self._task_group, None
+        if self._clock_context is None:
+            # Its driver leaves the task group (what still runs has just been cancelled).
+            self.clock.stop_driving()
         try:
             if task_group is not None:
                 if exc is not None and not isinstance(exc, anyio.get_cancelled_exc_class()):
@@ -348,7 +354,8 @@ class LocalEngine(TaskTokenCallbacks):
                 else:
                     await task_group.__aexit__(exc_type, exc, tb)
         finally:
-            await self._clock_context.__aexit__(None, None, None)
+            if self._clock_context is not None:
+                await self._clock_context.__aexit__(None, None, None)
         return None
 
     # -- executions -------------------------------------------------------------------------
