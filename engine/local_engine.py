@@ -190,9 +190,8 @@ class LocalEngine(TaskTokenCallbacks):
         """``states:startExecution*`` as child executions, unless a handler is keyed by it."""
         from engine.integrations import integration_for
 
-        fallbacks = {
-            resource: integration_for(NESTED_RESOURCES[0]) for resource in NESTED_RESOURCES
-        }
+        fallback = integration_for(NESTED_RESOURCES[0])  # stateless: one serves every resource
+        fallbacks = dict.fromkeys(NESTED_RESOURCES, fallback)
         nested = nested_bindings(self, fallbacks)
         return {key: value for key, value in nested.items() if key not in self.handlers}
 
