@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import anyio
 import pytest
 
+from engine import LocalEngine
 from engine.clock import RealClock, VirtualClock, format_timestamp
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
@@ -186,3 +188,29 @@ async def test_idle_inside_busy_lets_time_skip() -> None:
                 await clock.sleep(3600)
         clock.flow_finished()
     assert clock.time() - T0.timestamp() >= 3600.0
+
+
+WAIT_THEN_TIME: dict[str, Any] = {
+    "StartAt": "Wait",
+    "States": {
+        "Wait": {"Type": "Wait", "SecondsPath": "$.seconds", "Next": "Now"},
+        "Now": {"Type": "Pass", "Parameters": {"at.$": "$$.State.EnteredTime"}, "End": True},
+    },
+}
+
+
+async def test_engines_sharing_a_virtual_clock_skip_time_whichever_closes_first() -> None:
+    """The first engine drives the shared clock from its task group; a second one nested in it
+    relies on that driver, and after both close the clock drives again for the next engine."""
+    clock = VirtualClock(T0)
+    async with LocalEngine(clock=clock) as outer:
+        async with LocalEngine(clock=clock) as inner:
+            first = await inner.execute(WAIT_THEN_TIME, {"seconds": 3600}, "inner")
+        second = await outer.execute(WAIT_THEN_TIME, {"seconds": 60}, "outer")
+    async with LocalEngine(clock=clock) as again:
+        third = await again.execute(WAIT_THEN_TIME, {"seconds": 86_400}, "again")
+    assert [e.output for e in (first, second, third)] == [
+        {"at": "2024-01-01T01:00:00Z"},
+        {"at": "2024-01-01T01:01:00Z"},
+        {"at": "2024-01-02T01:01:00Z"},
+    ]
