@@ -18,6 +18,7 @@ import anyio
 import pytest
 
 from engine import RealClock, VirtualClock, load
+from engine.bindings import CallNext, TaskRequest
 from engine.clock import make_clock
 from engine.diagnostics import DefinitionError
 from engine.execution import Execution
@@ -121,6 +122,32 @@ def test_the_same_machine_run_again_uses_each_calls_own_handlers() -> None:
     # Keyed by name too: the same function under another resource name is not bound to Work.
     with pytest.raises(DefinitionError):
         run(machine, {}, handlers={"Other": first})
+
+
+class _Answer:
+    """A task binding answering every invocation with one value."""
+
+    def __init__(self, value: str) -> None:
+        self.value = value
+
+    async def invoke(self, request: TaskRequest) -> Any:
+        return self.value
+
+
+def test_the_same_machine_run_again_uses_each_calls_own_bindings_and_interceptors() -> None:
+    machine = load(ONE_TASK)
+    first, second = _Answer("first"), _Answer("second")
+    outputs = [run(machine, {}, bindings={"Work": b}).output for b in (first, second, first)]
+    assert outputs == ["first", "second", "first"]
+
+    async def wrap(request: TaskRequest, call_next: CallNext) -> Any:
+        return {"wrapped": await call_next(request)}
+
+    handlers = {"Work": lambda e: "handled"}
+    assert [
+        run(machine, {}, handlers=handlers, interceptors=chain).output
+        for chain in ((), (wrap,), ())
+    ] == ["handled", {"wrapped": "handled"}, "handled"]
 
 
 def test_the_same_machine_run_again_starts_a_fresh_clock() -> None:
