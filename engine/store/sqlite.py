@@ -97,11 +97,27 @@ _CLOSE_EXECUTION: Final = (
 
 _dumps_text = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str).encode
 _dumps_ascii = json.JSONEncoder(separators=(",", ":"), default=str).encode
+_make_encoder: Callable[..., Callable[[Any, int], list[str]]] | None = getattr(
+    json.encoder, "c_make_encoder", None
+)
+_chunks_text = (
+    None
+    if _make_encoder is None
+    else _make_encoder(None, str, json.encoder.encode_basestring, None, ":", ",", False, False, True)
+)
+"""The C encoder behind ``_dumps_text``, made once (``JSONEncoder.encode`` makes one per call),
+without the check for circular values (only a failure's path: see :func:`_dumps`)."""
 
 
 def _dumps(value: Any) -> str:
     """Compact JSON text SQLite can store: a lone surrogate is kept as a ``\\uXXXX`` escape."""
-    text = _dumps_text(value)
+    if _chunks_text is None:
+        text = _dumps_text(value)
+    else:
+        try:
+            text = "".join(_chunks_text(value, 0))
+        except RecursionError:
+            text = _dumps_text(value)  # a circular value: said as JSONEncoder says it
     if not text.isascii():
         try:
             text.encode("utf-8")
