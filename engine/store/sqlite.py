@@ -103,7 +103,11 @@ _make_encoder: Callable[..., Callable[[Any, int], list[str]]] | None = getattr(
 _chunks_text = (
     None
     if _make_encoder is None
-    else _make_encoder(None, str, json.encoder.encode_basestring, None, ":", ",", False, False, True)
+    # markers (None: no circular check), default, string encoder, indent, key and item
+    # separators, sort_keys, skipkeys, allow_nan: JSONEncoder's own for _dumps_text.
+    else _make_encoder(
+        None, str, json.encoder.encode_basestring, None, ":", ",", False, False, True
+    )
 )
 """The C encoder behind ``_dumps_text``, made once (``JSONEncoder.encode`` makes one per call),
 without the check for circular values (only a failure's path: see :func:`_dumps`)."""
