@@ -222,6 +222,46 @@ def test_claiming_needs_the_expected_owner_and_an_open_execution(store: Executio
     assert store.claim("order-1", "fourth", None) is False
 
 
+def test_the_sqlite_store_keeps_details_as_compact_json_text(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    details = {"name": "A", "output": {"text": "ü \ud800", "n": [1, 2.5, None, True]}}
+    with SQLiteStore(path) as store:
+        store.start(_record(), "me")
+        store.append("order-1", HistoryEvent(1, "PassStateExited", 1.0, 0, details))
+        assert store.history("order-1")[0].details == details
+    connection = sqlite3.connect(path)
+    stored = connection.execute("SELECT details FROM events").fetchone()[0]
+    connection.close()
+    # A lone surrogate cannot be UTF-8: the text is then all escaped ASCII.
+    assert stored == ('{"name":"A","output":{"text":"\\u00fc \\ud800","n":[1,2.5,null,true]}}')
+
+
+def test_a_circular_value_is_refused_as_json_refuses_it(tmp_path: Path) -> None:
+    looped: list[object] = []
+    looped.append(looped)
+    with SQLiteStore(tmp_path / "s.db") as store:
+        store.start(_record(), "me")
+        with pytest.raises(ValueError, match=r"^Circular reference detected$"):
+            store.stage("order-1", HistoryEvent(1, "ExecutionStarted", 1.0, 0, {"input": looped}))
+
+
+def test_stores_sharing_a_file_start_executions_of_one_machine(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    with SQLiteStore(path) as first, SQLiteStore(path) as second:
+        first.start(_record("order-1"), "me")
+        assert second.start(_record("order-2"), "me") == (_record("order-2"), True)
+        assert first.start(_record("order-3"), "me")[1] is True
+        # The name taken by the other store: its open execution, or refused with another input.
+        assert first.start(_record("order-2"), "me") == (_record("order-2"), False)
+        with pytest.raises(ExecutionAlreadyExists):
+            first.start(_record("order-2", {"order": 2}), "me")
+        names = [record.name for record in second.executions()]
+        assert names == ["order-1", "order-2", "order-3"]
+    connection = sqlite3.connect(path)
+    assert connection.execute("SELECT count(*) FROM machines").fetchone()[0] == 1
+    connection.close()
+
+
 def test_the_sqlite_store_survives_reopening(tmp_path: Path) -> None:
     path = tmp_path / "s.db"
     with SQLiteStore(path) as store:

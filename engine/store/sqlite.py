@@ -84,6 +84,12 @@ _INSERT_EVENTS: Final = (
 _ROW: Final = "(?, ?, ?, ?, ?, ?, ?)"
 _ROWS_PER_INSERT: Final = 64
 """Rows one INSERT statement writes (7 parameters each, well below SQLite's 999)."""
+_INSERT_EXECUTION: Final = (
+    "INSERT INTO executions (name, execution_arn, state_machine_arn, machine, input, status, "
+    "start_posix, handlers_ref, options, owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT(name) DO NOTHING"
+)
+"""An execution's record; one of the same name is left as it is (rowcount 0)."""
 _CLOSE_EXECUTION: Final = (
     "UPDATE executions SET status = ?, output = ?, error = ?, cause = ?, stop_posix = ?, "
     "owner = NULL WHERE seq = ?"
@@ -91,11 +97,31 @@ _CLOSE_EXECUTION: Final = (
 
 _dumps_text = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str).encode
 _dumps_ascii = json.JSONEncoder(separators=(",", ":"), default=str).encode
+_make_encoder: Callable[..., Callable[[Any, int], list[str]]] | None = getattr(
+    json.encoder, "c_make_encoder", None
+)
+_chunks_text = (
+    None
+    if _make_encoder is None
+    # markers (None: no circular check), default, string encoder, indent, key and item
+    # separators, sort_keys, skipkeys, allow_nan: JSONEncoder's own for _dumps_text.
+    else _make_encoder(
+        None, str, json.encoder.encode_basestring, None, ":", ",", False, False, True
+    )
+)
+"""The C encoder behind ``_dumps_text``, made once (``JSONEncoder.encode`` makes one per call),
+without the check for circular values (only a failure's path: see :func:`_dumps`)."""
 
 
 def _dumps(value: Any) -> str:
     """Compact JSON text SQLite can store: a lone surrogate is kept as a ``\\uXXXX`` escape."""
-    text = _dumps_text(value)
+    if _chunks_text is None:
+        text = _dumps_text(value)
+    else:
+        try:
+            text = "".join(_chunks_text(value, 0))
+        except RecursionError:
+            text = _dumps_text(value)  # a circular value: said as JSONEncoder says it
     if not text.isascii():
         try:
             text.encode("utf-8")
@@ -142,6 +168,8 @@ class SQLiteStore(ExecutionStore):
         self._lock = threading.Lock()
         self._connections: list[sqlite3.Connection] = []
         self._seqs: dict[str, int] = {}
+        self._machines: dict[str, str] = {}
+        """Definitions this store has kept, and their hashes (their ``machines`` row)."""
         self._closed = False
         # Written before batches, a subclass overriding only append gets every event there.
         self._batches = type(self).append is SQLiteStore.append or (
@@ -374,41 +402,51 @@ class SQLiteStore(ExecutionStore):
     # -- writing ----------------------------------------------------------------------------
 
     def start(self, execution: StoredExecution, owner: str) -> tuple[StoredExecution, bool]:
-        """Record a new execution, or return the open one with the same name and input."""
+        """Record a new execution, or return the open one with the same name and input.
+
+        Once this store has kept a machine's definition (rows of ``machines`` are never
+        removed), an execution of it is recorded by one statement, its own transaction.
+        """
         definition = execution.definition
-        machine_hash = hashlib.sha256(definition.encode("utf-8")).hexdigest()
+        machine_hash = self._machines.get(definition)
+        known = machine_hash is not None
+        if machine_hash is None:
+            machine_hash = hashlib.sha256(definition.encode("utf-8")).hexdigest()
+        values = (
+            execution.name,
+            execution.execution_arn,
+            execution.state_machine_arn,
+            machine_hash,
+            _dumps(execution.input),
+            execution.status,
+            execution.start_posix,
+            execution.handlers_ref,
+            _dumps(dict(execution.options)),
+            owner,
+        )
 
         def insert(db: sqlite3.Connection) -> tuple[StoredExecution, int | None]:
-            db.execute("BEGIN IMMEDIATE")
+            if not known:
+                db.execute("BEGIN IMMEDIATE")
+                db.execute(
+                    "INSERT OR IGNORE INTO machines (hash, definition) VALUES (?, ?)",
+                    (machine_hash, definition),
+                )
+            cursor = db.execute(_INSERT_EXECUTION, values)
+            if not known:
+                db.execute("COMMIT")
+            if cursor.rowcount == 1:
+                return execution, cursor.lastrowid
             existing = self._find(db, execution.name)
-            if existing is not None:
-                db.execute("ROLLBACK")
-                return existing, None
-            db.execute(
-                "INSERT OR IGNORE INTO machines (hash, definition) VALUES (?, ?)",
-                (machine_hash, definition),
-            )
-            cursor = db.execute(
-                "INSERT INTO executions (name, execution_arn, state_machine_arn, machine, "
-                "input, status, start_posix, handlers_ref, options, owner) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    execution.name,
-                    execution.execution_arn,
-                    execution.state_machine_arn,
-                    machine_hash,
-                    _dumps(execution.input),
-                    execution.status,
-                    execution.start_posix,
-                    execution.handlers_ref,
-                    _dumps(dict(execution.options)),
-                    owner,
-                ),
-            )
-            db.execute("COMMIT")
-            return execution, cursor.lastrowid
+            if existing is None:
+                raise StoreError(
+                    f"execution store {self.path}: execution {execution.name!r} vanished",
+                    str(self.path),
+                )
+            return existing, None
 
         record, seq = self._write(insert)
+        self._machines[definition] = machine_hash
         if seq is None:
             if not record.done and same_input(record.input, execution.input):
                 return record, False
