@@ -20,7 +20,6 @@ each execution that lost events stops at its first event not kept, unrecorded
 
 from __future__ import annotations
 
-import asyncio
 import threading
 from typing import Protocol
 
@@ -74,39 +73,15 @@ def note_staged(store: ExecutionStore, party: Party) -> None:
     if batch is None:
         batch = state.batches[id(store)] = _Batch(store)
     batch.parties.append(party)
-    loop = _running_loop()
-    if loop is None:  # no event loop runs on this thread
+    try:
+        token = anyio.lowlevel.current_token()
+    except RuntimeError:  # no event loop runs on this thread
         commit_staged()
         return
     # Once per loop: one closed with the commit still to run (it never did) gets a new one.
-    if state.scheduled_on is not loop:
-        _call_soon(loop)
-        state.scheduled_on = loop
-
-
-def _running_loop() -> object:
-    """This thread's running event loop (anyio's native token for it), or None."""
-    try:
-        return asyncio.get_running_loop()
-    except RuntimeError:
-        pass
-    try:
-        return anyio.lowlevel.current_token().native_token
-    except RuntimeError:
-        return None
-
-
-def _call_soon(loop: object) -> None:
-    """Run :func:`_tick_end` when ``loop`` (running on this thread) runs its next callbacks.
-
-    An asyncio loop takes it from its own thread directly: anyio's ``run_sync_soon`` is made
-    for other threads and wakes the loop through its self-pipe (a write and a read per batch).
-    """
-    if isinstance(loop, asyncio.AbstractEventLoop):
-        loop.call_soon(_tick_end)
-    else:
-        token = anyio.lowlevel.current_token()
+    if state.scheduled_on is not token.native_token:
         token.backend_class.run_sync_soon(_tick_end, (), token.native_token)
+        state.scheduled_on = token.native_token
 
 
 def _tick_end() -> None:
