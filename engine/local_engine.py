@@ -12,7 +12,7 @@ import contextlib
 import json
 import threading
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from contextvars import ContextVar
 from types import TracebackType
 from typing import Any, Final, TypeAlias
@@ -151,6 +151,7 @@ class LocalEngine(TaskTokenCallbacks):
     ) -> None:
         self.max_history_events = max_history_events
         self.clock: Clock = clock if clock is not None else VirtualClock()
+        self._clock_time = self.clock.time  # bound once: every execution's history reads it
         self.store: ExecutionStore = store if store is not None else MemoryStore()
         self.handlers_ref = handlers_ref
         self.handlers: Mapping[str, Handler] = dict(handlers or {})
@@ -182,7 +183,6 @@ class LocalEngine(TaskTokenCallbacks):
         self._loop_thread: int | None = None
         self._loop_token: Any = None
         self._finished: ExecutionControl | None = None
-        self._time_source: tuple[Clock, Callable[[], float]] | None = None
 
     # -- state machines the engine knows (found by ARN by nested executions) ----------------
 
@@ -502,7 +502,7 @@ class LocalEngine(TaskTokenCallbacks):
         sm_arn = stored.state_machine_arn
         start = stored.start_posix
         recorder = Recorder(self.store, name, log=engine_logging.enabled())
-        history = History(self._clock_time(), limit=self.max_history_events, listener=recorder)
+        history = History(self._clock_time, limit=self.max_history_events, listener=recorder)
         if events:
             history.events.extend(events)
         recorded = stored.options.get("seed")
@@ -546,13 +546,6 @@ class LocalEngine(TaskTokenCallbacks):
         control = ExecutionControl()
         recorder.control = control
         return ExecutionHandle(self, record, control, runtime, recorder)
-
-    def _clock_time(self) -> Callable[[], float]:
-        """The clock's ``time``, bound once for every history that reads it."""
-        source = self._time_source
-        if source is None or source[0] is not self.clock:
-            source = self._time_source = (self.clock, self.clock.time)
-        return source[1]
 
     async def _run(
         self, handle: ExecutionHandle, machine: StateMachine, point: ResumePoint | None

@@ -134,6 +134,38 @@ class _Answer:
         return self.value
 
 
+def test_a_handlers_mapping_changed_after_a_run_does_not_change_what_an_equal_one_binds() -> None:
+    """lambda:invoke looks its handler up at call time: a later run with an equal mapping uses
+    that mapping, not the first run's mapping as the caller changed it afterwards."""
+    machine = load(
+        {
+            "StartAt": "Call",
+            "States": {
+                "Call": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::lambda:invoke",
+                    "Parameters": {"FunctionName.$": "$.fn", "Payload.$": "$"},
+                    "ResultSelector": {"out.$": "$.Payload"},
+                    "End": True,
+                }
+            },
+        }
+    )
+
+    def first(event: Any) -> str:
+        return "first"
+
+    def second(event: Any) -> str:
+        return "second"
+
+    handlers: dict[str, Any] = {"Work": first}
+    event = {"fn": "Work"}  # named at run time: looked up when the Task runs
+    assert run(machine, event, handlers=handlers).output == {"out": "first"}
+    handlers["Work"] = second  # the caller reuses and changes its mapping
+    assert run(machine, event, handlers={"Work": first}).output == {"out": "first"}
+    assert run(machine, event, handlers=handlers).output == {"out": "second"}
+
+
 def test_the_same_machine_run_again_uses_each_calls_own_bindings_and_interceptors() -> None:
     machine = load(ONE_TASK)
     first, second = _Answer("first"), _Answer("second")
