@@ -26,6 +26,7 @@ import contextlib
 import contextvars
 import os
 import signal
+import sys
 import threading
 from collections.abc import Awaitable, Callable, Coroutine
 from types import FrameType
@@ -33,7 +34,7 @@ from typing import Any, TypeVar
 
 import anyio.lowlevel
 
-__all__ = ["in_event_loop", "run_blocking"]
+__all__ = ["in_event_loop", "loop_token", "run_blocking"]
 
 T = TypeVar("T")
 
@@ -42,7 +43,15 @@ _raw_signal: Any = getattr(signal, "_signal", signal)
 
 
 def in_event_loop() -> bool:
-    """Whether the calling thread is running an event loop (blocking it would deadlock)."""
+    """Whether the calling thread is running an event loop (blocking it would deadlock).
+
+    An asyncio loop is looked up directly: anyio's lookup raises and catches two exceptions
+    when none runs, the common case of a blocking call. Trio is asked through anyio.
+    """
+    if asyncio._get_running_loop() is not None:
+        return True
+    if "trio" not in sys.modules:
+        return False
     try:
         anyio.lowlevel.current_token()
     except RuntimeError:
@@ -50,18 +59,34 @@ def in_event_loop() -> bool:
     return True
 
 
+def loop_token() -> anyio.lowlevel.EventLoopToken:
+    """``anyio.lowlevel.current_token()``, kept for this thread's open loop (an engine of each
+    blocking call takes it to be reached from other threads)."""
+    kept: _Loop | None = getattr(_local, "loop", None)
+    if kept is not None and kept.token is not None and kept.loop is asyncio._get_running_loop():
+        return kept.token
+    token = anyio.lowlevel.current_token()
+    if kept is not None and kept.loop is asyncio._get_running_loop():
+        kept.token = token
+    return token
+
+
 class _Loop:
     """One thread's open runner; closed when the thread's locals go (thread end) or at exit."""
 
-    __slots__ = ("__weakref__", "pid", "runner")
+    __slots__ = ("__weakref__", "loop", "pid", "runner", "token")
 
     def __init__(self) -> None:
         self.pid = os.getpid()
         self.runner = asyncio.Runner()
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.token: anyio.lowlevel.EventLoopToken | None = None
 
     def run(self, coro: Coroutine[Any, Any, None], context: contextvars.Context) -> None:
         """Run ``coro`` to its end on this loop; Ctrl-C (main thread) cancels it."""
-        loop = self.runner.get_loop()
+        loop = self.loop
+        if loop is None:
+            loop = self.loop = self.runner.get_loop()
         task = loop.create_task(coro, context=context)
         interrupt: _Interrupt | None = None
         if (

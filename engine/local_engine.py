@@ -23,7 +23,7 @@ import anyio.from_thread
 import anyio.lowlevel
 
 from engine import logging as engine_logging
-from engine.background_loop import run_blocking
+from engine.background_loop import loop_token, run_blocking
 from engine.bindings import (
     CallNext,
     Handler,
@@ -310,7 +310,7 @@ class LocalEngine(TaskTokenCallbacks):
 
     async def __aenter__(self) -> LocalEngine:
         self._loop_thread = threading.get_ident()
-        self._loop_token = anyio.lowlevel.current_token()
+        self._loop_token = loop_token()
         task_group = anyio.create_task_group()
         self._clock_context = None
         if not self.clock.drive_from(task_group):  # one task group less when it can

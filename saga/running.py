@@ -11,8 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-import anyio.lowlevel
-
+from engine.background_loop import in_event_loop
 from engine.bindings import Interceptor, TaskBinding
 from engine.clock import ClockOption, make_clock
 from engine.loader import with_substitutions
@@ -31,9 +30,7 @@ __all__ = ["ClockOption", "make_clock", "run_saga", "run_saga_async", "saga_engi
 
 def _refuse_in_event_loop(method: str) -> None:
     """A blocking run inside a running event loop cannot work: point at the async form."""
-    try:
-        anyio.lowlevel.current_token()
-    except RuntimeError:  # no event loop runs in this thread: blocking is fine
+    if not in_event_loop():  # blocking is fine
         return
     raise RuntimeError(
         f"Saga.{method}() blocks until the execution ends, so it cannot be called inside a "

@@ -15,15 +15,17 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import anyio.lowlevel
 import pytest
 
 from engine import RealClock, VirtualClock, load
+from engine.background_loop import in_event_loop, loop_token, run_blocking
 from engine.bindings import CallNext, TaskRequest
 from engine.clock import make_clock
 from engine.diagnostics import DefinitionError
 from engine.execution import Execution
 from engine.history import HistoryEvent
-from engine.local_engine import run
+from engine.local_engine import current_engine, run
 
 WAIT_DAY: dict[str, Any] = {
     "StartAt": "Wait",
@@ -377,3 +379,51 @@ def test_ctrl_c_during_a_run_cancels_it_and_restores_the_handler(tmp_path: Path)
         env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
     )
     assert (done.returncode, done.stdout, done.stderr) == (0, "interrupted\nTrue\n7\n", "")
+
+
+def test_in_event_loop_tells_a_running_loop_from_none() -> None:
+    async def inside() -> bool:
+        return in_event_loop()
+
+    assert in_event_loop() is False
+    assert anyio.run(inside) is True
+    assert run_blocking(inside) is True
+    assert in_event_loop() is False
+
+
+def test_the_kept_loops_token_is_anyios_token_of_that_loop() -> None:
+    async def tokens() -> tuple[object, object]:
+        return loop_token(), anyio.lowlevel.current_token()
+
+    first, expected = run_blocking(tokens)
+    assert first == expected
+    again, _ = run_blocking(tokens)
+    assert again is first  # kept: the same loop runs every call of this thread
+    other, other_expected = anyio.run(tokens)  # another loop gets its own
+    assert other == other_expected
+    assert other != first
+
+
+def test_a_callback_from_another_thread_reaches_a_one_call_run() -> None:
+    """The engine of a blocking call is reached from other threads through its loop's token."""
+    machine = {
+        "StartAt": "Wait",
+        "States": {
+            "Wait": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+                "Parameters": {"FunctionName": "Ask", "Payload": {"token.$": "$$.Task.Token"}},
+                "End": True,
+            }
+        },
+    }
+
+    def ask(event: Any) -> Any:
+        engine = current_engine()
+        assert engine is not None
+        token = event["token"]
+        threading.Thread(target=engine.send_task_success, args=(token, {"ok": 1})).start()
+        return {}
+
+    execution = run(machine, {}, handlers={"Ask": ask}, clock="real")
+    assert (execution.status, execution.output) == ("SUCCEEDED", {"ok": 1})

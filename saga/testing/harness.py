@@ -13,9 +13,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Final, NamedTuple, TypeAlias
 
-import anyio.lowlevel
-
 from asl_export.execution_path import Role
+from engine.background_loop import in_event_loop
 from engine.bindings import Interceptor
 from engine.clock import Clock
 from engine.execution import Execution
@@ -93,9 +92,7 @@ def _machine_name(path: Path) -> str:
 
 
 def _refuse_in_event_loop() -> None:
-    try:
-        anyio.lowlevel.current_token()
-    except RuntimeError:  # anyio.NoEventLoopError: no event loop, so blocking is fine
+    if not in_event_loop():  # blocking is fine
         return
     raise RuntimeError(
         "run() blocks, but this code runs in an event loop: "
