@@ -160,13 +160,10 @@ class LocalEngine(TaskTokenCallbacks):
         self.region = region
         self.account_id = account_id
         self.role_arn = role_arn or f"arn:aws:iam::{account_id}:role/LocalStepFunctionsRole"
-        self._own_bindings = self._nested_bindings()
+        self._own: dict[str, TaskBinding] | None = None
         self._user_bindings: Mapping[str, TaskBinding] = dict(bindings or {})
-        self.bindings: Mapping[str, TaskBinding] = {
-            **self._own_bindings,
-            **self._user_bindings,
-        }
-        self._merged_bindings = self.bindings
+        self._bindings: Mapping[str, TaskBinding] | None = None
+        self._merged_bindings: Mapping[str, TaskBinding] | None = None
         self._machines: dict[str, StateMachine] = {}
         self._watchers: dict[str, list[Gate]] = {}
         self.closing = False
@@ -186,14 +183,42 @@ class LocalEngine(TaskTokenCallbacks):
 
     # -- state machines the engine knows (found by ARN by nested executions) ----------------
 
-    def _nested_bindings(self) -> dict[str, TaskBinding]:
-        """``states:startExecution*`` as child executions, unless a handler is keyed by it."""
-        from engine.integrations import integration_for
+    @property
+    def bindings(self) -> Mapping[str, TaskBinding]:
+        """What each resource is bound to besides handlers: the ``bindings`` given, over the
+        engine's own (``states:startExecution*`` as child executions)."""
+        if self._bindings is None:
+            self._bindings = self._merged_bindings = {
+                **self._own_bindings(),
+                **self._user_bindings,
+            }
+        return self._bindings
 
-        fallback = integration_for(NESTED_RESOURCES[0])  # stateless: one serves every resource
-        fallbacks = dict.fromkeys(NESTED_RESOURCES, fallback)
-        nested = nested_bindings(self, fallbacks)
-        return {key: value for key, value in nested.items() if key not in self.handlers}
+    @bindings.setter
+    def bindings(self, value: Mapping[str, TaskBinding]) -> None:
+        self._bindings = value
+
+    def _own_bindings(self) -> dict[str, TaskBinding]:
+        """``states:startExecution*`` as child executions, unless a handler is keyed by it.
+
+        Made when first needed: most machines start no child, and each binding refers back to
+        the engine (a reference cycle that only the garbage collector frees).
+        """
+        if self._own is None:
+            from engine.integrations import integration_for
+
+            fallback = integration_for(NESTED_RESOURCES[0])  # stateless: serves every resource
+            fallbacks = dict.fromkeys(NESTED_RESOURCES, fallback)
+            nested = nested_bindings(self, fallbacks)
+            self._own = {key: value for key, value in nested.items() if key not in self.handlers}
+        return self._own
+
+    def _own_for(self, machine: StateMachine) -> Mapping[str, TaskBinding]:
+        """The engine's own bindings ``machine`` may use (none unless it starts executions)."""
+        for _, state, _ in walk_states(machine.states, ()):
+            if isinstance(state, TaskState) and state.resource in NESTED_RESOURCES:
+                return self._own_bindings()
+        return {}
 
     def state_machine_arn(self, name: str) -> str:
         """The ARN a state machine called ``name`` has in this engine's region and account."""
@@ -357,6 +382,14 @@ class LocalEngine(TaskTokenCallbacks):
                 await self._clock_context.__aexit__(None, None, None)
         return None
 
+    def _let_go(self) -> None:
+        """Drop what refers back to this closed engine (its handles, its child-execution
+        bindings): a one-call run's engine, and every record it kept, is then freed as soon as
+        the call returns instead of waiting for the garbage collector."""
+        self._handles.clear()
+        self._prepared.clear()
+        self._own = self._bindings = self._merged_bindings = None
+
     # -- executions -------------------------------------------------------------------------
 
     def _prepare(
@@ -365,10 +398,12 @@ class LocalEngine(TaskTokenCallbacks):
         cached = self._prepared.get(id(machine))
         if cached is not None and cached[0] is machine:
             return cached[1], cached[2], cached[3]
-        if self.interceptors or self.bindings is not self._merged_bindings:
+        if self.interceptors or self._bindings is not self._merged_bindings:
             calls = prepare_calls(machine, self.handlers, self.interceptors, self.bindings)
         else:  # a one-call run of the same machine and handlers does not bind them again
-            calls = shared_calls(machine, self.handlers, self._user_bindings, self._own_bindings)
+            calls = shared_calls(
+                machine, self.handlers, self._user_bindings, lambda: self._own_for(machine)
+            )
         mocked = frozenset(name for name in calls if is_mocked(self.interceptors, name))
         children: _SyncChildren = ()
         if self.interceptors or any(
@@ -846,7 +881,11 @@ def run(
             handlers_ref=handlers_ref,
             state_machines=state_machines,
         ) as engine:
-            return await engine.execute(model, input, name, state_machine_name=state_machine_name)
+            execution = await engine.execute(
+                model, input, name, state_machine_name=state_machine_name
+            )
+        engine._let_go()
+        return execution
 
     return run_blocking(
         main,

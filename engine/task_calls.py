@@ -8,7 +8,7 @@ every distributed Map part that cannot run locally, is reported at once as a
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final
 
 from engine.bindings import (
@@ -124,12 +124,13 @@ def shared_calls(
     machine: StateMachine,
     handlers: Mapping[str, Handler],
     bindings: Mapping[str, TaskBinding],
-    engine_bindings: Mapping[str, TaskBinding],
+    engine_bindings: Callable[[], Mapping[str, TaskBinding]],
 ) -> dict[str, CallNext]:
     """:func:`prepare_calls` without interceptors, kept across engines (``engine.run`` builds
     one per call): the same machine with the same handler and binding objects gets the same
-    calls. Calls that reach one of ``engine_bindings`` (an engine's own, e.g. its nested
-    executions) are not kept; ``bindings`` take precedence over them as in the engine.
+    calls. Calls that reach one of ``engine_bindings()`` (an engine's own, e.g. its nested
+    executions; asked for only when the calls are not kept) are not kept; ``bindings`` take
+    precedence over them as in the engine.
     """
     key = (
         id(machine),
@@ -139,8 +140,9 @@ def shared_calls(
     kept = _shared.get(key)
     if kept is not None and kept[0] is machine:
         return kept[2]
-    calls = prepare_calls(machine, handlers, (), {**engine_bindings, **bindings})
-    own = {id(binding) for binding in engine_bindings.values()}
+    engine_own = engine_bindings()
+    calls = prepare_calls(machine, handlers, (), {**engine_own, **bindings})
+    own = {id(binding) for binding in engine_own.values()}
     if any(id(getattr(call, "__self__", None)) in own for call in calls.values()):
         return calls
     if len(_shared) >= _SHARED_SIZE:

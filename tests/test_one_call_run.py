@@ -7,6 +7,7 @@ clock, seed and handlers: nothing one execution does is seen by the next.
 from __future__ import annotations
 
 import contextvars
+import gc
 import os
 import subprocess
 import sys
@@ -18,7 +19,7 @@ import anyio
 import anyio.lowlevel
 import pytest
 
-from engine import RealClock, VirtualClock, load
+from engine import LocalEngine, RealClock, VirtualClock, load
 from engine.background_loop import in_event_loop, loop_token, run_blocking
 from engine.bindings import CallNext, TaskRequest
 from engine.clock import make_clock
@@ -26,6 +27,7 @@ from engine.diagnostics import DefinitionError
 from engine.execution import Execution
 from engine.history import HistoryEvent
 from engine.local_engine import current_engine, run
+from engine.nested_execution import NestedExecutionBinding
 
 WAIT_DAY: dict[str, Any] = {
     "StartAt": "Wait",
@@ -427,3 +429,74 @@ def test_a_callback_from_another_thread_reaches_a_one_call_run() -> None:
 
     execution = run(machine, {}, handlers={"Ask": ask}, clock="real")
     assert (execution.status, execution.output) == ("SUCCEEDED", {"ok": 1})
+
+
+STARTS_CHILD: dict[str, Any] = {
+    "StartAt": "Child",
+    "States": {
+        "Child": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::states:startExecution.sync:2",
+            "Parameters": {
+                "StateMachineArn": "arn:aws:states:us-east-1:123456789012:stateMachine:Child",
+                "Input.$": "$",
+            },
+            "OutputPath": "$.Output",
+            "End": True,
+        }
+    },
+}
+
+
+@pytest.mark.parametrize("machine", [ONE_TASK, STARTS_CHILD], ids=["one task", "a child"])
+def test_a_one_call_run_leaves_no_engine_for_the_garbage_collector(
+    machine: dict[str, Any],
+) -> None:
+    """The engine, its store and the execution's record are freed when the caller drops the
+    record (no reference cycle keeps them for the collector)."""
+    model = load(machine)
+
+    def go(data: Any) -> Execution:
+        return run(model, data, handlers={"Work": lambda e: e}, state_machines={"Child": ONE_TASK})
+
+    go({})
+    gc.collect()
+    was_enabled = gc.isenabled()
+    gc.disable()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        execution = go({"a": 1})
+        assert execution.output == {"a": 1}
+        del execution
+        gc.collect()
+        left = {type(found).__name__ for found in gc.garbage}
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        if was_enabled:
+            gc.enable()
+    assert (
+        left & {"LocalEngine", "Execution", "ExecutionHandle", "MemoryStore", "HistoryEvent"}
+        == set()
+    )
+
+
+def test_an_engines_bindings_are_its_child_executions_under_the_given_ones() -> None:
+    given = _EchoBinding()
+    engine = LocalEngine(
+        handlers={"arn:aws:states:::states:startExecution.sync": lambda e: e},
+        bindings={"arn:aws:states:::states:startExecution": given},
+    )
+    assert engine.bindings["arn:aws:states:::states:startExecution"] is given
+    assert "arn:aws:states:::states:startExecution.sync" not in engine.bindings  # a handler's
+    own = engine.bindings["arn:aws:states:::states:startExecution.waitForTaskToken"]
+    assert isinstance(own, NestedExecutionBinding)
+    assert own.engine is engine
+    replaced = {"Work": given}
+    engine.bindings = replaced
+    assert engine.bindings is replaced
+
+
+class _EchoBinding:
+    async def invoke(self, request: TaskRequest) -> Any:
+        return request.payload
