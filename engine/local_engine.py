@@ -438,6 +438,49 @@ class LocalEngine(TaskTokenCallbacks):
         its ``ExecutionStarted`` event (``stateMachineVersionArn``, ``stateMachineAliasArn``);
         ``role_arn`` is the execution's role (default: the engine's).
         """
+        handle, model = await self._open(
+            machine,
+            input,
+            name,
+            state_machine_name=state_machine_name,
+            started_by=started_by,
+            started_through=started_through,
+            role_arn=role_arn,
+        )
+        if model is not None:
+            self._launch(handle, model, None)
+        return handle
+
+    async def _run_here(
+        self,
+        machine: MachineSource,
+        input: Any,
+        name: str | None,
+        state_machine_name: str | None,
+    ) -> Execution:
+        """:meth:`execute` with the execution run in the calling task rather than a task of
+        its own (a one-call run: nothing else runs in the engine but what it starts)."""
+        handle, model = await self._open(
+            machine, input, name, state_machine_name=state_machine_name
+        )
+        if model is not None:
+            self._live(handle)
+            await LocalEngine._run(self, handle, model, None)
+        return await handle.result()
+
+    async def _open(
+        self,
+        machine: MachineSource,
+        input: Any,
+        name: str | None,
+        *,
+        state_machine_name: str | None,
+        started_by: str | None = None,
+        started_through: Mapping[str, str] | None = None,
+        role_arn: str | None = None,
+    ) -> tuple[ExecutionHandle, StateMachine | None]:
+        """A new execution's handle, to run with its model; or the open execution of that
+        name (the same input) with no model: it runs already, or was resumed here."""
         if self._task_group is None:
             raise RuntimeError("use the LocalEngine as 'async with LocalEngine(...) as engine'")
         model = as_machine(machine)
@@ -452,7 +495,7 @@ class LocalEngine(TaskTokenCallbacks):
         existing = self._handles.get(name)
         if existing is not None:
             if not existing.execution.done and existing.execution.input == data:
-                return existing
+                return existing, None
             raise ExecutionAlreadyExists(f"Execution Already Exists: '{name}'")
         identity = self._identity(name, state_machine_name)
         stored, created = self.store.start(
@@ -474,14 +517,12 @@ class LocalEngine(TaskTokenCallbacks):
             # Open in the store, with the same input, but not run by this engine: its process
             # is gone (or closed its engine), so it goes on here where it stopped.
             try:
-                return await self.resume(name)
+                return await self.resume(name), None
             except ResumeRefused as exc:
                 raise ExecutionAlreadyExists(
                     f"Execution Already Exists: '{name}' ({exc})"
                 ) from None
-        handle = self._create(calls, mocked, data, stored)
-        self._launch(handle, model, None)
-        return handle
+        return self._create(calls, mocked, data, stored), model
 
     def _definition(self, machine: StateMachine) -> str:
         """The machine's ASL JSON text, kept with each execution (see :func:`definition_text`)."""
@@ -519,11 +560,15 @@ class LocalEngine(TaskTokenCallbacks):
         self, handle: ExecutionHandle, model: StateMachine, point: ResumePoint | None
     ) -> None:
         assert self._task_group is not None
+        self._live(handle)
+        # The plain function, not the bound method: one object less per running execution.
+        self._task_group.start_soon(LocalEngine._run, self, handle, model, point)
+
+    def _live(self, handle: ExecutionHandle) -> None:
+        """Count ``handle``'s execution as running here, about to run."""
         self._handles[handle.name] = handle
         mark_live(self.store, handle.name, True)
         self.clock.flow_started()
-        # The plain function, not the bound method: one object less per running execution.
-        self._task_group.start_soon(LocalEngine._run, self, handle, model, point)
 
     def _create(
         self,
@@ -881,9 +926,13 @@ def run(
             handlers_ref=handlers_ref,
             state_machines=state_machines,
         ) as engine:
-            execution = await engine.execute(
-                model, input, name, state_machine_name=state_machine_name
-            )
+            if store is None:
+                # Nobody else sees this engine's store: the execution runs in this task.
+                execution = await engine._run_here(model, input, name, state_machine_name)
+            else:
+                execution = await engine.execute(
+                    model, input, name, state_machine_name=state_machine_name
+                )
         engine._let_go()
         return execution
 

@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ from engine.execution import Execution
 from engine.history import HistoryEvent
 from engine.local_engine import current_engine, run
 from engine.nested_execution import NestedExecutionBinding
+from engine.store.memory import MemoryStore
 
 WAIT_DAY: dict[str, Any] = {
     "StartAt": "Wait",
@@ -500,3 +502,51 @@ def test_an_engines_bindings_are_its_child_executions_under_the_given_ones() -> 
 class _EchoBinding:
     async def invoke(self, request: TaskRequest) -> Any:
         return request.payload
+
+
+BRANCHES: dict[str, Any] = {
+    "StartAt": "Both",
+    "States": {
+        "Both": {
+            "Type": "Parallel",
+            "Branches": [
+                {
+                    "StartAt": "Work",
+                    "States": {"Work": {"Type": "Task", "Resource": "Work", "End": True}},
+                },
+                WAIT_DAY,
+            ],
+            "Next": "Fail?",
+        },
+        "Fail?": {
+            "Type": "Choice",
+            "Choices": [{"Variable": "$[0].n", "NumericEquals": 1, "Next": "Done"}],
+            "Default": "Bad",
+        },
+        "Bad": {"Type": "Fail", "Error": "Bad"},
+        "Done": {"Type": "Succeed"},
+    },
+}
+
+
+def test_a_run_with_its_own_store_records_what_one_with_a_given_store_does() -> None:
+    """Without a store the execution runs in the calling task; with one, in a task of its
+    own (as inside an engine): both record the same history."""
+
+    def events(execution: Execution) -> list[tuple[str, int, int, dict[str, Any]]]:
+        return [
+            (event.type, event.id, event.previous_event_id, event.details)
+            for event in execution.history
+        ]
+
+    def clock() -> VirtualClock:
+        return VirtualClock(datetime(2026, 1, 2, tzinfo=UTC), work_moves_time=False)
+
+    handlers = {"Work": lambda e: {"n": e["n"]}}
+    own = run(BRANCHES, {"n": 1}, handlers=handlers, name="same", clock=clock())
+    store = MemoryStore()
+    given = run(BRANCHES, {"n": 1}, handlers=handlers, name="same", clock=clock(), store=store)
+    assert (own.status, given.status) == ("SUCCEEDED", "SUCCEEDED")
+    assert events(own) == events(given)
+    stored = store.find("same")
+    assert stored is not None and stored.done
