@@ -404,13 +404,16 @@ class LocalEngine(TaskTokenCallbacks):
             calls = shared_calls(
                 machine, self.handlers, self._user_bindings, lambda: self._own_for(machine)
             )
-        mocked = frozenset(name for name in calls if is_mocked(self.interceptors, name))
+        mocked: frozenset[str] = frozenset()
         children: _SyncChildren = ()
-        if self.interceptors or any(
-            isinstance(getattr(call, "__self__", None), NestedExecutionBinding)
-            for call in calls.values()
-        ):
+        if self.interceptors:
+            mocked = frozenset(name for name in calls if is_mocked(self.interceptors, name))
             children = self._sync_children(machine)
+        else:
+            for call in calls.values():
+                if isinstance(getattr(call, "__self__", None), NestedExecutionBinding):
+                    children = self._sync_children(machine)
+                    break
         if len(self._prepared) >= _PREPARED_CACHE_SIZE:
             self._prepared.clear()
         self._prepared[id(machine)] = (machine, calls, mocked, children)

@@ -134,8 +134,10 @@ def shared_calls(
     """
     key = (
         id(machine),
-        tuple((name, id(handler)) for name, handler in handlers.items()),
-        tuple((name, id(binding)) for name, binding in bindings.items()),
+        tuple(handlers),
+        tuple(map(id, handlers.values())),
+        tuple(bindings),
+        tuple(map(id, bindings.values())),
     )
     kept = _shared.get(key)
     if kept is not None and kept[0] is machine:
