@@ -48,6 +48,8 @@ _OUTCOME_STATUS: Final[dict[str, UnwindStatus]] = {
     "Aborted": "ABORTED",
 }
 _MAX_DEPTH: Final = 8
+_EXECUTION_FIELDS: Final = tuple(f.name for f in fields(Execution))
+"""The engine record's fields, which a :class:`SagaExecution` copies."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -331,5 +333,5 @@ def explain(
         _unwind_step(execution, visit, name, roles.get(name), by_id) for name, visit in visits
     ]
     first = visits[0][1].entered.id if visits else None
-    values = {f.name: getattr(execution, f.name) for f in fields(Execution)}
+    values = {name: getattr(execution, name) for name in _EXECUTION_FIELDS}
     return SagaExecution(**values, unwind=unwind, failure=decode_failure(execution, before=first))

@@ -43,24 +43,31 @@ def _compiled(
     extra: Mapping[str, Callable[..., Any]] | None,
     substitutions: Mapping[str, str] | None,
     interceptors: Sequence[Interceptor] = (),
+    kids: Sequence[SagaDeclaration] | None = None,
 ) -> tuple[StateMachine, dict[str, Callable[..., Any]]]:
     """The machine to run (placeholders filled) and its handlers, from one compilation.
 
-    Faults among ``interceptors`` must name states of the machine.
+    Faults among ``interceptors`` must name states of the machine. ``kids``:
+    ``saga.child_sagas()``, when the caller has them already.
     """
     machine, actions = compile_with_handlers(saga)
-    check_fault_states(interceptors, machine)
-    filled = {**child_arns(saga), **(substitutions or {})}
+    if interceptors:
+        check_fault_states(interceptors, machine)
+    filled = {**child_arns(saga, kids), **(substitutions or {})}
     return with_substitutions(machine, filled), {**actions, **(extra or {})}
 
 
-def child_arns(saga: SagaDeclaration) -> dict[str, str]:
+def child_arns(
+    saga: SagaDeclaration, kids: Sequence[SagaDeclaration] | None = None
+) -> dict[str, str]:
     """The local ARN of each saga ``saga`` runs as a step, by its placeholder: the engine
-    knows a registered machine by the ARN of its name."""
+    knows a registered machine by the ARN of its name. ``kids``: ``saga.child_sagas()``,
+    when the caller has them already."""
     prefix = f"arn:aws:states:{DEFAULT_REGION}:{DEFAULT_ACCOUNT_ID}:stateMachine:"
     out: dict[str, str] = {}
-    for child in (saga, *saga.child_sagas()):
-        for grandchild in child.child_sagas():
+    kids = saga.child_sagas() if kids is None else kids
+    for grandchildren in (kids, *(kid.child_sagas() for kid in kids)):
+        for grandchild in grandchildren:
             out[child_arn_placeholder(grandchild)] = prefix + grandchild.name
     return out
 
@@ -90,8 +97,9 @@ def run_saga(
     """
     _refuse_in_event_loop("run")
     check_input(saga, input)
-    machine, actions = _compiled(saga, handlers, substitutions, interceptors)
-    machines, child_actions = _children([*children, *saga.child_sagas()], substitutions)
+    kids = saga.child_sagas()
+    machine, actions = _compiled(saga, handlers, substitutions, interceptors, kids)
+    machines, child_actions = _children([*children, *kids], substitutions)
     execution = run(
         machine,
         input,

@@ -42,7 +42,11 @@ def event_visits(events: Sequence[HistoryEvent]) -> dict[int, int]:
             if entered_kind in open_kind:
                 open_kind[entered_kind].append(event.id)
             continue
-        kind = next((k for k in _CONTAINERS if kind_name.startswith(f"{k}State")), None)
+        kind: str | None = None
+        if kind_name.startswith("ParallelState"):
+            kind = "Parallel"
+        elif kind_name.startswith("MapState"):
+            kind = "Map"
         root: int | None = None
         if kind is not None and open_kind[kind]:
             candidates = open_kind[kind]

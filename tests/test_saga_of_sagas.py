@@ -9,6 +9,7 @@ import anyio
 import pytest
 
 from saga import JsonPath, Saga, aws_sdk, run_saga, saga_engine, states
+from saga.running import child_arns
 
 ARN = "arn:aws:states:us-east-1:123456789012:stateMachine:"
 
@@ -86,3 +87,33 @@ def test_aws_sdk_step_checks_service_and_error_prefix() -> None:
         aws_sdk("s3", "nope")
     with pytest.raises(ValueError, match="wait and wait_for_task_token"):
         states.start_execution(state_machine_arn="x", wait="sync", wait_for_task_token=True)
+
+
+def _three_levels() -> tuple[Saga, Saga, Saga]:
+    seats = Saga("Seats")
+    seats.step("Reserve", reserve)
+    flights = Saga("Flights")
+    flights.step("Book Outbound", lambda event: {"flight": "LH1"}, result_path="$.flight")
+    flights.step("Choose Seats", seats, result_path="$.seats")
+    trip = Saga("Trip")
+    trip.step("Book Flights", flights, result_path="$.flights")
+    return trip, flights, seats
+
+
+def test_the_arns_of_children_and_grandchildren_are_known_by_their_placeholders() -> None:
+    trip, flights, _ = _three_levels()
+    assert child_arns(trip) == {
+        "FlightsStateMachineArn": ARN + "Flights",
+        "SeatsStateMachineArn": ARN + "Seats",
+    }
+    assert child_arns(flights) == {"SeatsStateMachineArn": ARN + "Seats"}
+    assert child_arns(trip, trip.child_sagas()) == child_arns(trip)
+
+
+def test_a_grandchild_saga_runs_inside_its_parent() -> None:
+    trip, _, _ = _three_levels()
+    execution = trip.run({"who": "ada"}, name="three-levels")
+    assert execution.status == "SUCCEEDED"
+    flights = execution.output["flights"]["Output"]
+    assert flights["flight"] == {"flight": "LH1"}
+    assert flights["seats"]["Output"]["reserve"] == {"seat": "12A"}
