@@ -133,6 +133,12 @@ def state_visits(execution: Execution, state: str) -> list[StateVisit]:
 def visits_of(execution: Execution, states: Collection[str]) -> dict[str, list[StateVisit]]:
     """Every visit of each of ``states``, in order, from one pass over the history."""
     wanted = set(states)
+    out: dict[str, list[StateVisit]] = {name: [] for name in states}
+    if not any(
+        event.type.endswith("StateEntered") and event.state_name in wanted
+        for event in execution.history
+    ):
+        return out  # none of them was entered (a saga that did not unwind)
     roots = event_visits(execution.history)
     visits: dict[int, StateVisit] = {}
     open_attempt: dict[int, HistoryEvent] = {}
@@ -153,7 +159,6 @@ def visits_of(execution: Execution, states: Collection[str]) -> dict[str, list[S
             visit.attempts.append(Attempt(open_attempt.pop(root), event))
     for root, started in open_attempt.items():
         visits[root].attempts.append(Attempt(started, None))
-    out: dict[str, list[StateVisit]] = {name: [] for name in states}
     for visit in visits.values():
         name = visit.entered.state_name
         if name is not None:
