@@ -35,6 +35,12 @@ class MemoryStore(ExecutionStore):
 
     durable = False
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.append is not MemoryStore.append and cls.stage is MemoryStore.stage:
+            # A subclass that overrides only ``append`` gets every event through it.
+            cls.stage = ExecutionStore.stage  # type: ignore[method-assign]
+
     def __init__(self, *, child_histories: int = DEFAULT_CHILD_HISTORIES) -> None:
         self.child_histories = child_histories
         self._histories: dict[str, ChildHistories] = {}
@@ -68,6 +74,10 @@ class MemoryStore(ExecutionStore):
 
     def append(self, name: str, event: HistoryEvent, transition: Transition | None = None) -> None:
         """Keep the event; a closing event closes the record."""
+        MemoryStore.stage(self, name, event, transition)
+
+    def stage(self, name: str, event: HistoryEvent, transition: Transition | None = None) -> bool:
+        """Keep the event at once, as :meth:`append` (nothing is batched in memory): False."""
         with self._lock:
             events = self._events.get(name)
             if events is None:
@@ -78,6 +88,7 @@ class MemoryStore(ExecutionStore):
             if event.type in CLOSING_EVENTS:
                 self._records[name] = self._records[name].closed_by(event)
                 self._owners[name] = None
+        return False
 
     def reopen(self, name: str, event: HistoryEvent, owner: str) -> StoredExecution:
         """Open the closed execution ``name`` again, recording its redrive event."""
