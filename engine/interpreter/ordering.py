@@ -57,10 +57,6 @@ class _ChildSink:
         self.index = index
         self.events: list[HistoryEvent] = []
 
-    @property
-    def live(self) -> bool:
-        return self.sequencer.head == self.index
-
     def add(
         self,
         event_type: str,
@@ -69,10 +65,11 @@ class _ChildSink:
         posix: float | None = None,
     ) -> int:
         sequencer = self.sequencer
-        if self.live:
-            return sequencer.write(
-                sequencer.parent.add(event_type, previous_event_id, details, posix)
+        if sequencer.head == self.index:  # first in line: straight through
+            event_id = sequencer.last_id = sequencer.parent.add(
+                event_type, previous_event_id, details, posix
             )
+            return event_id
         provisional = sequencer.history.hold()
         if provisional is None:  # over the history quota, after it was reported: dropped
             return previous_event_id
@@ -82,8 +79,9 @@ class _ChildSink:
 
     def put(self, event: HistoryEvent) -> int:
         sequencer = self.sequencer
-        if self.live:
-            return sequencer.write(sequencer.parent.put(event))
+        if sequencer.head == self.index:
+            event_id = sequencer.last_id = sequencer.parent.put(event)
+            return event_id
         self.events.append(event)
         return event.id
 
@@ -110,10 +108,6 @@ class Sequencer:
             child = self._children[index] = _ChildSink(self, index)
         return child
 
-    def write(self, event_id: int) -> int:
-        self.last_id = event_id
-        return event_id
-
     def finished(self, index: int) -> None:
         """Child ``index`` has finished (succeeded, failed or was stopped)."""
         self._done[index] = True
@@ -131,15 +125,14 @@ class Sequencer:
                 self.history.resolve_error(error)
 
     def _advance(self) -> None:
-        count = len(self._done)
-        while self.head < count and self._done[self.head]:
-            self.head += 1
-            self._flush(self.head)
-
-    def _flush(self, index: int) -> None:
-        child = self._children.get(index)
-        if child is None or not child.events:
-            return
-        events, child.events = child.events, []
-        for event in events:
-            self.write(self.parent.put(event))
+        done, children = self._done, self._children
+        count = len(done)
+        head = self.head
+        while head < count and done[head]:
+            head += 1
+            self.head = head
+            child = children.get(head)
+            if child is not None and child.events:
+                events, child.events = child.events, []
+                for event in events:
+                    self.last_id = self.parent.put(event)
