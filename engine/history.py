@@ -136,7 +136,16 @@ class History:
     :mod:`engine.interpreter.ordering`).
     """
 
-    __slots__ = ("_clock", "_final_ids", "_limit_hit", "_listener", "events", "held", "limit")
+    __slots__ = (
+        "_clock",
+        "_final_ids",
+        "_limit_hit",
+        "_listener",
+        "_translating",
+        "events",
+        "held",
+        "limit",
+    )
 
     def __init__(
         self,
@@ -154,6 +163,8 @@ class History:
         """How many events children hold (counted against the quota)."""
         self._final_ids: dict[int, int] = {}
         """Provisional id of each held event written so far → its id in the history."""
+        self._translating = False
+        """Whether an event was ever held (what is added may count or name held events)."""
 
     def __len__(self) -> int:
         return len(self.events)
@@ -202,7 +213,7 @@ class History:
         id of) a held event that was written is translated to its final id; ``put``: the
         event is one of them, already translated and counted.
         """
-        if (self.held or self._final_ids) and not (final or put):
+        if self._translating and not (final or put) and (self.held or self._final_ids):
             if self.held:
                 self.admits(self.held + 1)
             previous_event_id = self.final_id(previous_event_id)
@@ -229,6 +240,7 @@ class History:
         """
         if not self.admits(self.held + 1):
             return None
+        self._translating = True
         self.held += 1
         return -(len(self._final_ids) + self.held)
 

@@ -25,7 +25,11 @@ __all__ = ["MemoryStore"]
 
 
 class MemoryStore(ExecutionStore):
-    """Executions and events in dictionaries, behind one lock (cheap enough for every event).
+    """Executions and events in dictionaries, behind one lock.
+
+    Most events only go at the end of their execution's list, which takes no lock (a list
+    append is atomic, and a reader copies the list whole); one that closes its execution or
+    records a transition takes it.
 
     A map run keeps the outcomes and histories of at most ``child_histories`` of its children
     (failed ones first; see :mod:`engine.store.child_histories`), so a map run of any size
@@ -78,10 +82,13 @@ class MemoryStore(ExecutionStore):
 
     def stage(self, name: str, event: HistoryEvent, transition: Transition | None = None) -> bool:
         """Keep the event at once, as :meth:`append` (nothing is batched in memory): False."""
+        events = self._events.get(name)
+        if events is None:
+            raise ExecutionDoesNotExist(name)
+        if transition is None and event.type not in CLOSING_EVENTS:
+            events.append(event)  # one list append is atomic: readers copy it whole
+            return False
         with self._lock:
-            events = self._events.get(name)
-            if events is None:
-                raise ExecutionDoesNotExist(name)
             events.append(event)
             if transition is not None:
                 self._transitions[name][event.id] = transition.next_state
