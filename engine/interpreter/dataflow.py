@@ -42,7 +42,7 @@ def fatal(ctx: StateContext, error: StatesError) -> FatalError:
 def _apply_path(ctx: StateContext, state: Any, field: str, value: Any) -> Any:
     """``value`` filtered by the state's InputPath or OutputPath (``field``): absent or ``$``
     keep it, an explicit ``null`` gives ``{}``."""
-    if field not in state.model_fields_set:
+    if field not in state.__pydantic_fields_set__:
         return value
     path = getattr(state, field)
     if path is None:
@@ -76,7 +76,7 @@ def apply_result_selector(ctx: StateContext, state: Any, result: Any) -> Any:
 
 def result_path_of(state: Any) -> str | None:
     """A state's (or Catcher's) ResultPath: ``$`` when absent, ``None`` for an explicit ``null``."""
-    if "result_path" not in state.model_fields_set:
+    if "result_path" not in state.__pydantic_fields_set__:
         return "$"
     path: str | None = state.result_path
     return path

@@ -41,7 +41,7 @@ async def run_parallel(ctx: StateContext, state: ParallelState, raw: Any) -> tup
     async def attempt() -> Any:
         if ctx.jsonata:
             effective = raw
-            if "arguments" in state.model_fields_set:
+            if "arguments" in state.__pydantic_fields_set__:
                 effective = evaluate_field(
                     ctx, state.arguments, "Arguments", states_variable(ctx, raw)
                 )
