@@ -30,6 +30,17 @@ __all__ = ["ExecutionControl", "continue_state", "execute", "run_state", "run_st
 
 _ABORTABLE: Final = frozenset({"Task", "Wait", "Parallel", "Map"})
 _CHECKPOINT_EVERY: Final = 32
+_TRANSITIONS: dict[str | None, Transition] = {}
+"""One (immutable) Transition per next state, made once."""
+
+
+def _transition(next_state: str | None) -> Transition:
+    transition = _TRANSITIONS.get(next_state)
+    if transition is None:
+        if len(_TRANSITIONS) > 4096:
+            _TRANSITIONS.clear()
+        transition = _TRANSITIONS[next_state] = Transition(next_state)
+    return transition
 
 
 async def run_state(
@@ -77,7 +88,7 @@ async def run_state(
         details["assignedVariables"] = store_assigned(ctx, assigned)
         details["assignedVariablesDetails"] = {"truncated": False}
     if flow.top_level:
-        runtime.transition = Transition(next_state)
+        runtime.transition = _transition(next_state)
         try:
             flow.add(state_type + "StateExited", details)
         finally:
