@@ -87,12 +87,28 @@ class _ChildSink:
 
 
 class Sequencer:
-    """Orders the events of ``count`` concurrent children (branches or iterations) by index."""
+    """Orders the events of ``count`` concurrent children (branches or iterations) by index.
 
-    __slots__ = ("_children", "_done", "head", "history", "last_id", "parent", "runtime")
+    ``sequential``: the children run one at a time, in index order (each is first in line
+    while it runs), so each writes straight through the sequencer itself.
+    """
 
-    def __init__(self, runtime: Runtime, parent: EventSink, count: int) -> None:
+    __slots__ = (
+        "_children",
+        "_done",
+        "_sequential",
+        "head",
+        "history",
+        "last_id",
+        "parent",
+        "runtime",
+    )
+
+    def __init__(
+        self, runtime: Runtime, parent: EventSink, count: int, *, sequential: bool = False
+    ) -> None:
         self.runtime = runtime
+        self._sequential = sequential
         self.history = runtime.history
         self.parent = parent
         self.head = 0
@@ -101,12 +117,30 @@ class Sequencer:
         self._children: dict[int, _ChildSink] = {}
         self._done = [False] * count
 
-    def sink(self, index: int) -> _ChildSink:
+    def sink(self, index: int) -> EventSink:
         """Where child ``index`` records its events."""
+        if self._sequential:
+            return self
         child = self._children.get(index)
         if child is None:
             child = self._children[index] = _ChildSink(self, index)
         return child
+
+    def add(
+        self,
+        event_type: str,
+        previous_event_id: int,
+        details: dict[str, Any] | None,
+        posix: float | None = None,
+    ) -> int:
+        """Write an event of the running child straight through (``sequential`` only)."""
+        event_id = self.last_id = self.parent.add(event_type, previous_event_id, details, posix)
+        return event_id
+
+    def put(self, event: HistoryEvent) -> int:
+        """Pass on an event the running child's own children held (``sequential`` only)."""
+        event_id = self.last_id = self.parent.put(event)
+        return event_id
 
     def finished(self, index: int) -> None:
         """Child ``index`` has finished (succeeded, failed or was stopped)."""
