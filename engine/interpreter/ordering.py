@@ -144,16 +144,19 @@ class Sequencer:
 
     def finished(self, index: int) -> None:
         """Child ``index`` has finished (succeeded, failed or was stopped)."""
+        if self._sequential:
+            return  # nothing is held
         self._done[index] = True
         self._advance()
 
     def close(self, *errors: BaseException | None) -> None:
         """Pass on everything still held, in child order (children that never ran included),
         then give ``errors`` the final ids of the events their causes quote."""
-        for index in range(len(self._done)):
-            self._done[index] = True
-        self._advance()
-        self._children.clear()  # they point back here: let refcounting free both
+        if not self._sequential:
+            for index in range(len(self._done)):
+                self._done[index] = True
+            self._advance()
+            self._children.clear()  # they point back here: let refcounting free both
         for error in errors:
             if error is not None:
                 self.history.resolve_error(error)
