@@ -123,6 +123,9 @@ class HistoryEvent:
         return event
 
 
+_new_event: Final = object.__new__
+
+
 class HistoryLimitExceeded(FatalError):
     """The execution reached the history-event quota; it fails as AWS fails it."""
 
@@ -224,8 +227,13 @@ class History:
             if self._limit_hit:
                 return event_id - 1
             raise self._limit_exceeded()
-        when = self._clock() if posix is None else posix
-        event = HistoryEvent(event_id, event_type, when, previous_event_id, details)
+        # What HistoryEvent(...) does, without running its __init__ (a Python call per event).
+        event = _new_event(HistoryEvent)
+        event.id = event_id
+        event.type = event_type
+        event.posix = self._clock() if posix is None else posix
+        event.previous_event_id = previous_event_id
+        event.details = details
         events.append(event)
         if self._listener is not None:
             self._listener(event)
