@@ -40,10 +40,8 @@ def fatal(ctx: StateContext, error: StatesError) -> FatalError:
 
 
 def _apply_path(ctx: StateContext, state: Any, field: str, value: Any) -> Any:
-    """``value`` filtered by the state's InputPath or OutputPath (``field``): absent or ``$``
-    keep it, an explicit ``null`` gives ``{}``."""
-    if field not in state.__pydantic_fields_set__:
-        return value
+    """``value`` filtered by the state's InputPath or OutputPath (``field``, which the state
+    sets): ``$`` keeps it, an explicit ``null`` gives ``{}``."""
     path = getattr(state, field)
     if path is None:
         return {}
@@ -53,7 +51,9 @@ def _apply_path(ctx: StateContext, state: Any, field: str, value: Any) -> Any:
 
 
 def apply_input_path(ctx: StateContext, state: Any, raw: Any) -> Any:
-    """The effective input after ``InputPath``."""
+    """The effective input after ``InputPath`` (absent: the raw input)."""
+    if "input_path" not in state.__pydantic_fields_set__:
+        return raw
     return _apply_path(ctx, state, "input_path", raw)
 
 
@@ -83,7 +83,9 @@ def result_path_of(state: Any) -> str | None:
 
 
 def apply_output_path(ctx: StateContext, state: Any, value: Any) -> Any:
-    """The state output after ``OutputPath``."""
+    """The state output after ``OutputPath`` (absent: ``value``)."""
+    if "output_path" not in state.__pydantic_fields_set__:
+        return value
     return _apply_path(ctx, state, "output_path", value)
 
 
@@ -100,8 +102,14 @@ def checked_output(ctx: StateContext, output: Any, checked: Any) -> Any:
 
 def result_with_path(ctx: StateContext, state: Any, raw: Any, result: Any) -> Any:
     """``ResultPath`` then ``OutputPath`` applied to a state's effective result."""
-    placed = apply_result_path(raw, result, result_path_of(state))
-    return apply_output_path(ctx, state, placed)
+    fields = state.__pydantic_fields_set__
+    # Absent, ResultPath is ``$`` (the result replaces the input).
+    placed = (
+        result if "result_path" not in fields else apply_result_path(raw, result, state.result_path)
+    )
+    if "output_path" not in fields:
+        return placed
+    return _apply_path(ctx, state, "output_path", placed)
 
 
 def evaluate_assign(ctx: StateContext, assign: Any, data: Any) -> None:
