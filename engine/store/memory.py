@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from engine.distributed.map_run import MapChild, MapRun
@@ -96,6 +96,15 @@ class MemoryStore(ExecutionStore):
                 self._records[name] = self._records[name].closed_by(event)
                 self._owners[name] = None
         return False
+
+    def appender(self, name: str) -> Callable[[HistoryEvent], None]:
+        """What keeps an event of ``name`` that neither closes it nor records a transition, as
+        :meth:`stage` does: the ``append`` of its event list (the hottest recording path)."""
+        with self._lock:
+            events = self._events.get(name)
+        if events is None:
+            raise ExecutionDoesNotExist(name)
+        return events.append
 
     def reopen(self, name: str, event: HistoryEvent, owner: str) -> StoredExecution:
         """Open the closed execution ``name`` again, recording its redrive event."""
