@@ -256,5 +256,7 @@ class StateContext:
         self._context = None
 
     def add(self, event_type: str, details: dict[str, Any] | None = None) -> int:
-        """Record an event in this visit's flow."""
-        return self.flow.add(event_type, details)
+        """Record an event in this visit's flow (what ``Flow.add`` does, one call less)."""
+        flow = self.flow
+        event_id = flow.last_id = flow.sink.add(event_type, flow.last_id, details)
+        return event_id
