@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -18,6 +18,7 @@ from engine.store.base import (
     ExecutionStore,
     StoreError,
 )
+from engine.store.memory import MemoryStore
 from engine.store.pending import commit_staged, note_staged
 
 if TYPE_CHECKING:
@@ -31,7 +32,9 @@ class Recorder:
 
     Events are staged (:meth:`ExecutionStore.stage <engine.store.ExecutionStore.stage>`) and
     committed with this thread's batch before the engine acts on them (see
-    :mod:`engine.store.pending`); a closing event is committed at once. It is the execution's
+    :mod:`engine.store.pending`); a closing event is committed at once. An in-memory store's
+    events that neither close the execution nor record a transition go straight onto its list
+    (:meth:`MemoryStore.appender <engine.store.MemoryStore.appender>`). It is the execution's
     :class:`~engine.distributed.map_run.MapRunLog` too: its distributed map runs and their
     children go to the same store (one object less per execution).
 
@@ -40,6 +43,7 @@ class Recorder:
     """
 
     __slots__ = (
+        "_append",
         "attached",
         "control",
         "failed_at",
@@ -54,6 +58,11 @@ class Recorder:
         self.store = store
         self.name = name
         self.log = log
+        self._append: Callable[[HistoryEvent], None] | None = None
+        """An in-memory store's append for events without a transition that do not close the
+        execution (what its ``stage`` does with them, without the call)."""
+        if isinstance(store, MemoryStore) and type(store).stage is MemoryStore.stage:
+            self._append = store.appender(name)
         self.attached = True
         self.failed_at: int | None = None
         self.pending_from: HistoryEvent | None = None
@@ -67,8 +76,14 @@ class Recorder:
     def __call__(self, event: HistoryEvent) -> None:
         if self.attached:
             runtime = self.runtime
+            transition = runtime.transition if runtime else None
+            if transition is None and self._append is not None and event.type not in CLOSING_EVENTS:
+                self._append(event)
+                if self.log:
+                    engine_logging.log_event(self.name, event)
+                return
             try:
-                staged = self.store.stage(self.name, event, runtime.transition if runtime else None)
+                staged = self.store.stage(self.name, event, transition)
             except StoreError as exc:
                 self.failed_at = event.id
                 raise self.failed(f"event {event.id} ({event.type})", exc) from exc

@@ -446,3 +446,64 @@ def test_nested_map_in_parallel() -> None:
     }
     ex = _run(states, [1, 2])
     assert ex.output == [[{"v": 2}, {"v": 4}], {"n": 2}]
+
+
+def _links(ex: Execution) -> list[tuple[int, str, int, float]]:
+    return [
+        (event.id, event.type, event.previous_event_id, event.posix - T0.timestamp())
+        for event in ex.history
+    ]
+
+
+def test_children_run_one_at_a_time_record_the_same_history_as_concurrent_ones() -> None:
+    """A Map with MaxConcurrency 1 and a one-branch Parallel run their children one at a time
+    (they write straight through); next to them, a Map whose items wait together (the second
+    item's events are held, then written). Ids, links and virtual times are exact."""
+
+    def wait(name: str) -> dict[str, Any]:
+        return {"StartAt": name, "States": {name: {"Type": "Wait", "Seconds": 1, "End": True}}}
+
+    states = {
+        "One": {"Type": "Map", "MaxConcurrency": 1, "ItemProcessor": wait("W1"), "Next": "All"},
+        "All": {"Type": "Map", "ItemProcessor": wait("W2"), "ResultPath": None, "Next": "Par"},
+        "Par": {"Type": "Parallel", "Branches": [wait("W3")], "End": True},
+    }
+    ex = _run(states, [1, 2])
+    assert ex.status == "SUCCEEDED"
+    assert _links(ex) == EXPECTED_LINKS
+
+
+EXPECTED_LINKS = [
+    (1, "ExecutionStarted", 0, 0.0),
+    (2, "MapStateEntered", 1, 0.0),
+    (3, "MapStateStarted", 2, 0.0),
+    (4, "MapIterationStarted", 3, 0.0),
+    (5, "WaitStateEntered", 4, 0.0),
+    (6, "WaitStateExited", 5, 1.0),
+    (7, "MapIterationSucceeded", 6, 1.0),
+    (8, "MapIterationStarted", 3, 1.0),
+    (9, "WaitStateEntered", 8, 1.0),
+    (10, "WaitStateExited", 9, 2.0),
+    (11, "MapIterationSucceeded", 10, 2.0),
+    (12, "MapStateSucceeded", 11, 2.0),
+    (13, "MapStateExited", 12, 2.0),
+    (14, "MapStateEntered", 13, 2.0),
+    (15, "MapStateStarted", 14, 2.0),
+    (16, "MapIterationStarted", 15, 2.0),
+    (17, "WaitStateEntered", 16, 2.0),
+    (18, "WaitStateExited", 17, 3.0),
+    (19, "MapIterationSucceeded", 18, 3.0),
+    (20, "MapIterationStarted", 15, 2.0),
+    (21, "WaitStateEntered", 20, 2.0),
+    (22, "WaitStateExited", 21, 3.0),
+    (23, "MapIterationSucceeded", 22, 3.0),
+    (24, "MapStateSucceeded", 23, 3.0),
+    (25, "MapStateExited", 24, 3.0),
+    (26, "ParallelStateEntered", 25, 3.0),
+    (27, "ParallelStateStarted", 26, 3.0),
+    (28, "WaitStateEntered", 27, 3.0),
+    (29, "WaitStateExited", 28, 4.0),
+    (30, "ParallelStateSucceeded", 29, 4.0),
+    (31, "ParallelStateExited", 30, 4.0),
+    (32, "ExecutionSucceeded", 31, 4.0),
+]

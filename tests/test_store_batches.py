@@ -22,7 +22,7 @@ from engine.durable import resume
 from engine.execution import Execution
 from engine.history import HistoryEvent
 from engine.local_engine import LocalEngine, run
-from engine.store import ExecutionNotRecorded, SQLiteStore, StoreError
+from engine.store import ExecutionNotRecorded, MemoryStore, SQLiteStore, StoreError
 from engine.store.base import Transition
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -285,6 +285,26 @@ def test_a_store_overriding_only_append_gets_every_event_committed_there(tmp_pat
         execution = run(STEPS, {"n": 7}, name="old", handlers={"Work": _work}, store=store)
         assert store.appended == list(range(1, 14))
         assert _types(store.history("old")) == STEPS_EVENTS
+    assert execution.output == OUTPUT
+
+
+class _MemoryAppendOnly(MemoryStore):
+    """An in-memory store written before batches: it overrides ``append`` only."""
+
+    appended: list[int]
+
+    def append(self, name: str, event: HistoryEvent, transition: Transition | None = None) -> None:
+        self.appended.append(event.id)
+        super().append(name, event, transition)
+
+
+def test_an_in_memory_store_overriding_only_append_gets_every_event_there() -> None:
+    store = _MemoryAppendOnly()
+    store.appended = []
+    execution = run(STEPS, {"n": 7}, name="old", handlers={"Work": _work}, store=store)
+    assert store.appended == list(range(1, 14))
+    assert _types(store.history("old")) == STEPS_EVENTS
+    assert store.transitions("old") == {3: "B", 5: "Work", 10: "C", 12: None}
     assert execution.output == OUTPUT
 
 

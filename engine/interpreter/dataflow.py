@@ -40,10 +40,8 @@ def fatal(ctx: StateContext, error: StatesError) -> FatalError:
 
 
 def _apply_path(ctx: StateContext, state: Any, field: str, value: Any) -> Any:
-    """``value`` filtered by the state's InputPath or OutputPath (``field``): absent or ``$``
-    keep it, an explicit ``null`` gives ``{}``."""
-    if field not in state.model_fields_set:
-        return value
+    """``value`` filtered by the state's InputPath or OutputPath (``field``, which the state
+    sets): ``$`` keeps it, an explicit ``null`` gives ``{}``."""
     path = getattr(state, field)
     if path is None:
         return {}
@@ -53,7 +51,9 @@ def _apply_path(ctx: StateContext, state: Any, field: str, value: Any) -> Any:
 
 
 def apply_input_path(ctx: StateContext, state: Any, raw: Any) -> Any:
-    """The effective input after ``InputPath``."""
+    """The effective input after ``InputPath`` (absent: the raw input)."""
+    if "input_path" not in state.__pydantic_fields_set__:
+        return raw
     return _apply_path(ctx, state, "input_path", raw)
 
 
@@ -76,14 +76,16 @@ def apply_result_selector(ctx: StateContext, state: Any, result: Any) -> Any:
 
 def result_path_of(state: Any) -> str | None:
     """A state's (or Catcher's) ResultPath: ``$`` when absent, ``None`` for an explicit ``null``."""
-    if "result_path" not in state.model_fields_set:
+    if "result_path" not in state.__pydantic_fields_set__:
         return "$"
     path: str | None = state.result_path
     return path
 
 
 def apply_output_path(ctx: StateContext, state: Any, value: Any) -> Any:
-    """The state output after ``OutputPath``."""
+    """The state output after ``OutputPath`` (absent: ``value``)."""
+    if "output_path" not in state.__pydantic_fields_set__:
+        return value
     return _apply_path(ctx, state, "output_path", value)
 
 
@@ -100,8 +102,14 @@ def checked_output(ctx: StateContext, output: Any, checked: Any) -> Any:
 
 def result_with_path(ctx: StateContext, state: Any, raw: Any, result: Any) -> Any:
     """``ResultPath`` then ``OutputPath`` applied to a state's effective result."""
-    placed = apply_result_path(raw, result, result_path_of(state))
-    return apply_output_path(ctx, state, placed)
+    fields = state.__pydantic_fields_set__
+    # Absent, ResultPath is ``$`` (the result replaces the input).
+    placed = (
+        result if "result_path" not in fields else apply_result_path(raw, result, state.result_path)
+    )
+    if "output_path" not in fields:
+        return placed
+    return _apply_path(ctx, state, "output_path", placed)
 
 
 def evaluate_assign(ctx: StateContext, assign: Any, data: Any) -> None:

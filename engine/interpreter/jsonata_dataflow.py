@@ -96,7 +96,7 @@ def jsonata_assign_and_output(
     assign = getattr(owner, "assign", None)
     if assign is not None:
         ctx.assigned = evaluate_field(ctx, assign, "Assign", states)
-    if "output" in owner.model_fields_set:
+    if "output" in owner.__pydantic_fields_set__:
         return evaluate_field(ctx, owner.output, "Output", states)
     return default_output
 
@@ -124,7 +124,7 @@ def jsonata_number(
 
 def jsonata_items(ctx: StateContext, state: MapState, raw: Any) -> list[Any]:
     """A JSONata Map's items: its ``Items`` value (an array), else its input (an array)."""
-    if "items" not in state.model_fields_set:
+    if "items" not in state.__pydantic_fields_set__:
         if not isinstance(raw, list):
             shown = json.dumps(raw, separators=(",", ":"), ensure_ascii=False)
             raise evaluation_failed(ctx, f"Map state input must be an array but was: {shown}", None)

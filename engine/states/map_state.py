@@ -143,7 +143,10 @@ async def run_map(ctx: StateContext, state: MapState, raw: Any) -> tuple[Any, st
         tolerant = bool(count) or bool(percentage)
         started_id = ctx.add("MapStateStarted", {"length": len(items)})
         name = ctx.name
-        events = Sequencer(runtime, ctx.flow.sink, len(items))
+        inline = is_instant(processor.states)
+        # Children that run one at a time write straight through, in index order.
+        sequential = inline or workers == 1
+        events = Sequencer(runtime, ctx.flow.sink, len(items), sequential=sequential)
 
         async def run_item(index: int) -> Any:
             if index in reused:
@@ -194,7 +197,7 @@ async def run_map(ctx: StateContext, state: MapState, raw: Any) -> tuple[Any, st
                 workers,
                 run_item,
                 fail_fast=not tolerant,
-                inline=is_instant(processor.states),
+                inline=inline,
             )
             events.close(*errors)
             failures = [index for index, error in enumerate(errors) if error is not None]

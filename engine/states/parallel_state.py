@@ -41,7 +41,7 @@ async def run_parallel(ctx: StateContext, state: ParallelState, raw: Any) -> tup
     async def attempt() -> Any:
         if ctx.jsonata:
             effective = raw
-            if "arguments" in state.model_fields_set:
+            if "arguments" in state.__pydantic_fields_set__:
                 effective = evaluate_field(
                     ctx, state.arguments, "Arguments", states_variable(ctx, raw)
                 )
@@ -51,11 +51,18 @@ async def run_parallel(ctx: StateContext, state: ParallelState, raw: Any) -> tup
                 effective = apply_parameters(ctx, state.parameters, effective)
         started_id = ctx.add("ParallelStateStarted")
         branches = len(state.branches)
-        events = Sequencer(ctx.runtime, ctx.flow.sink, branches)
 
         kept = redriven.pop() if redriven else None  # a retry runs every branch again
         reused = kept.outputs if kept is not None else {}
         going_on = kept.children if kept is not None else {}
+        inline = all(
+            is_instant(branch.states)
+            for index, branch in enumerate(state.branches)
+            if index not in reused
+        )
+        # Branches that run one at a time write straight through, in branch order.
+        sequential = inline or branches == 1
+        events = Sequencer(ctx.runtime, ctx.flow.sink, branches, sequential=sequential)
 
         async def run_branch(index: int) -> Any:
             if index in reused:
@@ -78,11 +85,7 @@ async def run_parallel(ctx: StateContext, state: ParallelState, raw: Any) -> tup
                 branches,
                 branches,
                 run_branch,
-                inline=all(
-                    is_instant(branch.states)
-                    for index, branch in enumerate(state.branches)
-                    if index not in reused
-                ),
+                inline=inline,
             )
         except FatalError as exc:
             events.close(exc)

@@ -24,6 +24,6 @@ async def run_pass(ctx: StateContext, state: PassState, raw: Any) -> tuple[Any, 
     effective = apply_input_path(ctx, state, raw)
     if state.parameters is not None:
         effective = apply_parameters(ctx, state.parameters, effective)
-    result = state.result if "result" in state.model_fields_set else effective
+    result = state.result if "result" in state.__pydantic_fields_set__ else effective
     evaluate_assign(ctx, state.assign, result)
     return result_with_path(ctx, state, raw, result), state.next

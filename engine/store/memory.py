@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from engine.distributed.map_run import MapChild, MapRun
@@ -25,7 +25,11 @@ __all__ = ["MemoryStore"]
 
 
 class MemoryStore(ExecutionStore):
-    """Executions and events in dictionaries, behind one lock (cheap enough for every event).
+    """Executions and events in dictionaries, behind one lock.
+
+    Most events only go at the end of their execution's list, which takes no lock (a list
+    append is atomic, and a reader copies the list whole); one that closes its execution or
+    records a transition takes it.
 
     A map run keeps the outcomes and histories of at most ``child_histories`` of its children
     (failed ones first; see :mod:`engine.store.child_histories`), so a map run of any size
@@ -34,6 +38,12 @@ class MemoryStore(ExecutionStore):
     """
 
     durable = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.append is not MemoryStore.append and cls.stage is MemoryStore.stage:
+            # A subclass that overrides only ``append`` gets every event through it.
+            cls.stage = ExecutionStore.stage  # type: ignore[method-assign]
 
     def __init__(self, *, child_histories: int = DEFAULT_CHILD_HISTORIES) -> None:
         self.child_histories = child_histories
@@ -68,16 +78,33 @@ class MemoryStore(ExecutionStore):
 
     def append(self, name: str, event: HistoryEvent, transition: Transition | None = None) -> None:
         """Keep the event; a closing event closes the record."""
+        MemoryStore.stage(self, name, event, transition)
+
+    def stage(self, name: str, event: HistoryEvent, transition: Transition | None = None) -> bool:
+        """Keep the event at once, as :meth:`append` (nothing is batched in memory): False."""
+        events = self._events.get(name)
+        if events is None:
+            raise ExecutionDoesNotExist(name)
+        if transition is None and event.type not in CLOSING_EVENTS:
+            events.append(event)  # one list append is atomic: readers copy it whole
+            return False
         with self._lock:
-            events = self._events.get(name)
-            if events is None:
-                raise ExecutionDoesNotExist(name)
             events.append(event)
             if transition is not None:
                 self._transitions[name][event.id] = transition.next_state
             if event.type in CLOSING_EVENTS:
                 self._records[name] = self._records[name].closed_by(event)
                 self._owners[name] = None
+        return False
+
+    def appender(self, name: str) -> Callable[[HistoryEvent], None]:
+        """What keeps an event of ``name`` that neither closes it nor records a transition, as
+        :meth:`stage` does: the ``append`` of its event list (the hottest recording path)."""
+        with self._lock:
+            events = self._events.get(name)
+        if events is None:
+            raise ExecutionDoesNotExist(name)
+        return events.append
 
     def reopen(self, name: str, event: HistoryEvent, owner: str) -> StoredExecution:
         """Open the closed execution ``name`` again, recording its redrive event."""
