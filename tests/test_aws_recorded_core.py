@@ -227,3 +227,37 @@ def test_null_execution_output_is_recorded_as_json_null() -> None:
 def test_null_output_through_output_path_is_recorded_as_json_null() -> None:
     ex = _run({"P": {"Type": "Pass", "OutputPath": "$.v", "End": True}}, {"v": None})
     assert ex.history[-1].to_dict()["executionSucceededEventDetails"]["output"] == "null"
+
+
+# -- JSONata Wait: an unparsable Timestamp's EvaluationFailed links to the state's entry --------
+
+
+def test_jsonata_wait_unparsable_timestamp_links_to_the_entry() -> None:
+    ex = _run(
+        {
+            "Before": {"Type": "Pass", "Next": "W"},
+            "W": {"Type": "Wait", "Timestamp": "{% $states.input.until %}", "End": True},
+        },
+        {"until": "2023-06-01T10:00:00"},
+        QueryLanguage="JSONata",
+    )
+    assert _links(ex) == [
+        (1, "ExecutionStarted", 0),
+        (2, "PassStateEntered", 0),
+        (3, "PassStateExited", 2),
+        (4, "WaitStateEntered", 3),
+        (5, "EvaluationFailed", 4),
+        (6, "ExecutionFailed", 5),
+    ]
+    cause = (
+        "An error occurred while executing the state 'W' (entered at the event id #4). "
+        "The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format "
+        "string: 2023-06-01T10:00:00"
+    )
+    assert ex.history[4].details == {
+        "error": "States.QueryEvaluationError",
+        "cause": cause,
+        "location": "Timestamp",
+        "state": "W",
+    }
+    assert (ex.error, ex.cause) == ("States.QueryEvaluationError", cause)

@@ -84,6 +84,7 @@ def _jsonata_seconds(ctx: StateContext, state: WaitState, states: dict[str, Any]
                 "The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time "
                 f"format string: {shown}",
                 "Timestamp",
+                after_entry=True,
             )
         return max(0.0, float(nanos // _NANOS) - ctx.clock.time())
     return 0.0
