@@ -114,6 +114,12 @@ def test_jsonata_pass_state_context_has_no_retry_count() -> None:
     assert ex.output == {"EnteredTime": "2024-01-01T00:00:00Z", "Name": "W"}
 
 
+def test_context_state_fields_in_aws_order() -> None:
+    ex = _run({"W": {"Type": "Pass", "Parameters": {"s.$": "$$.State"}, "End": True}}, {})
+    exited = ex.history[2].to_dict()["stateExitedEventDetails"]["output"]
+    assert exited == '{"s":{"Name":"W","EnteredTime":"2024-01-01T00:00:00Z"}}'
+
+
 def test_task_state_context_has_retry_count() -> None:
     ex = run(
         {
@@ -132,6 +138,7 @@ def test_task_state_context_has_retry_count() -> None:
         handlers={"echo": lambda event: event},
     )
     assert ex.output == {"s": {"EnteredTime": "2024-01-01T00:00:00Z", "Name": "T", "RetryCount": 0}}
+    assert list(ex.output["s"]) == ["Name", "EnteredTime", "RetryCount"]
 
 
 @pytest.mark.parametrize(

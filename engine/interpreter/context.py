@@ -245,9 +245,9 @@ class StateContext:
         """The context object ``$$`` for this visit (built on first use)."""
         if self._context is None:
             runtime = self.flow.runtime
-            state: dict[str, Any] = {
-                "EnteredTime": format_context_timestamp(self.entered_posix),
+            state: dict[str, Any] = {  # in AWS's order (the JSON text shows it)
                 "Name": self.name,
+                "EnteredTime": format_context_timestamp(self.entered_posix),
             }
             if self.retries:
                 state["RetryCount"] = self.retry_count
