@@ -99,7 +99,7 @@ def _top_level_visits(
     last_top = 0
     for event in events:
         if event.type == "ExecutionStarted":
-            last_top = event.id
+            last_top = 0  # the first state's events link to no event, as on AWS
             continue
         if event.type == _REDRIVEN:
             # A redrive enters the state again: what follows is a visit of its own.

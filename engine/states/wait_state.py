@@ -37,17 +37,12 @@ def _seconds_from_path(ctx: StateContext, path: str, data: Any) -> float:
         raise StatesError(
             RUNTIME, f"The SecondsPath parameter does not reference an input value: {path}"
         ) from None
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if not number or (isinstance(value, float) and not value.is_integer()):
         raise StatesError(
             RUNTIME,
-            f"The SecondsPath parameter references a value that cannot be parsed as a long "
-            f"value: {path} == {value!r}",
-        )
-    if isinstance(value, float) and not value.is_integer():
-        raise StatesError(
-            RUNTIME,
-            f"The SecondsPath parameter references a value that cannot be parsed as a long "
-            f"value: {path} == {value}",
+            "The SecondsPath parameter cannot be parsed as a long value: "
+            f"{path} == {_shown(value)}",
         )
     if value < 0:
         raise StatesError(
@@ -57,14 +52,16 @@ def _seconds_from_path(ctx: StateContext, path: str, data: Any) -> float:
     return float(value)
 
 
-def _until(ctx: StateContext, text: Any, where: str) -> float:
-    nanos = parse_timestamp(text)
+def _shown(value: Any) -> str:
+    """A path's value as a cause shows it: strings bare, anything else as JSON."""
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def _until(ctx: StateContext, value: Any, bad: str) -> float:
+    """Seconds until the timestamp ``value``; ``bad`` is the cause when it is not one."""
+    nanos = parse_timestamp(value)
     if nanos is None:
-        raise StatesError(
-            RUNTIME,
-            f"The {where} parameter does not reference a valid ISO-8601 extended offset "
-            f"date-time format string: {text}",
-        )
+        raise StatesError(RUNTIME, bad)
     target = float(nanos // _NANOS)  # AWS considers whole seconds only: fractions are truncated
     return target - ctx.clock.time()
 
@@ -87,6 +84,7 @@ def _jsonata_seconds(ctx: StateContext, state: WaitState, states: dict[str, Any]
                 "The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time "
                 f"format string: {shown}",
                 "Timestamp",
+                after_entry=True,
             )
         return max(0.0, float(nanos // _NANOS) - ctx.clock.time())
     return 0.0
@@ -101,7 +99,12 @@ def wait_seconds(ctx: StateContext, state: WaitState, effective: Any) -> float:
     elif state.seconds_path is not None:
         seconds = _seconds_from_path(ctx, state.seconds_path, effective)
     elif state.timestamp is not None:
-        seconds = _until(ctx, state.timestamp, "Timestamp")
+        seconds = _until(
+            ctx,
+            state.timestamp,
+            "The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time "
+            f"format string: {_shown(state.timestamp)}",
+        )
     elif state.timestamp_path is not None:
         try:
             value = evaluate_path(state.timestamp_path, effective, ctx.context, ctx.variables)
@@ -111,7 +114,12 @@ def wait_seconds(ctx: StateContext, state: WaitState, effective: Any) -> float:
                 "The TimestampPath parameter does not reference an input value: "
                 f"{state.timestamp_path}",
             ) from None
-        seconds = _until(ctx, value, "TimestampPath")
+        seconds = _until(
+            ctx,
+            value,
+            "The TimestampPath parameter does not reference a valid ISO-8601 extended offset "
+            f"date-time format string: {state.timestamp_path} == {_shown(value)}",
+        )
     else:
         seconds = 0.0
     if seconds > _MAX_WAIT_SECONDS:
