@@ -18,6 +18,7 @@ from moto import mock_aws
 
 import engine
 from engine.clock import VirtualClock
+from engine.diagnostics import DefinitionError
 from engine.execution import Execution
 from engine.integrations._boto import clear_client_cache
 from engine.local_engine import LocalEngine
@@ -49,7 +50,9 @@ def _one_task(resource: str, parameters: dict[str, Any]) -> dict[str, Any]:
                 "Type": "Task",
                 "Resource": resource,
                 "Parameters": parameters,
-                "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.caught", "Next": "Done"}],
+                "Catch": [
+                    {"ErrorEquals": ["States.ALL"], "ResultPath": "$.caught", "Next": "Done"}
+                ],
                 "End": True,
             },
             "Done": {"Type": "Pass", "End": True},
@@ -105,8 +108,9 @@ def test_dynamodb_unmodelled_service_error_is_the_base_exception(aws: None) -> N
     )
     details = _failed_details(engine.run(definition, {}))
     assert details["error"] == "DynamoDB.AmazonDynamoDBException"
-    assert "(Service: AmazonDynamoDBv2; Status Code: 400; Error Code: ValidationException;" in (
-        details["cause"]
+    assert (
+        "(Service: AmazonDynamoDBv2; Status Code: 400; Error Code: ValidationException;"
+        in (details["cause"])
     )
 
 
@@ -205,3 +209,17 @@ async def test_send_task_failure_without_error_or_cause() -> None:
         "resourceType": "sqs",
     }
     assert execution.output == {"a": 1, "err": {"Error": None, "Cause": None}}
+
+
+def test_an_optimised_action_the_service_lacks_is_refused() -> None:
+    # AWS refuses the definition (CreateStateMachine: SCHEMA_VALIDATION_FAILED) with this text.
+    definition = _one_task("arn:aws:states:::dynamodb:query", {"TableName": "Orders"})
+    with pytest.raises(DefinitionError) as caught:
+        engine.load(definition)
+    (diagnostic,) = caught.value.diagnostics
+    assert (diagnostic.code, diagnostic.location, diagnostic.message) == (
+        "INVALID_RESOURCE",
+        "/States/Call/Resource",
+        "The resource provided arn:aws:states:::dynamodb:query is not recognized. The value is "
+        "not a valid resource ARN, or the resource is not available in this region.",
+    )
