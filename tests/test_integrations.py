@@ -173,9 +173,14 @@ async def test_dynamodb_binary_values_come_back_as_base64(table: str) -> None:
 
 async def test_parameter_problems_are_validation_errors(table: str) -> None:
     error = await _fails("arn:aws:states:::dynamodb:getItem", {"Table": table})
-    assert error.error == "DynamoDB.ValidationException"
+    assert error.error == "DynamoDB.AmazonDynamoDBException"
     assert error.cause is not None
-    assert 'Missing required parameter in input: "TableName"' in error.cause
+    assert error.cause.startswith(
+        "2 validation errors detected: Value null at 'tableName' failed to satisfy constraint: "
+        "Member must not be null; Value null at 'key' failed to satisfy constraint: Member must "
+        "not be null (Service: AmazonDynamoDBv2; Status Code: 400; Error Code: "
+        "ValidationException; Request ID: "
+    )
     not_object = await _fails("arn:aws:states:::dynamodb:getItem", ["x"])
     assert not_object.error == "DynamoDB.ValidationException"
     assert not_object.cause == (

@@ -430,6 +430,11 @@ INVALID: list[tuple[str, Doc, list[tuple[str, str]]]] = [
         _one(_task(Resource=""), "T"),
         [("INVALID_RESOURCE", "/States/T/Resource")],
     ),
+    (
+        "task-optimised-action-the-service-lacks",
+        _one(_task(Resource="arn:aws:states:::dynamodb:query"), "T"),
+        [("INVALID_RESOURCE", "/States/T/Resource")],
+    ),
     # -- query languages -------------------------------------------------------------------------
     (
         "jsonata-field-in-jsonpath-state",

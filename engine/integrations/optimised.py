@@ -15,6 +15,8 @@ import anyio.to_thread
 from engine.errors import StatesError
 from engine.integrations import dynamodb, events, sfn, sns, sqs
 from engine.integrations._boto import Operation, client_for, require_boto3
+from engine.integrations._service_errors import base_exception, missing_members_answer
+from engine.lambda_shapes import request_id_for
 
 if TYPE_CHECKING:
     from engine.bindings import TaskRequest
@@ -22,12 +24,21 @@ if TYPE_CHECKING:
 __all__ = ["ServiceIntegration", "integration_for"]
 
 
-def _exception_name(exc: Any) -> str:
+def _exception_name(exc: Any, operation: Operation) -> str:
     name = type(exc).__name__
-    if name == "ClientError":
-        code = str(exc.response.get("Error", {}).get("Code") or "UnknownError")
-        name = code.rsplit(".", 1)[-1]
+    if name == "ClientError":  # botocore's class for an error the service does not model
+        return base_exception(operation.java_service)
     return name if name.endswith("Exception") else f"{name}Exception"
+
+
+def _service_error(
+    operation: Operation, name: str, *, code: str, message: str, status: Any, request_id: Any
+) -> StatesError:
+    cause = (
+        f"{message} (Service: {operation.java_service}; Status Code: {status}; "
+        f"Error Code: {code}; Request ID: {request_id or 'null'}; Proxy: null)"
+    )
+    return StatesError(f"{operation.error_prefix}.{name}", cause)
 
 
 def _client_error(exc: Any, operation: Operation) -> StatesError:
@@ -35,12 +46,35 @@ def _client_error(exc: Any, operation: Operation) -> StatesError:
     meta = exc.response.get("ResponseMetadata", {})
     code = str(error.get("Code") or "UnknownError")
     message = str(error.get("Message") or code)
-    cause = (
-        f"{message} (Service: {operation.java_service}; Status Code: "
-        f"{meta.get('HTTPStatusCode', 400)}; Error Code: {code}; "
-        f"Request ID: {meta.get('RequestId') or 'null'}; Proxy: null)"
+    return _service_error(
+        operation,
+        _exception_name(exc, operation),
+        code=code,
+        message=message,
+        status=meta.get("HTTPStatusCode", 400),
+        request_id=meta.get("RequestId"),
     )
-    return StatesError(f"{operation.error_prefix}.{_exception_name(exc)}", cause)
+
+
+def _missing_required(
+    client: Any, operation: Operation, api: str, parameters: dict[str, Any], request_id: str
+) -> StatesError | None:
+    """The service's answer to a request without a required member, for the services whose
+    answer AWS recorded (others go on to boto3's own parameter check)."""
+    required = client.meta.service_model.operation_model(api).input_shape.required_members
+    missing = [member for member in required if member not in parameters]
+    answer = missing_members_answer(operation.service, missing)
+    if answer is None:
+        return None
+    code, message = answer
+    return _service_error(
+        operation,
+        base_exception(operation.java_service),
+        code=code,
+        message=message,
+        status=400,
+        request_id=request_id,
+    )
 
 
 def _sdk_error(exc: Exception, operation: Operation) -> StatesError:
@@ -54,12 +88,23 @@ def _sdk_error(exc: Exception, operation: Operation) -> StatesError:
     )
 
 
-def _invoke(operation: Operation, parameters: dict[str, Any], context: Mapping[str, Any]) -> Any:
+def _invoke(
+    operation: Operation,
+    api: str,
+    parameters: dict[str, Any],
+    context: Mapping[str, Any],
+    request_id: str,
+) -> Any:
     require_boto3()
     from botocore.exceptions import BotoCoreError, ClientError
 
+    # The Java SDK Step Functions calls with sends no member for a null value.
+    parameters = {key: value for key, value in parameters.items() if value is not None}
     try:
         client = client_for(operation.service)
+        missing = _missing_required(client, operation, api, parameters, request_id)
+        if missing is not None:
+            raise missing
         return operation.call(client, parameters, context)
     except ClientError as exc:
         raise _client_error(exc, operation) from None
@@ -83,8 +128,17 @@ class ServiceIntegration:
                 f"The parameters of '{self.resource}' must be a JSON object, "
                 f"got {type(parameters).__name__}.",
             )
+        action = self.resource.rsplit(":", 1)[-1]
+        request_id = request_id_for(request.execution_name, request.state_name, request.invocation)
         return await anyio.to_thread.run_sync(
-            functools.partial(_invoke, self.operation, dict(parameters), request.context),
+            functools.partial(
+                _invoke,
+                self.operation,
+                action[:1].upper() + action[1:],
+                dict(parameters),
+                request.context,
+                request_id,
+            ),
             abandon_on_cancel=True,
         )
 

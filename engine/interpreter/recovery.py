@@ -28,7 +28,7 @@ MAX_RETRY_DELAY_SECONDS: Final = 31_622_401.0
 def error_output(error: StatesError) -> dict[str, Any]:
     """The Error Output a Catcher passes on: ``{"Error": name, "Cause": text}``."""
     out: dict[str, Any] = {"Error": error.error}
-    if error.cause is not None:
+    if error.cause is not None or error.error is None:  # a bare SendTaskFailure: both null
         out["Cause"] = error.cause
     return out
 

@@ -299,10 +299,12 @@ async def run_task(ctx: StateContext, state: TaskState, raw: Any) -> tuple[Any, 
                 "HeartbeatSeconds",
                 effective,
             )
-        token = runtime.new_token() if info.pattern == "waitForTaskToken" else None
+        # AWS issues a token for the callback and the ``.sync`` patterns alike ($$.Task.Token
+        # resolves in a ``.sync`` task's Parameters); only a callback task waits for it.
+        token = runtime.new_token() if info.wait_for_task_token or info.sync else None
         ctx.set_task_token(token)
         # A mocked callback task answers with its mocked result; nobody sends the token back.
-        wait_token = None if ctx.name in runtime.mocked else token
+        wait_token = None if ctx.name in runtime.mocked or info.sync else token
         payload = effective
         if ctx.jsonata:
             if "arguments" in state.model_fields_set:

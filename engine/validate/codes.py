@@ -49,7 +49,7 @@ CODES: dict[str, str] = {
     "INVALID_INTRINSIC": "a malformed intrinsic function call in a '.$' field",
     "INVALID_TIMESTAMP": "a timestamp not in RFC 3339 form",
     "INVALID_JSONATA": "a string that should be a JSONata expression '{% … %}'",
-    "INVALID_RESOURCE": "an empty Task Resource",
+    "INVALID_RESOURCE": "an empty Task Resource, or an optimised integration action AWS lacks",
     "INVALID_VARIABLE_NAME": "an Assign key that is not a variable name",
     "INVALID_STATES_REFERENCE": "$states.result or $states.errorOutput where it does not exist",
     "OUTER_SCOPE_ASSIGNMENT": "a branch or iteration assigning a variable of an enclosing scope",

@@ -14,6 +14,7 @@ from engine.validate.error_handling import ErrorHandlingChecks
 from engine.validate.graph import Edge, Scope
 from engine.validate.jsonata import expression_diagnostics
 from engine.validate.messages import json_type
+from engine.validate.resources import is_known_optimised_action
 from engine.validate.values import JSONATA, JSONPATH, MAX_SECONDS, PATH_HINT, set_fields
 
 _RULE_JSONPATH_ONLY = ("Variable", "And", "Or", "Not", *CHOICE_OPERATORS)
@@ -31,6 +32,13 @@ class StateTypeChecks(ErrorHandlingChecks):
                 "INVALID_RESOURCE",
                 join(location, "Resource"),
                 "Resource is empty; expected an ARN or URI",
+            )
+        elif not is_known_optimised_action(state.resource):
+            self._add(
+                "INVALID_RESOURCE",
+                join(location, "Resource"),
+                f"The resource provided {state.resource} is not recognized. The value is not a "
+                "valid resource ARN, or the resource is not available in this region.",
             )
         timeouts = self._exclusive(fields, location, "TimeoutSeconds", "TimeoutSecondsPath")
         self._exclusive(fields, location, "HeartbeatSeconds", "HeartbeatSecondsPath")

@@ -1,0 +1,225 @@
+"""Service-integration behaviours pinned to what AWS Step Functions recorded.
+
+Each expected value (error name, cause text, event details, output) is the one an execution on
+AWS recorded for the same situation; the definitions here are written for these tests.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import anyio
+import boto3
+import pytest
+from moto import mock_aws
+
+import engine
+from engine.clock import VirtualClock
+from engine.diagnostics import DefinitionError
+from engine.execution import Execution
+from engine.integrations._boto import clear_client_cache
+from engine.local_engine import LocalEngine
+from tests._aws import isolate_aws_env
+
+T0 = datetime(2024, 1, 1, tzinfo=UTC)
+REQUEST_ID = r"Request ID: [0-9a-f-]{36}; Proxy: null\)"
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    isolate_aws_env(monkeypatch)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    clear_client_cache()
+    with mock_aws():
+        yield
+    clear_client_cache()
+
+
+def _one_task(resource: str, parameters: dict[str, Any]) -> dict[str, Any]:
+    """A Task whose every error is caught into ``$.caught``."""
+    return {
+        "StartAt": "Call",
+        "States": {
+            "Call": {
+                "Type": "Task",
+                "Resource": resource,
+                "Parameters": parameters,
+                "Catch": [
+                    {"ErrorEquals": ["States.ALL"], "ResultPath": "$.caught", "Next": "Done"}
+                ],
+                "End": True,
+            },
+            "Done": {"Type": "Pass", "End": True},
+        },
+    }
+
+
+def _failed_details(execution: Execution) -> dict[str, Any]:
+    (failed,) = [event for event in execution.history if event.type == "TaskFailed"]
+    details: dict[str, Any] = failed.details
+    return details
+
+
+def test_dynamodb_null_item_is_the_service_validation_error(aws: None) -> None:
+    # AWS: a null Item is left out of PutItem; DynamoDB's ValidationException surfaces as the
+    # SDK's base exception.
+    boto3.client("dynamodb").create_table(
+        TableName="Orders",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    definition = _one_task(
+        "arn:aws:states:::dynamodb:putItem", {"TableName": "Orders", "Item.$": "$.item"}
+    )
+    execution = engine.run(definition, {"item": None})
+    details = _failed_details(execution)
+    assert details["error"] == "DynamoDB.AmazonDynamoDBException"
+    assert re.fullmatch(
+        re.escape(
+            "1 validation error detected: Value null at 'item' failed to satisfy constraint: "
+            "Member must not be null (Service: AmazonDynamoDBv2; Status Code: 400; "
+            "Error Code: ValidationException; "
+        )
+        + REQUEST_ID,
+        details["cause"],
+    )
+    assert execution.output["caught"] == {"Error": details["error"], "Cause": details["cause"]}
+
+
+def test_dynamodb_unmodelled_service_error_is_the_base_exception(aws: None) -> None:
+    # An item without its key attribute: DynamoDB answers ValidationException, which the SDK
+    # Step Functions uses does not model.
+    boto3.client("dynamodb").create_table(
+        TableName="Orders",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    definition = _one_task(
+        "arn:aws:states:::dynamodb:putItem",
+        {"TableName": "Orders", "Item": {"other": {"S": "x"}}},
+    )
+    details = _failed_details(engine.run(definition, {}))
+    assert details["error"] == "DynamoDB.AmazonDynamoDBException"
+    assert (
+        "(Service: AmazonDynamoDBv2; Status Code: 400; Error Code: ValidationException;"
+        in (details["cause"])
+    )
+
+
+def test_dynamodb_modelled_error_keeps_its_name(aws: None) -> None:
+    definition = _one_task(
+        "arn:aws:states:::dynamodb:getItem", {"TableName": "Nope", "Key": {"id": {"S": "x"}}}
+    )
+    details = _failed_details(engine.run(definition, {}))
+    assert details["error"] == "DynamoDB.ResourceNotFoundException"
+
+
+def test_sqs_null_message_body_is_missing_parameter(aws: None) -> None:
+    url = boto3.client("sqs").create_queue(QueueName="orders")["QueueUrl"]
+    definition = _one_task(
+        "arn:aws:states:::sqs:sendMessage", {"QueueUrl": url, "MessageBody.$": "$.body"}
+    )
+    execution = engine.run(definition, {"body": None})
+    details = _failed_details(execution)
+    assert details["error"] == "SQS.AmazonSQSException"
+    assert re.fullmatch(
+        re.escape(
+            "The request must contain the parameter MessageBody. (Service: AmazonSQS; "
+            "Status Code: 400; Error Code: MissingParameter; "
+        )
+        + REQUEST_ID,
+        details["cause"],
+    )
+    # Nothing was sent (not the text "null").
+    assert "Messages" not in boto3.client("sqs").receive_message(QueueUrl=url)
+
+
+def test_task_token_resolves_in_a_sync_task() -> None:
+    # AWS issues a token to a .sync task too: $$.Task.Token resolves in its Parameters.
+    child = {"StartAt": "Echo", "States": {"Echo": {"Type": "Pass", "End": True}}}
+    parent = {
+        "StartAt": "Start",
+        "States": {
+            "Start": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::states:startExecution.sync:2",
+                "Parameters": {
+                    "StateMachineArn": "arn:aws:states:us-east-1:123456789012:stateMachine:Child",
+                    "Input": {"TaskToken.$": "$$.Task.Token"},
+                },
+                "OutputPath": "$.Output",
+                "End": True,
+            }
+        },
+    }
+    execution = engine.run(parent, {}, state_machines={"Child": child})
+    assert execution.status == "SUCCEEDED"
+    (scheduled,) = [event for event in execution.history if event.type == "TaskScheduled"]
+    token = scheduled.details["parameters"]["Input"]["TaskToken"]
+    assert re.fullmatch(r"[0-9a-f]{64}", token)
+    assert execution.output == {"TaskToken": token}
+
+
+_CALLBACK = "arn:aws:states:::sqs:sendMessage.waitForTaskToken"
+
+
+class _Outbox:
+    def __init__(self) -> None:
+        self.tokens: list[str] = []
+
+    def __call__(self, event: Any) -> Any:
+        self.tokens.append(event["MessageBody"]["token"])
+        return {"MessageId": "m-1"}
+
+
+@pytest.mark.anyio
+async def test_send_task_failure_without_error_or_cause() -> None:
+    # AWS: TaskFailed carries neither field; the caught error output has both, as null.
+    definition = {
+        "StartAt": "Wait",
+        "States": {
+            "Wait": {
+                "Type": "Task",
+                "Resource": _CALLBACK,
+                "Parameters": {"QueueUrl": "q", "MessageBody": {"token.$": "$$.Task.Token"}},
+                "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.err", "Next": "Caught"}],
+                "End": True,
+            },
+            "Caught": {"Type": "Pass", "End": True},
+        },
+    }
+    outbox = _Outbox()
+    async with LocalEngine(clock=VirtualClock(T0), handlers={_CALLBACK: outbox}) as local:
+        handle = await local.start_execution(engine.load(definition), {"a": 1}, "cb")
+        with anyio.fail_after(5):
+            while not outbox.tokens:
+                await anyio.sleep(0.005)
+        local.send_task_failure(outbox.tokens[0])
+        execution = await handle.result()
+    assert _failed_details(execution) == {
+        "resource": "sendMessage.waitForTaskToken",
+        "resourceType": "sqs",
+    }
+    assert execution.output == {"a": 1, "err": {"Error": None, "Cause": None}}
+
+
+def test_an_optimised_action_the_service_lacks_is_refused() -> None:
+    # AWS refuses the definition (CreateStateMachine: SCHEMA_VALIDATION_FAILED) with this text.
+    definition = _one_task("arn:aws:states:::dynamodb:query", {"TableName": "Orders"})
+    with pytest.raises(DefinitionError) as caught:
+        engine.load(definition)
+    (diagnostic,) = caught.value.diagnostics
+    assert (diagnostic.code, diagnostic.location, diagnostic.message) == (
+        "INVALID_RESOURCE",
+        "/States/Call/Resource",
+        "The resource provided arn:aws:states:::dynamodb:query is not recognized. The value is "
+        "not a valid resource ARN, or the resource is not available in this region.",
+    )
