@@ -271,7 +271,7 @@ async def describe_state_machine_for_execution(
     definition = stored.definition
     if json.loads(definition) == service.model(source).to_dict():
         definition = source
-    return {
+    out: dict[str, Any] = {
         "stateMachineArn": record.arn,
         "name": record.name,
         "definition": definition,
@@ -280,8 +280,11 @@ async def describe_state_machine_for_execution(
         "loggingConfiguration": record.logging_configuration
         or {"level": "OFF", "includeExecutionData": False},
         "tracingConfiguration": record.tracing_configuration or {"enabled": False},
-        "revisionId": record.revision_id if version is None else version.revision_id,
     }
+    revision_id = record.revision_id if version is None else version.revision_id
+    if revision_id:  # none for the revision the machine was created with
+        out["revisionId"] = revision_id
+    return out
 
 
 async def stop_execution(service: StepFunctionsService, params: dict[str, Any]) -> dict[str, Any]:

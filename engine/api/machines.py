@@ -117,8 +117,9 @@ def _describe_machine(record: MachineRecord) -> dict[str, Any]:
         "loggingConfiguration": record.logging_configuration
         or {"level": "OFF", "includeExecutionData": False},
         "tracingConfiguration": record.tracing_configuration or {"enabled": False},
-        "revisionId": record.revision_id,
     }
+    if record.revision_id:  # the revision a machine is created with has no id (AWS)
+        out["revisionId"] = record.revision_id
     if record.description:
         out["description"] = record.description
     return out
@@ -158,7 +159,7 @@ async def create_state_machine(
         role_arn=params["roleArn"],
         type=machine_type,
         creation_posix=time.time(),
-        revision_id=str(uuid.uuid4()),
+        revision_id="",  # AWS gives a revision an id from the first update that changes it
         logging_configuration=params.get("loggingConfiguration") or {},
         tracing_configuration=params.get("tracingConfiguration") or {},
     )
@@ -196,8 +197,9 @@ def _describe_version(version: VersionRecord) -> dict[str, Any]:
         "loggingConfiguration": version.logging_configuration
         or {"level": "OFF", "includeExecutionData": False},
         "tracingConfiguration": version.tracing_configuration or {"enabled": False},
-        "revisionId": version.revision_id,
     }
+    if version.revision_id:
+        out["revisionId"] = version.revision_id
     if version.description:
         out["description"] = version.description
     return out
@@ -245,7 +247,9 @@ async def update_state_machine(
     if after != before:  # an update changing nothing keeps the revision
         record.revision_id = str(uuid.uuid4())
     service.registry.put_machine(record)
-    out = {"updateDate": posix(record.update_posix), "revisionId": record.revision_id}
+    out = {"updateDate": posix(record.update_posix)}
+    if record.revision_id:
+        out["revisionId"] = record.revision_id
     if params.get("publish", False):
         version = publish(service, record, params.get("versionDescription", ""))
         out["stateMachineVersionArn"] = version.arn
