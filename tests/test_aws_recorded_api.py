@@ -55,3 +55,14 @@ def test_revision_id_appears_from_the_first_update_that_changes_the_machine(sfn:
     assert json.loads(sfn.describe_state_machine(stateMachineArn=arn)["definition"]) == _pass(
         {"n": 1}
     )
+
+
+def test_list_state_machines_is_in_name_order_across_pages(sfn: Any) -> None:
+    names = [f"Listed_{i}_x" for i in (2, 10, 1, 0)]
+    for name in names:
+        sfn.create_state_machine(name=name, definition=definition(_pass(1)), roleArn=ROLE)
+    listed: list[str] = []
+    for page in sfn.get_paginator("list_state_machines").paginate(maxResults=3):
+        listed += [m["name"] for m in page["stateMachines"] if m["name"].startswith("Listed_")]
+    # "_" sorts after the digits: Listed_10_x comes before Listed_1_x, as AWS lists them.
+    assert listed == ["Listed_0_x", "Listed_10_x", "Listed_1_x", "Listed_2_x"]

@@ -279,8 +279,8 @@ async def delete_state_machine(
 async def list_state_machines(
     service: StepFunctionsService, params: dict[str, Any]
 ) -> dict[str, Any]:
-    """ListStateMachines, in creation order, paged."""
-    machines = list(service.registry.sorted_machines())
+    """ListStateMachines, by name (AWS lists them in the names' code-point order), paged."""
+    machines = sorted(service.registry.machines.values(), key=lambda record: record.name)
     chunk, token = page(
         machines, params.get("maxResults"), params.get("nextToken"), "ListStateMachines"
     )
