@@ -66,3 +66,44 @@ def test_list_state_machines_is_in_name_order_across_pages(sfn: Any) -> None:
         listed += [m["name"] for m in page["stateMachines"] if m["name"].startswith("Listed_")]
     # "_" sorts after the digits: Listed_10_x comes before Listed_1_x, as AWS lists them.
     assert listed == ["Listed_0_x", "Listed_10_x", "Listed_1_x", "Listed_2_x"]
+
+
+def test_an_unknown_status_filter_lists_the_statuses_in_aws_order(sfn: Any) -> None:
+    created = sfn.create_state_machine(
+        name="Filtered", definition=definition(_pass(1)), roleArn=ROLE
+    )
+    with pytest.raises(sfn.exceptions.ClientError) as info:
+        sfn.list_executions(stateMachineArn=created["stateMachineArn"], statusFilter="succeeded")
+    assert _error(info) == (
+        "ValidationException",
+        "1 validation error detected: Value 'succeeded' at 'statusFilter' failed to satisfy "
+        "constraint: Member must satisfy enum value set: "
+        "[SUCCEEDED, TIMED_OUT, PENDING_REDRIVE, ABORTED, FAILED, RUNNING]",
+    )
+
+
+def test_too_many_alias_routes_are_written_as_aws_writes_the_list(sfn: Any) -> None:
+    arn = sfn.create_state_machine(name="Routed", definition=definition(_pass(1)), roleArn=ROLE)[
+        "stateMachineArn"
+    ]
+    versions = []
+    for n in (2, 3, 4):
+        sfn.update_state_machine(stateMachineArn=arn, definition=definition(_pass(n)))
+        versions.append(
+            sfn.publish_state_machine_version(stateMachineArn=arn)["stateMachineVersionArn"]
+        )
+    routes = [
+        {"stateMachineVersionArn": version, "weight": weight}
+        for version, weight in zip(versions, (50, 30, 20), strict=True)
+    ]
+    with pytest.raises(sfn.exceptions.ValidationException) as info:
+        sfn.create_state_machine_alias(name="three", routingConfiguration=routes)
+    listed = ", ".join(
+        f"RoutingConfigurationListItem(stateMachineVersionArn={arn}:{n}, weight={weight})"
+        for n, weight in ((1, 50), (2, 30), (3, 20))
+    )
+    assert _error(info) == (
+        "ValidationException",
+        f"1 validation error detected: Value '[{listed}]' at 'routingConfiguration' failed to "
+        "satisfy constraint: Member must have length less than or equal to 2",
+    )
