@@ -247,7 +247,7 @@ async def update_state_machine(
     if after != before:  # an update changing nothing keeps the revision
         record.revision_id = str(uuid.uuid4())
     service.registry.put_machine(record)
-    out = {"updateDate": posix(record.update_posix)}
+    out: dict[str, Any] = {"updateDate": posix(record.update_posix)}
     if record.revision_id:
         out["revisionId"] = record.revision_id
     if params.get("publish", False):
