@@ -107,3 +107,51 @@ def test_too_many_alias_routes_are_written_as_aws_writes_the_list(sfn: Any) -> N
         f"1 validation error detected: Value '[{listed}]' at 'routingConfiguration' failed to "
         "satisfy constraint: Member must have length less than or equal to 2",
     )
+
+
+def test_updating_a_version_arn_is_state_machine_does_not_exist(sfn: Any) -> None:
+    created = sfn.create_state_machine(
+        name="NoUpdateOfVersion", definition=definition(_pass(1)), roleArn=ROLE, publish=True
+    )
+    version = created["stateMachineVersionArn"]
+    for extra in ({}, {"publish": True}):
+        with pytest.raises(sfn.exceptions.StateMachineDoesNotExist) as info:
+            sfn.update_state_machine(
+                stateMachineArn=version, definition=definition(_pass(2)), **extra
+            )
+        assert _error(info) == (
+            "StateMachineDoesNotExist",
+            f"State Machine Does Not Exist: '{version}'",
+        )
+
+
+def test_validating_an_express_definition_reports_what_express_cannot_run(sfn: Any) -> None:
+    callback = {
+        "StartAt": "Wait for it",
+        "States": {
+            "Wait for it": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+                "Parameters": {
+                    "QueueUrl": "https://example.com/q",
+                    "MessageBody.$": "$$.Task.Token",
+                },
+                "End": True,
+            }
+        },
+    }
+    express = sfn.validate_state_machine_definition(definition=definition(callback), type="EXPRESS")
+    assert (express["result"], express["diagnostics"]) == (
+        "FAIL",
+        [
+            {
+                "severity": "ERROR",
+                "code": "SCHEMA_VALIDATION_FAILED",
+                "message": "Express state machine does not support '.waitForTaskToken' service "
+                "integration ",
+                "location": "/States/Wait for it/Resource",
+            }
+        ],
+    )
+    standard = sfn.validate_state_machine_definition(definition=definition(callback))
+    assert (standard["result"], standard["diagnostics"]) == ("OK", [])

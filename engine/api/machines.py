@@ -84,8 +84,9 @@ def iter_tasks(
             yield from iter_tasks(state.processor.states, f"{at}/{key}")
 
 
-def _check_express(model: StateMachine) -> None:
-    """What an Express machine cannot run: callbacks, ``.sync`` jobs, activities (AWS's texts)."""
+def _express_problems(model: StateMachine) -> Iterator[tuple[str, str]]:
+    """What an Express machine cannot run (callbacks, ``.sync`` jobs, activities): each Task's
+    ``Resource`` location with AWS's text."""
     for location, _, task in iter_tasks(model.states):
         resource = task.resource
         if resource.endswith(".waitForTaskToken"):
@@ -98,10 +99,16 @@ def _check_express(model: StateMachine) -> None:
             problem = "Express state machine does not support Activity ARN"
         else:
             continue
+        yield f"{location}/Resource", problem
+
+
+def _check_express(model: StateMachine) -> None:
+    """``InvalidDefinition`` for the first thing an Express machine cannot run."""
+    for location, problem in _express_problems(model):
         raise ApiError(
             "InvalidDefinition",
             f"Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: {problem} at "
-            f"{location}/Resource'",
+            f"{location}'",
         )
 
 
@@ -209,6 +216,9 @@ async def update_state_machine(
     service: StepFunctionsService, params: dict[str, Any]
 ) -> dict[str, Any]:
     """UpdateStateMachine: a new definition, role or configuration for new executions."""
+    _, qualifier, _ = service.arns.parse_qualified(params["stateMachineArn"])
+    if qualifier is not None and qualifier.isdigit():  # a version is not a machine to update
+        raise ApiError.state_machine_does_not_exist(params["stateMachineArn"])
     record, _ = service.machine_record(params["stateMachineArn"])
     check_version_description(params)
     changes = ("definition", "roleArn", "loggingConfiguration", "tracingConfiguration")
@@ -316,7 +326,13 @@ async def validate_state_machine_definition(
                 raise DefinitionError(
                     [Diagnostic("INVALID_TYPE", "", "the definition must be a JSON object")]
                 )
-            diagnostics = load(document, validate=False).validate()
+            model = load(document, validate=False)
+            diagnostics = model.validate()
+            if params.get("type") == "EXPRESS" and not diagnostics:
+                diagnostics = [
+                    Diagnostic("SCHEMA_VALIDATION_FAILED", location, problem)
+                    for location, problem in _express_problems(model)
+                ]
         except DefinitionError as exc:
             diagnostics = exc.diagnostics
     if params.get("severity", "ERROR") == "ERROR":
