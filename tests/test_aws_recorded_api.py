@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests._sfn_server import ROLE, client_for, definition, running_server
+from tests._sfn_server import ROLE, client_for, definition, running_server, wait_for
 
 PREFIX = "arn:aws:states:us-east-1:123456789012"
 OTHER_ROLE = "arn:aws:iam::123456789012:role/OtherRole"
@@ -155,3 +155,36 @@ def test_validating_an_express_definition_reports_what_express_cannot_run(sfn: A
     )
     standard = sfn.validate_state_machine_definition(definition=definition(callback))
     assert (standard["result"], standard["diagnostics"]) == ("OK", [])
+
+
+def test_a_jsonata_choice_takes_a_constant_boolean_condition(sfn: Any) -> None:
+    document = {
+        "QueryLanguage": "JSONata",
+        "StartAt": "Always",
+        "States": {
+            "Always": {
+                "Type": "Choice",
+                "Choices": [
+                    {"Condition": False, "Next": "Never"},
+                    {"Condition": True, "Next": "Done"},
+                ],
+                "Default": "Never",
+            },
+            "Done": {"Type": "Pass", "End": True},
+            "Never": {"Type": "Fail", "Error": "Unexpected"},
+        },
+    }
+    arn = sfn.create_state_machine(name="Constant", definition=definition(document), roleArn=ROLE)[
+        "stateMachineArn"
+    ]
+    execution = sfn.start_execution(stateMachineArn=arn, input="{}")["executionArn"]
+    wait_for(lambda: sfn.describe_execution(executionArn=execution)["status"] != "RUNNING")
+    events = sfn.get_execution_history(executionArn=execution)["events"]
+    assert [event["type"] for event in events] == [
+        "ExecutionStarted",
+        "ChoiceStateEntered",
+        "ChoiceStateExited",
+        "PassStateEntered",
+        "PassStateExited",
+        "ExecutionSucceeded",
+    ]
