@@ -188,3 +188,60 @@ def test_a_jsonata_choice_takes_a_constant_boolean_condition(sfn: Any) -> None:
         "PassStateExited",
         "ExecutionSucceeded",
     ]
+
+
+def test_describe_lists_the_variables_each_jsonpath_state_reads(sfn: Any) -> None:
+    document = {
+        "StartAt": "Set",
+        "States": {
+            "Set": {
+                "Type": "Pass",
+                "Assign": {"limit": 2, "label": "x", "items": [1, 2], "pause": 0},
+                "Next": "Check",
+            },
+            "Check": {
+                "Type": "Choice",
+                "Choices": [
+                    {"Variable": "$limit", "NumericGreaterThanPath": "$floor", "Next": "Each"}
+                ],
+                "Default": "Each",
+            },
+            "Each": {
+                "Type": "Map",
+                "ItemsPath": "$items",
+                "MaxConcurrencyPath": "$limit",
+                "ItemSelector": {
+                    "text.$": "States.Format('{} $notAVariable {}', $label, $$.Map.Item.Value)",
+                    "constant": "$label",
+                },
+                "ItemProcessor": {
+                    "StartAt": "Inner",
+                    "States": {"Inner": {"Type": "Wait", "SecondsPath": "$pause", "End": True}},
+                },
+                "Next": "Late",
+            },
+            "Late": {
+                "Type": "Pass",
+                "QueryLanguage": "JSONata",
+                "Output": "{% $label %}",
+                "Next": "Plain",
+            },
+            "Plain": {"Type": "Pass", "InputPath": "$.x", "End": True},
+        },
+    }
+    created = sfn.create_state_machine(
+        name="References", definition=definition(document), roleArn=ROLE
+    )
+    described = sfn.describe_state_machine(stateMachineArn=created["stateMachineArn"])
+    # JSONata states and constants such as "$label" (no ".$") read nothing; "$$" is the context.
+    assert described["variableReferences"] == {
+        "Check": ["limit", "floor"],
+        "Each": ["items", "limit", "label"],
+        "Inner": ["pause"],
+    }
+    plain = sfn.create_state_machine(
+        name="NoReferences", definition=definition(_pass(1)), roleArn=ROLE
+    )
+    assert "variableReferences" not in sfn.describe_state_machine(
+        stateMachineArn=plain["stateMachineArn"]
+    )

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from engine.api.aliases import route
 from engine.api.arns import check_name
 from engine.api.errors import ApiError
-from engine.api.machines import definition_error
+from engine.api.machines import add_variable_references, definition_error
 from engine.api.map_runs import (
     child_execution_history,
     find_child_execution,
@@ -284,6 +284,7 @@ async def describe_state_machine_for_execution(
     revision_id = record.revision_id if version is None else version.revision_id
     if revision_id:  # none for the revision the machine was created with
         out["revisionId"] = revision_id
+    add_variable_references(out, definition)
     return out
 
 

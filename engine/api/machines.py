@@ -12,6 +12,7 @@ from engine.api.arns import check_name
 from engine.api.errors import ApiError
 from engine.api.paging import page
 from engine.api.registry import MachineRecord, VersionRecord
+from engine.api.variable_references import variable_references
 from engine.api.versions import check_version_description, publish
 from engine.api.wire import posix
 from engine.diagnostics import DefinitionError, Diagnostic
@@ -112,6 +113,17 @@ def _check_express(model: StateMachine) -> None:
         )
 
 
+def add_variable_references(out: dict[str, Any], definition: str) -> None:
+    """``variableReferences`` for a definition whose states read variables (AWS omits it else)."""
+    try:
+        document = json.loads(definition)
+    except ValueError:
+        return
+    references = variable_references(document)
+    if references:
+        out["variableReferences"] = references
+
+
 def _describe_machine(record: MachineRecord) -> dict[str, Any]:
     out: dict[str, Any] = {
         "stateMachineArn": record.arn,
@@ -127,6 +139,7 @@ def _describe_machine(record: MachineRecord) -> dict[str, Any]:
     }
     if record.revision_id:  # the revision a machine is created with has no id (AWS)
         out["revisionId"] = record.revision_id
+    add_variable_references(out, record.definition)
     if record.description:
         out["description"] = record.description
     return out
@@ -207,6 +220,7 @@ def _describe_version(version: VersionRecord) -> dict[str, Any]:
     }
     if version.revision_id:
         out["revisionId"] = version.revision_id
+    add_variable_references(out, version.definition)
     if version.description:
         out["description"] = version.description
     return out
