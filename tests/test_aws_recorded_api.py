@@ -245,3 +245,25 @@ def test_describe_lists_the_variables_each_jsonpath_state_reads(sfn: Any) -> Non
     assert "variableReferences" not in sfn.describe_state_machine(
         stateMachineArn=plain["stateMachineArn"]
     )
+
+
+def test_describe_shows_the_encryption_configuration(sfn: Any) -> None:
+    owned = {"type": "AWS_OWNED_KEY"}
+    machine = sfn.create_state_machine(
+        name="Encrypted", definition=definition(_pass(1)), roleArn=ROLE
+    )
+    arn = machine["stateMachineArn"]
+    assert sfn.describe_state_machine(stateMachineArn=arn)["encryptionConfiguration"] == owned
+    execution = sfn.start_execution(stateMachineArn=arn)["executionArn"]
+    ran = sfn.describe_state_machine_for_execution(executionArn=execution)
+    assert ran["encryptionConfiguration"] == owned
+    activity = sfn.create_activity(name="EncryptedWork")["activityArn"]
+    assert sfn.describe_activity(activityArn=activity)["encryptionConfiguration"] == owned
+    customer = {
+        "type": "CUSTOMER_MANAGED_KMS_KEY",
+        "kmsKeyId": "alias/sfn",
+        "kmsDataKeyReusePeriodSeconds": 300,
+    }
+    updated = sfn.update_state_machine(stateMachineArn=arn, encryptionConfiguration=customer)
+    assert "revisionId" in updated  # a new configuration is a new revision
+    assert sfn.describe_state_machine(stateMachineArn=arn)["encryptionConfiguration"] == customer

@@ -25,7 +25,7 @@ from engine.api.map_runs import (
 from engine.api.paging import page
 from engine.api.registry import MachineRecord
 from engine.api.scoped_store import ScopedStore
-from engine.api.wire import json_text, posix
+from engine.api.wire import encryption, json_text, posix
 from engine.diagnostics import DefinitionError
 from engine.history import HistoryEvent
 from engine.local_engine import (
@@ -280,6 +280,9 @@ async def describe_state_machine_for_execution(
         "loggingConfiguration": record.logging_configuration
         or {"level": "OFF", "includeExecutionData": False},
         "tracingConfiguration": record.tracing_configuration or {"enabled": False},
+        "encryptionConfiguration": encryption(
+            record.encryption_configuration if version is None else version.encryption_configuration
+        ),
     }
     revision_id = record.revision_id if version is None else version.revision_id
     if revision_id:  # none for the revision the machine was created with

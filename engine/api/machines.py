@@ -14,7 +14,7 @@ from engine.api.paging import page
 from engine.api.registry import MachineRecord, VersionRecord
 from engine.api.variable_references import variable_references
 from engine.api.versions import check_version_description, publish
-from engine.api.wire import posix
+from engine.api.wire import encryption, posix
 from engine.diagnostics import DefinitionError, Diagnostic
 from engine.lambda_shapes import activity_name
 from engine.loader import load
@@ -136,6 +136,7 @@ def _describe_machine(record: MachineRecord) -> dict[str, Any]:
         "loggingConfiguration": record.logging_configuration
         or {"level": "OFF", "includeExecutionData": False},
         "tracingConfiguration": record.tracing_configuration or {"enabled": False},
+        "encryptionConfiguration": encryption(record.encryption_configuration),
     }
     if record.revision_id:  # the revision a machine is created with has no id (AWS)
         out["revisionId"] = record.revision_id
@@ -182,6 +183,7 @@ async def create_state_machine(
         revision_id="",  # AWS gives a revision an id from the first update that changes it
         logging_configuration=params.get("loggingConfiguration") or {},
         tracing_configuration=params.get("tracingConfiguration") or {},
+        encryption_configuration=params.get("encryptionConfiguration") or {},
     )
     service.registry.put_machine(record)
     tags = {tag["key"]: tag.get("value", "") for tag in params.get("tags", [])}
@@ -217,6 +219,7 @@ def _describe_version(version: VersionRecord) -> dict[str, Any]:
         "loggingConfiguration": version.logging_configuration
         or {"level": "OFF", "includeExecutionData": False},
         "tracingConfiguration": version.tracing_configuration or {"enabled": False},
+        "encryptionConfiguration": encryption(version.encryption_configuration),
     }
     if version.revision_id:
         out["revisionId"] = version.revision_id
@@ -235,7 +238,13 @@ async def update_state_machine(
         raise ApiError.state_machine_does_not_exist(params["stateMachineArn"])
     record, _ = service.machine_record(params["stateMachineArn"])
     check_version_description(params)
-    changes = ("definition", "roleArn", "loggingConfiguration", "tracingConfiguration")
+    changes = (
+        "definition",
+        "roleArn",
+        "loggingConfiguration",
+        "tracingConfiguration",
+        "encryptionConfiguration",
+    )
     if not any(key in params for key in changes):
         raise ApiError(
             "MissingRequiredParameter",
@@ -247,6 +256,7 @@ async def update_state_machine(
         record.role_arn,
         record.logging_configuration,
         record.tracing_configuration,
+        record.encryption_configuration,
     )
     if "definition" in params:
         model = parse_definition(params["definition"])
@@ -261,12 +271,15 @@ async def update_state_machine(
         record.logging_configuration = params["loggingConfiguration"]
     if "tracingConfiguration" in params:
         record.tracing_configuration = params["tracingConfiguration"]
+    if "encryptionConfiguration" in params:
+        record.encryption_configuration = params["encryptionConfiguration"]
     record.update_posix = time.time()
     after = (
         record.definition,
         record.role_arn,
         record.logging_configuration,
         record.tracing_configuration,
+        record.encryption_configuration,
     )
     if after != before:  # an update changing nothing keeps the revision
         record.revision_id = str(uuid.uuid4())
