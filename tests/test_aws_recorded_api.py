@@ -267,3 +267,81 @@ def test_describe_shows_the_encryption_configuration(sfn: Any) -> None:
     updated = sfn.update_state_machine(stateMachineArn=arn, encryptionConfiguration=customer)
     assert "revisionId" in updated  # a new configuration is a new revision
     assert sfn.describe_state_machine(stateMachineArn=arn)["encryptionConfiguration"] == customer
+
+
+_VALUES = "(JSON String, Number, Array, Object or token 'null', 'true' or 'false')"
+
+
+def test_execution_input_that_is_not_json_is_described_as_aws_describes_it(sfn: Any) -> None:
+    arn = sfn.create_state_machine(name="Inputs", definition=definition(_pass(1)), roleArn=ROLE)[
+        "stateMachineArn"
+    ]
+    cases = {
+        "maybe later": f"Unrecognized token 'maybe': was expecting {_VALUES}",
+        "{'key': 1}": "Unexpected character (''' (code 39)): was expecting double-quote to start "
+        "field name",
+        "": "Invalid execution input.",
+    }
+    for text, message in cases.items():
+        with pytest.raises(sfn.exceptions.InvalidExecutionInput) as info:
+            sfn.start_execution(stateMachineArn=arn, input=text)
+        assert _error(info) == (
+            "InvalidExecutionInput",
+            f"Invalid State Machine Execution Input: '{message}'",
+        )
+    for text in ("7", '"text"', "null"):  # any JSON value is an input
+        assert sfn.start_execution(stateMachineArn=arn, input=text)["executionArn"]
+
+
+def test_definition_findings_use_aws_codes_and_words(sfn: Any) -> None:
+    def diagnostics(text: str) -> list[dict[str, Any]]:
+        answer = sfn.validate_state_machine_definition(definition=text)
+        assert answer["result"] == "FAIL"
+        found: list[dict[str, Any]] = answer["diagnostics"]
+        return found
+
+    assert diagnostics("  ") == [
+        {
+            "severity": "ERROR",
+            "code": "SCHEMA_VALIDATION_FAILED",
+            "message": "Definition must be a valid JSON object",
+        }
+    ]
+    source = '[Source: (String)"no definition"; line: 1, column: 3]'
+    assert diagnostics("no definition") == [
+        {
+            "severity": "ERROR",
+            "code": "INVALID_JSON_DESCRIPTION",
+            "message": f"Unrecognized token 'no': was expecting {_VALUES}\n at {source}",
+            "location": source,
+        }
+    ]
+    required = {"severity": "ERROR", "code": "SCHEMA_VALIDATION_FAILED", "location": "/"}
+    assert diagnostics("{}") == [
+        {**required, "message": "These fields are required: [States, StartAt]"}
+    ]
+    states = {"Only": {"Type": "Pass", "End": True}}
+    assert diagnostics(definition({"States": states})) == [
+        {**required, "message": "These fields are required: [StartAt]"}
+    ]
+    downgrade = {
+        "QueryLanguage": "JSONata",
+        "StartAt": "Only",
+        "States": {"Only": {"Type": "Pass", "QueryLanguage": "JSONPath", "End": True}},
+    }
+    assert diagnostics(definition(downgrade)) == [
+        {
+            "severity": "ERROR",
+            "code": "SCHEMA_VALIDATION_FAILED",
+            "location": "/States/Only",
+            "message": "'QueryLanguage' can not be 'JSONPath' if set to 'JSONata' for whole "
+            "state machine",
+        }
+    ]
+    with pytest.raises(sfn.exceptions.InvalidDefinition) as info:
+        sfn.create_state_machine(name="NoStates", definition='{"StartAt": "A"}', roleArn=ROLE)
+    assert _error(info) == (
+        "InvalidDefinition",
+        "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: These fields are "
+        "required: [States] at /'",
+    )

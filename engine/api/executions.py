@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from engine.api.aliases import route
 from engine.api.arns import check_name
 from engine.api.errors import ApiError
+from engine.api.json_errors import describe_json_error
 from engine.api.machines import add_variable_references, definition_error
 from engine.api.map_runs import (
     child_execution_history,
@@ -55,13 +56,17 @@ __all__ = [
 def _parse_input(text: str | None) -> Any:
     if text is None:
         return {}
+    if not text.strip():
+        raise ApiError(
+            "InvalidExecutionInput",
+            "Invalid State Machine Execution Input: 'Invalid execution input.'",
+        )
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
+        problem = describe_json_error(text, exc)
         raise ApiError(
-            "InvalidExecutionInput",
-            f"Invalid State Machine Execution Input: '{exc.msg} at line {exc.lineno}, "
-            f"column {exc.colno}'",
+            "InvalidExecutionInput", f"Invalid State Machine Execution Input: '{problem.message}'"
         ) from None
     except RecursionError:
         raise ApiError(

@@ -9,7 +9,9 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from engine.api.arns import check_name
+from engine.api.aws_diagnostics import aws_diagnostics
 from engine.api.errors import ApiError
+from engine.api.json_errors import describe_json_error
 from engine.api.paging import page
 from engine.api.registry import MachineRecord, VersionRecord
 from engine.api.variable_references import variable_references
@@ -36,8 +38,9 @@ __all__ = [
 ]
 
 
-def definition_error(diagnostics: list[Diagnostic]) -> ApiError:
+def definition_error(diagnostics: list[Diagnostic], document: Any = None) -> ApiError:
     """``InvalidDefinition`` naming the errors found (code, message, JSON-pointer location)."""
+    diagnostics = aws_diagnostics(diagnostics, document)
     errors = [d for d in diagnostics if d.severity == "error"] or diagnostics
     text = "; ".join(f"{d.code}: {d.message} at {d.location or '/'}" for d in errors[:10])
     return ApiError("InvalidDefinition", f"Invalid State Machine Definition: '{text}'")
@@ -66,7 +69,7 @@ def parse_definition(text: str) -> StateMachine:
     try:
         return load(document)
     except DefinitionError as exc:
-        raise definition_error(exc.diagnostics) from None
+        raise definition_error(exc.diagnostics, document) from None
 
 
 def iter_tasks(
@@ -341,18 +344,22 @@ async def validate_state_machine_definition(
     service: StepFunctionsService, params: dict[str, Any]
 ) -> dict[str, Any]:
     """ValidateStateMachineDefinition: the validator's diagnostics, errors first."""
+    text = params["definition"]
+    document: Any = None
     try:
-        document = json.loads(params["definition"])
+        document = json.loads(text)
     except json.JSONDecodeError as exc:
-        diagnostics = [Diagnostic("INVALID_JSON_DESCRIPTION", "", exc.msg)]
+        if not text.strip():
+            return _validation_answer([_NOT_AN_OBJECT])
+        problem = describe_json_error(text, exc)
+        located = f"{problem.message}\n at {problem.location}"
+        diagnostics = [Diagnostic("INVALID_JSON_DESCRIPTION", problem.location, located)]
     except RecursionError:
         diagnostics = [Diagnostic("TOO_DEEP", "", "the definition is nested too deeply")]
     else:
         try:
             if not isinstance(document, dict):
-                raise DefinitionError(
-                    [Diagnostic("INVALID_TYPE", "", "the definition must be a JSON object")]
-                )
+                return _validation_answer([_NOT_AN_OBJECT])
             model = load(document, validate=False)
             diagnostics = model.validate()
             if params.get("type") == "EXPRESS" and not diagnostics:
@@ -364,19 +371,33 @@ async def validate_state_machine_definition(
             diagnostics = exc.diagnostics
     if params.get("severity", "ERROR") == "ERROR":
         diagnostics = [d for d in diagnostics if d.severity == "error"]
-    limit = params.get("maxResults") or 100
+    return _validation_answer(
+        aws_diagnostics(diagnostics, document), params.get("maxResults") or 100
+    )
+
+
+_NOT_AN_OBJECT = Diagnostic(
+    "SCHEMA_VALIDATION_FAILED", "", "Definition must be a valid JSON object"
+)
+"""AWS's answer for a definition that is blank or not a JSON object (it names no location)."""
+
+
+def _validation_answer(diagnostics: list[Diagnostic], limit: int = 100) -> dict[str, Any]:
     ordered = sorted(diagnostics, key=lambda d: d.severity != "error")
     shown = ordered[:limit]
     return {
         "result": "FAIL" if any(d.severity == "error" for d in diagnostics) else "OK",
-        "diagnostics": [
-            {
-                "severity": d.severity.upper(),
-                "code": d.code,
-                "message": d.message,
-                "location": d.location or "/",
-            }
-            for d in shown
-        ],
+        "diagnostics": [_diagnostic(d) for d in shown],
         "truncated": len(ordered) > len(shown),
     }
+
+
+def _diagnostic(diagnostic: Diagnostic) -> dict[str, Any]:
+    out = {
+        "severity": diagnostic.severity.upper(),
+        "code": diagnostic.code,
+        "message": diagnostic.message,
+    }
+    if diagnostic is not _NOT_AN_OBJECT:
+        out["location"] = diagnostic.location or "/"
+    return out
