@@ -10,7 +10,7 @@ from engine.api.arns import check_name
 from engine.api.errors import ApiError
 from engine.api.paging import page
 from engine.api.registry import ActivityRecord
-from engine.api.wire import posix
+from engine.api.wire import encryption, posix
 from engine.local_engine import InvalidToken
 
 if TYPE_CHECKING:
@@ -98,7 +98,12 @@ async def create_activity(service: StepFunctionsService, params: dict[str, Any])
     check_name(name)
     record = service.registry.activities.get(name)
     if record is None:
-        record = ActivityRecord(name, service.arns.activity(name), time.time())
+        record = ActivityRecord(
+            name,
+            service.arns.activity(name),
+            time.time(),
+            encryption_configuration=params.get("encryptionConfiguration") or {},
+        )
         service.registry.put_activity(record)
         tags = {tag["key"]: tag.get("value", "") for tag in params.get("tags", [])}
         service.registry.set_tags(record.arn, tags)
@@ -122,6 +127,7 @@ async def describe_activity(
         "activityArn": record.arn,
         "name": record.name,
         "creationDate": posix(record.creation_posix),
+        "encryptionConfiguration": encryption(record.encryption_configuration),
     }
 
 

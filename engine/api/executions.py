@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 from engine.api.aliases import route
 from engine.api.arns import check_name
 from engine.api.errors import ApiError
-from engine.api.machines import definition_error
+from engine.api.json_errors import describe_json_error
+from engine.api.machines import add_variable_references, definition_error
 from engine.api.map_runs import (
     child_execution_history,
     find_child_execution,
@@ -25,7 +26,7 @@ from engine.api.map_runs import (
 from engine.api.paging import page
 from engine.api.registry import MachineRecord
 from engine.api.scoped_store import ScopedStore
-from engine.api.wire import json_text, posix
+from engine.api.wire import encryption, json_text, posix
 from engine.diagnostics import DefinitionError
 from engine.history import HistoryEvent
 from engine.local_engine import (
@@ -55,13 +56,17 @@ __all__ = [
 def _parse_input(text: str | None) -> Any:
     if text is None:
         return {}
+    if not text.strip():
+        raise ApiError(
+            "InvalidExecutionInput",
+            "Invalid State Machine Execution Input: 'Invalid execution input.'",
+        )
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
+        problem = describe_json_error(text, exc)
         raise ApiError(
-            "InvalidExecutionInput",
-            f"Invalid State Machine Execution Input: '{exc.msg} at line {exc.lineno}, "
-            f"column {exc.colno}'",
+            "InvalidExecutionInput", f"Invalid State Machine Execution Input: '{problem.message}'"
         ) from None
     except RecursionError:
         raise ApiError(
@@ -271,7 +276,7 @@ async def describe_state_machine_for_execution(
     definition = stored.definition
     if json.loads(definition) == service.model(source).to_dict():
         definition = source
-    return {
+    out: dict[str, Any] = {
         "stateMachineArn": record.arn,
         "name": record.name,
         "definition": definition,
@@ -280,8 +285,15 @@ async def describe_state_machine_for_execution(
         "loggingConfiguration": record.logging_configuration
         or {"level": "OFF", "includeExecutionData": False},
         "tracingConfiguration": record.tracing_configuration or {"enabled": False},
-        "revisionId": record.revision_id if version is None else version.revision_id,
+        "encryptionConfiguration": encryption(
+            record.encryption_configuration if version is None else version.encryption_configuration
+        ),
     }
+    revision_id = record.revision_id if version is None else version.revision_id
+    if revision_id:  # none for the revision the machine was created with
+        out["revisionId"] = revision_id
+    add_variable_references(out, definition)
+    return out
 
 
 async def stop_execution(service: StepFunctionsService, params: dict[str, Any]) -> dict[str, Any]:

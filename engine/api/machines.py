@@ -9,11 +9,14 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from engine.api.arns import check_name
+from engine.api.aws_diagnostics import aws_diagnostics
 from engine.api.errors import ApiError
+from engine.api.json_errors import describe_json_error
 from engine.api.paging import page
 from engine.api.registry import MachineRecord, VersionRecord
+from engine.api.variable_references import variable_references
 from engine.api.versions import check_version_description, publish
-from engine.api.wire import posix
+from engine.api.wire import encryption, posix
 from engine.diagnostics import DefinitionError, Diagnostic
 from engine.lambda_shapes import activity_name
 from engine.loader import load
@@ -35,8 +38,9 @@ __all__ = [
 ]
 
 
-def definition_error(diagnostics: list[Diagnostic]) -> ApiError:
+def definition_error(diagnostics: list[Diagnostic], document: Any = None) -> ApiError:
     """``InvalidDefinition`` naming the errors found (code, message, JSON-pointer location)."""
+    diagnostics = aws_diagnostics(diagnostics, document)
     errors = [d for d in diagnostics if d.severity == "error"] or diagnostics
     text = "; ".join(f"{d.code}: {d.message} at {d.location or '/'}" for d in errors[:10])
     return ApiError("InvalidDefinition", f"Invalid State Machine Definition: '{text}'")
@@ -65,7 +69,7 @@ def parse_definition(text: str) -> StateMachine:
     try:
         return load(document)
     except DefinitionError as exc:
-        raise definition_error(exc.diagnostics) from None
+        raise definition_error(exc.diagnostics, document) from None
 
 
 def iter_tasks(
@@ -84,8 +88,9 @@ def iter_tasks(
             yield from iter_tasks(state.processor.states, f"{at}/{key}")
 
 
-def _check_express(model: StateMachine) -> None:
-    """What an Express machine cannot run: callbacks, ``.sync`` jobs, activities (AWS's texts)."""
+def _express_problems(model: StateMachine) -> Iterator[tuple[str, str]]:
+    """What an Express machine cannot run (callbacks, ``.sync`` jobs, activities): each Task's
+    ``Resource`` location with AWS's text."""
     for location, _, task in iter_tasks(model.states):
         resource = task.resource
         if resource.endswith(".waitForTaskToken"):
@@ -98,11 +103,28 @@ def _check_express(model: StateMachine) -> None:
             problem = "Express state machine does not support Activity ARN"
         else:
             continue
+        yield f"{location}/Resource", problem
+
+
+def _check_express(model: StateMachine) -> None:
+    """``InvalidDefinition`` for the first thing an Express machine cannot run."""
+    for location, problem in _express_problems(model):
         raise ApiError(
             "InvalidDefinition",
             f"Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: {problem} at "
-            f"{location}/Resource'",
+            f"{location}'",
         )
+
+
+def add_variable_references(out: dict[str, Any], definition: str) -> None:
+    """``variableReferences`` for a definition whose states read variables (AWS omits it else)."""
+    try:
+        document = json.loads(definition)
+    except ValueError:
+        return
+    references = variable_references(document)
+    if references:
+        out["variableReferences"] = references
 
 
 def _describe_machine(record: MachineRecord) -> dict[str, Any]:
@@ -117,8 +139,11 @@ def _describe_machine(record: MachineRecord) -> dict[str, Any]:
         "loggingConfiguration": record.logging_configuration
         or {"level": "OFF", "includeExecutionData": False},
         "tracingConfiguration": record.tracing_configuration or {"enabled": False},
-        "revisionId": record.revision_id,
+        "encryptionConfiguration": encryption(record.encryption_configuration),
     }
+    if record.revision_id:  # the revision a machine is created with has no id (AWS)
+        out["revisionId"] = record.revision_id
+    add_variable_references(out, record.definition)
     if record.description:
         out["description"] = record.description
     return out
@@ -158,9 +183,10 @@ async def create_state_machine(
         role_arn=params["roleArn"],
         type=machine_type,
         creation_posix=time.time(),
-        revision_id=str(uuid.uuid4()),
+        revision_id="",  # AWS gives a revision an id from the first update that changes it
         logging_configuration=params.get("loggingConfiguration") or {},
         tracing_configuration=params.get("tracingConfiguration") or {},
+        encryption_configuration=params.get("encryptionConfiguration") or {},
     )
     service.registry.put_machine(record)
     tags = {tag["key"]: tag.get("value", "") for tag in params.get("tags", [])}
@@ -196,8 +222,11 @@ def _describe_version(version: VersionRecord) -> dict[str, Any]:
         "loggingConfiguration": version.logging_configuration
         or {"level": "OFF", "includeExecutionData": False},
         "tracingConfiguration": version.tracing_configuration or {"enabled": False},
-        "revisionId": version.revision_id,
+        "encryptionConfiguration": encryption(version.encryption_configuration),
     }
+    if version.revision_id:
+        out["revisionId"] = version.revision_id
+    add_variable_references(out, version.definition)
     if version.description:
         out["description"] = version.description
     return out
@@ -207,9 +236,18 @@ async def update_state_machine(
     service: StepFunctionsService, params: dict[str, Any]
 ) -> dict[str, Any]:
     """UpdateStateMachine: a new definition, role or configuration for new executions."""
+    _, qualifier, _ = service.arns.parse_qualified(params["stateMachineArn"])
+    if qualifier is not None and qualifier.isdigit():  # a version is not a machine to update
+        raise ApiError.state_machine_does_not_exist(params["stateMachineArn"])
     record, _ = service.machine_record(params["stateMachineArn"])
     check_version_description(params)
-    changes = ("definition", "roleArn", "loggingConfiguration", "tracingConfiguration")
+    changes = (
+        "definition",
+        "roleArn",
+        "loggingConfiguration",
+        "tracingConfiguration",
+        "encryptionConfiguration",
+    )
     if not any(key in params for key in changes):
         raise ApiError(
             "MissingRequiredParameter",
@@ -221,6 +259,7 @@ async def update_state_machine(
         record.role_arn,
         record.logging_configuration,
         record.tracing_configuration,
+        record.encryption_configuration,
     )
     if "definition" in params:
         model = parse_definition(params["definition"])
@@ -235,17 +274,22 @@ async def update_state_machine(
         record.logging_configuration = params["loggingConfiguration"]
     if "tracingConfiguration" in params:
         record.tracing_configuration = params["tracingConfiguration"]
+    if "encryptionConfiguration" in params:
+        record.encryption_configuration = params["encryptionConfiguration"]
     record.update_posix = time.time()
     after = (
         record.definition,
         record.role_arn,
         record.logging_configuration,
         record.tracing_configuration,
+        record.encryption_configuration,
     )
     if after != before:  # an update changing nothing keeps the revision
         record.revision_id = str(uuid.uuid4())
     service.registry.put_machine(record)
-    out = {"updateDate": posix(record.update_posix), "revisionId": record.revision_id}
+    out: dict[str, Any] = {"updateDate": posix(record.update_posix)}
+    if record.revision_id:
+        out["revisionId"] = record.revision_id
     if params.get("publish", False):
         version = publish(service, record, params.get("versionDescription", ""))
         out["stateMachineVersionArn"] = version.arn
@@ -275,8 +319,8 @@ async def delete_state_machine(
 async def list_state_machines(
     service: StepFunctionsService, params: dict[str, Any]
 ) -> dict[str, Any]:
-    """ListStateMachines, in creation order, paged."""
-    machines = list(service.registry.sorted_machines())
+    """ListStateMachines, by name (AWS lists them in the names' code-point order), paged."""
+    machines = sorted(service.registry.machines.values(), key=lambda record: record.name)
     chunk, token = page(
         machines, params.get("maxResults"), params.get("nextToken"), "ListStateMachines"
     )
@@ -300,36 +344,60 @@ async def validate_state_machine_definition(
     service: StepFunctionsService, params: dict[str, Any]
 ) -> dict[str, Any]:
     """ValidateStateMachineDefinition: the validator's diagnostics, errors first."""
+    text = params["definition"]
+    document: Any = None
     try:
-        document = json.loads(params["definition"])
+        document = json.loads(text)
     except json.JSONDecodeError as exc:
-        diagnostics = [Diagnostic("INVALID_JSON_DESCRIPTION", "", exc.msg)]
+        if not text.strip():
+            return _validation_answer([_NOT_AN_OBJECT])
+        problem = describe_json_error(text, exc)
+        located = f"{problem.message}\n at {problem.location}"
+        diagnostics = [Diagnostic("INVALID_JSON_DESCRIPTION", problem.location, located)]
     except RecursionError:
         diagnostics = [Diagnostic("TOO_DEEP", "", "the definition is nested too deeply")]
     else:
         try:
             if not isinstance(document, dict):
-                raise DefinitionError(
-                    [Diagnostic("INVALID_TYPE", "", "the definition must be a JSON object")]
-                )
-            diagnostics = load(document, validate=False).validate()
+                return _validation_answer([_NOT_AN_OBJECT])
+            model = load(document, validate=False)
+            diagnostics = model.validate()
+            if params.get("type") == "EXPRESS" and not diagnostics:
+                diagnostics = [
+                    Diagnostic("SCHEMA_VALIDATION_FAILED", location, problem)
+                    for location, problem in _express_problems(model)
+                ]
         except DefinitionError as exc:
             diagnostics = exc.diagnostics
     if params.get("severity", "ERROR") == "ERROR":
         diagnostics = [d for d in diagnostics if d.severity == "error"]
-    limit = params.get("maxResults") or 100
+    return _validation_answer(
+        aws_diagnostics(diagnostics, document), params.get("maxResults") or 100
+    )
+
+
+_NOT_AN_OBJECT = Diagnostic(
+    "SCHEMA_VALIDATION_FAILED", "", "Definition must be a valid JSON object"
+)
+"""AWS's answer for a definition that is blank or not a JSON object (it names no location)."""
+
+
+def _validation_answer(diagnostics: list[Diagnostic], limit: int = 100) -> dict[str, Any]:
     ordered = sorted(diagnostics, key=lambda d: d.severity != "error")
     shown = ordered[:limit]
     return {
         "result": "FAIL" if any(d.severity == "error" for d in diagnostics) else "OK",
-        "diagnostics": [
-            {
-                "severity": d.severity.upper(),
-                "code": d.code,
-                "message": d.message,
-                "location": d.location or "/",
-            }
-            for d in shown
-        ],
+        "diagnostics": [_diagnostic(d) for d in shown],
         "truncated": len(ordered) > len(shown),
     }
+
+
+def _diagnostic(diagnostic: Diagnostic) -> dict[str, Any]:
+    out = {
+        "severity": diagnostic.severity.upper(),
+        "code": diagnostic.code,
+        "message": diagnostic.message,
+    }
+    if diagnostic is not _NOT_AN_OBJECT:
+        out["location"] = diagnostic.location or "/"
+    return out

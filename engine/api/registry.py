@@ -46,6 +46,8 @@ class MachineRecord:
     tracing_configuration: dict[str, Any] = field(default_factory=dict)
     versions_published: int = 0
     """The last version number given out (numbers are never reused, as on AWS)."""
+    encryption_configuration: dict[str, Any] = field(default_factory=dict)
+    """As given; none means AWS's default, an AWS-owned key."""
 
 
 @dataclass
@@ -63,6 +65,7 @@ class VersionRecord:
     description: str = ""
     logging_configuration: dict[str, Any] = field(default_factory=dict)
     tracing_configuration: dict[str, Any] = field(default_factory=dict)
+    encryption_configuration: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -85,6 +88,7 @@ class ActivityRecord:
     name: str
     arn: str
     creation_posix: float
+    encryption_configuration: dict[str, Any] = field(default_factory=dict)
 
 
 class Registry:

@@ -42,11 +42,42 @@ def operation_names() -> frozenset[str]:
     return frozenset(_service_model().operation_names)
 
 
-def _show(value: Any) -> str:
+_ENUM_ORDERS: dict[str, tuple[str, ...]] = {
+    "ExecutionStatus": (
+        "SUCCEEDED",
+        "TIMED_OUT",
+        "PENDING_REDRIVE",
+        "ABORTED",
+        "FAILED",
+        "RUNNING",
+    ),
+}
+"""Enums whose values AWS lists in an order of its own in the enum message (as recorded)."""
+
+
+def _java(value: Any, shape: Any) -> str:
+    """``value`` as AWS writes it in a message: ``Shape(member=value, ...)``, ``[...]``."""
+    if shape.type_name == "structure" and isinstance(value, dict):
+        members = ", ".join(
+            f"{member}={_java(value[member], member_shape)}"
+            for member, member_shape in shape.members.items()
+            if value.get(member) is not None
+        )
+        return f"{shape.name}({members})"
+    if shape.type_name == "list" and isinstance(value, list):
+        return "[" + ", ".join(_java(item, shape.member) for item in value) + "]"
+    if isinstance(value, str):
+        return value
+    return json.dumps(value)
+
+
+def _show(value: Any, shape: Any = None) -> str:
     if value is None:
         return "null"
     if isinstance(value, str):
         return f"'{value}'"
+    if shape is not None and shape.type_name in ("list", "structure"):
+        return f"'{_java(value, shape)}'"
     return f"'{json.dumps(value)}'"
 
 
@@ -91,7 +122,8 @@ def _check(shape: Any, value: Any, where: str, problems: list[str]) -> None:
         if shape.enum and value not in shape.enum:
             problems.append(
                 f"Value {_show(value)} at '{where}' failed to satisfy constraint: "
-                f"Member must satisfy enum value set: [{', '.join(shape.enum)}]"
+                "Member must satisfy enum value set: "
+                f"[{', '.join(_ENUM_ORDERS.get(shape.name, shape.enum))}]"
             )
         return
     if kind in _NUMBERS:
@@ -129,12 +161,12 @@ def _check(shape: Any, value: Any, where: str, problems: list[str]) -> None:
             return
         if "min" in meta and len(value) < meta["min"]:
             problems.append(
-                f"Value {_show(value)} at '{where}' failed to satisfy constraint: "
+                f"Value {_show(value, shape)} at '{where}' failed to satisfy constraint: "
                 f"Member must have length greater than or equal to {meta['min']}"
             )
         if "max" in meta and len(value) > meta["max"]:
             problems.append(
-                f"Value {_show(value)} at '{where}' failed to satisfy constraint: "
+                f"Value {_show(value, shape)} at '{where}' failed to satisfy constraint: "
                 f"Member must have length less than or equal to {meta['max']}"
             )
         for index, item in enumerate(value):

@@ -54,6 +54,7 @@ def publish(
         description=description,
         logging_configuration=dict(record.logging_configuration),
         tracing_configuration=dict(record.tracing_configuration),
+        encryption_configuration=dict(record.encryption_configuration),
     )
     service.registry.put_version(version)
     return version

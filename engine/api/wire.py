@@ -6,7 +6,7 @@ from typing import Any
 
 from engine.limits import to_json_text
 
-__all__ = ["json_text", "posix"]
+__all__ = ["encryption", "json_text", "posix"]
 
 
 def posix(value: float | None) -> float | None:
@@ -17,3 +17,8 @@ def posix(value: float | None) -> float | None:
 def json_text(value: Any) -> str:
     """A payload (input, output) as the JSON text the API returns."""
     return to_json_text(value)
+
+
+def encryption(configuration: dict[str, Any]) -> dict[str, Any]:
+    """An ``encryptionConfiguration`` as Describe… shows it: as given, else an AWS-owned key."""
+    return dict(configuration) or {"type": "AWS_OWNED_KEY"}

@@ -160,7 +160,10 @@ class StateTypeChecks(ErrorHandlingChecks):
                     "a JSONata Choice rule requires 'Condition'",
                 )
             condition = fields.get("Condition")
-            if "Condition" in fields and not is_expression(condition):
+            # AWS takes a constant boolean Condition as well as an expression.
+            if "Condition" in fields and not (
+                is_expression(condition) or isinstance(condition, bool)
+            ):
                 self._add(
                     "INVALID_JSONATA",
                     join(where, "Condition"),

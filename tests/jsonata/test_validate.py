@@ -97,16 +97,18 @@ def test_condition_must_be_an_expression() -> None:
                     {"Condition": "$.ok", "Next": "D"},
                     {"Next": "D"},
                     {"Condition": True, "Next": "D"},
+                    {"Condition": 1, "Next": "D"},
                 ],
                 "Default": "D",
             },
             "D": {"Type": "Succeed"},
         }
     )
+    # A constant boolean is taken, as AWS takes it; other constants are not expressions.
     assert _diagnostics(definition) == [
         ("INVALID_JSONATA", "/States/C/Choices/0/Condition"),
         ("MISSING_FIELD", "/States/C/Choices/1/Condition"),
-        ("INVALID_JSONATA", "/States/C/Choices/2/Condition"),
+        ("INVALID_JSONATA", "/States/C/Choices/3/Condition"),
     ]
 
 

@@ -1,0 +1,347 @@
+"""``saga serve`` answers API calls with the shapes, codes and messages AWS Step Functions recorded.
+
+Each test exercises one behaviour whose AWS answer is known from recorded responses; the
+definitions here are this project's own.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests._sfn_server import ROLE, client_for, definition, running_server, wait_for
+
+PREFIX = "arn:aws:states:us-east-1:123456789012"
+OTHER_ROLE = "arn:aws:iam::123456789012:role/OtherRole"
+
+
+def _pass(result: Any) -> dict[str, Any]:
+    return {"StartAt": "Only", "States": {"Only": {"Type": "Pass", "Result": result, "End": True}}}
+
+
+@pytest.fixture(scope="module")
+def sfn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    with running_server(tmp_path_factory.mktemp("recorded")) as server:
+        yield client_for(server.endpoint)
+
+
+def _error(info: pytest.ExceptionInfo[Any]) -> tuple[str, str]:
+    error = info.value.response["Error"]
+    return error["Code"], error["Message"]
+
+
+def test_revision_id_appears_from_the_first_update_that_changes_the_machine(sfn: Any) -> None:
+    document = definition(_pass({"n": 1}))
+    created = sfn.create_state_machine(
+        name="Revisions", definition=document, roleArn=ROLE, publish=True
+    )
+    arn = created["stateMachineArn"]
+    assert "revisionId" not in sfn.describe_state_machine(stateMachineArn=arn)
+    assert "revisionId" not in sfn.describe_state_machine(
+        stateMachineArn=created["stateMachineVersionArn"]
+    )
+    # An update that changes nothing keeps the first revision: still no id, same version.
+    same = sfn.update_state_machine(stateMachineArn=arn, definition=document, publish=True)
+    assert "revisionId" not in same
+    assert same["stateMachineVersionArn"] == f"{PREFIX}:stateMachine:Revisions:1"
+    changed = sfn.update_state_machine(stateMachineArn=arn, roleArn=OTHER_ROLE)
+    revision = changed["revisionId"]
+    assert sfn.describe_state_machine(stateMachineArn=arn)["revisionId"] == revision
+    again = sfn.update_state_machine(stateMachineArn=arn, definition=document, roleArn=OTHER_ROLE)
+    assert again["revisionId"] == revision
+    assert json.loads(sfn.describe_state_machine(stateMachineArn=arn)["definition"]) == _pass(
+        {"n": 1}
+    )
+
+
+def test_list_state_machines_is_in_name_order_across_pages(sfn: Any) -> None:
+    names = [f"Listed_{i}_x" for i in (2, 10, 1, 0)]
+    for name in names:
+        sfn.create_state_machine(name=name, definition=definition(_pass(1)), roleArn=ROLE)
+    listed: list[str] = []
+    for page in sfn.get_paginator("list_state_machines").paginate(maxResults=3):
+        listed += [m["name"] for m in page["stateMachines"] if m["name"].startswith("Listed_")]
+    # "_" sorts after the digits: Listed_10_x comes before Listed_1_x, as AWS lists them.
+    assert listed == ["Listed_0_x", "Listed_10_x", "Listed_1_x", "Listed_2_x"]
+
+
+def test_an_unknown_status_filter_lists_the_statuses_in_aws_order(sfn: Any) -> None:
+    created = sfn.create_state_machine(
+        name="Filtered", definition=definition(_pass(1)), roleArn=ROLE
+    )
+    with pytest.raises(sfn.exceptions.ClientError) as info:
+        sfn.list_executions(stateMachineArn=created["stateMachineArn"], statusFilter="succeeded")
+    assert _error(info) == (
+        "ValidationException",
+        "1 validation error detected: Value 'succeeded' at 'statusFilter' failed to satisfy "
+        "constraint: Member must satisfy enum value set: "
+        "[SUCCEEDED, TIMED_OUT, PENDING_REDRIVE, ABORTED, FAILED, RUNNING]",
+    )
+
+
+def test_too_many_alias_routes_are_written_as_aws_writes_the_list(sfn: Any) -> None:
+    arn = sfn.create_state_machine(name="Routed", definition=definition(_pass(1)), roleArn=ROLE)[
+        "stateMachineArn"
+    ]
+    versions = []
+    for n in (2, 3, 4):
+        sfn.update_state_machine(stateMachineArn=arn, definition=definition(_pass(n)))
+        versions.append(
+            sfn.publish_state_machine_version(stateMachineArn=arn)["stateMachineVersionArn"]
+        )
+    routes = [
+        {"stateMachineVersionArn": version, "weight": weight}
+        for version, weight in zip(versions, (50, 30, 20), strict=True)
+    ]
+    with pytest.raises(sfn.exceptions.ValidationException) as info:
+        sfn.create_state_machine_alias(name="three", routingConfiguration=routes)
+    listed = ", ".join(
+        f"RoutingConfigurationListItem(stateMachineVersionArn={arn}:{n}, weight={weight})"
+        for n, weight in ((1, 50), (2, 30), (3, 20))
+    )
+    assert _error(info) == (
+        "ValidationException",
+        f"1 validation error detected: Value '[{listed}]' at 'routingConfiguration' failed to "
+        "satisfy constraint: Member must have length less than or equal to 2",
+    )
+
+
+def test_updating_a_version_arn_is_state_machine_does_not_exist(sfn: Any) -> None:
+    created = sfn.create_state_machine(
+        name="NoUpdateOfVersion", definition=definition(_pass(1)), roleArn=ROLE, publish=True
+    )
+    version = created["stateMachineVersionArn"]
+    for extra in ({}, {"publish": True}):
+        with pytest.raises(sfn.exceptions.StateMachineDoesNotExist) as info:
+            sfn.update_state_machine(
+                stateMachineArn=version, definition=definition(_pass(2)), **extra
+            )
+        assert _error(info) == (
+            "StateMachineDoesNotExist",
+            f"State Machine Does Not Exist: '{version}'",
+        )
+
+
+def test_validating_an_express_definition_reports_what_express_cannot_run(sfn: Any) -> None:
+    callback = {
+        "StartAt": "Wait for it",
+        "States": {
+            "Wait for it": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+                "Parameters": {
+                    "QueueUrl": "https://example.com/q",
+                    "MessageBody.$": "$$.Task.Token",
+                },
+                "End": True,
+            }
+        },
+    }
+    express = sfn.validate_state_machine_definition(definition=definition(callback), type="EXPRESS")
+    assert (express["result"], express["diagnostics"]) == (
+        "FAIL",
+        [
+            {
+                "severity": "ERROR",
+                "code": "SCHEMA_VALIDATION_FAILED",
+                "message": "Express state machine does not support '.waitForTaskToken' service "
+                "integration ",
+                "location": "/States/Wait for it/Resource",
+            }
+        ],
+    )
+    standard = sfn.validate_state_machine_definition(definition=definition(callback))
+    assert (standard["result"], standard["diagnostics"]) == ("OK", [])
+
+
+def test_a_jsonata_choice_takes_a_constant_boolean_condition(sfn: Any) -> None:
+    document = {
+        "QueryLanguage": "JSONata",
+        "StartAt": "Always",
+        "States": {
+            "Always": {
+                "Type": "Choice",
+                "Choices": [
+                    {"Condition": False, "Next": "Never"},
+                    {"Condition": True, "Next": "Done"},
+                ],
+                "Default": "Never",
+            },
+            "Done": {"Type": "Pass", "End": True},
+            "Never": {"Type": "Fail", "Error": "Unexpected"},
+        },
+    }
+    arn = sfn.create_state_machine(name="Constant", definition=definition(document), roleArn=ROLE)[
+        "stateMachineArn"
+    ]
+    execution = sfn.start_execution(stateMachineArn=arn, input="{}")["executionArn"]
+    wait_for(lambda: sfn.describe_execution(executionArn=execution)["status"] != "RUNNING")
+    events = sfn.get_execution_history(executionArn=execution)["events"]
+    assert [event["type"] for event in events] == [
+        "ExecutionStarted",
+        "ChoiceStateEntered",
+        "ChoiceStateExited",
+        "PassStateEntered",
+        "PassStateExited",
+        "ExecutionSucceeded",
+    ]
+
+
+def test_describe_lists_the_variables_each_jsonpath_state_reads(sfn: Any) -> None:
+    document = {
+        "StartAt": "Set",
+        "States": {
+            "Set": {
+                "Type": "Pass",
+                "Assign": {"limit": 2, "label": "x", "items": [1, 2], "pause": 0},
+                "Next": "Check",
+            },
+            "Check": {
+                "Type": "Choice",
+                "Choices": [
+                    {"Variable": "$limit", "NumericGreaterThanPath": "$floor", "Next": "Each"}
+                ],
+                "Default": "Each",
+            },
+            "Each": {
+                "Type": "Map",
+                "ItemsPath": "$items",
+                "MaxConcurrencyPath": "$limit",
+                "ItemSelector": {
+                    "text.$": "States.Format('{} $notAVariable {}', $label, $$.Map.Item.Value)",
+                    "constant": "$label",
+                },
+                "ItemProcessor": {
+                    "StartAt": "Inner",
+                    "States": {"Inner": {"Type": "Wait", "SecondsPath": "$pause", "End": True}},
+                },
+                "Next": "Late",
+            },
+            "Late": {
+                "Type": "Pass",
+                "QueryLanguage": "JSONata",
+                "Output": "{% $label %}",
+                "Next": "Plain",
+            },
+            "Plain": {"Type": "Pass", "InputPath": "$.x", "End": True},
+        },
+    }
+    created = sfn.create_state_machine(
+        name="References", definition=definition(document), roleArn=ROLE
+    )
+    described = sfn.describe_state_machine(stateMachineArn=created["stateMachineArn"])
+    # JSONata states and constants such as "$label" (no ".$") read nothing; "$$" is the context.
+    assert described["variableReferences"] == {
+        "Check": ["limit", "floor"],
+        "Each": ["items", "limit", "label"],
+        "Inner": ["pause"],
+    }
+    plain = sfn.create_state_machine(
+        name="NoReferences", definition=definition(_pass(1)), roleArn=ROLE
+    )
+    assert "variableReferences" not in sfn.describe_state_machine(
+        stateMachineArn=plain["stateMachineArn"]
+    )
+
+
+def test_describe_shows_the_encryption_configuration(sfn: Any) -> None:
+    owned = {"type": "AWS_OWNED_KEY"}
+    machine = sfn.create_state_machine(
+        name="Encrypted", definition=definition(_pass(1)), roleArn=ROLE
+    )
+    arn = machine["stateMachineArn"]
+    assert sfn.describe_state_machine(stateMachineArn=arn)["encryptionConfiguration"] == owned
+    execution = sfn.start_execution(stateMachineArn=arn)["executionArn"]
+    ran = sfn.describe_state_machine_for_execution(executionArn=execution)
+    assert ran["encryptionConfiguration"] == owned
+    activity = sfn.create_activity(name="EncryptedWork")["activityArn"]
+    assert sfn.describe_activity(activityArn=activity)["encryptionConfiguration"] == owned
+    customer = {
+        "type": "CUSTOMER_MANAGED_KMS_KEY",
+        "kmsKeyId": "alias/sfn",
+        "kmsDataKeyReusePeriodSeconds": 300,
+    }
+    updated = sfn.update_state_machine(stateMachineArn=arn, encryptionConfiguration=customer)
+    assert "revisionId" in updated  # a new configuration is a new revision
+    assert sfn.describe_state_machine(stateMachineArn=arn)["encryptionConfiguration"] == customer
+
+
+_VALUES = "(JSON String, Number, Array, Object or token 'null', 'true' or 'false')"
+
+
+def test_execution_input_that_is_not_json_is_described_as_aws_describes_it(sfn: Any) -> None:
+    arn = sfn.create_state_machine(name="Inputs", definition=definition(_pass(1)), roleArn=ROLE)[
+        "stateMachineArn"
+    ]
+    cases = {
+        "maybe later": f"Unrecognized token 'maybe': was expecting {_VALUES}",
+        "{'key': 1}": "Unexpected character (''' (code 39)): was expecting double-quote to start "
+        "field name",
+        "": "Invalid execution input.",
+    }
+    for text, message in cases.items():
+        with pytest.raises(sfn.exceptions.InvalidExecutionInput) as info:
+            sfn.start_execution(stateMachineArn=arn, input=text)
+        assert _error(info) == (
+            "InvalidExecutionInput",
+            f"Invalid State Machine Execution Input: '{message}'",
+        )
+    for text in ("7", '"text"', "null"):  # any JSON value is an input
+        assert sfn.start_execution(stateMachineArn=arn, input=text)["executionArn"]
+
+
+def test_definition_findings_use_aws_codes_and_words(sfn: Any) -> None:
+    def diagnostics(text: str) -> list[dict[str, Any]]:
+        answer = sfn.validate_state_machine_definition(definition=text)
+        assert answer["result"] == "FAIL"
+        found: list[dict[str, Any]] = answer["diagnostics"]
+        return found
+
+    assert diagnostics("  ") == [
+        {
+            "severity": "ERROR",
+            "code": "SCHEMA_VALIDATION_FAILED",
+            "message": "Definition must be a valid JSON object",
+        }
+    ]
+    source = '[Source: (String)"no definition"; line: 1, column: 3]'
+    assert diagnostics("no definition") == [
+        {
+            "severity": "ERROR",
+            "code": "INVALID_JSON_DESCRIPTION",
+            "message": f"Unrecognized token 'no': was expecting {_VALUES}\n at {source}",
+            "location": source,
+        }
+    ]
+    required = {"severity": "ERROR", "code": "SCHEMA_VALIDATION_FAILED", "location": "/"}
+    assert diagnostics("{}") == [
+        {**required, "message": "These fields are required: [States, StartAt]"}
+    ]
+    states = {"Only": {"Type": "Pass", "End": True}}
+    assert diagnostics(definition({"States": states})) == [
+        {**required, "message": "These fields are required: [StartAt]"}
+    ]
+    downgrade = {
+        "QueryLanguage": "JSONata",
+        "StartAt": "Only",
+        "States": {"Only": {"Type": "Pass", "QueryLanguage": "JSONPath", "End": True}},
+    }
+    assert diagnostics(definition(downgrade)) == [
+        {
+            "severity": "ERROR",
+            "code": "SCHEMA_VALIDATION_FAILED",
+            "location": "/States/Only",
+            "message": "'QueryLanguage' can not be 'JSONPath' if set to 'JSONata' for whole "
+            "state machine",
+        }
+    ]
+    with pytest.raises(sfn.exceptions.InvalidDefinition) as info:
+        sfn.create_state_machine(name="NoStates", definition='{"StartAt": "A"}', roleArn=ROLE)
+    assert _error(info) == (
+        "InvalidDefinition",
+        "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: These fields are "
+        "required: [States] at /'",
+    )
