@@ -301,7 +301,7 @@ def test_history_event_shapes() -> None:
             "timestamp": "2024-01-01T00:00:00.000Z",
             "type": "PassStateEntered",
             "id": 2,
-            "previousEventId": 1,
+            "previousEventId": 0,  # AWS: the first state entry links to no event
             "stateEnteredEventDetails": {
                 "name": "P",
                 "input": '{"a":1}',

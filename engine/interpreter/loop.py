@@ -232,6 +232,7 @@ async def execute(
         if not resuming:
             started = {"input": record.input, "roleArn": role_arn, **runtime.started_through}
             flow.add("ExecutionStarted", started)
+            flow.last_id = 0  # AWS links the first state's entry to no event (id 0)
         with control.scope:
             timeout = float(machine.timeout_seconds or 0)
             async with anyio.create_task_group() if timeout else _NO_TIMER as tg:
