@@ -890,7 +890,9 @@ def test_map_items_path_non_array_and_max_concurrency_path_causes() -> None:
     }
     ex = _run(states, {"i": [1], "mc": "x"})
     assert (ex.error, ex.cause) == _runtime(
-        "M", 2, 'The MaxConcurrencyPath field refers to value "x" which is not a valid integer'
+        "M",
+        2,
+        'The MaxConcurrencyPath field refers to value "x" which is not a valid integer: $.mc',
     )
 
 
