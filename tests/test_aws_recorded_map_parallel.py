@@ -201,3 +201,30 @@ def test_distributed_map_exit_links_to_the_map_run_success() -> None:
         (7, "MapStateExited", 5),
         (8, "ExecutionSucceeded", 7),
     ]
+
+
+def test_jsonata_choice_condition_may_be_a_boolean_literal() -> None:
+    def run(condition: bool) -> Execution:
+        choice = {"Type": "Choice", "Choices": [{"Condition": condition, "Next": "Yes"}]}
+        definition = {
+            "QueryLanguage": "JSONata",
+            "StartAt": "C",
+            "States": {
+                "C": {**choice, "Default": "No"},
+                "Yes": {"Type": "Pass", "End": True},
+                "No": {"Type": "Fail", "Error": "Default"},
+            },
+        }
+        machine = engine.load(definition)
+        assert [d for d in machine.validate() if d.severity == "error"] == []
+        return engine.run(machine, {})
+
+    assert [e.type for e in run(True).history] == [
+        "ExecutionStarted",
+        "ChoiceStateEntered",
+        "ChoiceStateExited",
+        "PassStateEntered",
+        "PassStateExited",
+        "ExecutionSucceeded",
+    ]
+    assert run(False).error == "Default"

@@ -152,7 +152,10 @@ class StateTypeChecks(ErrorHandlingChecks):
                     "a JSONata Choice rule requires 'Condition'",
                 )
             condition = fields.get("Condition")
-            if "Condition" in fields and not is_expression(condition):
+            # A boolean literal is a constant condition: AWS accepts it (recorded).
+            if "Condition" in fields and not (
+                is_expression(condition) or isinstance(condition, bool)
+            ):
                 self._add(
                     "INVALID_JSONATA",
                     join(where, "Condition"),
