@@ -187,7 +187,7 @@ def test_distributed_map_tolerated_failure_paths_fail_once_the_map_started() -> 
         ], (field, value)
 
 
-def test_distributed_map_exit_links_to_the_map_run_success() -> None:
+def test_distributed_map_exit_links_where_the_map_run_success_does() -> None:
     state = {"Type": "Map", "ItemProcessor": _DISTRIBUTED, "End": True}
     ex = _run(state, ["a", "b"])
     assert ex.output == ["a", "b"]
@@ -198,7 +198,7 @@ def test_distributed_map_exit_links_to_the_map_run_success() -> None:
         (4, "MapRunStarted", 3),
         (5, "MapRunSucceeded", 4),
         (6, "MapStateSucceeded", 5),
-        (7, "MapStateExited", 5),
+        (7, "MapStateExited", 4),  # AWS's recordings since 2024-11 (5 before)
         (8, "ExecutionSucceeded", 7),
     ]
 

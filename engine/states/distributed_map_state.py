@@ -468,9 +468,10 @@ async def run_distributed_map(
                 ctx.add("MapRunAborted")
             raise
         _close(map_run, runtime, "SUCCEEDED", None)
-        run_succeeded = ctx.add("MapRunSucceeded")
+        run_linked = ctx.flow.last_id
+        ctx.add("MapRunSucceeded")
         ctx.add("MapStateSucceeded")
-        ctx.flow.last_id = run_succeeded  # AWS: the exit links where MapStateSucceeded does
+        ctx.flow.last_id = run_linked  # AWS (recorded since 2024-11): exit links as MapRunSucceeded
         return fields.finish(output)
 
     return await with_retry_and_catch(ctx, state, raw, attempt)
