@@ -250,7 +250,7 @@ def test_wait_timestamp_missing_z_is_runtime() -> None:
     assert (ex.status, ex.error) == ("FAILED", "States.Runtime")
     assert ex.cause == _prefix("W", 2) + (
         "The TimestampPath parameter does not reference a valid ISO-8601 extended offset "
-        "date-time format string: 2020-01-01T00:00:00"
+        "date-time format string: $.t == 2020-01-01T00:00:00"
     )
 
 

@@ -79,13 +79,13 @@ def test_wait_output_uses_input_and_output_path() -> None:
             {"TimestampPath": "$.t"},
             {"t": "2024-01-01 00:00:00Z"},
             "The TimestampPath parameter does not reference a valid ISO-8601 extended offset "
-            "date-time format string: 2024-01-01 00:00:00Z",
+            "date-time format string: $.t == 2024-01-01 00:00:00Z",
         ),
         (
             {"TimestampPath": "$.t"},
             {"t": "2024-13-01T00:00:00Z"},
             "The TimestampPath parameter does not reference a valid ISO-8601 extended offset "
-            "date-time format string: 2024-13-01T00:00:00Z",
+            "date-time format string: $.t == 2024-13-01T00:00:00Z",
         ),
         ({"TimestampPath": "$.t"}, {"t": "9999-01-01T00:00:00Z"}, "Wait state delay is too long."),
     ],

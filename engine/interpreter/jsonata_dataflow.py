@@ -40,8 +40,14 @@ def states_variable(ctx: StateContext, raw: Any, **extra: Any) -> dict[str, Any]
     return {"input": raw, "context": ctx.context, **extra}
 
 
-def evaluation_failed(ctx: StateContext, cause: str, location: str | None) -> QueryEvaluationError:
-    """Record ``EvaluationFailed`` and return the error to raise, its cause prefixed as AWS does."""
+def evaluation_failed(
+    ctx: StateContext, cause: str, location: str | None, *, linked_to_entry: bool = False
+) -> QueryEvaluationError:
+    """Record ``EvaluationFailed`` and return the error to raise, its cause prefixed as AWS does.
+
+    ``linked_to_entry``: the event links to the state's entry (AWS, for a Wait's unparsable
+    ``Timestamp``) instead of to the event before it.
+    """
     full = (
         f"An error occurred while executing the state '{ctx.name}' (entered at the event id "
         f"#{ctx.entered_id}). {cause}"
@@ -54,6 +60,8 @@ def evaluation_failed(ctx: StateContext, cause: str, location: str | None) -> Qu
     entered = history.events[ctx.entered_id - 1] if ctx.entered_id <= len(history.events) else None
     # AWS links EvaluationFailed to the event before the state's entry, not to the entry.
     previous = entered.previous_event_id if entered is not None else ctx.flow.last_id
+    if linked_to_entry:
+        previous = ctx.entered_id
     ctx.flow.last_id = history.add("EvaluationFailed", previous, details)
     return QueryEvaluationError(full, location)
 

@@ -57,13 +57,14 @@ def _seconds_from_path(ctx: StateContext, path: str, data: Any) -> float:
     return float(value)
 
 
-def _until(ctx: StateContext, text: Any, where: str) -> float:
+def _until(ctx: StateContext, text: Any, where: str, path: str | None = None) -> float:
     nanos = parse_timestamp(text)
     if nanos is None:
+        shown = f"{path} == {text}" if path is not None else text  # as AWS words it (recorded)
         raise StatesError(
             RUNTIME,
             f"The {where} parameter does not reference a valid ISO-8601 extended offset "
-            f"date-time format string: {text}",
+            f"date-time format string: {shown}",
         )
     target = float(nanos // _NANOS)  # AWS considers whole seconds only: fractions are truncated
     return target - ctx.clock.time()
@@ -87,6 +88,7 @@ def _jsonata_seconds(ctx: StateContext, state: WaitState, states: dict[str, Any]
                 "The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time "
                 f"format string: {shown}",
                 "Timestamp",
+                linked_to_entry=True,
             )
         return max(0.0, float(nanos // _NANOS) - ctx.clock.time())
     return 0.0
@@ -111,7 +113,7 @@ def wait_seconds(ctx: StateContext, state: WaitState, effective: Any) -> float:
                 "The TimestampPath parameter does not reference an input value: "
                 f"{state.timestamp_path}",
             ) from None
-        seconds = _until(ctx, value, "TimestampPath")
+        seconds = _until(ctx, value, "TimestampPath", state.timestamp_path)
     else:
         seconds = 0.0
     if seconds > _MAX_WAIT_SECONDS:

@@ -105,7 +105,7 @@ def test_condition_must_be_an_expression() -> None:
     assert _diagnostics(definition) == [
         ("INVALID_JSONATA", "/States/C/Choices/0/Condition"),
         ("MISSING_FIELD", "/States/C/Choices/1/Condition"),
-    ]  # a boolean literal is accepted, as AWS does: tests/test_aws_recorded_map_parallel.py
+    ]  # a boolean literal is accepted, as AWS does: tests/test_aws_recorded_scenarios.py
 
 
 def test_jsonpath_only_fields_are_refused_in_jsonata_states() -> None:

@@ -1,4 +1,4 @@
-"""Map and Parallel histories as AWS Step Functions records them.
+"""Map, Parallel, Choice and Wait behaviour as AWS Step Functions records it.
 
 The expected values (event types, ``previousEventId`` links, error names and causes) are the
 ones AWS recorded for equivalent definitions (LocalStack's AWS-validated snapshots of its
@@ -228,3 +228,28 @@ def test_jsonata_choice_condition_may_be_a_boolean_literal() -> None:
         "ExecutionSucceeded",
     ]
     assert run(False).error == "Default"
+
+
+def test_wait_timestamp_path_not_iso_names_the_path_and_the_value() -> None:
+    ex = _run(
+        {"Type": "Wait", "TimestampPath": "$.at", "End": True}, {"at": "2016-12-05 21:29:29Z"}
+    )
+    assert (ex.error, ex.cause) == (
+        "States.Runtime",
+        _cause(
+            "The TimestampPath parameter does not reference a valid ISO-8601 extended offset "
+            "date-time format string: $.at == 2016-12-05 21:29:29Z"
+        ),
+    )
+
+
+def test_jsonata_wait_timestamp_not_iso_links_evaluation_failed_to_the_entry() -> None:
+    state = {"Type": "Wait", "QueryLanguage": "JSONata", "Timestamp": "{% $states.input.at %}"}
+    ex = _run({**state, "End": True}, {"at": "2016-12-05T21:29:29"})
+    assert ex.error == "States.QueryEvaluationError"
+    assert _links(ex) == [
+        (1, "ExecutionStarted", 0),
+        (2, "WaitStateEntered", 0),
+        (3, "EvaluationFailed", 2),
+        (4, "ExecutionFailed", 3),
+    ]
