@@ -253,3 +253,22 @@ def test_jsonata_wait_timestamp_not_iso_links_evaluation_failed_to_the_entry() -
         (3, "EvaluationFailed", 2),
         (4, "ExecutionFailed", 3),
     ]
+
+
+def test_context_state_has_retry_count_only_in_states_that_retry() -> None:
+    definition = {
+        "StartAt": "P",
+        "States": {
+            "P": {"Type": "Pass", "Parameters": {"pass.$": "$$.State"}, "Next": "T"},
+            "T": {
+                "Type": "Task",
+                "Resource": "echo",
+                "Parameters": {"task.$": "$$.State"},
+                "ResultPath": "$.t",
+                "End": True,
+            },
+        },
+    }
+    ex = engine.run(engine.load(definition), {}, handlers={"echo": lambda event: event})
+    assert sorted(ex.output["pass"]) == ["EnteredTime", "Name"]
+    assert sorted(ex.output["t"]["task"]) == ["EnteredTime", "Name", "RetryCount"]

@@ -98,7 +98,6 @@ def test_parameters_read_the_context_object() -> None:
                 "smName.$": "$$.StateMachine.Name",
                 "state.$": "$$.State.Name",
                 "entered.$": "$$.State.EnteredTime",
-                "retry.$": "$$.State.RetryCount",
             },
             "End": True,
         }
@@ -114,13 +113,13 @@ def test_parameters_read_the_context_object() -> None:
         "smName": "Machine",
         "state": "P",
         "entered": "2024-01-01T00:00:00Z",
-        "retry": 0,
     }
 
 
 def test_input_path_on_context_object() -> None:
     ex = _run({"P": {"Type": "Pass", "InputPath": "$$.State", "End": True}}, {})
-    assert ex.output == {"EnteredTime": "2024-01-01T00:00:00Z", "Name": "P", "RetryCount": 0}
+    # No RetryCount: a Pass state cannot retry (AWS's $$.State of a Pass state, recorded).
+    assert ex.output == {"EnteredTime": "2024-01-01T00:00:00Z", "Name": "P"}
 
 
 def test_intrinsic_in_parameters() -> None:

@@ -197,6 +197,7 @@ class StateContext:
         "name",
         "resumed",
         "retry_count",
+        "retryable",
         "task_token",
     )
 
@@ -206,6 +207,9 @@ class StateContext:
         self.entered_id = entered_id
         self.entered_posix = entered_posix
         self.retry_count = 0
+        self.retryable = True
+        """Whether the state can retry (Task, Parallel, Map): only then has ``$$.State`` a
+        ``RetryCount`` (AWS's Pass states show none, recorded)."""
         self.task_token: str | None = None
         self._context: dict[str, Any] | None = None
         self.assigned: dict[str, Any] | None = None
@@ -241,9 +245,10 @@ class StateContext:
                 "State": {
                     "EnteredTime": format_context_timestamp(self.entered_posix),
                     "Name": self.name,
-                    "RetryCount": self.retry_count,
                 },
             }
+            if self.retryable:
+                context["State"]["RetryCount"] = self.retry_count
             if self.task_token is not None:
                 context["Task"] = {"Token": self.task_token}
             self._context = context

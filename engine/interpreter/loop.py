@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 __all__ = ["ExecutionControl", "continue_state", "execute", "run_state", "run_states"]
 
 _ABORTABLE: Final = frozenset({"Task", "Wait", "Parallel", "Map"})
+_RETRYABLE: Final = frozenset({"Task", "Parallel", "Map"})
+"""States with Retry: only their ``$$.State`` has ``RetryCount``."""
 _CHECKPOINT_EVERY: Final = 32
 
 
@@ -55,6 +57,8 @@ async def run_state(
         ctx.resumed = resumed
     if state.query_language is not None:
         ctx.jsonata = state.query_language == "JSONata"
+    if state.type not in _RETRYABLE:
+        ctx.retryable = False
     # The visit runs here, not in a helper coroutine: one coroutine less per state.
     state_type = state.type
     try:
