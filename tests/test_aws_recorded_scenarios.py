@@ -272,3 +272,20 @@ def test_context_state_has_retry_count_only_in_states_that_retry() -> None:
     ex = engine.run(engine.load(definition), {}, handlers={"echo": lambda event: event})
     assert sorted(ex.output["pass"]) == ["EnteredTime", "Name"]
     assert sorted(ex.output["t"]["task"]) == ["EnteredTime", "Name", "RetryCount"]
+
+
+def test_concurrent_map_iterations_link_to_map_state_started() -> None:
+    # Iterations running at once link to MapStateStarted, as AWS's recordings of concurrent
+    # iterations show; one at a time (MaxConcurrency 1) each links to the previous one's end.
+    task = {"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "echo", "End": True}}}
+
+    def starts(max_concurrency: int) -> list[int]:
+        state = {"Type": "Map", "ItemProcessor": task, "MaxConcurrency": max_concurrency}
+        machine = engine.load({"StartAt": "S", "States": {"S": {**state, "End": True}}})
+        ex = engine.run(machine, [1, 2, 3], handlers={"echo": lambda event: event})
+        assert ex.output == [1, 2, 3]
+        return [e.previous_event_id for e in ex.history if e.type == "MapIterationStarted"]
+
+    assert starts(0) == [3, 3, 3]
+    assert starts(2) == [3, 3, 3]
+    assert starts(1) == [3, 9, 16]  # each previous iteration's TaskStateExited

@@ -145,10 +145,14 @@ async def run_map(ctx: StateContext, state: MapState, raw: Any) -> tuple[Any, st
         started_id = ctx.add("MapStateStarted", {"length": len(items)})
         name = ctx.name
         events = Sequencer(runtime, ctx.flow.sink, len(items))
-        # As AWS links them: an iteration starting after another ended links to that one's
-        # last event before its MapIteration* end (so does a failure or a retry), else to
-        # MapStateStarted.
-        link = [started_id]
+        inline = is_instant(processor.states)
+        # As AWS links them: iterations run one after another (inline, or MaxConcurrency 1)
+        # link each start to the previous iteration's last event before its MapIteration* end,
+        # concurrent ones to MapStateStarted (so the links stay deterministic); a failure (and
+        # a retry) links to the failed iteration's last event.
+        sequential = inline or workers == 1
+        ends: dict[int, int] = {}
+        failed: dict[int, int] = {}
 
         async def run_item(index: int) -> Any:
             if index in reused:
@@ -168,7 +172,8 @@ async def run_map(ctx: StateContext, state: MapState, raw: Any) -> tuple[Any, st
                     field="ItemSelector",
                     rng=runtime.rng,
                 )
-            flow = ctx.flow.child(link[0], events.sink(index), processor.query_language)
+            link = ends.get(index - 1, started_id) if sequential else started_id
+            flow = ctx.flow.child(link, events.sink(index), processor.query_language)
             detail = {"index": index, "name": name}
             try:
                 flow.add("MapIterationStarted", detail)
@@ -181,14 +186,14 @@ async def run_map(ctx: StateContext, state: MapState, raw: Any) -> tuple[Any, st
                 except FatalError:
                     raise
                 except StatesError:
-                    link[0] = flow.last_id
+                    ends[index] = failed[index] = flow.last_id
                     flow.add("MapIterationFailed", detail)
                     raise
                 except anyio.get_cancelled_exc_class():
                     with contextlib.suppress(StatesError):
                         flow.add("MapIterationAborted", detail)
                     raise
-                link[0] = flow.last_id
+                ends[index] = flow.last_id
                 flow.add("MapIterationSucceeded", detail)
                 return output
             finally:
@@ -201,7 +206,7 @@ async def run_map(ctx: StateContext, state: MapState, raw: Any) -> tuple[Any, st
                 workers,
                 run_item,
                 fail_fast=not tolerant,
-                inline=is_instant(processor.states),
+                inline=inline,
             )
             events.close(*errors)
             failures = [index for index, error in enumerate(errors) if error is not None]
@@ -223,7 +228,7 @@ async def run_map(ctx: StateContext, state: MapState, raw: Any) -> tuple[Any, st
             raise
         except StatesError as exc:
             events.close(exc)
-            ctx.flow.last_id = link[0]
+            ctx.flow.last_id = failed[min(failed)] if failed else events.last_id or started_id
             raise
         finally:
             events.close()
