@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Final
 
 from engine.lambda_runtime import failure_of
@@ -87,6 +88,24 @@ def _declared_name(obj: object) -> str | None:
 def lambda_error_cause(exc: Exception, request_id: str = "") -> str:
     """The cause AWS Lambda's Python runtime reports for an exception: its error document."""
     return failure_of(exc, request_id).cause()
+
+
+def path_value_invalid(field: str, value: object, path: str, kind: str = "integer") -> StatesError:
+    """A number field's ``…Path`` selecting no number of the needed kind: ``States.Runtime``.
+
+    As AWS words it (recorded): the value in double quotes (a string as it is, anything else as
+    JSON), then the path.
+    """
+    shown = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
+    return StatesError(
+        RUNTIME,
+        f'The {field}Path field refers to value "{shown}" which is not a valid {kind}: {path}',
+    )
+
+
+def negative_tolerated_failure_count() -> StatesError:
+    """A ``ToleratedFailureCountPath`` selecting a negative integer (AWS's wording, recorded)."""
+    return StatesError(RUNTIME, "ToleratedFailureCount cannot be negative.")
 
 
 def items_not_an_array(path: str | None) -> StatesError:

@@ -142,7 +142,11 @@ def visits_of(execution: Execution, states: Collection[str]) -> dict[str, list[S
     roots = event_visits(execution.history)
     visits: dict[int, StateVisit] = {}
     open_attempt: dict[int, HistoryEvent] = {}
+    latest: HistoryEvent | None = None  # the latest event in time so far (ids follow branch order)
     for event in execution.history:
+        before = latest
+        if latest is None or event.posix >= latest.posix:
+            latest = event
         root = roots.get(event.id)
         if root is None:
             continue
@@ -154,6 +158,10 @@ def visits_of(execution: Execution, states: Collection[str]) -> dict[str, list[S
         if visit is None:
             continue
         if _is_attempt_start(event.type):
+            if root in open_attempt and before is not None:
+                # Retried without an outcome event of its own (a Parallel or Map: AWS records
+                # their failure once, after the last attempt): it ended with the latest event.
+                visit.attempts.append(Attempt(open_attempt.pop(root), before))
             open_attempt[root] = event
         elif _is_outcome(event.type) and root in open_attempt:
             visit.attempts.append(Attempt(open_attempt.pop(root), event))

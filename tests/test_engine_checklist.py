@@ -634,12 +634,24 @@ def test_context_object_fields() -> None:
                 "state.$": "$$.State.Name",
                 "entered.$": "$$.State.EnteredTime",
                 "start.$": "$$.Execution.StartTime",
+                "stateObject.$": "$$.State",
             },
+            "Next": "T",
+        },
+        "T": {
+            "Type": "Task",
+            "Resource": "echo",
+            "Parameters": {"retry.$": "$$.State.RetryCount"},
+            "ResultPath": "$.task",
             "End": True,
         },
     }
-    ex = _run(states, {"a": 1}, name="run-1")
+    ex = _run(states, {"a": 1}, name="run-1", handlers={"echo": lambda event: event})
     out = ex.output
+    # A Task's $$.State has RetryCount, a Pass state's none (as AWS records them).
+    assert out["task"] == {"retry": 0}
+    assert sorted(out["stateObject"]) == ["EnteredTime", "Name"]
+    out["retry"] = out["task"]["retry"]
     sm_name = out["smName"]
     assert out["id"] == f"arn:aws:states:us-east-1:123456789012:execution:{sm_name}:run-1"
     assert out["sm"] == f"arn:aws:states:us-east-1:123456789012:stateMachine:{sm_name}"
@@ -888,7 +900,9 @@ def test_map_items_path_non_array_and_max_concurrency_path_causes() -> None:
     }
     ex = _run(states, {"i": [1], "mc": "x"})
     assert (ex.error, ex.cause) == _runtime(
-        "M", 2, 'The MaxConcurrencyPath field refers to value "x" which is not a valid integer'
+        "M",
+        2,
+        'The MaxConcurrencyPath field refers to value "x" which is not a valid integer: $.mc',
     )
 
 

@@ -455,10 +455,12 @@ def _links(ex: Execution) -> list[tuple[int, str, int, float]]:
     ]
 
 
-def test_children_run_one_at_a_time_record_the_same_history_as_concurrent_ones() -> None:
+def test_children_run_one_at_a_time_and_together_record_exact_ids_links_and_times() -> None:
     """A Map with MaxConcurrency 1 and a one-branch Parallel run their children one at a time
-    (they write straight through); next to them, a Map whose items wait together (the second
-    item's events are held, then written). Ids, links and virtual times are exact."""
+    (they write straight through; each iteration links to the previous one's last event, as
+    AWS links them); next to them, a Map whose items wait together (the second item's events
+    are held, then written; each start links to MapStateStarted). A Map or Parallel exit links
+    where its success event does. Ids, links and virtual times are exact."""
 
     def wait(name: str) -> dict[str, Any]:
         return {"StartAt": name, "States": {name: {"Type": "Wait", "Seconds": 1, "End": True}}}
@@ -475,18 +477,18 @@ def test_children_run_one_at_a_time_record_the_same_history_as_concurrent_ones()
 
 EXPECTED_LINKS = [
     (1, "ExecutionStarted", 0, 0.0),
-    (2, "MapStateEntered", 1, 0.0),
+    (2, "MapStateEntered", 0, 0.0),
     (3, "MapStateStarted", 2, 0.0),
     (4, "MapIterationStarted", 3, 0.0),
     (5, "WaitStateEntered", 4, 0.0),
     (6, "WaitStateExited", 5, 1.0),
     (7, "MapIterationSucceeded", 6, 1.0),
-    (8, "MapIterationStarted", 3, 1.0),
+    (8, "MapIterationStarted", 6, 1.0),
     (9, "WaitStateEntered", 8, 1.0),
     (10, "WaitStateExited", 9, 2.0),
     (11, "MapIterationSucceeded", 10, 2.0),
     (12, "MapStateSucceeded", 11, 2.0),
-    (13, "MapStateExited", 12, 2.0),
+    (13, "MapStateExited", 11, 2.0),
     (14, "MapStateEntered", 13, 2.0),
     (15, "MapStateStarted", 14, 2.0),
     (16, "MapIterationStarted", 15, 2.0),
@@ -498,12 +500,12 @@ EXPECTED_LINKS = [
     (22, "WaitStateExited", 21, 3.0),
     (23, "MapIterationSucceeded", 22, 3.0),
     (24, "MapStateSucceeded", 23, 3.0),
-    (25, "MapStateExited", 24, 3.0),
+    (25, "MapStateExited", 23, 3.0),
     (26, "ParallelStateEntered", 25, 3.0),
     (27, "ParallelStateStarted", 26, 3.0),
     (28, "WaitStateEntered", 27, 3.0),
     (29, "WaitStateExited", 28, 4.0),
     (30, "ParallelStateSucceeded", 29, 4.0),
-    (31, "ParallelStateExited", 30, 4.0),
+    (31, "ParallelStateExited", 29, 4.0),
     (32, "ExecutionSucceeded", 31, 4.0),
 ]

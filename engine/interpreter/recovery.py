@@ -85,8 +85,12 @@ async def with_retry_and_catch(
     state: Any,
     raw: Any,
     attempt: Callable[[], Awaitable[Any]],
+    failed: Callable[[], object] | None = None,
 ) -> tuple[Any, str | None]:
     """Run ``attempt`` (which returns the effective result) with the state's Retry and Catch.
+
+    ``failed`` records the state's failure once an attempt's error is not retried (AWS records
+    ``MapStateFailed``/``ParallelStateFailed`` once, not per attempt; never for States.Runtime).
 
     Returns the state output and the next state's name (``None`` at the end). A visit resumed
     after a crash (``ctx.resumed``) starts with its retry counters restored and decides first
@@ -117,6 +121,8 @@ async def with_retry_and_catch(
                 raise fatal(ctx, exc) from None
             if await _retried(ctx, retriers, counters, exc):
                 continue
+            if failed is not None:
+                failed()
             return _catch(ctx, raw, exc, catchers)
         if ctx.jsonata:
             return result, state.next  # the attempt already evaluated Output

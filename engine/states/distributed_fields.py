@@ -15,7 +15,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from engine.distributed.readers import ITEM_READER_FAILED
-from engine.errors import RUNTIME, StatesError, items_not_an_array
+from engine.errors import (
+    RUNTIME,
+    StatesError,
+    items_not_an_array,
+    negative_tolerated_failure_count,
+    path_value_invalid,
+)
 from engine.expressions import QueryEvaluationError, evaluate_template
 from engine.interpreter.context import StateContext
 from engine.interpreter.dataflow import apply_input_path, apply_result_selector, evaluate_assign
@@ -97,6 +103,8 @@ class DistributedFields:
         value: Any = state.max_concurrency
         if state.max_concurrency_path is not None:
             value = self._path(state.max_concurrency_path)
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise path_value_invalid("MaxConcurrency", value, state.max_concurrency_path)
         return _non_negative(value, "MaxConcurrency") if value is not None else 0
 
     def tolerance(self) -> tuple[int, float]:
@@ -105,9 +113,22 @@ class DistributedFields:
         count: Any = state.tolerated_failure_count
         if state.tolerated_failure_count_path is not None:
             count = self._path(state.tolerated_failure_count_path)
+            if isinstance(count, bool) or not isinstance(count, int):
+                raise path_value_invalid(
+                    "ToleratedFailureCount", count, state.tolerated_failure_count_path
+                )
+            if count < 0:
+                raise negative_tolerated_failure_count()
         percentage: Any = state.tolerated_failure_percentage
         if state.tolerated_failure_percentage_path is not None:
             percentage = self._path(state.tolerated_failure_percentage_path)
+            if isinstance(percentage, bool) or not isinstance(percentage, int | float):
+                raise path_value_invalid(
+                    "ToleratedFailurePercentage",
+                    percentage,
+                    state.tolerated_failure_percentage_path,
+                    "float",
+                )
         tolerated = _non_negative(count, "ToleratedFailureCount") if count is not None else 0
         if percentage is None:
             return tolerated, 0.0

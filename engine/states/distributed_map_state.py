@@ -36,7 +36,7 @@ from engine.clock import format_context_timestamp, format_timestamp
 from engine.distributed.map_run import MapChild, MapRun
 from engine.distributed.readers import read_items
 from engine.distributed.writer import ResultSink
-from engine.errors import EXCEED_TOLERATED_FAILURE_THRESHOLD, StatesError
+from engine.errors import EXCEED_TOLERATED_FAILURE_THRESHOLD, RUNTIME, StatesError
 from engine.execution import FINAL_STATUSES, Execution
 from engine.history import History
 from engine.interpreter.context import FatalError, Runtime, StateContext
@@ -382,7 +382,13 @@ async def run_distributed_map(
     async def attempt() -> Any:
         fields = distributed_fields(ctx, state, raw)
         workers = fields.concurrency()
-        count, percentage = fields.tolerance()
+        invalid: StatesError | None = None
+        try:
+            count, percentage = fields.tolerance()
+        except StatesError as error:
+            if error.error != RUNTIME or ctx.jsonata:
+                raise
+            count, percentage, invalid = 0, 0.0, error  # AWS fails on it once the Map started
         listed: list[Any] | None = None
         if state.item_reader is None:
             listed = fields.items()
@@ -419,6 +425,8 @@ async def run_distributed_map(
                     _carry_over(map_run, kept)
         else:
             ctx.add("MapStateStarted", {"length": len(listed) if listed is not None else 0})
+        if invalid is not None:
+            raise invalid
         runs = runtime.record.map_runs
         # A run again as a whole after a resume has its first run's ARN: it replaces it.
         runs[:] = [run for run in runs if run.map_run_arn != map_run_arn]
@@ -460,8 +468,10 @@ async def run_distributed_map(
                 ctx.add("MapRunAborted")
             raise
         _close(map_run, runtime, "SUCCEEDED", None)
+        run_linked = ctx.flow.last_id
         ctx.add("MapRunSucceeded")
         ctx.add("MapStateSucceeded")
+        ctx.flow.last_id = run_linked  # AWS (recorded since 2024-11): exit links as MapRunSucceeded
         return fields.finish(output)
 
     return await with_retry_and_catch(ctx, state, raw, attempt)

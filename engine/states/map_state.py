@@ -13,7 +13,6 @@ complete; the others give their recorded output and record no events.
 from __future__ import annotations
 
 import contextlib
-import json
 from typing import Any
 
 import anyio
@@ -23,6 +22,8 @@ from engine.errors import (
     RUNTIME,
     StatesError,
     items_not_an_array,
+    negative_tolerated_failure_count,
+    path_value_invalid,
 )
 from engine.interpreter.concurrency import is_instant, run_children
 from engine.interpreter.context import FatalError, StateContext
@@ -55,12 +56,12 @@ def _integer_from_path(ctx: StateContext, path: str, data: Any, field: str) -> i
         value = int(
             value
         )  # AWS reads a string of digits as its integer (recorded for MaxConcurrencyPath)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise StatesError(
-            RUNTIME,
-            f"The {field}Path field refers to value {json.dumps(value)} which is not a valid "
-            "integer",
-        )
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise path_value_invalid(field, value, path)
+    if value < 0:
+        if field == "ToleratedFailureCount":
+            raise negative_tolerated_failure_count()
+        raise path_value_invalid(field, value, path)
     return value
 
 
@@ -147,6 +148,12 @@ async def run_map(ctx: StateContext, state: MapState, raw: Any) -> tuple[Any, st
         # Children that run one at a time write straight through, in index order.
         sequential = inline or workers == 1
         events = Sequencer(runtime, ctx.flow.sink, len(items), sequential=sequential)
+        # As AWS links them: iterations run one after another (inline, or MaxConcurrency 1)
+        # link each start to the previous iteration's last event before its MapIteration* end,
+        # concurrent ones to MapStateStarted (so the links stay deterministic); a failure (and
+        # a retry) links to the failed iteration's last event.
+        ends: dict[int, int] = {}
+        failed: dict[int, int] = {}
 
         async def run_item(index: int) -> Any:
             if index in reused:
@@ -166,7 +173,8 @@ async def run_map(ctx: StateContext, state: MapState, raw: Any) -> tuple[Any, st
                     field="ItemSelector",
                     rng=runtime.rng,
                 )
-            flow = ctx.flow.child(started_id, events.sink(index), processor.query_language)
+            link = ends.get(index - 1, started_id) if sequential else started_id
+            flow = ctx.flow.child(link, events.sink(index), processor.query_language)
             detail = {"index": index, "name": name}
             try:
                 flow.add("MapIterationStarted", detail)
@@ -179,12 +187,14 @@ async def run_map(ctx: StateContext, state: MapState, raw: Any) -> tuple[Any, st
                 except FatalError:
                     raise
                 except StatesError:
+                    ends[index] = failed[index] = flow.last_id
                     flow.add("MapIterationFailed", detail)
                     raise
                 except anyio.get_cancelled_exc_class():
                     with contextlib.suppress(StatesError):
                         flow.add("MapIterationAborted", detail)
                     raise
+                ends[index] = flow.last_id
                 flow.add("MapIterationSucceeded", detail)
                 return output
             finally:
@@ -219,17 +229,17 @@ async def run_map(ctx: StateContext, state: MapState, raw: Any) -> tuple[Any, st
             raise
         except StatesError as exc:
             events.close(exc)
-            ctx.flow.last_id = events.last_id or started_id
-            ctx.add("MapStateFailed")
+            ctx.flow.last_id = failed[min(failed)] if failed else events.last_id or started_id
             raise
         finally:
             events.close()
         ctx.flow.last_id = events.last_id or started_id
         ctx.add("MapStateSucceeded")
+        ctx.flow.last_id = events.last_id or started_id  # AWS: the exit links where this does
         if ctx.jsonata:
             states = states_variable(ctx, raw, result=results)
             return jsonata_assign_and_output(ctx, state, states, results)
         evaluate_assign(ctx, state.assign, results)
         return apply_result_selector(ctx, state, results)
 
-    return await with_retry_and_catch(ctx, state, raw, attempt)
+    return await with_retry_and_catch(ctx, state, raw, attempt, lambda: ctx.add("MapStateFailed"))

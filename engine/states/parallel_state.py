@@ -93,16 +93,18 @@ async def run_parallel(ctx: StateContext, state: ParallelState, raw: Any) -> tup
         except StatesError as exc:
             events.close(exc)
             ctx.flow.last_id = events.last_id or started_id
-            ctx.add("ParallelStateFailed")
             raise
         finally:
             events.close()
         ctx.flow.last_id = events.last_id or started_id
         ctx.add("ParallelStateSucceeded")
+        ctx.flow.last_id = events.last_id or started_id  # AWS: the exit links where this does
         if ctx.jsonata:
             states = states_variable(ctx, raw, result=results)
             return jsonata_assign_and_output(ctx, state, states, results)
         evaluate_assign(ctx, state.assign, results)
         return apply_result_selector(ctx, state, results)
 
-    return await with_retry_and_catch(ctx, state, raw, attempt)
+    return await with_retry_and_catch(
+        ctx, state, raw, attempt, lambda: ctx.add("ParallelStateFailed")
+    )
