@@ -118,7 +118,8 @@ class HistoryEvent:
             "id": self.id,
             "previousEventId": self.previous_event_id,
         }
-        if self.details is not None:
+        # AWS's HistoryEvent has no details member for ``…StateAborted`` events.
+        if self.details is not None and not self.type.endswith("StateAborted"):
             event[details_key(self.type)] = self.rendered_details()
         return event
 

@@ -84,6 +84,8 @@ class _Failed(Exception):
         out: dict[str, Any] = {"Error": self.error}
         if self.cause is not None:
             out["Cause"] = self.cause
+        elif self.error == TIMEOUT:
+            out["Cause"] = ""  # a timeout's error output, as AWS passes it on
         return out
 
 

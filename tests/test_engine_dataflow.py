@@ -117,6 +117,7 @@ def test_parameters_read_the_context_object() -> None:
 
 
 def test_input_path_on_context_object() -> None:
+    # As AWS records it, only Task, Parallel and Map states have $$.State.RetryCount.
     ex = _run({"P": {"Type": "Pass", "InputPath": "$$.State", "End": True}}, {})
     # A Pass state cannot retry: AWS shows no RetryCount in its $$.State.
     assert ex.output == {"EnteredTime": "2024-01-01T00:00:00Z", "Name": "P"}

@@ -422,7 +422,8 @@ def test_oversize_task_result_is_data_limit_exceeded_and_catchable() -> None:
     assert ex.states == ["T", "H"]
     assert ex.output == {
         "Error": "States.DataLimitExceeded",
-        "Cause": "The state/task 'T' returned a result with a size exceeding the maximum "
+        # AWS names the Lambda function's ARN (the resource), not the state.
+        "Cause": f"The state/task '{FN}' returned a result with a size exceeding the maximum "
         "number of bytes service limit.",
     }
     assert _of(ex, "LambdaFunctionFailed")[0].details == {

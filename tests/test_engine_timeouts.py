@@ -55,7 +55,7 @@ def test_blocking_sync_handler_times_out_and_is_abandoned() -> None:
     finally:
         release.set()
     assert ex.states == ["T", "Late"]
-    assert ex.output == {"Error": "States.Timeout"}
+    assert ex.output == {"Error": "States.Timeout", "Cause": ""}
     timed_out = _of(ex, "TaskTimedOut")[0]
     assert timed_out.details == {
         "resource": "getItem",
@@ -246,7 +246,7 @@ async def test_missing_heartbeat_times_out() -> None:
     async with LocalEngine(clock=VirtualClock(T0), handlers={CALLBACK: outbox}) as engine:
         ex = await engine.execute(machine, {}, "hb")
     assert ex.states == ["Wait for callback", "Caught"]
-    assert ex.output == {"Error": "States.Timeout"}
+    assert ex.output == {"Error": "States.Timeout", "Cause": ""}
     scheduled = _of(ex, "TaskScheduled")[0].details
     assert scheduled is not None
     assert (scheduled["timeoutInSeconds"], scheduled["heartbeatInSeconds"]) == (600, 1)
@@ -276,7 +276,7 @@ async def test_heartbeat_timeout_catcher_catches_only_a_missed_heartbeat(
         ex = await engine.execute(machine, {}, "hb-catch")
     assert ex.states == ["Wait for callback", caught_by]
     # Either way the error is States.Timeout, as AWS records it (no cause).
-    assert ex.output == {"Error": "States.Timeout"}
+    assert ex.output == {"Error": "States.Timeout", "Cause": ""}
     timed_out = _of(ex, "TaskTimedOut")[0].details
     assert timed_out is not None and timed_out["error"] == "States.Timeout"
     assert "cause" not in timed_out

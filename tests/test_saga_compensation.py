@@ -288,7 +288,7 @@ def test_retries_then_timeout_go_to_compensation() -> None:
     execution = saga.run({})
     assert execution.states == ["A", "B", "Undo A", "Saga Failed"]
     assert len(calls) == 2
-    assert execution.cause == '{"Error":"States.Timeout"}'
+    assert execution.cause == '{"Error":"States.Timeout","Cause":""}'
 
 
 def test_many_executions_side_by_side_in_one_engine() -> None:

@@ -395,6 +395,22 @@ def _history(sfn: Any, execution: str) -> list[tuple[str, dict[str, Any] | None]
     return out
 
 
+def test_a_timed_out_execution_is_described_without_error_or_cause(sfn: Any) -> None:
+    # As AWS describes one: status TIMED_OUT, no "error" or "cause" (the history's
+    # ExecutionTimedOut event carries the error).
+    machine = {
+        "TimeoutSeconds": 1,
+        "StartAt": "Nap",
+        "States": {"Nap": {"Type": "Wait", "Seconds": 60, "End": True}},
+    }
+    arn = _create(sfn, "TimesOut", machine)
+    execution = sfn.start_execution(stateMachineArn=arn, input="{}")["executionArn"]
+    described = _finished(sfn, execution)
+    assert described["status"] == "TIMED_OUT"
+    assert "error" not in described and "cause" not in described
+    assert _history(sfn, execution)[-1] == ("ExecutionTimedOut", {"error": "States.Timeout"})
+
+
 def test_activity_worker_missing_its_heartbeat_times_out(sfn: Any) -> None:
     # AWS's recorded history: ActivityStarted when the worker picks the task up, with its
     # name; a missed heartbeat is ActivityTimedOut with error States.Timeout and no cause.

@@ -198,10 +198,11 @@ async def describe_execution(
     if stored.status == "SUCCEEDED":
         out["output"] = json_text(stored.output)
         out["outputDetails"] = {"included": True}
-    if stored.error is not None:
-        out["error"] = stored.error
-    if stored.cause is not None:
-        out["cause"] = stored.cause
+    if stored.status != "TIMED_OUT":  # AWS describes a timed-out execution without its error
+        if stored.error is not None:
+            out["error"] = stored.error
+        if stored.cause is not None:
+            out["cause"] = stored.cause
     return out
 
 

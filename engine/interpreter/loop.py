@@ -80,6 +80,13 @@ async def run_state(
     except StatesError as exc:
         if exc.error == RUNTIME:
             raise fatal(ctx, exc) from None
+        if state_type == "Task" and not flow.top_level:
+            # A task failing its branch or iteration is recorded as aborted too (as AWS does);
+            # what comes next still links to its failure event.
+            failed_at = flow.last_id
+            with contextlib.suppress(StatesError):
+                flow.add("TaskStateAborted", {"name": name})
+            flow.last_id = failed_at
         raise
     except anyio.get_cancelled_exc_class():
         if state_type in _ABORTABLE:
@@ -90,7 +97,7 @@ async def run_state(
         output = checked_output(ctx, output, raw)
     assigned = ctx.assigned
     details: dict[str, Any] = {"name": name, "output": output}
-    if assigned is not None:
+    if assigned:  # AWS records no assignedVariables for an empty Assign
         details["assignedVariables"] = store_assigned(ctx, assigned)
         details["assignedVariablesDetails"] = {"truncated": False}
     if flow.top_level:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Final
 
-from engine.errors import RUNTIME, StatesError
+from engine.errors import RUNTIME, TIMEOUT, StatesError
 from engine.interpreter.context import FatalError, StateContext
 from engine.interpreter.dataflow import evaluate_assign, fatal, result_path_of, result_with_path
 from engine.interpreter.jsonata_dataflow import jsonata_assign_and_output, states_variable
@@ -26,10 +26,15 @@ MAX_RETRY_DELAY_SECONDS: Final = 31_622_401.0
 
 
 def error_output(error: StatesError) -> dict[str, Any]:
-    """The Error Output a Catcher passes on: ``{"Error": name, "Cause": text}``."""
+    """The Error Output a Catcher passes on: ``{"Error": name, "Cause": text}``.
+
+    A timeout has no cause, but its error output has ``"Cause": ""``, as AWS passes it on.
+    """
     out: dict[str, Any] = {"Error": error.error}
     if error.cause is not None or error.error is None:  # a bare SendTaskFailure: both null
         out["Cause"] = error.cause
+    elif error.error == TIMEOUT:
+        out["Cause"] = ""
     return out
 
 

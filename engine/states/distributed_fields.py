@@ -47,6 +47,13 @@ def _non_negative(value: Any, field: str, error: str = RUNTIME) -> int:
     return value
 
 
+def _digits_as_integer(value: Any) -> Any:
+    """A value read through a ``…Path`` field: AWS reads a string of digits as its integer."""
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        return int(value)
+    return value
+
+
 class DeferredQueryError(StatesError):
     """An ``ItemSelector`` expression failed off the event loop; :meth:`record` logs it."""
 
@@ -102,7 +109,7 @@ class DistributedFields:
         state = self.state
         value: Any = state.max_concurrency
         if state.max_concurrency_path is not None:
-            value = self._path(state.max_concurrency_path)
+            value = _digits_as_integer(self._path(state.max_concurrency_path))
             if isinstance(value, bool) or not isinstance(value, int):
                 raise path_value_invalid("MaxConcurrency", value, state.max_concurrency_path)
         return _non_negative(value, "MaxConcurrency") if value is not None else 0
@@ -112,7 +119,7 @@ class DistributedFields:
         state = self.state
         count: Any = state.tolerated_failure_count
         if state.tolerated_failure_count_path is not None:
-            count = self._path(state.tolerated_failure_count_path)
+            count = _digits_as_integer(self._path(state.tolerated_failure_count_path))
             if isinstance(count, bool) or not isinstance(count, int):
                 raise path_value_invalid(
                     "ToleratedFailureCount", count, state.tolerated_failure_count_path
@@ -121,7 +128,7 @@ class DistributedFields:
                 raise negative_tolerated_failure_count()
         percentage: Any = state.tolerated_failure_percentage
         if state.tolerated_failure_percentage_path is not None:
-            percentage = self._path(state.tolerated_failure_percentage_path)
+            percentage = _digits_as_integer(self._path(state.tolerated_failure_percentage_path))
             if isinstance(percentage, bool) or not isinstance(percentage, int | float):
                 raise path_value_invalid(
                     "ToleratedFailurePercentage",

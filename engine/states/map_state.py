@@ -100,6 +100,12 @@ def _tolerance(ctx: StateContext, state: MapState, data: Any) -> tuple[int | Non
         raw_percentage = evaluate_path(
             state.tolerated_failure_percentage_path, data, ctx.context, ctx.variables
         )
+        if (
+            isinstance(raw_percentage, str)
+            and raw_percentage.isascii()
+            and raw_percentage.isdigit()
+        ):
+            raw_percentage = int(raw_percentage)  # read as its integer, as the count's path is
     if raw_percentage is not None and not isinstance(raw_percentage, str):
         if isinstance(raw_percentage, bool) or not 0 <= raw_percentage <= 100:
             raise StatesError(RUNTIME, "ToleratedFailurePercentage must be between 0 and 100.")
@@ -229,7 +235,10 @@ async def run_map(ctx: StateContext, state: MapState, raw: Any) -> tuple[Any, st
             raise
         except StatesError as exc:
             events.close(exc)
-            ctx.flow.last_id = failed[min(failed)] if failed else events.last_id or started_id
+            # AWS links MapStateFailed past the failed iteration's MapIterationFailed (a tolerance
+            # exceeded: to the last event).
+            link = failed[min(failed)] if failed and not tolerant else events.last_id
+            ctx.flow.last_id = link or started_id
             raise
         finally:
             events.close()

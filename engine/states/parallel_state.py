@@ -63,6 +63,7 @@ async def run_parallel(ctx: StateContext, state: ParallelState, raw: Any) -> tup
         # Branches that run one at a time write straight through, in branch order.
         sequential = inline or branches == 1
         events = Sequencer(ctx.runtime, ctx.flow.sink, branches, sequential=sequential)
+        failed_at: list[int] = []  # each failed branch's failure event (ParallelStateFailed's link)
 
         async def run_branch(index: int) -> Any:
             if index in reused:
@@ -76,6 +77,9 @@ async def run_parallel(ctx: StateContext, state: ParallelState, raw: Any) -> tup
                     return await run_states(flow, branch.states, branch.start_at, effective)
                 flow.variables.update(child.variables)
                 return await run_states(flow, branch.states, child.state, child.input)
+            except StatesError:
+                failed_at.append(flow.last_id)
+                raise
             finally:
                 events.finished(index)
 
@@ -92,7 +96,7 @@ async def run_parallel(ctx: StateContext, state: ParallelState, raw: Any) -> tup
             raise
         except StatesError as exc:
             events.close(exc)
-            ctx.flow.last_id = events.last_id or started_id
+            ctx.flow.last_id = failed_at[0] if failed_at else events.last_id or started_id
             raise
         finally:
             events.close()

@@ -95,6 +95,13 @@ def _events(resource: str) -> _Events:
     return _Events("Task", common)
 
 
+def _result_source(resource: str, common: dict[str, Any]) -> str:
+    """What AWS names as the source of an oversize task result: the integrated service
+    (``'lambda'`` for ``lambda:invoke``), else the resource itself (a Lambda function's ARN)."""
+    service = common.get("resourceType")
+    return service if isinstance(service, str) and service != "local" else resource
+
+
 def _positive_seconds(
     ctx: StateContext, literal: int | str | None, path: str | None, field: str, data: Any
 ) -> int | None:
@@ -394,7 +401,7 @@ async def run_task(ctx: StateContext, state: TaskState, raw: Any) -> tuple[Any, 
         else:
             result, size = _json_copy(ctx, result, "task result")
         if size > MAX_PAYLOAD_BYTES:
-            error = data_limit_error(ctx.name)
+            error = data_limit_error(_result_source(state.resource, common))
             ctx.add(events.failed, {**common, "error": error.error, "cause": error.cause})
             raise error
         ctx.add(events.succeeded, {**common, "output": result})
