@@ -9,6 +9,7 @@ from typing import Any
 
 from engine.clock import VirtualClock
 from engine.execution import Execution
+from engine.loader import load
 from engine.local_engine import run
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
@@ -509,3 +510,60 @@ EXPECTED_LINKS = [
     (31, "ParallelStateExited", 29, 4.0),
     (32, "ExecutionSucceeded", 31, 4.0),
 ]
+
+
+def test_a_later_iterations_failed_expression_is_recorded_in_its_turn_linked_to_its_entry() -> None:
+    # Iteration 1 fails while iteration 0 still waits: its EvaluationFailed is held with the
+    # rest of its events, written after iteration 0's, linked to the event before its entry,
+    # and the cause quotes the entry's final id.
+    definition = {
+        "QueryLanguage": "JSONata",
+        "StartAt": "Each",
+        "States": {
+            "Each": {
+                "Type": "Map",
+                "Items": [1, 2],
+                "ItemProcessor": {
+                    "StartAt": "Pause",
+                    "States": {
+                        "Pause": {
+                            "Type": "Wait",
+                            "Seconds": "{% $states.input = 1 ? 10 : 0 %}",
+                            "Next": "Calc",
+                        },
+                        "Calc": {
+                            "Type": "Pass",
+                            "Output": "{% $states.input = 2 ? $number('x') : 1 %}",
+                            "End": True,
+                        },
+                    },
+                },
+                "End": True,
+            }
+        },
+    }
+    execution = run(load(definition), {}, clock="virtual")
+    assert [(e.id, e.type, e.previous_event_id) for e in execution.history] == [
+        (1, "ExecutionStarted", 0),
+        (2, "MapStateEntered", 0),
+        (3, "MapStateStarted", 2),
+        (4, "MapIterationStarted", 3),
+        (5, "WaitStateEntered", 4),
+        (6, "WaitStateAborted", 5),
+        (7, "MapIterationAborted", 6),
+        (8, "MapIterationStarted", 3),
+        (9, "WaitStateEntered", 8),
+        (10, "WaitStateExited", 9),
+        (11, "PassStateEntered", 10),
+        (12, "EvaluationFailed", 10),
+        (13, "MapIterationFailed", 12),
+        (14, "MapStateFailed", 12),
+        (15, "ExecutionFailed", 14),
+    ]
+    cause = (
+        "An error occurred while executing the state 'Calc' (entered at the event id #11). "
+        "The JSONata expression '$states.input = 2 ? $number('x') : 1' specified for the field "
+        "'Output' threw an error during evaluation. D3030: Unable to cast value to a number: \"x\""
+    )
+    assert execution.history[11].details["cause"] == cause
+    assert (execution.error, execution.cause) == ("States.QueryEvaluationError", cause)

@@ -21,6 +21,7 @@ from engine.expressions import (
     json_type_name,
 )
 from engine.interpreter.context import StateContext
+from engine.interpreter.ordering import recorded_event
 from engine.limits import to_json_text
 from engine.model import MapState
 
@@ -56,13 +57,15 @@ def evaluation_failed(
     if location is not None:
         details["location"] = location
     details["state"] = ctx.name
-    history = ctx.runtime.history
-    entered = history.events[ctx.entered_id - 1] if ctx.entered_id <= len(history.events) else None
-    # AWS links EvaluationFailed to the event before the state's entry, not to the entry.
-    previous = entered.previous_event_id if entered is not None else ctx.flow.last_id
+    flow = ctx.flow
     if after_entry:
         previous = ctx.entered_id
-    ctx.flow.last_id = history.add("EvaluationFailed", previous, details)
+    else:
+        # AWS links EvaluationFailed to the event before the state's entry, not to the entry.
+        entered = recorded_event(ctx.runtime.history, flow.sink, ctx.entered_id)
+        previous = entered.previous_event_id if entered is not None else flow.last_id
+    # Through the flow's sink: in a concurrent branch or iteration the event waits its turn.
+    flow.last_id = flow.sink.add("EvaluationFailed", previous, details)
     return QueryEvaluationError(full, location)
 
 

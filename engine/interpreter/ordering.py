@@ -19,12 +19,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Protocol
 
-from engine.history import HistoryEvent
+from engine.history import History, HistoryEvent
 
 if TYPE_CHECKING:
     from engine.interpreter.context import Runtime
 
-__all__ = ["EventSink", "Sequencer"]
+__all__ = ["EventSink", "Sequencer", "recorded_event"]
 
 
 class EventSink(Protocol):
@@ -45,6 +45,23 @@ class EventSink(Protocol):
         """Pass on an event held by a child (its id provisional), keeping its timestamp;
         return its id."""
         ...
+
+
+def recorded_event(history: History, sink: EventSink, event_id: int) -> HistoryEvent | None:
+    """The event recorded as ``event_id`` by a flow writing into ``sink``: in the history, or
+    still held by the child ``sink`` is (None when neither has it)."""
+    final = history.final_id(event_id)
+    if 0 < final <= len(history.events):
+        return history.events[final - 1]
+    while isinstance(sink, Sequencer | _ChildSink):
+        if isinstance(sink, _ChildSink):
+            for event in sink.events:
+                if event.id == event_id:
+                    return event
+            sink = sink.sequencer.parent
+        else:
+            sink = sink.parent
+    return None
 
 
 class _ChildSink:
