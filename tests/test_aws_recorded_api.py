@@ -345,3 +345,106 @@ def test_definition_findings_use_aws_codes_and_words(sfn: Any) -> None:
         "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: These fields are "
         "required: [States] at /'",
     )
+
+
+def _finished(sfn: Any, execution: str) -> dict[str, Any]:
+    def check() -> dict[str, Any] | None:
+        described: dict[str, Any] = sfn.describe_execution(executionArn=execution)
+        return described if described["status"] != "RUNNING" else None
+
+    finished: dict[str, Any] = wait_for(check)
+    return finished
+
+
+def _callback_token(sfn: Any, name: str) -> tuple[str, str]:
+    """A parent execution waiting on a served child's callback, and the child's task token."""
+    child = sfn.create_state_machine(
+        name=f"{name}Child", definition=definition(_pass(None)), roleArn=ROLE
+    )["stateMachineArn"]
+    parent = {
+        "StartAt": "Wait",
+        "States": {
+            "Wait": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::states:startExecution.waitForTaskToken",
+                "Parameters": {"StateMachineArn": child, "Input": {"token.$": "$$.Task.Token"}},
+                "End": True,
+            }
+        },
+    }
+    arn = sfn.create_state_machine(name=name, definition=definition(parent), roleArn=ROLE)[
+        "stateMachineArn"
+    ]
+    execution = sfn.start_execution(stateMachineArn=arn, input="{}")["executionArn"]
+    started = wait_for(lambda: sfn.list_executions(stateMachineArn=child)["executions"])
+    described = sfn.describe_execution(executionArn=started[0]["executionArn"])
+    return execution, str(json.loads(described["input"])["token"])
+
+
+def test_send_task_success_takes_a_json_string_output_once_parsed(sfn: Any) -> None:
+    for name, text, value in (
+        ("StringOutput", '"hello"', "hello"),
+        ("QuotedOutput", ' "say \\"hi\\"" ', 'say "hi"'),
+    ):
+        execution, token = _callback_token(sfn, name)
+        assert "ResponseMetadata" in sfn.send_task_success(taskToken=token, output=text)
+        described = _finished(sfn, execution)
+        assert (described["status"], json.loads(described["output"])) == ("SUCCEEDED", value)
+        events = sfn.get_execution_history(executionArn=execution)["events"]
+        succeeded = [e["taskSucceededEventDetails"] for e in events if e["type"] == "TaskSucceeded"]
+        assert [json.loads(details["output"]) for details in succeeded] == [value]
+
+
+def test_an_unknown_token_is_invalid_token_before_the_output_is_read(sfn: Any) -> None:
+    invalid = ("InvalidToken", "Invalid Token: 'Invalid token'")
+    with pytest.raises(sfn.exceptions.InvalidToken) as info:
+        sfn.send_task_success(taskToken="NoSuchTaskToken", output="ParameterOutput")
+    assert _error(info) == invalid
+    with pytest.raises(sfn.exceptions.InvalidToken) as info:
+        sfn.send_task_failure(taskToken="NoSuchTaskToken")
+    assert _error(info) == invalid
+    with pytest.raises(sfn.exceptions.InvalidToken) as info:
+        sfn.send_task_heartbeat(taskToken="NoSuchTaskToken")
+    assert _error(info) == invalid
+    # A waiting task's token with output that is not JSON is InvalidOutput; the task waits on.
+    execution, token = _callback_token(sfn, "BadOutput")
+    with pytest.raises(sfn.exceptions.InvalidOutput):
+        sfn.send_task_success(taskToken=token, output="ParameterOutput")
+    sfn.send_task_success(taskToken=token, output="[1]")
+    assert json.loads(_finished(sfn, execution)["output"]) == [1]
+
+
+def test_a_task_of_a_deleted_activity_fails_the_execution_before_scheduling(sfn: Any) -> None:
+    activity = sfn.create_activity(name="GoneWork")["activityArn"]
+    sfn.delete_activity(activityArn=activity)
+    document = {
+        "StartAt": "ActivityTask",
+        "States": {"ActivityTask": {"Type": "Task", "Resource": activity, "End": True}},
+    }
+    arn = sfn.create_state_machine(
+        name="DeletedActivity", definition=definition(document), roleArn=ROLE
+    )["stateMachineArn"]
+    execution = sfn.start_execution(stateMachineArn=arn, input='{"Value1": "HelloWorld"}')
+    cause = (
+        "An error occurred while executing the state 'ActivityTask' (entered at the event id "
+        f"#2). The activity {activity} does not exist."
+    )
+    described = _finished(sfn, execution["executionArn"])
+    assert (described["status"], described["error"], described["cause"]) == (
+        "FAILED",
+        "States.Runtime",
+        cause,
+    )
+    events = sfn.get_execution_history(executionArn=execution["executionArn"])["events"]
+    assert [(e["type"], e["id"], e["previousEventId"]) for e in events] == [
+        ("ExecutionStarted", 1, 0),
+        ("TaskStateEntered", 2, 0),
+        ("ExecutionFailed", 3, 2),
+    ]
+    assert events[-1]["executionFailedEventDetails"] == {"error": "States.Runtime", "cause": cause}
+    # Created again, the activity takes the machine's tasks again.
+    sfn.create_activity(name="GoneWork")
+    again = sfn.start_execution(stateMachineArn=arn, input="{}")["executionArn"]
+    task = sfn.get_activity_task(activityArn=activity, workerName="w")
+    sfn.send_task_success(taskToken=task["taskToken"], output='"done"')
+    assert json.loads(_finished(sfn, again)["output"]) == "done"
