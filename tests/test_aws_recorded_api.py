@@ -448,3 +448,51 @@ def test_a_task_of_a_deleted_activity_fails_the_execution_before_scheduling(sfn:
     task = sfn.get_activity_task(activityArn=activity, workerName="w")
     sfn.send_task_success(taskToken=task["taskToken"], output='"done"')
     assert json.loads(_finished(sfn, again)["output"]) == "done"
+
+
+def test_logging_needs_exactly_one_destination_unless_off(sfn: Any) -> None:
+    def group(name: str) -> dict[str, Any]:
+        arn = f"arn:aws:logs:us-east-1:123456789012:log-group:{name}:*"
+        return {"cloudWatchLogsLogGroup": {"logGroupArn": arn}}
+
+    invalid = (
+        "InvalidLoggingConfiguration",
+        "Invalid Logging Configuration: Must specify exactly one Log Destination.",
+    )
+    document = definition(_pass(1))
+    for n, config in enumerate(
+        [
+            {"level": "ALL"},
+            {"level": "FATAL"},
+            {"level": "ERROR", "destinations": []},
+            {"level": "ALL", "destinations": [group("one"), group("two")]},
+        ]
+    ):
+        with pytest.raises(sfn.exceptions.InvalidLoggingConfiguration) as info:
+            sfn.create_state_machine(
+                name=f"BadLogs{n}", definition=document, roleArn=ROLE, loggingConfiguration=config
+            )
+        assert _error(info) == invalid
+    # Incomplete configurations take AWS's defaults: level OFF, no execution data.
+    for n, config, described in (
+        (0, {}, {"includeExecutionData": False, "level": "OFF"}),
+        (
+            1,
+            {"destinations": []},
+            {"destinations": [], "includeExecutionData": False, "level": "OFF"},
+        ),
+    ):
+        arn = sfn.create_state_machine(
+            name=f"Incomplete{n}", definition=document, roleArn=ROLE, loggingConfiguration=config
+        )["stateMachineArn"]
+        assert sfn.describe_state_machine(stateMachineArn=arn)["loggingConfiguration"] == described
+    logged = {"level": "ALL", "includeExecutionData": True, "destinations": [group("one")]}
+    arn = sfn.create_state_machine(
+        name="Logged", definition=document, roleArn=ROLE, loggingConfiguration=logged
+    )["stateMachineArn"]
+    for config in ({**logged, "destinations": [group("one"), group("two")]}, {"level": "ALL"}):
+        with pytest.raises(sfn.exceptions.InvalidLoggingConfiguration) as info:
+            sfn.update_state_machine(stateMachineArn=arn, loggingConfiguration=config)
+        assert _error(info) == invalid
+    described = sfn.describe_state_machine(stateMachineArn=arn)
+    assert (described["loggingConfiguration"], "revisionId" in described) == (logged, False)
