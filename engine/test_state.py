@@ -89,7 +89,8 @@ def _context(name: str, data: Any, given: Any, retry_count: int) -> dict[str, An
             "Id": f"{prefix}:stateMachine:TestStateMachine",
             "Name": "TestStateMachine",
         },
-        "State": {"Name": name, "EnteredTime": now, "RetryCount": retry_count},
+        # AWS names the state under test "StateName" here, even one picked by ``stateName``.
+        "State": {"Name": "StateName", "EnteredTime": now, "RetryCount": retry_count},
     }
     if isinstance(given, dict):
         for key, value in given.items():
@@ -241,6 +242,12 @@ def _check_tolerance(
     """With ``mapIterationFailureCount`` failed items: the threshold error, or None within it."""
     if not isinstance(failures, int) or isinstance(failures, bool) or failures <= 0:
         return None
+    if failures > total:
+        raise TestStateError(
+            "ValidationException",
+            "Map iteration failure count must be less than or equal to the number of Map "
+            "iterations",
+        )
     if not tolerance_exceeded(run.inspection, failures, total):
         return None
     error = StatesError(
@@ -418,6 +425,11 @@ async def test_state_async(
         level=level,
     )
     run.jsonata = language == "JSONata"
+    if mock is None and config.get("mapIterationFailureCount") is not None:
+        raise TestStateError(
+            "ValidationException",
+            "TestState does not support MapIterationFailureCount when a mock is not specified.",
+        )
     checked_mock = check_mock(mock, state)
     reader_data = map_configuration(config, state)
     try:

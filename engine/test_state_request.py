@@ -13,6 +13,7 @@ import json
 from collections.abc import Mapping
 from typing import Any, Final
 
+from engine.aws_diagnostics import aws_diagnostics
 from engine.diagnostics import DefinitionError
 from engine.lambda_shapes import LAMBDA_INVOKE, classify_resource
 from engine.loader import load
@@ -30,7 +31,8 @@ from engine.model import (
 
 __all__ = ["TestStateError", "check_mock", "json_arg", "map_configuration", "select_state"]
 
-_DEFAULT_STATE_NAME: Final = "TestState"
+_DEFAULT_STATE_NAME: Final = "StateName"
+"""What AWS names a state given alone (``/States/StateName/…`` in its findings)."""
 _UNSUPPORTED_WITHOUT_MOCK: Final = (
     "TestState API does not support Map or Parallel states. Supported state types include: "
     "[Task, Wait, Pass, Succeed, Fail, Choice]"
@@ -86,7 +88,7 @@ def select_state(definition: Any, state_name: str | None) -> tuple[str, State, s
     try:
         machine = load(machine_doc, validate=False)
     except DefinitionError as exc:
-        raise _invalid(exc) from None
+        raise _invalid(exc, machine_doc) from None
     name = state_name or machine.start_at
     state = machine.states.get(name)
     if state is None:
@@ -101,13 +103,14 @@ def select_state(definition: Any, state_name: str | None) -> tuple[str, State, s
     try:
         load(check_doc)
     except DefinitionError as exc:
-        raise _invalid(exc) from None
+        raise _invalid(exc, check_doc) from None
     language = state.query_language or machine_doc.get("QueryLanguage") or "JSONPath"
     return name, state, str(language)
 
 
-def _invalid(exc: DefinitionError) -> TestStateError:
-    errors = exc.errors or exc.diagnostics
+def _invalid(exc: DefinitionError, document: Any) -> TestStateError:
+    diagnostics = aws_diagnostics(exc.diagnostics, document)
+    errors = [d for d in diagnostics if d.severity == "error"] or diagnostics
     text = "; ".join(f"{d.code}: {d.message} at {d.location or '/'}" for d in errors[:10])
     return TestStateError("InvalidDefinition", f"Invalid State Machine Definition: '{text}'")
 
@@ -129,7 +132,11 @@ def check_mock(mock: Mapping[str, Any] | None, state: State) -> Mapping[str, Any
         )
     if "result" in mock:
         result = json_arg(mock["result"], "mock.result")
-        if isinstance(state, MapState | ParallelState) and not isinstance(result, list):
+        if isinstance(state, MapState) and state.result_writer is not None:
+            # A Map writing its results to S3 answers ResultWriter's summary object.
+            if not isinstance(result, dict):
+                raise TestStateError("ValidationException", "Mocked result must be a JSON object.")
+        elif isinstance(state, MapState | ParallelState) and not isinstance(result, list):
             raise TestStateError("ValidationException", "Mocked result must be an array.")
         if isinstance(state, ParallelState) and len(result) != len(state.branches):
             raise TestStateError(

@@ -496,3 +496,92 @@ def test_logging_needs_exactly_one_destination_unless_off(sfn: Any) -> None:
         assert _error(info) == invalid
     described = sfn.describe_state_machine(stateMachineArn=arn)
     assert (described["loggingConfiguration"], "revisionId" in described) == (logged, False)
+
+
+def _map_state(**extra: Any) -> dict[str, Any]:
+    """A lone distributed Map whose inner state has the name a lone state would get."""
+    inner = {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": True}
+    return {
+        "Type": "Map",
+        "ItemsPath": "$.items",
+        "ItemProcessor": {
+            "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+            "StartAt": "TestState",
+            "States": {"TestState": {**inner, "Parameters": {"FunctionName": "f"}}},
+        },
+        **extra,
+        "End": True,
+    }
+
+
+def test_test_state_names_a_lone_state_state_name(sfn: Any) -> None:
+    # The state under test is "StateName" (its findings' locations, $$.State.Name), so an
+    # inner state may be called anything, "TestState" included.
+    with pytest.raises(sfn.exceptions.InvalidDefinition) as info:
+        sfn.test_state(definition=definition(_map_state()), inspectionLevel="TRACE")
+    assert _error(info) == (
+        "InvalidDefinition",
+        "TestState API does not support Map or Parallel states. Supported state types "
+        "include: [Task, Wait, Pass, Succeed, Fail, Choice]",
+    )
+    empty = {"Type": "Parallel", "Branches": [], "End": True}
+    with pytest.raises(sfn.exceptions.InvalidDefinition) as info:
+        sfn.test_state(definition=definition(empty), mock={"result": "[]"})
+    assert _error(info) == (
+        "InvalidDefinition",
+        "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: Value cannot be empty "
+        "at /States/StateName/Branches'",
+    )
+    context = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::lambda:invoke",
+        "Parameters": {"FunctionName": "f"},
+        "ResultSelector": {"name.$": "$$.State.Name"},
+        "End": True,
+    }
+    answer = sfn.test_state(definition=definition(context), mock={"result": "{}"})
+    assert json.loads(answer["output"]) == {"name": "StateName"}
+    machine = {"StartAt": "First", "States": {"First": context}}
+    answer = sfn.test_state(
+        definition=definition(machine), stateName="First", mock={"result": "{}"}
+    )
+    assert json.loads(answer["output"]) == {"name": "StateName"}
+
+
+def test_test_state_checks_a_map_mock_against_the_map(sfn: Any) -> None:
+    items = json.dumps({"items": [1, 2, 3]})
+    writer = {"Resource": "arn:aws:states:::s3:putObject", "Parameters": {"Bucket": "b"}}
+    cases: list[tuple[dict[str, Any], dict[str, Any], str]] = [
+        (_map_state(), {"result": '{"not": "a list"}'}, "Mocked result must be an array."),
+        (
+            _map_state(ResultWriter=writer),
+            {"result": '["not an object"]'},
+            "Mocked result must be a JSON object.",
+        ),
+        (
+            _map_state(),
+            {"mapIterationFailureCount": 0},
+            "TestState does not support MapIterationFailureCount when a mock is not specified.",
+        ),
+        (
+            _map_state(),
+            {"result": "[1, 1, 1]", "mapIterationFailureCount": 4},
+            "Map iteration failure count must be less than or equal to the number of Map "
+            "iterations",
+        ),
+    ]
+    for state, request, message in cases:
+        count = request.pop("mapIterationFailureCount", None)
+        extra: dict[str, Any] = {"mock": request} if request else {}
+        if count is not None:
+            extra["stateConfiguration"] = {"mapIterationFailureCount": count}
+        with pytest.raises(sfn.exceptions.ValidationException) as info:
+            sfn.test_state(definition=definition(state), roleArn=ROLE, input=items, **extra)
+        assert _error(info) == ("ValidationException", message)
+    summary = {"MapRunArn": "arn:aws:states:us-east-1:123456789012:mapRun:M/m:1"}
+    answer = sfn.test_state(
+        definition=definition(_map_state(ResultWriter=writer)),
+        input=items,
+        mock={"result": json.dumps(summary)},
+    )
+    assert (answer["status"], json.loads(answer["output"])) == ("SUCCEEDED", summary)

@@ -9,7 +9,6 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from engine.api.arns import check_name
-from engine.api.aws_diagnostics import aws_diagnostics
 from engine.api.errors import ApiError
 from engine.api.json_errors import describe_json_error
 from engine.api.paging import page
@@ -17,6 +16,7 @@ from engine.api.registry import MachineRecord, VersionRecord
 from engine.api.variable_references import variable_references
 from engine.api.versions import check_version_description, publish
 from engine.api.wire import encryption, posix
+from engine.aws_diagnostics import aws_diagnostics
 from engine.diagnostics import DefinitionError, Diagnostic
 from engine.lambda_shapes import activity_name
 from engine.loader import load
