@@ -25,13 +25,14 @@ and places its result into the raw input; Choice, Wait, Succeed and Fail report 
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
 import random
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any, Final, Literal
+from typing import Any, Literal
 
 import anyio
 
@@ -56,6 +57,7 @@ from engine.retry import find_catcher, find_retrier, max_attempts, retry_delay
 from engine.test_state_map import inspect_map, tolerance_exceeded
 from engine.test_state_request import (
     TestStateError,
+    check_context,
     check_mock,
     json_arg,
     map_configuration,
@@ -66,14 +68,16 @@ __all__ = ["InspectionLevel", "TestStateError", "test_state", "test_state_async"
 
 InspectionLevel = Literal["INFO", "DEBUG", "TRACE"]
 
-_DEFAULT_ROLE: Final = f"arn:aws:iam::{DEFAULT_ACCOUNT_ID}:role/TestStateRole"
-
 
 def _text(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
-def _context(name: str, data: Any, given: Any, retry_count: int) -> dict[str, Any]:
+def _context(
+    state: State, data: Any, given: Any, retry_count: int, role_arn: str | None
+) -> dict[str, Any]:
+    """The context object: the request's ``context`` as given, else AWS's, with the request's
+    ``roleArn`` (null without one) and a ``RetryCount`` only for the state types that retry."""
     run = str(uuid.uuid4())
     now = format_context_timestamp(datetime.now(UTC).timestamp())
     prefix = f"arn:aws:states:{DEFAULT_REGION}:{DEFAULT_ACCOUNT_ID}"
@@ -82,7 +86,7 @@ def _context(name: str, data: Any, given: Any, retry_count: int) -> dict[str, An
             "Id": f"{prefix}:express:TestStateMachine:{run}:{run}",
             "Input": data,
             "Name": run,
-            "RoleArn": _DEFAULT_ROLE,
+            "RoleArn": role_arn,
             "StartTime": now,
         },
         "StateMachine": {
@@ -90,14 +94,13 @@ def _context(name: str, data: Any, given: Any, retry_count: int) -> dict[str, An
             "Name": "TestStateMachine",
         },
         # AWS names the state under test "StateName" here, even one picked by ``stateName``.
-        "State": {"Name": "StateName", "EnteredTime": now, "RetryCount": retry_count},
+        "State": {"Name": "StateName", "EnteredTime": now},
     }
-    if isinstance(given, dict):
-        for key, value in given.items():
-            if isinstance(value, dict) and isinstance(context.get(key), dict):
-                context[key] = {**context[key], **value}
-            else:
-                context[key] = value
+    if isinstance(state, TaskState | MapState | ParallelState):
+        context["State"]["RetryCount"] = retry_count
+    if given is not None:
+        check_context(given, state)
+        return copy.deepcopy(dict(given))  # AWS uses a given context as it is, nothing added
     return context
 
 
@@ -392,11 +395,13 @@ async def test_state_async(
     mock: Mapping[str, Any] | None = None,
     state_configuration: Mapping[str, Any] | None = None,
     handlers: Mapping[str, Handler] | None = None,
+    role_arn: str | None = None,
 ) -> dict[str, Any]:
     """Run one state once and answer as TestState does (see the module docstring).
 
     ``definition`` is a state (or a whole machine with ``state_name``), as JSON text or data;
-    ``input``, ``variables`` and ``context`` are JSON text or data. Raises
+    ``input``, ``variables`` and ``context`` are JSON text or data; ``role_arn`` is the
+    request's ``roleArn`` (the context's ``Execution.RoleArn``, null without one). Raises
     :class:`TestStateError` (AWS's ``InvalidDefinition``, ``InvalidExecutionInput`` or
     ``ValidationException``) for a request that cannot run.
     """
@@ -420,7 +425,7 @@ async def test_state_async(
         name,
         state,
         data=data,
-        context=_context(name, data, json_arg(context, "context"), retry_count),
+        context=_context(state, data, json_arg(context, "context"), retry_count, role_arn),
         variables=given_variables,
         level=level,
     )
@@ -483,6 +488,7 @@ def test_state(
     mock: Mapping[str, Any] | None = None,
     state_configuration: Mapping[str, Any] | None = None,
     handlers: Mapping[str, Handler] | None = None,
+    role_arn: str | None = None,
 ) -> dict[str, Any]:
     """:func:`test_state_async`, run synchronously in a new event loop."""
     return anyio.run(
@@ -497,6 +503,7 @@ def test_state(
             mock=mock,
             state_configuration=state_configuration,
             handlers=handlers,
+            role_arn=role_arn,
         )
     )
 

@@ -585,3 +585,68 @@ def test_test_state_checks_a_map_mock_against_the_map(sfn: Any) -> None:
         mock={"result": json.dumps(summary)},
     )
     assert (answer["status"], json.loads(answer["output"])) == ("SUCCEEDED", summary)
+
+
+def test_test_state_context_is_the_given_one_or_aws_default(sfn: Any) -> None:
+    echo = {"Type": "Pass", "Parameters": {"context.$": "$$"}, "End": True}
+    answer = sfn.test_state(definition=definition(echo), input='{"a": 1}')
+    context = json.loads(answer["output"])["context"]
+    # Without a roleArn the role is null; a Pass state has no RetryCount.
+    assert context["Execution"]["RoleArn"] is None
+    assert sorted(context["State"]) == ["EnteredTime", "Name"]
+    assert context["State"]["Name"] == "StateName"
+    given = {"Execution": {"Name": "mine"}, "State": {}}
+    answer = sfn.test_state(definition=definition(echo), context=json.dumps(given))
+    assert json.loads(answer["output"]) == {"context": given}
+    task = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::lambda:invoke",
+        "Parameters": {"FunctionName": "f"},
+        "End": True,
+    }
+    invalid = {
+        '{"Execution": {"Id": 1}}': "Execution.Id must be a string",
+        '{"Map": {}}': "'Map' field is not supported when mocking a Context object",
+        '{"Execution": {"Color": "red"}}': "Field 'Color' is not allowed",
+        '{"Machine": {}}': "Field 'Machine' is not allowed",
+        '{"Task": {"Token": "t"}}': "Context object contains 'Task' when state is not a Task "
+        "state with a '.sync' or '.waitForTaskToken' service integration pattern",
+    }
+    for text, reason in invalid.items():
+        with pytest.raises(sfn.exceptions.ValidationException) as info:
+            sfn.test_state(definition=definition(task), context=text, mock={"result": "{}"})
+        assert _error(info) == (
+            "ValidationException",
+            f"Invalid Context object provided: {reason}",
+        )
+    callback = {
+        **task,
+        "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+        "Parameters": {"FunctionName": "f", "Payload": {"token.$": "$$.Task.Token"}},
+    }
+    answer = sfn.test_state(
+        definition=definition(callback),
+        context='{"Task": {"Token": "abc"}}',
+        mock={"result": '{"done": true}'},
+        inspectionLevel="DEBUG",
+    )
+    assert json.loads(answer["inspectionData"]["afterParameters"])["Payload"] == {"token": "abc"}
+
+
+def test_test_state_checks_only_the_api_fields_of_a_mocked_result(sfn: Any) -> None:
+    put = {"Type": "Task", "Resource": "arn:aws:states:::events:putEvents", "End": True}
+    for result in ({"anything": "else"}, {}):
+        answer = sfn.test_state(definition=definition(put), mock={"result": json.dumps(result)})
+        assert (answer["status"], json.loads(answer["output"])) == ("SUCCEEDED", result)
+    for result, message in (
+        ({"Entries": "no list"}, "Field 'Entries' must be an array"),
+        ({"Entries": [{"EventId": "e"}, {"EventId": ["e"]}]}, "Field 'EventId' must be a string"),
+    ):
+        for mode in ("STRICT", "PRESENT"):
+            mock = {"result": json.dumps(result), "fieldValidationMode": mode}
+            with pytest.raises(sfn.exceptions.ValidationException) as info:
+                sfn.test_state(definition=definition(put), mock=mock)
+            assert _error(info) == (
+                "ValidationException",
+                f"Mock result schema validation error: {message}",
+            )
