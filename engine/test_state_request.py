@@ -96,14 +96,19 @@ def select_state(definition: Any, state_name: str | None) -> tuple[str, State, s
     except DefinitionError as exc:
         raise _invalid(exc, machine_doc) from None
     name = state_name or machine.start_at
+    found = _find_state(machine_doc["States"], name)
+    if found is None:
+        raise TestStateError("ValidationException", "State not found in definition")
     state = machine.states.get(name)
-    if state is None:
-        raise TestStateError(
-            "ValidationException", f"State '{name}' is not a top-level state of the definition"
-        )
+    if state is None:  # a state inside a Map or a Parallel
+        alone = {"StartAt": name, "States": {name: found}}
+        try:
+            state = load(alone, validate=False).states[name]
+        except DefinitionError as exc:
+            raise _invalid(exc, alone) from None
     # Validate the state in a machine where its transitions lead somewhere.
     stubs = {target: {"Type": "Succeed"} for target in _targets(state) if target != name}
-    check_doc = {"StartAt": name, "States": {name: machine_doc["States"][name], **stubs}}
+    check_doc = {"StartAt": name, "States": {name: found, **stubs}}
     if "QueryLanguage" in machine_doc:
         check_doc["QueryLanguage"] = machine_doc["QueryLanguage"]
     try:
@@ -112,6 +117,27 @@ def select_state(definition: Any, state_name: str | None) -> tuple[str, State, s
         raise _invalid(exc, check_doc) from None
     language = state.query_language or machine_doc.get("QueryLanguage") or "JSONPath"
     return name, state, str(language)
+
+
+def _find_state(states: Any, name: str) -> dict[str, Any] | None:
+    """The JSON of the state called ``name``: a top-level one, or (as AWS finds them) one
+    inside a Map's item processor or a Parallel's branch."""
+    if not isinstance(states, dict):
+        return None
+    found = states.get(name)
+    if isinstance(found, dict):
+        return found
+    for outer in states.values():
+        if not isinstance(outer, dict):
+            continue
+        branches = outer.get("Branches")
+        scopes = [outer.get("ItemProcessor"), outer.get("Iterator")]
+        scopes += branches if isinstance(branches, list) else []
+        for scope in scopes:
+            inner = _find_state(scope.get("States"), name) if isinstance(scope, dict) else None
+            if inner is not None:
+                return inner
+    return None
 
 
 def _invalid(exc: DefinitionError, document: Any) -> TestStateError:

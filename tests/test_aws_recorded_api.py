@@ -650,3 +650,33 @@ def test_test_state_checks_only_the_api_fields_of_a_mocked_result(sfn: Any) -> N
                 "ValidationException",
                 f"Mock result schema validation error: {message}",
             )
+
+
+def test_test_state_finds_a_named_state_inside_a_map_and_words_findings_as_aws(sfn: Any) -> None:
+    machine = {
+        "StartAt": "Each",
+        "States": {
+            "Each": {
+                "Type": "Map",
+                "ItemProcessor": {
+                    "StartAt": "Inner",
+                    "States": {"Inner": {"Type": "Pass", "Result": {"ok": 1}, "End": True}},
+                },
+                "End": True,
+            },
+        },
+    }
+    answer = sfn.test_state(definition=definition(machine), stateName="Inner", input="{}")
+    assert (answer["status"], json.loads(answer["output"])) == ("SUCCEEDED", {"ok": 1})
+    with pytest.raises(sfn.exceptions.ValidationException) as info:
+        sfn.test_state(definition=definition(machine), stateName="Nowhere", input="{}")
+    assert _error(info) == ("ValidationException", "State not found in definition")
+    broken = {"StartAt": "Broken", "States": {"Broken": {"Type": "Teleport", "End": True}}}
+    with pytest.raises(sfn.exceptions.InvalidDefinition) as info:
+        sfn.test_state(definition=definition(broken), stateName="Broken", input="{}")
+    types = "[Task, Wait, Pass, Succeed, Fail, Choice, Parallel, Map]"
+    assert _error(info) == (
+        "InvalidDefinition",
+        "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: The field 'Type' should "
+        f"have one of these values: {types} at /States/Broken/Type'",
+    )
