@@ -216,6 +216,8 @@ def _failure(run: _Run, error: StatesError, retry_count: int) -> dict[str, Any]:
             nextState=catcher.next,
             output=_text(placed),
         )
+    if index is not None:  # AWS names the retrier whose attempts ran out
+        run.inspection["errorDetails"] = {"retryIndex": index}
     return run.answer("FAILED", error=error.error, cause=error.cause)
 
 
@@ -268,18 +270,21 @@ async def _run_task(
     retry_count: int,
 ) -> dict[str, Any]:
     effective = run.path("input_path", run.data)
-    run.note("afterInputPath", effective)
+    # A mocked Parallel reports only its input and what follows its result (AWS).
+    parallel = isinstance(state, ParallelState)
+    if not parallel:
+        run.note("afterInputPath", effective)
     template = state.parameters
     if isinstance(state, MapState):
         template = None  # a Map's Parameters select each item, not the state's input
     payload = run.template(template, effective, "Parameters") if template is not None else effective
-    if not isinstance(state, MapState):
+    if not isinstance(state, MapState | ParallelState):
         run.note("afterParameters", payload)
     try:
         result = await _work(run, state, payload, mock, handlers)
     except StatesError as exc:
         return _failure(run, exc, retry_count)
-    if not isinstance(state, MapState):  # AWS reports no raw result for a Map
+    if not isinstance(state, MapState | ParallelState):  # AWS reports no raw result for these
         run.note("result", result)
     return _finish(run, result)
 
@@ -344,13 +349,13 @@ async def _run_jsonata(
         return run.answer("SUCCEEDED", output=_text(output), nextState=next_state)
     arguments = getattr(state, "arguments", None)
     payload = run.evaluate(arguments, "Arguments") if arguments is not None else run.data
-    if not isinstance(state, MapState):  # a Map reports its item stages instead
+    if not isinstance(state, MapState | ParallelState):  # a Map reports its item stages
         run.note("afterArguments", payload)
     try:
         result = await _work(run, state, payload, mock, handlers)
     except StatesError as exc:
         return _failure(run, exc, retry_count)
-    if not isinstance(state, MapState):
+    if not isinstance(state, MapState | ParallelState):
         run.note("result", result)
     output = _jsonata_output(run, state, result, result=result)
     return run.answer("SUCCEEDED", output=_text(output), nextState=next_state)

@@ -208,7 +208,12 @@ def check_mock(mock: Mapping[str, Any] | None, state: State) -> Mapping[str, Any
             "A test mock should have only one of the following fields: [result, errorOutput].",
         )
     if "result" in mock:
-        result = json_arg(mock["result"], "mock.result")
+        try:
+            result = json_arg(mock["result"], "mock.result")
+        except TestStateError:
+            raise TestStateError(
+                "ValidationException", "Mocked result must be valid JSON"
+            ) from None
         if isinstance(state, MapState) and state.result_writer is not None:
             # A Map writing its results to S3 answers ResultWriter's summary object.
             if not isinstance(result, dict):

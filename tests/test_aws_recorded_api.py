@@ -680,3 +680,50 @@ def test_test_state_finds_a_named_state_inside_a_map_and_words_findings_as_aws(s
         "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: The field 'Type' should "
         f"have one of these values: {types} at /States/Broken/Type'",
     )
+
+
+def test_test_state_reports_what_aws_reports_for_mocks_and_retries(sfn: Any) -> None:
+    branches = [{"StartAt": name, "States": {name: {"Type": "Pass", "End": True}}} for name in "AB"]
+    parallel = {
+        "Type": "Parallel",
+        "InputPath": "$.in",
+        "ResultPath": "$.out",
+        "Branches": branches,
+        "End": True,
+    }
+    answer = sfn.test_state(
+        definition=definition(parallel),
+        input='{"in": {"x": 1}}',
+        mock={"result": "[1, 2]"},
+        inspectionLevel="TRACE",
+    )
+    # A mocked Parallel reports no InputPath/Parameters stages and no raw result.
+    inspection = {key: json.loads(value) for key, value in answer["inspectionData"].items()}
+    assert inspection == {
+        "input": {"in": {"x": 1}},
+        "afterResultSelector": [1, 2],
+        "afterResultPath": {"in": {"x": 1}, "out": [1, 2]},
+    }
+    task = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::lambda:invoke",
+        "Parameters": {"FunctionName": "f"},
+        "Retry": [{"ErrorEquals": ["Busy"], "MaxAttempts": 2}],
+        "End": True,
+    }
+    with pytest.raises(sfn.exceptions.ValidationException) as info:
+        sfn.test_state(
+            definition=definition(task),
+            mock={"result": "not JSON", "fieldValidationMode": "NONE"},
+        )
+    assert _error(info) == ("ValidationException", "Mocked result must be valid JSON")
+    exhausted = sfn.test_state(
+        definition=definition(task),
+        mock={"errorOutput": {"error": "Busy", "cause": "later"}},
+        stateConfiguration={"retrierRetryCount": 2},
+        inspectionLevel="DEBUG",
+    )
+    assert (exhausted["status"], exhausted["inspectionData"]["errorDetails"]) == (
+        "FAILED",
+        {"retryIndex": 0},
+    )
