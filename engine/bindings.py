@@ -52,6 +52,7 @@ __all__ = [
     "is_mocked",
     "resolve_binding",
     "returns_fresh_json",
+    "unavailable_reason",
     "task_error",
 ]
 
@@ -142,16 +143,36 @@ class StateMocker(Protocol):
 
 
 _IN_ENGINE_LOOP = "_saga_in_engine_loop"
+_UNAVAILABLE = "_saga_unavailable"
 
 
-def in_engine_loop(handler: _H) -> _H:
+def in_engine_loop(handler: _H, *, unavailable: Callable[[], str | None] | None = None) -> _H:
     """Mark an async handler that belongs to the engine itself (an activity's task queue).
 
     It is awaited on the engine's own event loop, outside Lambda's runtime contract, because it
-    waits on the engine's objects; a user's step never needs this.
+    waits on the engine's objects; a user's step never needs this. ``unavailable`` says why
+    the handler cannot take a task right now (an activity that does not exist), or None: see
+    :func:`unavailable_reason`.
     """
     setattr(handler, _IN_ENGINE_LOOP, True)
+    if unavailable is not None:
+        setattr(handler, _UNAVAILABLE, unavailable)
     return handler
+
+
+def unavailable_reason(call: CallNext) -> str | None:
+    """Why the engine handler ``call`` ends in cannot take a task now, or None.
+
+    Asked before a task is scheduled: AWS fails the execution with ``States.Runtime`` before
+    ``ActivityScheduled`` when the activity a Task names does not exist.
+    """
+    while isinstance(call, functools.partial) and call.func is _intercept:
+        call = call.args[1]
+    binding = getattr(call, "__self__", None)
+    if not isinstance(binding, PythonBinding):
+        return None
+    check: Callable[[], str | None] | None = getattr(binding.handler, _UNAVAILABLE, None)
+    return check() if check is not None else None
 
 
 async def _invoke_in_engine_loop(

@@ -16,7 +16,7 @@ from typing import Any
 import anyio
 import anyio.lowlevel
 
-from engine.bindings import CallNext, TaskRequest, returns_fresh_json
+from engine.bindings import CallNext, TaskRequest, returns_fresh_json, unavailable_reason
 from engine.clock import Clock
 from engine.errors import HEARTBEAT_TIMEOUT, RUNTIME, TIMEOUT, StatesError
 from engine.interpreter.context import FatalError, StateContext, TokenWaiter
@@ -324,6 +324,14 @@ async def run_task(ctx: StateContext, state: TaskState, raw: Any) -> tuple[Any, 
         if size > MAX_PAYLOAD_BYTES:
             error = data_limit_error(ctx.name)
             raise FatalError(error.error, error.cause)
+        if info.family == "activity":
+            missing = unavailable_reason(call)  # a deleted activity: no ActivityScheduled
+            if missing is not None:
+                raise FatalError(
+                    RUNTIME,
+                    f"An error occurred while executing the state '{ctx.name}' (entered at the "
+                    f"event id #{ctx.entered_id}). {missing}",
+                )
         scheduled: dict[str, Any] = dict(common)
         if info.family == "task":
             scheduled["region"] = runtime.region
