@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import json
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from engine.lambda_shapes import (
     classify_resource,
     lambda_function_name,
     lambda_invoke_response,
+    lambda_log_tail,
     placeholder_names,
     request_id_for,
 )
@@ -312,6 +314,23 @@ def _function_not_found(function_name: str, request_id: str) -> StatesError:
     )
 
 
+def _invoke_payload(payload: Any) -> Any:
+    """The event a ``lambda:invoke`` Payload gives the function, as AWS recorded it.
+
+    A null or absent Payload invokes with no body (the Python runtime's event is ``{}``); a
+    string is sent as the request body itself, so JSON text arrives as the value it encodes
+    (``"true"`` → ``true``, ``"\\"Hi\\""`` → ``"Hi"``); any other value as its JSON.
+    """
+    if payload is None:
+        return {}
+    if isinstance(payload, str):
+        try:
+            return json.loads(payload)
+        except ValueError:
+            return payload
+    return payload
+
+
 class LambdaInvokeBinding:
     """``arn:aws:states:::lambda:invoke``: ``FunctionName`` picks the handler at call time.
 
@@ -354,7 +373,7 @@ class LambdaInvokeBinding:
         handler = self.find(function_name)
         if handler is None:
             raise _function_not_found(function_name, request_id)
-        event = parameters.get("Payload", {})
+        event = _invoke_payload(parameters.get("Payload"))
         name = (lambda_function_name(function_name) or (function_name, None))[0]
         context = _make_context(request, name, function_name)
         invocation_type = parameters.get("InvocationType", "RequestResponse")
@@ -368,13 +387,22 @@ class LambdaInvokeBinding:
             outcome = None
         if invocation_type == "Event":
             return {**lambda_invoke_response("", request_id), "StatusCode": 202}
+        body: str | None = None
         if not isinstance(outcome, Invocation):
             result = outcome
         elif outcome.failed:
             raise _outcome_error(outcome, lambda_resource=True)
         else:
             result = _decoded(outcome, request.state_name)
-        return lambda_invoke_response(result, request_id, date=_entered_time(request))
+            body = outcome.payload
+        tail = parameters.get("LogType") == "Tail"
+        return lambda_invoke_response(
+            result,
+            request_id,
+            date=_entered_time(request),
+            body=body,
+            log_result=lambda_log_tail(request_id) if tail else None,
+        )
 
 
 class UnboundResourceBinding:

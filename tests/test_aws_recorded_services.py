@@ -6,6 +6,7 @@ AWS recorded for the same situation; the definitions here are written for these 
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -223,3 +224,103 @@ def test_an_optimised_action_the_service_lacks_is_refused() -> None:
         "The resource provided arn:aws:states:::dynamodb:query is not recognized. The value is "
         "not a valid resource ARN, or the resource is not available in this region.",
     )
+
+
+# -- lambda:invoke ------------------------------------------------------------------------
+
+
+def _invoke_machine(extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {
+        "StartAt": "Invoke",
+        "States": {
+            "Invoke": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke",
+                "Parameters": {
+                    "FunctionName.$": "$.fn",
+                    "Payload.$": "$.payload",
+                    **(extra or {}),
+                },
+                "End": True,
+            }
+        },
+    }
+
+
+def _echo(event: Any) -> Any:
+    return event
+
+
+@pytest.mark.parametrize(
+    ("payload", "received", "length"),
+    [
+        ("true", True, "4"),
+        ("0.0", 0.0, "3"),
+        ('"HelloWorld"', "HelloWorld", "12"),
+        ("[]", [], "2"),
+        ("null", None, "4"),
+        (None, {}, "2"),
+        ({"a": 1}, {"a": 1}, "8"),
+    ],
+)
+def test_lambda_invoke_payload_text_is_the_request_body(
+    payload: Any, received: Any, length: str
+) -> None:
+    # AWS: a string Payload is the invocation's body itself (JSON text arrives as the value it
+    # encodes), a null Payload invokes with no body ({} in the Python runtime); the result's
+    # Payload is the function's answer and Content-Length that answer's length.
+    execution = engine.run(
+        _invoke_machine(), {"fn": "Echo", "payload": payload}, handlers={"Echo": _echo}
+    )
+    assert execution.status == "SUCCEEDED"
+    output = execution.output
+    assert output["Payload"] == received
+    headers = output["SdkHttpMetadata"]["HttpHeaders"]
+    assert headers["Content-Length"] == length
+    assert output["SdkHttpMetadata"]["AllHttpHeaders"]["Content-Length"] == [length]
+    assert re.fullmatch(
+        r"Root=1-[0-9a-f]{8}-[0-9a-f]{24};Parent=[0-9a-f]{16};Sampled=0", headers["X-Amzn-Trace-Id"]
+    )
+    assert sorted(headers) == [
+        "Connection",
+        "Content-Length",
+        "Content-Type",
+        "Date",
+        "X-Amz-Executed-Version",
+        "X-Amzn-Trace-Id",
+        "x-amzn-Remapped-Content-Length",
+        "x-amzn-RequestId",
+    ]
+    assert sorted(output) == [
+        "ExecutedVersion",
+        "Payload",
+        "SdkHttpMetadata",
+        "SdkResponseMetadata",
+        "StatusCode",
+    ]
+
+
+def test_lambda_invoke_log_type_tail_returns_the_log_result() -> None:
+    # AWS: LogType Tail adds LogResult (base64 of the log's last lines) and the
+    # X-Amz-Log-Result header carrying the same text.
+    definition = _invoke_machine({"LogType": "Tail"})
+    execution = engine.run(definition, {"fn": "Echo", "payload": None}, handlers={"Echo": _echo})
+    output = execution.output
+    assert sorted(output) == [
+        "ExecutedVersion",
+        "LogResult",
+        "Payload",
+        "SdkHttpMetadata",
+        "SdkResponseMetadata",
+        "StatusCode",
+    ]
+    assert output["Payload"] == {}
+    request_id = output["SdkResponseMetadata"]["RequestId"]
+    assert base64.b64decode(output["LogResult"]).decode() == (
+        f"START RequestId: {request_id} Version: $LATEST\n"
+        f"END RequestId: {request_id}\n"
+        f"REPORT RequestId: {request_id}\n"
+    )
+    metadata = output["SdkHttpMetadata"]
+    assert metadata["HttpHeaders"]["X-Amz-Log-Result"] == output["LogResult"]
+    assert metadata["AllHttpHeaders"]["X-Amz-Log-Result"] == [output["LogResult"]]
