@@ -306,12 +306,47 @@ def _lookup(handlers: Mapping[str, Handler], keys: Sequence[str]) -> Handler | N
     return None
 
 
-def _function_not_found(function_name: str, request_id: str) -> StatesError:
+_MACHINE_ARN = re.compile(r"^arn:(?P<partition>[^:]+):states:(?P<region>[^:]+):(?P<account>[^:]+):")
+
+
+def _function_arn(function_name: str, context: Mapping[str, Any]) -> str:
+    """The ARN Lambda names a function by: a name (or ``account:function:name``) is placed in
+    the execution's partition, region and account; an ARN stays as given."""
+    if function_name.startswith("arn:"):
+        return function_name
+    partition, region, account = "aws", "us-east-1", "123456789012"
+    machine = context.get("StateMachine")
+    machine_id = machine.get("Id") if isinstance(machine, Mapping) else None
+    match = _MACHINE_ARN.match(machine_id) if isinstance(machine_id, str) else None
+    if match is not None:
+        partition, region, account = match["partition"], match["region"], match["account"]
+    partial = _PARTIAL_FUNCTION.search(function_name)
+    if partial is not None:
+        qualifier = partial["qualifier"]
+        function_name = partial["name"] + (f":{qualifier}" if qualifier else "")
+    return f"arn:{partition}:lambda:{region}:{account}:function:{function_name}"
+
+
+def _function_not_found(function_arn: str, request_id: str) -> StatesError:
     return StatesError(
         "Lambda.ResourceNotFoundException",
-        f"Function not found: {function_name} (Service: AWSLambda; Status Code: 404; "
+        f"Function not found: {function_arn} (Service: AWSLambda; Status Code: 404; "
         f"Error Code: ResourceNotFoundException; Request ID: {request_id}; Proxy: null)",
     )
+
+
+def _compact_cause(error: StatesError) -> StatesError:
+    """A function error as ``lambda:invoke`` reports it: the runtime's error document as compact
+    JSON (the legacy Lambda resource keeps the runtime's own text)."""
+    if error.cause is None:
+        return error
+    try:
+        document = json.loads(error.cause)
+    except ValueError:
+        return error
+    if not isinstance(document, dict):
+        return error
+    return StatesError(error.error, json.dumps(document, separators=(",", ":"), ensure_ascii=False))
 
 
 def _invoke_payload(payload: Any) -> Any:
@@ -372,7 +407,7 @@ class LambdaInvokeBinding:
         request_id = request_id_for(request.execution_name, request.state_name, request.invocation)
         handler = self.find(function_name)
         if handler is None:
-            raise _function_not_found(function_name, request_id)
+            raise _function_not_found(_function_arn(function_name, request.context), request_id)
         event = _invoke_payload(parameters.get("Payload"))
         name = (lambda_function_name(function_name) or (function_name, None))[0]
         context = _make_context(request, name, function_name)
@@ -391,7 +426,10 @@ class LambdaInvokeBinding:
         if not isinstance(outcome, Invocation):
             result = outcome
         elif outcome.failed:
-            raise _outcome_error(outcome, lambda_resource=True)
+            error = _outcome_error(outcome, lambda_resource=True)
+            if isinstance(outcome.exception, StatesError):
+                raise error
+            raise _compact_cause(error)
         else:
             result = _decoded(outcome, request.state_name)
             body = outcome.payload

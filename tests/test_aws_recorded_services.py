@@ -324,3 +324,64 @@ def test_lambda_invoke_log_type_tail_returns_the_log_result() -> None:
     metadata = output["SdkHttpMetadata"]
     assert metadata["HttpHeaders"]["X-Amz-Log-Result"] == output["LogResult"]
     assert metadata["AllHttpHeaders"]["X-Amz-Log-Result"] == [output["LogResult"]]
+
+
+def _raises(event: Any) -> Any:
+    raise Exception("Some exception was raised.")
+
+
+def test_lambda_invoke_function_error_cause_is_compact_json() -> None:
+    # AWS: lambda:invoke reports the runtime's error document re-serialised as compact JSON
+    # (the legacy Lambda ARN resource keeps the runtime's own text, with spaces).
+    execution = engine.run(
+        _one_task("arn:aws:states:::lambda:invoke", {"FunctionName": "Boom", "Payload.$": "$"}),
+        {},
+        handlers={"Boom": _raises},
+    )
+    details = _failed_details(execution)
+    assert details["error"] == "Exception"
+    cause = details["cause"]
+    assert cause.startswith(
+        '{"errorMessage":"Some exception was raised.","errorType":"Exception","requestId":"'
+    )
+    assert '","stackTrace":["  File \\"' in cause
+    assert ", " not in cause.split('"stackTrace"')[0]
+    assert execution.output["caught"] == {"Error": "Exception", "Cause": cause}
+
+
+def test_lambda_invoke_unknown_function_names_its_arn() -> None:
+    # AWS: "Function not found: arn:aws:lambda:<region>:<account>:function:<name>".
+    execution = engine.run(
+        _one_task("arn:aws:states:::lambda:invoke", {"FunctionName.$": "$.fn"}),
+        {"fn": "no_such_fn"},
+        handlers={"Other": _echo},
+    )
+    details = _failed_details(execution)
+    assert details["error"] == "Lambda.ResourceNotFoundException"
+    assert re.fullmatch(
+        re.escape(
+            "Function not found: arn:aws:lambda:us-east-1:123456789012:function:no_such_fn "
+            "(Service: AWSLambda; Status Code: 404; Error Code: ResourceNotFoundException; "
+        )
+        + REQUEST_ID,
+        details["cause"],
+    )
+
+
+def test_aws_sdk_null_required_member_is_the_service_validation_error(aws: None) -> None:
+    # AWS (aws-sdk:dynamodb:putItem with Item null): the member is left out, DynamoDB answers
+    # its ValidationException, reported as the SDK's service exception.
+    definition = _one_task(
+        "arn:aws:states:::aws-sdk:dynamodb:putItem", {"TableName": "Nope", "Item.$": "$.item"}
+    )
+    execution = engine.run(definition, {"item": None})
+    details = _failed_details(execution)
+    assert details["error"] == "DynamoDb.DynamoDbException"
+    assert re.fullmatch(
+        re.escape(
+            "1 validation error detected: Value null at 'item' failed to satisfy constraint: "
+            "Member must not be null (Service: DynamoDb, Status Code: 400, Request ID: "
+        )
+        + r"[0-9a-f-]{36}\)",
+        details["cause"],
+    )
