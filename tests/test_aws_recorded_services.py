@@ -7,6 +7,7 @@ AWS recorded for the same situation; the definitions here are written for these 
 from __future__ import annotations
 
 import base64
+import json
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -385,3 +386,108 @@ def test_aws_sdk_null_required_member_is_the_service_validation_error(aws: None)
         + r"[0-9a-f-]{36}\)",
         details["cause"],
     )
+
+
+# -- states:startExecution.sync and Credentials --------------------------------------------
+
+_TARGET = "arn:aws:states:us-east-1:123456789012:stateMachine:Target"
+_PASS_RESULT = {
+    "StartAt": "State_1",
+    "States": {"State_1": {"Type": "Pass", "Result": {"Arg1": "argument1"}, "End": True}},
+}
+
+
+def _start_sync(resource: str, credentials: dict[str, Any] | None = None) -> dict[str, Any]:
+    state: dict[str, Any] = {
+        "Type": "Task",
+        "Resource": resource,
+        "Parameters": {"StateMachineArn": _TARGET, "Input.$": "$.Input", "Name": "Child"},
+        "End": True,
+    }
+    if credentials is not None:
+        state["Credentials"] = credentials
+    return {"StartAt": "Start", "States": {"Start": state}}
+
+
+def test_start_execution_sync_output_has_the_redrive_members() -> None:
+    # AWS (recorded 2024): the .sync result is DescribeExecution's answer, with RedriveCount,
+    # RedriveStatus and its reason for the finished child.
+    execution = engine.run(
+        _start_sync("arn:aws:states:::states:startExecution.sync"),
+        {"Input": '"InputFromTrustedAccount"'},
+        state_machines={"Target": _PASS_RESULT},
+    )
+    output = execution.output
+    assert {key: output[key] for key in sorted(output) if key not in ("StartDate", "StopDate")} == {
+        "ExecutionArn": "arn:aws:states:us-east-1:123456789012:execution:Target:Child",
+        "Input": '"InputFromTrustedAccount"',
+        "InputDetails": {"Included": True},
+        "Name": "Child",
+        "Output": '{"Arg1":"argument1"}',
+        "OutputDetails": {"Included": True},
+        "RedriveCount": 0,
+        "RedriveStatus": "NOT_REDRIVABLE",
+        "RedriveStatusReason": "Execution is SUCCEEDED and cannot be redriven",
+        "StateMachineArn": _TARGET,
+        "Status": "SUCCEEDED",
+    }
+
+
+def test_start_execution_sync_failed_child_cause_is_its_description() -> None:
+    failing = {"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "E", "Cause": "C"}}}
+    execution = engine.run(
+        _start_sync("arn:aws:states:::states:startExecution.sync:2"),
+        {"Input": {}},
+        state_machines={"Target": failing},
+    )
+    details = _failed_details(execution)
+    assert details["error"] == "States.TaskFailed"
+    cause = json.loads(details["cause"])
+    assert {key: cause[key] for key in ("Cause", "Error", "RedriveCount", "RedriveStatus")} == {
+        "Cause": "C",
+        "Error": "E",
+        "RedriveCount": 0,
+        "RedriveStatus": "REDRIVABLE",
+    }
+    assert "RedriveStatusReason" not in cause
+
+
+@pytest.mark.parametrize(
+    "credentials",
+    [
+        {"RoleArn.$": "$.Role"},
+        {"RoleArn.$": "States.Format('{}', $.Role)"},
+        {"RoleArn.$": "$$.Execution.Input.Role"},
+    ],
+)
+def test_credentials_are_recorded_as_task_credentials(credentials: dict[str, Any]) -> None:
+    # AWS: TaskScheduled carries taskCredentials {roleArn} evaluated from the state's
+    # Credentials (path, intrinsic, context object, variable or JSONata).
+    role = "arn:aws:iam::111111111111:role/trusted"
+    execution = engine.run(
+        _start_sync("arn:aws:states:::states:startExecution.sync", credentials),
+        {"Input": {}, "Role": role},
+        state_machines={"Target": _PASS_RESULT},
+    )
+    (scheduled,) = [e for e in execution.history if e.type == "TaskScheduled"]
+    assert scheduled.details["taskCredentials"] == {"roleArn": role}
+
+
+def test_credentials_on_a_legacy_lambda_and_in_jsonata() -> None:
+    role = "arn:aws:iam::111111111111:role/trusted"
+    definition = {
+        "QueryLanguage": "JSONata",
+        "StartAt": "LambdaTask",
+        "States": {
+            "LambdaTask": {
+                "Type": "Task",
+                "Resource": "arn:aws:lambda:us-east-1:123456789012:function:Echo",
+                "Credentials": {"RoleArn": "{% $states.input.Role %}"},
+                "End": True,
+            }
+        },
+    }
+    execution = engine.run(definition, {"Role": role}, handlers={"Echo": _echo})
+    (scheduled,) = [e for e in execution.history if e.type == "LambdaFunctionScheduled"]
+    assert scheduled.details["taskCredentials"] == {"roleArn": role}
+    assert execution.output == {"Role": role}

@@ -37,6 +37,7 @@ from engine.lambda_shapes import ResourceInfo, classify_resource
 from engine.limits import MAX_PAYLOAD_BYTES, data_limit_error, json_copy, payload_size
 from engine.model import TaskState
 from engine.paths import PathNotFound, evaluate_path
+from engine.payload_templates import apply_payload_template
 from engine.store.pending import commit_staged
 from engine.task_progress import TaskProgress, reporting_progress
 
@@ -52,6 +53,27 @@ class _TimedOut(StatesError):
 
     def __init__(self, heartbeat: bool) -> None:
         super().__init__(TIMEOUT, None, aliases=(HEARTBEAT_TIMEOUT,) if heartbeat else ())
+
+
+def _task_credentials(
+    ctx: StateContext, state: TaskState, raw: Any, effective: Any
+) -> dict[str, Any] | None:
+    """The ``taskCredentials`` of the scheduled event: the state's ``Credentials`` evaluated
+    (``RoleArn`` from a path, variable, intrinsic or JSONata), members in camelCase."""
+    if ctx.jsonata:
+        value = evaluate_field(ctx, state.credentials, "Credentials", states_variable(ctx, raw))
+    else:
+        value = apply_payload_template(
+            state.credentials,
+            effective,
+            ctx.context,
+            ctx.variables,
+            field="Credentials",
+            rng=ctx.runtime.rng,
+        )
+    if not isinstance(value, dict):
+        return None
+    return {str(key)[:1].lower() + str(key)[1:]: item for key, item in value.items()}
 
 
 @lru_cache(maxsize=1024)
@@ -335,6 +357,10 @@ async def run_task(ctx: StateContext, state: TaskState, raw: Any) -> tuple[Any, 
             scheduled["timeoutInSeconds"] = timeout
         if heartbeat is not None:
             scheduled["heartbeatInSeconds"] = heartbeat
+        if state.credentials is not None:
+            credentials = _task_credentials(ctx, state, raw, effective)
+            if credentials is not None:
+                scheduled["taskCredentials"] = credentials
         ctx.add(events.scheduled, scheduled)
         progress: TaskProgress | None = None
         if info.family == "activity":
