@@ -491,3 +491,62 @@ def test_credentials_on_a_legacy_lambda_and_in_jsonata() -> None:
     (scheduled,) = [e for e in execution.history if e.type == "LambdaFunctionScheduled"]
     assert scheduled.details["taskCredentials"] == {"roleArn": role}
     assert execution.output == {"Role": role}
+
+
+@pytest.mark.anyio
+async def test_send_task_success_with_a_sync_tasks_token_completes_it() -> None:
+    # AWS: a startExecution.sync task's $$.Task.Token can be sent back: SendTaskSuccess ends
+    # the wait for the child (TaskSucceeded with the sent output, after TaskSubmitted).
+    child = {
+        "StartAt": "Forward",
+        "States": {
+            "Forward": {
+                "Type": "Task",
+                "Resource": _CALLBACK,
+                "Parameters": {"QueueUrl": "q", "MessageBody": {"token.$": "$.ParentToken"}},
+                "End": True,
+            }
+        },
+    }
+    parent = {
+        "StartAt": "Start",
+        "States": {
+            "Start": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::states:startExecution.sync",
+                "Parameters": {
+                    "StateMachineArn": _TARGET,
+                    "Input": {"ParentToken.$": "$$.Task.Token"},
+                },
+                "End": True,
+            }
+        },
+    }
+    outbox = _Outbox()
+    async with LocalEngine(
+        clock=VirtualClock(T0), handlers={_CALLBACK: outbox}, state_machines={"Target": child}
+    ) as local:
+        handle = await local.start_execution(engine.load(parent), {}, "parent")
+        with anyio.fail_after(5):
+            while not outbox.tokens:
+                await anyio.sleep(0.005)
+        local.send_task_success(outbox.tokens[0], '"SQS_SEND_MESSAGE_AND_WAIT"')
+        execution = await handle.result()
+    assert execution.status == "SUCCEEDED"
+    assert execution.output == "SQS_SEND_MESSAGE_AND_WAIT"
+    assert [event.type for event in execution.history] == [
+        "ExecutionStarted",
+        "TaskStateEntered",
+        "TaskScheduled",
+        "TaskStarted",
+        "TaskSubmitted",
+        "TaskSucceeded",
+        "TaskStateExited",
+        "ExecutionSucceeded",
+    ]
+    succeeded = execution.history[5].details
+    assert succeeded == {
+        "resourceType": "states",
+        "resource": "startExecution.sync",
+        "output": "SQS_SEND_MESSAGE_AND_WAIT",
+    }

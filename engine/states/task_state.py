@@ -200,6 +200,36 @@ async def _sleep_or_change(clock: Clock, seconds: float, changed: anyio.Event) -
         tg.cancel_scope.cancel()
 
 
+async def _call_or_token(call: CallNext, request: TaskRequest, waiter: TokenWaiter) -> Any:
+    """The call's result, or the outcome sent with the task's token if that comes first (the
+    call is then cancelled)."""
+    box: dict[str, Any] = {}
+    async with anyio.create_task_group() as tg:
+
+        async def run_call() -> None:
+            try:
+                box["result"] = await call(request)
+            except Exception as exc:
+                box["error"] = exc
+            tg.cancel_scope.cancel()
+
+        async def wait_token() -> None:
+            await waiter.event.wait()
+            box["token"] = waiter.outcome
+            tg.cancel_scope.cancel()
+
+        tg.start_soon(run_call)
+        tg.start_soon(wait_token)
+    if "result" in box:
+        return box["result"]
+    if "error" in box:
+        raise box["error"]
+    ok, value, cause = box["token"]
+    if not ok:
+        raise StatesError(value, cause)
+    return value
+
+
 async def _invoke(  # noqa: PLR0917
     ctx: StateContext,
     call: CallNext,
@@ -209,14 +239,16 @@ async def _invoke(  # noqa: PLR0917
     token: str | None,
     on_submitted: Any,
     progress: TaskProgress | None = None,
+    sync_token: str | None = None,
 ) -> Any:
     """Call the binding; race it against the timeout/heartbeat; wait for the callback.
 
     A callback task's heartbeat clock runs from its scheduling; an activity's (``progress``)
-    from the moment a worker picks it up.
+    from the moment a worker picks it up. A ``.sync`` task's ``sync_token`` completes it too:
+    SendTaskSuccess/SendTaskFailure with it ends the wait for the job, as on AWS.
     """
     clock = ctx.flow.runtime.clock
-    if timeout is None and token is None:
+    if timeout is None and token is None and sync_token is None:
         if progress is None:
             with clock.busy():
                 return await call(request)
@@ -230,6 +262,10 @@ async def _invoke(  # noqa: PLR0917
         runtime.tokens[token] = waiter
         if heartbeat is not None:
             waiter.heartbeat_deadline = clock.time() + heartbeat
+    sync_waiter: TokenWaiter | None = None
+    if sync_token is not None:
+        sync_waiter = TokenWaiter(None)
+        runtime.tokens[sync_token] = sync_waiter
     deadline = clock.time() + timeout if timeout is not None else None
     box: dict[str, Any] = {}
 
@@ -265,7 +301,10 @@ async def _invoke(  # noqa: PLR0917
                     tg.start_soon(timer, tg.cancel_scope)
                 try:
                     with _reporting(progress):
-                        result = await call(request)
+                        if sync_waiter is None:
+                            result = await call(request)
+                        else:
+                            result = await _call_or_token(call, request, sync_waiter)
                     if waiter is not None:
                         on_submitted(result)
                         if heartbeat is not None:
@@ -283,6 +322,8 @@ async def _invoke(  # noqa: PLR0917
     finally:
         if token is not None:
             runtime.tokens.pop(token, None)
+        if sync_token is not None:
+            runtime.tokens.pop(sync_token, None)
     if "error" in box:
         raise box["error"]
     if "result" in box:
@@ -400,7 +441,15 @@ async def run_task(ctx: StateContext, state: TaskState, raw: Any) -> tuple[Any, 
         try:
             try:
                 result = await _invoke(
-                    ctx, call, request, timeout, heartbeat, wait_token, submitted, progress
+                    ctx,
+                    call,
+                    request,
+                    timeout,
+                    heartbeat,
+                    wait_token,
+                    submitted,
+                    progress,
+                    sync_token=token if info.sync and ctx.name not in runtime.mocked else None,
                 )
             finally:
                 if progress is not None:
