@@ -62,7 +62,12 @@ def _service_error(code: str, message: str, request_id: str) -> StatesError:
 
 def _start_response(child: Execution | StoredExecution, request_id: str) -> dict[str, Any]:
     started = datetime.fromtimestamp(child.start_posix, UTC)
+    # The service's JSON answer (epoch seconds for the date) sizes Content-Length.
+    body = compact_json(
+        {"executionArn": child.execution_arn, "startDate": round(child.start_posix, 3)}
+    )
     headers = {
+        "Content-Length": str(len(body.encode("utf-8"))),
         "Content-Type": "application/x-amz-json-1.0",
         "Date": format_datetime(started, usegmt=True),
         "connection": "keep-alive",

@@ -550,3 +550,36 @@ async def test_send_task_success_with_a_sync_tasks_token_completes_it() -> None:
         "resource": "startExecution.sync",
         "output": "SQS_SEND_MESSAGE_AND_WAIT",
     }
+
+
+def test_start_execution_response_headers() -> None:
+    # AWS: the StartExecution answer's headers, Content-Length included (the JSON answer's size).
+    definition = {
+        "StartAt": "Start",
+        "States": {
+            "Start": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::states:startExecution",
+                "Parameters": {"StateMachineArn": _TARGET, "Name": "Child"},
+                "End": True,
+            }
+        },
+    }
+    execution = engine.run(
+        definition, {}, clock=VirtualClock(T0), state_machines={"Target": _PASS_RESULT}
+    )
+    headers = execution.output["SdkHttpMetadata"]["HttpHeaders"]
+    request_id = execution.output["SdkResponseMetadata"]["RequestId"]
+    body = (
+        '{"executionArn":"arn:aws:states:us-east-1:123456789012:execution:Target:Child",'
+        '"startDate":1704067200.0}'
+    )
+    assert len(body) == 104
+    assert headers == {
+        "Content-Length": "104",
+        "Content-Type": "application/x-amz-json-1.0",
+        "Date": "Mon, 01 Jan 2024 00:00:00 GMT",
+        "connection": "keep-alive",
+        "x-amzn-RequestId": request_id,
+    }
+    assert execution.output["StartDate"] == 1704067200000
