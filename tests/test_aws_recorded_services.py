@@ -583,3 +583,63 @@ def test_start_execution_response_headers() -> None:
         "x-amzn-RequestId": request_id,
     }
     assert execution.output["StartDate"] == 1704067200000
+
+
+def test_integration_headers_keep_the_names_the_service_sent() -> None:
+    # AWS: SdkHttpMetadata shows the response headers as the service named them
+    # ("Content-Type", "x-amzn-RequestId"); botocore's HTTPHeaders are lower-cased.
+    from botocore.awsrequest import HeadersDict
+
+    from engine.integrations._boto import keep_header_names, with_metadata
+
+    class _Response:
+        headers = HeadersDict(
+            {
+                "x-amzn-RequestId": "r-1",
+                "connection": "keep-alive",
+                "Content-Length": "106",
+                "Content-Type": "application/x-amz-json-1.0",
+            }
+        )
+
+    parsed: dict[str, Any] = {
+        "MessageId": "m-1",
+        "ResponseMetadata": {
+            "RequestId": "r-1",
+            "HTTPStatusCode": 200,
+            "HTTPHeaders": {"x-amzn-requestid": "r-1", "content-type": "x"},
+        },
+    }
+    keep_header_names(http_response=_Response(), parsed=parsed)
+    assert with_metadata(parsed) == {
+        "MessageId": "m-1",
+        "SdkHttpMetadata": {
+            "AllHttpHeaders": {
+                "x-amzn-RequestId": ["r-1"],
+                "connection": ["keep-alive"],
+                "Content-Length": ["106"],
+                "Content-Type": ["application/x-amz-json-1.0"],
+            },
+            "HttpHeaders": {
+                "x-amzn-RequestId": "r-1",
+                "connection": "keep-alive",
+                "Content-Length": "106",
+                "Content-Type": "application/x-amz-json-1.0",
+            },
+            "HttpStatusCode": 200,
+        },
+        "SdkResponseMetadata": {"RequestId": "r-1"},
+    }
+
+
+def test_sqs_result_headers_come_as_the_endpoint_sent_them(aws: None) -> None:
+    # moto answers SendMessage with a "Content-Type" header: it is reported with that name.
+    url = boto3.client("sqs").create_queue(QueueName="orders")["QueueUrl"]
+    definition = _one_task(
+        "arn:aws:states:::sqs:sendMessage", {"QueueUrl": url, "MessageBody": "hello"}
+    )
+    output = engine.run(definition, {}).output
+    headers = output["SdkHttpMetadata"]["HttpHeaders"]
+    assert headers["Content-Type"] == "application/x-amz-json-1.0"
+    assert "content-type" not in headers
+    assert output["MD5OfMessageBody"] == "5d41402abc4b2a76b9719d911017c592"
