@@ -346,7 +346,8 @@ def _compact_cause(error: StatesError) -> StatesError:
         return error
     if not isinstance(document, dict):
         return error
-    return StatesError(error.error, json.dumps(document, separators=(",", ":"), ensure_ascii=False))
+    compact = json.dumps(document, separators=(",", ":"), ensure_ascii=False)
+    return StatesError(error.error, compact, aliases=error.aliases)
 
 
 def _invoke_payload(payload: Any) -> Any:
@@ -416,9 +417,9 @@ class LambdaInvokeBinding:
             return {**lambda_invoke_response("", request_id), "StatusCode": 204}
         try:
             outcome = await _invoke_bound(handler, event, context, lambda_resource=True)
-        except StatesError:
+        except StatesError as exc:
             if invocation_type != "Event":
-                raise
+                raise _compact_cause(exc) from None
             outcome = None
         if invocation_type == "Event":
             return {**lambda_invoke_response("", request_id), "StatusCode": 202}
@@ -426,10 +427,7 @@ class LambdaInvokeBinding:
         if not isinstance(outcome, Invocation):
             result = outcome
         elif outcome.failed:
-            error = _outcome_error(outcome, lambda_resource=True)
-            if isinstance(outcome.exception, StatesError):
-                raise error
-            raise _compact_cause(error)
+            raise _compact_cause(_outcome_error(outcome, lambda_resource=True))
         else:
             result = _decoded(outcome, request.state_name)
             body = outcome.payload

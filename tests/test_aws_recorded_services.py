@@ -643,3 +643,26 @@ def test_sqs_result_headers_come_as_the_endpoint_sent_them(aws: None) -> None:
     assert headers["Content-Type"] == "application/x-amz-json-1.0"
     assert "content-type" not in headers
     assert output["MD5OfMessageBody"] == "5d41402abc4b2a76b9719d911017c592"
+
+
+def test_lambda_invoke_compacts_an_error_document_from_a_remote_function() -> None:
+    # A function error reported as its error document (e.g. by a Lambda endpoint) is reported
+    # by lambda:invoke as compact JSON too; text that is not a JSON object is kept.
+    from engine.errors import StatesError
+
+    def remote(event: Any) -> Any:
+        raise StatesError("E", '{"errorMessage": "x", "errorType": "E", "stackTrace": []}')
+
+    def plain(event: Any) -> Any:
+        raise StatesError("F", "not json: {}")
+
+    definition = _one_task(
+        "arn:aws:states:::lambda:invoke", {"FunctionName.$": "$.fn", "Payload": {}}
+    )
+    first = _failed_details(engine.run(definition, {"fn": "Remote"}, handlers={"Remote": remote}))
+    assert (first["error"], first["cause"]) == (
+        "E",
+        '{"errorMessage":"x","errorType":"E","stackTrace":[]}',
+    )
+    second = _failed_details(engine.run(definition, {"fn": "Plain"}, handlers={"Plain": plain}))
+    assert (second["error"], second["cause"]) == ("F", "not json: {}")
