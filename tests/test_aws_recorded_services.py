@@ -666,3 +666,58 @@ def test_lambda_invoke_compacts_an_error_document_from_a_remote_function() -> No
     )
     second = _failed_details(engine.run(definition, {"fn": "Plain"}, handlers={"Plain": plain}))
     assert (second["error"], second["cause"]) == ("F", "not json: {}")
+
+
+def test_aws_sdk_s3_put_object_sends_json_text_as_utf8_text(aws: None) -> None:
+    # AWS (aws-sdk:s3:putObject, Body "text data"): the object holds the body's JSON text, typed
+    # text/plain; charset=UTF-8; the answer carries its ETag and CRC32.
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket="bucket")
+    definition = {
+        "StartAt": "Put",
+        "States": {
+            "Put": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::aws-sdk:s3:putObject",
+                "Parameters": {"Bucket": "bucket", "Key": "k", "Body.$": "$.body"},
+                "End": True,
+            }
+        },
+    }
+    execution = engine.run(definition, {"body": "text data"})
+    assert execution.output == {
+        "ChecksumCRC32": "KUmHvQ==",
+        "ETag": '"2b5df3712557f503a9977a8ea893b2c9"',
+    }
+    stored = s3.get_object(Bucket="bucket", Key="k")
+    assert stored["Body"].read() == b'"text data"'
+    assert stored["ContentType"] == "text/plain; charset=UTF-8"
+
+
+def test_aws_sdk_s3_get_object_answer_has_no_checksum(aws: None) -> None:
+    # AWS (aws-sdk:s3:getObject): Step Functions' SDK asks for no response checksum, so the
+    # answer has no ChecksumCRC32 even for an object stored with one.
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket="bucket")
+    s3.put_object(Bucket="bucket", Key="k", Body=b"text data")
+    definition = {
+        "StartAt": "Get",
+        "States": {
+            "Get": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::aws-sdk:s3:getObject",
+                "Parameters": {"Bucket": "bucket", "Key": "k"},
+                "End": True,
+            }
+        },
+    }
+    output = engine.run(definition, {}).output
+    output.pop("LastModified")
+    assert output == {
+        "AcceptRanges": "bytes",
+        "Body": "text data",
+        "ContentLength": 9,
+        "ContentType": "binary/octet-stream",
+        "ETag": '"332eec544317a6d340b8e77da7fe54ad"',
+        "Metadata": {},
+    }

@@ -139,7 +139,12 @@ class _ClientCache:
             client = session.client(
                 service,
                 region_name=key.region,
-                config=Config(max_pool_connections=_POOL_CONNECTIONS),
+                # The SDK Step Functions uses does not ask for response checksums (AWS
+                # recorded s3:getObject without ChecksumCRC32); boto3 would by default.
+                config=Config(
+                    max_pool_connections=_POOL_CONNECTIONS,
+                    response_checksum_validation="when_required",
+                ),
             )
             client.meta.events.register("after-call", keep_header_names)
             self._clients[key] = client

@@ -316,6 +316,22 @@ def _missing_required(target: SdkTarget, shape: Any, request: Any, request_id: s
     )
 
 
+_TEXT_BODY: Final = "text/plain; charset=UTF-8"
+
+
+def _text_body_content_type(shape: Any, request: Any) -> None:
+    """A streamed body made from the state's JSON data is text: the SDK Step Functions uses
+    sends it as ``text/plain; charset=UTF-8`` unless ``ContentType`` is given (AWS recorded
+    s3:putObject storing that type)."""
+    if shape is None or not isinstance(request, dict):
+        return
+    payload = shape.serialization.get("payload")
+    if payload is None or payload not in request or "ContentType" not in shape.members:
+        return
+    if shape.members[payload].type_name == "blob" and "ContentType" not in request:
+        request["ContentType"] = _TEXT_BODY
+
+
 def _call(target: SdkTarget, parameters: dict[str, Any], request_id: str = "") -> Any:
     from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 
@@ -324,6 +340,7 @@ def _call(target: SdkTarget, parameters: dict[str, Any], request_id: str = "") -
     shape = operation.input_shape
     request = _request_value(parameters, shape) if shape is not None else parameters
     _missing_required(target, shape, request, request_id)
+    _text_body_content_type(shape, request)
     method = getattr(client, _botocore_method(target.operation))
     try:
         response = method(**request)
