@@ -414,7 +414,7 @@ class LambdaInvokeBinding:
         context = _make_context(request, name, function_name)
         invocation_type = parameters.get("InvocationType", "RequestResponse")
         if invocation_type == "DryRun":
-            return {**lambda_invoke_response("", request_id), "StatusCode": 204}
+            return {**lambda_invoke_response("", request_id, body=""), "StatusCode": 204}
         try:
             outcome = await _invoke_bound(handler, event, context, lambda_resource=True)
         except StatesError as exc:
@@ -422,7 +422,7 @@ class LambdaInvokeBinding:
                 raise _compact_cause(exc) from None
             outcome = None
         if invocation_type == "Event":
-            return {**lambda_invoke_response("", request_id), "StatusCode": 202}
+            return {**lambda_invoke_response("", request_id, body=""), "StatusCode": 202}
         body: str | None = None
         if not isinstance(outcome, Invocation):
             result = outcome

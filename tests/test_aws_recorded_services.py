@@ -721,3 +721,11 @@ def test_aws_sdk_s3_get_object_answer_has_no_checksum(aws: None) -> None:
         "ETag": '"332eec544317a6d340b8e77da7fe54ad"',
         "Metadata": {},
     }
+
+
+def test_lambda_invoke_event_invocation_has_an_empty_body() -> None:
+    # An asynchronous invocation (InvocationType Event) answers 202 with no body.
+    definition = _invoke_machine({"InvocationType": "Event"})
+    output = engine.run(definition, {"fn": "Echo", "payload": {}}, handlers={"Echo": _echo}).output
+    assert (output["StatusCode"], output["Payload"]) == (202, "")
+    assert output["SdkHttpMetadata"]["HttpHeaders"]["Content-Length"] == "0"
