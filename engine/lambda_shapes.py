@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import json
 import re
 import uuid
 from dataclasses import dataclass
@@ -17,6 +19,7 @@ __all__ = [
     "classify_resource",
     "lambda_function_name",
     "lambda_invoke_response",
+    "lambda_log_tail",
     "placeholder_names",
     "request_id_for",
     "sdk_metadata",
@@ -155,23 +158,60 @@ def sdk_metadata(
     }
 
 
+def _trace_id(request_id: str) -> str:
+    """An X-Ray trace header for the invocation, derived from its request id (stable)."""
+    root = hashlib.sha1(f"root:{request_id}".encode(), usedforsecurity=False).hexdigest()
+    parent = hashlib.sha1(f"parent:{request_id}".encode(), usedforsecurity=False).hexdigest()
+    return f"Root=1-{root[:8]}-{root[8:32]};Parent={parent[:16]};Sampled=0"
+
+
+def lambda_log_tail(request_id: str, version: str = "$LATEST") -> str:
+    """The base64 ``LogResult`` of an invocation with ``LogType: Tail`` (the runtime's lines)."""
+    lines = (
+        f"START RequestId: {request_id} Version: {version}\n"
+        f"END RequestId: {request_id}\n"
+        f"REPORT RequestId: {request_id}\n"
+    )
+    return base64.b64encode(lines.encode()).decode("ascii")
+
+
 def lambda_invoke_response(
-    payload: Any, request_id: str, *, date: datetime | None = None, version: str = "$LATEST"
+    payload: Any,
+    request_id: str,
+    *,
+    date: datetime | None = None,
+    version: str = "$LATEST",
+    body: str | None = None,
+    log_result: str | None = None,
 ) -> dict[str, Any]:
-    """The result ``arn:aws:states:::lambda:invoke`` returns for a function's ``payload``."""
+    """The result ``arn:aws:states:::lambda:invoke`` returns for a function's ``payload``.
+
+    ``body`` is the response's JSON text as the function's runtime wrote it, whose length is
+    the ``Content-Length`` header (by default the payload as the Python runtime writes it);
+    ``log_result`` the base64 log tail asked for with ``LogType: Tail`` (a ``LogResult``
+    member and header).
+    """
+    text = json.dumps(payload) if body is None else body
     headers = {
         "Connection": "keep-alive",
+        "Content-Length": str(len(text.encode("utf-8"))),
         "Content-Type": "application/json",
         "X-Amz-Executed-Version": version,
+        "X-Amzn-Trace-Id": _trace_id(request_id),
         "x-amzn-Remapped-Content-Length": "0",
         "x-amzn-RequestId": request_id,
     }
+    if log_result is not None:
+        headers["X-Amz-Log-Result"] = log_result
     rendered = _http_date(date)
     if rendered is not None:
         headers["Date"] = rendered
+    response: dict[str, Any] = {"ExecutedVersion": version}
+    if log_result is not None:
+        response["LogResult"] = log_result
+    response["Payload"] = payload
     return {
-        "ExecutedVersion": version,
-        "Payload": payload,
+        **response,
         **sdk_metadata(request_id, dict(sorted(headers.items()))),
         "StatusCode": 200,
     }

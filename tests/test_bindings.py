@@ -281,9 +281,13 @@ def test_lambda_invoke_response_shape() -> None:
     response = lambda_invoke_response({"ok": True}, "rid-1", date=datetime(2024, 1, 2, tzinfo=UTC))
     headers = {
         "Connection": "keep-alive",
+        "Content-Length": "12",
         "Content-Type": "application/json",
         "Date": "Tue, 02 Jan 2024 00:00:00 GMT",
         "X-Amz-Executed-Version": "$LATEST",
+        "X-Amzn-Trace-Id": (
+            "Root=1-b61ea03e-a0ca9ad7bd67f23505a01bd2;Parent=bfbdd7969d71077c;Sampled=0"
+        ),
         "x-amzn-Remapped-Content-Length": "0",
         "x-amzn-RequestId": "rid-1",
     }
@@ -366,7 +370,10 @@ async def test_lambda_invoke_unknown_function_and_missing_function_name() -> Non
         await _invoke(binding, _request(INVOKE, {"FunctionName": "Nope", "Payload": {}}))
     assert missing.value.error == "Lambda.ResourceNotFoundException"
     assert missing.value.cause is not None
-    assert missing.value.cause.startswith("Function not found: Nope (Service: AWSLambda;")
+    assert missing.value.cause.startswith(
+        "Function not found: arn:aws:lambda:us-east-1:123456789012:function:Nope "
+        "(Service: AWSLambda;"
+    )
     with pytest.raises(StatesError) as no_name:
         await _invoke(binding, _request(INVOKE, {"Payload": {}}))
     assert no_name.value.error == "States.Runtime"
