@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from engine.limits import MAX_JSON_DEPTH, MAX_PAYLOAD_BYTES, nested_deeper_than
+from engine.loader import json_error_text
 
 __all__ = [
     "EXIT_BAD_USAGE",
@@ -109,9 +110,7 @@ def parse_json_text(text: str, what: str, where: str | None = None) -> Any:
     try:
         value = json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
-        raise UsageError(
-            f"{what}: {source}: {exc.msg} at line {exc.lineno} column {exc.colno}"
-        ) from None
+        raise UsageError(f"{what}: {source}: {json_error_text(exc)}") from None
     except _NotJSON as exc:
         raise UsageError(f"{what}: {source}: {exc.args[0]} is not a JSON number") from None
     except RecursionError:
