@@ -104,8 +104,13 @@ def _parse(source: str | bytes | Mapping[str, Any] | Path) -> Any:
         source = source.read_bytes()
     if isinstance(source, Mapping):
         return dict(source)
+    if not isinstance(source, str | bytes | bytearray):
+        raise TypeError(
+            "definition: expected JSON text, bytes, a mapping or a Path, "
+            f"got {type(source).__name__}"
+        )
     try:
-        if isinstance(source, bytes):
+        if not isinstance(source, str):
             # json.loads would guess UTF-16 or UTF-32 from the first bytes; ASL is UTF-8 text
             source = source.decode("utf-8")
         return json.loads(source, parse_constant=_reject_constant)

@@ -168,3 +168,38 @@ def test_export_refuses_an_account_or_region_that_cannot_be_one(
     assert capsys.readouterr().err.splitlines()[-1] == (
         f"saga export: error: argument {option}: {message}"
     )
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ('raise BaseException("boom")\n', "BaseException: boom"),
+        (
+            "class Unprintable(Exception):\n"
+            "    def __str__(self) -> str:\n"
+            "        raise RuntimeError('no')\n"
+            "raise Unprintable()\n",
+            "Unprintable: <its message could not be read>",
+        ),
+    ],
+    ids=["base-exception", "str-raises"],
+)
+def test_code_failing_oddly_at_import_is_one_line_for_targets_and_handlers(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    source: str,
+    message: str,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    module = f"odd_{abs(hash(source))}"
+    (tmp_path / f"{module}.py").write_text(source, encoding="utf-8")
+    machine = _file(tmp_path, "machine.json", json.dumps(VALID).encode())
+    for command in ("run", "export", "graph"):
+        code, err = _exit_and_stderr([command, f"{module}:saga"], capsys)
+        assert (code, err) == (
+            2,
+            f"saga: TARGET '{module}:saga': importing '{module}' failed: {message}\n",
+        )
+    code, err = _exit_and_stderr(["execute", str(machine), "--handlers", f"{module}.py"], capsys)
+    assert (code, err) == (2, f"saga: --handlers: importing {module}.py failed: {message}\n")

@@ -1,0 +1,90 @@
+"""Wrong types and odd values given to the public Python API: a typed error naming what is
+wrong, before anything runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import engine
+from engine.diagnostics import DefinitionError
+from saga import Saga, SagaDefinitionError
+
+PASS = {"StartAt": "A", "States": {"A": {"Type": "Pass", "End": True}}}
+TASK = {"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "X", "End": True}}}
+
+
+@pytest.mark.parametrize("source", [42, None, 1.5])
+def test_a_definition_of_the_wrong_type_is_a_type_error_naming_what_is_taken(
+    source: Any,
+) -> None:
+    with pytest.raises(TypeError) as caught:
+        engine.run(source, {})
+    assert str(caught.value) == (
+        f"definition: expected JSON text, bytes, a mapping or a Path, got {type(source).__name__}"
+    )
+
+
+def test_json_text_of_an_array_is_read_as_json_not_as_a_file_name() -> None:
+    with pytest.raises(DefinitionError) as caught:
+        engine.run("[1, 2]", {})
+    assert [str(d) for d in caught.value.diagnostics] == [
+        "error: /: INVALID_TYPE: expected a JSON object, got array"
+    ]
+
+
+def test_a_bytearray_definition_is_still_taken() -> None:
+    assert engine.run(
+        bytearray(b'{"StartAt": "A", "States": {"A": {"Type": "Succeed"}}}'), {}
+    ).status == ("SUCCEEDED")
+
+
+def test_a_missing_definition_file_is_file_not_found(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError):
+        engine.run(tmp_path / "missing.json", {})
+
+
+@pytest.mark.parametrize(("seed", "kind"), [("x", "str"), (True, "bool"), (1.5, "float")])
+def test_a_seed_that_is_not_an_int_is_refused(seed: Any, kind: str) -> None:
+    with pytest.raises(TypeError) as caught:
+        engine.run(PASS, {}, seed=seed)
+    assert str(caught.value) == f"seed: expected an int, got {kind}"
+    assert engine.run(PASS, {}, seed=7).seed == 7
+
+
+def test_an_execution_name_that_is_not_a_string_is_a_type_error() -> None:
+    with pytest.raises(TypeError) as caught:
+        engine.run(PASS, {}, name=5)  # type: ignore[arg-type]
+    assert str(caught.value) == "execution name: expected a string, got int"
+
+
+def test_a_handler_that_is_not_callable_is_refused_before_anything_runs() -> None:
+    for _ in range(2):  # the second call would reuse the first one's bound tasks
+        with pytest.raises(TypeError) as caught:
+            engine.run(TASK, {}, handlers={"X": 5})  # type: ignore[dict-item]
+        assert str(caught.value) == (
+            "handlers['X']: expected a callable taking the event (and optionally a Lambda "
+            "context), got int"
+        )
+    ran: list[str] = []
+    saga = Saga("NotCallable")
+    saga.step("Book", lambda event: ran.append("book")).compensate(
+        "Unbook", lambda event: ran.append("unbook")
+    )
+    saga.step("Pay", lambda event: None)
+    with pytest.raises(TypeError):
+        saga.run({}, handlers={"Pay": "not a function"})  # type: ignore[dict-item]
+    assert ran == []
+
+
+@pytest.mark.parametrize("name", ["bad name", "x" * 81, "a/b", "tab\there"])
+def test_a_saga_name_step_functions_refuses_is_refused_when_declared(name: str) -> None:
+    with pytest.raises(SagaDefinitionError) as caught:
+        Saga(name)
+    assert str(caught.value) == (
+        f"saga name {name!r}: a state machine name is 1-80 characters without whitespace, "
+        "brackets, wildcards or special characters, as Step Functions requires (e.g. "
+        "'PlaceOrder')"
+    )
