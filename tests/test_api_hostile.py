@@ -88,3 +88,12 @@ def test_a_saga_name_step_functions_refuses_is_refused_when_declared(name: str) 
         "brackets, wildcards or special characters, as Step Functions requires (e.g. "
         "'PlaceOrder')"
     )
+
+
+def test_unknown_fault_state_is_importable_where_readme_names_it() -> None:
+    import saga
+    import saga.testing
+    from saga.fault_states import UnknownFaultState
+
+    assert saga.UnknownFaultState is UnknownFaultState
+    assert saga.testing.UnknownFaultState is UnknownFaultState
