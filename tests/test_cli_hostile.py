@@ -203,3 +203,73 @@ def test_code_failing_oddly_at_import_is_one_line_for_targets_and_handlers(
         )
     code, err = _exit_and_stderr(["execute", str(machine), "--handlers", f"{module}.py"], capsys)
     assert (code, err) == (2, f"saga: --handlers: importing {module}.py failed: {message}\n")
+
+
+@pytest.mark.parametrize("command", ["run", "export", "graph"])
+def test_a_python_file_as_target_says_to_name_the_saga_in_it(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    command: str,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "rental.py").write_text("x = 1\n", encoding="utf-8")
+    code, err = _exit_and_stderr([command, "rental.py"], capsys)
+    expected = (
+        "saga: TARGET 'rental.py': expected module:attribute, e.g. shop.orders:saga\n"
+        if command == "run"
+        else "saga: TARGET 'rental.py' is a Python file; name the saga in it as "
+        "module:attribute (e.g. rental:saga, run from its directory)\n"
+    )
+    assert (code, err) == (2, expected)
+
+
+_DLQ_SAGA = """
+from saga import JsonPath, Saga, sqs
+
+dlq = Saga("WithDlq")
+dlq.step("Fail", lambda event: 1 / 0)
+dlq.on_failure("Dead Letter", sqs.send_message(queue_url="${DlqUrl}", message_body=JsonPath("$")))
+"""
+
+
+def test_saga_run_fills_placeholders_with_substitute(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "with_dlq.py").write_text(_DLQ_SAGA, encoding="utf-8")
+    calls = tmp_path / "calls.json"
+    mock = {
+        "StateMachines": {"WithDlq": {"TestCases": {"Sent": {"Dead Letter": "Sent"}}}},
+        "MockedResponses": {"Sent": {"0": {"Return": {"MessageId": "m-1"}}}},
+    }
+    calls.write_text(json.dumps(mock), encoding="utf-8")
+    code = main(
+        [
+            "run",
+            "with_dlq:dlq",
+            "--substitute",
+            "DlqUrl=https://sqs.eu-west-1.amazonaws.com/123456789012/dlq",
+            "--history",
+            "--mock-config",
+            str(calls),
+            "--test-case",
+            "Sent",
+        ]
+    )
+    out = json.loads(capsys.readouterr().out)
+    assert code == 1
+    [scheduled] = [e for e in out["history"] if e["type"] == "TaskScheduled"]
+    assert json.loads(scheduled["taskScheduledEventDetails"]["parameters"])["QueueUrl"] == (
+        "https://sqs.eu-west-1.amazonaws.com/123456789012/dlq"
+    )
+    code, err = _exit_and_stderr(
+        ["run", "with_dlq:dlq", "--substitute", "DlqUrl=x", "--store", "x.db"], capsys
+    )
+    assert (code, err) == (
+        2,
+        "saga: --substitute: not with --store, since 'saga resume' compiles the saga again "
+        "without them; give the values in the input (JsonPath) instead\n",
+    )
+    code, err = _exit_and_stderr(["run", "with_dlq:dlq", "--substitute", "DlqUrl"], capsys)
+    assert (code, err) == (2, "saga: --substitute: expected NAME=VALUE, got 'DlqUrl'\n")

@@ -112,6 +112,11 @@ def _compensations(value: Any) -> frozenset[str]:
 def load_target(text: str) -> ExportTarget:
     """Load TARGET: a definition file, or ``module:attribute`` of a saga or a StateMachine."""
     path = Path(text)
+    if text.endswith(".py") and ":" not in text:
+        raise UsageError(
+            f"TARGET {text!r} is a Python file; name the saga in it as module:attribute "
+            f"(e.g. {path.stem}:saga, run from its directory)"
+        )
     if path.is_file() or text.endswith(".json"):
         try:
             with path.open("rb") as file:
