@@ -97,3 +97,31 @@ def test_unknown_fault_state_is_importable_where_readme_names_it() -> None:
 
     assert saga.UnknownFaultState is UnknownFaultState
     assert saga.testing.UnknownFaultState is UnknownFaultState
+
+
+def _long_step(event: Any) -> int:
+    return 1
+
+
+def test_a_python_step_timeout_over_lambdas_limit_warns_naming_the_fix() -> None:
+    from saga import SagaWarning
+
+    saga = Saga("LongStep")
+    saga.step("Crunch", _long_step, timeout=3600)
+    with pytest.warns(SagaWarning) as caught:
+        saga.to_state_machine()
+    [warning] = [w.message for w in caught if isinstance(w.message, SagaWarning)]
+    assert (warning.code, warning.step, str(warning)) == (
+        "TIMEOUT_OVER_LAMBDA_LIMIT",
+        "Crunch",
+        "step 'Crunch': timeout=3600 is longer than a Lambda function may run (900 s): "
+        "deployed, the function times out first, with Lambda's error instead of "
+        "States.Timeout; use timeout=900 or less, or a callback step for longer work",
+    )
+    within = Saga("WithinLimit")
+    within.step("Crunch", _long_step, timeout=900)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SagaWarning)
+        within.to_state_machine()
