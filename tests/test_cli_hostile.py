@@ -273,3 +273,41 @@ def test_saga_run_fills_placeholders_with_substitute(
     )
     code, err = _exit_and_stderr(["run", "with_dlq:dlq", "--substitute", "DlqUrl"], capsys)
     assert (code, err) == (2, "saga: --substitute: expected NAME=VALUE, got 'DlqUrl'\n")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["validate", "{machine}"],
+        ["export", "{machine}"],
+        ["graph", "{machine}"],
+        ["execute", "{machine}"],
+        ["run", "examples.orders.orders:orders", "--input", '{"id": 1, "amount": 20}'],
+        ["test-state", "{machine}"],
+    ],
+    ids=lambda args: args[0],
+)
+def test_a_full_disk_on_stdout_is_one_line_not_a_traceback(tmp_path: Path, args: list[str]) -> None:
+    import subprocess
+    import sys
+
+    machine = _file(tmp_path, "machine.json", json.dumps(VALID).encode())
+    argv = [str(machine) if arg == "{machine}" else arg for arg in args]
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import sys; from saga.cli import main; sys.exit(main())",
+                *argv,
+            ],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    assert (done.returncode, done.stderr) == (
+        2,
+        "saga: cannot write to stdout: No space left on device\n",
+    )

@@ -25,6 +25,7 @@ __all__ = [
     "read_bounded",
     "read_json_arg",
     "read_text_file",
+    "write_stdout",
 ]
 
 EXIT_OK = 0
@@ -67,7 +68,19 @@ def print_json(value: Any) -> None:
         text.encode("utf-8")
     except UnicodeEncodeError:
         text = json.dumps(value, indent=2)
-    print(text)
+    write_stdout(text + "\n")
+
+
+def write_stdout(text: str) -> None:
+    """Write ``text`` to stdout and flush it; UsageError when stdout cannot take it (a full
+    disk). A reader that went away (BrokenPipeError) is left to the caller."""
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise UsageError(f"cannot write to stdout: {exc.strerror or exc}") from None
 
 
 def read_bounded(path: str | Path, limit: int, what: str = "") -> bytes:

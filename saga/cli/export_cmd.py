@@ -6,7 +6,6 @@ import argparse
 import contextlib
 import os
 import re
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +25,7 @@ from saga.cli._common import (
     UsageError,
     parse_json_text,
     read_text_file,
+    write_stdout,
 )
 from saga.cli._targets import describe_error, import_target
 
@@ -181,7 +181,7 @@ def read_substitutions(path: str | None) -> dict[str, str]:
 def write_output(text: str, output: str | None) -> None:
     """Write ``text`` to the file ``output`` (UTF-8, as is) or to stdout."""
     if output is None:
-        sys.stdout.write(text)
+        write_stdout(text)
         return
     try:
         write_whole_file(Path(output), text)
