@@ -125,3 +125,74 @@ def test_a_python_step_timeout_over_lambdas_limit_warns_naming_the_fix() -> None
     with warnings.catch_warnings():
         warnings.simplefilter("error", SagaWarning)
         within.to_state_machine()
+
+
+def _orders_saga() -> Saga:
+    saga = Saga("Orders")
+    saga.step("Reserve", lambda event: "r-1").compensate("Release", lambda event: None)
+    saga.step("Charge", lambda event: "c-1")
+    return saga
+
+
+@pytest.mark.parametrize(
+    ("faults_given", "message"),
+    [
+        (
+            [None],
+            "faults[0]: expected a fault such as faults.raises(...) or an interceptor, "
+            "got NoneType",
+        ),
+        ("Charge", "faults: expected a list of faults such as [faults.raises(...)], got str"),
+    ],
+    ids=["none-in-list", "string"],
+)
+def test_faults_that_are_not_a_list_of_faults_are_refused_before_running(
+    faults_given: Any, message: str
+) -> None:
+    from saga.testing.harness import SagaTestEngine
+
+    with pytest.raises(TypeError) as caught:
+        SagaTestEngine().run(_orders_saga(), {}, faults=faults_given)
+    assert str(caught.value) == message
+
+
+def test_a_single_fault_not_in_a_list_says_to_put_it_in_one() -> None:
+    from saga.testing import faults
+    from saga.testing.harness import SagaTestEngine
+
+    with pytest.raises(TypeError) as caught:
+        SagaTestEngine().run(_orders_saga(), {}, faults=faults.hangs("Charge"))  # type: ignore[arg-type]
+    assert str(caught.value) == (
+        "faults: expected a list of faults such as [faults.raises(...)], got Hangs"
+    )
+
+
+def test_an_interceptor_that_is_not_callable_is_refused_before_running() -> None:
+    with pytest.raises(TypeError) as caught:
+        engine.run(TASK, {}, handlers={"X": lambda event: 1}, interceptors=[None])  # type: ignore[list-item]
+    assert str(caught.value) == (
+        "interceptors[0]: expected a callable (request, call_next) -> result, got NoneType"
+    )
+
+
+def test_assertions_refuse_a_bare_string_that_would_be_read_letter_by_letter() -> None:
+    from saga.testing import assert_compensated, assert_path
+
+    execution = _orders_saga().run({})
+    with pytest.raises(TypeError) as caught:
+        assert_path(execution, "Reserve")
+    assert str(caught.value) == (
+        "assert_path: expected a list of state names, got the string 'Reserve'; write ['Reserve']"
+    )
+    with pytest.raises(TypeError) as caught:
+        assert_compensated(execution, "Release")
+    assert str(caught.value) == (
+        "assert_compensated: expected a list of state names, got the string 'Release'; "
+        "write ['Release']"
+    )
+    with pytest.raises(TypeError) as caught:
+        assert_compensated(execution, [], failed="Release")
+    assert str(caught.value) == (
+        "assert_compensated(failed=...): expected a list of state names, got the string "
+        "'Release'; write ['Release']"
+    )
