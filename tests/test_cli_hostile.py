@@ -311,3 +311,26 @@ def test_a_full_disk_on_stdout_is_one_line_not_a_traceback(tmp_path: Path, args:
         2,
         "saga: cannot write to stdout: No space left on device\n",
     )
+
+
+def test_a_child_machine_file_is_read_within_the_bound_and_its_errors_located(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    machine = _file(tmp_path, "machine.json", json.dumps(VALID).encode())
+    broken = _file(tmp_path, "child.json", TRUNCATED.encode())
+    code, err = _exit_and_stderr(
+        ["execute", str(machine), "--state-machine", f"Child={broken}"], capsys
+    )
+    assert (code, err) == (
+        2,
+        f"saga: --state-machine Child: invalid definition {broken}: /: not valid JSON: "
+        "Unterminated string starting at line 1 column 43\n",
+    )
+    big = _file(tmp_path, "big.json", json.dumps({**VALID, "Comment": "x" * (1 << 20)}).encode())
+    code, err = _exit_and_stderr(
+        ["execute", str(machine), "--state-machine", f"Child={big}"], capsys
+    )
+    assert (code, err) == (
+        2,
+        f"saga: --state-machine Child: {big} is larger than the limit of 1,048,576 bytes\n",
+    )
