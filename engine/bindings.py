@@ -368,13 +368,17 @@ class LambdaInvokeBinding:
             outcome = None
         if invocation_type == "Event":
             return {**lambda_invoke_response("", request_id), "StatusCode": 202}
+        body: str | None = None
         if not isinstance(outcome, Invocation):
             result = outcome
         elif outcome.failed:
             raise _outcome_error(outcome, lambda_resource=True)
         else:
             result = _decoded(outcome, request.state_name)
-        return lambda_invoke_response(result, request_id, date=_entered_time(request))
+            body = outcome.payload
+        return lambda_invoke_response(
+            result, request_id, date=_entered_time(request), body=body
+        )
 
 
 class UnboundResourceBinding:

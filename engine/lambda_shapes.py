@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import uuid
 from dataclasses import dataclass
@@ -156,9 +157,22 @@ def sdk_metadata(
 
 
 def lambda_invoke_response(
-    payload: Any, request_id: str, *, date: datetime | None = None, version: str = "$LATEST"
+    payload: Any,
+    request_id: str,
+    *,
+    date: datetime | None = None,
+    version: str = "$LATEST",
+    body: str | None = None,
 ) -> dict[str, Any]:
-    """The result ``arn:aws:states:::lambda:invoke`` returns for a function's ``payload``."""
+    """The result ``arn:aws:states:::lambda:invoke`` returns for a function's ``payload``.
+
+    ``body`` is the response text the function's runtime wrote (its byte length is the
+    ``Content-Length`` header); without it the length is taken from ``payload`` as Lambda's
+    Python runtime writes it (``json.dumps`` with its default separators). An empty body (an
+    asynchronous or dry-run invocation) has no ``Content-Length``.
+    """
+    if body is None and payload != "":
+        body = json.dumps(payload, ensure_ascii=False)
     headers = {
         "Connection": "keep-alive",
         "Content-Type": "application/json",
@@ -166,6 +180,8 @@ def lambda_invoke_response(
         "x-amzn-Remapped-Content-Length": "0",
         "x-amzn-RequestId": request_id,
     }
+    if body:
+        headers["Content-Length"] = str(len(body.encode("utf-8", "surrogateescape")))
     rendered = _http_date(date)
     if rendered is not None:
         headers["Date"] = rendered

@@ -281,6 +281,7 @@ def test_lambda_invoke_response_shape() -> None:
     response = lambda_invoke_response({"ok": True}, "rid-1", date=datetime(2024, 1, 2, tzinfo=UTC))
     headers = {
         "Connection": "keep-alive",
+        "Content-Length": "12",  # len('{"ok": true}'), as Lambda's Python runtime writes it
         "Content-Type": "application/json",
         "Date": "Tue, 02 Jan 2024 00:00:00 GMT",
         "X-Amz-Executed-Version": "$LATEST",
