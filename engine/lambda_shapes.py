@@ -136,6 +136,17 @@ def request_id_for(execution_name: str, state_name: str, invocation: int) -> str
     return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
+def trace_header(request_id: str, when: datetime | None) -> str:
+    """An X-Ray trace header (``Root=1-<epoch hex>-<96 bits>;Parent=<64 bits>;Sampled=0``).
+
+    AWS's recordings show Lambda's response always carries one (its value varies per call);
+    here it is derived from the request id and the call's time, so seeded runs repeat it.
+    """
+    digest = hashlib.sha1(request_id.encode(), usedforsecurity=False).hexdigest()
+    epoch = int(when.timestamp()) if when is not None else 0
+    return f"Root=1-{epoch:08x}-{digest[:24]};Parent={digest[24:40]};Sampled=0"
+
+
 def _http_date(when: datetime | None) -> str | None:
     if when is None:
         return None
@@ -182,6 +193,7 @@ def lambda_invoke_response(
     }
     if body:
         headers["Content-Length"] = str(len(body.encode("utf-8", "surrogateescape")))
+    headers["X-Amzn-Trace-Id"] = trace_header(request_id, date)
     rendered = _http_date(date)
     if rendered is not None:
         headers["Date"] = rendered
