@@ -390,9 +390,7 @@ class LambdaInvokeBinding:
         else:
             result = _decoded(outcome, request.state_name, "lambda")
             body = outcome.payload
-        return lambda_invoke_response(
-            result, request_id, date=_entered_time(request), body=body
-        )
+        return lambda_invoke_response(result, request_id, date=_entered_time(request), body=body)
 
 
 class UnboundResourceBinding:

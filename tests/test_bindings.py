@@ -285,7 +285,9 @@ def test_lambda_invoke_response_shape() -> None:
         "Content-Type": "application/json",
         "Date": "Tue, 02 Jan 2024 00:00:00 GMT",
         "X-Amz-Executed-Version": "$LATEST",
-        "X-Amzn-Trace-Id": "Root=1-65935200-2e9fd42c1d6c3b15db7d8d01;Parent=e3a28b91870e7004;Sampled=0",
+        "X-Amzn-Trace-Id": (
+            "Root=1-65935200-2e9fd42c1d6c3b15db7d8d01;Parent=e3a28b91870e7004;Sampled=0"
+        ),
         "x-amzn-Remapped-Content-Length": "0",
         "x-amzn-RequestId": "rid-1",
     }
