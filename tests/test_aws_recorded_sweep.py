@@ -7,12 +7,20 @@ same thing.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+import boto3
+import pytest
+from moto import mock_aws
+
 from engine.clock import VirtualClock
 from engine.execution import Execution
+from engine.integrations._boto import clear_client_cache
 from engine.local_engine import run
+from tests._aws import isolate_aws_env
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 FUNCTION_ARN = "arn:aws:lambda:us-east-1:123456789012:function:fn"
@@ -158,3 +166,63 @@ def test_oversize_text_from_a_lambda_arn_task_names_the_function() -> None:
             "ExecutionSucceeded",
         ]
         assert ex.history[4].details == {"cause": cause, "error": "States.DataLimitExceeded"}
+
+
+# -- a distributed Map's MaxItemsPath naming a string of digits -------------------------------
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    isolate_aws_env(monkeypatch)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    clear_client_cache()
+    with mock_aws():
+        yield
+    clear_client_cache()
+
+
+@pytest.mark.usefixtures("aws")
+def test_max_items_path_reads_a_string_of_digits_as_its_integer() -> None:
+    items = [{"verdict": "true"}, {"verdict": "false"}, {"verdict": "mostly-true"}, {"v": 4}]
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket="bucket")
+    s3.put_object(Bucket="bucket", Key="file.json", Body=json.dumps(items))
+    definition = {
+        "StartAt": "Start",
+        "States": {
+            "Start": {"Type": "Pass", "Assign": {"maxItems": "2"}, "Next": "MapState"},
+            "MapState": {
+                "Type": "Map",
+                "MaxConcurrency": 1,
+                "ItemReader": {
+                    "ReaderConfig": {"InputType": "JSON", "MaxItemsPath": "$maxItems"},
+                    "Resource": "arn:aws:states:::s3:getObject",
+                    "Parameters": {"Bucket.$": "$.Bucket", "Key.$": "$.Key"},
+                },
+                "ItemProcessor": {
+                    "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                    "StartAt": "PassItem",
+                    "States": {"PassItem": {"Type": "Pass", "End": True}},
+                },
+                "End": True,
+            },
+        },
+    }
+    ex = _run(definition, {"Bucket": "bucket", "Key": "file.json"}, {})
+    assert ex.status == "SUCCEEDED", ex.cause
+    assert ex.output == items[:2]
+    assert _links(ex) == [
+        (1, "ExecutionStarted", 0),
+        (2, "PassStateEntered", 0),
+        (3, "PassStateExited", 2),
+        (4, "MapStateEntered", 3),
+        (5, "MapStateStarted", 4),
+        (6, "MapRunStarted", 5),
+        (7, "MapRunSucceeded", 6),
+        (8, "MapStateSucceeded", 7),
+        (9, "MapStateExited", 6),
+        (10, "ExecutionSucceeded", 9),
+    ]
+    assert ex.history[4].details == {"length": 0}
