@@ -34,6 +34,7 @@ from engine.lambda_shapes import (
     placeholder_names,
     request_id_for,
 )
+from engine.limits import MAX_PAYLOAD_BYTES, data_limit_error
 from engine.step_threads import run_on_step_thread
 
 __all__ = [
@@ -246,7 +247,15 @@ def _outcome_error(outcome: Invocation, *, lambda_resource: bool) -> StatesError
     return StatesError(outcome.error(), bound_cause(outcome.error_message()))
 
 
-def _decoded(outcome: Invocation, state_name: str) -> Any:
+def _decoded(outcome: Invocation, state_name: str, source: str) -> Any:
+    """The function's result decoded from its response text.
+
+    A response over the payload limit fails the task with ``States.DataLimitExceeded`` (naming
+    ``source``, as AWS does) before it is read, so a long text that is not JSON fails that way
+    too, and a Catch can handle it.
+    """
+    if len(outcome.payload) * 4 > MAX_PAYLOAD_BYTES and payload_bytes(outcome) > MAX_PAYLOAD_BYTES:
+        raise data_limit_error(source)
     try:
         return outcome.result()
     except ValueError:
@@ -254,6 +263,11 @@ def _decoded(outcome: Invocation, state_name: str) -> Any:
         raise StatesError(
             RUNTIME, f"The state '{state_name}' produced a value that is not JSON: {text!r}"
         ) from None
+
+
+def payload_bytes(outcome: Invocation) -> int:
+    """The size in bytes of a function's response text."""
+    return len(outcome.payload.encode("utf-8", "surrogateescape"))
 
 
 def _entered_time(request: TaskRequest) -> datetime | None:
@@ -300,7 +314,7 @@ class PythonBinding:
             return outcome
         if outcome.failed:
             raise _outcome_error(outcome, lambda_resource=self.lambda_resource)
-        return _decoded(outcome, request.state_name)
+        return _decoded(outcome, request.state_name, request.resource)
 
 
 def _function_keys(function_name: str) -> tuple[list[str], str]:
@@ -450,7 +464,7 @@ class LambdaInvokeBinding:
         elif outcome.failed:
             raise _compact_cause(_outcome_error(outcome, lambda_resource=True))
         else:
-            result = _decoded(outcome, request.state_name)
+            result = _decoded(outcome, request.state_name, "lambda")
             body = outcome.payload
         tail = parameters.get("LogType") == "Tail"
         return lambda_invoke_response(

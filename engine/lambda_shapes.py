@@ -138,6 +138,17 @@ def request_id_for(execution_name: str, state_name: str, invocation: int) -> str
     return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
+def trace_header(request_id: str, when: datetime | None) -> str:
+    """An X-Ray trace header (``Root=1-<epoch hex>-<96 bits>;Parent=<64 bits>;Sampled=0``).
+
+    AWS's recordings show Lambda's response always carries one (its value varies per call);
+    here it is derived from the request id and the call's time, so seeded runs repeat it.
+    """
+    digest = hashlib.sha1(request_id.encode(), usedforsecurity=False).hexdigest()
+    epoch = int(when.timestamp()) if when is not None else 0
+    return f"Root=1-{epoch:08x}-{digest[:24]};Parent={digest[24:40]};Sampled=0"
+
+
 def _http_date(when: datetime | None) -> str | None:
     if when is None:
         return None
@@ -156,13 +167,6 @@ def sdk_metadata(
         },
         "SdkResponseMetadata": {"RequestId": request_id},
     }
-
-
-def _trace_id(request_id: str) -> str:
-    """An X-Ray trace header for the invocation, derived from its request id (stable)."""
-    root = hashlib.sha1(f"root:{request_id}".encode(), usedforsecurity=False).hexdigest()
-    parent = hashlib.sha1(f"parent:{request_id}".encode(), usedforsecurity=False).hexdigest()
-    return f"Root=1-{root[:8]}-{root[8:32]};Parent={parent[:16]};Sampled=0"
 
 
 def lambda_log_tail(request_id: str, version: str = "$LATEST") -> str:
@@ -194,10 +198,10 @@ def lambda_invoke_response(
     text = json.dumps(payload) if body is None else body
     headers = {
         "Connection": "keep-alive",
-        "Content-Length": str(len(text.encode("utf-8"))),
+        "Content-Length": str(len(text.encode("utf-8", "surrogateescape"))),
         "Content-Type": "application/json",
         "X-Amz-Executed-Version": version,
-        "X-Amzn-Trace-Id": _trace_id(request_id),
+        "X-Amzn-Trace-Id": trace_header(request_id, date),
         "x-amzn-Remapped-Content-Length": "0",
         "x-amzn-RequestId": request_id,
     }

@@ -95,11 +95,12 @@ class DistributedFields:
         )
 
     def _field(self, spec: Mapping[str, Any], name: str) -> Any:
-        """A literal field, or its ``…Path`` twin evaluated on the input (None when neither)."""
+        """A literal field, or its ``…Path`` twin evaluated on the input (None when neither);
+        a string of digits read through the path is its integer, as AWS reads it."""
         path = spec.get(f"{name}Path")
         if isinstance(path, str):
             try:
-                return self._path(path)
+                return _digits_as_integer(self._path(path))
             except PathNotFound as exc:
                 raise StatesError(RUNTIME, exc.cause) from None
         return spec.get(name)
