@@ -727,3 +727,29 @@ def test_test_state_reports_what_aws_reports_for_mocks_and_retries(sfn: Any) -> 
         "FAILED",
         {"retryIndex": 0},
     )
+
+
+def test_stopping_a_waiting_execution_records_what_aws_records(sfn: Any) -> None:
+    waiting = {
+        "StartAt": "Pause",
+        "States": {"Pause": {"Type": "Wait", "Seconds": 600, "End": True}},
+    }
+    arn = sfn.create_state_machine(name="Stopped", definition=definition(waiting), roleArn=ROLE)[
+        "stateMachineArn"
+    ]
+    execution = sfn.start_execution(stateMachineArn=arn, input="{}")["executionArn"]
+
+    def entered() -> bool:
+        events = sfn.get_execution_history(executionArn=execution)["events"]
+        return any(event["type"] == "WaitStateEntered" for event in events)
+
+    wait_for(entered)
+    assert "stopDate" in sfn.stop_execution(executionArn=execution)
+    assert _finished(sfn, execution)["status"] == "ABORTED"
+    events = sfn.get_execution_history(executionArn=execution)["events"]
+    assert [(e["type"], e["id"], e["previousEventId"]) for e in events] == [
+        ("ExecutionStarted", 1, 0),
+        ("WaitStateEntered", 2, 0),
+        ("ExecutionAborted", 3, 0),
+    ]
+    assert events[-1]["executionAbortedEventDetails"] == {}

@@ -74,6 +74,8 @@ class Runtime:
     """Where its distributed Map runs are kept (the engine's store); None: nowhere."""
     redriven: dict[str, RedrivenVisit] = field(default_factory=dict)
     """Redriven Parallel/Map states, by name: what their next visit keeps (taken once)."""
+    stopped: Callable[[], bool] | None = None
+    """Whether the execution is being stopped (StopExecution), set by whoever runs it."""
     _rng: random.Random | None = None
     _token_rng: random.Random | None = None
 

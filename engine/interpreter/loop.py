@@ -89,7 +89,10 @@ async def run_state(
             flow.last_id = failed_at
         raise
     except anyio.get_cancelled_exc_class():
-        if state_type in _ABORTABLE:
+        # A Wait of the execution's own flow stopped by StopExecution records no WaitStateAborted
+        # (AWS: ExecutionAborted follows WaitStateEntered).
+        stopped_wait = state_type == "Wait" and flow.top_level and _stopping(runtime)
+        if state_type in _ABORTABLE and not stopped_wait:
             with contextlib.suppress(StatesError):
                 flow.add(state_type + "StateAborted", {"name": name})
         raise
@@ -168,6 +171,10 @@ class ExecutionControl:
             self._done.set()
 
 
+def _stopping(runtime: Runtime) -> bool:
+    return runtime.stopped is not None and runtime.stopped()
+
+
 def _internal_cause(exc: BaseException) -> str:
     return f"The local engine failed unexpectedly: {type(exc).__name__}: {exc}"
 
@@ -190,7 +197,9 @@ def _finish(runtime: Runtime, status: str, **details: Any) -> None:
             "TIMED_OUT": "ExecutionTimedOut",
             "ABORTED": "ExecutionAborted",
         }[status]
-        runtime.history.add(event_type, runtime.history.last_id, event_details, final=True)
+        # AWS links an ExecutionAborted to no event (previousEventId 0): a stop comes from outside.
+        previous = 0 if status == "ABORTED" else runtime.history.last_id
+        runtime.history.add(event_type, previous, event_details, final=True)
     record.status = status  # type: ignore[assignment]
 
 
@@ -243,6 +252,7 @@ async def execute(
     clock = runtime.clock
     record = runtime.record
     resuming = resume is not None and resume.started
+    runtime.stopped = lambda: control.stopped and not control.timed_out
     runtime.query_language = machine.query_language or "JSONPath"
     if resume is not None and resuming:
         flow = Flow(runtime, resume.last_id, top_level=True, variables=dict(resume.variables))
