@@ -334,3 +334,41 @@ def test_a_child_machine_file_is_read_within_the_bound_and_its_errors_located(
         2,
         f"saga: --state-machine Child: {big} is larger than the limit of 1,048,576 bytes\n",
     )
+
+
+_TOP_LEVEL_SAGA = """
+from saga import Saga
+
+
+def book(event: dict) -> str:
+    return "b-1"
+
+
+trip = Saga("TopLevel")
+trip.step("Book", book)
+"""
+
+
+def test_package_of_a_top_level_module_leaves_the_files_beside_it_out(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    (tmp_path / "toplevel_trip.py").write_text(_TOP_LEVEL_SAGA, encoding="utf-8")
+    (tmp_path / "executions.db").write_bytes(b"personal data")
+    (tmp_path / "report.html").write_text("<html></html>", encoding="utf-8")
+    (tmp_path / "shop").mkdir()
+    (tmp_path / "shop" / "__init__.py").write_text("", encoding="utf-8")
+    (tmp_path / "shop" / "trip.py").write_text(_TOP_LEVEL_SAGA, encoding="utf-8")
+    (tmp_path / "shop" / "fares.json").write_text("{}", encoding="utf-8")
+    assert main(["package", "toplevel_trip:trip", "-o", str(tmp_path / "out")]) == 0
+    code = tmp_path / "out" / "src"
+    assert sorted(p.name for p in code.iterdir() if p.is_file()) == [
+        "requirements.txt",
+        "saga_lambda_runtime.py",
+        "toplevel_trip.py",
+    ]
+    assert main(["package", "shop.trip:trip", "-o", str(tmp_path / "out2")]) == 0
+    shop = tmp_path / "out2" / "src" / "shop"
+    assert sorted(p.name for p in shop.iterdir()) == ["__init__.py", "fares.json", "trip.py"]
+    capsys.readouterr()
