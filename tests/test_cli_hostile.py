@@ -372,3 +372,66 @@ def test_package_of_a_top_level_module_leaves_the_files_beside_it_out(
     shop = tmp_path / "out2" / "src" / "shop"
     assert sorted(p.name for p in shop.iterdir()) == ["__init__.py", "fares.json", "trip.py"]
     capsys.readouterr()
+
+
+_OS_EXIT_SAGA = """
+import os
+
+from saga import Saga
+
+
+def boom(event: dict) -> None:
+    os._exit(7)
+
+
+exits = Saga("OsExit")
+exits.step("Book", lambda event: "b-1").compensate("Unbook", lambda event: None)
+exits.step("Act", boom)
+"""
+
+
+def test_os_exit_in_a_step_ends_the_process_and_leaves_the_stored_execution_running(
+    tmp_path: Path,
+) -> None:
+    import subprocess
+    import sys
+
+    (tmp_path / "os_exit_saga.py").write_text(_OS_EXIT_SAGA, encoding="utf-8")
+    store = tmp_path / "executions.db"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from saga.cli import main; sys.exit(main())",
+            "run",
+            "os_exit_saga:exits",
+            "--store",
+            str(store),
+            "--name",
+            "oe-1",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (7, "", "")
+    listing = json.loads(
+        subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import sys; from saga.cli import main; sys.exit(main())",
+                "executions",
+                "list",
+                "--store",
+                str(store),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        ).stdout
+    )
+    assert [(e["name"], e["status"]) for e in listing["executions"]] == [("oe-1", "RUNNING")]
