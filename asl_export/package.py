@@ -164,7 +164,7 @@ def _is_data_file(path: Path) -> bool:
 
 
 def _copy_modules(modules: Mapping[str, Path], code: Path) -> None:
-    """Copy each module to its place under ``code``, with the data files beside it."""
+    """Copy each module to its place under ``code``, with the data files of its package."""
     folders: dict[Path, Path] = {}
     for name, path in sorted(modules.items()):
         parts = name.split(".")
@@ -174,7 +174,11 @@ def _copy_modules(modules: Mapping[str, Path], code: Path) -> None:
             target = code.joinpath(*parts[:-1], path.name)
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(path, target)
-        folders[path.parent] = target.parent
+        if len(parts) > 1 or path.name == "__init__.py":
+            # A package's data files go with it. A top-level module's folder is a root of the
+            # import path (often the working directory): what lies there (execution stores,
+            # exports, reports) is not the module's, and must not be deployed with it.
+            folders[path.parent] = target.parent
     for source, target in folders.items():
         for data in sorted(source.iterdir()):
             if (

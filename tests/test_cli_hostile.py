@@ -334,3 +334,104 @@ def test_a_child_machine_file_is_read_within_the_bound_and_its_errors_located(
         2,
         f"saga: --state-machine Child: {big} is larger than the limit of 1,048,576 bytes\n",
     )
+
+
+_TOP_LEVEL_SAGA = """
+from saga import Saga
+
+
+def book(event: dict) -> str:
+    return "b-1"
+
+
+trip = Saga("TopLevel")
+trip.step("Book", book)
+"""
+
+
+def test_package_of_a_top_level_module_leaves_the_files_beside_it_out(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    (tmp_path / "toplevel_trip.py").write_text(_TOP_LEVEL_SAGA, encoding="utf-8")
+    (tmp_path / "executions.db").write_bytes(b"personal data")
+    (tmp_path / "report.html").write_text("<html></html>", encoding="utf-8")
+    (tmp_path / "shop").mkdir()
+    (tmp_path / "shop" / "__init__.py").write_text("", encoding="utf-8")
+    (tmp_path / "shop" / "trip.py").write_text(_TOP_LEVEL_SAGA, encoding="utf-8")
+    (tmp_path / "shop" / "fares.json").write_text("{}", encoding="utf-8")
+    assert main(["package", "toplevel_trip:trip", "-o", str(tmp_path / "out")]) == 0
+    code = tmp_path / "out" / "src"
+    assert sorted(p.name for p in code.iterdir() if p.is_file()) == [
+        "requirements.txt",
+        "saga_lambda_runtime.py",
+        "toplevel_trip.py",
+    ]
+    assert main(["package", "shop.trip:trip", "-o", str(tmp_path / "out2")]) == 0
+    shop = tmp_path / "out2" / "src" / "shop"
+    assert sorted(p.name for p in shop.iterdir()) == ["__init__.py", "fares.json", "trip.py"]
+    capsys.readouterr()
+
+
+_OS_EXIT_SAGA = """
+import os
+
+from saga import Saga
+
+
+def boom(event: dict) -> None:
+    os._exit(7)
+
+
+exits = Saga("OsExit")
+exits.step("Book", lambda event: "b-1").compensate("Unbook", lambda event: None)
+exits.step("Act", boom)
+"""
+
+
+def test_os_exit_in_a_step_ends_the_process_and_leaves_the_stored_execution_running(
+    tmp_path: Path,
+) -> None:
+    import subprocess
+    import sys
+
+    (tmp_path / "os_exit_saga.py").write_text(_OS_EXIT_SAGA, encoding="utf-8")
+    store = tmp_path / "executions.db"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from saga.cli import main; sys.exit(main())",
+            "run",
+            "os_exit_saga:exits",
+            "--store",
+            str(store),
+            "--name",
+            "oe-1",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (7, "", "")
+    listing = json.loads(
+        subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import sys; from saga.cli import main; sys.exit(main())",
+                "executions",
+                "list",
+                "--store",
+                str(store),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        ).stdout
+    )
+    assert [(e["name"], e["status"]) for e in listing["executions"]] == [("oe-1", "RUNNING")]
