@@ -226,3 +226,52 @@ def test_max_items_path_reads_a_string_of_digits_as_its_integer() -> None:
         (10, "ExecutionSucceeded", 9),
     ]
     assert ex.history[4].details == {"length": 0}
+
+
+# -- a branch assigning the name its Parallel's catcher assigns -------------------------------
+
+
+def test_a_branch_may_assign_the_name_its_parallels_catcher_assigns() -> None:
+    # AWS accepted and ran such a machine: the catcher's Assign happens after the branches end.
+    definition = {
+        "QueryLanguage": "JSONata",
+        "StartAt": "ParallelState",
+        "States": {
+            "ParallelState": {
+                "Type": "Parallel",
+                "Branches": [
+                    {
+                        "StartAt": "Inner",
+                        "States": {
+                            "Inner": {
+                                "Type": "Pass",
+                                "Assign": {"inputVar": "{% $states.input %}"},
+                                "Next": "Boom",
+                            },
+                            "Boom": {"Type": "Fail", "Error": "E", "Cause": "c"},
+                        },
+                    }
+                ],
+                "Catch": [
+                    {
+                        "ErrorEquals": ["States.ALL"],
+                        "Assign": {
+                            "inputVar": "{% $states.input %}",
+                            "errorVar": "{% $states.errorOutput %}",
+                        },
+                        "Next": "Fallback",
+                    }
+                ],
+                "Next": "Finish",
+            },
+            "Fallback": {
+                "Type": "Pass",
+                "Output": {"error": "{% $errorVar %}", "input": "{% $inputVar %}"},
+                "End": True,
+            },
+            "Finish": {"Type": "Pass", "End": True},
+        },
+    }
+    ex = _run(definition, {"inputData": "dummy"}, {})
+    assert ex.status == "SUCCEEDED", ex.cause
+    assert ex.output == {"error": {"Error": "E", "Cause": "c"}, "input": {"inputData": "dummy"}}
