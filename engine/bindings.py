@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import json
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from engine.lambda_shapes import (
     classify_resource,
     lambda_function_name,
     lambda_invoke_response,
+    lambda_log_tail,
     placeholder_names,
     request_id_for,
 )
@@ -53,6 +55,7 @@ __all__ = [
     "is_mocked",
     "resolve_binding",
     "returns_fresh_json",
+    "unavailable_reason",
     "task_error",
 ]
 
@@ -143,16 +146,36 @@ class StateMocker(Protocol):
 
 
 _IN_ENGINE_LOOP = "_saga_in_engine_loop"
+_UNAVAILABLE = "_saga_unavailable"
 
 
-def in_engine_loop(handler: _H) -> _H:
+def in_engine_loop(handler: _H, *, unavailable: Callable[[], str | None] | None = None) -> _H:
     """Mark an async handler that belongs to the engine itself (an activity's task queue).
 
     It is awaited on the engine's own event loop, outside Lambda's runtime contract, because it
-    waits on the engine's objects; a user's step never needs this.
+    waits on the engine's objects; a user's step never needs this. ``unavailable`` says why
+    the handler cannot take a task right now (an activity that does not exist), or None: see
+    :func:`unavailable_reason`.
     """
     setattr(handler, _IN_ENGINE_LOOP, True)
+    if unavailable is not None:
+        setattr(handler, _UNAVAILABLE, unavailable)
     return handler
+
+
+def unavailable_reason(call: CallNext) -> str | None:
+    """Why the engine handler ``call`` ends in cannot take a task now, or None.
+
+    Asked before a task is scheduled: AWS fails the execution with ``States.Runtime`` before
+    ``ActivityScheduled`` when the activity a Task names does not exist.
+    """
+    while isinstance(call, functools.partial) and call.func is _intercept:
+        call = call.args[1]
+    binding = getattr(call, "__self__", None)
+    if not isinstance(binding, PythonBinding):
+        return None
+    check: Callable[[], str | None] | None = getattr(binding.handler, _UNAVAILABLE, None)
+    return check() if check is not None else None
 
 
 async def _invoke_in_engine_loop(
@@ -318,12 +341,65 @@ def _lookup(handlers: Mapping[str, Handler], keys: Sequence[str]) -> Handler | N
     return None
 
 
-def _function_not_found(function_name: str, request_id: str) -> StatesError:
+_MACHINE_ARN = re.compile(r"^arn:(?P<partition>[^:]+):states:(?P<region>[^:]+):(?P<account>[^:]+):")
+
+
+def _function_arn(function_name: str, context: Mapping[str, Any]) -> str:
+    """The ARN Lambda names a function by: a name (or ``account:function:name``) is placed in
+    the execution's partition, region and account; an ARN stays as given."""
+    if function_name.startswith("arn:"):
+        return function_name
+    partition, region, account = "aws", "us-east-1", "123456789012"
+    machine = context.get("StateMachine")
+    machine_id = machine.get("Id") if isinstance(machine, Mapping) else None
+    match = _MACHINE_ARN.match(machine_id) if isinstance(machine_id, str) else None
+    if match is not None:
+        partition, region, account = match["partition"], match["region"], match["account"]
+    partial = _PARTIAL_FUNCTION.search(function_name)
+    if partial is not None:
+        qualifier = partial["qualifier"]
+        function_name = partial["name"] + (f":{qualifier}" if qualifier else "")
+    return f"arn:{partition}:lambda:{region}:{account}:function:{function_name}"
+
+
+def _function_not_found(function_arn: str, request_id: str) -> StatesError:
     return StatesError(
         "Lambda.ResourceNotFoundException",
-        f"Function not found: {function_name} (Service: AWSLambda; Status Code: 404; "
+        f"Function not found: {function_arn} (Service: AWSLambda; Status Code: 404; "
         f"Error Code: ResourceNotFoundException; Request ID: {request_id}; Proxy: null)",
     )
+
+
+def _compact_cause(error: StatesError) -> StatesError:
+    """A function error as ``lambda:invoke`` reports it: the runtime's error document as compact
+    JSON (the legacy Lambda resource keeps the runtime's own text)."""
+    if error.cause is None:
+        return error
+    try:
+        document = json.loads(error.cause)
+    except ValueError:
+        return error
+    if not isinstance(document, dict):
+        return error
+    compact = json.dumps(document, separators=(",", ":"), ensure_ascii=False)
+    return StatesError(error.error, compact, aliases=error.aliases)
+
+
+def _invoke_payload(payload: Any) -> Any:
+    """The event a ``lambda:invoke`` Payload gives the function, as AWS recorded it.
+
+    A null or absent Payload invokes with no body (the Python runtime's event is ``{}``); a
+    string is sent as the request body itself, so JSON text arrives as the value it encodes
+    (``"true"`` → ``true``, ``"\\"Hi\\""`` → ``"Hi"``); any other value as its JSON.
+    """
+    if payload is None:
+        return {}
+    if isinstance(payload, str):
+        try:
+            return json.loads(payload)
+        except ValueError:
+            return payload
+    return payload
 
 
 class LambdaInvokeBinding:
@@ -367,30 +443,37 @@ class LambdaInvokeBinding:
         request_id = request_id_for(request.execution_name, request.state_name, request.invocation)
         handler = self.find(function_name)
         if handler is None:
-            raise _function_not_found(function_name, request_id)
-        event = parameters.get("Payload", {})
+            raise _function_not_found(_function_arn(function_name, request.context), request_id)
+        event = _invoke_payload(parameters.get("Payload"))
         name = (lambda_function_name(function_name) or (function_name, None))[0]
         context = _make_context(request, name, function_name)
         invocation_type = parameters.get("InvocationType", "RequestResponse")
         if invocation_type == "DryRun":
-            return {**lambda_invoke_response("", request_id), "StatusCode": 204}
+            return {**lambda_invoke_response("", request_id, body=""), "StatusCode": 204}
         try:
             outcome = await _invoke_bound(handler, event, context, lambda_resource=True)
-        except StatesError:
+        except StatesError as exc:
             if invocation_type != "Event":
-                raise
+                raise _compact_cause(exc) from None
             outcome = None
         if invocation_type == "Event":
-            return {**lambda_invoke_response("", request_id), "StatusCode": 202}
+            return {**lambda_invoke_response("", request_id, body=""), "StatusCode": 202}
         body: str | None = None
         if not isinstance(outcome, Invocation):
             result = outcome
         elif outcome.failed:
-            raise _outcome_error(outcome, lambda_resource=True)
+            raise _compact_cause(_outcome_error(outcome, lambda_resource=True))
         else:
             result = _decoded(outcome, request.state_name, "lambda")
             body = outcome.payload
-        return lambda_invoke_response(result, request_id, date=_entered_time(request), body=body)
+        tail = parameters.get("LogType") == "Tail"
+        return lambda_invoke_response(
+            result,
+            request_id,
+            date=_entered_time(request),
+            body=body,
+            log_result=lambda_log_tail(request_id) if tail else None,
+        )
 
 
 class UnboundResourceBinding:

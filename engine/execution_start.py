@@ -60,7 +60,7 @@ def definition_text(machine: StateMachine) -> str:
 def as_machine(source: MachineSource) -> StateMachine:
     if isinstance(source, StateMachine):
         return source
-    if isinstance(source, str) and not source.lstrip().startswith("{"):
+    if isinstance(source, str) and not source.lstrip().startswith(("{", "[")):
         return load(Path(source))
     return load(source)
 
@@ -86,6 +86,8 @@ def clean_input(value: Any) -> Any:
 
 
 def check_execution_name(name: str) -> None:
+    if not isinstance(name, str):
+        raise TypeError(f"execution name: expected a string, got {type(name).__name__}")
     try:
         name.encode("utf-8")
     except UnicodeEncodeError:

@@ -193,10 +193,42 @@ def _running_loop() -> asyncio.AbstractEventLoop | None:
         return None
 
 
+class _TaskLog:
+    """The task factory of a kept step loop: it notes the tasks made on the loop, so whether a
+    step left one pending is known without ``asyncio.all_tasks``, which scans every task of the
+    process (the engine's included: thousands while many executions wait)."""
+
+    __slots__ = ("tasks",)
+
+    def __init__(self) -> None:
+        self.tasks: list[asyncio.Task[Any]] = []
+
+    def __call__(
+        self, loop: asyncio.AbstractEventLoop, coro: Any, **options: Any
+    ) -> asyncio.Task[Any]:
+        task: asyncio.Task[Any] = asyncio.Task(coro, loop=loop, **options)
+        self.tasks.append(task)
+        return task
+
+    def any_pending(self) -> bool:
+        """Whether a task made since the last call is not done (forgets them all)."""
+        pending = any(not task.done() for task in self.tasks)
+        self.tasks.clear()
+        return pending
+
+
+def _new_step_loop() -> asyncio.AbstractEventLoop:
+    loop = asyncio.new_event_loop()
+    loop.set_task_factory(_TaskLog())
+    return loop
+
+
 def _left_clean(loop: asyncio.AbstractEventLoop) -> bool:
     """Whether a step left nothing on ``loop`` that closing it would finish: no task still
-    pending, no async generator, no default executor (then the loop can serve the next step)."""
-    if asyncio.all_tasks(loop):
+    pending, no async generator, no default executor (then the loop can serve the next step).
+    A step that replaced the loop's task factory leaves it unknown: not clean."""
+    log = loop.get_task_factory()
+    if not isinstance(log, _TaskLog) or log.any_pending():
         return False
     return not getattr(loop, "_asyncgens", True) and getattr(loop, "_default_executor", 1) is None
 
@@ -212,7 +244,7 @@ def _run_to_completion(coroutine: Coroutine[Any, Any, Any]) -> Any:
         return asyncio.run(coroutine)  # refuses, as it always did
     loop: asyncio.AbstractEventLoop | None = getattr(_thread_loops, "loop", None)
     if loop is None or loop.is_closed():
-        loop = _thread_loops.loop = asyncio.new_event_loop()
+        loop = _thread_loops.loop = _new_step_loop()
     asyncio.set_event_loop(loop)
     clean = False
     try:

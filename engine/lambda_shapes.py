@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import re
@@ -18,6 +19,7 @@ __all__ = [
     "classify_resource",
     "lambda_function_name",
     "lambda_invoke_response",
+    "lambda_log_tail",
     "placeholder_names",
     "request_id_for",
     "sdk_metadata",
@@ -167,6 +169,16 @@ def sdk_metadata(
     }
 
 
+def lambda_log_tail(request_id: str, version: str = "$LATEST") -> str:
+    """The base64 ``LogResult`` of an invocation with ``LogType: Tail`` (the runtime's lines)."""
+    lines = (
+        f"START RequestId: {request_id} Version: {version}\n"
+        f"END RequestId: {request_id}\n"
+        f"REPORT RequestId: {request_id}\n"
+    )
+    return base64.b64encode(lines.encode()).decode("ascii")
+
+
 def lambda_invoke_response(
     payload: Any,
     request_id: str,
@@ -174,32 +186,36 @@ def lambda_invoke_response(
     date: datetime | None = None,
     version: str = "$LATEST",
     body: str | None = None,
+    log_result: str | None = None,
 ) -> dict[str, Any]:
     """The result ``arn:aws:states:::lambda:invoke`` returns for a function's ``payload``.
 
-    ``body`` is the response text the function's runtime wrote (its byte length is the
-    ``Content-Length`` header); without it the length is taken from ``payload`` as Lambda's
-    Python runtime writes it (``json.dumps`` with its default separators). An empty body (an
-    asynchronous or dry-run invocation) has no ``Content-Length``.
+    ``body`` is the response's JSON text as the function's runtime wrote it, whose length is
+    the ``Content-Length`` header (by default the payload as the Python runtime writes it);
+    ``log_result`` the base64 log tail asked for with ``LogType: Tail`` (a ``LogResult``
+    member and header).
     """
-    if body is None and payload != "":
-        body = json.dumps(payload, ensure_ascii=False)
+    text = json.dumps(payload) if body is None else body
     headers = {
         "Connection": "keep-alive",
+        "Content-Length": str(len(text.encode("utf-8", "surrogateescape"))),
         "Content-Type": "application/json",
         "X-Amz-Executed-Version": version,
+        "X-Amzn-Trace-Id": trace_header(request_id, date),
         "x-amzn-Remapped-Content-Length": "0",
         "x-amzn-RequestId": request_id,
     }
-    if body:
-        headers["Content-Length"] = str(len(body.encode("utf-8", "surrogateescape")))
-    headers["X-Amzn-Trace-Id"] = trace_header(request_id, date)
+    if log_result is not None:
+        headers["X-Amz-Log-Result"] = log_result
     rendered = _http_date(date)
     if rendered is not None:
         headers["Date"] = rendered
+    response: dict[str, Any] = {"ExecutedVersion": version}
+    if log_result is not None:
+        response["LogResult"] = log_result
+    response["Payload"] = payload
     return {
-        "ExecutedVersion": version,
-        "Payload": payload,
+        **response,
         **sdk_metadata(request_id, dict(sorted(headers.items()))),
         "StatusCode": 200,
     }

@@ -15,7 +15,7 @@ from engine.model import StateMachine
 from engine.validate import diagnostics_from_validation_error, validate_machine
 from engine.validate.messages import json_type
 
-__all__ = ["load", "substitute", "with_substitutions"]
+__all__ = ["json_error_text", "load", "substitute", "with_substitutions"]
 
 _PLACEHOLDER = re.compile(r"\$\{([^}]+)\}")
 
@@ -104,7 +104,15 @@ def _parse(source: str | bytes | Mapping[str, Any] | Path) -> Any:
         source = source.read_bytes()
     if isinstance(source, Mapping):
         return dict(source)
+    if not isinstance(source, str | bytes | bytearray):
+        raise TypeError(
+            "definition: expected JSON text, bytes, a mapping or a Path, "
+            f"got {type(source).__name__}"
+        )
     try:
+        if not isinstance(source, str):
+            # json.loads would guess UTF-16 or UTF-32 from the first bytes; ASL is UTF-8 text
+            source = source.decode("utf-8")
         return json.loads(source, parse_constant=_reject_constant)
     except _NonFiniteNumberError as exc:
         raise DefinitionError(
@@ -116,16 +124,32 @@ def _parse(source: str | bytes | Mapping[str, Any] | Path) -> Any:
                 Diagnostic(
                     "INVALID_JSON",
                     "",
-                    f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
+                    f"not valid JSON: {json_error_text(exc)}",
                 )
             ]
         ) from None
     except UnicodeDecodeError as exc:
-        raise DefinitionError([Diagnostic("INVALID_JSON", "", f"not UTF-8 text: {exc}")]) from None
+        raise DefinitionError(
+            [
+                Diagnostic(
+                    "INVALID_JSON",
+                    "",
+                    f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start})",
+                )
+            ]
+        ) from None
     except RecursionError:
         raise DefinitionError(
             [Diagnostic("TOO_DEEP", "", "the JSON text is nested too deeply to parse")]
         ) from None
+
+
+def json_error_text(exc: json.JSONDecodeError) -> str:
+    """Python's JSON error, its position spelled once: ``Unterminated string at line 1 column 9``.
+
+    (Some of its messages end in "at", which ``str(exc)`` follows with a colon.)
+    """
+    return f"{exc.msg.removesuffix(' at')} at line {exc.lineno} column {exc.colno}"
 
 
 class _NonFiniteNumberError(ValueError):

@@ -62,7 +62,12 @@ def _service_error(code: str, message: str, request_id: str) -> StatesError:
 
 def _start_response(child: Execution | StoredExecution, request_id: str) -> dict[str, Any]:
     started = datetime.fromtimestamp(child.start_posix, UTC)
+    # The service's JSON answer (epoch seconds for the date) sizes Content-Length.
+    body = compact_json(
+        {"executionArn": child.execution_arn, "startDate": round(child.start_posix, 3)}
+    )
     headers = {
+        "Content-Length": str(len(body.encode("utf-8"))),
         "Content-Type": "application/x-amz-json-1.0",
         "Date": format_datetime(started, usegmt=True),
         "connection": "keep-alive",
@@ -97,7 +102,23 @@ def _describe(
         described["Error"] = record.error
     if record.cause is not None:
         described["Cause"] = record.cause
+    described.update(_redrive_fields(record))
     return dict(sorted(described.items()))
+
+
+_REDRIVABLE: Final = frozenset({"FAILED", "TIMED_OUT", "ABORTED"})
+
+
+def _redrive_fields(record: Execution | StoredExecution) -> dict[str, Any]:
+    """DescribeExecution's redrive members (AWS returns them since redrive exists): the count,
+    and whether the finished child could be redriven (why not, when it cannot)."""
+    fields: dict[str, Any] = {"RedriveCount": getattr(record, "redrive_count", 0)}
+    if record.status in _REDRIVABLE:
+        fields["RedriveStatus"] = "REDRIVABLE"
+    else:
+        fields["RedriveStatus"] = "NOT_REDRIVABLE"
+        fields["RedriveStatusReason"] = f"Execution is {record.status} and cannot be redriven"
+    return fields
 
 
 def _outcome(record: Execution | StoredExecution, *, parsed: bool) -> dict[str, Any]:

@@ -21,5 +21,9 @@ def seed_from_name(name: str) -> int:
 
 
 def execution_seed(name: str, seed: int | None) -> int:
-    """``seed`` when given, else the seed derived from ``name``."""
-    return seed if seed is not None else seed_from_name(name)
+    """``seed`` when given, else the seed derived from ``name``; TypeError unless an int."""
+    if seed is None:
+        return seed_from_name(name)
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise TypeError(f"seed: expected an int, got {type(seed).__name__}")
+    return seed

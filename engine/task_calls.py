@@ -71,6 +71,18 @@ def prepare_calls(
     Raises :class:`DefinitionError` naming each unbound resource, each distributed Map part
     that cannot run locally (say Parquet without pyarrow).
     """
+    for key, handler in handlers.items():
+        if not callable(handler):
+            raise TypeError(
+                f"handlers[{key!r}]: expected a callable taking the event (and optionally a "
+                f"Lambda context), got {type(handler).__name__}"
+            )
+    for index, interceptor in enumerate(interceptors):
+        if not callable(interceptor):
+            raise TypeError(
+                f"interceptors[{index}]: expected a callable (request, call_next) -> result, "
+                f"got {type(interceptor).__name__}"
+            )
     problems: list[Diagnostic] = []
     calls: dict[str, CallNext] = {}
     for name, state, where in walk_states(machine.states, ()):

@@ -15,11 +15,32 @@ import anyio.from_thread
 from engine.clock import Clock
 from engine.interpreter import TokenWaiter
 
-__all__ = ["InvalidToken", "TaskTokenCallbacks"]
+__all__ = ["InvalidOutput", "InvalidToken", "TaskTokenCallbacks", "parse_output"]
 
 
 class InvalidToken(Exception):
     """The task token is unknown or its task is no longer waiting."""
+
+
+class InvalidOutput(ValueError):
+    """The output sent for a task is not JSON text; ``reason`` is what the parser found."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"output is not valid JSON text: {reason}")
+        self.reason = reason
+
+
+def parse_output(output: Any) -> Any:
+    """The JSON value of task output given as JSON text (``str``/``bytes``), parsed once;
+    anything else is taken as JSON data already."""
+    if not isinstance(output, str | bytes):
+        return output
+    try:
+        return json.loads(output)
+    except json.JSONDecodeError as exc:
+        raise InvalidOutput(exc.msg) from None
+    except RecursionError:
+        raise InvalidOutput("nested too deeply") from None
 
 
 class TaskTokenCallbacks:
@@ -44,13 +65,18 @@ class TaskTokenCallbacks:
         return waiter
 
     def send_task_success(self, token: str, output: Any) -> None:
-        """Complete a ``.waitForTaskToken`` task; ``output`` is JSON text or JSON data."""
-        if isinstance(output, str | bytes):
-            try:
-                output = json.loads(output)
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"output is not valid JSON text: {exc.msg}") from None
-        self._in_loop(lambda: self._waiter(token).complete(True, output))
+        """Complete a ``.waitForTaskToken`` task; ``output`` is JSON text or JSON data.
+
+        The token is checked first, as AWS does: an unknown token is :class:`InvalidToken`
+        whatever the output; a known one with output that is not JSON text is
+        :class:`InvalidOutput`.
+        """
+
+        def complete() -> None:
+            waiter = self._waiter(token)
+            waiter.complete(True, parse_output(output))
+
+        self._in_loop(complete)
 
     def send_task_failure(
         self, token: str, error: str | None = None, cause: str | None = None

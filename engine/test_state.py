@@ -25,13 +25,14 @@ and places its result into the raw input; Choice, Wait, Succeed and Fail report 
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
 import random
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any, Final, Literal
+from typing import Any, Literal
 
 import anyio
 
@@ -56,6 +57,7 @@ from engine.retry import find_catcher, find_retrier, max_attempts, retry_delay
 from engine.test_state_map import inspect_map, tolerance_exceeded
 from engine.test_state_request import (
     TestStateError,
+    check_context,
     check_mock,
     json_arg,
     map_configuration,
@@ -66,14 +68,16 @@ __all__ = ["InspectionLevel", "TestStateError", "test_state", "test_state_async"
 
 InspectionLevel = Literal["INFO", "DEBUG", "TRACE"]
 
-_DEFAULT_ROLE: Final = f"arn:aws:iam::{DEFAULT_ACCOUNT_ID}:role/TestStateRole"
-
 
 def _text(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
-def _context(name: str, data: Any, given: Any, retry_count: int) -> dict[str, Any]:
+def _context(
+    state: State, data: Any, given: Any, retry_count: int, role_arn: str | None
+) -> dict[str, Any]:
+    """The context object: the request's ``context`` as given, else AWS's, with the request's
+    ``roleArn`` (null without one) and a ``RetryCount`` only for the state types that retry."""
     run = str(uuid.uuid4())
     now = format_context_timestamp(datetime.now(UTC).timestamp())
     prefix = f"arn:aws:states:{DEFAULT_REGION}:{DEFAULT_ACCOUNT_ID}"
@@ -82,21 +86,21 @@ def _context(name: str, data: Any, given: Any, retry_count: int) -> dict[str, An
             "Id": f"{prefix}:express:TestStateMachine:{run}:{run}",
             "Input": data,
             "Name": run,
-            "RoleArn": _DEFAULT_ROLE,
+            "RoleArn": role_arn,
             "StartTime": now,
         },
         "StateMachine": {
             "Id": f"{prefix}:stateMachine:TestStateMachine",
             "Name": "TestStateMachine",
         },
-        "State": {"Name": name, "EnteredTime": now, "RetryCount": retry_count},
+        # AWS names the state under test "StateName" here, even one picked by ``stateName``.
+        "State": {"Name": "StateName", "EnteredTime": now},
     }
-    if isinstance(given, dict):
-        for key, value in given.items():
-            if isinstance(value, dict) and isinstance(context.get(key), dict):
-                context[key] = {**context[key], **value}
-            else:
-                context[key] = value
+    if isinstance(state, TaskState | MapState | ParallelState):
+        context["State"]["RetryCount"] = retry_count
+    if given is not None:
+        check_context(given, state)
+        return copy.deepcopy(dict(given))  # AWS uses a given context as it is, nothing added
     return context
 
 
@@ -212,6 +216,8 @@ def _failure(run: _Run, error: StatesError, retry_count: int) -> dict[str, Any]:
             nextState=catcher.next,
             output=_text(placed),
         )
+    if index is not None:  # AWS names the retrier whose attempts ran out
+        run.inspection["errorDetails"] = {"retryIndex": index}
     return run.answer("FAILED", error=error.error, cause=error.cause)
 
 
@@ -241,6 +247,12 @@ def _check_tolerance(
     """With ``mapIterationFailureCount`` failed items: the threshold error, or None within it."""
     if not isinstance(failures, int) or isinstance(failures, bool) or failures <= 0:
         return None
+    if failures > total:
+        raise TestStateError(
+            "ValidationException",
+            "Map iteration failure count must be less than or equal to the number of Map "
+            "iterations",
+        )
     if not tolerance_exceeded(run.inspection, failures, total):
         return None
     error = StatesError(
@@ -258,18 +270,21 @@ async def _run_task(
     retry_count: int,
 ) -> dict[str, Any]:
     effective = run.path("input_path", run.data)
-    run.note("afterInputPath", effective)
+    # A mocked Parallel reports only its input and what follows its result (AWS).
+    parallel = isinstance(state, ParallelState)
+    if not parallel:
+        run.note("afterInputPath", effective)
     template = state.parameters
     if isinstance(state, MapState):
         template = None  # a Map's Parameters select each item, not the state's input
     payload = run.template(template, effective, "Parameters") if template is not None else effective
-    if not isinstance(state, MapState):
+    if not isinstance(state, MapState | ParallelState):
         run.note("afterParameters", payload)
     try:
         result = await _work(run, state, payload, mock, handlers)
     except StatesError as exc:
         return _failure(run, exc, retry_count)
-    if not isinstance(state, MapState):  # AWS reports no raw result for a Map
+    if not isinstance(state, MapState | ParallelState):  # AWS reports no raw result for these
         run.note("result", result)
     return _finish(run, result)
 
@@ -334,13 +349,13 @@ async def _run_jsonata(
         return run.answer("SUCCEEDED", output=_text(output), nextState=next_state)
     arguments = getattr(state, "arguments", None)
     payload = run.evaluate(arguments, "Arguments") if arguments is not None else run.data
-    if not isinstance(state, MapState):  # a Map reports its item stages instead
+    if not isinstance(state, MapState | ParallelState):  # a Map reports its item stages
         run.note("afterArguments", payload)
     try:
         result = await _work(run, state, payload, mock, handlers)
     except StatesError as exc:
         return _failure(run, exc, retry_count)
-    if not isinstance(state, MapState):
+    if not isinstance(state, MapState | ParallelState):
         run.note("result", result)
     output = _jsonata_output(run, state, result, result=result)
     return run.answer("SUCCEEDED", output=_text(output), nextState=next_state)
@@ -385,11 +400,13 @@ async def test_state_async(
     mock: Mapping[str, Any] | None = None,
     state_configuration: Mapping[str, Any] | None = None,
     handlers: Mapping[str, Handler] | None = None,
+    role_arn: str | None = None,
 ) -> dict[str, Any]:
     """Run one state once and answer as TestState does (see the module docstring).
 
     ``definition`` is a state (or a whole machine with ``state_name``), as JSON text or data;
-    ``input``, ``variables`` and ``context`` are JSON text or data. Raises
+    ``input``, ``variables`` and ``context`` are JSON text or data; ``role_arn`` is the
+    request's ``roleArn`` (the context's ``Execution.RoleArn``, null without one). Raises
     :class:`TestStateError` (AWS's ``InvalidDefinition``, ``InvalidExecutionInput`` or
     ``ValidationException``) for a request that cannot run.
     """
@@ -413,11 +430,16 @@ async def test_state_async(
         name,
         state,
         data=data,
-        context=_context(name, data, json_arg(context, "context"), retry_count),
+        context=_context(state, data, json_arg(context, "context"), retry_count, role_arn),
         variables=given_variables,
         level=level,
     )
     run.jsonata = language == "JSONata"
+    if mock is None and config.get("mapIterationFailureCount") is not None:
+        raise TestStateError(
+            "ValidationException",
+            "TestState does not support MapIterationFailureCount when a mock is not specified.",
+        )
     checked_mock = check_mock(mock, state)
     reader_data = map_configuration(config, state)
     try:
@@ -471,6 +493,7 @@ def test_state(
     mock: Mapping[str, Any] | None = None,
     state_configuration: Mapping[str, Any] | None = None,
     handlers: Mapping[str, Handler] | None = None,
+    role_arn: str | None = None,
 ) -> dict[str, Any]:
     """:func:`test_state_async`, run synchronously in a new event loop."""
     return anyio.run(
@@ -485,6 +508,7 @@ def test_state(
             mock=mock,
             state_configuration=state_configuration,
             handlers=handlers,
+            role_arn=role_arn,
         )
     )
 

@@ -13,6 +13,7 @@ import json
 from collections.abc import Mapping
 from typing import Any, Final
 
+from engine.aws_diagnostics import aws_diagnostics
 from engine.diagnostics import DefinitionError
 from engine.lambda_shapes import LAMBDA_INVOKE, classify_resource
 from engine.loader import load
@@ -28,14 +29,21 @@ from engine.model import (
     WaitState,
 )
 
-__all__ = ["TestStateError", "check_mock", "json_arg", "map_configuration", "select_state"]
+__all__ = [
+    "TestStateError",
+    "check_context",
+    "check_mock",
+    "json_arg",
+    "map_configuration",
+    "select_state",
+]
 
-_DEFAULT_STATE_NAME: Final = "TestState"
+_DEFAULT_STATE_NAME: Final = "StateName"
+"""What AWS names a state given alone (``/States/StateName/…`` in its findings)."""
 _UNSUPPORTED_WITHOUT_MOCK: Final = (
     "TestState API does not support Map or Parallel states. Supported state types include: "
     "[Task, Wait, Pass, Succeed, Fail, Choice]"
 )
-_SDK_EXTRAS: Final = frozenset({"SdkHttpMetadata", "SdkResponseMetadata"})
 
 
 class TestStateError(ValueError):
@@ -86,30 +94,102 @@ def select_state(definition: Any, state_name: str | None) -> tuple[str, State, s
     try:
         machine = load(machine_doc, validate=False)
     except DefinitionError as exc:
-        raise _invalid(exc) from None
+        raise _invalid(exc, machine_doc) from None
     name = state_name or machine.start_at
+    found = _find_state(machine_doc["States"], name)
+    if found is None:
+        raise TestStateError("ValidationException", "State not found in definition")
     state = machine.states.get(name)
-    if state is None:
-        raise TestStateError(
-            "ValidationException", f"State '{name}' is not a top-level state of the definition"
-        )
+    if state is None:  # a state inside a Map or a Parallel
+        alone = {"StartAt": name, "States": {name: found}}
+        try:
+            state = load(alone, validate=False).states[name]
+        except DefinitionError as exc:
+            raise _invalid(exc, alone) from None
     # Validate the state in a machine where its transitions lead somewhere.
     stubs = {target: {"Type": "Succeed"} for target in _targets(state) if target != name}
-    check_doc = {"StartAt": name, "States": {name: machine_doc["States"][name], **stubs}}
+    check_doc = {"StartAt": name, "States": {name: found, **stubs}}
     if "QueryLanguage" in machine_doc:
         check_doc["QueryLanguage"] = machine_doc["QueryLanguage"]
     try:
         load(check_doc)
     except DefinitionError as exc:
-        raise _invalid(exc) from None
+        raise _invalid(exc, check_doc) from None
     language = state.query_language or machine_doc.get("QueryLanguage") or "JSONPath"
     return name, state, str(language)
 
 
-def _invalid(exc: DefinitionError) -> TestStateError:
-    errors = exc.errors or exc.diagnostics
+def _find_state(states: Any, name: str) -> dict[str, Any] | None:
+    """The JSON of the state called ``name``: a top-level one, or (as AWS finds them) one
+    inside a Map's item processor or a Parallel's branch."""
+    if not isinstance(states, dict):
+        return None
+    found = states.get(name)
+    if isinstance(found, dict):
+        return found
+    for outer in states.values():
+        if not isinstance(outer, dict):
+            continue
+        branches = outer.get("Branches")
+        scopes = [outer.get("ItemProcessor"), outer.get("Iterator")]
+        scopes += branches if isinstance(branches, list) else []
+        for scope in scopes:
+            inner = _find_state(scope.get("States"), name) if isinstance(scope, dict) else None
+            if inner is not None:
+                return inner
+    return None
+
+
+def _invalid(exc: DefinitionError, document: Any) -> TestStateError:
+    diagnostics = aws_diagnostics(exc.diagnostics, document)
+    errors = [d for d in diagnostics if d.severity == "error"] or diagnostics
     text = "; ".join(f"{d.code}: {d.message} at {d.location or '/'}" for d in errors[:10])
     return TestStateError("InvalidDefinition", f"Invalid State Machine Definition: '{text}'")
+
+
+_CONTEXT_FIELDS: Final = {
+    "Execution": {"Id", "Input", "Name", "RoleArn", "StartTime", "RedriveCount", "RedriveTime"},
+    "State": {"EnteredTime", "Name", "RetryCount"},
+    "StateMachine": {"Id", "Name"},
+    "Task": {"Token"},
+}
+_CONTEXT_STRINGS: Final = {
+    "Execution": {"Id", "Name", "RoleArn", "StartTime", "RedriveTime"},
+    "State": {"EnteredTime", "Name"},
+    "StateMachine": {"Id", "Name"},
+    "Task": {"Token"},
+}
+
+
+def check_context(context: Any, state: State) -> None:
+    """A ``context`` given to TestState, checked as AWS checks it (``ValidationException``
+    "Invalid Context object provided: …")."""
+
+    def invalid(reason: str) -> TestStateError:
+        return TestStateError("ValidationException", f"Invalid Context object provided: {reason}")
+
+    if not isinstance(context, dict):
+        raise invalid("The context object must be a JSON object")
+    for key, value in context.items():
+        if key == "Map":
+            raise invalid("'Map' field is not supported when mocking a Context object")
+        allowed = _CONTEXT_FIELDS.get(key)
+        if allowed is None:
+            raise invalid(f"Field '{key}' is not allowed")
+        if not isinstance(value, dict):
+            raise invalid(f"{key} must be an object")
+        for field, item in value.items():
+            if field not in allowed:
+                raise invalid(f"Field '{field}' is not allowed")
+            if field in _CONTEXT_STRINGS[key] and not isinstance(item, str):
+                raise invalid(f"{key}.{field} must be a string")
+    if "Task" in context:
+        info = classify_resource(state.resource) if isinstance(state, TaskState) else None
+        if info is None or not (info.sync or info.wait_for_task_token):
+            raise invalid(
+                "Context object contains 'Task' when state is not a Task state with a '.sync' "
+                "or '.waitForTaskToken' service integration pattern"
+            )
 
 
 def check_mock(mock: Mapping[str, Any] | None, state: State) -> Mapping[str, Any] | None:
@@ -128,8 +208,17 @@ def check_mock(mock: Mapping[str, Any] | None, state: State) -> Mapping[str, Any
             "A test mock should have only one of the following fields: [result, errorOutput].",
         )
     if "result" in mock:
-        result = json_arg(mock["result"], "mock.result")
-        if isinstance(state, MapState | ParallelState) and not isinstance(result, list):
+        try:
+            result = json_arg(mock["result"], "mock.result")
+        except TestStateError:
+            raise TestStateError(
+                "ValidationException", "Mocked result must be valid JSON"
+            ) from None
+        if isinstance(state, MapState) and state.result_writer is not None:
+            # A Map writing its results to S3 answers ResultWriter's summary object.
+            if not isinstance(result, dict):
+                raise TestStateError("ValidationException", "Mocked result must be a JSON object.")
+        elif isinstance(state, MapState | ParallelState) and not isinstance(result, list):
             raise TestStateError("ValidationException", "Mocked result must be an array.")
         if isinstance(state, ParallelState) and len(result) != len(state.branches):
             raise TestStateError(
@@ -159,6 +248,7 @@ def _output_shape(resource: str) -> Any:
         service, _, action = base.removeprefix("arn:aws:states:::").partition(":")
     else:
         return None
+    service = _BOTOCORE_NAMES.get(service, service)
     session = botocore.session.get_session()
     if service not in session.get_available_services():
         return None
@@ -169,51 +259,82 @@ def _output_shape(resource: str) -> Any:
     return model.operation_model(operation).output_shape
 
 
-def _conforms(shape: Any, value: Any, where: str, strict: bool) -> str | None:
+_BOTOCORE_NAMES: Final = {"states": "stepfunctions", "sfn": "stepfunctions"}
+"""Services a resource names otherwise than botocore does (``states:startExecution``)."""
+_NUMBERS: Final = frozenset({"integer", "long", "float", "double"})
+
+
+def _field(name: str) -> str:
+    """A response member as Step Functions writes it: ``executionArn`` is ``ExecutionArn``."""
+    return name[:1].upper() + name[1:]
+
+
+def _conforms(shape: Any, value: Any, name: str, strict: bool, free_blobs: bool) -> str | None:
+    """What is wrong with ``value`` as the member ``name`` of ``shape``, in AWS's words, or None.
+
+    As AWS checks a mocked result: only the API's own fields are checked (others pass),
+    ``STRICT`` also wants the required ones, and each field's type, enum, length and range.
+    """
     kind = shape.type_name
+    problem = _wrong_type(kind, value, free_blobs)
+    if problem is not None:
+        return f"Field '{name}' {problem}"
     if kind == "structure":
-        if not isinstance(value, dict):
-            return f"{where} must be an object"
+        members = {_field(key): member for key, member in shape.members.items()}
         for key, item in value.items():
-            member = shape.members.get(key)
-            if member is None:
-                if key in _SDK_EXTRAS and not where:
-                    continue
-                return f"{where + '.' if where else ''}{key} is not a field of the API's response"
-            problem = _conforms(member, item, f"{where + '.' if where else ''}{key}", strict)
-            if problem:
-                return problem
+            member = members.get(key)
+            if member is not None:
+                found = _conforms(member, item, key, strict, free_blobs)
+                if found:
+                    return found
         if strict:
             for key in shape.required_members:
-                if key not in value:
-                    return f"{where + '.' if where else ''}{key} is required"
+                if _field(key) not in value:
+                    return f"Required field '{_field(key)}' is missing"
         return None
-    checks: dict[str, Any] = {
-        "string": lambda v: isinstance(v, str),
-        "boolean": lambda v: isinstance(v, bool),
-        "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
-        "long": lambda v: isinstance(v, int) and not isinstance(v, bool),
-        "float": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
-        "double": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
-        "timestamp": lambda v: isinstance(v, str | int | float) and not isinstance(v, bool),
-        "list": lambda v: isinstance(v, list),
-        "map": lambda v: isinstance(v, dict),
-    }
-    check = checks.get(kind)
-    if check is None:  # blobs and documents carry any JSON (a Lambda's Payload)
-        return None
-    if not check(value):
-        return f"{where} must be of type {kind}"
     if kind == "list":
-        for index, item in enumerate(value):
-            problem = _conforms(shape.member, item, f"{where}[{index}]", strict)
-            if problem:
-                return problem
+        for item in value:
+            found = _conforms(shape.member, item, name, strict, free_blobs)
+            if found:
+                return found
+        return None
     if kind == "map":
-        for key, item in value.items():
-            problem = _conforms(shape.value, item, f"{where}.{key}", strict)
-            if problem:
-                return problem
+        for item in value.values():
+            found = _conforms(shape.value, item, name, strict, free_blobs)
+            if found:
+                return found
+        return None
+    return _out_of_bounds(shape, kind, value, name)
+
+
+def _wrong_type(kind: str, value: Any, free_blobs: bool) -> str | None:
+    if kind in {"structure", "map"}:
+        return None if isinstance(value, dict) else "must be an object"
+    if kind == "list":
+        return None if isinstance(value, list) else "must be an array"
+    if kind == "boolean":
+        return None if isinstance(value, bool) else "must be a boolean"
+    if kind in _NUMBERS:
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        return None if number else "must be a number"
+    if kind in ("string", "timestamp") or (kind == "blob" and not free_blobs):
+        return None if isinstance(value, str) else "must be a string"
+    return None  # documents, and a Lambda's Payload, carry any JSON
+
+
+def _out_of_bounds(shape: Any, kind: str, value: Any, name: str) -> str | None:
+    enum = getattr(shape, "enum", None)
+    if kind == "string" and enum and value not in enum:
+        return f"Field '{name}' is not an expected value"
+    low, high = shape.metadata.get("min"), shape.metadata.get("max")
+    if kind in ("string", "blob") and isinstance(value, str):
+        if low is not None and len(value) < low:
+            return f"Field '{name}' is smaller than the minimum length"
+    elif kind in _NUMBERS:
+        if low is not None and value < low:
+            return f"Field '{name}' is less than the minimum value"
+        if high is not None and value > high:
+            return f"Field '{name}' exceeds the maximum value"
     return None
 
 
@@ -224,10 +345,11 @@ def _validate_mocked_result(resource: str, result: Any, mode: str | None) -> Non
     shape = _output_shape(resource)
     if shape is None:
         return
-    problem = _conforms(shape, result, "", strict=mode == "STRICT")
+    free_blobs = classify_resource(resource).base_resource == LAMBDA_INVOKE
+    problem = _conforms(shape, result, "", mode == "STRICT", free_blobs)
     if problem:
         raise TestStateError(
-            "ValidationException", f"Mocked result does not match the API's response: {problem}"
+            "ValidationException", f"Mock result schema validation error: {problem}"
         )
 
 

@@ -3,6 +3,7 @@
 from saga.conditions import Condition, equals, greater_than, is_present, less_than
 from saga.declaration import ORIGINAL_ERROR, SagaInputError
 from saga.errors import SagaDefinitionError, SagaWarning
+from saga.fault_states import UnknownFaultState
 from saga.for_each import ForEach
 from saga.integrations import (
     DYNAMODB_THROTTLING_ERRORS,
@@ -38,6 +39,7 @@ __all__ = [
     "SagaExecution",
     "SagaInputError",
     "SagaWarning",
+    "UnknownFaultState",
     "Step",
     "StepFunction",
     "UnwindStep",

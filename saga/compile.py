@@ -119,6 +119,10 @@ def _after_spans(saga: SagaDeclaration) -> list[int]:
     return ends
 
 
+LAMBDA_MAX_TIMEOUT = 900
+"""The longest a Lambda function may run (seconds): its ``Timeout`` at most."""
+
+
 def saga_warnings(saga: SagaDeclaration) -> list[SagaWarning]:
     """What compiles but never runs: compensations (and handlers) no catcher can reach, and
     the whole unwind when the machine's ``TimeoutSeconds`` passes.
@@ -139,6 +143,22 @@ def saga_warnings(saga: SagaDeclaration) -> list[SagaWarning]:
                     "give it timeout= (and heartbeat=)",
                     step=task.name,
                     code="CALLBACK_WITHOUT_TIMEOUT",
+                )
+            )
+        elif (
+            task.python_action is not None
+            and task.timeout is not None
+            and task.timeout > LAMBDA_MAX_TIMEOUT
+            and not task.resource_arn.startswith("arn:aws:states:::states:")
+        ):
+            found.append(
+                SagaWarning(
+                    f"{task.label}: timeout={task.timeout} is longer than a Lambda function "
+                    f"may run ({LAMBDA_MAX_TIMEOUT} s): deployed, the function times out first, "
+                    "with Lambda's error instead of States.Timeout; use timeout="
+                    f"{LAMBDA_MAX_TIMEOUT} or less, or a callback step for longer work",
+                    step=task.name,
+                    code="TIMEOUT_OVER_LAMBDA_LIMIT",
                 )
             )
     if saga.timeout is not None and first is not None and first < len(chain):

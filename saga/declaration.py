@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any, Final, ParamSpec, TypeVar, Unpack, overload
 
+from engine.names import is_valid_name
 from saga.errors import SagaDefinitionError
 from saga.for_each import ForEach, ForEachOptions
 from saga.integrations import Integration
@@ -136,6 +137,12 @@ class SagaDeclaration(NestedSaga):
     ) -> None:
         if not isinstance(name, str) or not name:
             raise SagaDefinitionError(f"saga name {name!r}: give the saga a non-empty name")
+        if not is_valid_name(name):
+            raise SagaDefinitionError(
+                f"saga name {name!r}: a state machine name is 1-80 characters without "
+                "whitespace, brackets, wildcards or special characters, as Step Functions "
+                "requires (e.g. 'PlaceOrder')"
+            )
         self.name = name
         self.comment = comment
         self.timeout = timeout

@@ -370,7 +370,10 @@ async def test_lambda_invoke_unknown_function_and_missing_function_name() -> Non
         await _invoke(binding, _request(INVOKE, {"FunctionName": "Nope", "Payload": {}}))
     assert missing.value.error == "Lambda.ResourceNotFoundException"
     assert missing.value.cause is not None
-    assert missing.value.cause.startswith("Function not found: Nope (Service: AWSLambda;")
+    assert missing.value.cause.startswith(
+        "Function not found: arn:aws:lambda:us-east-1:123456789012:function:Nope "
+        "(Service: AWSLambda;"
+    )
     with pytest.raises(StatesError) as no_name:
         await _invoke(binding, _request(INVOKE, {"Payload": {}}))
     assert no_name.value.error == "States.Runtime"

@@ -445,3 +445,31 @@ def test_fails_raises_states_error_directly() -> None:
     with pytest.raises(StatesError) as caught:
         anyio.run(fault, request, unreachable)
     assert (caught.value.error, caught.value.cause) == ("E.Name", "why")
+
+
+@pytest.mark.parametrize(
+    "result",
+    [float("nan"), float("inf"), {"price": float("-inf")}],
+    ids=["nan", "infinity", "nested-minus-infinity"],
+)
+def test_a_step_returning_nan_or_infinity_fails_the_saga_uncaught_as_readme_says(
+    result: Any,
+) -> None:
+    undone: list[str] = []
+    saga = Saga("NotJsonResult")
+    saga.step("Book", lambda event: "b-1").compensate(
+        "Unbook", lambda event: undone.append("unbook")
+    )
+    saga.step("Price", lambda event: result)
+    execution = saga.run({}, name="nan-1")
+    assert (execution.status, execution.error, execution.states) == (
+        "FAILED",
+        "States.Runtime",
+        ["Book", "Price"],
+    )
+    assert execution.cause == (
+        "An error occurred while executing the state 'Price' (entered at the event id #7). "
+        "The task result is not JSON-serialisable: Out of range float values are not JSON "
+        "compliant"
+    )
+    assert undone == [] and execution.unwind == []

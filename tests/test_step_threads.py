@@ -97,3 +97,54 @@ async def test_a_step_runs_off_the_engine_thread_and_may_start_an_event_loop() -
             {"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": FN, "End": True}}}, 21
         )
     assert execution.output == {"doubled": 42, "own_thread": True}
+
+
+def _on_a_thread(*steps: Any) -> list[Any]:
+    """Call each async step through Lambda's calling convention on one fresh thread, in turn."""
+    from engine.lambda_runtime import call_step
+
+    results: list[Any] = []
+    thread = threading.Thread(target=lambda: results.extend(call_step(s, {}, None) for s in steps))
+    thread.start()
+    thread.join()
+    return results
+
+
+def test_async_steps_leaving_nothing_behind_share_their_threads_loop() -> None:
+    async def loop_id(event: Any) -> int:
+        helper = asyncio.get_running_loop().create_task(asyncio.sleep(0))
+        await helper  # a task made and finished inside the step leaves the loop clean
+        return id(asyncio.get_running_loop())
+
+    first, second = _on_a_thread(loop_id, loop_id)
+    assert first == second
+
+
+def test_a_task_left_pending_is_cancelled_and_the_next_step_gets_a_new_loop() -> None:
+    seen: dict[str, Any] = {}
+
+    async def leaves_a_task(event: Any) -> int:
+        seen["task"] = asyncio.get_running_loop().create_task(asyncio.sleep(3600))
+        seen["loop"] = asyncio.get_running_loop()
+        return id(seen["loop"])
+
+    async def loop_id(event: Any) -> int:
+        return id(asyncio.get_running_loop())
+
+    first, second = _on_a_thread(leaves_a_task, loop_id)
+    assert seen["task"].cancelled()  # as asyncio.run finishes what a coroutine left
+    assert seen["loop"].is_closed()
+    assert first != second
+
+
+def test_a_step_that_replaces_the_task_factory_gets_its_loop_closed() -> None:
+    loops: list[asyncio.AbstractEventLoop] = []
+
+    async def own_factory(event: Any) -> None:
+        loop = asyncio.get_running_loop()
+        loop.set_task_factory(lambda loop, coro, **kw: asyncio.Task(coro, loop=loop, **kw))
+        loops.append(loop)
+
+    _on_a_thread(own_factory, own_factory)
+    assert loops[0] is not loops[1]
+    assert loops[0].is_closed() and loops[1].is_closed()

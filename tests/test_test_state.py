@@ -268,23 +268,47 @@ def test_error_caused_by_state_configuration() -> None:
 
 
 def test_mock_field_validation_modes() -> None:
-    unknown_field = {"result": json.dumps({"Payload": {}, "Bogus": 1})}
-    with pytest.raises(TestStateError) as strict:
-        test_state(TASK, "{}", mock=unknown_field)
-    assert strict.value.error_type == "ValidationException"
-    assert "Bogus" in strict.value.message
+    # As AWS checks a mock: fields the API does not have pass; the API's own are type-checked
+    # (STRICT and PRESENT) and, in STRICT, the required ones must be there.
+    extra = {"result": json.dumps({"Payload": {"charged": 1}, "Bogus": 1})}
+    assert test_state(TASK, "{}", mock=extra)["status"] == "SUCCEEDED"
     wrong_type = {"result": json.dumps({"StatusCode": "200"}), "fieldValidationMode": "PRESENT"}
-    with pytest.raises(TestStateError, match="StatusCode must be of type integer"):
+    with pytest.raises(TestStateError) as present:
         test_state(TASK, "{}", mock=wrong_type)
-    relaxed = {**unknown_field, "fieldValidationMode": "NONE"}
+    assert (present.value.error_type, present.value.message) == (
+        "ValidationException",
+        "Mock result schema validation error: Field 'StatusCode' must be a number",
+    )
+    relaxed = {**wrong_type, "fieldValidationMode": "NONE"}
     assert test_state(TASK, "{}", mock=relaxed)["status"] == "FAILED"  # no Payload.charged
-    # AWS accepts the SdkHttpMetadata Step Functions adds to a Lambda result.
-    sdk = {
-        "result": json.dumps(
-            {"Payload": {"charged": 1}, "SdkHttpMetadata": {"HttpStatusCode": 200}}
-        )
+    started = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::states:startExecution",
+        "Parameters": {"StateMachineArn": "arn:aws:states:us-east-1:123456789012:stateMachine:M"},
+        "End": True,
     }
-    assert test_state(TASK, "{}", mock=sdk)["status"] == "SUCCEEDED"
+    cases = {
+        # Step Functions writes the API's members capitalised: executionArn is ExecutionArn.
+        "Required field 'ExecutionArn' is missing": {"executionArn": "a", "startDate": "d"},
+        "Field 'StartDate' must be a string": {"ExecutionArn": "a", "StartDate": 1764103483},
+    }
+    for message, result in cases.items():
+        with pytest.raises(TestStateError) as strict:
+            test_state(started, "{}", mock={"result": json.dumps(result)})
+        assert strict.value.message == f"Mock result schema validation error: {message}"
+    lenient = {"result": json.dumps({}), "fieldValidationMode": "PRESENT"}
+    assert test_state(started, "{}", mock=lenient)["status"] == "SUCCEEDED"
+    s3 = {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:s3:getObject", "End": True}
+    kms = {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:kms:encrypt", "End": True}
+    for state, result, message in (
+        (s3, {"StorageClass": "Papyrus"}, "Field 'StorageClass' is not an expected value"),
+        (s3, {"ContentLength": "9000"}, "Field 'ContentLength' must be a number"),
+        (kms, {"CiphertextBlob": 123}, "Field 'CiphertextBlob' must be a string"),
+        (kms, {"CiphertextBlob": ""}, "Field 'CiphertextBlob' is smaller than the minimum length"),
+    ):
+        with pytest.raises(TestStateError) as strict:
+            test_state(state, "{}", mock={"result": json.dumps(result)})
+        assert strict.value.message == f"Mock result schema validation error: {message}"
 
 
 def test_map_and_parallel_need_a_mock() -> None:
@@ -389,6 +413,11 @@ def test_state_name_picks_a_state_of_a_whole_machine_with_variables_and_context(
     )
     assert answer["output"] == {"limit": 10, "name": "given", "in": 1}
     assert answer["inspectionData"]["variables"] == {"limit": 10}
+    # A given context is the whole context, as on AWS: nothing of the default one is added.
+    whole = {"Type": "Pass", "Parameters": {"context.$": "$$"}, "End": True}
+    for given in ({}, {"Execution": {}, "State": {}, "StateMachine": {}}):
+        answer = _decoded(test_state(whole, "{}", context=json.dumps(given)))
+        assert answer["output"] == {"context": given}
 
 
 def test_saga_test_state_command(tmp_path: Path) -> None:

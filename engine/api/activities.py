@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import secrets
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -63,8 +64,12 @@ class ActivityBoard:
             queue = self._queues[arn] = _Queue()
         return queue
 
-    def handler_for(self, arn: str) -> Any:
-        """The task handler an activity ARN is bound to: queue the input, await the answer."""
+    def handler_for(self, arn: str, exists: Callable[[], bool] | None = None) -> Any:
+        """The task handler an activity ARN is bound to: queue the input, await the answer.
+
+        ``exists`` tells whether the activity exists when a Task is about to schedule a task:
+        when it does not, the execution fails with ``States.Runtime``, as on AWS.
+        """
 
         async def run_activity(event: Any) -> Any:
             task = ActivityTask(secrets.token_urlsafe(48), event, progress=current_task_progress())
@@ -85,7 +90,12 @@ class ActivityBoard:
                 return task.output
             raise StatesError(task.error, task.cause)
 
-        return in_engine_loop(run_activity)
+        def unavailable() -> str | None:
+            if exists is None or exists():
+                return None
+            return f"The activity {arn} does not exist."
+
+        return in_engine_loop(run_activity, unavailable=unavailable)
 
     async def next_task(
         self, arn: str, wait_seconds: float = POLL_SECONDS, worker_name: str | None = None

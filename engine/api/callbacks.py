@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -12,6 +11,7 @@ from engine.api.paging import page
 from engine.api.registry import ActivityRecord
 from engine.api.wire import encryption, posix
 from engine.local_engine import InvalidToken
+from engine.task_tokens import InvalidOutput, parse_output
 
 if TYPE_CHECKING:
     from engine.api.service import StepFunctionsService
@@ -28,30 +28,33 @@ __all__ = [
 ]
 
 
-def _parse_output(text: str) -> Any:
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ApiError("InvalidOutput", f"Invalid Output: '{exc.msg}'") from None
-    except RecursionError:
-        raise ApiError("InvalidOutput", "Invalid Output: 'nested too deeply'") from None
+def _invalid_output(exc: InvalidOutput) -> ApiError:
+    return ApiError("InvalidOutput", f"Invalid Output: '{exc.reason}'")
 
 
 async def send_task_success(
     service: StepFunctionsService, params: dict[str, Any]
 ) -> dict[str, Any]:
-    """SendTaskSuccess: complete a callback task or an activity task."""
-    token, output = params["taskToken"], _parse_output(params["output"])
-    task = service.activities.find(token)
-    if task is not None:
-        service.activities.succeed(task, output)
-        return {}
-    for engine in service.engines():
-        try:
-            engine.send_task_success(token, output)
-        except InvalidToken:
-            continue
-        return {}
+    """SendTaskSuccess: complete a callback task or an activity task.
+
+    As on AWS, the token is checked before the output: an unknown token is ``InvalidToken``
+    even when the output is not JSON. The output text is parsed once, so a JSON string
+    (``"hello"``) is the task's result as it is.
+    """
+    token, text = params["taskToken"], params["output"]
+    try:
+        task = service.activities.find(token)
+        if task is not None:
+            service.activities.succeed(task, parse_output(text))
+            return {}
+        for engine in service.engines():
+            try:
+                engine.send_task_success(token, text)
+            except InvalidToken:
+                continue
+            return {}
+    except InvalidOutput as exc:
+        raise _invalid_output(exc) from None
     raise ApiError.invalid_token("Invalid token")
 
 

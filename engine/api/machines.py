@@ -9,7 +9,6 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from engine.api.arns import check_name
-from engine.api.aws_diagnostics import aws_diagnostics
 from engine.api.errors import ApiError
 from engine.api.json_errors import describe_json_error
 from engine.api.paging import page
@@ -17,6 +16,7 @@ from engine.api.registry import MachineRecord, VersionRecord
 from engine.api.variable_references import variable_references
 from engine.api.versions import check_version_description, publish
 from engine.api.wire import encryption, posix
+from engine.aws_diagnostics import aws_diagnostics
 from engine.diagnostics import DefinitionError, Diagnostic
 from engine.lambda_shapes import activity_name
 from engine.loader import load
@@ -127,6 +127,20 @@ def add_variable_references(out: dict[str, Any], definition: str) -> None:
         out["variableReferences"] = references
 
 
+def logging_configuration(given: dict[str, Any] | None) -> dict[str, Any]:
+    """A machine's ``loggingConfiguration`` with AWS's defaults (level ``OFF``, no execution
+    data); logging at a level other than ``OFF`` needs exactly one destination, and no level
+    takes more than one (``InvalidLoggingConfiguration``, as AWS answers)."""
+    config = {"level": "OFF", "includeExecutionData": False, **(given or {})}
+    count = len(config.get("destinations") or [])
+    if count > 1 or (config["level"] != "OFF" and count != 1):
+        raise ApiError(
+            "InvalidLoggingConfiguration",
+            "Invalid Logging Configuration: Must specify exactly one Log Destination.",
+        )
+    return config
+
+
 def _describe_machine(record: MachineRecord) -> dict[str, Any]:
     out: dict[str, Any] = {
         "stateMachineArn": record.arn,
@@ -160,6 +174,7 @@ async def create_state_machine(
     model = parse_definition(params["definition"])
     if machine_type == "EXPRESS":
         _check_express(model)
+    logging = logging_configuration(params.get("loggingConfiguration"))
     existing = service.registry.machines.get(name)
     if existing is not None:
         if (
@@ -184,7 +199,7 @@ async def create_state_machine(
         type=machine_type,
         creation_posix=time.time(),
         revision_id="",  # AWS gives a revision an id from the first update that changes it
-        logging_configuration=params.get("loggingConfiguration") or {},
+        logging_configuration=logging,
         tracing_configuration=params.get("tracingConfiguration") or {},
         encryption_configuration=params.get("encryptionConfiguration") or {},
     )
@@ -254,6 +269,9 @@ async def update_state_machine(
             "Either the definition, the role ARN, the LoggingConfiguration, "
             "or the TracingConfiguration must be specified",
         )
+    logging = None
+    if "loggingConfiguration" in params:
+        logging = logging_configuration(params["loggingConfiguration"])
     before = (
         record.definition,
         record.role_arn,
@@ -270,8 +288,8 @@ async def update_state_machine(
         record.definition = params["definition"]
     if "roleArn" in params:
         record.role_arn = params["roleArn"]
-    if "loggingConfiguration" in params:
-        record.logging_configuration = params["loggingConfiguration"]
+    if logging is not None:
+        record.logging_configuration = logging
     if "tracingConfiguration" in params:
         record.tracing_configuration = params["tracingConfiguration"]
     if "encryptionConfiguration" in params:

@@ -11,6 +11,7 @@ server resumes the ones still running. The operations themselves live in :mod:`e
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -236,7 +237,9 @@ class StepFunctionsService:
             if resolve_binding(resource, handlers, parameters=task.parameters) is not None:
                 continue
             if activity_name(resource) is not None:
-                handlers[resource] = self.activities.handler_for(resource)
+                handlers[resource] = self.activities.handler_for(
+                    resource, functools.partial(self.activity_exists, resource)
+                )
             elif self.remote is not None and classify_resource(resource).is_lambda:
                 info = classify_resource(resource)
                 key = LAMBDA_INVOKE if info.base_resource == LAMBDA_INVOKE else resource
@@ -251,6 +254,12 @@ class StepFunctionsService:
             prepare_calls(model, handlers, (), bindings)
         except DefinitionError as exc:
             raise definition_error(exc.diagnostics) from None
+
+    def activity_exists(self, arn: str) -> bool:
+        """Whether the activity ``arn`` names exists (it may be deleted while machines use it)."""
+        name = activity_name(arn)
+        record = self.registry.activities.get(name) if name is not None else None
+        return record is not None and record.arn == arn
 
     def machine_record(self, arn: str) -> tuple[MachineRecord, str | None]:
         """The machine a state machine ARN names and its ``#TestCase``; AWS's errors if none."""

@@ -58,6 +58,7 @@ async def test_state(service: StepFunctionsService, params: dict[str, Any]) -> d
             mock=params.get("mock"),
             state_configuration=params.get("stateConfiguration"),
             handlers=_handlers_for(service, params["definition"], params.get("stateName")),
+            role_arn=params.get("roleArn"),
         )
     except TestStateError as exc:
         raise ApiError(exc.error_type, exc.message) from None

@@ -17,11 +17,13 @@ if TYPE_CHECKING:
     pass
 
 __all__ = [
+    "RAW_HEADERS",
     "Operation",
     "as_json_text",
     "call_api",
     "clear_client_cache",
     "client_for",
+    "keep_header_names",
     "message_operation",
     "require_boto3",
     "with_metadata",
@@ -137,8 +139,14 @@ class _ClientCache:
             client = session.client(
                 service,
                 region_name=key.region,
-                config=Config(max_pool_connections=_POOL_CONNECTIONS),
+                # The SDK Step Functions uses does not ask for response checksums (AWS
+                # recorded s3:getObject without ChecksumCRC32); boto3 would by default.
+                config=Config(
+                    max_pool_connections=_POOL_CONNECTIONS,
+                    response_checksum_validation="when_required",
+                ),
             )
+            client.meta.events.register("after-call", keep_header_names)
             self._clients[key] = client
         return client
 
@@ -159,6 +167,24 @@ class _ClientCache:
         # boto3 adds its own data directory to the (shared) loader on every session.
         loader.search_paths[:] = list(dict.fromkeys(loader.search_paths))
         return session, core
+
+
+RAW_HEADERS = "RawHTTPHeaders"
+"""The ``ResponseMetadata`` member holding the response's headers as the endpoint named them."""
+
+
+def keep_header_names(http_response: Any = None, parsed: Any = None, **_: Any) -> None:
+    """botocore ``after-call`` hook: keep the response's header names as sent.
+
+    botocore lower-cases ``HTTPHeaders``; the SDK Step Functions uses reports the names as the
+    service wrote them (``Content-Type``, ``x-amzn-RequestId``).
+    """
+    headers = getattr(http_response, "headers", None)
+    if headers is None or not isinstance(parsed, dict):
+        return
+    metadata = parsed.setdefault("ResponseMetadata", {})
+    if isinstance(metadata, dict):
+        metadata[RAW_HEADERS] = {str(name): str(headers[name]) for name in headers}
 
 
 def _environment() -> tuple[Any, ...]:
@@ -256,7 +282,8 @@ def with_metadata(response: Mapping[str, Any]) -> dict[str, Any]:
     """The API response as Step Functions returns it: its fields and ``Sdk*Metadata``, sorted."""
     meta = response.get("ResponseMetadata", {})
     fields = {key: value for key, value in response.items() if key != "ResponseMetadata"}
-    headers = {str(k): str(v) for k, v in dict(meta.get("HTTPHeaders", {})).items()}
+    raw = meta.get(RAW_HEADERS, meta.get("HTTPHeaders", {}))
+    headers = {str(k): str(v) for k, v in dict(raw).items()}
     request_id = str(meta.get("RequestId", ""))
     merged = {**fields, **sdk_metadata(request_id, headers, int(meta.get("HTTPStatusCode", 200)))}
     return dict(sorted(merged.items()))

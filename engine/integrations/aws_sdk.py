@@ -27,6 +27,8 @@ import anyio.to_thread
 
 from engine.errors import StatesError
 from engine.integrations._boto import client_for
+from engine.integrations._service_errors import missing_members_answer
+from engine.lambda_shapes import request_id_for
 from engine.paths import compact_json
 
 if TYPE_CHECKING:
@@ -201,6 +203,8 @@ def _request_value(value: Any, shape: Any) -> Any:
         converted: dict[str, Any] = {}
         for key, item in value.items():
             member = names.get(str(key).lower())
+            if item is None and member is not None:
+                continue  # the Java SDK sends no member for a null value
             if member is None:
                 converted[key] = item  # boto3 reports it as an unknown parameter
             else:
@@ -296,13 +300,47 @@ def _client_error(exc: Any, target: SdkTarget) -> StatesError:
     return StatesError(f"{target.error_service}.{name}", f"{message} ({', '.join(details)})")
 
 
-def _call(target: SdkTarget, parameters: dict[str, Any]) -> Any:
+def _missing_required(target: SdkTarget, shape: Any, request: Any, request_id: str) -> None:
+    """Fail as the service answers a request without a required member, for the services whose
+    answer AWS recorded (others go on to boto3's own parameter check)."""
+    if shape is None or not isinstance(request, dict):
+        return
+    missing = [member for member in shape.required_members if member not in request]
+    answer = missing_members_answer(target.boto_service, missing)
+    if answer is None:
+        return
+    service = target.error_service
+    raise StatesError(
+        f"{service}.{service}Exception",
+        f"{answer[1]} (Service: {service}, Status Code: 400, Request ID: {request_id})",
+    )
+
+
+_TEXT_BODY: Final = "text/plain; charset=UTF-8"
+
+
+def _text_body_content_type(shape: Any, request: Any) -> None:
+    """A streamed body made from the state's JSON data is text: the SDK Step Functions uses
+    sends it as ``text/plain; charset=UTF-8`` unless ``ContentType`` is given (AWS recorded
+    s3:putObject storing that type)."""
+    if shape is None or not isinstance(request, dict):
+        return
+    payload = shape.serialization.get("payload")
+    if payload is None or payload not in request or "ContentType" not in shape.members:
+        return
+    if shape.members[payload].type_name == "blob" and "ContentType" not in request:
+        request["ContentType"] = _TEXT_BODY
+
+
+def _call(target: SdkTarget, parameters: dict[str, Any], request_id: str = "") -> Any:
     from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 
     client = client_for(target.boto_service)
     operation = client.meta.service_model.operation_model(target.operation)
     shape = operation.input_shape
     request = _request_value(parameters, shape) if shape is not None else parameters
+    _missing_required(target, shape, request, request_id)
+    _text_body_content_type(shape, request)
     method = getattr(client, _botocore_method(target.operation))
     try:
         response = method(**request)
@@ -342,8 +380,10 @@ class AwsSdkIntegration:
                 f"The parameters of '{self.resource}' must be a JSON object, "
                 f"got {type(parameters).__name__}.",
             )
+        request_id = request_id_for(request.execution_name, request.state_name, request.invocation)
         return await anyio.to_thread.run_sync(
-            functools.partial(_call, self.target, dict(parameters)), abandon_on_cancel=True
+            functools.partial(_call, self.target, dict(parameters), request_id),
+            abandon_on_cancel=True,
         )
 
 

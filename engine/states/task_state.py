@@ -16,7 +16,7 @@ from typing import Any
 import anyio
 import anyio.lowlevel
 
-from engine.bindings import CallNext, TaskRequest, returns_fresh_json
+from engine.bindings import CallNext, TaskRequest, returns_fresh_json, unavailable_reason
 from engine.clock import Clock
 from engine.errors import HEARTBEAT_TIMEOUT, RUNTIME, TIMEOUT, StatesError
 from engine.interpreter.context import FatalError, StateContext, TokenWaiter
@@ -37,6 +37,7 @@ from engine.lambda_shapes import ResourceInfo, classify_resource
 from engine.limits import MAX_PAYLOAD_BYTES, data_limit_error, json_copy, payload_size
 from engine.model import TaskState
 from engine.paths import PathNotFound, evaluate_path
+from engine.payload_templates import apply_payload_template
 from engine.store.pending import commit_staged
 from engine.task_progress import TaskProgress, reporting_progress
 
@@ -52,6 +53,27 @@ class _TimedOut(StatesError):
 
     def __init__(self, heartbeat: bool) -> None:
         super().__init__(TIMEOUT, None, aliases=(HEARTBEAT_TIMEOUT,) if heartbeat else ())
+
+
+def _task_credentials(
+    ctx: StateContext, state: TaskState, raw: Any, effective: Any
+) -> dict[str, Any] | None:
+    """The ``taskCredentials`` of the scheduled event: the state's ``Credentials`` evaluated
+    (``RoleArn`` from a path, variable, intrinsic or JSONata), members in camelCase."""
+    if ctx.jsonata:
+        value = evaluate_field(ctx, state.credentials, "Credentials", states_variable(ctx, raw))
+    else:
+        value = apply_payload_template(
+            state.credentials,
+            effective,
+            ctx.context,
+            ctx.variables,
+            field="Credentials",
+            rng=ctx.runtime.rng,
+        )
+    if not isinstance(value, dict):
+        return None
+    return {str(key)[:1].lower() + str(key)[1:]: item for key, item in value.items()}
 
 
 @lru_cache(maxsize=1024)
@@ -178,6 +200,40 @@ async def _sleep_or_change(clock: Clock, seconds: float, changed: anyio.Event) -
         tg.cancel_scope.cancel()
 
 
+async def _call_or_token(call: CallNext, request: TaskRequest, waiter: TokenWaiter) -> Any:
+    """The call's result, or the outcome sent with the task's token if that comes first (the
+    call is then cancelled).
+
+    The call's end sets the waiter's event too (with no outcome), so neither side is left to
+    be cancelled on the usual path: a cancelled task's traceback would keep its frames (and
+    the execution they refer to) in a reference cycle.
+    """
+    box: dict[str, Any] = {}
+    async with anyio.create_task_group() as tg:
+
+        async def run_call() -> None:
+            try:
+                box["result"] = await call(request)
+            except Exception as exc:
+                box["error"] = exc
+            finally:
+                waiter.event.set()
+
+        tg.start_soon(run_call)
+        await waiter.event.wait()
+        if "result" not in box and "error" not in box:
+            tg.cancel_scope.cancel()
+    if "result" in box:
+        return box["result"]
+    if "error" in box:
+        raise box.pop("error")
+    assert waiter.outcome is not None
+    ok, value, cause = waiter.outcome
+    if not ok:
+        raise StatesError(value, cause)
+    return value
+
+
 async def _invoke(  # noqa: PLR0917
     ctx: StateContext,
     call: CallNext,
@@ -187,14 +243,16 @@ async def _invoke(  # noqa: PLR0917
     token: str | None,
     on_submitted: Any,
     progress: TaskProgress | None = None,
+    sync_token: str | None = None,
 ) -> Any:
     """Call the binding; race it against the timeout/heartbeat; wait for the callback.
 
     A callback task's heartbeat clock runs from its scheduling; an activity's (``progress``)
-    from the moment a worker picks it up.
+    from the moment a worker picks it up. A ``.sync`` task's ``sync_token`` completes it too:
+    SendTaskSuccess/SendTaskFailure with it ends the wait for the job, as on AWS.
     """
     clock = ctx.flow.runtime.clock
-    if timeout is None and token is None:
+    if timeout is None and token is None and sync_token is None:
         if progress is None:
             with clock.busy():
                 return await call(request)
@@ -208,6 +266,10 @@ async def _invoke(  # noqa: PLR0917
         runtime.tokens[token] = waiter
         if heartbeat is not None:
             waiter.heartbeat_deadline = clock.time() + heartbeat
+    sync_waiter: TokenWaiter | None = None
+    if sync_token is not None:
+        sync_waiter = TokenWaiter(None)
+        runtime.tokens[sync_token] = sync_waiter
     deadline = clock.time() + timeout if timeout is not None else None
     box: dict[str, Any] = {}
 
@@ -243,7 +305,10 @@ async def _invoke(  # noqa: PLR0917
                     tg.start_soon(timer, tg.cancel_scope)
                 try:
                     with _reporting(progress):
-                        result = await call(request)
+                        if sync_waiter is None:
+                            result = await call(request)
+                        else:
+                            result = await _call_or_token(call, request, sync_waiter)
                     if waiter is not None:
                         on_submitted(result)
                         if heartbeat is not None:
@@ -261,6 +326,8 @@ async def _invoke(  # noqa: PLR0917
     finally:
         if token is not None:
             runtime.tokens.pop(token, None)
+        if sync_token is not None:
+            runtime.tokens.pop(sync_token, None)
     if "error" in box:
         raise box["error"]
     if "result" in box:
@@ -324,6 +391,14 @@ async def run_task(ctx: StateContext, state: TaskState, raw: Any) -> tuple[Any, 
         if size > MAX_PAYLOAD_BYTES:
             error = data_limit_error(ctx.name)
             raise FatalError(error.error, error.cause)
+        if info.family == "activity":
+            missing = unavailable_reason(call)  # a deleted activity: no ActivityScheduled
+            if missing is not None:
+                raise FatalError(
+                    RUNTIME,
+                    f"An error occurred while executing the state '{ctx.name}' (entered at the "
+                    f"event id #{ctx.entered_id}). {missing}",
+                )
         scheduled: dict[str, Any] = dict(common)
         if info.family == "task":
             scheduled["region"] = runtime.region
@@ -335,6 +410,10 @@ async def run_task(ctx: StateContext, state: TaskState, raw: Any) -> tuple[Any, 
             scheduled["timeoutInSeconds"] = timeout
         if heartbeat is not None:
             scheduled["heartbeatInSeconds"] = heartbeat
+        if state.credentials is not None:
+            credentials = _task_credentials(ctx, state, raw, effective)
+            if credentials is not None:
+                scheduled["taskCredentials"] = credentials
         ctx.add(events.scheduled, scheduled)
         progress: TaskProgress | None = None
         if info.family == "activity":
@@ -374,7 +453,15 @@ async def run_task(ctx: StateContext, state: TaskState, raw: Any) -> tuple[Any, 
         try:
             try:
                 result = await _invoke(
-                    ctx, call, request, timeout, heartbeat, wait_token, submitted, progress
+                    ctx,
+                    call,
+                    request,
+                    timeout,
+                    heartbeat,
+                    wait_token,
+                    submitted,
+                    progress,
+                    sync_token=token if info.sync and ctx.name not in runtime.mocked else None,
                 )
             finally:
                 if progress is not None:

@@ -4,6 +4,7 @@ executions, serve, test-state, report, console."""
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import sys
 import warnings
@@ -66,6 +67,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         warnings.simplefilter("always", SagaWarning)
         code = _dispatch(args)
     _report_warnings(caught)
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except OSError as exc:  # what a command printed could not be written (a full disk)
+        return fail(f"cannot write to stdout: {exc.strerror or exc}", code=max(code, 1))
     return code
 
 
@@ -93,7 +100,15 @@ def _dispatch(args: argparse.Namespace) -> int:
         # The reader went away (``saga ... | head``): stop quietly, as other tools do.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
+    except OSError as exc:
+        if exc.filename is None and exc.errno in _OUTPUT_ERRNOS:  # a print to stdout
+            return fail(f"cannot write to stdout: {exc.strerror}")
+        where = f"{exc.filename}: " if exc.filename is not None else ""
+        return fail(f"{where}{exc.strerror or exc}")
     return code
+
+
+_OUTPUT_ERRNOS = frozenset({errno.ENOSPC, errno.EIO, errno.EDQUOT, errno.EFBIG})
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from engine.limits import MAX_JSON_DEPTH, MAX_PAYLOAD_BYTES, nested_deeper_than
+from engine.loader import json_error_text
 
 __all__ = [
     "EXIT_BAD_USAGE",
@@ -24,6 +25,7 @@ __all__ = [
     "read_bounded",
     "read_json_arg",
     "read_text_file",
+    "write_stdout",
 ]
 
 EXIT_OK = 0
@@ -66,7 +68,19 @@ def print_json(value: Any) -> None:
         text.encode("utf-8")
     except UnicodeEncodeError:
         text = json.dumps(value, indent=2)
-    print(text)
+    write_stdout(text + "\n")
+
+
+def write_stdout(text: str) -> None:
+    """Write ``text`` to stdout and flush it; UsageError when stdout cannot take it (a full
+    disk). A reader that went away (BrokenPipeError) is left to the caller."""
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise UsageError(f"cannot write to stdout: {exc.strerror or exc}") from None
 
 
 def read_bounded(path: str | Path, limit: int, what: str = "") -> bytes:
@@ -109,9 +123,7 @@ def parse_json_text(text: str, what: str, where: str | None = None) -> Any:
     try:
         value = json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
-        raise UsageError(
-            f"{what}: {source}: {exc.msg} at line {exc.lineno} column {exc.colno}"
-        ) from None
+        raise UsageError(f"{what}: {source}: {json_error_text(exc)}") from None
     except _NotJSON as exc:
         raise UsageError(f"{what}: {source}: {exc.args[0]} is not a JSON number") from None
     except RecursionError:

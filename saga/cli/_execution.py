@@ -113,6 +113,8 @@ def report_execution(
         return fail(f"{source}: {exc}", code=EXIT_BAD_USAGE)
     except DefinitionError as exc:
         return print_diagnostics(f"{source} cannot run locally:", exc)
+    except UsageError:
+        raise  # an option the start found unusable (a --store that cannot be opened): exit 2
     except (InvalidExecutionInput, ValueError, ExecutionAlreadyExists, StoreError) as exc:
         raise UsageError(str(exc)) from None
     except Exception as exc:

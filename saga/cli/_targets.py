@@ -28,7 +28,10 @@ def describe_error(exc: BaseException) -> str:
     if isinstance(exc, SyntaxError):
         where = f" ({exc.filename}, line {exc.lineno})" if exc.filename else ""
         return f"SyntaxError: {exc.msg}{where}"
-    text = " ".join(str(exc).split())
+    try:
+        text = " ".join(str(exc).split())
+    except Exception:  # an exception whose str() raises
+        text = "<its message could not be read>"
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
@@ -38,7 +41,9 @@ def guarded_import(what: str, load: Callable[[], _T]) -> _T:
         return load()
     except UsageError:
         raise
-    except (Exception, SystemExit) as exc:
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # SystemExit and any BaseException the module raises
         raise UsageError(f"{what}: importing it failed: {describe_error(exc)}") from None
 
 
@@ -73,7 +78,9 @@ def import_target(text: str, expected: str, passthrough: tuple[type[Exception], 
         raise UsageError(f"TARGET {text!r}: {exc}") from None
     except passthrough:
         raise
-    except (Exception, SystemExit) as exc:
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # SystemExit and any BaseException the module raises
         raise UsageError(
             f"TARGET {text!r}: importing {module_name!r} failed: {describe_error(exc)}"
         ) from None

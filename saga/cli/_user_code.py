@@ -79,7 +79,9 @@ def load_handlers(spec: str) -> dict[str, Callable[..., Any]]:
         ) from None
     except ModuleNotFoundError as exc:
         raise UsageError(f"--handlers: cannot import {spec}: {exc}") from None
-    except (Exception, SystemExit) as exc:
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # SystemExit and any BaseException the module raises
         raise UsageError(f"--handlers: importing {spec} failed: {describe_error(exc)}") from None
     handlers = getattr(module, "HANDLERS", None)
     if not isinstance(handlers, Mapping):

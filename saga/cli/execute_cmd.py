@@ -74,10 +74,11 @@ def _children(items: list[str], substitutions: dict[str, str]) -> dict[str, Any]
         path = Path(file)
         if not path.is_file():
             raise UsageError(f"--state-machine: no such definition file: {file}")
+        text = read_bounded(path, MAX_DEFINITION_BYTES, f"--state-machine {name}")
         try:
-            machines[name] = load(path, substitutions or None)
+            machines[name] = load(text, substitutions or None)
         except DefinitionError as exc:
-            problems = "; ".join(f"{d.location}: {d.message}" for d in exc.diagnostics)
+            problems = "; ".join(f"{d.location or '/'}: {d.message}" for d in exc.diagnostics)
             raise UsageError(
                 f"--state-machine {name}: invalid definition {file}: {problems}"
             ) from None

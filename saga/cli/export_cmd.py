@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import re
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,7 @@ from saga.cli._common import (
     UsageError,
     parse_json_text,
     read_text_file,
+    write_stdout,
 )
 from saga.cli._targets import describe_error, import_target
 
@@ -110,6 +112,11 @@ def _compensations(value: Any) -> frozenset[str]:
 def load_target(text: str) -> ExportTarget:
     """Load TARGET: a definition file, or ``module:attribute`` of a saga or a StateMachine."""
     path = Path(text)
+    if text.endswith(".py") and ":" not in text:
+        raise UsageError(
+            f"TARGET {text!r} is a Python file; name the saga in it as module:attribute "
+            f"(e.g. {path.stem}:saga, run from its directory)"
+        )
     if path.is_file() or text.endswith(".json"):
         try:
             with path.open("rb") as file:
@@ -174,12 +181,52 @@ def read_substitutions(path: str | None) -> dict[str, str]:
 def write_output(text: str, output: str | None) -> None:
     """Write ``text`` to the file ``output`` (UTF-8, as is) or to stdout."""
     if output is None:
-        sys.stdout.write(text)
+        write_stdout(text)
         return
     try:
-        Path(output).write_text(text, encoding="utf-8", newline="")
+        write_whole_file(Path(output), text)
     except OSError as exc:
         raise UsageError(f"-o: cannot write {output}: {exc.strerror}") from None
+
+
+def write_whole_file(path: Path, text: str) -> None:
+    """Write ``text`` (UTF-8, as is) to ``path`` whole or not at all.
+
+    A regular file is written beside it and renamed into place, so a failure (a full disk, an
+    interrupt) leaves the previous file as it was and no partial one; anything else (a device,
+    a pipe) is written directly.
+    """
+    if path.exists() and not path.is_file():
+        with path.open("w", encoding="utf-8", newline="") as file:
+            file.write(text)
+        return
+    aside = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with aside.open("x", encoding="utf-8", newline="") as file:
+            file.write(text)
+        os.replace(aside, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            aside.unlink()
+        raise
+
+
+_ACCOUNT_ID = re.compile(r"^\d{12}$")
+_REGION_NAME = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
+
+
+def account_id(text: str) -> str:
+    """An ``--account-id`` value: AWS account ids are 12 digits."""
+    if not _ACCOUNT_ID.match(text):
+        raise argparse.ArgumentTypeError(f"expected 12 digits, got {text!r}")
+    return text
+
+
+def region_name(text: str) -> str:
+    """A ``--region`` value: a region name such as ``eu-west-1``."""
+    if not _REGION_NAME.match(text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a region name like us-east-1")
+    return text
 
 
 def add_resolution_arguments(parser: argparse.ArgumentParser) -> None:
@@ -190,8 +237,10 @@ def add_resolution_arguments(parser: argparse.ArgumentParser) -> None:
         help="JSON object of placeholder values; a value may use ${AWS::AccountId}, "
         "${AWS::Region}, ${AWS::Partition} and ${Stage}",
     )
-    parser.add_argument("--account-id", help="the AWS account id for ${AWS::AccountId}")
-    parser.add_argument("--region", help="the AWS region for ${AWS::Region}")
+    parser.add_argument(
+        "--account-id", type=account_id, help="the AWS account id for ${AWS::AccountId}"
+    )
+    parser.add_argument("--region", type=region_name, help="the AWS region for ${AWS::Region}")
     parser.add_argument("--stage", help="the stage for ${Stage}")
 
 
@@ -237,14 +286,18 @@ def _export(args: argparse.Namespace) -> int:
 def _write_children(children: tuple[ChildMachine, ...], args: argparse.Namespace) -> None:
     """Write each child machine as ``DIR/NAME.asl.json``."""
     directory = Path(args.children_dir)
+    # Every child is rendered before any is written: one that cannot be leaves no file behind.
+    texts = {
+        directory / f"{child.name}.asl.json": render(resolved_machine(child.machine, args))
+        for child in children
+    }
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UsageError(f"--children-dir: cannot create {directory}: {exc.strerror}") from None
-    for child in children:
-        path = directory / f"{child.name}.asl.json"
+    for path, text in texts.items():
         try:
-            path.write_text(render(resolved_machine(child.machine, args)), encoding="utf-8")
+            write_whole_file(path, text)
         except OSError as exc:
             raise UsageError(f"--children-dir: cannot write {path}: {exc.strerror}") from None
 

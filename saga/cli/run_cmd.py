@@ -20,6 +20,7 @@ from saga.cli._execution import (
     report_execution,
 )
 from saga.cli._user_code import load_saga, saga_ref
+from saga.cli.execute_cmd import parse_substitutions
 from saga.errors import SagaDefinitionError
 from saga.outcome import explain
 from saga.saga import Saga
@@ -48,6 +49,14 @@ def register(subparsers: Any) -> None:
         help="answer states from a Step Functions Local mock config (with --test-case)",
     )
     parser.add_argument("--test-case", metavar="NAME", help="the mock config's test case")
+    parser.add_argument(
+        "--substitute",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="fill ${NAME} in the compiled saga, as Saga.run(substitutions=...) does "
+        "(repeatable; not with --store)",
+    )
     add_history_and_store_arguments(parser)
     parser.set_defaults(handler=_run)
 
@@ -106,11 +115,22 @@ def _run(args: argparse.Namespace) -> int:
     data = read_json_arg(args.input)
     check_name_option(args.name)
     interceptors = _interceptors(args, saga)
+    substitutions = parse_substitutions(args.substitute)
+    if substitutions and args.store is not None:
+        raise UsageError(
+            "--substitute: not with --store, since 'saga resume' compiles the saga again "
+            "without them; give the values in the input (JsonPath) instead"
+        )
 
     def start() -> Execution:
         if args.store is None:
             return saga.run(
-                data, name=args.name, clock=args.clock, seed=args.seed, interceptors=interceptors
+                data,
+                name=args.name,
+                clock=args.clock,
+                seed=args.seed,
+                interceptors=interceptors,
+                substitutions=substitutions,
             )
         return explain(_run_durable(args, saga, data, interceptors), saga=saga)
 

@@ -8,7 +8,14 @@ from pathlib import Path
 from typing import Any
 
 from engine.test_state import TestStateError, test_state
-from saga.cli._common import EXIT_FAILED, EXIT_OK, UsageError, print_json, read_json_arg
+from saga.cli._common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    UsageError,
+    print_json,
+    read_json_arg,
+    read_text_file,
+)
 from saga.cli._user_code import load_handlers
 
 __all__ = ["register"]
@@ -54,10 +61,7 @@ def _optional(text: str | None, what: str) -> Any:
 
 def _test_state(args: argparse.Namespace) -> int:
     path = Path(args.definition)
-    try:
-        definition = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot read {path}: {exc.strerror}") from None
+    definition = read_text_file(path, "")
     mock = _optional(args.mock, "--mock")
     if mock is not None and not isinstance(mock, dict):
         raise UsageError("--mock: expected a JSON object with 'result' or 'errorOutput'")

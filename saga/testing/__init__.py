@@ -3,6 +3,7 @@
 The pytest fixtures live in :mod:`saga.pytest_plugin` (registered on install).
 """
 
+from saga.fault_states import UnknownFaultState
 from saga.testing import callbacks, faults
 from saga.testing.assertions import (
     SagaAssertionError,
@@ -27,6 +28,7 @@ __all__ = [
     "SagaAssertionError",
     "SagaTestEngine",
     "TestClock",
+    "UnknownFaultState",
     "assert_compensated",
     "assert_failed",
     "assert_path",

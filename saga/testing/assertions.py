@@ -58,6 +58,14 @@ def _names(items: Sequence[Any]) -> list[str]:
     return [json.dumps(item, ensure_ascii=False) for item in items]
 
 
+def _not_one_string(value: Any, what: str) -> None:
+    """A bare string would be read letter by letter: refuse it, showing the list to write."""
+    if isinstance(value, str):
+        raise TypeError(
+            f"{what}: expected a list of state names, got the string {value!r}; write [{value!r}]"
+        )
+
+
 def _fail(message: str, execution: Execution) -> SagaAssertionError:
     return SagaAssertionError(message, execution)
 
@@ -65,6 +73,7 @@ def _fail(message: str, execution: Execution) -> SagaAssertionError:
 def assert_path(execution: Execution, expected: Sequence[str]) -> None:
     """The top-level states the execution entered are exactly ``expected``, in order."""
     __tracebackhide__ = True
+    _not_one_string(expected, "assert_path")
     actual = list(execution.states)
     if actual == list(expected):
         return
@@ -192,6 +201,8 @@ def assert_compensated(
     it must be listed in ``failed``, and each one listed there must have failed.
     """
     __tracebackhide__ = True
+    _not_one_string(expected, "assert_compensated")
+    _not_one_string(failed, "assert_compensated(failed=...)")
     names: list[str] = []
     for item in expected:
         name, owner = _expected_name(item)

@@ -46,6 +46,7 @@ __all__ = [
     "check_fault_states",
     "config_state_machine",
     "fails",
+    "fault_list",
     "hangs",
     "mock_config",
     "raises",
@@ -319,3 +320,20 @@ def bind_clock(faults: Iterable[Interceptor], clock: Clock) -> list[Interceptor]
         else:
             bound.append(fault)
     return bound
+
+
+def fault_list(faults: Iterable[Interceptor]) -> list[Interceptor]:
+    """``faults`` as a list; TypeError naming what is wrong when it is not a list of faults."""
+    if callable(faults) or isinstance(faults, str | bytes) or not isinstance(faults, Iterable):
+        raise TypeError(
+            "faults: expected a list of faults such as [faults.raises(...)], got "
+            f"{type(faults).__name__}"
+        )
+    found = list(faults)
+    for index, fault in enumerate(found):
+        if not callable(fault):
+            raise TypeError(
+                f"faults[{index}]: expected a fault such as faults.raises(...) or an "
+                f"interceptor, got {type(fault).__name__}"
+            )
+    return found

@@ -29,7 +29,12 @@ from saga.roles import state_roles
 from saga.running import child_arns
 from saga.saga import Saga, check_input
 from saga.testing.clock import TestClock
-from saga.testing.faults import bind_clock, check_fault_states, config_state_machine
+from saga.testing.faults import (
+    bind_clock,
+    check_fault_states,
+    config_state_machine,
+    fault_list,
+)
 from saga.testing.loading import import_target, resolve_path
 
 __all__ = ["DEFAULT_SEED", "RunRecord", "RunTarget", "SagaTestEngine", "execution_name_prefix"]
@@ -121,7 +126,7 @@ class SagaTestEngine:
         self.seed = seed
         self.name_prefix = name_prefix
         self.handlers: dict[str, Callable[..., Any]] = dict(handlers or {})
-        self.faults: list[Interceptor] = list(faults)
+        self.faults: list[Interceptor] = fault_list(faults)
         self.search_paths = tuple(search_paths)
         self.executions: list[Execution] = []
         self.runs: list[RunRecord] = []
@@ -166,7 +171,7 @@ class SagaTestEngine:
         state_machine_name: str | None = None,
     ) -> list[Interceptor]:
         """The fault plan for a run: default faults, the run's faults, then a mock config."""
-        plan = bind_clock([*self.faults, *faults], self.clock)
+        plan = bind_clock([*self.faults, *fault_list(faults)], self.clock)
         if mock_config is not None:
             if test_case is None:
                 raise ValueError("a mock config needs the test case to use (test_case=...)")
@@ -200,7 +205,7 @@ class SagaTestEngine:
         machine, own, machine_name = self.prepare(target, substitutions)
         if isinstance(target, Saga):
             check_input(target, input)
-        check_fault_states([*self.faults, *faults], machine)
+        check_fault_states([*self.faults, *fault_list(faults)], machine)
         interceptors = self.interceptors(
             faults, mock_config=mock_config, test_case=test_case, state_machine_name=machine_name
         )

@@ -4,7 +4,10 @@
 (``InvalidDefinition`` and ``ValidateStateMachineDefinition``) use AWS's where AWS's answer is
 known: a definition without ``States``/``StartAt`` is ``SCHEMA_VALIDATION_FAILED`` "These fields
 are required: [...]" at ``/``, a state going back to JSONPath in a JSONata machine is
-``SCHEMA_VALIDATION_FAILED`` at the state. Other findings pass unchanged.
+``SCHEMA_VALIDATION_FAILED`` at the state, a Parallel without branches is
+``SCHEMA_VALIDATION_FAILED`` "Value cannot be empty" at its ``Branches``, an unknown ``Type``
+``SCHEMA_VALIDATION_FAILED`` naming the types. Other findings pass
+unchanged. (Used by ``saga serve`` and by TestState.)
 """
 
 from __future__ import annotations
@@ -42,6 +45,22 @@ def aws_diagnostics(diagnostics: list[Diagnostic], document: Any) -> list[Diagno
                     "'QueryLanguage' can not be 'JSONPath' if set to 'JSONata' for whole state "
                     "machine",
                     diagnostic.severity,
+                )
+            )
+        elif diagnostic.code == "UNKNOWN_STATE_TYPE":
+            out.append(
+                Diagnostic(
+                    _SCHEMA,
+                    diagnostic.location,
+                    "The field 'Type' should have one of these values: "
+                    "[Task, Wait, Pass, Succeed, Fail, Choice, Parallel, Map]",
+                    diagnostic.severity,
+                )
+            )
+        elif diagnostic.code == "EMPTY_ARRAY" and diagnostic.location.endswith("/Branches"):
+            out.append(
+                Diagnostic(
+                    _SCHEMA, diagnostic.location, "Value cannot be empty", diagnostic.severity
                 )
             )
         else:
