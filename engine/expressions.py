@@ -299,7 +299,7 @@ def _is_function(body: str, bindings: Mapping[str, Any]) -> bool:
         kind = evaluate_jsonata(f"$type(({body}\n))", None, bindings)
     except (jsonata.JsonataError, TypeError):
         return False
-    return kind == "function"
+    return bool(kind == "function")
 
 
 def evaluate_template(
