@@ -280,11 +280,26 @@ def evaluate_expression(
         raise QueryEvaluationError(
             f"{prefix} returned an unsupported result type.", location
         ) from None
+    else:
+        if value is None and _is_function(body, bindings):
+            raise QueryEvaluationError(f"{prefix} returned an unsupported result type.", location)
     finally:
         _rng.reset(token)
     if value is UNDEFINED:
         raise QueryEvaluationError(f"{prefix} returned nothing (undefined).", location)
     return value
+
+
+def _is_function(body: str, bindings: Mapping[str, Any]) -> bool:
+    """Whether ``body`` evaluates to a function (which the evaluator hands back as null).
+
+    Asked only of a null result, so other results are evaluated once.
+    """
+    try:
+        kind = evaluate_jsonata(f"$type(({body}\n))", None, bindings)
+    except (jsonata.JsonataError, TypeError):
+        return False
+    return bool(kind == "function")
 
 
 def evaluate_template(

@@ -226,3 +226,103 @@ def test_max_items_path_reads_a_string_of_digits_as_its_integer() -> None:
         (10, "ExecutionSucceeded", 9),
     ]
     assert ex.history[4].details == {"length": 0}
+
+
+# -- a branch assigning the name its Parallel's catcher assigns -------------------------------
+
+
+def test_a_branch_may_assign_the_name_its_parallels_catcher_assigns() -> None:
+    # AWS accepted and ran such a machine: the catcher's Assign happens after the branches end.
+    definition = {
+        "QueryLanguage": "JSONata",
+        "StartAt": "ParallelState",
+        "States": {
+            "ParallelState": {
+                "Type": "Parallel",
+                "Branches": [
+                    {
+                        "StartAt": "Inner",
+                        "States": {
+                            "Inner": {
+                                "Type": "Pass",
+                                "Assign": {"inputVar": "{% $states.input %}"},
+                                "Next": "Boom",
+                            },
+                            "Boom": {"Type": "Fail", "Error": "E", "Cause": "c"},
+                        },
+                    }
+                ],
+                "Catch": [
+                    {
+                        "ErrorEquals": ["States.ALL"],
+                        "Assign": {
+                            "inputVar": "{% $states.input %}",
+                            "errorVar": "{% $states.errorOutput %}",
+                        },
+                        "Next": "Fallback",
+                    }
+                ],
+                "Next": "Finish",
+            },
+            "Fallback": {
+                "Type": "Pass",
+                "Output": {"error": "{% $errorVar %}", "input": "{% $inputVar %}"},
+                "End": True,
+            },
+            "Finish": {"Type": "Pass", "End": True},
+        },
+    }
+    ex = _run(definition, {"inputData": "dummy"}, {})
+    assert ex.status == "SUCCEEDED", ex.cause
+    assert ex.output == {"error": {"Error": "E", "Cause": "c"}, "input": {"inputData": "dummy"}}
+
+
+# -- a JSONata expression whose value is a function -------------------------------------------
+
+
+def test_an_expression_returning_a_function_is_an_unsupported_result_type() -> None:
+    definition = {
+        "QueryLanguage": "JSONata",
+        "StartAt": "MapIterateState",
+        "States": {
+            "MapIterateState": {
+                "Type": "Map",
+                "Items": "{% $fn := function($x){$x} %}",
+                "ItemProcessor": {
+                    "ProcessorConfig": {"Mode": "INLINE"},
+                    "StartAt": "Pass",
+                    "States": {"Pass": {"Type": "Pass", "End": True}},
+                },
+                "End": True,
+            }
+        },
+    }
+    ex = _run(definition, {}, {})
+    cause = (
+        "An error occurred while executing the state 'MapIterateState' (entered at the event id "
+        "#2). The JSONata expression '$fn := function($x){$x}' specified for the field 'Items' "
+        "returned an unsupported result type."
+    )
+    assert (ex.status, ex.error, ex.cause) == ("FAILED", "States.QueryEvaluationError", cause)
+    assert _links(ex) == [
+        (1, "ExecutionStarted", 0),
+        (2, "MapStateEntered", 0),
+        (3, "EvaluationFailed", 0),
+        (4, "MapStateFailed", 3),
+        (5, "ExecutionFailed", 4),
+    ]
+    assert ex.history[2].details == {
+        "cause": cause,
+        "error": "States.QueryEvaluationError",
+        "location": "Items",
+        "state": "MapIterateState",
+    }
+
+
+def test_an_expression_returning_null_is_null() -> None:
+    definition = {
+        "QueryLanguage": "JSONata",
+        "StartAt": "P",
+        "States": {"P": {"Type": "Pass", "Output": {"v": "{% null %}"}, "End": True}},
+    }
+    assert _run(definition, {}, {}).output == {"v": None}

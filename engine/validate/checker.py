@@ -31,6 +31,7 @@ from engine.validate.distributed import distributed_field_diagnostics
 from engine.validate.graph import Edge, Scope, check_graph
 from engine.validate.jsonata import (
     JSONATA_STATE_FIELDS,
+    assign_keys,
     assigned_names,
     expression_diagnostics,
     scope_collisions,
@@ -95,7 +96,6 @@ class _Checker(StateTypeChecks):
         self._owners: dict[str, list[int]] = {}
         self._first_location: dict[str, str] = {}
         self._pending: list[_PendingScope] = []
-        self._scope_variables: frozenset[str] = frozenset()
 
     def run(self, machine: StateMachine) -> None:
         fields = set_fields(machine)
@@ -118,7 +118,6 @@ class _Checker(StateTypeChecks):
         scope = Scope(pending.location, pending.start_at, list(pending.states))
         index = len(self._scopes)
         self._scopes.append(scope)
-        self._scope_variables = pending.outer_variables | frozenset(assigned_names(pending.states))
         self.diagnostics.extend(
             scope_collisions(
                 pending.states,
@@ -257,7 +256,21 @@ class _Checker(StateTypeChecks):
         states: Mapping[str, State],
         declared: str | None,
         pending: _PendingScope,
+        *,
+        owner: State,
     ) -> None:
+        """Queue the scope of a branch or iteration of ``owner`` for checking.
+
+        Its enclosing variables are those the enclosing scopes assign, less the names only
+        ``owner``'s catchers assign: a catcher runs after the branches end, and AWS runs a
+        branch assigning the name its Parallel's catcher assigns.
+        """
+        others = {n: s for n, s in pending.states.items() if s is not owner}
+        outer = (
+            pending.outer_variables
+            | frozenset(assigned_names(others))
+            | frozenset(assign_keys(getattr(owner, "assign", None)))
+        )
         scope_language = pending.machine_query_language
         if declared is not None:
             scope_language = self._query_language(
@@ -270,7 +283,7 @@ class _Checker(StateTypeChecks):
                 states,
                 scope_language,
                 pending.machine_query_language,
-                frozenset(self._scope_variables),
+                outer,
             )
         )
 
@@ -284,7 +297,7 @@ class _Checker(StateTypeChecks):
             where = join(branches_location, i)
             self._check_nulls(branch, where)
             self._nested_scope(
-                where, branch.start_at, branch.states, branch.query_language, pending
+                where, branch.start_at, branch.states, branch.query_language, pending, owner=state
             )
 
     def _check_map(
@@ -362,5 +375,10 @@ class _Checker(StateTypeChecks):
                             f"{alias} is {value!r}; expected one of {', '.join(allowed)}",
                         )
             self._nested_scope(
-                where, processor.start_at, processor.states, processor.query_language, pending
+                where,
+                processor.start_at,
+                processor.states,
+                processor.query_language,
+                pending,
+                owner=state,
             )

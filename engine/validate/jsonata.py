@@ -19,6 +19,7 @@ from engine.model import ChoiceState, MapState, ParallelState, State, TaskState
 
 __all__ = [
     "JSONATA_STATE_FIELDS",
+    "assign_keys",
     "assigned_names",
     "expression_diagnostics",
     "scope_collisions",
@@ -100,7 +101,8 @@ def expression_diagnostics(
     return found
 
 
-def _assign_keys(assign: Any) -> Iterator[str]:
+def assign_keys(assign: Any) -> Iterator[str]:
+    """The variable names an ``Assign`` block assigns (``.$`` suffixes removed)."""
     if isinstance(assign, Mapping):
         for key in assign:
             yield key[:-2] if key.endswith(".$") else key
@@ -110,13 +112,13 @@ def assigned_names(states: Mapping[str, State]) -> set[str]:
     """The variables the states of one scope assign (state, Choice rule and catcher Assign)."""
     names: set[str] = set()
     for state in states.values():
-        names.update(_assign_keys(getattr(state, "assign", None)))
+        names.update(assign_keys(getattr(state, "assign", None)))
         if isinstance(state, ChoiceState):
             for rule in state.choices:
-                names.update(_assign_keys(rule.assign))
+                names.update(assign_keys(rule.assign))
         if isinstance(state, TaskState | ParallelState | MapState):
             for catcher in state.catch or ():
-                names.update(_assign_keys(catcher.assign))
+                names.update(assign_keys(catcher.assign))
     return names
 
 
