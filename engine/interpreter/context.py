@@ -18,6 +18,7 @@ from engine.interpreter.ordering import EventSink
 from engine.limits import FatalError
 
 if TYPE_CHECKING:
+    from engine.interpreter.loop import ExecutionControl
     from engine.interpreter.progress import RedrivenVisit, VisitProgress
     from engine.store.base import Transition
 
@@ -74,8 +75,8 @@ class Runtime:
     """Where its distributed Map runs are kept (the engine's store); None: nowhere."""
     redriven: dict[str, RedrivenVisit] = field(default_factory=dict)
     """Redriven Parallel/Map states, by name: what their next visit keeps (taken once)."""
-    stopped: Callable[[], bool] | None = None
-    """Whether the execution is being stopped (StopExecution), set by whoever runs it."""
+    control: ExecutionControl | None = None
+    """The running execution's handles (whether it is being stopped), set by whoever runs it."""
     _rng: random.Random | None = None
     _token_rng: random.Random | None = None
 

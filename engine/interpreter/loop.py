@@ -172,7 +172,8 @@ class ExecutionControl:
 
 
 def _stopping(runtime: Runtime) -> bool:
-    return runtime.stopped is not None and runtime.stopped()
+    control = runtime.control
+    return control is not None and control.stopped and not control.timed_out
 
 
 def _internal_cause(exc: BaseException) -> str:
@@ -252,7 +253,7 @@ async def execute(
     clock = runtime.clock
     record = runtime.record
     resuming = resume is not None and resume.started
-    runtime.stopped = lambda: control.stopped and not control.timed_out
+    runtime.control = control
     runtime.query_language = machine.query_language or "JSONPath"
     if resume is not None and resuming:
         flow = Flow(runtime, resume.last_id, top_level=True, variables=dict(resume.variables))
