@@ -11,7 +11,7 @@ from moto import mock_aws
 
 from engine.integrations._boto import clear_client_cache
 
-__all__ = ["isolate_aws_env", "moto_running_state_machines"]
+__all__ = ["isolate_aws_env", "moto_aws", "moto_running_state_machines"]
 
 
 def isolate_aws_env(patch: pytest.MonkeyPatch) -> None:
@@ -21,6 +21,22 @@ def isolate_aws_env(patch: pytest.MonkeyPatch) -> None:
             patch.delenv(key)
     patch.setenv("AWS_CONFIG_FILE", os.devnull)
     patch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
+
+
+@contextmanager
+def moto_aws(patch: pytest.MonkeyPatch, **env: str) -> Iterator[None]:
+    """moto under fake us-east-1 credentials (and ``env``, e.g. ``AWS_MAX_ATTEMPTS``), with
+    the engine's cached clients dropped before and after."""
+    isolate_aws_env(patch)
+    patch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    patch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    patch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    for key, value in env.items():
+        patch.setenv(key, value)
+    clear_client_cache()
+    with mock_aws():
+        yield
+    clear_client_cache()
 
 
 @contextmanager

@@ -16,15 +16,13 @@ from typing import Any
 import anyio
 import boto3
 import pytest
-from moto import mock_aws
 
 import engine
 from engine.clock import VirtualClock
 from engine.diagnostics import DefinitionError
 from engine.execution import Execution
-from engine.integrations._boto import clear_client_cache
 from engine.local_engine import LocalEngine
-from tests._aws import isolate_aws_env
+from tests._aws import moto_aws
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 REQUEST_ID = r"Request ID: [0-9a-f-]{36}; Proxy: null\)"
@@ -32,15 +30,8 @@ REQUEST_ID = r"Request ID: [0-9a-f-]{36}; Proxy: null\)"
 
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    isolate_aws_env(monkeypatch)
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
-    clear_client_cache()
-    with mock_aws():
+    with moto_aws(monkeypatch, AWS_MAX_ATTEMPTS="1"):
         yield
-    clear_client_cache()
 
 
 def _one_task(resource: str, parameters: dict[str, Any]) -> dict[str, Any]:

@@ -14,13 +14,11 @@ from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from engine.clock import VirtualClock
 from engine.execution import Execution
-from engine.integrations._boto import clear_client_cache
 from engine.local_engine import run
-from tests._aws import isolate_aws_env
+from tests._aws import moto_aws
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 FUNCTION_ARN = "arn:aws:lambda:us-east-1:123456789012:function:fn"
@@ -173,14 +171,8 @@ def test_oversize_text_from_a_lambda_arn_task_names_the_function() -> None:
 
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    isolate_aws_env(monkeypatch)
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    clear_client_cache()
-    with mock_aws():
+    with moto_aws(monkeypatch):
         yield
-    clear_client_cache()
 
 
 @pytest.mark.usefixtures("aws")
