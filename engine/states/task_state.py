@@ -25,6 +25,7 @@ from engine.interpreter.dataflow import (
     apply_parameters,
     apply_result_selector,
     evaluate_assign,
+    fatal,
 )
 from engine.interpreter.jsonata_dataflow import (
     evaluate_field,
@@ -394,11 +395,7 @@ async def run_task(ctx: StateContext, state: TaskState, raw: Any) -> tuple[Any, 
         if info.family == "activity":
             missing = unavailable_reason(call)  # a deleted activity: no ActivityScheduled
             if missing is not None:
-                raise FatalError(
-                    RUNTIME,
-                    f"An error occurred while executing the state '{ctx.name}' (entered at the "
-                    f"event id #{ctx.entered_id}). {missing}",
-                )
+                raise fatal(ctx, StatesError(RUNTIME, missing))
         scheduled: dict[str, Any] = dict(common)
         if info.family == "task":
             scheduled["region"] = runtime.region
