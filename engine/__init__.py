@@ -16,6 +16,7 @@ from engine.errors import StatesError, error_name_of
 from engine.execution import Execution, ExecutionStatus
 from engine.expressions import QueryEvaluationError, evaluate_expression
 from engine.history import HistoryEvent
+from engine.inline_steps import inline_step
 from engine.loader import load, substitute
 from engine.local_engine import (
     ExecutionAlreadyExists,
@@ -89,6 +90,7 @@ __all__ = [
     "evaluate_expression",
     "VirtualClock",
     "error_name_of",
+    "inline_step",
     "load",
     "make_clock",
     "run",

@@ -11,8 +11,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
+import anyio.lowlevel
+
 from engine.clock import Clock
 from engine.errors import RUNTIME, StatesError, error_name_of
+from engine.inline_steps import run_inline, runs_inline
 from engine.lambda_runtime import (
     Invocation,
     LambdaContext,
@@ -64,6 +67,7 @@ Handler = Callable[..., Any]
 
 _T = TypeVar("_T")
 _H = TypeVar("_H", bound=Callable[..., Any])
+_R = TypeVar("_R")
 _PARTIAL_FUNCTION = re.compile(r"(?:^|:)function:(?P<name>[^:]+)(?::(?P<qualifier>[^:]+))?$")
 
 
@@ -199,20 +203,30 @@ async def _invoke_bound(
     return await invoke_handler(handler, event, context, context.aws_request_id)
 
 
+async def _run_step(function: Callable[[], _R], handler: Handler) -> _R:
+    """Run a step's call on a step thread, or here when the step is marked inline."""
+    if runs_inline(handler):
+        await anyio.lowlevel.checkpoint_if_cancelled()
+        return run_inline(function)
+    return await run_on_step_thread(function, handler)
+
+
 async def call_handler(handler: Handler, event: Any, context: LambdaContext) -> Any:
     """Call a handler of any supported kind on a daemon thread and return its raw result.
 
     Async handlers run on an event loop of their own in that thread, so a step that blocks
-    its loop (``time.sleep``) or spins the CPU still times out.
+    its loop (``time.sleep``) or spins the CPU still times out. A step marked with
+    :func:`~engine.inline_steps.inline_step` runs on the engine's thread instead.
     """
-    return await run_on_step_thread(functools.partial(call_step, handler, event, context), handler)
+    return await _run_step(functools.partial(call_step, handler, event, context), handler)
 
 
 async def invoke_handler(
     handler: Handler, event: Any, context: LambdaContext, request_id: str
 ) -> Invocation:
-    """Invoke a handler under Lambda's Python runtime contract on a daemon thread."""
-    return await run_on_step_thread(
+    """Invoke a handler under Lambda's Python runtime contract on a daemon thread (or on the
+    engine's thread, for a step marked inline)."""
+    return await _run_step(
         functools.partial(invoke, handler, event, context, request_id=request_id), handler
     )
 

@@ -1,5 +1,6 @@
 """Sagas in Python: steps, compensations and policies compiled to Step Functions state machines."""
 
+from engine.inline_steps import inline_step
 from saga.conditions import Condition, equals, greater_than, is_present, less_than
 from saga.declaration import ORIGINAL_ERROR, SagaInputError
 from saga.errors import SagaDefinitionError, SagaWarning
@@ -50,6 +51,7 @@ __all__ = [
     "events",
     "explain",
     "greater_than",
+    "inline_step",
     "is_present",
     "less_than",
     "run_saga",

@@ -310,6 +310,10 @@ async def _invoke(  # noqa: PLR0917
                             result = await call(request)
                         else:
                             result = await _call_or_token(call, request, sync_waiter)
+                    if deadline is not None and clock.time() >= deadline:
+                        # Returned too late for the timer to see it (a step run inline, or
+                        # one racing its deadline): on AWS it was stopped at the deadline.
+                        raise _TimedOut(heartbeat=False)
                     if waiter is not None:
                         on_submitted(result)
                         if heartbeat is not None:

@@ -1,0 +1,167 @@
+"""Steps marked with ``inline_step`` run on the engine's thread, and still meet their Lambda's
+contract: no running event loop, the same results and errors, and a ``TimeoutSeconds`` that a
+late return cannot escape."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import json
+import threading
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from engine import LocalEngine, VirtualClock, inline_step, load, run
+from engine.execution import Execution
+
+pytestmark = pytest.mark.anyio
+
+FN = "arn:aws:lambda:us-east-1:123456789012:function:Step"
+T0 = datetime(2024, 1, 1, tzinfo=UTC)
+_seen: contextvars.ContextVar[str] = contextvars.ContextVar("_seen", default="engine")
+
+
+def _one_task(**fields: Any) -> dict[str, Any]:
+    return {"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": FN, **fields}}}
+
+
+def _types(execution: Execution) -> list[str]:
+    return [event.type for event in execution.history]
+
+
+async def test_an_inline_step_runs_on_the_engine_thread_with_no_loop_running() -> None:
+    seen: dict[str, Any] = {}
+
+    @inline_step
+    def step(event: Any) -> Any:
+        seen["thread"] = threading.get_ident()
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            seen["loop"] = None
+        else:
+            seen["loop"] = "running"
+
+        async def inner() -> int:
+            return int(event["n"]) + 1
+
+        return {"n": asyncio.run(inner())}  # as a Lambda handler may
+
+    async with LocalEngine(clock=VirtualClock(T0), handlers={FN: step}) as engine:
+        execution = await engine.execute(_one_task(End=True), {"n": 41}, "inline")
+        assert asyncio.get_running_loop() is not None  # the engine's loop is back
+    assert (execution.status, execution.output) == ("SUCCEEDED", {"n": 42})
+    assert seen == {"thread": threading.get_ident(), "loop": None}
+
+
+def test_an_inline_step_fails_as_the_same_step_on_a_thread() -> None:
+    def step(event: Any) -> Any:
+        raise ValueError(f"bad seat {event['seat']}")
+
+    definition = _one_task(
+        Catch=[{"ErrorEquals": ["ValueError"], "ResultPath": "$.error", "Next": "Undo"}],
+        Next="Done",
+    )
+    definition["States"].update(
+        {"Undo": {"Type": "Pass", "End": True}, "Done": {"Type": "Succeed"}}
+    )
+    on_thread = run(
+        definition, {"seat": "9Z"}, handlers={FN: step}, clock=VirtualClock(T0), name="x"
+    )
+    inline = run(
+        definition,
+        {"seat": "9Z"},
+        handlers={FN: inline_step(step)},
+        clock=VirtualClock(T0),
+        name="x",
+    )
+    assert on_thread.states == inline.states == ["T", "Undo"]
+    assert inline.output == on_thread.output
+    cause = json.loads(inline.output["error"]["Cause"])
+    assert inline.output["error"]["Error"] == "ValueError"
+    assert (cause["errorMessage"], cause["errorType"]) == ("bad seat 9Z", "ValueError")
+    assert cause["stackTrace"][-1].endswith(
+        "in step\n    raise ValueError(f\"bad seat {event['seat']}\")\n"
+    )
+    assert len(cause["stackTrace"]) == 1  # the step's own frame only, none of the engine's
+    assert [(e.type, e.details) for e in inline.history] == [
+        (e.type, e.details) for e in on_thread.history
+    ]
+
+
+def test_an_inline_step_that_outlasts_its_timeout_times_out() -> None:
+    """It cannot be interrupted; its late result is discarded and the state fails with
+    ``States.Timeout``, which its Catch handles, as when Lambda stops it at the deadline."""
+    clock = VirtualClock(T0, work_moves_time=False)
+
+    @inline_step
+    def step(event: Any) -> Any:
+        clock.advance(5)  # five seconds of work, past TimeoutSeconds
+        return "late"
+
+    definition = _one_task(
+        TimeoutSeconds=3,
+        Catch=[{"ErrorEquals": ["States.Timeout"], "Next": "TooLate"}],
+        End=True,
+    )
+    definition["States"]["TooLate"] = {"Type": "Pass", "End": True}
+    execution = run(definition, {}, handlers={FN: step}, clock=clock)
+    assert execution.states == ["T", "TooLate"]
+    assert execution.output == {"Error": "States.Timeout", "Cause": ""}
+    assert _types(execution) == [
+        "ExecutionStarted",
+        "TaskStateEntered",
+        "LambdaFunctionScheduled",
+        "LambdaFunctionStarted",
+        "LambdaFunctionTimedOut",
+        "TaskStateExited",
+        "PassStateEntered",
+        "PassStateExited",
+        "ExecutionSucceeded",
+    ]
+    timed_out = next(e for e in execution.history if e.type == "LambdaFunctionTimedOut")
+    assert timed_out.details == {"error": "States.Timeout"}
+    assert timed_out.posix - execution.history[0].posix == 5.0
+
+
+def test_an_inline_step_within_its_timeout_succeeds() -> None:
+    clock = VirtualClock(T0, work_moves_time=False)
+
+    @inline_step
+    def step(event: Any) -> Any:
+        clock.advance(2)
+        return "in time"
+
+    execution = run(_one_task(TimeoutSeconds=3, End=True), {}, handlers={FN: step}, clock=clock)
+    assert (execution.status, execution.output) == ("SUCCEEDED", "in time")
+
+
+async def test_context_variables_set_by_an_inline_step_stay_in_the_step() -> None:
+    @inline_step
+    def step(event: Any) -> Any:
+        before = _seen.get()
+        _seen.set("step")
+        return before
+
+    async with LocalEngine(clock=VirtualClock(T0), handlers={FN: step}) as engine:
+        machine = load(_one_task(End=True))
+        first = await engine.execute(machine, {}, "first")
+        second = await engine.execute(machine, {}, "second")
+    assert (first.output, second.output, _seen.get()) == ("engine", "engine", "engine")
+
+
+def test_inline_step_refuses_what_it_cannot_mark() -> None:
+    with pytest.raises(TypeError, match="expects a callable step, got str"):
+        inline_step("module:step")  # type: ignore[type-var]
+    with pytest.raises(TypeError, match="it takes no attributes; wrap it in a function"):
+        inline_step(len)
+
+
+def test_inline_step_returns_the_step_itself() -> None:
+    def step(event: Any) -> Any:
+        return event
+
+    assert inline_step(step) is step
+    assert step({"a": 1}) == {"a": 1}
