@@ -31,7 +31,7 @@ from benchmarks.machines import (
     transform_chain_machine,
     wait_machine,
 )
-from engine import LocalEngine, StateMachine, VirtualClock, load, run
+from engine import LocalEngine, StateMachine, VirtualClock, inline_step, load, run
 
 __all__ = ["main"]
 
@@ -389,6 +389,7 @@ def bench_durable_store(quick: bool, runs: int) -> list[Figure]:
         ("six-state machine", load(six_state_machine()), {}),
         ("chain of 10 Task states", load(task_chain_machine(10)), {"Work": _echo}),
         ("chain of 10 sync-step Tasks", load(task_chain_machine(10)), {"Work": _work}),
+        ("chain of 10 inline-step Tasks", load(task_chain_machine(10)), {"Work": _work_inline}),
     ]
     for label, machine, handlers in cases:
         in_memory = [
@@ -574,10 +575,17 @@ async def _work_async(event: Any) -> Any:
     return event
 
 
+@inline_step
+def _work_inline(event: Any) -> Any:
+    """A synchronous step that returns at once, marked to run on the engine's thread."""
+    return event
+
+
 _ONE_CALL_CASES: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
     ("six-state machine", six_state_machine(), {}),
     ("10 sync-step Tasks", task_chain_machine(10), {"Work": _work}),
     ("10 async-step Tasks", task_chain_machine(10), {"Work": _work_async}),
+    ("10 inline sync-step Tasks", task_chain_machine(10), {"Work": _work_inline}),
 ]
 
 
