@@ -165,3 +165,36 @@ def test_inline_step_returns_the_step_itself() -> None:
 
     assert inline_step(step) is step
     assert step({"a": 1}) == {"a": 1}
+
+
+def test_a_loop_of_inline_steps_still_reaches_the_machine_timeout() -> None:
+    """The engine yields between states every few transitions, so a machine that loops over an
+    inline step forever still times out (and other executions get their turn)."""
+    clock = VirtualClock(T0, work_moves_time=False)
+    calls: list[int] = []
+
+    @inline_step
+    def step(event: Any) -> Any:
+        calls.append(1)
+        clock.advance(1)
+        return {"again": True}
+
+    definition = {
+        "StartAt": "T",
+        "TimeoutSeconds": 10,
+        "States": {
+            "T": {"Type": "Task", "Resource": FN, "Next": "Again"},
+            "Again": {
+                "Type": "Choice",
+                "Choices": [{"Variable": "$.again", "BooleanEquals": True, "Next": "T"}],
+                "Default": "Done",
+            },
+            "Done": {"Type": "Succeed"},
+        },
+    }
+    execution = run(definition, {}, handlers={FN: step}, clock=clock)
+    assert execution.status == "TIMED_OUT"
+    assert execution.history[-1].type == "ExecutionTimedOut"
+    # Time is up after the 10th call; the timer runs at the next yield (transition 32: 16
+    # calls of Task and Choice) and the stop lands at the one after (transition 64).
+    assert len(calls) == 32
