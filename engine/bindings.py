@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
-
 from engine.clock import Clock
 from engine.errors import RUNTIME, StatesError, error_name_of
 from engine.inline_steps import run_inline, runs_inline
