@@ -30,6 +30,7 @@ import weakref
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from engine.inline_steps import inline_step, runs_inline
 from engine.logging import log_warning
 from engine.model import (
     Branch,
@@ -407,6 +408,8 @@ def _handler_map(
         if emitted is not None and step.name not in emitted:
             continue
         key, action = step.handler_key, step.python_action
+        if action is not None and runs_inline(step) and not runs_inline(action):
+            inline_step(action)  # ``@inline_step`` above ``@saga.step(...)``: mark the function
         if key is None or action is None:
             continue
         if key in handlers and handlers[key] is not action:

@@ -15,6 +15,7 @@ import pytest
 
 from engine import LocalEngine, VirtualClock, inline_step, load, run
 from engine.execution import Execution
+from saga import Saga, dynamodb
 
 pytestmark = pytest.mark.anyio
 
@@ -198,3 +199,34 @@ def test_a_loop_of_inline_steps_still_reaches_the_machine_timeout() -> None:
     # Time is up after the 10th call; the timer runs at the next yield (transition 32: 16
     # calls of Task and Choice) and the stop lands at the one after (transition 64).
     assert len(calls) == 32
+
+
+def test_a_saga_step_is_inline_with_the_mark_above_or_below_its_decorator() -> None:
+    threads: list[int] = []
+    trip = Saga("InlineTrip")
+
+    @inline_step
+    @trip.step("Price Seat")
+    def price_seat(order: dict[str, Any]) -> dict[str, Any]:
+        threads.append(threading.get_ident())
+        return {"fare": order["base"] * 2}
+
+    @trip.step("Hold Seat", result_path="$.hold")
+    @inline_step
+    def hold_seat(order: dict[str, Any]) -> str:
+        threads.append(threading.get_ident())
+        return "held"
+
+    execution = trip.run({"base": 21})
+    assert (execution.status, execution.output) == (
+        "SUCCEEDED",
+        {"base": 21, "priceSeat": {"fare": 42}, "hold": "held"},
+    )
+    assert threads == [threading.get_ident(), threading.get_ident()]
+
+
+def test_an_inline_mark_on_a_service_integration_is_refused() -> None:
+    trip = Saga("InlineIntegration")
+    put = trip.step("Put Order", dynamodb.put_item(table_name="Orders", item={}))
+    with pytest.raises(TypeError, match="inline_step expects a callable step, got Step"):
+        inline_step(put)  # type: ignore[type-var]
