@@ -206,7 +206,11 @@ async def _run_step(function: Callable[[], _R], handler: Handler) -> _R:
     if runs_inline(handler):
         # No checkpoint first: a stop or timeout reaches this execution at its next await,
         # and the interpreter yields every few transitions, so a loop of these still ends.
-        return run_inline(function)
+        result = run_inline(function)
+        if isinstance(result, Invocation) and isinstance(result.exception, KeyboardInterrupt):
+            # On the engine's thread an interrupt is Ctrl-C aimed at the engine: it stops it.
+            raise result.exception
+        return result
     return await run_on_step_thread(function, handler)
 
 

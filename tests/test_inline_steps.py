@@ -230,3 +230,27 @@ def test_an_inline_mark_on_a_service_integration_is_refused() -> None:
     put = trip.step("Put Order", dynamodb.put_item(table_name="Orders", item={}))
     with pytest.raises(TypeError, match="inline_step expects a callable step, got Step"):
         inline_step(put)  # type: ignore[type-var]
+
+
+def test_ctrl_c_during_an_inline_step_stops_the_run() -> None:
+    """On the engine's thread a KeyboardInterrupt is Ctrl-C aimed at the engine: it is not
+    turned into the step's ``Runtime.ExitError`` (as it is on a step thread)."""
+
+    @inline_step
+    def step(event: Any) -> Any:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run(_one_task(End=True), {}, handlers={FN: step}, clock=VirtualClock(T0))
+
+
+def test_sys_exit_in_an_inline_step_is_the_runtime_exit_error() -> None:
+    @inline_step
+    def step(event: Any) -> Any:
+        raise SystemExit(3)
+
+    execution = run(_one_task(End=True), {}, handlers={FN: step}, clock=VirtualClock(T0))
+    assert (execution.status, execution.error) == ("FAILED", "Runtime.ExitError")
+    cause = json.loads(execution.cause or "")
+    assert cause["errorType"] == "Runtime.ExitError"
+    assert cause["errorMessage"].endswith(" Error: Runtime exited with error: exit status 3")
