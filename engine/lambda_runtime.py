@@ -406,14 +406,64 @@ def _encode(value: Any, out: list[str], seen: set[int]) -> None:
         seen.discard(marker)
 
 
+_PLAIN_SCALARS = frozenset({str, int, float, bool, type(None)})
+_PLAIN_DEPTH = 64
+
+_c_make_encoder: Any = getattr(json.encoder, "c_make_encoder", None)
+_plain_encode: Callable[[Any, int], Any] | None = (
+    _c_make_encoder(None, None, _encode_text, None, ": ", ", ", False, False, True)
+    if _c_make_encoder is not None
+    else None
+)
+"""The C encoder with the runtime's options and no circular-reference memo (only
+:func:`_plain` data, which cannot be circular, is given to it)."""
+
+
+def _plain(value: Any, depth: int = 0) -> bool:
+    """Whether ``value`` holds only dicts with ``str`` keys, lists, and ``str``, ``int``,
+    ``float``, ``bool`` and ``None`` of exactly those types, nested at most
+    :data:`_PLAIN_DEPTH` deep: data the C encoder writes exactly as :func:`_encode` does
+    (no named tuple, ``bytes``, ``Decimal`` or subclass, and nothing circular)."""
+    kind = type(value)
+    if kind is dict:
+        if depth >= _PLAIN_DEPTH:
+            return False
+        for key, item in value.items():
+            if type(key) is not str:
+                return False
+            item_kind = type(item)
+            if item_kind is dict or item_kind is list:
+                if not _plain(item, depth + 1):
+                    return False
+            elif item_kind not in _PLAIN_SCALARS:
+                return False
+        return True
+    if kind is list:
+        if depth >= _PLAIN_DEPTH:
+            return False
+        for item in value:
+            item_kind = type(item)
+            if item_kind is dict or item_kind is list:
+                if not _plain(item, depth + 1):
+                    return False
+            elif item_kind not in _PLAIN_SCALARS:
+                return False
+        return True
+    return kind in _PLAIN_SCALARS
+
+
 def marshal(value: Any) -> str:
     """The JSON text Lambda's runtime returns for a handler's result.
 
     Raises ``TypeError``/``ValueError`` (as the runtime's encoder does) for a value it cannot
-    serialise. Top-level ``bytes`` are returned by the runtime as they are.
+    serialise. Top-level ``bytes`` are returned by the runtime as they are. Plain JSON data
+    goes through the C encoder (several times faster on a large result); anything else
+    through the runtime's rules, written out here.
     """
     if isinstance(value, bytes):
         return value.decode("utf-8", "surrogateescape")
+    if _plain_encode is not None and _plain(value):
+        return "".join(_plain_encode(value, 0))
     out: list[str] = []
     _encode(value, out, set())
     return "".join(out)

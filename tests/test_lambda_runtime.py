@@ -12,10 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
 
 import engine
 from engine import lambda_runtime
 from engine.lambda_runtime import LambdaContext, invoke, marshal
+from tests.strategies import json_values
 
 Point = namedtuple("Point", "x y")
 FN = "arn:aws:lambda:us-east-1:123456789012:function:work"
@@ -53,6 +55,49 @@ def test_the_module_imports_only_the_standard_library() -> None:
 )
 def test_results_are_marshalled_as_the_runtime_encoder_does(value: Any, text: str) -> None:
     assert marshal(value) == text
+
+
+def _written_out(value: Any) -> str:
+    """The runtime's rules applied by hand (what :func:`marshal` does with data not plain)."""
+    out: list[str] = []
+    lambda_runtime._encode(value, out, set())
+    return "".join(out)
+
+
+@settings(max_examples=300, deadline=None)
+@given(json_values(max_leaves=12))
+def test_plain_data_is_written_as_the_runtime_rules_write_it(value: Any) -> None:
+    assert marshal(value) == _written_out(value)
+
+
+class _Text(str):
+    def __str__(self) -> str:
+        return "not the content"
+
+
+_DEEP: Any = 0
+for _ in range(70):
+    _DEEP = [_DEEP]
+
+
+@pytest.mark.parametrize(
+    ("value", "plain"),
+    [
+        ({"nested": [1, {"point": Point(3, 4)}]}, False),  # a named tuple deep inside: an object
+        ({"ids": (1, 2)}, False),
+        ({"amount": decimal.Decimal("1.10"), "n": 1}, False),
+        ({"name": _Text("seat"), "k": True}, False),
+        ({1: "int key"}, False),
+        (_DEEP, False),  # deeper than the C encoder is given
+        ({"nan": float("nan"), "list": [float("-inf")]}, True),
+        ({"surrogate": "\udcff", "snow": "\u2603", "big": 10**30}, True),
+    ],
+)
+def test_what_the_c_encoder_is_given_is_written_as_the_runtime_rules_write_it(
+    value: Any, plain: bool
+) -> None:
+    assert lambda_runtime._plain(value) is plain
+    assert marshal(value) == _written_out(value)
 
 
 @pytest.mark.parametrize(
