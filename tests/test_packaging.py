@@ -141,6 +141,8 @@ class _Container:
         if self.process.stdin is not None:
             self.process.stdin.close()
         self.process.wait(timeout=30)
+        if self.process.stdout is not None:
+            self.process.stdout.close()
 
 
 def _remote_error(error_type: str) -> type[Exception]:

@@ -390,7 +390,8 @@ def test_many_processes_write_one_store_without_lock_errors(tmp_path: Path) -> N
         )
         for index in range(6)
     ]
-    failures = [(p.wait(), p.stderr.read() if p.stderr else "") for p in processes]
+    errors = [p.communicate()[1] for p in processes]  # communicate closes the pipes
+    failures = [(p.returncode, error) for p, error in zip(processes, errors, strict=True)]
     assert failures == [(0, "")] * 6
     with SQLiteStore(path) as store:
         assert len(store.executions(status="SUCCEEDED")) == 30

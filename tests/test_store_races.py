@@ -140,10 +140,8 @@ def _spawn(script: str, start: float, *args: str) -> subprocess.Popen[str]:
 
 
 def _outcomes(processes: list[subprocess.Popen[str]]) -> list[tuple[int, str]]:
-    return [
-        (process.wait(timeout=300), process.stderr.read() if process.stderr else "")
-        for process in processes
-    ]
+    errors = [process.communicate(timeout=300)[1] for process in processes]  # pipes closed
+    return [(p.returncode, error) for p, error in zip(processes, errors, strict=True)]
 
 
 def _start_time() -> float:

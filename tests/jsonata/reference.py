@@ -57,3 +57,5 @@ class ReferenceJsonata:
         if self._process.stdin is not None:
             self._process.stdin.close()
         self._process.wait(timeout=30)
+        if self._process.stdout is not None:
+            self._process.stdout.close()
