@@ -559,6 +559,64 @@ def bench_jsonata(quick: bool, runs: int) -> list[Figure]:
     return figures
 
 
+def _document(items: int) -> dict[str, Any]:
+    """A booking-like JSON document of ``items`` lines (1,000 lines: about 95 KB)."""
+    return {
+        "booking": "b-1",
+        "lines": [
+            {"id": i, "name": f"item-{i}", "price": i * 1.5, "tags": ["a", "b"], "ok": True}
+            for i in range(items)
+        ],
+    }
+
+
+async def _document_seconds(
+    machine: StateMachine, handlers: dict[str, Any], document: Any, count: int
+) -> tuple[float, int]:
+    """CPU seconds for ``count`` executions carrying ``document`` inside one running engine."""
+    async with LocalEngine(clock=VirtualClock(), handlers=handlers) as engine:
+        first = await engine.execute(machine, document, "warmup")
+        assert first.status == "SUCCEEDED", first.status
+        started = _cpu()
+        for i in range(count):
+            await engine.execute(machine, document, f"doc-{i}")
+        return _cpu() - started, _transitions(first)
+
+
+def bench_payload(quick: bool, runs: int) -> list[Figure]:
+    """(7) A chain of 10 Tasks whose steps get and return a 95 KB document: each Task copies its
+    input, and the step's result is marshalled as Lambda's runtime does, read back and sized;
+    against the hand-written floor doing one JSON copy per state."""
+    import functools
+
+    document = _document(1000)
+    count = 3 if quick else 30
+    machine = load(task_chain_machine(10))
+    figures: list[Figure] = []
+    for label, work in (("sync-step", _work), ("inline-step", _work_inline)):
+        samples = _repeat(
+            runs,
+            functools.partial(_document_seconds, machine, {"Work": work}, document, count),
+        )
+        per_transition = [s / (count * t) * 1e6 for s, t in samples]
+        floor: list[float] = []
+        for _ in range(runs):
+            started = _cpu()
+            for _ in range(count):
+                task_chain_floor(document, 10, _work)
+            floor.append((_cpu() - started) / (count * 10) * 1e6)
+        figures += [
+            Figure(f"95 KB document, 10 {label} Tasks", "µs/transition", per_transition),
+            Figure(f"95 KB document, 10 {label} Tasks: floor", "µs/transition", floor),
+            Figure(
+                f"95 KB document, 10 {label} Tasks: engine / floor",
+                "times",
+                [statistics.median(per_transition) / statistics.median(floor)],
+            ),
+        ]
+    return figures
+
+
 def _cpu() -> float:
     """CPU seconds of this process (every thread): what the work costs, whatever else runs on
     the machine. The sections comparing ratios use it, so other load does not skew them."""
@@ -729,6 +787,7 @@ SECTIONS: dict[str, Callable[[bool, int], list[Figure]]] = {
     "serve": bench_serve,
     "execution-page": bench_execution_page,
     "jsonata": bench_jsonata,
+    "payload": bench_payload,
 }
 
 
