@@ -254,3 +254,36 @@ def test_sys_exit_in_an_inline_step_is_the_runtime_exit_error() -> None:
     cause = json.loads(execution.cause or "")
     assert cause["errorType"] == "Runtime.ExitError"
     assert cause["errorMessage"].endswith(" Error: Runtime exited with error: exit status 3")
+
+
+def test_an_inline_step_that_fails_after_its_timeout_times_out() -> None:
+    """A failure after the deadline is discarded like a late result: on a thread (and on AWS)
+    the step was stopped at its deadline, before it could fail."""
+    clock = VirtualClock(T0, work_moves_time=False)
+
+    def late(kind: str) -> Any:
+        @inline_step
+        def step(event: Any) -> Any:
+            clock.advance(5)
+            if kind == "raise":
+                raise ValueError("too late to matter")
+            if kind == "exit":
+                raise SystemExit(2)
+            return {1, 2}  # Runtime.MarshalError, were it in time
+
+        return step
+
+    for kind in ("raise", "exit", "marshal"):
+        execution = run(
+            _one_task(TimeoutSeconds=3, End=True),
+            {},
+            handlers={FN: late(kind)},
+            clock=clock,
+            name=kind,
+        )
+        assert (execution.status, execution.error, execution.cause) == (
+            "FAILED",
+            "States.Timeout",
+            None,
+        ), kind
+        assert _types(execution)[-2:] == ["LambdaFunctionTimedOut", "ExecutionFailed"]

@@ -305,14 +305,20 @@ async def _invoke(  # noqa: PLR0917
                     clock.flow_started()
                     tg.start_soon(timer, tg.cancel_scope)
                 try:
-                    with _reporting(progress):
-                        if sync_waiter is None:
-                            result = await call(request)
-                        else:
-                            result = await _call_or_token(call, request, sync_waiter)
+                    try:
+                        with _reporting(progress):
+                            if sync_waiter is None:
+                                result = await call(request)
+                            else:
+                                result = await _call_or_token(call, request, sync_waiter)
+                    except Exception:
+                        if deadline is not None and clock.time() >= deadline:
+                            raise _TimedOut(heartbeat=False) from None  # failed too late
+                        raise
                     if deadline is not None and clock.time() >= deadline:
-                        # Returned too late for the timer to see it (a step run inline, or
-                        # one racing its deadline): on AWS it was stopped at the deadline.
+                        # Returned (or failed, above) too late for the timer to see it (a step
+                        # run inline, or one racing its deadline): on AWS it was stopped at the
+                        # deadline, before its result or its error.
                         raise _TimedOut(heartbeat=False)
                     if waiter is not None:
                         on_submitted(result)
