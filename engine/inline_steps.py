@@ -56,7 +56,16 @@ def run_inline(function: Callable[[], _T]) -> _T:
     """
     running = asyncio.events._get_running_loop()
     asyncio.events._set_running_loop(None)
+    # ``asyncio.get_event_loop()`` falls back on the thread's current loop, the engine's: hide
+    # it too (a step thread has none), and put it back, with whatever an ``async def`` step's
+    # own loop changed, when the step returns.
+    local = getattr(asyncio.get_event_loop_policy(), "_local", None)
+    current = getattr(local, "_loop", None), getattr(local, "_set_called", False)
+    if local is not None:
+        local._loop, local._set_called = None, True
     try:
         return contextvars.copy_context().run(function)
     finally:
+        if local is not None:
+            local._loop, local._set_called = current
         asyncio.events._set_running_loop(running)

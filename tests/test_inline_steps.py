@@ -287,3 +287,32 @@ def test_an_inline_step_that_fails_after_its_timeout_times_out() -> None:
             None,
         ), kind
         assert _types(execution)[-2:] == ["LambdaFunctionTimedOut", "ExecutionFailed"]
+
+
+def test_an_inline_step_sees_no_current_event_loop_and_leaves_the_callers() -> None:
+    """``asyncio.get_event_loop()`` in a marked step raises as on a step thread (it found the
+    engine's running loop); an ``async def`` marked step leaves the caller's loop in place."""
+
+    def current(event: Any) -> Any:
+        try:
+            asyncio.get_event_loop()
+        except RuntimeError as exc:
+            return str(exc).split(" in thread ")[0]
+        return "a loop"
+
+    async def async_step(event: Any) -> Any:
+        return 1
+
+    on_thread = run(_one_task(End=True), {}, handlers={FN: current}, clock=VirtualClock(T0))
+    inline = run(
+        _one_task(End=True), {}, handlers={FN: inline_step(current)}, clock=VirtualClock(T0)
+    )
+    assert on_thread.output == inline.output == "There is no current event loop"
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        run(_one_task(End=True), {}, handlers={FN: inline_step(async_step)}, clock=VirtualClock(T0))
+        assert asyncio.get_event_loop() is loop
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()
