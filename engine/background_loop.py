@@ -34,7 +34,7 @@ from typing import Any, TypeVar
 
 import anyio.lowlevel
 
-__all__ = ["in_event_loop", "loop_token", "run_blocking"]
+__all__ = ["cancels_on_interrupt", "in_event_loop", "loop_token", "run_blocking"]
 
 T = TypeVar("T")
 
@@ -135,6 +135,11 @@ class _Interrupt:
             self.loop.call_soon_threadsafe(lambda: None)  # wake a loop blocked in select()
             return
         raise KeyboardInterrupt()
+
+
+def cancels_on_interrupt(handler: object) -> bool:
+    """Whether ``handler`` is the SIGINT handler a blocking call installed (it cancels it)."""
+    return isinstance(handler, _Interrupt)
 
 
 _local = threading.local()

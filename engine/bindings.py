@@ -13,7 +13,7 @@ from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from engine.clock import Clock
 from engine.errors import RUNTIME, StatesError, error_name_of
-from engine.inline_steps import run_inline, runs_inline
+from engine.inline_steps import ctrl_c, run_inline, runs_inline
 from engine.lambda_runtime import (
     Invocation,
     LambdaContext,
@@ -209,7 +209,7 @@ async def _run_step(function: Callable[[], _R], handler: Handler) -> _R:
         result = run_inline(function)
         if isinstance(result, Invocation) and isinstance(result.exception, KeyboardInterrupt):
             # On the engine's thread an interrupt is Ctrl-C aimed at the engine: it stops it.
-            raise result.exception
+            await ctrl_c(result.exception)
         return result
     return await run_on_step_thread(function, handler)
 

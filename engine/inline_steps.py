@@ -14,10 +14,17 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import functools
+import signal
+import threading
 from collections.abc import Callable
-from typing import Any, Final, TypeVar
+from typing import Any, Final, NoReturn, TypeVar
 
-__all__ = ["inline_step", "run_inline", "runs_inline"]
+import anyio
+
+from engine.background_loop import cancels_on_interrupt
+
+__all__ = ["ctrl_c", "inline_step", "run_inline", "runs_inline"]
 
 _INLINE: Final = "_saga_inline_step"
 
@@ -69,3 +76,33 @@ def run_inline(function: Callable[[], _T]) -> _T:
         if local is not None:
             local._loop, local._set_called = current
         asyncio.events._set_running_loop(running)
+
+
+async def ctrl_c(interrupt: KeyboardInterrupt) -> NoReturn:
+    """Stop the run as Ctrl-C would: ``interrupt`` was raised by a step on the engine's thread.
+
+    In the main thread, when the SIGINT handler is a runner's that cancels the run on Ctrl-C
+    (``engine.run``'s, ``asyncio.run``'s), it is called as the signal would call it: the run
+    is cancelled, ending here, and the runner raises ``KeyboardInterrupt`` once it has
+    unwound (a store keeps the execution RUNNING, for ``saga resume``). Otherwise (another
+    thread, a handler of the program's own) ``interrupt`` is raised here.
+    """
+    handler = signal.getsignal(signal.SIGINT)
+    main = threading.current_thread() is threading.main_thread()
+    if main and callable(handler) and _cancels_the_run(handler):
+        handler(signal.SIGINT, None)
+        await anyio.sleep_forever()  # cancelled by the handler
+    raise interrupt
+
+
+def _cancels_the_run(handler: object) -> bool:
+    """Whether ``handler`` is a SIGINT handler that cancels the running call: that of the
+    loop ``engine.run`` keeps, or of ``asyncio.Runner`` (``asyncio.run``)."""
+    if cancels_on_interrupt(handler):
+        return True
+    on_sigint = getattr(asyncio.Runner, "_on_sigint", None)
+    return (
+        isinstance(handler, functools.partial)
+        and on_sigint is not None
+        and getattr(handler.func, "__func__", None) is on_sigint
+    )

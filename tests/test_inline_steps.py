@@ -7,8 +7,11 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import json
+import subprocess
+import sys
 import threading
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -316,3 +319,52 @@ def test_an_inline_step_sees_no_current_event_loop_and_leaves_the_callers() -> N
     finally:
         asyncio.set_event_loop(None)
         loop.close()
+
+
+_CTRL_C = """
+import signal
+import sys
+
+signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a terminal
+
+from engine import inline_step, run
+from engine.store import SQLiteStore
+
+FN = "arn:aws:lambda:us-east-1:123456789012:function:Step"
+TASK = {"Type": "Task", "Resource": FN, "End": True, "TimeoutSeconds": 5}
+MACHINES = {
+    "task": {"StartAt": "T", "States": {"T": TASK}},
+    "parallel": {"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": True, "Branches": [
+        {"StartAt": "T", "States": {"T": TASK}},
+        {"StartAt": "W", "States": {"W": {"Type": "Pass", "End": True}}},
+    ]}}},
+}
+
+@inline_step
+def step(event):
+    raise KeyboardInterrupt
+
+store = SQLiteStore(sys.argv[2])
+try:
+    run(MACHINES[sys.argv[1]], {}, handlers={FN: step}, store=store, name="x")
+except KeyboardInterrupt as exc:
+    print(type(exc).__name__, store.get("x").status)
+"""
+
+
+@pytest.mark.parametrize("machine", ["task", "parallel"])
+def test_ctrl_c_in_an_inline_step_stops_the_run_as_ctrl_c_does(
+    machine: str, tmp_path: Path
+) -> None:
+    """As a real Ctrl-C: the run is cancelled, ``KeyboardInterrupt`` alone reaches the caller
+    (no exception group, no task left unretrieved) and the store keeps the execution RUNNING."""
+    script = tmp_path / "ctrl_c.py"
+    script.write_text(_CTRL_C)
+    done = subprocess.run(
+        [sys.executable, str(script), machine, str(tmp_path / "s.db")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (0, "KeyboardInterrupt RUNNING\n", "")
