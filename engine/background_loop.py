@@ -34,7 +34,7 @@ from typing import Any, TypeVar
 
 import anyio.lowlevel
 
-__all__ = ["cancels_on_interrupt", "in_event_loop", "loop_token", "run_blocking"]
+__all__ = ["in_event_loop", "loop_token", "run_blocking"]
 
 T = TypeVar("T")
 
@@ -123,6 +123,9 @@ class _Interrupt:
 
     __slots__ = ("count", "loop", "task")
 
+    cancels_the_run = True
+    """Read by :mod:`engine.inline_steps`: a step's Ctrl-C on the engine's thread calls this."""
+
     def __init__(self, loop: asyncio.AbstractEventLoop, task: asyncio.Task[None]) -> None:
         self.loop = loop
         self.task = task
@@ -135,11 +138,6 @@ class _Interrupt:
             self.loop.call_soon_threadsafe(lambda: None)  # wake a loop blocked in select()
             return
         raise KeyboardInterrupt()
-
-
-def cancels_on_interrupt(handler: object) -> bool:
-    """Whether ``handler`` is the SIGINT handler a blocking call installed (it cancels it)."""
-    return isinstance(handler, _Interrupt)
 
 
 _local = threading.local()

@@ -22,8 +22,6 @@ from typing import Any, Final, NoReturn, TypeVar
 
 import anyio
 
-from engine.background_loop import cancels_on_interrupt
-
 __all__ = ["ctrl_c", "inline_step", "run_inline", "runs_inline"]
 
 _INLINE: Final = "_saga_inline_step"
@@ -98,7 +96,7 @@ async def ctrl_c(interrupt: KeyboardInterrupt) -> NoReturn:
 def _cancels_the_run(handler: object) -> bool:
     """Whether ``handler`` is a SIGINT handler that cancels the running call: that of the
     loop ``engine.run`` keeps, or of ``asyncio.Runner`` (``asyncio.run``)."""
-    if cancels_on_interrupt(handler):
+    if getattr(handler, "cancels_the_run", False) is True:  # engine.run's (background_loop)
         return True
     on_sigint = getattr(asyncio.Runner, "_on_sigint", None)
     return (
