@@ -426,30 +426,24 @@ def _plain(value: Any, depth: int = 0) -> bool:
     (no named tuple, ``bytes``, ``Decimal`` or subclass, and nothing circular)."""
     kind = type(value)
     if kind is dict:
-        if depth >= _PLAIN_DEPTH:
-            return False
-        for key, item in value.items():
+        for key in value:
             if type(key) is not str:
                 return False
-            item_kind = type(item)
-            if item_kind is dict or item_kind is list:
-                if not _plain(item, depth + 1):
-                    return False
-            elif item_kind not in _PLAIN_SCALARS:
+        items: Any = value.values()
+    elif kind is list:
+        items = value
+    else:
+        return kind in _PLAIN_SCALARS
+    if depth >= _PLAIN_DEPTH:
+        return False
+    for item in items:
+        item_kind = type(item)
+        if item_kind is dict or item_kind is list:
+            if not _plain(item, depth + 1):
                 return False
-        return True
-    if kind is list:
-        if depth >= _PLAIN_DEPTH:
+        elif item_kind not in _PLAIN_SCALARS:
             return False
-        for item in value:
-            item_kind = type(item)
-            if item_kind is dict or item_kind is list:
-                if not _plain(item, depth + 1):
-                    return False
-            elif item_kind not in _PLAIN_SCALARS:
-                return False
-        return True
-    return kind in _PLAIN_SCALARS
+    return True
 
 
 def marshal(value: Any) -> str:
