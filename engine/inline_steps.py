@@ -34,7 +34,8 @@ def inline_step(step: _F) -> _F:
     """Mark ``step`` as quick and never blocking: the engine calls it on its own thread.
 
     Returns ``step`` itself, so it works as a decorator. A callable that refuses new
-    attributes (a builtin, a class with ``__slots__``) is refused with :class:`TypeError`.
+    attributes (a builtin, a bound method, an object of a class with ``__slots__``) is
+    refused with :class:`TypeError`.
     """
     if not callable(step):
         raise TypeError(f"inline_step expects a callable step, got {type(step).__name__}")
