@@ -38,7 +38,10 @@ def inline_step(step: _F) -> _F:
     refused with :class:`TypeError`.
     """
     if not callable(step):
-        raise TypeError(f"inline_step expects a callable step, got {type(step).__name__}")
+        raise TypeError(
+            f"inline_step expects a callable step, got {type(step).__name__}: "
+            "write @inline_step above the function, with no arguments"
+        )
     try:
         setattr(step, _INLINE, True)
     except (AttributeError, TypeError) as exc:
