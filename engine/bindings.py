@@ -206,9 +206,13 @@ async def _run_step(function: Callable[[], _R], handler: Handler) -> _R:
     if runs_inline(handler):
         # No checkpoint first: a stop or timeout reaches this execution at its next await,
         # and the interpreter yields every few transitions, so a loop of these still ends.
-        result = run_inline(function)
+        # On the engine's thread an interrupt is Ctrl-C aimed at the engine: it stops it,
+        # whether it escapes the call or Lambda's runtime caught it as the step's exit.
+        try:
+            result = run_inline(function)
+        except KeyboardInterrupt as interrupt:
+            await ctrl_c(interrupt)
         if isinstance(result, Invocation) and isinstance(result.exception, KeyboardInterrupt):
-            # On the engine's thread an interrupt is Ctrl-C aimed at the engine: it stops it.
             await ctrl_c(result.exception)
         return result
     return await run_on_step_thread(function, handler)

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from engine import LocalEngine, VirtualClock, inline_step, load, run
+from engine.bindings import LambdaContext, call_handler
 from engine.execution import Execution
 from saga import Saga, dynamodb
 
@@ -331,9 +332,11 @@ from engine import inline_step, run
 from engine.store import SQLiteStore
 
 FN = "arn:aws:lambda:us-east-1:123456789012:function:Step"
+SERVICE = "arn:aws:states:::dynamodb:getItem"
 TASK = {"Type": "Task", "Resource": FN, "End": True, "TimeoutSeconds": 5}
 MACHINES = {
     "task": {"StartAt": "T", "States": {"T": TASK}},
+    "service": {"StartAt": "T", "States": {"T": {**TASK, "Resource": SERVICE}}},
     "parallel": {"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": True, "Branches": [
         {"StartAt": "T", "States": {"T": TASK}},
         {"StartAt": "W", "States": {"W": {"Type": "Pass", "End": True}}},
@@ -346,13 +349,13 @@ def step(event):
 
 store = SQLiteStore(sys.argv[2])
 try:
-    run(MACHINES[sys.argv[1]], {}, handlers={FN: step}, store=store, name="x")
+    run(MACHINES[sys.argv[1]], {}, handlers={FN: step, SERVICE: step}, store=store, name="x")
 except KeyboardInterrupt as exc:
     print(type(exc).__name__, store.get("x").status)
 """
 
 
-@pytest.mark.parametrize("machine", ["task", "parallel"])
+@pytest.mark.parametrize("machine", ["task", "service", "parallel"])
 def test_ctrl_c_in_an_inline_step_stops_the_run_as_ctrl_c_does(
     machine: str, tmp_path: Path
 ) -> None:
@@ -368,3 +371,12 @@ def test_ctrl_c_in_an_inline_step_stops_the_run_as_ctrl_c_does(
         check=False,
     )
     assert (done.returncode, done.stdout, done.stderr) == (0, "KeyboardInterrupt RUNNING\n", "")
+
+
+async def test_ctrl_c_escaping_an_inline_call_outside_lambda_s_contract_stops_it_too() -> None:
+    @inline_step
+    def step(event: Any) -> Any:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        await call_handler(step, {}, LambdaContext("F", "rid"))
