@@ -570,50 +570,29 @@ def _document(items: int) -> dict[str, Any]:
     }
 
 
-async def _document_seconds(
-    machine: StateMachine, handlers: dict[str, Any], document: Any, count: int
-) -> tuple[float, int]:
-    """CPU seconds for ``count`` executions carrying ``document`` inside one running engine."""
-    async with LocalEngine(clock=VirtualClock(), handlers=handlers) as engine:
-        first = await engine.execute(machine, document, "warmup")
-        assert first.status == "SUCCEEDED", first.status
-        started = _cpu()
-        for i in range(count):
-            await engine.execute(machine, document, f"doc-{i}")
-        return _cpu() - started, _transitions(first)
-
-
 def bench_payload(quick: bool, runs: int) -> list[Figure]:
     """(7) A chain of 10 Tasks whose steps get and return a 95 KB document: each Task copies its
     input, and the step's result is marshalled as Lambda's runtime does, read back and sized;
     against the hand-written floor doing one JSON copy per state."""
-    import functools
-
     document = _document(1000)
     count = 3 if quick else 30
     machine = load(task_chain_machine(10))
     figures: list[Figure] = []
-    for label, work in (("sync-step", _work), ("inline-step", _work_inline)):
-        samples = _repeat(
-            runs,
-            functools.partial(_document_seconds, machine, {"Work": work}, document, count),
-        )
-        per_transition = [s / (count * t) * 1e6 for s, t in samples]
+    for label, work in (
+        ("95 KB document, 10 sync-step Tasks", _work),
+        ("95 KB document, 10 inline-step Tasks", _work_inline),
+    ):
+        inside: list[float] = []
         floor: list[float] = []
+        transitions = 0
         for _ in range(runs):
-            started = _cpu()
-            for _ in range(count):
-                task_chain_floor(document, 10, _work)
-            floor.append((_cpu() - started) / (count * 10) * 1e6)
-        figures += [
-            Figure(f"95 KB document, 10 {label} Tasks", "µs/transition", per_transition),
-            Figure(f"95 KB document, 10 {label} Tasks: floor", "µs/transition", floor),
-            Figure(
-                f"95 KB document, 10 {label} Tasks: engine / floor",
-                "times",
-                [statistics.median(per_transition) / statistics.median(floor)],
-            ),
-        ]
+            gc.collect()
+            seconds, transitions = anyio.run(
+                _inside_seconds, machine, {"Work": work}, count, document
+            )
+            inside.append(seconds)
+            floor.append(_floor_seconds(label, count, document))
+        figures += _against_floor(label, inside, floor, count * transitions)
     return figures
 
 
@@ -658,27 +637,49 @@ def _one_call_seconds(machine: StateMachine, handlers: dict[str, Any], count: in
 
 
 async def _inside_seconds(
-    machine: StateMachine, handlers: dict[str, Any], count: int
+    machine: StateMachine, handlers: dict[str, Any], count: int, data: Any = None
 ) -> tuple[float, int]:
-    """Seconds for ``count`` executions inside one running engine, and transitions of one."""
+    """Seconds for ``count`` executions of ``data`` (default ``{}``) inside one running engine,
+    and transitions of one."""
+    data = {} if data is None else data
     async with LocalEngine(clock=VirtualClock(), handlers=handlers) as engine:
-        first = await engine.execute(machine, {}, "warmup")
+        first = await engine.execute(machine, data, "warmup")
         assert first.status == "SUCCEEDED", first.to_dict()
         started = _cpu()
-        await _time_executions(engine, machine, count)
+        await _time_executions(engine, machine, count, lambda name: data)
         elapsed = _cpu() - started
     return elapsed, _transitions(first)
 
 
-def _floor_seconds(label: str, count: int) -> float:
-    """Seconds for ``count`` hand-written runs of the same work (see :mod:`benchmarks.floor`)."""
+def _floor_seconds(label: str, count: int, data: Any = None) -> float:
+    """Seconds for ``count`` hand-written runs of the same work on ``data`` (default ``{}``;
+    see :mod:`benchmarks.floor`)."""
+    data = {} if data is None else data
     started = _cpu()
     for _ in range(count):
         if label.startswith("six-state"):
-            six_state_floor({})
+            six_state_floor(data)
         else:
-            task_chain_floor({}, 10, _work)
+            task_chain_floor(data, 10, _work)
     return _cpu() - started
+
+
+def _against_floor(
+    label: str, inside: list[float], floor: list[float], transitions: int
+) -> list[Figure]:
+    """µs per transition inside a running engine and by hand (``inside`` and ``floor``: seconds
+    of rounds of ``transitions`` each), and their ratio."""
+    per_transition = [s / transitions * 1e6 for s in inside]
+    floor_per_transition = [s / transitions * 1e6 for s in floor]
+    return [
+        Figure(f"{label}: inside", "µs/transition", per_transition),
+        Figure(f"{label}: hand-written floor", "µs/transition", floor_per_transition),
+        Figure(
+            f"{label}: inside / floor",
+            "times",
+            [statistics.median(per_transition) / statistics.median(floor_per_transition)],
+        ),
+    ]
 
 
 def bench_one_call(quick: bool, runs: int) -> list[Figure]:
@@ -700,9 +701,7 @@ def bench_one_call(quick: bool, runs: int) -> list[Figure]:
             inside.append(seconds)
             gc.collect()
             one_call.append(_one_call_seconds(machine, handlers, count))
-            floor.append(_floor_seconds(label, count * 10))
-        per_transition = [s / (count * transitions) * 1e6 for s in inside]
-        floor_per_transition = [s / (count * 10 * transitions) * 1e6 for s in floor]
+            floor.append(_floor_seconds(label, count * 10) / 10)
         figures += [
             Figure(
                 f"{label}: inside a running engine", "executions/CPU-s", [count / s for s in inside]
@@ -714,13 +713,7 @@ def bench_one_call(quick: bool, runs: int) -> list[Figure]:
                 [i / o for i, o in zip(inside, one_call, strict=True)],
                 target=">= 0.8",
             ),
-            Figure(f"{label}: inside", "µs/transition", per_transition),
-            Figure(f"{label}: hand-written floor", "µs/transition", floor_per_transition),
-            Figure(
-                f"{label}: inside / floor",
-                "times",
-                [statistics.median(per_transition) / statistics.median(floor_per_transition)],
-            ),
+            *_against_floor(label, inside, floor, count * transitions),
         ]
         if label.startswith("six-state"):
             moto = _moto_six_state(10 if quick else 60, runs, _cpu)
