@@ -618,11 +618,18 @@ def _work_inline(event: Any) -> Any:
     return event
 
 
+@inline_step
+async def _work_inline_async(event: Any) -> Any:
+    """An async step that returns at once, marked to run on the engine's thread."""
+    return event
+
+
 _ONE_CALL_CASES: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
     ("six-state machine", six_state_machine(), {}),
     ("10 sync-step Tasks", task_chain_machine(10), {"Work": _work}),
     ("10 async-step Tasks", task_chain_machine(10), {"Work": _work_async}),
     ("10 inline sync-step Tasks", task_chain_machine(10), {"Work": _work_inline}),
+    ("10 inline async-step Tasks", task_chain_machine(10), {"Work": _work_inline_async}),
 ]
 
 

@@ -9,8 +9,6 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-import structlog
-
 from engine.history import HistoryEvent
 
 __all__ = ["configure", "enabled", "log_event", "log_warning"]
@@ -24,6 +22,8 @@ def configure(*, enabled: bool = True, json: bool = False) -> None:
     if not enabled:
         _state["logger"] = None
         return
+    import structlog  # only once logs are asked for: it costs every start-up otherwise
+
     renderer: Any = (
         structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
     )
@@ -64,5 +64,7 @@ def log_warning(event: str, **fields: Any) -> None:
     logger = _state["logger"]
     if logger is not None:
         logger.warning(event, **fields)
-    elif structlog.is_configured():
+        return
+    structlog = sys.modules.get("structlog")  # an application that configured it imported it
+    if structlog is not None and structlog.is_configured():
         structlog.get_logger("saga").warning(event, **fields)

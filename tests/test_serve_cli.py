@@ -67,3 +67,23 @@ def test_address_in_use() -> None:
         done = _serve("--port", str(port))
     assert done.returncode == 2
     assert done.stderr.strip() == f"saga: cannot serve on 127.0.0.1:{port}: Address already in use"
+
+
+def test_commands_other_than_serve_start_without_the_http_stack(tmp_path: Path) -> None:
+    """Every command registers ``serve``; only serving imports uvicorn and Starlette, and
+    structlog waits until logs are switched on, so ``saga execute`` starts that much sooner."""
+    definition = tmp_path / "pass.json"
+    definition.write_text('{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}')
+    script = (
+        "import sys\n"
+        "from saga.cli import main\n"
+        f"code = main(['execute', {str(definition)!r}])\n"
+        "print(sorted(m for m in ('uvicorn', 'starlette', 'structlog') if m in sys.modules))\n"
+        "sys.exit(code)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "[]"
+    assert '"status": "SUCCEEDED"' in done.stdout

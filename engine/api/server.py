@@ -9,13 +9,11 @@ from typing import Final
 
 import uvicorn
 
+from engine.api import DEFAULT_PORT
 from engine.api.app import create_app
 from engine.api.service import ServiceConfig
 
 __all__ = ["DEFAULT_PORT", "serve"]
-
-DEFAULT_PORT: Final = 8083
-"""Step Functions Local's port, so existing setups switch without a change."""
 
 _GRACEFUL_SECONDS: Final = 10
 """How long a shutdown waits for open requests (a GetActivityTask long poll) to finish."""
