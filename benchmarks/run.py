@@ -496,6 +496,18 @@ def bench_serve(quick: bool, runs: int) -> list[Figure]:
     return figures
 
 
+def bench_cli(quick: bool, runs: int) -> list[Figure]:
+    """``saga execute`` of a one-Pass machine, one process per call, beside bare Python."""
+    from benchmarks.cli import measure_cli
+
+    measured = measure_cli(2 if quick else 10, runs)
+    return [
+        Figure(f"{label}, one process", unit, samples)
+        for label, kinds in measured.items()
+        for unit, samples in (("ms wall", kinds["wall"]), ("ms CPU", kinds["cpu"]))
+    ]
+
+
 def bench_execution_page(quick: bool, runs: int) -> list[Figure]:
     """The console's page and the report file of one execution of ~10,000 events."""
     from benchmarks.page import measure_page
@@ -785,6 +797,7 @@ SECTIONS: dict[str, Callable[[bool, int], list[Figure]]] = {
     "durable-store": bench_durable_store,
     "distributed-map": bench_distributed,
     "serve": bench_serve,
+    "cli": bench_cli,
     "execution-page": bench_execution_page,
     "jsonata": bench_jsonata,
     "payload": bench_payload,
