@@ -22,6 +22,7 @@ from asl_export.render import (
     placeholders,
     walk_states,
 )
+from engine.lambda_shapes import deployed_timeout
 from engine.model import StateMachine
 from engine.names import CONTROL_CHARACTERS, MAX_NAME_LENGTH, is_valid_name
 
@@ -369,7 +370,7 @@ def plan_template(
     queues = tuple(p for p, binding in bindings.items() if binding.kind == "queue")
     timeouts = _timeouts(document, by_placeholder)
     planned = tuple(
-        (spec, spec.timeout or min(900, max(30, timeouts.get(spec.placeholder, 0))))
+        (spec, spec.timeout or deployed_timeout(timeouts.get(spec.placeholder)))
         for spec in functions
     )
     _check_ids(name, planned, queues, parameters)

@@ -29,14 +29,17 @@ from engine.lambda_shapes import (
     ResourceInfo,
     activity_name,
     classify_resource,
+    deployed_timeout,
+    function_timed_out,
     lambda_function_name,
     lambda_invoke_response,
     lambda_log_tail,
+    placeholder_name,
     placeholder_names,
     request_id_for,
 )
 from engine.limits import MAX_PAYLOAD_BYTES, data_limit_error
-from engine.step_threads import run_on_step_thread
+from engine.step_threads import StepTimedOut, run_on_step_thread
 
 __all__ = [
     "CallNext",
@@ -191,18 +194,44 @@ async def _invoke_in_engine_loop(
 
 
 async def _invoke_bound(
-    handler: Handler, event: Any, context: LambdaContext, *, lambda_resource: bool
+    handler: Handler,
+    event: Any,
+    context: LambdaContext,
+    *,
+    lambda_resource: bool,
+    limit: float | None = None,
+    clock: Clock | None = None,
 ) -> Invocation | Any:
-    """The invocation of a user's step, or the result of an engine handler (see above)."""
+    """The invocation of a user's step, or the result of an engine handler (see above).
+
+    ``limit``: the step's function times out after that many seconds of ``clock``.
+    """
     if getattr(handler, _IN_ENGINE_LOOP, False):
         return await _invoke_in_engine_loop(
             handler, event, context, lambda_resource=lambda_resource
         )
-    return await invoke_handler(handler, event, context, context.aws_request_id)
+    return await invoke_handler(
+        handler, event, context, context.aws_request_id, limit=limit, clock=clock
+    )
 
 
-async def _run_step(function: Callable[[], _R], handler: Handler) -> _R:
-    """Run a step's call on a step thread, or here when the step is marked inline."""
+async def _run_step(
+    function: Callable[[], _R],
+    handler: Handler,
+    limit: float | None = None,
+    clock: Clock | None = None,
+) -> _R:
+    """Run a step's call on a step thread, or here when the step is marked inline.
+
+    Past ``limit`` seconds of ``clock`` the step is abandoned (:class:`StepTimedOut`); a step
+    run here cannot be interrupted, so it is checked when it returns.
+    """
+    if limit is not None and clock is not None and runs_inline(handler):
+        began = clock.time()
+        result = await _run_step(function, handler)
+        if clock.time() - began >= limit:
+            raise StepTimedOut(limit)
+        return result
     if runs_inline(handler):
         # No checkpoint first: a stop or timeout reaches this execution at its next await,
         # and the interpreter yields every few transitions, so a loop of these still ends.
@@ -215,7 +244,7 @@ async def _run_step(function: Callable[[], _R], handler: Handler) -> _R:
         if isinstance(result, Invocation) and isinstance(result.exception, KeyboardInterrupt):
             await ctrl_c(result.exception)
         return result
-    return await run_on_step_thread(function, handler)
+    return await run_on_step_thread(function, handler, limit=limit, clock=clock)
 
 
 async def call_handler(handler: Handler, event: Any, context: LambdaContext) -> Any:
@@ -229,13 +258,29 @@ async def call_handler(handler: Handler, event: Any, context: LambdaContext) -> 
 
 
 async def invoke_handler(
-    handler: Handler, event: Any, context: LambdaContext, request_id: str
+    handler: Handler,
+    event: Any,
+    context: LambdaContext,
+    request_id: str,
+    *,
+    limit: float | None = None,
+    clock: Clock | None = None,
 ) -> Invocation:
     """Invoke a handler under Lambda's Python runtime contract on a daemon thread (or on the
-    engine's thread, for a step marked inline)."""
-    return await _run_step(
-        functools.partial(invoke, handler, event, context, request_id=request_id), handler
-    )
+    engine's thread, for a step marked inline).
+
+    Past ``limit`` seconds of ``clock`` (its function's timeout) the invocation fails as
+    Lambda fails it then, with ``Sandbox.Timedout``, and the step is abandoned.
+    """
+    try:
+        return await _run_step(
+            functools.partial(invoke, handler, event, context, request_id=request_id),
+            handler,
+            limit,
+            clock,
+        )
+    except StepTimedOut as exc:
+        return Invocation(function_timed_out(request_id, exc.seconds), "Sandbox.Timedout")
 
 
 def task_error(exc: Exception, *, lambda_resource: bool, request_id: str = "") -> StatesError:
@@ -304,32 +349,65 @@ def _entered_time(request: TaskRequest) -> datetime | None:
     return None
 
 
-def _make_context(request: TaskRequest, function_name: str, arn: str | None) -> LambdaContext:
+def _make_context(
+    request: TaskRequest, function_name: str, arn: str | None, function_timeout: int | None = None
+) -> LambdaContext:
+    """The step's Lambda context: its remaining time counts down to its function's timeout
+    when that is known (as on AWS), else to the state's ``TimeoutSeconds``."""
     request_id = request_id_for(request.execution_name, request.state_name, request.invocation)
     return LambdaContext(
         function_name,
         request_id,
-        request.timeout_seconds,
+        request.timeout_seconds if function_timeout is None else function_timeout,
         invoked_function_arn=arn if arn and arn.startswith("arn:") else None,
     )
 
 
-class PythonBinding:
-    """A Python handler bound to a resource; returns the handler's raw result."""
+def _limit(request: TaskRequest, function_timeout: int | None) -> float | None:
+    """When the step's function times out, unless the state's own ``TimeoutSeconds`` comes
+    first (Step Functions' timer starts before the function's)."""
+    if function_timeout is None:
+        return None
+    state_timeout = request.timeout_seconds
+    if state_timeout is not None and state_timeout <= function_timeout:
+        return None
+    return float(function_timeout)
 
-    def __init__(self, handler: Handler, *, lambda_resource: bool, function_name: str) -> None:
+
+class PythonBinding:
+    """A Python handler bound to a resource; returns the handler's raw result.
+
+    ``function_timeout``: the timeout of the Lambda function the step is deployed as, when
+    known (a ``${Placeholder}`` resource, see :func:`~engine.lambda_shapes.deployed_timeout`).
+    """
+
+    def __init__(
+        self,
+        handler: Handler,
+        *,
+        lambda_resource: bool,
+        function_name: str,
+        function_timeout: int | None = None,
+    ) -> None:
         self.handler = handler
         self.lambda_resource = lambda_resource
         self.function_name = function_name
+        self.function_timeout = function_timeout
         self.fresh_results = not getattr(handler, _IN_ENGINE_LOOP, False)
         """Whether every result is decoded from the runtime's JSON text (a user's step), so
         nothing but the caller holds it; an engine handler's result is its own object."""
 
     async def invoke(self, request: TaskRequest) -> Any:
         """Invoke the handler on the effective input under Lambda's runtime contract."""
-        context = _make_context(request, self.function_name, request.resource)
+        timeout = self.function_timeout
+        context = _make_context(request, self.function_name, request.resource, timeout)
         outcome = await _invoke_bound(
-            self.handler, request.payload, context, lambda_resource=self.lambda_resource
+            self.handler,
+            request.payload,
+            context,
+            lambda_resource=self.lambda_resource,
+            limit=_limit(request, timeout),
+            clock=request.clock,
         )
         if not isinstance(outcome, Invocation):
             return outcome
@@ -431,9 +509,16 @@ class LambdaInvokeBinding:
     itself answer for any function name not bound on its own.
     """
 
-    def __init__(self, handlers: Mapping[str, Handler], resource_keys: Sequence[str]) -> None:
+    def __init__(
+        self,
+        handlers: Mapping[str, Handler],
+        resource_keys: Sequence[str],
+        function_timeouts: Mapping[str, int] | None = None,
+    ) -> None:
         self.handlers = handlers
         self.resource_keys = tuple(resource_keys)
+        self.function_timeouts = function_timeouts
+        """Longest ``TimeoutSeconds`` by ``${Placeholder}`` (see :func:`resolve_binding`)."""
 
     def find(self, function_name: str) -> Handler | None:
         """The handler a ``FunctionName`` resolves to, if any.
@@ -467,12 +552,20 @@ class LambdaInvokeBinding:
             raise _function_not_found(_function_arn(function_name, request.context), request_id)
         event = _invoke_payload(parameters.get("Payload"))
         name = (lambda_function_name(function_name) or (function_name, None))[0]
-        context = _make_context(request, name, function_name)
+        timeout = _function_timeout(function_name, self.function_timeouts)
+        context = _make_context(request, name, function_name, timeout)
         invocation_type = parameters.get("InvocationType", "RequestResponse")
         if invocation_type == "DryRun":
             return {**lambda_invoke_response("", request_id, body=""), "StatusCode": 204}
         try:
-            outcome = await _invoke_bound(handler, event, context, lambda_resource=True)
+            outcome = await _invoke_bound(
+                handler,
+                event,
+                context,
+                lambda_resource=True,
+                limit=_limit(request, timeout),
+                clock=request.clock,
+            )
         except StatesError as exc:
             if invocation_type != "Event":
                 raise _compact_cause(exc) from None
@@ -520,10 +613,26 @@ def _static_function_name(parameters: Any) -> str | None:
     return None
 
 
+def _function_timeout(reference: str, function_timeouts: Mapping[str, int] | None) -> int | None:
+    """The timeout of the function a ``${Placeholder}`` reference is deployed as (None: not
+    known here, e.g. a function's ARN)."""
+    if function_timeouts is None:
+        return None
+    placeholder = placeholder_name(reference)
+    if placeholder is None:
+        return None
+    return deployed_timeout(function_timeouts.get(placeholder))
+
+
 def _resolve_lambda_invoke(
-    info: ResourceInfo, handlers: Mapping[str, Handler], parameters: Any
+    info: ResourceInfo,
+    handlers: Mapping[str, Handler],
+    parameters: Any,
+    function_timeouts: Mapping[str, int] | None,
 ) -> TaskBinding | None:
-    binding = LambdaInvokeBinding(handlers, list(dict.fromkeys([info.arn, info.base_resource])))
+    binding = LambdaInvokeBinding(
+        handlers, list(dict.fromkeys([info.arn, info.base_resource])), function_timeouts
+    )
     static_name = _static_function_name(parameters)
     if static_name is not None and binding.find(static_name) is None:
         return None
@@ -560,7 +669,11 @@ def _resource_lookup(resource: str) -> tuple[ResourceInfo, tuple[str, ...], str]
 
 
 def resolve_binding(
-    resource: str, handlers: Mapping[str, Handler], *, parameters: Any = None
+    resource: str,
+    handlers: Mapping[str, Handler],
+    *,
+    parameters: Any = None,
+    function_timeouts: Mapping[str, int] | None = None,
 ) -> TaskBinding | None:
     """Find what runs ``resource``, or None when nothing is bound to it.
 
@@ -569,14 +682,24 @@ def resolve_binding(
     ``FunctionName`` in the payload, at call time); the built-in optimised integrations; an
     ``aws-sdk:SERVICE:ACTION`` call through boto3.
     ``parameters`` (the state's ``Parameters``, optional) lets a constant ``FunctionName`` be
-    checked before the execution starts.
+    checked before the execution starts. ``function_timeouts`` (the machine's longest
+    ``TimeoutSeconds`` by ``${Placeholder}`` resource, as
+    :func:`engine.task_calls.function_timeouts_of` finds them) gives a Python step bound to a
+    placeholder function the timeout that function is deployed with.
     """
     info, keys, function_name = _resource_lookup(resource)
     if info.resource_type == "lambda" and info.base_resource == LAMBDA_INVOKE:
-        return _resolve_lambda_invoke(info, handlers, parameters)
+        return _resolve_lambda_invoke(info, handlers, parameters, function_timeouts)
     handler = _lookup(handlers, keys)
     if handler is not None:
-        return PythonBinding(handler, lambda_resource=info.is_lambda, function_name=function_name)
+        return PythonBinding(
+            handler,
+            lambda_resource=info.is_lambda,
+            function_name=function_name,
+            function_timeout=(
+                _function_timeout(resource, function_timeouts) if info.is_lambda else None
+            ),
+        )
     if info.resource_type is not None and info.resource_type.startswith("aws-sdk:"):
         from engine.integrations.aws_sdk import aws_sdk_integration
 

@@ -13,13 +13,18 @@ from email.utils import format_datetime
 from typing import Any, Final, Literal
 
 __all__ = [
+    "DEPLOYED_TIMEOUT_FLOOR",
     "LAMBDA_INVOKE",
+    "LAMBDA_MAX_TIMEOUT",
     "ResourceInfo",
     "activity_name",
     "classify_resource",
+    "deployed_timeout",
+    "function_timed_out",
     "lambda_function_name",
     "lambda_invoke_response",
     "lambda_log_tail",
+    "placeholder_name",
     "placeholder_names",
     "request_id_for",
     "sdk_metadata",
@@ -109,6 +114,12 @@ def lambda_function_name(reference: str) -> tuple[str, str | None] | None:
     return match["name"], match["qualifier"]
 
 
+def placeholder_name(reference: str) -> str | None:
+    """The name inside a ``${Name}`` placeholder (``ReserveBooking.Arn``), or None."""
+    match = _PLACEHOLDER.match(reference)
+    return None if match is None else match["name"]
+
+
 def placeholder_names(reference: str) -> list[str]:
     """Handler keys a ``${Name.Attr}`` placeholder may be bound under: ``Name.Attr``, ``Name``."""
     match = _PLACEHOLDER.match(reference)
@@ -119,6 +130,33 @@ def placeholder_names(reference: str) -> list[str]:
     if "." in name:
         names.append(name.split(".", 1)[0])
     return names
+
+
+LAMBDA_MAX_TIMEOUT: Final = 900
+"""The longest timeout a Lambda function can have, in seconds."""
+
+DEPLOYED_TIMEOUT_FLOOR: Final = 30
+"""The shortest timeout an exported function gets (Lambda's own default, 3 s, is too short for
+most steps that call out)."""
+
+
+def deployed_timeout(longest_task_timeout: int | None) -> int:
+    """The timeout, in seconds, an exported function gets: the longest ``TimeoutSeconds`` of the
+    Tasks whose resource is its ``${Placeholder}``, at least 30 s, at most Lambda's 900 s.
+
+    The local engine stops the Python step bound to that placeholder at the same figure, so
+    a step runs out of time locally where its function would when deployed.
+    """
+    return min(LAMBDA_MAX_TIMEOUT, max(DEPLOYED_TIMEOUT_FLOOR, longest_task_timeout or 0))
+
+
+def function_timed_out(request_id: str, seconds: float) -> str:
+    """The error document Lambda answers for an invocation stopped at its function's timeout
+    (``Sandbox.Timedout``); Step Functions reports it as the task's cause."""
+    message = f"RequestId: {request_id} Error: Task timed out after {seconds:.2f} seconds"
+    return json.dumps(
+        {"errorMessage": message, "errorType": "Sandbox.Timedout"}, separators=(",", ":")
+    )
 
 
 _URL_NAMESPACE: Final = uuid.NAMESPACE_URL.bytes

@@ -29,9 +29,10 @@ from typing import Any, Final, TypeVar
 import anyio
 import anyio.lowlevel
 
+from engine.clock import Clock
 from engine.lambda_runtime import close_thread_loop
 
-__all__ = ["MAX_IDLE_THREADS", "QUICK_STEP_WINDOW", "run_on_step_thread"]
+__all__ = ["MAX_IDLE_THREADS", "QUICK_STEP_WINDOW", "StepTimedOut", "run_on_step_thread"]
 
 MAX_IDLE_THREADS: Final = 16
 """Threads kept waiting for the next step; more finish when their step returns."""
@@ -40,6 +41,14 @@ QUICK_STEP_WINDOW: Final = 0.001
 """Seconds the engine's thread waits for a step before awaiting it on the event loop."""
 
 _T = TypeVar("_T")
+
+
+class StepTimedOut(Exception):
+    """The step ran past its function's timeout (``seconds``) and was abandoned."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"the step ran past its function's {seconds:g} s timeout")
+        self.seconds = seconds
 
 
 class _Job:
@@ -180,13 +189,22 @@ def _remember(step: Any, slow: bool) -> None:
             _slow.pop(step, None)
 
 
-async def run_on_step_thread(function: Callable[[], _T], step: Any = None) -> _T:
+async def run_on_step_thread(
+    function: Callable[[], _T],
+    step: Any = None,
+    *,
+    limit: float | None = None,
+    clock: Clock | None = None,
+) -> _T:
     """Run ``function`` on a step thread (reused, or new when none is idle) and wait for it.
 
     ``step`` (the user's callable) keys the memory of steps that are not quick. On
-    cancellation (a state's timeout) the thread is abandoned, not joined, and never reused.
+    cancellation (a state's timeout) the thread is abandoned, not joined, and never reused;
+    past ``limit`` seconds of ``clock`` (its function's timeout) too, with
+    :class:`StepTimedOut`.
     """
     await anyio.lowlevel.checkpoint_if_cancelled()
+    began = clock.time() if limit is not None and clock is not None else 0.0
     job = _Job(function)
     _acquire().jobs.put(job)
     slow_before = step is not None and _was_slow(step)
@@ -195,8 +213,12 @@ async def run_on_step_thread(function: Callable[[], _T], step: Any = None) -> _T
         # its own did: steps dispatched one after another (a Map's items) begin in that order.
         job.started.acquire()
         if job.await_on_loop():
+            assert job.done is not None
             try:
-                await job.done.wait()  # type: ignore[union-attr]
+                if limit is None:
+                    await job.done.wait()
+                elif not await _done_within(job.done, limit, began, clock):
+                    raise StepTimedOut(limit)
             except BaseException:
                 job.abandoned = True
                 raise
@@ -210,3 +232,29 @@ async def run_on_step_thread(function: Callable[[], _T], step: Any = None) -> _T
         finally:
             del error
     return job.value  # type: ignore[no-any-return]
+
+
+async def _done_within(done: anyio.Event, limit: float, began: float, clock: Clock | None) -> bool:
+    """Wait for ``done`` until ``limit`` seconds after ``began`` on ``clock``; False if the
+    time ran out first. Without a clock, seconds of the event loop count."""
+    if clock is None:
+        with anyio.move_on_after(limit):
+            await done.wait()
+            return True
+        return False
+    finished = False
+    async with anyio.create_task_group() as group:
+
+        async def expire() -> None:
+            try:
+                await clock.sleep(limit - (clock.time() - began))
+            finally:
+                clock.flow_finished()
+            group.cancel_scope.cancel()
+
+        clock.flow_started()
+        group.start_soon(expire)
+        await done.wait()
+        finished = True
+        group.cancel_scope.cancel()
+    return finished

@@ -25,9 +25,16 @@ from engine.diagnostics import DefinitionError, Diagnostic
 from engine.distributed.checks import distributed_map_problems
 from engine.expressions import is_expression
 from engine.integrations.aws_sdk import aws_sdk_problem, is_aws_sdk_resource
+from engine.lambda_shapes import placeholder_name
 from engine.model import MapState, ParallelState, State, StateMachine, TaskState
 
-__all__ = ["json_pointer", "prepare_calls", "shared_calls", "walk_states"]
+__all__ = [
+    "function_timeouts_of",
+    "json_pointer",
+    "prepare_calls",
+    "shared_calls",
+    "walk_states",
+]
 
 
 def json_pointer(path: Sequence[str]) -> str:
@@ -48,6 +55,23 @@ def walk_states(
             key = "ItemProcessor" if state.item_processor is not None else "Iterator"
             found += walk_states(state.processor.states, (*where, key))
     return found
+
+
+def function_timeouts_of(machine: StateMachine) -> dict[str, int]:
+    """The longest whole ``TimeoutSeconds`` of the Tasks whose ``Resource`` is each
+    ``${Placeholder}``, nested ones included: what the exported template sizes that function's
+    timeout by (:func:`~engine.lambda_shapes.deployed_timeout`)."""
+    longest: dict[str, int] = {}
+    for _, state, _ in walk_states(machine.states, ()):
+        if not isinstance(state, TaskState):
+            continue
+        placeholder = placeholder_name(state.resource)
+        if placeholder is None:
+            continue
+        timeout = state.timeout_seconds
+        seconds = timeout if isinstance(timeout, int) and not isinstance(timeout, bool) else 0
+        longest[placeholder] = max(longest.get(placeholder, 0), seconds)
+    return longest
 
 
 def _static_payload(state: TaskState) -> Any:
@@ -85,6 +109,7 @@ def prepare_calls(
             )
     problems: list[Diagnostic] = []
     calls: dict[str, CallNext] = {}
+    timeouts = function_timeouts_of(machine)
     for name, state, where in walk_states(machine.states, ()):
         if isinstance(state, MapState) and state.is_distributed:
             for suffix, message in distributed_map_problems(name, state):
@@ -96,7 +121,12 @@ def prepare_calls(
         resource = state.resource
         binding = bindings.get(resource) if bindings else None
         if binding is None:
-            binding = resolve_binding(resource, handlers, parameters=_static_payload(state))
+            binding = resolve_binding(
+                resource,
+                handlers,
+                parameters=_static_payload(state),
+                function_timeouts=timeouts,
+            )
         if binding is None:
             if is_mocked(interceptors, name):
                 binding = UnboundResourceBinding(name, resource)

@@ -31,6 +31,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from engine.inline_steps import inline_step, runs_inline
+from engine.lambda_shapes import LAMBDA_MAX_TIMEOUT
 from engine.logging import log_warning
 from engine.model import (
     Branch,
@@ -118,10 +119,6 @@ def _after_spans(saga: SagaDeclaration) -> list[int]:
     for index in range(len(saga.units)):
         ends.append(sum(len(_compensations(unit)) for unit in saga.units[index:]))
     return ends
-
-
-LAMBDA_MAX_TIMEOUT = 900
-"""The longest a Lambda function may run (seconds): its ``Timeout`` at most."""
 
 
 def saga_warnings(saga: SagaDeclaration) -> list[SagaWarning]:
