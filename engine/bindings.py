@@ -59,6 +59,7 @@ __all__ = [
     "is_mocked",
     "resolve_binding",
     "returns_fresh_json",
+    "function_time_limit",
     "unavailable_reason",
     "task_error",
 ]
@@ -372,6 +373,24 @@ def _limit(request: TaskRequest, function_timeout: int | None) -> float | None:
     if state_timeout is not None and state_timeout <= function_timeout:
         return None
     return float(function_timeout)
+
+
+def function_time_limit(call: CallNext, request: TaskRequest) -> float | None:
+    """Seconds after which the Lambda function ``call`` ends in times out for ``request``
+    (see :class:`PythonBinding`), or None: not known, or the state's ``TimeoutSeconds`` comes
+    first. Interceptors that stand in for the function (a hang) ask it of their ``call_next``.
+    """
+    while isinstance(call, functools.partial) and call.func is _intercept:
+        call = call.args[1]
+    binding = getattr(call, "__self__", None)
+    if isinstance(binding, PythonBinding):
+        return _limit(request, binding.function_timeout)
+    if isinstance(binding, LambdaInvokeBinding):
+        payload = request.payload
+        name = payload.get("FunctionName") if isinstance(payload, dict) else None
+        if isinstance(name, str):
+            return _limit(request, _function_timeout(name, binding.function_timeouts))
+    return None
 
 
 class PythonBinding:

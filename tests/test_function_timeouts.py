@@ -267,3 +267,41 @@ def test_the_context_counts_down_to_the_function_s_timeout() -> None:
     assert 119_000 < _remaining("${Reserve}", 120) <= 120_000
     # A function known only by name: its timeout is not known here, the state's counts.
     assert 4_000 < _remaining("Reserve", 5) <= 5_000
+
+
+def _hung(definition: dict[str, Any]) -> Execution:
+    from saga.testing import faults
+
+    return run(
+        definition,
+        {"k": 1},
+        handlers={"Reserve": lambda event: event},
+        clock=VirtualClock(T0),
+        name="ft",
+        interceptors=[faults.hangs("Reserve")],
+    )
+
+
+def test_a_hung_placeholder_step_fails_at_its_function_timeout_in_virtual_time() -> None:
+    definition = {
+        "StartAt": "Reserve",
+        "States": {"Reserve": {"Type": "Task", "Resource": "${Reserve.Arn}", "End": True}},
+    }
+    execution = _hung(definition)
+    assert execution.error == "Sandbox.Timedout"
+    assert execution.cause == function_timed_out(request_id_for("ft", "Reserve", 0), 30)
+    started, failed = (
+        next(e for e in execution.history if e.type == kind)
+        for kind in ("LambdaFunctionStarted", "LambdaFunctionFailed")
+    )
+    assert failed.posix - started.posix == pytest.approx(30.0, abs=0.05)  # work moves time too
+    # With a TimeoutSeconds of its own, that comes first.
+    definition["States"]["Reserve"]["TimeoutSeconds"] = 5
+    execution = _hung(definition)
+    assert execution.error == "States.Timeout"
+    # A function known only by name cannot be sized: the hang lasts Step Functions' default.
+    by_name = {
+        "StartAt": "Reserve",
+        "States": {"Reserve": {"Type": "Task", "Resource": "Reserve", "End": True}},
+    }
+    assert _hung(by_name).error == "States.Timeout"

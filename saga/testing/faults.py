@@ -24,10 +24,10 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, Final, Protocol, runtime_checkable
 
-from engine.bindings import Interceptor, TaskRequest, task_error
+from engine.bindings import Interceptor, TaskRequest, function_time_limit, task_error
 from engine.clock import Clock
 from engine.errors import RUNTIME, TIMEOUT, StatesError
-from engine.lambda_shapes import classify_resource, request_id_for
+from engine.lambda_shapes import classify_resource, function_timed_out, request_id_for
 from engine.limits import DEFAULT_TASK_TIMEOUT_SECONDS
 from engine.mock_config import MockConfig, MockConfigInterceptor, load_mock_config
 from saga.fault_states import StateFault, UnknownFaultState, check_fault_states
@@ -196,8 +196,11 @@ class Hangs(Fault):
     """The task never answers: the state's TimeoutSeconds fires, in virtual time.
 
     Without TimeoutSeconds the task fails with ``States.Timeout`` after ``seconds`` (by
-    default the 99,999,999 s Step Functions applies), unless the execution ends first. It waits
-    on the execution's clock; ``clock`` is only needed when calling the fault by hand.
+    default the 99,999,999 s Step Functions applies), unless the execution ends first. A
+    step's Lambda function cannot hang that long: a step deployed as a ``${Placeholder}``
+    function fails at its function's timeout with ``Sandbox.Timedout``, as the step itself
+    would (see :func:`~engine.lambda_shapes.deployed_timeout`). It waits on the execution's
+    clock; ``clock`` is only needed when calling the fault by hand.
     """
 
     kind = "hangs"
@@ -221,11 +224,21 @@ class Hangs(Fault):
         """This hang, waiting on ``clock``."""
         return Hangs(self.state, self.attempts, self.invocations, seconds=self.seconds, clock=clock)
 
+    async def __call__(self, request: TaskRequest, call_next: CallNext) -> Any:
+        """Hang when the fault applies (until the step's function times out, if it is one);
+        otherwise run the task as usual."""
+        if self.applies(request):
+            return await self._hang(request, function_time_limit(call_next, request))
+        return await call_next(request)
+
     async def inject(self, request: TaskRequest) -> Any:
         """Wait on the engine's clock until the engine's timeout cancels the call.
 
         The clock is the one the request carries (the execution's), else the one given here.
         """
+        return await self._hang(request, None)
+
+    async def _hang(self, request: TaskRequest, function_limit: float | None) -> Any:
         clock = request.clock if request.clock is not None else self.clock
         if clock is None:
             raise StatesError(
@@ -233,6 +246,13 @@ class Hangs(Fault):
                 f"faults.hangs({self.state!r}) needs the engine's clock: run it through an "
                 "engine, the saga_engine fixture, or pass clock= (the clock the engine runs on)",
             )
+        if function_limit is not None and function_limit < self.seconds:
+            with clock.idle():
+                await clock.sleep(function_limit)
+            request_id = request_id_for(
+                request.execution_name, request.state_name, request.invocation
+            )
+            raise StatesError("Sandbox.Timedout", function_timed_out(request_id, function_limit))
         with clock.idle():
             await clock.sleep(self.seconds)
         raise StatesError(TIMEOUT, f"The task of state '{request.state_name}' never answered.")
