@@ -481,6 +481,11 @@ def _function_arn(function_name: str, context: Mapping[str, Any]) -> str:
 
 
 def _function_not_found(function_arn: str, request_id: str) -> StatesError:
+    """Lambda's answer for a function that does not exist; it names the version it looked
+    for, ``$LATEST`` when the name has no qualifier (AWS recordings since late 2025)."""
+    match = _PARTIAL_FUNCTION.search(function_arn)
+    if match is not None and match["qualifier"] is None:
+        function_arn += ":$LATEST"
     return StatesError(
         "Lambda.ResourceNotFoundException",
         f"Function not found: {function_arn} (Service: AWSLambda; Status Code: 404; "

@@ -342,7 +342,8 @@ def test_lambda_invoke_function_error_cause_is_compact_json() -> None:
 
 
 def test_lambda_invoke_unknown_function_names_its_arn() -> None:
-    # AWS: "Function not found: arn:aws:lambda:<region>:<account>:function:<name>".
+    # AWS (recorded November 2025): "Function not found:
+    # arn:aws:lambda:<region>:<account>:function:<name>:$LATEST (Service: AWSLambda; ...)".
     execution = engine.run(
         _one_task("arn:aws:states:::lambda:invoke", {"FunctionName.$": "$.fn"}),
         {"fn": "no_such_fn"},
@@ -352,12 +353,28 @@ def test_lambda_invoke_unknown_function_names_its_arn() -> None:
     assert details["error"] == "Lambda.ResourceNotFoundException"
     assert re.fullmatch(
         re.escape(
-            "Function not found: arn:aws:lambda:us-east-1:123456789012:function:no_such_fn "
+            "Function not found: arn:aws:lambda:us-east-1:123456789012:function:no_such_fn:$LATEST "
             "(Service: AWSLambda; Status Code: 404; Error Code: ResourceNotFoundException; "
         )
         + REQUEST_ID,
         details["cause"],
     )
+
+
+def test_lambda_invoke_unknown_qualified_function_names_its_qualifier() -> None:
+    # A version or alias given is the one named; only an unqualified name gets $LATEST.
+    for function_name, named in [
+        ("no_such_fn:prod", "function:no_such_fn:prod "),
+        ("arn:aws:lambda:eu-west-1:111111111111:function:gone:7", "function:gone:7 "),
+        ("arn:aws:lambda:eu-west-1:111111111111:function:gone", "function:gone:$LATEST "),
+    ]:
+        execution = engine.run(
+            _one_task("arn:aws:states:::lambda:invoke", {"FunctionName.$": "$.fn"}),
+            {"fn": function_name},
+            handlers={"Other": _echo},
+        )
+        cause = _failed_details(execution)["cause"]
+        assert cause.split(" (Service: ")[0].endswith(named.strip()), cause
 
 
 def test_aws_sdk_null_required_member_is_the_service_validation_error(aws: None) -> None:

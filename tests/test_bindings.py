@@ -371,7 +371,7 @@ async def test_lambda_invoke_unknown_function_and_missing_function_name() -> Non
     assert missing.value.error == "Lambda.ResourceNotFoundException"
     assert missing.value.cause is not None
     assert missing.value.cause.startswith(
-        "Function not found: arn:aws:lambda:us-east-1:123456789012:function:Nope "
+        "Function not found: arn:aws:lambda:us-east-1:123456789012:function:Nope:$LATEST "
         "(Service: AWSLambda;"
     )
     with pytest.raises(StatesError) as no_name:
