@@ -44,6 +44,23 @@ def one_second_floor(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(lambda_shapes, "DEPLOYED_TIMEOUT_FLOOR", 1)
 
 
+def _hanging(release: threading.Event) -> Any:
+    """A step that blocks until the test ends (it is abandoned, then let go)."""
+
+    def hangs(event: Any) -> Any:
+        release.wait(30)
+        return "late"
+
+    return hangs
+
+
+def _one_task(resource: str, **fields: Any) -> dict[str, Any]:
+    return {
+        "StartAt": "Reserve",
+        "States": {"Reserve": {"Type": "Task", "Resource": resource, **fields, "End": True}},
+    }
+
+
 def _run(definition: dict[str, Any], handlers: dict[str, Any]) -> Execution:
     return run(definition, {"k": 1}, handlers=handlers, clock=VirtualClock(T0), name="ft")
 
@@ -132,23 +149,11 @@ def test_the_timeout_error_is_lambda_s() -> None:
 def test_a_step_past_its_function_timeout_fails_with_sandbox_timedout(
     release: threading.Event,
 ) -> None:
-    def hangs(event: Any) -> Any:
-        release.wait(30)
-        return "late"
-
-    definition = {
-        "StartAt": "Reserve",
-        "States": {
-            "Reserve": {
-                "Type": "Task",
-                "Resource": "${Reserve.Arn}",
-                "Catch": [{"ErrorEquals": ["Sandbox.Timedout"], "Next": "Undo"}],
-                "End": True,
-            },
-            "Undo": {"Type": "Pass", "End": True},
-        },
-    }
-    execution = _run(definition, {"Reserve": hangs})
+    definition = _one_task(
+        "${Reserve.Arn}", Catch=[{"ErrorEquals": ["Sandbox.Timedout"], "Next": "Undo"}]
+    )
+    definition["States"]["Undo"] = {"Type": "Pass", "End": True}
+    execution = _run(definition, {"Reserve": _hanging(release)})
     assert execution.status == "SUCCEEDED"
     assert execution.states == ["Reserve", "Undo"]
     cause = function_timed_out(request_id_for("ft", "Reserve", 0), 1)
@@ -167,28 +172,17 @@ def test_a_step_past_its_function_timeout_fails_with_sandbox_timedout(
 
 @pytest.mark.usefixtures("one_second_floor")
 def test_lambda_invoke_of_a_placeholder_function_times_out_too(release: threading.Event) -> None:
-    def hangs(event: Any) -> Any:
-        release.wait(30)
-        return "late"
-
-    definition = {
-        "StartAt": "Invoke",
-        "States": {
-            "Invoke": {
-                "Type": "Task",
-                "Resource": "arn:aws:states:::lambda:invoke",
-                "Parameters": {"FunctionName": "${Reserve}", "Payload.$": "$"},
-                "End": True,
-            }
-        },
-    }
-    execution = _run(definition, {"Reserve": hangs})
+    definition = _one_task(
+        "arn:aws:states:::lambda:invoke",
+        Parameters={"FunctionName": "${Reserve}", "Payload.$": "$"},
+    )
+    execution = _run(definition, {"Reserve": _hanging(release)})
     assert execution.status == "FAILED"
     assert _failure(execution, "TaskFailed") == {
         "resource": "invoke",
         "resourceType": "lambda",
         "error": "Sandbox.Timedout",
-        "cause": function_timed_out(request_id_for("ft", "Invoke", 0), 1),
+        "cause": function_timed_out(request_id_for("ft", "Reserve", 0), 1),
     }
 
 
@@ -201,11 +195,7 @@ def test_an_inline_step_is_held_to_its_function_timeout_when_it_returns() -> Non
         time.sleep(1.1)
         return "late"
 
-    definition = {
-        "StartAt": "Reserve",
-        "States": {"Reserve": {"Type": "Task", "Resource": "${Reserve}", "End": True}},
-    }
-    execution = _run(definition, {"Reserve": slow})
+    execution = _run(_one_task("${Reserve}"), {"Reserve": slow})
     assert execution.status == "FAILED"
     assert execution.error == "Sandbox.Timedout"
     assert execution.cause == function_timed_out(request_id_for("ft", "Reserve", 0), 1)
@@ -213,22 +203,7 @@ def test_an_inline_step_is_held_to_its_function_timeout_when_it_returns() -> Non
 
 @pytest.mark.usefixtures("one_second_floor")
 def test_the_state_s_own_timeout_comes_first(release: threading.Event) -> None:
-    def hangs(event: Any) -> Any:
-        release.wait(30)
-        return "late"
-
-    definition = {
-        "StartAt": "Reserve",
-        "States": {
-            "Reserve": {
-                "Type": "Task",
-                "Resource": "${Reserve}",
-                "TimeoutSeconds": 1,
-                "End": True,
-            }
-        },
-    }
-    execution = _run(definition, {"Reserve": hangs})
+    execution = _run(_one_task("${Reserve}", TimeoutSeconds=1), {"Reserve": _hanging(release)})
     assert execution.status == "FAILED"
     assert execution.error == "States.Timeout"
     assert [e.type for e in execution.history][-2:] == [
@@ -244,17 +219,7 @@ def _remaining(resource: str, timeout_seconds: int) -> int:
         seen.append(context.get_remaining_time_in_millis())
         return event
 
-    definition = {
-        "StartAt": "Step",
-        "States": {
-            "Step": {
-                "Type": "Task",
-                "Resource": resource,
-                "TimeoutSeconds": timeout_seconds,
-                "End": True,
-            }
-        },
-    }
+    definition = _one_task(resource, TimeoutSeconds=timeout_seconds)
     handler_key = resource.removeprefix("${").removesuffix("}")
     assert _run(definition, {handler_key: step}).status == "SUCCEEDED"
     return seen[0]
@@ -283,10 +248,7 @@ def _hung(definition: dict[str, Any]) -> Execution:
 
 
 def test_a_hung_placeholder_step_fails_at_its_function_timeout_in_virtual_time() -> None:
-    definition = {
-        "StartAt": "Reserve",
-        "States": {"Reserve": {"Type": "Task", "Resource": "${Reserve.Arn}", "End": True}},
-    }
+    definition = _one_task("${Reserve.Arn}")
     execution = _hung(definition)
     assert execution.error == "Sandbox.Timedout"
     assert execution.cause == function_timed_out(request_id_for("ft", "Reserve", 0), 30)
@@ -300,8 +262,4 @@ def test_a_hung_placeholder_step_fails_at_its_function_timeout_in_virtual_time()
     execution = _hung(definition)
     assert execution.error == "States.Timeout"
     # A function known only by name cannot be sized: the hang lasts Step Functions' default.
-    by_name = {
-        "StartAt": "Reserve",
-        "States": {"Reserve": {"Type": "Task", "Resource": "Reserve", "End": True}},
-    }
-    assert _hung(by_name).error == "States.Timeout"
+    assert _hung(_one_task("Reserve")).error == "States.Timeout"
