@@ -227,13 +227,8 @@ async def _run_step(
     Past ``limit`` seconds of ``clock`` the step is abandoned (:class:`StepTimedOut`); a step
     run here cannot be interrupted, so it is checked when it returns.
     """
-    if limit is not None and clock is not None and runs_inline(handler):
-        began = clock.time()
-        result = await _run_step(function, handler)
-        if clock.time() - began >= limit:
-            raise StepTimedOut(limit)
-        return result
     if runs_inline(handler):
+        began = clock.time() if limit is not None and clock is not None else 0.0
         # No checkpoint first: a stop or timeout reaches this execution at its next await,
         # and the interpreter yields every few transitions, so a loop of these still ends.
         # On the engine's thread an interrupt is Ctrl-C aimed at the engine: it stops it,
@@ -244,6 +239,8 @@ async def _run_step(
             await ctrl_c(interrupt)
         if isinstance(result, Invocation) and isinstance(result.exception, KeyboardInterrupt):
             await ctrl_c(result.exception)
+        if limit is not None and clock is not None and clock.time() - began >= limit:
+            raise StepTimedOut(limit)
         return result
     return await run_on_step_thread(function, handler, limit=limit, clock=clock)
 

@@ -129,6 +129,21 @@ class Clock(ABC):
     async def sleep(self, seconds: float) -> None:
         """Wait ``seconds`` of this clock's time."""
 
+    async def sleep_unless(self, seconds: float, event: anyio.Event) -> bool:
+        """Wait ``seconds`` of this clock's time, or less if ``event`` is set first; whether
+        it was set (a worker reported, a step returned)."""
+        if not event.is_set():
+            async with anyio.create_task_group() as group:
+
+                async def wake() -> None:
+                    await event.wait()
+                    group.cancel_scope.cancel()
+
+                group.start_soon(wake)
+                await self.sleep(seconds)
+                group.cancel_scope.cancel()
+        return event.is_set()
+
     def flow_started(self) -> None:  # noqa: B027 - no-op unless the clock skips time
         """Count a flow about to be spawned (call before ``start_soon``)."""
 

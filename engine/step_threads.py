@@ -29,7 +29,7 @@ from typing import Any, Final, TypeVar
 import anyio
 import anyio.lowlevel
 
-from engine.clock import Clock
+from engine.clock import Clock, RealClock
 from engine.lambda_runtime import close_thread_loop
 
 __all__ = ["MAX_IDLE_THREADS", "QUICK_STEP_WINDOW", "StepTimedOut", "run_on_step_thread"]
@@ -204,6 +204,8 @@ async def run_on_step_thread(
     :class:`StepTimedOut`.
     """
     await anyio.lowlevel.checkpoint_if_cancelled()
+    if limit is not None and clock is None:
+        clock = RealClock()
     began = clock.time() if limit is not None and clock is not None else 0.0
     job = _Job(function)
     _acquire().jobs.put(job)
@@ -215,9 +217,9 @@ async def run_on_step_thread(
         if job.await_on_loop():
             assert job.done is not None
             try:
-                if limit is None:
+                if limit is None or clock is None:
                     await job.done.wait()
-                elif not await _done_within(job.done, limit, began, clock):
+                elif not await clock.sleep_unless(limit - (clock.time() - began), job.done):
                     raise StepTimedOut(limit)
             except BaseException:
                 job.abandoned = True
@@ -232,29 +234,3 @@ async def run_on_step_thread(
         finally:
             del error
     return job.value  # type: ignore[no-any-return]
-
-
-async def _done_within(done: anyio.Event, limit: float, began: float, clock: Clock | None) -> bool:
-    """Wait for ``done`` until ``limit`` seconds after ``began`` on ``clock``; False if the
-    time ran out first. Without a clock, seconds of the event loop count."""
-    if clock is None:
-        with anyio.move_on_after(limit):
-            await done.wait()
-            return True
-        return False
-    finished = False
-    async with anyio.create_task_group() as group:
-
-        async def expire() -> None:
-            try:
-                await clock.sleep(limit - (clock.time() - began))
-            finally:
-                clock.flow_finished()
-            group.cancel_scope.cancel()
-
-        clock.flow_started()
-        group.start_soon(expire)
-        await done.wait()
-        finished = True
-        group.cancel_scope.cancel()
-    return finished

@@ -17,7 +17,6 @@ import anyio
 import anyio.lowlevel
 
 from engine.bindings import CallNext, TaskRequest, returns_fresh_json, unavailable_reason
-from engine.clock import Clock
 from engine.errors import HEARTBEAT_TIMEOUT, RUNTIME, TIMEOUT, StatesError
 from engine.interpreter.context import FatalError, StateContext, TokenWaiter
 from engine.interpreter.dataflow import (
@@ -188,19 +187,6 @@ def _reporting(progress: TaskProgress | None) -> contextlib.AbstractContextManag
     return reporting_progress(progress) if progress is not None else contextlib.nullcontext()
 
 
-async def _sleep_or_change(clock: Clock, seconds: float, changed: anyio.Event) -> None:
-    """Sleep ``seconds`` on ``clock``, or less if ``changed`` is set (a worker reported)."""
-    async with anyio.create_task_group() as tg:
-
-        async def wake() -> None:
-            await changed.wait()
-            tg.cancel_scope.cancel()
-
-        tg.start_soon(wake)
-        await clock.sleep(seconds)
-        tg.cancel_scope.cancel()
-
-
 async def _call_or_token(call: CallNext, request: TaskRequest, waiter: TokenWaiter) -> Any:
     """The call's result, or the outcome sent with the task's token if that comes first (the
     call is then cancelled).
@@ -294,7 +280,7 @@ async def _invoke(  # noqa: PLR0917
                 if changed is None:
                     await clock.sleep(limit - now)
                 else:
-                    await _sleep_or_change(clock, limit - now, changed)
+                    await clock.sleep_unless(limit - now, changed)
         finally:
             clock.flow_finished()
 
